@@ -1,0 +1,106 @@
+// Types for js/core.js: the pushpeer Wasm core (Web Push encryption, VAPID, push requests).
+
+/** Bytes: a Uint8Array; where a PushSubscription carries base64url text, that text is accepted too. */
+export type BytesLike = Uint8Array | string;
+
+/** Stable error codes. Match on `.code`, never on the message. */
+export type PushPeerErrorCode =
+  | 'BAD_ARGUMENT' | 'BAD_BASE64' | 'BAD_KEY' | 'DECRYPT_FAILED'
+  | 'ECE_TRUNCATED_HEADER' | 'ECE_BAD_RECORD_SIZE' | 'ECE_BAD_KEY_ID' | 'ECE_TRUNCATED_RECORD'
+  | 'ECE_BAD_PADDING' | 'ECE_BAD_DELIMITER' | 'ECE_TRUNCATED_MESSAGE'
+  | 'BAD_JWT' | 'BAD_SIGNATURE' | 'BAD_EXPIRATION' | 'BAD_SUBJECT' | 'BAD_ENDPOINT' | 'BAD_SUBSCRIPTION'
+  | 'PAYLOAD_TOO_LARGE' | 'BAD_TTL' | 'BAD_URGENCY' | 'BAD_TOPIC' | 'INTERNAL' | 'CORE_LOAD_FAILED';
+
+export class PushPeerError extends Error {
+  readonly name: 'PushPeerError';
+  readonly code: PushPeerErrorCode;
+  constructor(code: PushPeerErrorCode, message?: string);
+}
+
+export interface VapidKeys {
+  /** 65-byte uncompressed P-256 point. */
+  publicKey: Uint8Array;
+  /** 32-byte scalar. Keep it secret. */
+  privateKey: Uint8Array;
+}
+
+export interface PushSubscriptionLike {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+  expirationTime?: number | null;
+}
+
+export interface PushRequest {
+  endpoint: string;
+  method: 'POST';
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+export interface VapidClaims { aud: string; exp: number; sub: string }
+
+export interface Core {
+  /** Largest plaintext that fits one push (3993 bytes). */
+  readonly maxPayloadLength: number;
+  generateVapidKeys(): VapidKeys;
+  /** Checks a 32-byte private key and derives its public key. */
+  vapidKeysFromPrivate(privateKey: BytesLike): VapidKeys;
+  /** `vapid t=<jwt>, k=<key>`; expiration in seconds since the epoch, default now + 12 h, at most now + 24 h. */
+  vapidAuthorization(options: {
+    endpoint: string; subject: string; publicKey: BytesLike; privateKey: BytesLike; expiration?: number;
+  }): string;
+  /** Verifies an ES256 JWT and returns its claims (does not check exp against the clock). */
+  verifyVapidJwt(jwt: string, publicKey: BytesLike): VapidClaims;
+  /** RFC 8291 aes128gcm body for a subscription's keys: one record, fresh ephemeral key and salt. */
+  encrypt(options: {
+    p256dh: BytesLike; auth: BytesLike; plaintext: Uint8Array | string; recordSize?: number; padding?: number;
+  }): Uint8Array;
+  /** Receiver side of RFC 8291. */
+  decrypt(options: { privateKey: BytesLike; publicKey: BytesLike; auth: BytesLike; body: Uint8Array }): Uint8Array;
+  buildPushRequest(options: {
+    subscription: PushSubscriptionLike | string;
+    payload: Uint8Array | string;
+    vapidKeys: VapidKeys;
+    subject: string;
+    /** seconds, default 2419200 (28 days) */
+    ttl?: number;
+    urgency?: 'very-low' | 'low' | 'normal' | 'high';
+    topic?: string;
+  }): PushRequest;
+  base64urlEncode(bytes: Uint8Array): string;
+  base64urlDecode(text: string): Uint8Array;
+  /** Primitives and deterministic entry points for test vectors. Not for production use. */
+  readonly testing: CoreTesting;
+}
+
+export interface CoreTesting {
+  encryptWithKeys(options: {
+    p256dh: BytesLike; auth: BytesLike; plaintext: Uint8Array; senderPrivateKey: BytesLike;
+    senderPublicKey: BytesLike; salt: BytesLike; recordSize?: number; padding?: number;
+  }): Uint8Array;
+  eceEncrypt(options: {
+    ikm: Uint8Array; salt: Uint8Array; keyId?: Uint8Array; recordSize: number; padding?: number; plaintext: Uint8Array;
+  }): Uint8Array;
+  eceDecrypt(options: { ikm: Uint8Array; body: Uint8Array }): Uint8Array;
+  ecdh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  publicKeyFromSpki(der: Uint8Array): Uint8Array;
+  ecdsaSign(privateKey: Uint8Array, message: Uint8Array): Uint8Array;
+  ecdsaVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  aesGcmSeal(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  aesGcmOpen(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array;
+  hkdfSha256(salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array;
+  /** Bytes of the Wasm heap, to prove secrets are wiped. */
+  heapSnapshot(): Uint8Array;
+}
+
+export interface LoadCoreOptions {
+  /** The .wasm bytes, when the default location cannot be fetched or read. */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  /** URL of pushpeer-core.wasm, default next to the loader. */
+  wasmUrl?: string | URL;
+  /** 'release' (default) or 'debug' (-sASSERTIONS=2 -sSAFE_HEAP=1 build, for tests). */
+  flavor?: 'release' | 'debug';
+}
+
+export function loadCore(options?: LoadCoreOptions): Promise<Core>;

@@ -1,0 +1,366 @@
+// pushpeer core: the Wasm module (C++: RFC 8188/8291 encryption, RFC 8292 VAPID, push requests) behind a small
+// JS API. Works in Node, a page and a (service) worker. Types: core.d.ts.
+import { PushPeerError } from './errors.js';
+
+export { PushPeerError };
+
+const MAX_PAYLOAD = 3993; // one aes128gcm record in a 4096-byte push body
+const MAX_BODY = 16 * 1024 * 1024; // decrypt refuses larger inputs outright
+const DEFAULT_TTL = 28 * 24 * 60 * 60;
+const encoder = new TextEncoder();
+
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string' &&
+  typeof window === 'undefined';
+
+function fail(code, message) {
+  return new PushPeerError(code, message);
+}
+
+/** Seconds since the epoch (VAPID exp/now). */
+function nowSeconds() {
+  return Math.floor(Date.now() / 1000);
+}
+
+// crypto.getRandomValues in 256-byte batches: libsodium's Emscripten build asks for one value per output byte.
+function makeRandomSource() {
+  const c = globalThis.crypto;
+  if (!c || typeof c.getRandomValues !== 'function') {
+    throw fail('CORE_LOAD_FAILED', 'no crypto.getRandomValues in this environment');
+  }
+  const pool = new Uint32Array(64);
+  let next = pool.length;
+  return () => {
+    if (next === pool.length) {
+      c.getRandomValues(pool);
+      next = 0;
+    }
+    const v = pool[next];
+    pool[next++] = 0;
+    return v;
+  };
+}
+
+async function readWasm(url) {
+  if (isNode && url.protocol === 'file:') {
+    const fs = await import(/* @vite-ignore */ 'node:fs/promises');
+    return fs.readFile(url);
+  }
+  const response = await fetch(url, { credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** Loads and instantiates the Wasm core. */
+export async function loadCore(options = {}) {
+  const flavor = options.flavor ?? 'release';
+  if (flavor !== 'release' && flavor !== 'debug') throw fail('BAD_ARGUMENT', `unknown flavor ${flavor}`);
+  const base = flavor === 'debug' ? 'pushpeer-core-debug' : 'pushpeer-core';
+  const wasmUrl = options.wasmUrl ? new URL(options.wasmUrl, import.meta.url) : new URL(`./wasm/${base}.wasm`, import.meta.url);
+  let factory;
+  let module;
+  try {
+    ({ default: factory } = await import(/* @vite-ignore */ `./wasm/${base}.mjs`));
+    const args = {
+      getRandomValue: makeRandomSource(),
+      locateFile: () => wasmUrl.href,
+      print: () => {},
+      printErr: () => {},
+    };
+    // We fetch the bytes ourselves: Emscripten 3.1.6's loader cannot fetch file: URLs in Node and does not
+    // recognise module (service) workers.
+    args.wasmBinary = options.wasmBinary ?? await readWasm(wasmUrl);
+    module = await factory(args);
+  } catch (err) {
+    if (err instanceof PushPeerError) throw err;
+    throw new PushPeerError('CORE_LOAD_FAILED', `could not load the pushpeer Wasm core: ${err?.message ?? err}`, { cause: err });
+  }
+  return new Core(module);
+}
+
+// Byte arguments are copied into buffers on the Wasm heap for one call, then wiped and freed.
+class Arena {
+  constructor(m) {
+    this.m = m;
+    this.blocks = [];
+  }
+  put(bytes) {
+    const n = bytes.length;
+    const ptr = this.m._malloc(n || 1);
+    if (!ptr) throw fail('INTERNAL', 'out of memory');
+    this.blocks.push([ptr, n || 1]);
+    this.m.HEAPU8.set(bytes, ptr);
+    return [ptr, n];
+  }
+  release() {
+    for (const [ptr, n] of this.blocks) {
+      this.m.HEAPU8.fill(0, ptr, ptr + n);
+      this.m._free(ptr);
+    }
+    this.blocks.length = 0;
+  }
+}
+
+function describe(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? (v.constructor?.name ?? 'an object') : typeof v;
+}
+
+class Core {
+  #m;
+  #broken = null;
+
+  constructor(module) {
+    this.#m = module;
+    this.maxPayloadLength = MAX_PAYLOAD;
+    this.testing = new CoreTesting(this);
+    Object.freeze(this);
+  }
+
+  // Runs fn(arena) with the Wasm module; maps status numbers to PushPeerError and keeps an aborted instance
+  // from being used again.
+  _call(fn) {
+    if (this.#broken) throw fail('INTERNAL', `the Wasm core is unusable after an earlier failure: ${this.#broken}`);
+    const arena = new Arena(this.#m);
+    let result;
+    try {
+      result = fn(this.#m, arena);
+    } catch (err) {
+      if (err instanceof PushPeerError) throw err;
+      this.#broken = String(err?.message ?? err);
+      throw new PushPeerError('INTERNAL', `Wasm core failure: ${this.#broken}`, { cause: err });
+    } finally {
+      try {
+        arena.release();
+      } catch {
+        // the instance is already broken; nothing more to wipe
+      }
+    }
+    if (typeof result === 'number' && result < 0) {
+      throw fail(this.#m.statusName(result), this.#m.statusMessage(result));
+    }
+    return result;
+  }
+
+  // --- argument coercion ---
+
+  /** Uint8Array, or (where `text` is 'base64url') a base64url string. */
+  _bytes(value, what, { length, base64 = true } = {}) {
+    let bytes;
+    if (value instanceof Uint8Array) bytes = value;
+    else if (base64 && typeof value === 'string') {
+      bytes = this.base64urlDecode(value.replace(/=+$/, ''));
+    } else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value);
+    else throw fail('BAD_ARGUMENT', `${what} must be a Uint8Array${base64 ? ' or base64url string' : ''}, got ${describe(value)}`);
+    if (length !== undefined && bytes.length !== length) {
+      throw fail(length === 65 || length === 32 ? 'BAD_KEY' : 'BAD_ARGUMENT', `${what} must be ${length} bytes, got ${bytes.length}`);
+    }
+    return bytes;
+  }
+
+  /** Payload: Uint8Array or a string (UTF-8). */
+  _payload(value, what) {
+    if (typeof value === 'string') return encoder.encode(value);
+    if (value instanceof Uint8Array) return value;
+    if (value instanceof ArrayBuffer) return new Uint8Array(value);
+    throw fail('BAD_ARGUMENT', `${what} must be a Uint8Array or string, got ${describe(value)}`);
+  }
+
+  _string(value, what) {
+    if (typeof value !== 'string') throw fail('BAD_ARGUMENT', `${what} must be a string, got ${describe(value)}`);
+    return value;
+  }
+
+  _integer(value, what, { min = 0, max = 0xffffffff, fallback, code = 'BAD_ARGUMENT' } = {}) {
+    if (value === undefined && fallback !== undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw fail(code, `${what} must be an integer in [${min}, ${max}], got ${typeof value === 'number' ? value : describe(value)}`);
+    }
+    return value;
+  }
+
+  _options(options, what) {
+    if (options === null || typeof options !== 'object') throw fail('BAD_ARGUMENT', `${what} expects an options object`);
+    return options;
+  }
+
+  // --- API ---
+
+  generateVapidKeys() {
+    return this._call((m) => m.generateKeyPair());
+  }
+
+  vapidKeysFromPrivate(privateKey) {
+    const priv = this._bytes(privateKey, 'privateKey', { length: 32 });
+    const publicKey = this._call((m, a) => m.publicKeyFromPrivate(...a.put(priv)));
+    return { publicKey, privateKey: Uint8Array.from(priv) };
+  }
+
+  vapidAuthorization(options) {
+    const o = this._options(options, 'vapidAuthorization');
+    const endpoint = this._string(o.endpoint, 'endpoint');
+    const subject = this._string(o.subject, 'subject');
+    const pub = this._bytes(o.publicKey, 'publicKey', { length: 65 });
+    const priv = this._bytes(o.privateKey, 'privateKey', { length: 32 });
+    const now = nowSeconds();
+    const exp = o.expiration === undefined ? now + 12 * 3600 : o.expiration;
+    if (typeof exp !== 'number' || !Number.isInteger(exp)) throw fail('BAD_EXPIRATION', 'expiration must be an integer (seconds since the epoch)');
+    return this._call((m, a) => m.vapidAuthorization(endpoint, subject, ...a.put(priv), ...a.put(pub), exp, now));
+  }
+
+  verifyVapidJwt(jwt, publicKey) {
+    const text = this._string(jwt, 'jwt');
+    const pub = this._bytes(publicKey, 'publicKey', { length: 65 });
+    return this._call((m, a) => m.verifyJwt(text, ...a.put(pub)));
+  }
+
+  encrypt(options) {
+    const o = this._options(options, 'encrypt');
+    const p256dh = this._bytes(o.p256dh, 'p256dh', { length: 65 });
+    const auth = this._bytes(o.auth, 'auth', { length: 16 });
+    const plaintext = this._payload(o.plaintext, 'plaintext');
+    const recordSize = this._integer(o.recordSize, 'recordSize', { fallback: 4096, code: 'ECE_BAD_RECORD_SIZE' });
+    const padding = this._integer(o.padding, 'padding', { fallback: 0 });
+    if (plaintext.length + padding + 17 > recordSize) {
+      throw fail(plaintext.length > MAX_PAYLOAD && recordSize === 4096 ? 'PAYLOAD_TOO_LARGE' : 'ECE_BAD_RECORD_SIZE',
+        `plaintext (${plaintext.length}) + padding (${padding}) + 17 exceeds the record size ${recordSize}`);
+    }
+    return this._call((m, a) => m.encrypt(...a.put(p256dh), ...a.put(auth), ...a.put(plaintext), recordSize, padding));
+  }
+
+  decrypt(options) {
+    const o = this._options(options, 'decrypt');
+    const priv = this._bytes(o.privateKey, 'privateKey', { length: 32 });
+    const pub = this._bytes(o.publicKey, 'publicKey', { length: 65 });
+    const auth = this._bytes(o.auth, 'auth', { length: 16 });
+    const body = this._bytes(o.body, 'body', { base64: false });
+    if (body.length > MAX_BODY) throw fail('BAD_ARGUMENT', `body of ${body.length} bytes exceeds ${MAX_BODY}`);
+    return this._call((m, a) => m.decrypt(...a.put(priv), ...a.put(pub), ...a.put(auth), ...a.put(body)));
+  }
+
+  buildPushRequest(options) {
+    const o = this._options(options, 'buildPushRequest');
+    let subscription = o.subscription;
+    if (subscription !== null && typeof subscription === 'object') {
+      subscription = typeof subscription.toJSON === 'function' ? subscription.toJSON() : subscription;
+      subscription = JSON.stringify(subscription);
+    }
+    if (typeof subscription !== 'string') throw fail('BAD_SUBSCRIPTION', 'subscription must be a PushSubscription, its JSON object or JSON text');
+    const payload = this._payload(o.payload, 'payload');
+    if (payload.length > MAX_PAYLOAD) {
+      throw fail('PAYLOAD_TOO_LARGE', `payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD} (one push message)`);
+    }
+    const keys = this._options(o.vapidKeys, 'vapidKeys');
+    const pub = this._bytes(keys.publicKey, 'vapidKeys.publicKey', { length: 65 });
+    const priv = this._bytes(keys.privateKey, 'vapidKeys.privateKey', { length: 32 });
+    const subject = this._string(o.subject, 'subject');
+    const ttl = this._integer(o.ttl, 'ttl', { fallback: DEFAULT_TTL, max: DEFAULT_TTL, code: 'BAD_TTL' });
+    const urgency = o.urgency === undefined ? '' : this._string(o.urgency, 'urgency');
+    const topic = o.topic === undefined ? '' : this._string(o.topic, 'topic');
+    if (o.topic !== undefined && topic.length === 0) throw fail('BAD_TOPIC', 'topic must not be empty');
+    const now = nowSeconds();
+    const r = this._call((m, a) =>
+      m.buildPushRequest(subscription, ...a.put(payload), ...a.put(priv), ...a.put(pub), subject, now, ttl, urgency, topic));
+    return { endpoint: r.endpoint, method: 'POST', headers: r.headers, body: r.body };
+  }
+
+  base64urlEncode(bytes) {
+    const b = this._bytes(bytes, 'bytes', { base64: false });
+    return this._call((m, a) => m.base64urlEncode(...a.put(b)));
+  }
+
+  base64urlDecode(text) {
+    const t = this._string(text, 'text');
+    return this._call((m) => m.base64urlDecode(t));
+  }
+
+  /** @internal Used by CoreTesting. */
+  _raw(name, byteArgs, extra = []) {
+    return this._call((m, a) => m[name](...byteArgs.flatMap((b) => a.put(b)), ...extra));
+  }
+
+  /** @internal Test hook: a copy of the whole Wasm memory. */
+  _heapSnapshot() {
+    return Uint8Array.from(this.#m.HEAPU8);
+  }
+}
+
+// Deterministic and primitive entry points for test vectors (RFC, Wycheproof). Not for production use.
+class CoreTesting {
+  #core;
+  constructor(core) {
+    this.#core = core;
+  }
+
+  #b(v, what, opts) {
+    return this.#core._bytes(v, what, opts);
+  }
+
+  encryptWithKeys(o) {
+    const c = this.#core;
+    const args = [
+      this.#b(o.p256dh, 'p256dh'), this.#b(o.auth, 'auth'), this.#b(o.senderPrivateKey, 'senderPrivateKey'),
+      this.#b(o.senderPublicKey, 'senderPublicKey'), this.#b(o.salt, 'salt'), c._payload(o.plaintext, 'plaintext'),
+    ];
+    const rs = c._integer(o.recordSize, 'recordSize', { fallback: 4096 });
+    const pad = c._integer(o.padding, 'padding', { fallback: 0 });
+    return c._raw('encryptWithKeys', args, [rs, pad]);
+  }
+
+  eceEncrypt(o) {
+    const c = this.#core;
+    const rs = c._integer(o.recordSize, 'recordSize');
+    const pad = c._integer(o.padding, 'padding', { fallback: 0 });
+    const args = [this.#b(o.ikm, 'ikm', { base64: false }), this.#b(o.salt, 'salt', { base64: false }),
+      this.#b(o.keyId ?? new Uint8Array(0), 'keyId', { base64: false })];
+    const pt = c._payload(o.plaintext, 'plaintext');
+    return c._call((m, a) => m.eceEncrypt(...args.flatMap((b) => a.put(b)), rs, pad, ...a.put(pt)));
+  }
+
+  eceDecrypt(o) {
+    return this.#core._raw('eceDecrypt', [this.#b(o.ikm, 'ikm', { base64: false }), this.#b(o.body, 'body', { base64: false })]);
+  }
+
+  ecdh(privateKey, publicKey) {
+    return this.#core._raw('ecdh', [this.#b(privateKey, 'privateKey'), this.#b(publicKey, 'publicKey')]);
+  }
+
+  publicKeyFromSpki(der) {
+    return this.#core._raw('publicKeyFromSpki', [this.#b(der, 'der', { base64: false })]);
+  }
+
+  ecdsaSign(privateKey, message) {
+    return this.#core._raw('ecdsaSign', [this.#b(privateKey, 'privateKey'), this.#b(message, 'message', { base64: false })]);
+  }
+
+  ecdsaVerify(publicKey, message, signature) {
+    const r = this.#core._call((m, a) => {
+      const s = m.ecdsaVerify(...a.put(this.#b(publicKey, 'publicKey')), ...a.put(this.#b(message, 'message', { base64: false })),
+        ...a.put(this.#b(signature, 'signature', { base64: false })));
+      // A bad signature is an answer (false), a bad key an error.
+      return s === 0 ? true : (m.statusName(s) === 'BAD_SIGNATURE' ? false : s);
+    });
+    return r;
+  }
+
+  aesGcmSeal(key, iv, aad, plaintext) {
+    return this.#core._raw('aesGcmSeal', [key, iv, aad, plaintext].map((v, i) => this.#b(v, `arg${i}`, { base64: false })));
+  }
+
+  aesGcmOpen(key, iv, aad, ciphertextAndTag) {
+    return this.#core._raw('aesGcmOpen', [key, iv, aad, ciphertextAndTag].map((v, i) => this.#b(v, `arg${i}`, { base64: false })));
+  }
+
+  hkdfSha256(salt, ikm, info, length) {
+    const n = this.#core._integer(length, 'length', { max: 255 * 32 });
+    return this.#core._raw('hkdfSha256', [salt, ikm, info].map((v, i) => this.#b(v, `arg${i}`, { base64: false })), [n]);
+  }
+
+  hmacSha256(key, message) {
+    return this.#core._raw('hmacSha256', [key, message].map((v, i) => this.#b(v, `arg${i}`, { base64: false })));
+  }
+
+  heapSnapshot() {
+    return this.#core._heapSnapshot();
+  }
+}

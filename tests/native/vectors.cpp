@@ -1,0 +1,146 @@
+#include "vectors.hpp"
+
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "pushpeer/base64url.hpp"
+
+#ifndef PUSHPEER_VECTORS_DIR
+#error "PUSHPEER_VECTORS_DIR must name the shared vectors directory"
+#endif
+
+namespace pushpeer {
+
+void PrintTo(Status status, std::ostream* os) {
+  const char* name = status_name(status);
+  *os << (name ? name : "(null)") << " (" << static_cast<int>(status) << ")";
+}
+
+}  // namespace pushpeer
+
+namespace pushpeer::test {
+
+std::string vector_path(std::string_view relative) {
+  std::string path = PUSHPEER_VECTORS_DIR;
+  if (!path.empty() && path.back() != '/') path += '/';
+  path += relative;
+  return path;
+}
+
+json load_vectors(std::string_view relative) {
+  const std::string path = vector_path(relative);
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    ADD_FAILURE() << "cannot open vector file " << path;
+    return nullptr;
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  json doc = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    ADD_FAILURE() << "vector file is not a JSON object: " << path;
+    return nullptr;
+  }
+  return doc;
+}
+
+namespace {
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+Bytes hex(std::string_view text) {
+  Bytes out;
+  if (text.size() % 2 != 0) {
+    ADD_FAILURE() << "odd-length hex: " << text;
+    return out;
+  }
+  out.reserve(text.size() / 2);
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    const int hi = hex_digit(text[i]), lo = hex_digit(text[i + 1]);
+    if (hi < 0 || lo < 0) {
+      ADD_FAILURE() << "bad hex: " << text;
+      return out;
+    }
+    out.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
+  }
+  return out;
+}
+
+Bytes b64u(std::string_view text) {
+  Bytes out;
+  const Status status = base64url::decode(text, out);
+  if (status != Status::ok) ADD_FAILURE() << "base64url::decode failed on test data: " << text;
+  return out;
+}
+
+std::string to_hex(ByteView bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const std::uint8_t b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+std::string to_text(ByteView bytes) { return std::string(bytes.begin(), bytes.end()); }
+
+Bytes to_bytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
+
+const json& member(const json& object, const char* key, std::string_view where) {
+  static const json kNull;
+  if (!object.is_object() || !object.contains(key)) {
+    ADD_FAILURE() << "vector " << where << " has no member \"" << key << "\"";
+    return kNull;
+  }
+  return object[key];
+}
+
+std::string str(const json& object, const char* key, std::string_view where) {
+  const json& value = member(object, key, where);
+  if (!value.is_string()) {
+    if (!value.is_null()) ADD_FAILURE() << "vector " << where << ": \"" << key << "\" is not a string";
+    return {};
+  }
+  return value.get<std::string>();
+}
+
+std::int64_t integer(const json& object, const char* key, std::string_view where) {
+  const json& value = member(object, key, where);
+  if (!value.is_number_integer()) {
+    if (!value.is_null()) ADD_FAILURE() << "vector " << where << ": \"" << key << "\" is not an integer";
+    return 0;
+  }
+  return value.get<std::int64_t>();
+}
+
+Bytes hex_member(const json& object, const char* key, std::string_view where) {
+  return hex(str(object, key, where));
+}
+
+Bytes b64u_member(const json& object, const char* key, std::string_view where) {
+  return b64u(str(object, key, where));
+}
+
+Bytes pattern(std::size_t length, std::uint32_t seed) {
+  Bytes out(length);
+  std::uint32_t x = seed * 2654435761u + 1;
+  for (auto& b : out) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    b = static_cast<std::uint8_t>(x >> 24);
+  }
+  return out;
+}
+
+}  // namespace pushpeer::test

@@ -1,0 +1,49 @@
+// Helpers shared by the native tests: loading the vector files in place (../shared/vectors, never copied into
+// the repo) and decoding their hex / base64url fields.
+//
+// pushpeer_core makes JSON_NOEXCEPTION a public definition, so nlohmann_json aborts instead of throwing here too:
+// parse with allow_exceptions = false, and read members only after checking they exist with the right type.
+#pragma once
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "pushpeer/bytes.hpp"
+#include "pushpeer/status.hpp"
+
+namespace pushpeer {
+// GoogleTest prints a Status as its name in failure messages.
+void PrintTo(Status status, std::ostream* os);
+}  // namespace pushpeer
+
+namespace pushpeer::test {
+
+using json = nlohmann::json;
+
+// Path of a vector file, e.g. vector_path("rfc/rfc8291-appendix-a.json").
+std::string vector_path(std::string_view relative);
+// Parses a vector file. On a missing or malformed file: records a test failure and returns null (not an object).
+json load_vectors(std::string_view relative);
+
+// Decoders for test data. On malformed input they record a test failure and return what they have.
+Bytes hex(std::string_view text);
+Bytes b64u(std::string_view text);  // strict base64url, through pushpeer::base64url::decode
+std::string to_hex(ByteView bytes);
+std::string to_text(ByteView bytes);
+Bytes to_bytes(std::string_view text);
+
+// Typed member access that never aborts: a missing member or one of the wrong type records a test failure and
+// yields an empty value. `where` names the vector in the failure message.
+std::string str(const json& object, const char* key, std::string_view where = {});
+std::int64_t integer(const json& object, const char* key, std::string_view where = {});
+const json& member(const json& object, const char* key, std::string_view where = {});  // null if absent
+Bytes hex_member(const json& object, const char* key, std::string_view where = {});
+Bytes b64u_member(const json& object, const char* key, std::string_view where = {});
+
+// Deterministic filler for round-trip tests (xorshift; not a secret, not random).
+Bytes pattern(std::size_t length, std::uint32_t seed = 1);
+
+}  // namespace pushpeer::test

@@ -1,0 +1,39 @@
+// Status codes of the pushpeer core. Every core function returns one; the JS glue maps the name returned by
+// status_name() to PushPeerError.code, so names are part of the public contract: never rename one.
+#pragma once
+
+namespace pushpeer {
+
+enum class Status : int {
+  ok = 0,
+  bad_argument = -1,        // a length, size or option outside what the function accepts
+  bad_base64 = -2,          // not strict unpadded base64url
+  bad_key = -3,             // a public key not on P-256, a private key outside [1, n-1], a wrong key length
+  decrypt_failed = -4,      // AES-GCM tag mismatch: wrong keys or tampered ciphertext
+  ece_truncated_header = -5,   // aes128gcm body shorter than its header
+  ece_bad_record_size = -6,    // rs < 18, or too small for the content it must carry
+  ece_bad_key_id = -7,         // key id of the wrong length for Web Push (must be a 65-byte P-256 key)
+  ece_truncated_record = -8,   // a record too short to hold a tag and a delimiter
+  ece_bad_padding = -9,        // a record with no delimiter (all zero after decryption)
+  ece_bad_delimiter = -10,     // delimiter 2 before the last record
+  ece_truncated_message = -11, // last record carries delimiter 1: records are missing
+  bad_jwt = -12,               // malformed JWT or JWT claims
+  bad_signature = -13,         // signature does not verify
+  bad_expiration = -14,        // exp in the past or more than 24 h ahead (RFC 8292 §2)
+  bad_subject = -15,           // VAPID sub not mailto: or https:
+  bad_endpoint = -16,          // not an https URL (http allowed for loopback hosts only)
+  bad_subscription = -17,      // PushSubscription JSON malformed or missing endpoint/keys
+  payload_too_large = -18,     // the request body would exceed 4096 bytes
+  bad_ttl = -19,
+  bad_urgency = -20,
+  bad_topic = -21,
+  internal = -22,
+};
+
+// Stable upper-case name, e.g. "BAD_BASE64".
+const char* status_name(Status s);
+
+// Short English description for error messages.
+const char* status_message(Status s);
+
+}  // namespace pushpeer

@@ -1,0 +1,118 @@
+#include "pushpeer/p256.hpp"
+
+#include <bearssl.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "pushpeer/symmetric.hpp"
+#include "random.hpp"
+
+namespace pushpeer::p256 {
+
+namespace {
+
+const br_ec_impl& impl() { return br_ec_p256_m31; }
+
+// Group order n of P-256, big-endian.
+constexpr std::uint8_t kOrder[32] = {
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51};
+
+// 1 if 0 < x < n, in constant time (the scalar is secret).
+std::uint32_t scalar_in_range(const std::uint8_t x[32]) {
+  std::uint32_t borrow = 0;
+  std::uint32_t any = 0;
+  for (int i = 31; i >= 0; --i) {
+    const std::uint32_t d = static_cast<std::uint32_t>(x[i]) - kOrder[i] - borrow;
+    borrow = (d >> 31) & 1;
+    any |= x[i];
+  }
+  // x < n exactly when the subtraction x - n borrows out of the top byte.
+  return borrow & static_cast<std::uint32_t>((any | (0u - any)) >> 31);
+}
+
+bool well_formed_public(ByteView pub) { return pub.size() == kPublicKeyLength && pub[0] == 0x04; }
+
+}  // namespace
+
+Status generate_key_pair(PrivateKey& private_key, PublicKey& public_key) {
+  // Rejection sampling: a uniform 256-bit value is out of range with probability ~2^-32.
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    detail::random_bytes(private_key.data(), kPrivateKeyLength);
+    if (scalar_in_range(private_key.data())) {
+      impl().mulgen(public_key.data(), private_key.data(), kPrivateKeyLength, BR_EC_secp256r1);
+      detail::burn_stack();
+      return Status::ok;
+    }
+  }
+  return Status::internal;
+}
+
+Status public_key_from_private(ByteView private_key, PublicKey& public_key) {
+  if (private_key.size() != kPrivateKeyLength || !scalar_in_range(private_key.data())) return Status::bad_key;
+  impl().mulgen(public_key.data(), private_key.data(), kPrivateKeyLength, BR_EC_secp256r1);
+  detail::burn_stack();
+  return Status::ok;
+}
+
+Status validate_public_key(ByteView public_key) {
+  if (!well_formed_public(public_key)) return Status::bad_key;
+  // Multiplying by 1 makes BearSSL decode the point, which checks that it lies on the curve.
+  PublicKey copy;
+  std::memcpy(copy.data(), public_key.data(), kPublicKeyLength);
+  const std::uint8_t one = 1;
+  return impl().mul(copy.data(), copy.size(), &one, 1, BR_EC_secp256r1) ? Status::ok : Status::bad_key;
+}
+
+Status ecdh(ByteView private_key, ByteView peer_public_key, SharedSecret& shared) {
+  if (private_key.size() != kPrivateKeyLength || !scalar_in_range(private_key.data())) return Status::bad_key;
+  if (!well_formed_public(peer_public_key)) return Status::bad_key;
+  Secret<kPublicKeyLength> point;
+  std::memcpy(point.data(), peer_public_key.data(), kPublicKeyLength);
+  // mul() rejects points off the curve and the point at infinity.
+  const std::uint32_t ok =
+      impl().mul(point.data(), kPublicKeyLength, private_key.data(), kPrivateKeyLength, BR_EC_secp256r1);
+  detail::burn_stack();
+  if (!ok) return Status::bad_key;
+  std::memcpy(shared.data(), point.data() + 1, kSharedSecretLength);  // X coordinate
+  return Status::ok;
+}
+
+Status sign(ByteView private_key, ByteView message, Signature& signature) {
+  if (private_key.size() != kPrivateKeyLength || !scalar_in_range(private_key.data())) return Status::bad_key;
+  std::uint8_t hash[symmetric::kSha256Length];
+  symmetric::sha256(message, hash);
+  br_ec_private_key sk{BR_EC_secp256r1, const_cast<unsigned char*>(private_key.data()), kPrivateKeyLength};
+  // br_ecdsa_i31_sign_raw derives the nonce deterministically (RFC 6979) and writes r || s.
+  const std::size_t n = br_ecdsa_i31_sign_raw(&impl(), &br_sha256_vtable, hash, &sk, signature.data());
+  detail::burn_stack();
+  return n == kSignatureLength ? Status::ok : Status::internal;
+}
+
+Status verify(ByteView public_key, ByteView message, ByteView signature) {
+  if (!well_formed_public(public_key)) return Status::bad_key;
+  if (signature.size() != kSignatureLength) return Status::bad_signature;
+  std::uint8_t hash[symmetric::kSha256Length];
+  symmetric::sha256(message, hash);
+  br_ec_public_key pk{BR_EC_secp256r1, const_cast<unsigned char*>(public_key.data()), kPublicKeyLength};
+  return br_ecdsa_i31_vrfy_raw(&impl(), hash, sizeof hash, &pk, signature.data(), signature.size())
+             ? Status::ok
+             : Status::bad_signature;
+}
+
+Status public_key_from_spki(ByteView der, PublicKey& public_key) {
+  // DER is canonical, so the only valid encoding of an uncompressed P-256 SubjectPublicKeyInfo is this exact
+  // prefix: SEQUENCE(89) { SEQUENCE(19) { OID id-ecPublicKey, OID prime256v1 }, BIT STRING(66) 00 04 ... }.
+  static constexpr std::uint8_t kPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+                                             0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
+                                             0x07, 0x03, 0x42, 0x00};
+  if (der.size() != sizeof kPrefix + kPublicKeyLength ||
+      !std::equal(std::begin(kPrefix), std::end(kPrefix), der.begin())) {
+    return Status::bad_key;
+  }
+  std::memcpy(public_key.data(), der.data() + sizeof kPrefix, kPublicKeyLength);
+  return validate_public_key(public_key);
+}
+
+}  // namespace pushpeer::p256
