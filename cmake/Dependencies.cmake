@@ -14,7 +14,6 @@ file(GLOB_RECURSE _bearssl_sources ${_bearssl}/src/*.c)
 add_library(pp_bearssl STATIC ${_bearssl_sources})
 target_include_directories(pp_bearssl SYSTEM PUBLIC ${_bearssl}/inc PRIVATE ${_bearssl}/src)
 target_compile_options(pp_bearssl PRIVATE -w)
-set_target_properties(pp_bearssl PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
 add_library(pp_json INTERFACE)
 target_include_directories(pp_json SYSTEM INTERFACE ${PUSHPEER_SOURCES_DIR}/json/single_include)

@@ -254,7 +254,9 @@ TEST(Rfc8188, RoundTripsAndRecordLayout) {
           const std::size_t want_padding = std::min(padding_left, room);
           const std::size_t want_data = std::min(data_left, room - want_padding);
           EXPECT_EQ(records[i].delimiter, last ? 2 : 1) << "record " << i;
-          if (!last) EXPECT_EQ(records[i].sealed_length, rs) << "record " << i;
+          if (!last) {
+            EXPECT_EQ(records[i].sealed_length, rs) << "record " << i;
+          }
           EXPECT_EQ(records[i].padding, want_padding) << "record " << i;
           EXPECT_EQ(records[i].data.size(), want_data) << "record " << i;
           padding_left -= std::min(padding_left, records[i].padding);

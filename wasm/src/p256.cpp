@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "p256_window.h"
 #include "pushpeer/symmetric.hpp"
 #include "random.hpp"
 
@@ -12,7 +13,8 @@ namespace pushpeer::p256 {
 
 namespace {
 
-const br_ec_impl& impl() { return br_ec_p256_m31; }
+// BearSSL's m31 arithmetic with wider windows and a fixed-base comb (p256_window.c).
+const br_ec_impl& impl() { return pushpeer_p256_window; }
 
 // Group order n of P-256, big-endian.
 constexpr std::uint8_t kOrder[32] = {

@@ -1,0 +1,229 @@
+// Shared helpers for the Node tests of the Wasm build: vector files (read in place from ../shared/vectors), byte
+// codecs that do not go through the core (Node's Buffer), and forEachFlavor(), which runs the same describe blocks
+// against every Wasm flavour (STYLE.md: "one JS suite against every flavour").
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+import { loadCore, PushPeerError } from '../../js/core.js';
+
+export { PushPeerError };
+
+// --- vectors ---
+
+/** <repo>/../shared/vectors/, or $PUSHPEER_VECTORS_DIR. Never copied into the repo. */
+export const vectorsDir = process.env.PUSHPEER_VECTORS_DIR
+  ? pathToFileURL(path.resolve(process.env.PUSHPEER_VECTORS_DIR) + path.sep)
+  : new URL('../../../shared/vectors/', import.meta.url);
+
+/** Parsed JSON of a vector file, e.g. readVectors('rfc/rfc8291-appendix-a.json'). */
+export function readVectors(relative) {
+  return JSON.parse(readFileSync(new URL(relative, vectorsDir), 'utf8'));
+}
+
+// --- bytes (independent of the core's own base64url) ---
+
+/** Plain Uint8Array (not a Buffer, so that deepStrictEqual compares like with like). */
+export function u8(bytes) {
+  return Uint8Array.from(bytes);
+}
+
+export function fromHex(text) {
+  assert.match(text, /^([0-9a-fA-F]{2})*$/, `not hex: ${text}`);
+  return u8(Buffer.from(text, 'hex'));
+}
+
+export function toHex(bytes) {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+export function fromB64u(text) {
+  assert.match(text, /^[A-Za-z0-9_-]*$/, `not unpadded base64url: ${text}`);
+  return u8(Buffer.from(text, 'base64url'));
+}
+
+export function toB64u(bytes) {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}
+
+export const utf8 = (text) => u8(Buffer.from(text, 'utf8'));
+
+export function concat(...parts) {
+  return u8(Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength))));
+}
+
+/** Compares as hex, so a failure shows where the bytes differ. */
+export function assertBytes(actual, expected, message) {
+  assert.ok(actual instanceof Uint8Array, `${message ?? 'value'}: expected a Uint8Array, got ${actual?.constructor?.name ?? typeof actual}`);
+  assert.equal(toHex(actual), toHex(expected), message);
+}
+
+/** Byte offsets where needle occurs in haystack. */
+export function findAll(haystack, needle) {
+  const h = Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength);
+  const out = [];
+  for (let i = h.indexOf(needle); i !== -1; i = h.indexOf(needle, i + 1)) out.push(i);
+  return out;
+}
+
+export function randomBytes(n) {
+  return u8(crypto.randomBytes(n));
+}
+
+/** A big-endian integer as exactly n bytes (Node's ECDH.getPrivateKey() drops leading zero bytes). */
+export function leftPad(bytes, n) {
+  assert.ok(bytes.length <= n, `${bytes.length} bytes do not fit in ${n}`);
+  const out = new Uint8Array(n);
+  out.set(bytes, n - bytes.length);
+  return out;
+}
+
+/** A P-256 key pair from Node's crypto, as raw bytes (receiver side of an independent oracle). */
+export function nodeKeyPair() {
+  const ecdh = crypto.createECDH('prime256v1');
+  ecdh.generateKeys();
+  return { ecdh, publicKey: u8(ecdh.getPublicKey()), privateKey: leftPad(u8(ecdh.getPrivateKey()), 32) };
+}
+
+/** JWK of a raw 65-byte P-256 public key, for crypto.createPublicKey. */
+export function publicJwk(raw) {
+  assert.equal(raw.length, 65);
+  return { kty: 'EC', crv: 'P-256', x: toB64u(raw.subarray(1, 33)), y: toB64u(raw.subarray(33)) };
+}
+
+/** Splits `vapid t=<jwt>, k=<key>`. */
+export function parseVapidAuthorization(value) {
+  const m = /^vapid t=([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+), k=([A-Za-z0-9_-]+)$/.exec(value);
+  assert.ok(m, `not a "vapid t=…, k=…" value: ${value}`);
+  const [header, claims, signature] = m[1].split('.');
+  return {
+    jwt: m[1],
+    k: m[2],
+    header: JSON.parse(Buffer.from(header, 'base64url').toString('utf8')),
+    claims: JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')),
+    signingInput: `${header}.${claims}`,
+    signature: fromB64u(signature),
+  };
+}
+
+/** ES256 verification with Node's crypto (an oracle independent of the core). */
+export function nodeVerifyJwt(jwt, publicKeyRaw) {
+  const [h, c, s] = jwt.split('.');
+  const key = crypto.createPublicKey({ key: publicJwk(publicKeyRaw), format: 'jwk' });
+  return crypto.verify('sha256', Buffer.from(`${h}.${c}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
+}
+
+// --- RFC 8188 built with Node's crypto, to forge malformed bodies the core would never produce ---
+
+function hkdf(salt, ikm, info, length) {
+  return u8(Buffer.from(crypto.hkdfSync('sha256', ikm, salt, info, length)));
+}
+
+/**
+ * An aes128gcm body whose records carry exactly the given (already delimited and padded) plaintexts:
+ * header (salt | rs | idlen | keyid) || AES-128-GCM(record_i) for each i.
+ */
+export function eceBodyFromRecords({ ikm, salt, recordSize, keyId = new Uint8Array(0), records }) {
+  const cek = hkdf(salt, ikm, Buffer.from('Content-Encoding: aes128gcm\0'), 16);
+  const baseNonce = hkdf(salt, ikm, Buffer.from('Content-Encoding: nonce\0'), 12);
+  const header = new Uint8Array(21 + keyId.length);
+  header.set(salt, 0);
+  new DataView(header.buffer).setUint32(16, recordSize);
+  header[20] = keyId.length;
+  header.set(keyId, 21);
+  const parts = [header];
+  records.forEach((record, seq) => {
+    const nonce = Uint8Array.from(baseNonce);
+    new DataView(nonce.buffer).setUint32(8, new DataView(nonce.buffer).getUint32(8) ^ seq);
+    const cipher = crypto.createCipheriv('aes-128-gcm', cek, nonce);
+    parts.push(u8(Buffer.concat([cipher.update(record), cipher.final(), cipher.getAuthTag()])));
+  });
+  return concat(...parts);
+}
+
+// --- errors ---
+
+/** Every code core.d.ts declares. */
+export const errorCodes = new Set([
+  'BAD_ARGUMENT', 'BAD_BASE64', 'BAD_KEY', 'DECRYPT_FAILED', 'ECE_TRUNCATED_HEADER', 'ECE_BAD_RECORD_SIZE',
+  'ECE_BAD_KEY_ID', 'ECE_TRUNCATED_RECORD', 'ECE_BAD_PADDING', 'ECE_BAD_DELIMITER', 'ECE_TRUNCATED_MESSAGE',
+  'BAD_JWT', 'BAD_SIGNATURE', 'BAD_EXPIRATION', 'BAD_SUBJECT', 'BAD_ENDPOINT', 'BAD_SUBSCRIPTION',
+  'PAYLOAD_TOO_LARGE', 'BAD_TTL', 'BAD_URGENCY', 'BAD_TOPIC', 'INTERNAL', 'CORE_LOAD_FAILED',
+]);
+
+/**
+ * Runs fn, which must throw a PushPeerError with a declared, non-INTERNAL code; with `expected` (a code or a list
+ * of codes) the code must be one of them. Returns the code.
+ */
+export function expectCode(fn, expected, label = '') {
+  let result;
+  try {
+    result = fn();
+  } catch (err) {
+    const where = label ? `${label}: ` : '';
+    assert.ok(err instanceof PushPeerError,
+      `${where}expected a PushPeerError, got ${err?.constructor?.name ?? typeof err}: ${err?.message ?? err}`);
+    assert.equal(typeof err.code, 'string', `${where}.code must be a string`);
+    assert.ok(errorCodes.has(err.code), `${where}undeclared code ${err.code}`);
+    assert.notEqual(err.code, 'INTERNAL', `${where}INTERNAL (the Wasm core failed): ${err.message}`);
+    if (expected !== undefined) {
+      const allowed = Array.isArray(expected) ? expected : [expected];
+      assert.ok(allowed.includes(err.code), `${where}expected ${allowed.join(' or ')}, got ${err.code} (${err.message})`);
+    }
+    return err.code;
+  }
+  assert.fail(`${label ? `${label}: ` : ''}expected a PushPeerError${expected ? ` ${[expected].flat().join('/')}` : ''}, but it returned ${describeValue(result)}`);
+}
+
+function describeValue(v) {
+  if (v instanceof Uint8Array) return `${v.length} bytes`;
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+}
+
+// --- flavours ---
+
+const allFlavors = ['release', 'debug'];
+
+/** Wasm flavours under test: both, or those listed in $PUSHPEER_FLAVORS (comma-separated). */
+export const flavors = process.env.PUSHPEER_FLAVORS
+  ? process.env.PUSHPEER_FLAVORS.split(',').map((s) => s.trim()).filter(Boolean)
+  : allFlavors;
+for (const f of flavors) {
+  if (!allFlavors.includes(f)) throw new Error(`PUSHPEER_FLAVORS: unknown flavour ${f}`);
+}
+
+// One core per flavour per test file (node --test runs each file in its own process).
+const cores = new Map();
+for (const flavor of flavors) {
+  try {
+    cores.set(flavor, { core: await loadCore({ flavor }) });
+  } catch (error) {
+    cores.set(flavor, { error });
+  }
+}
+
+/**
+ * Registers fn(core, flavor) inside describe('<flavor> build') for every flavour. A flavour that does not load
+ * gets a single failing test naming the load error instead of its tests.
+ */
+export function forEachFlavor(fn) {
+  for (const flavor of flavors) {
+    const { core, error } = cores.get(flavor);
+    describe(`${flavor} build`, () => {
+      if (error) {
+        it(`loadCore({ flavor: '${flavor}' }) loads in Node`, () => {
+          throw error;
+        });
+        return;
+      }
+      fn(core, flavor);
+    });
+  }
+}

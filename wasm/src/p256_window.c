@@ -1,0 +1,264 @@
+/*
+ * P-256 scalar multiplication with wider windows, on BearSSL's br_ec_p256_m31 field and point arithmetic.
+ *
+ * Why: BearSSL 0.6 multiplies an arbitrary point with a 2-bit window (128 full additions) and the generator
+ * with a 4-bit window plus 256 doublings. A Web Push message costs two such multiplications (ephemeral key,
+ * ECDH), which dominate its time in Wasm. Here:
+ *   - variable base: a 4-bit fixed window over a table of 1P..15P (64 additions instead of 128);
+ *   - fixed base: a comb of 64 tables, table i holding d*16^i*G (d = 1..15) in affine coordinates, built once
+ *     on first use (batch inversion keeps that to a few ms), so k*G is 64 mixed additions and no doubling.
+ * Both are constant time: every table entry is read for each lookup and selected with masks, and the same
+ * sequence of field operations runs for every scalar. Measured in bench/RESULTS.md.
+ *
+ * BearSSL's point and field functions are static, so this file compiles BearSSL's own (fetched, hash-verified)
+ * src/ec/ec_p256_m31.c into this translation unit. Its public symbol is renamed so that it does not clash
+ * with the same object in the BearSSL library, which the tests use as the reference implementation.
+ */
+#define br_ec_p256_m31 pushpeer_bearssl_p256_m31_inlined
+#include "ec/ec_p256_m31.c"
+#undef br_ec_p256_m31
+
+#include "p256_window.h"
+
+/* Multipliers are at most 32 bytes (the group order's size); 64 nibbles. */
+#define PP_NIBBLES 64
+
+/* Constant-time select of table[idx - 1] (idx in 1..15) into *T; T is left all-zero for idx 0. */
+static void
+pp_lookup_jacobian(p256_jacobian *T, const p256_jacobian *table, uint32_t idx)
+{
+	uint32_t k;
+	size_t u;
+	uint32_t *dst = (uint32_t *)T;
+
+	memset(T, 0, sizeof *T);
+	for (k = 0; k < 15; k ++) {
+		uint32_t m = -EQ(idx, k + 1);
+		const uint32_t *src = (const uint32_t *)&table[k];
+		for (u = 0; u < 27; u ++) {
+			dst[u] |= m & src[u];
+		}
+	}
+}
+
+/*
+ * P <- x*P, x big-endian, 0 < x < n, P not the point at infinity. With x < n, no addition in the loop hits
+ * the doubling or the P + (-P) case: the accumulator is 16*a*P and the addend d*P with 0 < 16*a + d <= x.
+ */
+static void
+pp_mul_window4(p256_jacobian *P, const unsigned char *x, size_t xlen)
+{
+	p256_jacobian W[15], Q, T, U;
+	uint32_t qz;
+	int k;
+
+	W[0] = *P;
+	W[1] = *P;
+	p256_double(&W[1]);
+	for (k = 2; k < 15; k ++) {
+		W[k] = W[k - 1];
+		p256_add(&W[k], P);
+	}
+	memset(&Q, 0, sizeof Q);
+	qz = 1;
+	while (xlen -- > 0) {
+		unsigned bx = *x ++;
+		for (k = 0; k < 2; k ++) {
+			uint32_t bits, bnz;
+
+			p256_double(&Q);
+			p256_double(&Q);
+			p256_double(&Q);
+			p256_double(&Q);
+			bits = (bx >> 4) & 0x0F;
+			bnz = NEQ(bits, 0);
+			pp_lookup_jacobian(&T, W, bits);
+			U = Q;
+			p256_add(&U, &T);
+			CCOPY(bnz & qz, &Q, &T, sizeof Q);
+			CCOPY(bnz & ~qz, &Q, &U, sizeof Q);
+			qz &= ~bnz;
+			bx <<= 4;
+		}
+	}
+	*P = Q;
+}
+
+/* Comb tables: pp_comb[i][d - 1] = d * 16^i * G, affine (z = 1), coordinates fully reduced. */
+static p256_jacobian pp_comb[PP_NIBBLES][15];
+static int pp_comb_ready;
+
+/* 1/z for z != 0: p256_to_affine on (x = z, y = z, z) turns x into z/z^2 = 1/z. */
+static void
+pp_invert(uint32_t *d, const uint32_t *z)
+{
+	p256_jacobian t;
+
+	memcpy(t.x, z, sizeof t.x);
+	memcpy(t.y, z, sizeof t.y);
+	memcpy(t.z, z, sizeof t.z);
+	p256_to_affine(&t);
+	memcpy(d, t.x, sizeof t.x);
+}
+
+static void
+pp_comb_init(void)
+{
+	/* Prefix products for one batch inversion over all 960 points (Montgomery's trick). */
+	static uint32_t prefix[PP_NIBBLES * 15][9];
+	p256_jacobian B;
+	uint32_t inv[9], zi[9], zi2[9], t[9];
+	int i, d, n;
+
+	p256_decode(&B, P256_G, sizeof P256_G);
+	for (i = 0; i < PP_NIBBLES; i ++) {
+		pp_comb[i][0] = B;
+		pp_comb[i][1] = B;
+		p256_double(&pp_comb[i][1]);
+		for (d = 2; d < 15; d ++) {
+			pp_comb[i][d] = pp_comb[i][d - 1];
+			p256_add(&pp_comb[i][d], &B);
+		}
+		p256_double(&B);
+		p256_double(&B);
+		p256_double(&B);
+		p256_double(&B);
+	}
+
+	n = PP_NIBBLES * 15;
+	memcpy(prefix[0], pp_comb[0][0].z, sizeof prefix[0]);
+	for (i = 1; i < n; i ++) {
+		mul_f256(prefix[i], prefix[i - 1], pp_comb[i / 15][i % 15].z);
+	}
+	pp_invert(inv, prefix[n - 1]);
+	for (i = n - 1; i >= 0; i --) {
+		p256_jacobian *P = &pp_comb[i / 15][i % 15];
+		if (i > 0) {
+			mul_f256(zi, inv, prefix[i - 1]); /* 1/z_i */
+			mul_f256(inv, inv, P->z);         /* 1/(z_0 ... z_{i-1}) */
+		} else {
+			memcpy(zi, inv, sizeof zi);
+		}
+		square_f256(zi2, zi);
+		mul_f256(P->x, P->x, zi2);
+		mul_f256(t, zi2, zi);
+		mul_f256(P->y, P->y, t);
+		reduce_final_f256(P->x);
+		reduce_final_f256(P->y);
+		memset(P->z, 0, sizeof P->z);
+		P->z[0] = 1;
+	}
+	pp_comb_ready = 1;
+}
+
+/*
+ * P <- x*G, x big-endian, 0 < x < n. No exceptional addition: the accumulator is a*G with a < 16^i and the
+ * addend d*16^i*G with 16^i <= d*16^i, and 0 < a + d*16^i <= x < n.
+ */
+static void
+pp_mulgen_comb(p256_jacobian *P, const unsigned char *x, size_t xlen)
+{
+	p256_jacobian Q, T, U;
+	uint32_t qz;
+	size_t i;
+
+	if (!pp_comb_ready) {
+		pp_comb_init();
+	}
+	memset(&Q, 0, sizeof Q);
+	qz = 1;
+	for (i = 0; i < 2 * xlen && i < PP_NIBBLES; i ++) {
+		unsigned byte = x[xlen - 1 - (i >> 1)];
+		uint32_t bits = (i & 1) ? (byte >> 4) : (byte & 0x0F);
+		uint32_t bnz = NEQ(bits, 0);
+
+		pp_lookup_jacobian(&T, pp_comb[i], bits);
+		T.z[0] = 1;
+		U = Q;
+		p256_add_mixed(&U, &T);
+		CCOPY(bnz & qz, &Q, &T, sizeof Q);
+		CCOPY(bnz & ~qz, &Q, &U, sizeof Q);
+		qz &= ~bnz;
+	}
+	*P = Q;
+}
+
+static uint32_t
+pp_api_mul(unsigned char *G, size_t Glen, const unsigned char *x, size_t xlen, int curve)
+{
+	p256_jacobian P;
+	uint32_t r;
+
+	(void)curve;
+	if (xlen > 32) {
+		return 0;
+	}
+	r = p256_decode(&P, G, Glen);
+	pp_mul_window4(&P, x, xlen);
+	if (Glen >= 65) {
+		p256_to_affine(&P);
+		p256_encode(G, &P);
+	}
+	return r;
+}
+
+static size_t
+pp_api_mulgen(unsigned char *R, const unsigned char *x, size_t xlen, int curve)
+{
+	p256_jacobian P;
+
+	(void)curve;
+	if (xlen > 32) {
+		return 0;
+	}
+	pp_mulgen_comb(&P, x, xlen);
+	p256_to_affine(&P);
+	p256_encode(R, &P);
+	return 65;
+}
+
+/* A <- x*A + y*B (B = G when NULL); 0 if a point is invalid or the sum is the point at infinity. */
+static uint32_t
+pp_api_muladd(unsigned char *A, const unsigned char *B, size_t len,
+	const unsigned char *x, size_t xlen, const unsigned char *y, size_t ylen, int curve)
+{
+	p256_jacobian P, Q;
+	uint32_t r, inf_or_equal, was_inverse, zbits;
+	int i;
+
+	(void)curve;
+	if (xlen > 32 || ylen > 32) {
+		return 0;
+	}
+	r = p256_decode(&P, A, len);
+	pp_mul_window4(&P, x, xlen);
+	if (B == NULL) {
+		pp_mulgen_comb(&Q, y, ylen);
+	} else {
+		r &= p256_decode(&Q, B, len);
+		pp_mul_window4(&Q, y, ylen);
+	}
+	/* p256_add cannot double: if the sum comes out as infinity, either P = -Q (an error) or P = Q. */
+	was_inverse = p256_add(&P, &Q);
+	reduce_final_f256(P.z);
+	zbits = 0;
+	for (i = 0; i < 9; i ++) {
+		zbits |= P.z[i];
+	}
+	inf_or_equal = EQ(zbits, 0);
+	p256_double(&Q);
+	CCOPY(inf_or_equal & ~was_inverse, &P, &Q, sizeof Q);
+	p256_to_affine(&P);
+	p256_encode(A, &P);
+	return r & ~(inf_or_equal & was_inverse);
+}
+
+const br_ec_impl pushpeer_p256_window = {
+	(uint32_t)0x00800000, /* secp256r1 only */
+	&api_generator,
+	&api_order,
+	&api_xoff,
+	&pp_api_mul,
+	&pp_api_mulgen,
+	&pp_api_muladd
+};
