@@ -214,7 +214,7 @@ TEST_F(PushRequestTest, BuildsARequest) {
 
 TEST_F(PushRequestTest, AuthorizationNamesThePushService) {
   PushRequest request;
-  ASSERT_EQ(build_push_request(options(test::to_bytes("x")), request), Status::ok);
+  ASSERT_EQ(build_push_request(options(as_bytes("x")), request), Status::ok);
   const auto authorization = header_value(request, "Authorization");
   ASSERT_TRUE(authorization.has_value());
   std::string jwt;
@@ -231,7 +231,7 @@ TEST_F(PushRequestTest, AuthorizationNamesThePushService) {
 
 TEST_F(PushRequestTest, UrgencyAndTopic) {
   for (const char* urgency : {"very-low", "low", "normal", "high"}) {
-    auto o = options(test::to_bytes("x"));
+    auto o = options(as_bytes("x"));
     o.urgency = urgency;
     o.topic = "signal";
     PushRequest request;
@@ -240,7 +240,7 @@ TEST_F(PushRequestTest, UrgencyAndTopic) {
     EXPECT_EQ(header_value(request, "Topic"), "signal");
   }
   for (const char* urgency : {"urgent", "HIGH", "High", "normal ", " low", "very_low", "none"}) {
-    auto o = options(test::to_bytes("x"));
+    auto o = options(as_bytes("x"));
     o.urgency = urgency;
     PushRequest request;
     EXPECT_EQ(build_push_request(o, request), Status::bad_urgency) << '"' << urgency << '"';
@@ -248,7 +248,7 @@ TEST_F(PushRequestTest, UrgencyAndTopic) {
   const std::string max_topic(32, 'T');
   const std::string topics_ok[] = {"a", max_topic, "AZaz09-_"};
   for (const std::string& topic : topics_ok) {
-    auto o = options(test::to_bytes("x"));
+    auto o = options(as_bytes("x"));
     o.topic = topic;
     PushRequest request;
     ASSERT_EQ(build_push_request(o, request), Status::ok) << topic;
@@ -256,7 +256,7 @@ TEST_F(PushRequestTest, UrgencyAndTopic) {
   }
   const std::string topics_bad[] = {std::string(33, 'T'), "a+b", "a/b", "a=", "a b", "caf\xc3\xa9", "a.b", "a\nb"};
   for (const std::string& topic : topics_bad) {
-    auto o = options(test::to_bytes("x"));
+    auto o = options(as_bytes("x"));
     o.topic = topic;
     PushRequest request;
     EXPECT_EQ(build_push_request(o, request), Status::bad_topic) << '"' << topic << '"';
@@ -265,14 +265,14 @@ TEST_F(PushRequestTest, UrgencyAndTopic) {
 
 TEST_F(PushRequestTest, Ttl) {
   for (const std::uint32_t ttl : {0u, 1u, 86400u, kMaxTtlSeconds}) {
-    auto o = options(test::to_bytes("x"));
+    auto o = options(as_bytes("x"));
     o.ttl = ttl;
     PushRequest request;
     ASSERT_EQ(build_push_request(o, request), Status::ok) << ttl;
     EXPECT_EQ(header_value(request, "TTL"), std::to_string(ttl));
   }
   for (const std::uint32_t ttl : {kMaxTtlSeconds + 1, 0xffffffffu}) {
-    auto o = options(test::to_bytes("x"));
+    auto o = options(as_bytes("x"));
     o.ttl = ttl;
     PushRequest request;
     EXPECT_EQ(build_push_request(o, request), Status::bad_ttl) << ttl;
@@ -292,7 +292,7 @@ TEST_F(PushRequestTest, BodyLimit) {
 }
 
 TEST_F(PushRequestTest, SmallerRecordSize) {
-  auto o = options(test::to_bytes("hello"));
+  auto o = options(as_bytes("hello"));
   o.record_size = 100;
   PushRequest request;
   ASSERT_EQ(build_push_request(o, request), Status::ok);
@@ -305,24 +305,24 @@ TEST_F(PushRequestTest, SmallerRecordSize) {
 TEST_F(PushRequestTest, Failures) {
   PushRequest request;
   {
-    auto o = options(test::to_bytes("x"));
+    auto o = options(as_bytes("x"));
     o.subscription_json = "{}";
     EXPECT_EQ(build_push_request(o, request), Status::bad_subscription);
   }
   {
     const std::string json = subscription_json("http://example.com/push", p256dh_b64_, auth_b64_);
-    auto o = options(test::to_bytes("x"));
+    auto o = options(as_bytes("x"));
     o.subscription_json = json;
     EXPECT_EQ(build_push_request(o, request), Status::bad_endpoint);
   }
   {
-    auto o = options(test::to_bytes("x"));
+    auto o = options(as_bytes("x"));
     o.subject = "http://example.com";
     EXPECT_EQ(build_push_request(o, request), Status::bad_subject);
   }
   {
     const Bytes zero(32, 0);
-    auto o = options(test::to_bytes("x"));
+    auto o = options(as_bytes("x"));
     o.vapid_private_key = zero;
     EXPECT_EQ(build_push_request(o, request), Status::bad_key);
   }
@@ -330,7 +330,7 @@ TEST_F(PushRequestTest, Failures) {
 
 TEST_F(PushRequestTest, LoopbackPushService) {
   const std::string json = subscription_json("http://127.0.0.1:8080/push/abc", p256dh_b64_, auth_b64_);
-  auto o = options(test::to_bytes("x"));
+  auto o = options(as_bytes("x"));
   o.subscription_json = json;
   PushRequest request;
   ASSERT_EQ(build_push_request(o, request), Status::ok);
@@ -441,7 +441,7 @@ TEST_F(PushRequestTest, CacheClearAndErrors) {
 
 TEST_F(PushRequestTest, BuildUsesTheCache) {
   VapidTokenCache cache;
-  auto o = options(test::to_bytes("x"));
+  auto o = options(as_bytes("x"));
   o.cache = &cache;
   PushRequest a, b;
   ASSERT_EQ(build_push_request(o, a), Status::ok);

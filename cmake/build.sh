@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the native tree (tests, benchmarks) into build/native and the Wasm module into build/wasm, which writes
+# js/wasm/pushpeer-core{,-debug}.{mjs,wasm} where js/core.js loads them.
+# Usage: build.sh [native|wasm|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+export NODE_PATH=/usr/share/nodejs  # Debian's emcc optimizer needs acorn from there
+gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
+
+if [ "$what" = native ] || [ "$what" = all ]; then
+  cmake -S . -B build/native "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DPUSHPEER_TESTS=ON -DPUSHPEER_BENCH=ON >/dev/null
+  cmake --build build/native -j"$(nproc)"
+fi
+if [ "$what" = wasm ] || [ "$what" = all ]; then
+  emcmake cmake -S . -B build/wasm "${gen[@]}" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build/wasm -j"$(nproc)"
+fi

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing pushpeer needs on a fresh Debian machine (idempotent, quiet when done).
+# Debian packages: compilers, CMake, GoogleTest, Google Benchmark, Emscripten (+ node-acorn, which its optimizer
+# needs), libsodium/zlib -dev for the native build, dpkg-dev for `apt-get source`. npm: the devDependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake ninja-build g++ clang pkg-config dpkg-dev libsodium-dev zlib1g-dev libgtest-dev libbenchmark-dev
+          emscripten node-acorn)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing Debian packages (${missing[*]}); run as root or install them" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci when node_modules is missing or older than the lockfile.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
