@@ -52,6 +52,12 @@ TEST(HmacSha256, Rfc4231Examples) {
   }
 }
 
+TEST(HmacSha256, EmptyKeyAndMessage) {
+  std::uint8_t mac[kSha256Length];
+  hmac_sha256(ByteView{}, ByteView{}, mac);
+  EXPECT_EQ(to_hex(ByteView(mac, kSha256Length)), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
 TEST(HkdfSha256, Rfc5869Case1) {
   const Bytes ikm(22, 0x0b);
   const Bytes salt = hex("000102030405060708090a0b0c");

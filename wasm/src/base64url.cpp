@@ -15,6 +15,11 @@ std::string encode(ByteView in) {
 Status decode(std::string_view in, Bytes& out) {
   // A length of 1 mod 4 cannot encode whole bytes; libsodium checks the rest, including non-zero trailing bits.
   if (in.size() % 4 == 1) return Status::bad_base64;
+  // libsodium 1.0.18 reads the input as (signed) char and its constant-time range checks assume 0..255:
+  // every octet >= 0x80 decodes as '_'. Reject them here.
+  for (const char c : in) {
+    if (static_cast<unsigned char>(c) >= 0x80) return Status::bad_base64;
+  }
   out.assign(in.size() / 4 * 3 + 3, 0);
   std::size_t len = 0;
   const char* end = nullptr;

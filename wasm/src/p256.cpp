@@ -93,7 +93,7 @@ Status sign(ByteView private_key, ByteView message, Signature& signature) {
 }
 
 Status verify(ByteView public_key, ByteView message, ByteView signature) {
-  if (!well_formed_public(public_key)) return Status::bad_key;
+  if (Status s = validate_public_key(public_key); s != Status::ok) return s;
   if (signature.size() != kSignatureLength) return Status::bad_signature;
   std::uint8_t hash[symmetric::kSha256Length];
   symmetric::sha256(message, hash);

@@ -15,7 +15,11 @@ namespace {
 Status decode_key(const nlohmann::json& keys, const char* name, std::size_t length, Bytes& out) {
   if (!keys.contains(name) || !keys[name].is_string()) return Status::bad_subscription;
   std::string_view text = keys[name].get_ref<const std::string&>();
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  // RFC 4648 §3.2: padding completes the text to a multiple of 4 characters, so it is one or two '='.
+  std::size_t pad = 0;
+  while (pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
+  if (pad > 0 && (pad > 2 || text.size() % 4 != 0)) return Status::bad_base64;
+  text.remove_suffix(pad);
   if (Status s = base64url::decode(text, out); s != Status::ok) return s;
   return out.size() == length ? Status::ok : Status::bad_key;
 }

@@ -16,7 +16,8 @@ void sha256(ByteView message, std::uint8_t out[kSha256Length]) {
 void hmac_sha256(ByteView key, ByteView message, std::uint8_t out[kSha256Length]) {
   br_hmac_key_context kc;
   br_hmac_context ctx;
-  br_hmac_key_init(&kc, &br_sha256_vtable, key.data(), key.size());
+  static constexpr std::uint8_t kNoKey = 0;  // BearSSL memcpy()s the key: never a null pointer
+  br_hmac_key_init(&kc, &br_sha256_vtable, key.empty() ? &kNoKey : key.data(), key.size());
   br_hmac_init(&ctx, &kc, 0);
   br_hmac_update(&ctx, message.data(), message.size());
   br_hmac_out(&ctx, out);
@@ -27,7 +28,8 @@ void hmac_sha256(ByteView key, ByteView message, std::uint8_t out[kSha256Length]
 Status hkdf_sha256(ByteView salt, ByteView ikm, ByteView info, std::span<std::uint8_t> out) {
   if (out.size() > 255 * kSha256Length) return Status::bad_argument;  // RFC 5869 §2.3
   br_hkdf_context hc;
-  br_hkdf_init(&hc, &br_sha256_vtable, salt.data(), salt.size());
+  static constexpr std::uint8_t kNoSalt = 0;  // an empty salt is a zero-length HMAC key, never a null pointer
+  br_hkdf_init(&hc, &br_sha256_vtable, salt.empty() ? &kNoSalt : salt.data(), salt.size());
   br_hkdf_inject(&hc, ikm.data(), ikm.size());
   br_hkdf_flip(&hc);
   br_hkdf_produce(&hc, info.data(), info.size(), out.data(), out.size());
@@ -44,7 +46,7 @@ struct Gcm {
     br_aes_ct64_ctr_init(&aes, key.data(), key.size());
     br_gcm_init(&gcm, &aes.vtable, br_ghash_ctmul64);
     br_gcm_reset(&gcm, iv.data(), iv.size());
-    br_gcm_aad_inject(&gcm, aad.data(), aad.size());
+    if (!aad.empty()) br_gcm_aad_inject(&gcm, aad.data(), aad.size());  // BearSSL memcpy()s: no null pointer
     br_gcm_flip(&gcm);
   }
   ~Gcm() {

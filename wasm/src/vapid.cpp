@@ -204,9 +204,11 @@ Status parse_authorization(std::string_view header, std::string& jwt, Bytes& pub
     while (!param.empty() && param.front() == ' ') param.remove_prefix(1);
     while (!param.empty() && param.back() == ' ') param.remove_suffix(1);
     if (param.starts_with("t=")) {
+      if (have_t) return Status::bad_jwt;  // a repeated parameter is ambiguous
       jwt = std::string(param.substr(2));
       have_t = true;
     } else if (param.starts_with("k=")) {
+      if (have_k) return Status::bad_jwt;
       if (Status s = base64url::decode(param.substr(2), public_key); s != Status::ok) return s;
       have_k = true;
     } else {

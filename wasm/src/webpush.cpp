@@ -68,6 +68,7 @@ Status decrypt(ByteView ua_private, ByteView ua_public, ByteView auth_secret, By
   if (ua_public.size() != p256::kPublicKeyLength || ua_private.size() != p256::kPrivateKeyLength) {
     return Status::bad_key;
   }
+  if (Status s = p256::validate_public_key(ua_public); s != Status::ok) return s;
   ece::Header header;
   std::size_t header_length = 0;
   if (Status s = ece::parse_header(body, header, header_length); s != Status::ok) return s;
