@@ -24,3 +24,7 @@ endfunction()
 
 pushpeer_wasm_module(pushpeer-core -O3 -flto)
 pushpeer_wasm_module(pushpeer-core-debug -O1 -sASSERTIONS=2 -sSAFE_HEAP=1 -sSTACK_OVERFLOW_CHECK=2)
+find_program(PUSHPEER_NODE node REQUIRED)
+add_custom_command(TARGET pushpeer-core-debug POST_BUILD
+  COMMAND ${PUSHPEER_NODE} ${CMAKE_SOURCE_DIR}/cmake/patch-debug-loader.mjs ${PUSHPEER_WASM_OUT}/pushpeer-core-debug.mjs
+  VERBATIM)

@@ -16,6 +16,58 @@ function fail(code, message) {
   return new PushPeerError(code, message);
 }
 
+// base64url (RFC 4648 §5) in JS, so that key material given as text never passes through the Wasm heap.
+const B64U = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const B64U_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64U_VALUE[B64U.charCodeAt(i)] = i;
+
+function encodeBase64url(bytes) {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    out += B64U[v >> 18] + B64U[(v >> 12) & 63] + B64U[(v >> 6) & 63] + B64U[v & 63];
+  }
+  if (i + 1 === bytes.length) {
+    const v = bytes[i] << 16;
+    out += B64U[v >> 18] + B64U[(v >> 12) & 63];
+  } else if (i + 2 === bytes.length) {
+    const v = (bytes[i] << 16) | (bytes[i + 1] << 8);
+    out += B64U[v >> 18] + B64U[(v >> 12) & 63] + B64U[(v >> 6) & 63];
+  }
+  return out;
+}
+
+/** Strict: unpadded, alphabet only, zero trailing bits. */
+function decodeBase64url(text, what = 'text') {
+  const bad = (why) => fail('BAD_BASE64', `${what} is not valid unpadded base64url (${why})`);
+  if (text.length % 4 === 1) throw bad('impossible length');
+  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const v = c < 128 ? B64U_VALUE[c] : -1;
+    if (v < 0) throw bad(`character ${JSON.stringify(text[i])} at ${i}`);
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  if ((acc & ((1 << bits) - 1)) !== 0) throw bad('non-zero trailing bits');
+  return out;
+}
+
+/** Key text from a PushSubscription: valid '=' padding (1 or 2, to a multiple of 4) is tolerated. */
+function decodeKeyText(text, what) {
+  const pad = /=*$/.exec(text)[0].length;
+  if (pad > 0 && (pad > 2 || text.length % 4 !== 0)) throw fail('BAD_BASE64', `${what} has invalid '=' padding`);
+  return decodeBase64url(text.slice(0, text.length - pad), what);
+}
+
 /** Seconds since the epoch (VAPID exp/now). */
 function nowSeconds() {
   return Math.floor(Date.now() / 1000);
@@ -144,18 +196,44 @@ class Core {
 
   // --- argument coercion ---
 
-  /** Uint8Array, or (where `text` is 'base64url') a base64url string. */
-  _bytes(value, what, { length, base64 = true } = {}) {
+  /** Uint8Array or ArrayBuffer, or (unless base64 is false) base64url text as in a PushSubscription. */
+  _bytes(value, what, { length, base64 = true, code = 'BAD_KEY' } = {}) {
     let bytes;
     if (value instanceof Uint8Array) bytes = value;
-    else if (base64 && typeof value === 'string') {
-      bytes = this.base64urlDecode(value.replace(/=+$/, ''));
-    } else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value);
+    else if (base64 && typeof value === 'string') bytes = decodeKeyText(value, what);
+    else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value);
     else throw fail('BAD_ARGUMENT', `${what} must be a Uint8Array${base64 ? ' or base64url string' : ''}, got ${describe(value)}`);
     if (length !== undefined && bytes.length !== length) {
-      throw fail(length === 65 || length === 32 ? 'BAD_KEY' : 'BAD_ARGUMENT', `${what} must be ${length} bytes, got ${bytes.length}`);
+      throw fail(code, `${what} must be ${length} bytes, got ${bytes.length}`);
     }
     return bytes;
+  }
+
+  /** PushSubscription, its toJSON() object or JSON text -> { endpoint, p256dh, auth } (bytes). */
+  _subscription(value) {
+    const bad = (why) => fail('BAD_SUBSCRIPTION', `subscription ${why}`);
+    let s = value;
+    try {
+      if (typeof s === 'string') s = JSON.parse(s);
+      else if (s !== null && typeof s === 'object' && typeof s.toJSON === 'function') s = s.toJSON();
+    } catch (err) {
+      throw new PushPeerError('BAD_SUBSCRIPTION', `subscription is not valid JSON: ${err?.message ?? err}`, { cause: err });
+    }
+    if (s === null || typeof s !== 'object' || Array.isArray(s)) throw bad(`must be an object, got ${describe(s)}`);
+    if (typeof s.endpoint !== 'string') throw bad('has no endpoint string');
+    const exp = s.expirationTime;
+    if (exp !== undefined && exp !== null && !(typeof exp === 'number' && Number.isFinite(exp))) {
+      throw bad(`expirationTime must be null or a number, got ${describe(exp)}`);
+    }
+    const keys = s.keys;
+    if (keys === null || typeof keys !== 'object' || typeof keys.p256dh !== 'string' || typeof keys.auth !== 'string') {
+      throw bad('has no keys.p256dh and keys.auth strings');
+    }
+    return {
+      endpoint: s.endpoint,
+      p256dh: this._bytes(keys.p256dh, 'keys.p256dh', { length: 65 }),
+      auth: this._bytes(keys.auth, 'keys.auth', { length: 16 }),
+    };
   }
 
   /** Payload: Uint8Array or a string (UTF-8). */
@@ -221,9 +299,8 @@ class Core {
     const plaintext = this._payload(o.plaintext, 'plaintext');
     const recordSize = this._integer(o.recordSize, 'recordSize', { fallback: 4096, code: 'ECE_BAD_RECORD_SIZE' });
     const padding = this._integer(o.padding, 'padding', { fallback: 0 });
-    if (plaintext.length + padding + 17 > recordSize) {
-      throw fail(plaintext.length > MAX_PAYLOAD && recordSize === 4096 ? 'PAYLOAD_TOO_LARGE' : 'ECE_BAD_RECORD_SIZE',
-        `plaintext (${plaintext.length}) + padding (${padding}) + 17 exceeds the record size ${recordSize}`);
+    if (plaintext.length + padding > MAX_PAYLOAD) {
+      throw fail('PAYLOAD_TOO_LARGE', `plaintext (${plaintext.length}) + padding (${padding}) exceeds ${MAX_PAYLOAD} bytes (one push message)`);
     }
     return this._call((m, a) => m.encrypt(...a.put(p256dh), ...a.put(auth), ...a.put(plaintext), recordSize, padding));
   }
@@ -240,12 +317,7 @@ class Core {
 
   buildPushRequest(options) {
     const o = this._options(options, 'buildPushRequest');
-    let subscription = o.subscription;
-    if (subscription !== null && typeof subscription === 'object') {
-      subscription = typeof subscription.toJSON === 'function' ? subscription.toJSON() : subscription;
-      subscription = JSON.stringify(subscription);
-    }
-    if (typeof subscription !== 'string') throw fail('BAD_SUBSCRIPTION', 'subscription must be a PushSubscription, its JSON object or JSON text');
+    const sub = this._subscription(o.subscription);
     const payload = this._payload(o.payload, 'payload');
     if (payload.length > MAX_PAYLOAD) {
       throw fail('PAYLOAD_TOO_LARGE', `payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD} (one push message)`);
@@ -256,22 +328,21 @@ class Core {
     const subject = this._string(o.subject, 'subject');
     const ttl = this._integer(o.ttl, 'ttl', { fallback: DEFAULT_TTL, max: DEFAULT_TTL, code: 'BAD_TTL' });
     const urgency = o.urgency === undefined ? '' : this._string(o.urgency, 'urgency');
+    if (o.urgency !== undefined && urgency.length === 0) throw fail('BAD_URGENCY', 'urgency must not be empty');
     const topic = o.topic === undefined ? '' : this._string(o.topic, 'topic');
     if (o.topic !== undefined && topic.length === 0) throw fail('BAD_TOPIC', 'topic must not be empty');
     const now = nowSeconds();
-    const r = this._call((m, a) =>
-      m.buildPushRequest(subscription, ...a.put(payload), ...a.put(priv), ...a.put(pub), subject, now, ttl, urgency, topic));
+    const r = this._call((m, a) => m.buildPushRequest(sub.endpoint, ...a.put(sub.p256dh), ...a.put(sub.auth),
+      ...a.put(payload), ...a.put(priv), ...a.put(pub), subject, now, ttl, urgency, topic));
     return { endpoint: r.endpoint, method: 'POST', headers: r.headers, body: r.body };
   }
 
   base64urlEncode(bytes) {
-    const b = this._bytes(bytes, 'bytes', { base64: false });
-    return this._call((m, a) => m.base64urlEncode(...a.put(b)));
+    return encodeBase64url(this._bytes(bytes, 'bytes', { base64: false }));
   }
 
   base64urlDecode(text) {
-    const t = this._string(text, 'text');
-    return this._call((m) => m.base64urlDecode(t));
+    return decodeBase64url(this._string(text, 'text'));
   }
 
   /** @internal Used by CoreTesting. */
@@ -296,8 +367,9 @@ class CoreTesting {
     return this.#core._bytes(v, what, opts);
   }
 
-  encryptWithKeys(o) {
+  encryptWithKeys(options) {
     const c = this.#core;
+    const o = c._options(options, 'encryptWithKeys');
     const args = [
       this.#b(o.p256dh, 'p256dh'), this.#b(o.auth, 'auth'), this.#b(o.senderPrivateKey, 'senderPrivateKey'),
       this.#b(o.senderPublicKey, 'senderPublicKey'), this.#b(o.salt, 'salt'), c._payload(o.plaintext, 'plaintext'),
@@ -307,8 +379,9 @@ class CoreTesting {
     return c._raw('encryptWithKeys', args, [rs, pad]);
   }
 
-  eceEncrypt(o) {
+  eceEncrypt(options) {
     const c = this.#core;
+    const o = c._options(options, 'eceEncrypt');
     const rs = c._integer(o.recordSize, 'recordSize');
     const pad = c._integer(o.padding, 'padding', { fallback: 0 });
     const args = [this.#b(o.ikm, 'ikm', { base64: false }), this.#b(o.salt, 'salt', { base64: false }),
@@ -317,7 +390,8 @@ class CoreTesting {
     return c._call((m, a) => m.eceEncrypt(...args.flatMap((b) => a.put(b)), rs, pad, ...a.put(pt)));
   }
 
-  eceDecrypt(o) {
+  eceDecrypt(options) {
+    const o = this.#core._options(options, 'eceDecrypt');
     return this.#core._raw('eceDecrypt', [this.#b(o.ikm, 'ikm', { base64: false }), this.#b(o.body, 'body', { base64: false })]);
   }
 

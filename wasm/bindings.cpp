@@ -10,8 +10,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
-#include "pushpeer/base64url.hpp"
 #include "pushpeer/ece.hpp"
 #include "pushpeer/p256.hpp"
 #include "pushpeer/push_request.hpp"
@@ -104,12 +104,19 @@ val decrypt(std::uintptr_t priv, std::size_t priv_len, std::uintptr_t pub, std::
   return out;
 }
 
-val push_request_js(std::string subscription, std::uintptr_t payload, std::size_t payload_len,
-                       std::uintptr_t priv, std::size_t priv_len, std::uintptr_t pub, std::size_t pub_len,
-                       std::string subject, double now, double ttl, std::string urgency, std::string topic) {
+// The subscription arrives parsed (js/core.js): its auth secret only enters the heap through a wiped buffer.
+val push_request_js(std::string endpoint, std::uintptr_t p256dh, std::size_t p256dh_len, std::uintptr_t auth,
+                    std::size_t auth_len, std::uintptr_t payload, std::size_t payload_len, std::uintptr_t priv,
+                    std::size_t priv_len, std::uintptr_t pub, std::size_t pub_len, std::string subject, double now,
+                    double ttl, std::string urgency, std::string topic) {
   if (!(ttl >= 0 && ttl <= kMaxTtlSeconds && std::floor(ttl) == ttl)) return fail(Status::bad_ttl);
+  if (p256dh_len != p256::kPublicKeyLength || auth_len != webpush::kAuthSecretLength) return fail(Status::bad_key);
+  Subscription subscription;
+  subscription.endpoint = std::move(endpoint);
+  std::memcpy(subscription.p256dh.data(), reinterpret_cast<const void*>(p256dh), p256dh_len);
+  std::memcpy(subscription.auth.data(), reinterpret_cast<const void*>(auth), auth_len);
   PushRequestOptions o;
-  o.subscription_json = subscription;
+  o.subscription = &subscription;
   o.payload = in(payload, payload_len);
   o.vapid_private_key = in(priv, priv_len);
   o.vapid_public_key = in(pub, pub_len);
@@ -131,13 +138,6 @@ val push_request_js(std::string subscription, std::uintptr_t payload, std::size_
 }
 
 void clear_token_cache() { token_cache().clear(); }
-
-std::string base64url_encode(std::uintptr_t p, std::size_t n) { return base64url::encode(in(p, n)); }
-
-val base64url_decode(std::string text) {
-  Bytes out;
-  return bytes_or_fail(base64url::decode(text, out), out);
-}
 
 // --- testing entry points (vectors; not for production) ---
 
@@ -236,8 +236,6 @@ EMSCRIPTEN_BINDINGS(pushpeer_core) {
   function("decrypt", &decrypt);
   function("buildPushRequest", &push_request_js);
   function("clearTokenCache", &clear_token_cache);
-  function("base64urlEncode", &base64url_encode);
-  function("base64urlDecode", &base64url_decode);
   function("encryptWithKeys", &encrypt_with_keys);
   function("eceEncrypt", &ece_encrypt);
   function("eceDecrypt", &ece_decrypt);

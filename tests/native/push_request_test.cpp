@@ -84,7 +84,7 @@ TEST_F(PushRequestTest, ParsesASubscription) {
   ASSERT_EQ(parse_subscription(json_, s), Status::ok);
   EXPECT_EQ(s.endpoint, kEndpoint);
   EXPECT_EQ(to_hex(s.p256dh), to_hex(ua_public_));
-  EXPECT_EQ(to_hex(s.auth), to_hex(auth_));
+  EXPECT_EQ(to_hex(s.auth.view()), to_hex(auth_));
 }
 
 TEST_F(PushRequestTest, ParsesOtherLayouts) {
@@ -96,7 +96,7 @@ TEST_F(PushRequestTest, ParsesOtherLayouts) {
   ASSERT_EQ(parse_subscription(json, s), Status::ok);
   EXPECT_EQ(s.endpoint, kEndpoint);
   EXPECT_EQ(to_hex(s.p256dh), to_hex(ua_public_));
-  EXPECT_EQ(to_hex(s.auth), to_hex(auth_));
+  EXPECT_EQ(to_hex(s.auth.view()), to_hex(auth_));
 }
 
 TEST_F(PushRequestTest, ToleratesPaddedKeys) {
@@ -106,7 +106,7 @@ TEST_F(PushRequestTest, ToleratesPaddedKeys) {
   Subscription s;
   ASSERT_EQ(parse_subscription(subscription_json(kEndpoint, p256dh_b64_ + "=", auth_b64_ + "=="), s), Status::ok);
   EXPECT_EQ(to_hex(s.p256dh), to_hex(ua_public_));
-  EXPECT_EQ(to_hex(s.auth), to_hex(auth_));
+  EXPECT_EQ(to_hex(s.auth.view()), to_hex(auth_));
 }
 
 TEST_F(PushRequestTest, MalformedSubscriptions) {
@@ -457,3 +457,45 @@ TEST_F(PushRequestTest, BuildUsesTheCache) {
 
 }  // namespace
 }  // namespace pushpeer
+
+namespace pushpeer::test {
+namespace {
+
+TEST(VapidTokenCacheKeys, AnotherPrivateKeyMissesTheCache) {
+  p256::PrivateKey priv, other;
+  p256::PublicKey pub, other_pub;
+  ASSERT_EQ(p256::generate_key_pair(priv, pub), Status::ok);
+  ASSERT_EQ(p256::generate_key_pair(other, other_pub), Status::ok);
+  VapidTokenCache cache;
+  std::string header;
+  const std::int64_t now = 1700000000;
+  ASSERT_EQ(cache.authorization("https://push.example.net/x", "mailto:a@b.example", priv.view(), pub, now, header),
+            Status::ok);
+  // Same public key, a private key that does not belong to it: not served from the cache, refused.
+  EXPECT_EQ(cache.authorization("https://push.example.net/x", "mailto:a@b.example", other.view(), pub, now, header),
+            Status::bad_key);
+  const std::uint8_t zeros[32] = {};
+  EXPECT_EQ(cache.authorization("https://push.example.net/x", "mailto:a@b.example", {zeros, 32}, pub, now, header),
+            Status::bad_key);
+}
+
+TEST(WebPushLimits, PlaintextOverOnePushIsTooLarge) {
+  p256::PrivateKey priv;
+  p256::PublicKey pub;
+  ASSERT_EQ(p256::generate_key_pair(priv, pub), Status::ok);
+  const std::uint8_t auth[16] = {9};
+  Bytes body;
+  Bytes ok(webpush::kMaxPlaintextLength, 'a'), big(webpush::kMaxPlaintextLength + 1, 'a');
+  EXPECT_EQ(webpush::encrypt(pub, {auth, 16}, ok, 4096, 0, body), Status::ok);
+  EXPECT_EQ(body.size(), webpush::kMaxBodyLength);
+  EXPECT_EQ(webpush::encrypt(pub, {auth, 16}, big, 8192, 0, body), Status::payload_too_large);
+  EXPECT_EQ(webpush::encrypt(pub, {auth, 16}, ok, 4096, 1, body), Status::payload_too_large);
+  // A huge record size is only a header value: no allocation of that size.
+  EXPECT_EQ(webpush::encrypt(pub, {auth, 16}, ok, 0xFFFFFFFFu, 0, body), Status::ok);
+  Bytes out;
+  EXPECT_EQ(webpush::decrypt(priv.view(), pub, {auth, 16}, body, out), Status::ok);
+  EXPECT_EQ(out, ok);
+}
+
+}  // namespace
+}  // namespace pushpeer::test

@@ -468,3 +468,24 @@ TEST(VapidParseAuthorization, RejectsMalformedHeaders) {
 
 }  // namespace
 }  // namespace pushpeer::vapid
+
+namespace pushpeer::test {
+namespace {
+
+// A correctly signed JWT whose exp is outside [0, 2^53 - 1] is refused rather than wrapped.
+TEST(VapidExpRange, OutOfRangeExpIsBadJwt) {
+  p256::PrivateKey priv;
+  p256::PublicKey pub;
+  ASSERT_EQ(p256::generate_key_pair(priv, pub), Status::ok);
+  for (const char* exp : {"18446744073709551615", "9223372036854775808", "9007199254740992", "-1"}) {
+    const std::string claims = std::string(R"({"aud":"https://a.example","exp":)") + exp + R"(,"sub":"mailto:x@y.z"})";
+    const std::string input = "eyJ0eXAiOiJKV1QiLCJhbGciOiJFUzI1NiJ9." + base64url::encode(as_bytes(claims));
+    p256::Signature sig;
+    ASSERT_EQ(p256::sign(priv.view(), as_bytes(input), sig), Status::ok);
+    vapid::Claims out;
+    EXPECT_EQ(vapid::verify_jwt(input + "." + base64url::encode(sig), pub, out), Status::bad_jwt) << exp;
+  }
+}
+
+}  // namespace
+}  // namespace pushpeer::test

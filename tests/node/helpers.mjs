@@ -181,7 +181,7 @@ export function expectCode(fn, expected, label = '') {
 function describeValue(v) {
   if (v instanceof Uint8Array) return `${v.length} bytes`;
   try {
-    return JSON.stringify(v);
+    return JSON.stringify(v, (k, x) => (x instanceof Uint8Array ? `<${x.length} bytes>` : x));
   } catch {
     return String(v);
   }

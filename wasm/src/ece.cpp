@@ -76,7 +76,8 @@ Status encrypt_with_ikm(ByteView ikm, ByteView salt, ByteView key_id, std::uint3
   std::copy(key_id.begin(), key_id.end(), body.begin() + kHeaderLength);
 
   const std::size_t capacity = record_size - kOverhead;
-  SecretBytes record(record_size - kTagLength);
+  // One record's plaintext buffer, no larger than this message needs (rs may be up to 2^32 - 1).
+  SecretBytes record(std::min<std::size_t>(capacity + 1, plaintext.size() + padding + 1));
   std::size_t out = kHeaderLength + key_id.size();
   std::size_t pt = 0, pad_left = padding;
   for (std::uint64_t seq = 0;; ++seq) {

@@ -253,6 +253,15 @@ pp_api_muladd(unsigned char *A, const unsigned char *B, size_t len,
 	return r & ~(inf_or_equal & was_inverse);
 }
 
+uint32_t
+pushpeer_p256_point_is_valid(const unsigned char *point, size_t len)
+{
+	p256_jacobian P;
+
+	/* Uncompressed encoding, coordinates below p, y^2 = x^3 - 3x + b: a few field operations. */
+	return p256_decode(&P, point, len);
+}
+
 const br_ec_impl pushpeer_p256_window = {
 	(uint32_t)0x00800000, /* secp256r1 only */
 	&api_generator,

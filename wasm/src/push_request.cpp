@@ -6,13 +6,14 @@
 
 #include "pushpeer/base64url.hpp"
 #include "pushpeer/p256.hpp"
+#include "pushpeer/symmetric.hpp"
 #include "pushpeer/webpush.hpp"
 
 namespace pushpeer {
 
 namespace {
 
-Status decode_key(const nlohmann::json& keys, const char* name, std::size_t length, Bytes& out) {
+Status decode_key(const nlohmann::json& keys, const char* name, std::span<std::uint8_t> out) {
   if (!keys.contains(name) || !keys[name].is_string()) return Status::bad_subscription;
   std::string_view text = keys[name].get_ref<const std::string&>();
   // RFC 4648 §3.2: padding completes the text to a multiple of 4 characters, so it is one or two '='.
@@ -20,8 +21,19 @@ Status decode_key(const nlohmann::json& keys, const char* name, std::size_t leng
   while (pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
   if (pad > 0 && (pad > 2 || text.size() % 4 != 0)) return Status::bad_base64;
   text.remove_suffix(pad);
-  if (Status s = base64url::decode(text, out); s != Status::ok) return s;
-  return out.size() == length ? Status::ok : Status::bad_key;
+  SecretBytes decoded;
+  if (Status s = base64url::decode(text, decoded.bytes); s != Status::ok) return s;
+  if (decoded.bytes.size() != out.size()) return Status::bad_key;
+  std::copy(decoded.bytes.begin(), decoded.bytes.end(), out.begin());
+  return Status::ok;
+}
+
+// Tags the private key a cached token was signed with, so a lookup with another private key misses.
+std::array<std::uint8_t, 32> private_key_tag(ByteView private_key) {
+  static constexpr char kLabel[] = "pushpeer vapid token cache";
+  std::array<std::uint8_t, 32> tag;
+  symmetric::hmac_sha256(as_bytes(kLabel), private_key, tag.data());
+  return tag;
 }
 
 bool is_base64url_char(char c) {
@@ -41,8 +53,8 @@ Status parse_subscription(std::string_view json_text, Subscription& subscription
   std::string audience;
   if (Status s = vapid::audience_for_endpoint(subscription.endpoint, audience); s != Status::ok) return s;
   const json& keys = j["keys"];
-  if (Status s = decode_key(keys, "p256dh", p256::kPublicKeyLength, subscription.p256dh); s != Status::ok) return s;
-  if (Status s = decode_key(keys, "auth", webpush::kAuthSecretLength, subscription.auth); s != Status::ok) return s;
+  if (Status s = decode_key(keys, "p256dh", subscription.p256dh); s != Status::ok) return s;
+  if (Status s = decode_key(keys, "auth", subscription.auth.span()); s != Status::ok) return s;
   return p256::validate_public_key(subscription.p256dh);
 }
 
@@ -50,9 +62,11 @@ Status VapidTokenCache::authorization(std::string_view endpoint, std::string_vie
                                       ByteView public_key, std::int64_t now, std::string& header) {
   std::string audience;
   if (Status s = vapid::audience_for_endpoint(endpoint, audience); s != Status::ok) return s;
+  const std::array<std::uint8_t, 32> tag = private_key_tag(private_key);
   auto same = [&](const Entry& e) {
     return e.audience == audience && e.subject == subject &&
-           std::equal(e.public_key.begin(), e.public_key.end(), public_key.begin(), public_key.end());
+           std::equal(e.public_key.begin(), e.public_key.end(), public_key.begin(), public_key.end()) &&
+           equal_ct(e.private_key_tag, tag);
   };
   auto it = std::find_if(entries_.begin(), entries_.end(), same);
   // A token is reused only while it stays valid for at least kMinRemainingSeconds, and never one that claims
@@ -68,7 +82,8 @@ Status VapidTokenCache::authorization(std::string_view endpoint, std::string_vie
   }
   if (it == entries_.end()) {
     if (entries_.size() >= 64) entries_.erase(entries_.begin());  // bounded: oldest out
-    entries_.push_back({audience, std::string(subject), Bytes(public_key.begin(), public_key.end()), exp, fresh});
+    entries_.push_back(
+        {audience, std::string(subject), Bytes(public_key.begin(), public_key.end()), tag, exp, fresh});
   } else {
     it->exp = exp;
     it->header = fresh;
@@ -78,8 +93,14 @@ Status VapidTokenCache::authorization(std::string_view endpoint, std::string_vie
 }
 
 Status build_push_request(const PushRequestOptions& o, PushRequest& request) {
-  Subscription sub;
-  if (Status s = parse_subscription(o.subscription_json, sub); s != Status::ok) return s;
+  Subscription parsed;
+  if (o.subscription == nullptr) {
+    if (Status s = parse_subscription(o.subscription_json, parsed); s != Status::ok) return s;
+  } else {
+    std::string audience;
+    if (Status s = vapid::audience_for_endpoint(o.subscription->endpoint, audience); s != Status::ok) return s;
+  }
+  const Subscription& sub = o.subscription != nullptr ? *o.subscription : parsed;
   if (o.ttl > kMaxTtlSeconds) return Status::bad_ttl;
   if (!o.urgency.empty() && o.urgency != "very-low" && o.urgency != "low" && o.urgency != "normal" &&
       o.urgency != "high") {
@@ -101,10 +122,10 @@ Status build_push_request(const PushRequestOptions& o, PushRequest& request) {
   if (auth_status != Status::ok) return auth_status;
 
   Bytes body;
-  if (Status s = webpush::encrypt(sub.p256dh, sub.auth, o.payload, o.record_size, 0, body); s != Status::ok) {
+  if (Status s = webpush::encrypt(sub.p256dh, sub.auth.view(), o.payload, o.record_size, 0, body); s != Status::ok) {
     return s;
   }
-  request.endpoint = std::move(sub.endpoint);
+  request.endpoint = sub.endpoint;
   request.body = std::move(body);
   request.headers.clear();
   request.headers.emplace_back("Authorization", std::move(authorization));

@@ -169,6 +169,12 @@ Status verify_jwt(std::string_view jwt, ByteView public_key, Claims& claims) {
     return Status::bad_jwt;
   }
   if (body.contains("sub") && !body["sub"].is_string()) return Status::bad_jwt;
+  // exp is NumericDate seconds; beyond 2^53 - 1 it is neither exact in JavaScript nor meaningful.
+  constexpr std::uint64_t kMaxExactInteger = (std::uint64_t{1} << 53) - 1;
+  if (body["exp"].is_number_unsigned() ? body["exp"].get<std::uint64_t>() > kMaxExactInteger
+                                       : body["exp"].get<std::int64_t>() < 0) {
+    return Status::bad_jwt;
+  }
   if (signature.size() != p256::kSignatureLength) return Status::bad_signature;
   if (Status s = p256::verify(public_key, as_bytes(jwt.substr(0, d2)), signature); s != Status::ok) return s;
   claims.aud = body["aud"].get<std::string>();

@@ -26,6 +26,8 @@ Status derive_ikm(ByteView ecdh_secret, ByteView auth_secret, ByteView ua_public
 }
 
 Status check_single_record(std::size_t plaintext, std::size_t padding, std::uint32_t record_size) {
+  // A push service takes at most 4096 bytes of body (RFC 8291 §4): 3993 of content in one record.
+  if (plaintext > kMaxPlaintextLength || padding > kMaxPlaintextLength - plaintext) return Status::payload_too_large;
   if (record_size < ece::kMinRecordSize) return Status::ece_bad_record_size;
   if (plaintext + padding + ece::kTagLength + 1 > record_size) return Status::ece_bad_record_size;
   return Status::ok;
@@ -37,7 +39,8 @@ Status encrypt_with_keys(ByteView ua_public, ByteView auth_secret, ByteView as_p
                          ByteView salt, ByteView plaintext, std::uint32_t record_size, std::size_t padding,
                          Bytes& body) {
   body.clear();
-  if (auth_secret.size() != kAuthSecretLength || salt.size() != ece::kSaltLength) return Status::bad_argument;
+  if (auth_secret.size() != kAuthSecretLength) return Status::bad_key;
+  if (salt.size() != ece::kSaltLength) return Status::bad_argument;
   if (as_public.size() != p256::kPublicKeyLength) return Status::bad_key;
   if (Status s = check_single_record(plaintext.size(), padding, record_size); s != Status::ok) return s;
   p256::SharedSecret secret;
@@ -50,8 +53,7 @@ Status encrypt_with_keys(ByteView ua_public, ByteView auth_secret, ByteView as_p
 Status encrypt(ByteView ua_public, ByteView auth_secret, ByteView plaintext, std::uint32_t record_size,
                std::size_t padding, Bytes& body) {
   body.clear();
-  if (auth_secret.size() != kAuthSecretLength) return Status::bad_argument;
-  if (ua_public.size() != p256::kPublicKeyLength) return Status::bad_key;
+  if (auth_secret.size() != kAuthSecretLength || ua_public.size() != p256::kPublicKeyLength) return Status::bad_key;
   if (Status s = check_single_record(plaintext.size(), padding, record_size); s != Status::ok) return s;
   p256::PrivateKey as_private;
   p256::PublicKey as_public;
@@ -64,8 +66,8 @@ Status encrypt(ByteView ua_public, ByteView auth_secret, ByteView plaintext, std
 
 Status decrypt(ByteView ua_private, ByteView ua_public, ByteView auth_secret, ByteView body, Bytes& plaintext) {
   plaintext.clear();
-  if (auth_secret.size() != kAuthSecretLength) return Status::bad_argument;
-  if (ua_public.size() != p256::kPublicKeyLength || ua_private.size() != p256::kPrivateKeyLength) {
+  if (auth_secret.size() != kAuthSecretLength || ua_public.size() != p256::kPublicKeyLength ||
+      ua_private.size() != p256::kPrivateKeyLength) {
     return Status::bad_key;
   }
   if (Status s = p256::validate_public_key(ua_public); s != Status::ok) return s;

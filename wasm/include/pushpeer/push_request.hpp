@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "pushpeer/bytes.hpp"
+#include "pushpeer/p256.hpp"
 #include "pushpeer/status.hpp"
 #include "pushpeer/vapid.hpp"
 
@@ -13,12 +14,13 @@ namespace pushpeer {
 
 struct Subscription {
   std::string endpoint;
-  Bytes p256dh;  // 65 bytes
-  Bytes auth;    // 16 bytes
+  p256::PublicKey p256dh{};  // the user agent's P-256 key
+  Secret<16> auth;           // the subscription's authentication secret (wiped with the struct)
 };
 
 // PushSubscription.toJSON(): {"endpoint": "...", "keys": {"p256dh": "...", "auth": "..."}, ...}.
-// Keys are base64url; trailing '=' padding, which some user agents emit, is tolerated here only.
+// Keys are base64url; valid '=' padding, which some user agents emit, is tolerated here only. Checks the
+// endpoint (as for VAPID), the key lengths and that p256dh is on the curve.
 Status parse_subscription(std::string_view json, Subscription& subscription);
 
 // Reuses signed VAPID tokens per (audience, subject, key) until they come within `min_remaining` seconds of
@@ -35,6 +37,7 @@ class VapidTokenCache {
   struct Entry {
     std::string audience, subject;
     Bytes public_key;
+    std::array<std::uint8_t, 32> private_key_tag;  // SHA-256 over a label and the private key, not the key
     std::int64_t exp;
     std::string header;
   };
@@ -42,6 +45,8 @@ class VapidTokenCache {
 };
 
 struct PushRequestOptions {
+  // The subscription, parsed (takes precedence) or as PushSubscription JSON.
+  const Subscription* subscription = nullptr;
   std::string_view subscription_json;
   ByteView payload;
   ByteView vapid_private_key;

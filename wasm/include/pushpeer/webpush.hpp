@@ -14,7 +14,8 @@ inline constexpr std::size_t kMaxPlaintextLength = 3993;    // one record: 4096 
 inline constexpr std::uint32_t kDefaultRecordSize = 4096;
 
 // Sender side: a fresh ephemeral key pair and salt per message. The whole message is one record
-// (RFC 8291 §4): record_size must be >= plaintext + padding + 17, else ece_bad_record_size.
+// (RFC 8291 §4): plaintext + padding at most 3993 bytes (else payload_too_large, the body would exceed what
+// push services take) and record_size >= plaintext + padding + 17 (else ece_bad_record_size).
 Status encrypt(ByteView ua_public, ByteView auth_secret, ByteView plaintext, std::uint32_t record_size,
                std::size_t padding, Bytes& body);
 

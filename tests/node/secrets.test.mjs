@@ -1,0 +1,131 @@
+// Secrets do not outlive the call that used them (STYLE.md: "wipe before free, and test it"): after key generation,
+// VAPID signing, a push request and a decrypt, the whole Wasm heap holds neither the private keys nor the auth
+// secret — not the exact bytes and not any 16-byte window of them.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { it } from 'node:test';
+
+import {
+  assertBytes, concat, findAll, forEachFlavor, nodeKeyPair, randomBytes, toB64u, toHex, u8, utf8,
+} from './helpers.mjs';
+
+const ENDPOINT = 'https://push.example.net/wpush/v2/secret';
+const SUBJECT = 'mailto:secrets@pushpeer.test';
+const WINDOW = 16;
+
+/** Every place in heap where secret, or any WINDOW-byte slice of it, occurs: [] when the heap is clean. */
+function leaks(heap, secret) {
+  const found = [];
+  for (const offset of findAll(heap, secret)) found.push({ window: 'all', offset });
+  if (secret.length > WINDOW) {
+    for (let w = 0; w + WINDOW <= secret.length; w++) {
+      for (const offset of findAll(heap, secret.subarray(w, w + WINDOW))) {
+        if (!found.some((f) => f.offset === offset - w)) found.push({ window: `[${w}, ${w + WINDOW})`, offset });
+      }
+    }
+  }
+  return found;
+}
+
+function assertNotOnHeap(heap, secret, what) {
+  const found = leaks(heap, secret);
+  const where = found.slice(0, 8).map(({ window, offset }) => {
+    const ctx = heap.subarray(Math.max(0, offset - 16), offset);
+    return `bytes ${window} at heap offset ${offset} (0x${offset.toString(16)}), preceded by ${toHex(ctx)}`;
+  });
+  assert.deepEqual(where, [], `${what} (${toHex(secret)}) is still on the Wasm heap of ${heap.length} bytes`);
+}
+
+forEachFlavor((core) => {
+  it('the heap holds no private key and no auth secret after generate, authorize, build and decrypt', () => {
+    const vapid = core.generateVapidKeys();
+    const receiver = nodeKeyPair(); // the subscription's key pair, given to decrypt
+    const auth = randomBytes(16);
+    const subscription = { endpoint: ENDPOINT, keys: { p256dh: toB64u(receiver.publicKey), auth: toB64u(auth) } };
+
+    const authorization = core.vapidAuthorization({ endpoint: ENDPOINT, subject: SUBJECT, ...vapid });
+    assert.match(authorization, /^vapid t=/);
+    const request = core.buildPushRequest({ subscription, payload: 'a secret message', vapidKeys: vapid, subject: SUBJECT });
+    const plaintext = core.decrypt({ privateKey: receiver.privateKey, publicKey: receiver.publicKey, auth, body: request.body });
+    assert.equal(Buffer.from(plaintext).toString(), 'a secret message');
+
+    const heap = core.testing.heapSnapshot();
+    assert.ok(heap.length >= 1 << 20);
+    assertNotOnHeap(heap, vapid.privateKey, 'the VAPID private key');
+    assertNotOnHeap(heap, receiver.privateKey, 'the subscription private key given to decrypt');
+    assertNotOnHeap(heap, auth, 'the auth secret');
+  });
+
+  it('the subscription JSON (auth secret and p256dh as base64url text) does not stay on the heap', () => {
+    const vapid = core.generateVapidKeys();
+    const receiver = nodeKeyPair();
+    const auth = randomBytes(16);
+    const subscription = { endpoint: ENDPOINT, keys: { p256dh: toB64u(receiver.publicKey), auth: toB64u(auth) } };
+    core.buildPushRequest({ subscription, payload: 'x', vapidKeys: vapid, subject: SUBJECT });
+    const heap = core.testing.heapSnapshot();
+    assertNotOnHeap(heap, auth, 'the auth secret');
+    assertNotOnHeap(heap, utf8(subscription.keys.auth), 'the auth secret\'s base64url text');
+  });
+
+  it('the self-test of this check: a secret left in a Wasm buffer is found', () => {
+    // A window of a secret planted in a copy of the heap must be found, or a clean result would prove nothing.
+    const secret = randomBytes(32);
+    const heap = core.testing.heapSnapshot();
+    assert.deepEqual(leaks(heap, secret), []);
+    const planted = concat(heap.subarray(0, 100), secret.subarray(3, 3 + WINDOW), heap.subarray(100));
+    assert.equal(leaks(planted, secret).length, 1, 'a 16-byte window is found');
+  });
+
+  it('no secret derived for the message stays on the heap: ECDH secret, IKM, PRK, CEK, plaintext', () => {
+    const receiver = nodeKeyPair();
+    const auth = randomBytes(16);
+    const message = randomBytes(48);
+    const body = core.encrypt({ p256dh: receiver.publicKey, auth, plaintext: message });
+    assertBytes(core.decrypt({ ...receiver, auth, body }), message);
+    // Recompute the message's secrets with Node's crypto from the body (salt, sender key) and the receiver key.
+    const salt = body.subarray(0, 16);
+    const sender = body.subarray(21, 86);
+    const ecdhSecret = u8(receiver.ecdh.computeSecret(Buffer.from(sender)));
+    const ikm = u8(Buffer.from(crypto.hkdfSync('sha256', ecdhSecret, auth, concat(utf8('WebPush: info\0'), receiver.publicKey, sender), 32)));
+    const prk = u8(crypto.createHmac('sha256', salt).update(ikm).digest());
+    const cek = u8(Buffer.from(crypto.hkdfSync('sha256', ikm, salt, utf8('Content-Encoding: aes128gcm\0'), 16)));
+    const heap = core.testing.heapSnapshot();
+    assertNotOnHeap(heap, ecdhSecret, 'the ECDH shared secret');
+    assertNotOnHeap(heap, ikm, 'the IKM');
+    assertNotOnHeap(heap, prk, 'the PRK');
+    assertNotOnHeap(heap, cek, 'the CEK');
+    assertNotOnHeap(heap, message, 'the plaintext');
+  });
+
+  it('a sender private key given to testing.encryptWithKeys does not stay on the heap', () => {
+    const sender = core.generateVapidKeys();
+    const receiver = nodeKeyPair();
+    const auth = randomBytes(16);
+    core.testing.encryptWithKeys({
+      p256dh: receiver.publicKey, auth, plaintext: utf8('x'), senderPrivateKey: sender.privateKey,
+      senderPublicKey: sender.publicKey, salt: randomBytes(16),
+    });
+    const heap = core.testing.heapSnapshot();
+    assertNotOnHeap(heap, sender.privateKey, 'the sender private key');
+    assertNotOnHeap(heap, auth, 'the auth secret');
+  });
+
+  it('keys given as base64url text (as web-push keeps them) do not stay on the heap either', () => {
+    const vapid = core.generateVapidKeys();
+    const receiver = nodeKeyPair();
+    const auth = randomBytes(16);
+    const text = { publicKey: toB64u(vapid.publicKey), privateKey: toB64u(vapid.privateKey) };
+    core.vapidAuthorization({ endpoint: ENDPOINT, subject: SUBJECT, ...text });
+    core.vapidKeysFromPrivate(text.privateKey);
+    core.decrypt({
+      privateKey: toB64u(receiver.privateKey), publicKey: toB64u(receiver.publicKey), auth: toB64u(auth),
+      body: core.encrypt({ p256dh: toB64u(receiver.publicKey), auth: toB64u(auth), plaintext: 'x' }),
+    });
+    const heap = core.testing.heapSnapshot();
+    assertNotOnHeap(heap, vapid.privateKey, 'the VAPID private key (given as text)');
+    assertNotOnHeap(heap, utf8(text.privateKey), 'the VAPID private key\'s base64url text');
+    assertNotOnHeap(heap, receiver.privateKey, 'the subscription private key (given as text)');
+    assertNotOnHeap(heap, auth, 'the auth secret (given as text)');
+    assertNotOnHeap(heap, utf8(toB64u(auth)), 'the auth secret\'s base64url text');
+  });
+});
