@@ -25,7 +25,9 @@ if(EMSCRIPTEN)
   list(FILTER _sodium_sources EXCLUDE REGEX "(aesni|avx|sse|ssse3|armcrypto|neon)")
   configure_file(${CMAKE_SOURCE_DIR}/cmake/sodium-version.h.in ${CMAKE_BINARY_DIR}/sodium-gen/sodium/version.h)
   add_library(pp_sodium STATIC ${_sodium_sources})
-  target_compile_definitions(pp_sodium PUBLIC SODIUM_STATIC PRIVATE CONFIGURED=1)
+  # HAVE_WEAK_SYMBOLS: sodium_memzero becomes memset + an opaque weak call (as in libsodium's configured builds)
+  # instead of a volatile byte loop, which costs ~10x more per wiped byte under Wasm.
+  target_compile_definitions(pp_sodium PUBLIC SODIUM_STATIC PRIVATE CONFIGURED=1 HAVE_WEAK_SYMBOLS=1)
   target_include_directories(pp_sodium SYSTEM BEFORE PUBLIC ${CMAKE_BINARY_DIR}/sodium-gen ${_sodium}/include
                              PRIVATE ${CMAKE_BINARY_DIR}/sodium-gen/sodium ${_sodium}/include/sodium)
   target_compile_options(pp_sodium PRIVATE -w)

@@ -4,9 +4,11 @@
 //   webpush-webcrypto 1.0.5 generatePushHTTPRequest (async WebCrypto; signs every call; emits the older "aesgcm")
 // plus pushpeer's parts on their own: core.encrypt and core.vapidAuthorization (a fresh signature each call).
 //
-// Usage: node bench/node/push-request.mjs [--iterations N] [--rounds R] [--warmup W]
-// Implementations alternate within every round (to spread drift); each row is the median over the rounds.
-// Nothing here asserts timings.
+// Usage: node bench/node/push-request.mjs [--iterations N] [--batch B] [--warmup W]
+// The machines this runs on are noisy (shared hosts), so timing is paired: N/B cycles, each cycle runs every
+// implementation for B calls in a rotating order; a row gives the median and interquartile range of the per-call
+// time over the cycles, and the ratio column is the median of the per-cycle ratios to web-push (same cycle, so
+// a slow patch of the machine affects both sides). Nothing here asserts timings.
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
 
@@ -18,12 +20,13 @@ import { loadCore } from '../../js/core.js';
 const { values: args } = parseArgs({
   options: {
     iterations: { type: 'string', default: '2000' },
-    rounds: { type: 'string', default: '5' },
+    batch: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '200' },
   },
 });
 const ITERATIONS = Number(args.iterations);
-const ROUNDS = Number(args.rounds);
+const BATCH = Number(args.batch);
+const CYCLES = Math.max(1, Math.round(ITERATIONS / BATCH));
 const WARMUP = Number(args.warmup);
 const PAYLOAD_SIZES = [1024, 3993];
 const SUBJECT = 'mailto:bench@pushpeer.test';
@@ -100,27 +103,30 @@ const median = (xs) => {
 
 console.log(`# Push request benchmark (Node ${process.version}, ${process.platform}/${process.arch})`);
 console.log('');
-console.log(`${ITERATIONS} requests per implementation per round, ${ROUNDS} rounds (order alternating), ${WARMUP} warm-up calls; ` +
-  'median µs per request. Same VAPID key pair and subscription for every implementation.');
+console.log(`${CYCLES * BATCH} requests per implementation in ${CYCLES} cycles of ${BATCH} (order rotating), ${WARMUP} warm-up calls. ` +
+  'µs per request: median [p25–p75] over cycles; ratio: median of per-cycle ratios to web-push. ' +
+  'Same VAPID key pair and subscription for every implementation.');
 
 for (const size of PAYLOAD_SIZES) {
   const payload = new Uint8Array(crypto.randomBytes(size));
   const impls = implementations(payload);
   for (const impl of impls) await time(impl, WARMUP);
   const samples = new Map(impls.map((impl) => [impl, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? impls : [...impls].reverse();
-    for (const impl of order) samples.get(impl).push(await time(impl, ITERATIONS));
+  for (let cycle = 0; cycle < CYCLES; cycle++) {
+    const order = impls.map((_, i) => impls[(i + cycle) % impls.length]);
+    for (const impl of order) samples.get(impl).push(await time(impl, BATCH));
   }
-  const baseline = median(samples.get(impls.find((i) => i.baseline)));
+  const base = samples.get(impls.find((i) => i.baseline));
+  const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
   console.log('');
   console.log(`## Payload ${size} bytes`);
   console.log('');
-  console.log('| implementation | µs/request | ratio to web-push |');
+  console.log('| implementation | µs/request, median [p25–p75] | ratio to web-push |');
   console.log('|---|---:|---:|');
   for (const impl of impls) {
-    const us = median(samples.get(impl));
-    console.log(`| ${impl.name} | ${us.toFixed(1)} | ${(us / baseline).toFixed(2)}× |`);
+    const xs = samples.get(impl);
+    const ratio = median(xs.map((x, i) => x / base[i]));
+    console.log(`| ${impl.name} | ${median(xs).toFixed(1)} [${quantile(xs, 0.25).toFixed(0)}–${quantile(xs, 0.75).toFixed(0)}] | ${ratio.toFixed(2)}× |`);
   }
 }
 

@@ -4,7 +4,7 @@
  * Why: BearSSL 0.6 multiplies an arbitrary point with a 2-bit window (128 full additions) and the generator
  * with a 4-bit window plus 256 doublings. A Web Push message costs two such multiplications (ephemeral key,
  * ECDH), which dominate its time in Wasm. Here:
- *   - variable base: a 4-bit fixed window over a table of 1P..15P (64 additions instead of 128);
+ *   - variable base: signed 5-bit windows over a table of 1P..16P (52 additions instead of 128);
  *   - fixed base: a comb of 64 tables, table i holding d*16^i*G (d = 1..15) in affine coordinates, built once
  *     on first use (batch inversion keeps that to a few ms), so k*G is 64 mixed additions and no doubling.
  * Both are constant time: every table entry is read for each lookup and selected with masks, and the same
@@ -41,47 +41,104 @@ pp_lookup_jacobian(p256_jacobian *T, const p256_jacobian *table, uint32_t idx)
 	}
 }
 
+/* Bit i (0 = least significant) of a 32-byte big-endian scalar; 0 outside [0, 255]. */
+static uint32_t
+pp_scalar_bit(const unsigned char *x32, int i)
+{
+	if (i < 0 || i > 255) {
+		return 0;
+	}
+	return (x32[31 - (i >> 3)] >> (i & 7)) & 1;
+}
+
 /*
- * P <- x*P, x big-endian, 0 < x < n, P not the point at infinity. With x < n, no addition in the loop hits
- * the doubling or the P + (-P) case: the accumulator is 16*a*P and the addend d*P with 0 < 16*a + d <= x.
+ * Signed-digit (Booth) recoding of a 6-bit window: in = bits 5w-1 .. 5w+4 of the scalar. Yields |d| <= 16 and
+ * its sign, so that the scalar is the sum of d_w * 32^w. Branch-free.
  */
 static void
-pp_mul_window4(p256_jacobian *P, const unsigned char *x, size_t xlen)
+pp_booth5(uint32_t in, uint32_t *magnitude, uint32_t *negative)
 {
-	p256_jacobian W[15], Q, T, U;
-	uint32_t qz;
-	int k;
+	uint32_t s = ~((in >> 5) - 1);   /* all ones when the top bit is set */
+	uint32_t d = (1u << 6) - in - 1;
 
-	W[0] = *P;
-	W[1] = *P;
-	p256_double(&W[1]);
-	for (k = 2; k < 15; k ++) {
-		W[k] = W[k - 1];
-		p256_add(&W[k], P);
-	}
-	memset(&Q, 0, sizeof Q);
-	qz = 1;
-	while (xlen -- > 0) {
-		unsigned bx = *x ++;
-		for (k = 0; k < 2; k ++) {
-			uint32_t bits, bnz;
+	d = (d & s) | (in & ~s);
+	d = (d >> 1) + (d & 1);
+	*magnitude = d;
+	*negative = s & 1;
+}
 
-			p256_double(&Q);
-			p256_double(&Q);
-			p256_double(&Q);
-			p256_double(&Q);
-			bits = (bx >> 4) & 0x0F;
-			bnz = NEQ(bits, 0);
-			pp_lookup_jacobian(&T, W, bits);
-			U = Q;
-			p256_add(&U, &T);
-			CCOPY(bnz & qz, &Q, &T, sizeof Q);
-			CCOPY(bnz & ~qz, &Q, &U, sizeof Q);
-			qz &= ~bnz;
-			bx <<= 4;
+/* Constant-time select of table[idx - 1] (idx in 1..16) into *T; all-zero for idx 0. */
+static void
+pp_lookup16(p256_jacobian *T, const p256_jacobian *table, uint32_t idx)
+{
+	uint32_t k;
+	size_t u;
+	uint32_t *dst = (uint32_t *)T;
+
+	memset(T, 0, sizeof *T);
+	for (k = 0; k < 16; k ++) {
+		uint32_t m = -EQ(idx, k + 1);
+		const uint32_t *src = (const uint32_t *)&table[k];
+		for (u = 0; u < 27; u ++) {
+			dst[u] |= m & src[u];
 		}
 	}
+}
+
+/*
+ * P <- x*P, x big-endian (at most 32 bytes), 0 < x < n, P not the point at infinity. Signed 5-bit windows:
+ * 256 doublings and 52 additions. No addition in the loop is exceptional: the accumulator is 32*a*P with
+ * a >= 1 once it is not the point at infinity, the addend d*P with |d| <= 16, and every prefix 32*a + d is a
+ * rounded prefix of x, in (0, n).
+ */
+static void
+pp_mul_booth5(p256_jacobian *P, const unsigned char *x, size_t xlen)
+{
+	static const uint32_t zero[9] = { 0 };
+	p256_jacobian W[16], Q, T, U;
+	unsigned char k32[32];
+	uint32_t qz, ny[9];
+	int w, i;
+
+	memset(k32, 0, sizeof k32);
+	memcpy(k32 + 32 - xlen, x, xlen);
+
+	/* W[i] = (i + 1) * P: even multiples by doubling (cheaper than an addition). */
+	W[0] = *P;
+	for (i = 2; i <= 16; i ++) {
+		if ((i & 1) == 0) {
+			W[i - 1] = W[i / 2 - 1];
+			p256_double(&W[i - 1]);
+		} else {
+			W[i - 1] = W[i - 2];
+			p256_add(&W[i - 1], P);
+		}
+	}
+
+	memset(&Q, 0, sizeof Q);
+	qz = 1;
+	for (w = 51; w >= 0; w --) {
+		uint32_t in = 0, d, neg, dnz;
+
+		for (i = 0; i < 6; i ++) {
+			in |= pp_scalar_bit(k32, 5 * w - 1 + i) << i;
+		}
+		pp_booth5(in, &d, &neg);
+		for (i = 0; i < 5; i ++) {
+			p256_double(&Q);
+		}
+		pp_lookup16(&T, W, d);
+		sub_f256(ny, zero, T.y);
+		CCOPY(neg, T.y, ny, sizeof ny);
+		dnz = NEQ(d, 0);
+		U = Q;
+		p256_add(&U, &T);
+		CCOPY(dnz & qz, &Q, &T, sizeof Q);
+		CCOPY(dnz & ~qz, &Q, &U, sizeof Q);
+		qz &= ~dnz;
+	}
 	*P = Q;
+	memset(k32, 0, sizeof k32);  /* a copy of the secret scalar; the caller also burns the stack */
 }
 
 /* Comb tables: pp_comb[i][d - 1] = d * 16^i * G, affine (z = 1), coordinates fully reduced. */
@@ -194,7 +251,7 @@ pp_api_mul(unsigned char *G, size_t Glen, const unsigned char *x, size_t xlen, i
 		return 0;
 	}
 	r = p256_decode(&P, G, Glen);
-	pp_mul_window4(&P, x, xlen);
+	pp_mul_booth5(&P, x, xlen);
 	if (Glen >= 65) {
 		p256_to_affine(&P);
 		p256_encode(G, &P);
@@ -231,12 +288,12 @@ pp_api_muladd(unsigned char *A, const unsigned char *B, size_t len,
 		return 0;
 	}
 	r = p256_decode(&P, A, len);
-	pp_mul_window4(&P, x, xlen);
+	pp_mul_booth5(&P, x, xlen);
 	if (B == NULL) {
 		pp_mulgen_comb(&Q, y, ylen);
 	} else {
 		r &= p256_decode(&Q, B, len);
-		pp_mul_window4(&Q, y, ylen);
+		pp_mul_booth5(&Q, y, ylen);
 	}
 	/* p256_add cannot double: if the sum comes out as infinity, either P = -Q (an error) or P = Q. */
 	was_inverse = p256_add(&P, &Q);

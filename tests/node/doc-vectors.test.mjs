@@ -1,0 +1,43 @@
+// The vectors published in docs/PROTOCOL.md (docs/vectors/core.json) hold for the Wasm core.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { it } from 'node:test';
+
+import { assertBytes, forEachFlavor, fromB64u, fromHex, utf8 } from './helpers.mjs';
+
+const doc = JSON.parse(readFileSync(new URL('../../docs/vectors/core.json', import.meta.url), 'utf8'));
+
+forEachFlavor((core) => {
+  it('canonical VAPID JWT: rebuilt byte for byte and verified', () => {
+    const v = doc.canonical_vapid_jwt;
+    const keys = core.vapidKeysFromPrivate(fromB64u(v.private_key));
+    assert.equal(core.base64urlEncode(keys.publicKey), v.public_key);
+    const [header, claims, signature] = v.jwt.split('.');
+    assert.equal(Buffer.from(claims, 'base64url').toString('utf8'), v.claims_json);
+    assert.equal(header, 'eyJ0eXAiOiJKV1QiLCJhbGciOiJFUzI1NiJ9');
+    // RFC 6979 makes the signature a function of key and input: recompute it.
+    const sig = core.testing.ecdsaSign(fromB64u(v.private_key), utf8(`${header}.${claims}`));
+    assert.equal(core.base64urlEncode(sig), signature);
+    assert.deepEqual(core.verifyVapidJwt(v.jwt, keys.publicKey), v.claims);
+  });
+
+  it('RFC 6979 A.2.5 deterministic signatures', () => {
+    const v = doc.rfc6979_p256_sha256;
+    for (const c of v.cases) {
+      assertBytes(core.testing.ecdsaSign(fromHex(v.private_key_hex), utf8(c.message_utf8)), fromHex(c.signature_hex), c.message_utf8);
+    }
+  });
+
+  it('audiences: the JWT aud for each endpoint, or the error', () => {
+    const keys = core.generateVapidKeys();
+    for (const a of doc.audiences) {
+      const call = () => core.vapidAuthorization({ endpoint: a.endpoint, subject: 'mailto:a@b.example', ...keys });
+      if (a.error) {
+        assert.throws(call, (e) => e.code === a.error, a.endpoint);
+      } else {
+        const jwt = /t=([^,]+)/.exec(call())[1];
+        assert.equal(core.verifyVapidJwt(jwt, keys.publicKey).aud, a.audience, a.endpoint);
+      }
+    }
+  });
+});
