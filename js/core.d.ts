@@ -9,7 +9,8 @@ export type PushPeerErrorCode =
   | 'ECE_TRUNCATED_HEADER' | 'ECE_BAD_RECORD_SIZE' | 'ECE_BAD_KEY_ID' | 'ECE_TRUNCATED_RECORD'
   | 'ECE_BAD_PADDING' | 'ECE_BAD_DELIMITER' | 'ECE_TRUNCATED_MESSAGE'
   | 'BAD_JWT' | 'BAD_SIGNATURE' | 'BAD_EXPIRATION' | 'BAD_SUBJECT' | 'BAD_ENDPOINT' | 'BAD_SUBSCRIPTION'
-  | 'PAYLOAD_TOO_LARGE' | 'BAD_TTL' | 'BAD_URGENCY' | 'BAD_TOPIC' | 'INTERNAL' | 'CORE_LOAD_FAILED';
+  | 'PAYLOAD_TOO_LARGE' | 'BAD_TTL' | 'BAD_URGENCY' | 'BAD_TOPIC' | 'INTERNAL' | 'CORE_LOAD_FAILED'
+  | 'BAD_SDP' | 'BAD_PACKED_SDP' | 'UNSUPPORTED_VERSION';
 
 export class PushPeerError extends Error {
   readonly name: 'PushPeerError';
@@ -67,6 +68,10 @@ export interface Core {
     urgency?: 'very-low' | 'low' | 'normal' | 'high';
     topic?: string;
   }): PushRequest;
+  /** SDP text -> compact bytes, lossless (a data-channel offer from a browser packs to about 100-120 bytes). */
+  packSdp(sdp: string): Uint8Array;
+  /** Inverse of packSdp: the exact text. */
+  unpackSdp(packed: Uint8Array): string;
   base64urlEncode(bytes: Uint8Array): string;
   base64urlDecode(text: string): Uint8Array;
   /** Primitives and deterministic entry points for test vectors. Not for production use. */

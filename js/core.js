@@ -8,6 +8,8 @@ const MAX_PAYLOAD = 3993; // one aes128gcm record in a 4096-byte push body
 const MAX_BODY = 16 * 1024 * 1024; // decrypt refuses larger inputs outright
 const DEFAULT_TTL = 28 * 24 * 60 * 60;
 const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+const MAX_SDP = 64 * 1024;
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string' &&
   typeof window === 'undefined';
@@ -343,6 +345,25 @@ class Core {
 
   base64urlDecode(text) {
     return decodeBase64url(this._string(text, 'text'));
+  }
+
+  /** SDP text -> compact bytes (lossless; docs/PROTOCOL.md §2). */
+  packSdp(sdp) {
+    const text = this._string(sdp, 'sdp');
+    const bytes = encoder.encode(text);
+    if (bytes.length === 0 || bytes.length > MAX_SDP) throw fail('BAD_SDP', `sdp must be 1 to ${MAX_SDP} bytes, got ${bytes.length}`);
+    return this._call((m, a) => m.packSdp(...a.put(bytes)));
+  }
+
+  /** Inverse of packSdp: the exact SDP text. */
+  unpackSdp(packed) {
+    const bytes = this._bytes(packed, 'packed', { base64: false });
+    const out = this._call((m, a) => m.unpackSdp(...a.put(bytes)));
+    try {
+      return strictDecoder.decode(out);
+    } catch {
+      throw fail('BAD_PACKED_SDP', 'packed SDP does not decode to UTF-8 text');
+    }
   }
 
   /** @internal Used by CoreTesting. */

@@ -15,6 +15,7 @@
 #include "pushpeer/ece.hpp"
 #include "pushpeer/p256.hpp"
 #include "pushpeer/push_request.hpp"
+#include "pushpeer/sdp_codec.hpp"
 #include "pushpeer/status.hpp"
 #include "pushpeer/symmetric.hpp"
 #include "pushpeer/vapid.hpp"
@@ -139,6 +140,18 @@ val push_request_js(std::string endpoint, std::uintptr_t p256dh, std::size_t p25
 
 void clear_token_cache() { token_cache().clear(); }
 
+val pack_sdp(std::uintptr_t text, std::size_t len) {
+  Bytes packed;
+  Status s = sdp::pack({reinterpret_cast<const char*>(text), len}, packed);
+  return bytes_or_fail(s, packed);
+}
+
+val unpack_sdp(std::uintptr_t packed, std::size_t len) {
+  std::string text;
+  Status s = sdp::unpack(in(packed, len), text);
+  return s == Status::ok ? copy_out(as_bytes(text)) : fail(s);
+}
+
 // --- testing entry points (vectors; not for production) ---
 
 val encrypt_with_keys(std::uintptr_t p256dh, std::size_t p256dh_len, std::uintptr_t auth, std::size_t auth_len,
@@ -236,6 +249,8 @@ EMSCRIPTEN_BINDINGS(pushpeer_core) {
   function("decrypt", &decrypt);
   function("buildPushRequest", &push_request_js);
   function("clearTokenCache", &clear_token_cache);
+  function("packSdp", &pack_sdp);
+  function("unpackSdp", &unpack_sdp);
   function("encryptWithKeys", &encrypt_with_keys);
   function("eceEncrypt", &ece_encrypt);
   function("eceDecrypt", &ece_decrypt);

@@ -32,6 +32,9 @@ constexpr Entry kEntries[] = {
     {Status::bad_ttl, "BAD_TTL", "TTL must be an integer number of seconds up to 28 days"},
     {Status::bad_urgency, "BAD_URGENCY", "urgency must be very-low, low, normal or high"},
     {Status::bad_topic, "BAD_TOPIC", "topic must be 1 to 32 base64url characters"},
+    {Status::bad_sdp, "BAD_SDP", "SDP must be non-empty text of at most 64 KiB"},
+    {Status::bad_packed_sdp, "BAD_PACKED_SDP", "packed SDP is truncated or malformed"},
+    {Status::unsupported_version, "UNSUPPORTED_VERSION", "format version not supported by this build"},
     {Status::internal, "INTERNAL", "internal error"},
 };
 

@@ -28,6 +28,9 @@ enum class Status : int {
   bad_urgency = -20,
   bad_topic = -21,
   internal = -22,
+  bad_sdp = -23,               // SDP text to pack is empty, too large or not text
+  bad_packed_sdp = -24,        // packed SDP is truncated, malformed or inflates beyond the limit
+  unsupported_version = -25,   // a compact format version (or dictionary) this build does not know
 };
 
 // Stable upper-case name, e.g. "BAD_BASE64".
