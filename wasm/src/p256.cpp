@@ -99,6 +99,18 @@ Status verify(ByteView public_key, ByteView message, ByteView signature) {
              : Status::bad_signature;
 }
 
+Status compress(ByteView public_key, CompressedKey& compressed) {
+  if (Status s = validate_public_key(public_key); s != Status::ok) return s;
+  compressed[0] = static_cast<std::uint8_t>(0x02 | (public_key[64] & 1));
+  std::memcpy(compressed.data() + 1, public_key.data() + 1, 32);
+  return Status::ok;
+}
+
+Status decompress(ByteView compressed, PublicKey& public_key) {
+  if (compressed.size() != kCompressedLength) return Status::bad_key;
+  return pushpeer_p256_decompress(public_key.data(), compressed.data()) ? Status::ok : Status::bad_key;
+}
+
 Status public_key_from_spki(ByteView der, PublicKey& public_key) {
   // DER is canonical, so the only valid encoding of an uncompressed P-256 SubjectPublicKeyInfo is this exact
   // prefix: SEQUENCE(89) { SEQUENCE(19) { OID id-ecPublicKey, OID prime256v1 }, BIT STRING(66) 00 04 ... }.

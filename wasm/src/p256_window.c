@@ -319,6 +319,54 @@ pushpeer_p256_point_is_valid(const unsigned char *point, size_t len)
 	return p256_decode(&P, point, len);
 }
 
+uint32_t
+pushpeer_p256_decompress(unsigned char *out, const unsigned char *in)
+{
+	/* SEC 1 §2.3.4: y = sqrt(x^3 - 3x + b); p = 3 mod 4, so sqrt(a) = a^((p+1)/4) when a is a square.
+	 * (p+1)/4 = 2^254 - 2^222 + 2^190 + 2^94: bits 253..222, 190 and 94 set. Public data: not constant time. */
+	static const uint32_t zero[9] = { 0 };
+	uint32_t x[9], rhs[9], t[9], y[9], y2[9];
+	int i, bit;
+
+	if (in[0] != 0x02 && in[0] != 0x03) {
+		return 0;
+	}
+	x[8] = be8_to_le30(x, in + 1, 32);
+	if (reduce_final_f256(x)) {
+		return 0; /* x >= p */
+	}
+	square_f256(t, x);
+	mul_f256(rhs, t, x);
+	sub_f256(rhs, rhs, x);
+	sub_f256(rhs, rhs, x);
+	sub_f256(rhs, rhs, x);
+	add_f256(rhs, rhs, P256_B);
+	memcpy(y, rhs, sizeof y); /* bit 253 */
+	for (bit = 252; bit >= 0; bit --) {
+		square_f256(y, y);
+		if (bit >= 222 || bit == 190 || bit == 94) {
+			mul_f256(y, y, rhs);
+		}
+	}
+	square_f256(y2, y);
+	reduce_final_f256(y2);
+	reduce_final_f256(rhs);
+	for (i = 0; i < 9; i ++) {
+		if (y2[i] != rhs[i]) {
+			return 0; /* x is not on the curve */
+		}
+	}
+	reduce_final_f256(y);
+	if ((y[0] & 1) != (uint32_t)(in[0] & 1)) {
+		sub_f256(y, zero, y);
+		reduce_final_f256(y);
+	}
+	out[0] = 0x04;
+	le30_to_be8(out + 1, 32, x);
+	le30_to_be8(out + 33, 32, y);
+	return pushpeer_p256_point_is_valid(out, 65);
+}
+
 const br_ec_impl pushpeer_p256_window = {
 	(uint32_t)0x00800000, /* secp256r1 only */
 	&api_generator,

@@ -35,6 +35,12 @@ constexpr Entry kEntries[] = {
     {Status::bad_sdp, "BAD_SDP", "SDP must be non-empty text of at most 64 KiB"},
     {Status::bad_packed_sdp, "BAD_PACKED_SDP", "packed SDP is truncated or malformed"},
     {Status::unsupported_version, "UNSUPPORTED_VERSION", "format version not supported by this build"},
+    {Status::bad_card, "BAD_CARD", "contact card is truncated or malformed"},
+    {Status::bad_envelope, "BAD_ENVELOPE", "envelope is truncated or malformed"},
+    {Status::unknown_sender, "UNKNOWN_SENDER", "envelope sender is not a known peer"},
+    {Status::stale_message, "STALE_MESSAGE", "envelope timestamp is outside the accepted window"},
+    {Status::replayed_message, "REPLAYED_MESSAGE", "envelope was already received"},
+    {Status::no_usable_grant, "NO_USABLE_GRANT", "no grant is usable now (expired or not yet valid)"},
     {Status::internal, "INTERNAL", "internal error"},
 };
 

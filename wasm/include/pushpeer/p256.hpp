@@ -29,6 +29,13 @@ Status ecdh(ByteView private_key, ByteView peer_public_key, SharedSecret& shared
 // Deterministic ECDSA (RFC 6979) over SHA-256(message).
 Status sign(ByteView private_key, ByteView message, Signature& signature);
 Status verify(ByteView public_key, ByteView message, ByteView signature);
+inline constexpr std::size_t kCompressedLength = 33;
+using CompressedKey = std::array<std::uint8_t, kCompressedLength>;
+// SEC 1 point compression: 0x02/0x03 (parity of Y) || X. The input must be a valid uncompressed point.
+Status compress(ByteView public_key, CompressedKey& compressed);
+// Inverse; rejects X not on the curve, X >= p and other prefixes.
+Status decompress(ByteView compressed, PublicKey& public_key);
+
 // SubjectPublicKeyInfo DER with id-ecPublicKey / prime256v1 and an uncompressed point -> raw public key.
 Status public_key_from_spki(ByteView der, PublicKey& public_key);
 

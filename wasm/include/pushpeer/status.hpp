@@ -31,6 +31,12 @@ enum class Status : int {
   bad_sdp = -23,               // SDP text to pack is empty, too large or not text
   bad_packed_sdp = -24,        // packed SDP is truncated, malformed or inflates beyond the limit
   unsupported_version = -25,   // a compact format version (or dictionary) this build does not know
+  bad_card = -26,              // contact card truncated or malformed
+  bad_envelope = -27,          // envelope truncated or malformed
+  unknown_sender = -28,        // envelope names its sender by key id and that key is not known
+  stale_message = -29,         // envelope timestamp outside the accepted window
+  replayed_message = -30,      // envelope (sender, session, sequence) already seen
+  no_usable_grant = -31,       // every grant is expired or not yet usable
 };
 
 // Stable upper-case name, e.g. "BAD_BASE64".
