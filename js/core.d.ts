@@ -10,7 +10,8 @@ export type PushPeerErrorCode =
   | 'ECE_BAD_PADDING' | 'ECE_BAD_DELIMITER' | 'ECE_TRUNCATED_MESSAGE'
   | 'BAD_JWT' | 'BAD_SIGNATURE' | 'BAD_EXPIRATION' | 'BAD_SUBJECT' | 'BAD_ENDPOINT' | 'BAD_SUBSCRIPTION'
   | 'PAYLOAD_TOO_LARGE' | 'BAD_TTL' | 'BAD_URGENCY' | 'BAD_TOPIC' | 'INTERNAL' | 'CORE_LOAD_FAILED'
-  | 'BAD_SDP' | 'BAD_PACKED_SDP' | 'UNSUPPORTED_VERSION';
+  | 'BAD_SDP' | 'BAD_PACKED_SDP' | 'UNSUPPORTED_VERSION' | 'BAD_CARD' | 'BAD_ENVELOPE' | 'UNKNOWN_SENDER'
+  | 'STALE_MESSAGE' | 'REPLAYED_MESSAGE' | 'NO_USABLE_GRANT';
 
 export class PushPeerError extends Error {
   readonly name: 'PushPeerError';
@@ -39,6 +40,41 @@ export interface PushRequest {
 }
 
 export interface VapidClaims { aud: string; exp: number; sub: string }
+
+/** A pre-signed VAPID signature: lets its holder push to the grantor until exp (seconds). */
+export interface Grant { exp: number; signature: Uint8Array }
+
+export interface DecodedCard {
+  created: number;
+  endpoint: string;
+  p256dh: Uint8Array;
+  auth: Uint8Array;
+  /** The owner's identity (VAPID) public key, 65 bytes. */
+  identity: Uint8Array;
+  /** 8-byte id envelopes use for a known sender. */
+  keyId: Uint8Array;
+  subject: string;
+  name: string;
+  grants: Grant[];
+}
+
+export type EnvelopeType = 'offer' | 'answer' | 'bye' | 'grants' | 'card' | 'introduction';
+
+export interface OpenedEnvelope {
+  type: number;
+  typeName: EnvelopeType | 'unknown';
+  sender: Uint8Array;
+  senderKey: Uint8Array;
+  /** The sender's card when it was attached (first contact). */
+  card: DecodedCard | null;
+  sessionId: Uint8Array;
+  sequence: number;
+  timestamp: number;
+  body: Uint8Array;
+}
+
+/** Card bytes, base64url text, or a link containing #card=<text>. */
+export type CardLike = Uint8Array | string;
 
 export interface Core {
   /** Largest plaintext that fits one push (3993 bytes). */
@@ -72,6 +108,37 @@ export interface Core {
   packSdp(sdp: string): Uint8Array;
   /** Inverse of packSdp: the exact text. */
   unpackSdp(packed: Uint8Array): string;
+  issueGrants(options: {
+    privateKey: BytesLike; endpoint: string; subject: string;
+    /** default 4, at most 16 */ count?: number;
+    /** seconds between expirations, default 72000 (20 h) */ interval?: number;
+    /** default now + interval */ firstExpiration?: number;
+  }): Grant[];
+  createCard(options: {
+    identity: { privateKey: BytesLike; publicKey?: BytesLike };
+    subscription: PushSubscriptionLike | string;
+    subject: string;
+    name?: string;
+    grants?: Grant[];
+    created?: number;
+  }): { bytes: Uint8Array; text: string };
+  decodeCard(card: CardLike): DecodedCard;
+  grantAuthorization(card: CardLike, options?: { now?: number }): { authorization: string; exp: number };
+  sealEnvelope(options: {
+    type: EnvelopeType | number; privateKey: BytesLike; body?: Uint8Array | string;
+    /** 8 bytes, random by default */ sessionId?: Uint8Array; sequence?: number; timestamp?: number;
+    /** attach our card (first contact) */ card?: CardLike;
+  }): Uint8Array;
+  openEnvelope(envelope: Uint8Array, options?: {
+    now?: number;
+    /** public key (65 bytes) of a known sender, by base64url key id */
+    peers?: ((keyId: string) => Uint8Array | undefined) | Map<string, Uint8Array> | Record<string, Uint8Array>;
+    /** check and record replays (default true) */ replay?: boolean;
+    /** seconds, default 600 */ maxAge?: number;
+    /** seconds, default 120 */ maxSkew?: number;
+  }): OpenedEnvelope;
+  saveReplayState(): Uint8Array;
+  restoreReplayState(state: Uint8Array): void;
   base64urlEncode(bytes: Uint8Array): string;
   base64urlDecode(text: string): Uint8Array;
   /** Primitives and deterministic entry points for test vectors. Not for production use. */

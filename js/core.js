@@ -10,6 +10,9 @@ const DEFAULT_TTL = 28 * 24 * 60 * 60;
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 const MAX_SDP = 64 * 1024;
+const HOUR = 3600;
+const ENVELOPE_TYPES = { offer: 1, answer: 2, bye: 3, grants: 4, card: 5, introduction: 6 };
+const ENVELOPE_TYPE_NAMES = Object.fromEntries(Object.entries(ENVELOPE_TYPES).map(([k, v]) => [v, k]));
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string' &&
   typeof window === 'undefined';
@@ -364,6 +367,114 @@ class Core {
     } catch {
       throw fail('BAD_PACKED_SDP', 'packed SDP does not decode to UTF-8 text');
     }
+  }
+
+  // --- grants, cards, envelopes (docs/PROTOCOL.md §3-4) ---
+
+  /** Grants for our own subscription: pre-signed VAPID signatures others use to push to us. */
+  issueGrants(options) {
+    const o = this._options(options, 'issueGrants');
+    const priv = this._bytes(o.privateKey, 'privateKey', { length: 32 });
+    const endpoint = this._string(o.endpoint, 'endpoint');
+    const subject = this._string(o.subject, 'subject');
+    const count = this._integer(o.count, 'count', { min: 1, max: 16, fallback: 4 });
+    const interval = this._integer(o.interval, 'interval', { min: 1, fallback: 20 * HOUR });
+    const first = this._integer(o.firstExpiration, 'firstExpiration', { fallback: nowSeconds() + interval });
+    return this._call((m, a) => m.issueGrants(...a.put(priv), endpoint, subject, first, interval, count));
+  }
+
+  /** Signed contact card: { bytes, text } (text = base64url, for #card= links and QR codes). */
+  createCard(options) {
+    const o = this._options(options, 'createCard');
+    const identity = this._options(o.identity, 'identity');
+    const priv = this._bytes(identity.privateKey, 'identity.privateKey', { length: 32 });
+    const sub = this._subscription(o.subscription);
+    const subject = this._string(o.subject, 'subject');
+    const name = o.name === undefined ? '' : this._string(o.name, 'name');
+    const created = this._integer(o.created, 'created', { fallback: nowSeconds() });
+    const grants = o.grants ?? this.issueGrants({ privateKey: priv, endpoint: sub.endpoint, subject });
+    if (!Array.isArray(grants)) throw fail('BAD_ARGUMENT', 'grants must be an array of { exp, signature }');
+    const flat = new Uint8Array(grants.length * 68);
+    grants.forEach((g, i) => {
+      const exp = this._integer(g?.exp, `grants[${i}].exp`);
+      const sig = this._bytes(g?.signature, `grants[${i}].signature`, { length: 64, base64: false, code: 'BAD_ARGUMENT' });
+      new DataView(flat.buffer).setUint32(i * 68, exp);
+      flat.set(sig, i * 68 + 4);
+    });
+    const bytes = this._call((m, a) => m.createCard(...a.put(priv), sub.endpoint, ...a.put(sub.p256dh), ...a.put(sub.auth),
+      subject, name, created, ...a.put(flat)));
+    return { bytes, text: encodeBase64url(bytes) };
+  }
+
+  /** Card bytes, its base64url text, or a link with #card=<text>: verified and decoded. */
+  decodeCard(card) {
+    const bytes = this._cardBytes(card);
+    return this._call((m, a) => m.decodeCard(...a.put(bytes)));
+  }
+
+  /** Authorization header for a push to the card's owner, from its grant usable now. */
+  grantAuthorization(card, options = {}) {
+    const bytes = this._cardBytes(card);
+    const now = this._integer(this._options(options, 'grantAuthorization').now, 'now', { fallback: nowSeconds() });
+    return this._call((m, a) => m.grantAuthorization(...a.put(bytes), now));
+  }
+
+  /** Signs an envelope; refuses one that would not fit a push (PAYLOAD_TOO_LARGE). */
+  sealEnvelope(options) {
+    const o = this._options(options, 'sealEnvelope');
+    const type = typeof o.type === 'string' ? ENVELOPE_TYPES[o.type] : o.type;
+    if (!Number.isInteger(type) || type < 1 || type > 255) throw fail('BAD_ARGUMENT', `unknown envelope type ${String(o.type)}`);
+    const priv = this._bytes(o.privateKey, 'privateKey', { length: 32 });
+    const body = this._payload(o.body ?? new Uint8Array(0), 'body');
+    if (body.length > MAX_PAYLOAD) throw fail('PAYLOAD_TOO_LARGE', `body of ${body.length} bytes exceeds ${MAX_PAYLOAD}`);
+    const session = o.sessionId === undefined ? crypto.getRandomValues(new Uint8Array(8))
+      : this._bytes(o.sessionId, 'sessionId', { length: 8, code: 'BAD_ARGUMENT' });
+    const sequence = this._integer(o.sequence, 'sequence', { fallback: 0 });
+    const timestamp = this._integer(o.timestamp, 'timestamp', { fallback: nowSeconds() });
+    const card = o.card === undefined ? new Uint8Array(0) : this._cardBytes(o.card);
+    return this._call((m, a) => m.sealEnvelope(...a.put(priv), type, ...a.put(session), sequence, timestamp,
+      ...a.put(body), ...a.put(card)));
+  }
+
+  /**
+   * Verifies and opens an envelope: signature (by the embedded card's key, else by the key `peers` returns for
+   * the sender's key id), time window and, unless replay is false, replays.
+   */
+  openEnvelope(envelope, options = {}) {
+    const o = this._options(options, 'openEnvelope');
+    const bytes = this._bytes(envelope, 'envelope', { base64: false });
+    const now = this._integer(o.now, 'now', { fallback: nowSeconds() });
+    const maxAge = this._integer(o.maxAge, 'maxAge', { fallback: 600 });
+    const maxSkew = this._integer(o.maxSkew, 'maxSkew', { fallback: 120 });
+    const who = this._call((m, a) => m.envelopeSender(...a.put(bytes)));
+    let known = new Uint8Array(0);
+    if (!who.hasCard) {
+      const id = encodeBase64url(who.keyId);
+      const peers = o.peers;
+      const found = typeof peers === 'function' ? peers(id) : peers instanceof Map ? peers.get(id) : peers?.[id];
+      if (found === undefined || found === null) throw fail('UNKNOWN_SENDER', `no known peer with key id ${id}`);
+      known = this._bytes(found, 'peer public key', { length: 65 });
+    }
+    const r = this._call((m, a) => m.openEnvelope(...a.put(bytes), now, ...a.put(known), o.replay !== false, maxAge, maxSkew));
+    return { ...r, typeName: ENVELOPE_TYPE_NAMES[r.type] ?? 'unknown' };
+  }
+
+  /** The replay guard's state (to persist across service-worker restarts) and its restore. */
+  saveReplayState() {
+    return this._call((m) => m.saveReplayState());
+  }
+
+  restoreReplayState(state) {
+    const bytes = this._bytes(state, 'state', { base64: false });
+    this._call((m, a) => m.restoreReplayState(...a.put(bytes)));
+  }
+
+  _cardBytes(card) {
+    if (typeof card === 'string') {
+      const text = /[#&]card=([A-Za-z0-9_-]+)/.exec(card)?.[1] ?? card;
+      return decodeBase64url(text, 'card');
+    }
+    return this._bytes(card, 'card', { base64: false });
   }
 
   /** @internal Used by CoreTesting. */
