@@ -83,10 +83,12 @@ forEachFlavor((core) => {
     const env = core.sealEnvelope({ type: 'answer', privateKey: alice.privateKey, body: 'x', sequence: 7 });
     expectCode(() => core.openEnvelope(env), 'UNKNOWN_SENDER');
     expectCode(() => core.openEnvelope(env, { peers: () => mallory.publicKey }), 'UNKNOWN_SENDER');
-    const peers = (id) => (id === core.base64urlEncode(core.openEnvelope(env, { peers: () => alice.publicKey, replay: false }).sender) ? alice.publicKey : undefined);
-    const now = Math.floor(Date.now() / 1000);
-    expectCode(() => core.openEnvelope(env, { peers, now: now + 601 }), 'STALE_MESSAGE');
-    expectCode(() => core.openEnvelope(env, { peers, now: now - 121 }), 'STALE_MESSAGE');
+    const opened = core.openEnvelope(env, { peers: () => alice.publicKey, replay: false });
+    const aliceId = core.base64urlEncode(opened.sender);
+    const peers = (id) => (id === aliceId ? alice.publicKey : undefined);
+    // Relative to the envelope's own timestamp: the window is [ts - 120 s, ts + 600 s] of the receiver's clock.
+    expectCode(() => core.openEnvelope(env, { peers, now: opened.timestamp + 601 }), 'STALE_MESSAGE');
+    expectCode(() => core.openEnvelope(env, { peers, now: opened.timestamp - 121 }), 'STALE_MESSAGE');
     const tampered = Uint8Array.from(env);
     tampered[env.length - 65] ^= 1; // the body byte
     expectCode(() => core.openEnvelope(tampered, { peers }), 'BAD_SIGNATURE');
