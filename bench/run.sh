@@ -10,6 +10,7 @@ out=bench/RESULTS.md
 native_cmd="build/native/bench/native/pushpeer_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_min_time=0.2"
 node_cmd="node bench/node/push-request.mjs --iterations 2000 --batch 20"
 sizes_cmd="node bench/sizes.mjs"
+sdp_cmd="node bench/node/sdp-sizes.mjs"
 
 {
   echo "# Benchmark results"
@@ -31,6 +32,12 @@ sizes_cmd="node bench/sizes.mjs"
   echo "squaring are about 80% of the instructions of a variable-base multiplication (callgrind), so that is where"
   echo "further speed has to come from. web-push does its EC and AES work in OpenSSL's native code (with AES-NI) and"
   echo "loses its time in JS around it (key conversion through asn1.js, JWT signing on every call)."
+  echo
+  echo "## Signaling message sizes over the SDP corpus (bytes), and Wasm pack/unpack time"
+  echo
+  echo "\`$sdp_cmd\`"
+  echo
+  $sdp_cmd
   echo
   echo "## Sizes of the core"
   echo

@@ -133,3 +133,42 @@ void BM_Mul(benchmark::State& state) {
 BENCHMARK(BM_Mul)->Arg(0)->Arg(1);
 
 }  // namespace
+
+// SDP codec on the corpus (../shared/corpus/sdp, read in place): one benchmark per file.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "pushpeer/sdp_codec.hpp"
+
+namespace {
+
+std::string ReadCorpus(const char* name) {
+  std::ifstream f(std::filesystem::path(PUSHPEER_VECTORS_DIR).parent_path() / "corpus" / "sdp" / name,
+                  std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void BM_SdpPack(benchmark::State& state, const char* name) {
+  const std::string sdp = ReadCorpus(name);
+  pushpeer::Bytes packed;
+  for (auto _ : state) benchmark::DoNotOptimize(pushpeer::sdp::pack(sdp, packed));
+  state.SetLabel(std::to_string(sdp.size()) + " -> " + std::to_string(packed.size()) + " bytes");
+}
+
+void BM_SdpUnpack(benchmark::State& state, const char* name) {
+  const std::string sdp = ReadCorpus(name);
+  pushpeer::Bytes packed;
+  pushpeer::sdp::pack(sdp, packed);
+  std::string out;
+  for (auto _ : state) benchmark::DoNotOptimize(pushpeer::sdp::unpack(packed, out));
+}
+
+BENCHMARK_CAPTURE(BM_SdpPack, chrome_dc_offer, "chrome-datachannel-offer.sdp");
+BENCHMARK_CAPTURE(BM_SdpPack, chrome_av_offer, "chrome-audio-video-offer.sdp");
+BENCHMARK_CAPTURE(BM_SdpUnpack, chrome_dc_offer, "chrome-datachannel-offer.sdp");
+BENCHMARK_CAPTURE(BM_SdpUnpack, chrome_av_offer, "chrome-audio-video-offer.sdp");
+
+}  // namespace
