@@ -108,6 +108,14 @@ Status audience_for_endpoint(std::string_view endpoint, std::string& audience) {
     port = authority.substr(c + 1);
   }
   if (host.empty() || host == "[]") return Status::bad_endpoint;
+  // RFC 3986 reg-name (or a bracketed IPv6 literal): no ':' or other delimiters in a host name.
+  const bool bracketed = host.front() == '[';
+  const std::string_view name = bracketed ? host.substr(1, host.size() - 2) : host;
+  for (char c : name) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '~' ||
+                    (bracketed && c == ':');
+    if (!ok) return Status::bad_endpoint;
+  }
   unsigned port_number = 0;
   if (!port.empty()) {
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), port_number);
