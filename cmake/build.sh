@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the native tree (tests, benchmarks) into build/native and the Wasm module into build/wasm, which writes
-# js/wasm/pushpeer-core{,-debug}.{mjs,wasm} where js/core.js loads them.
-# Usage: build.sh [native|wasm|all]
+# js/wasm/pushpeer-core{,-debug}.{mjs,wasm} where js/core.js loads them, and the libFuzzer targets (Clang,
+# ASan + UBSan) into build/fuzz. Usage: build.sh [native|wasm|fuzz|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -15,4 +15,10 @@ fi
 if [ "$what" = wasm ] || [ "$what" = all ]; then
   emcmake cmake -S . -B build/wasm "${gen[@]}" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build/wasm -j"$(nproc)"
+fi
+if [ "$what" = fuzz ] || [ "$what" = all ]; then
+  # Debug keeps assert()s (the core's, nlohmann_json's) live; the fuzz flags add -O1 after it (CMakeLists.txt).
+  CC=clang CXX=clang++ cmake -S . -B build/fuzz "${gen[@]}" -DCMAKE_BUILD_TYPE=Debug -DPUSHPEER_FUZZ=ON \
+    -DPUSHPEER_TESTS=OFF -DPUSHPEER_BENCH=OFF >/dev/null
+  cmake --build build/fuzz -j"$(nproc)"
 fi

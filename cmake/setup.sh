@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ clang pkg-config dpkg-dev libsodium-dev zlib1g-dev libgtest-dev libbenchmark-dev
-          emscripten node-acorn)
+          emscripten node-acorn chromium firefox-esr)
+# Fuzzing (tests/fuzz): clang 14's compiler-rt (libFuzzer, ASan and UBSan runtimes) and llvm-symbolizer.
+packages+=(libclang-rt-14-dev llvm-14)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,6 +23,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# puppeteer-core downloads nothing; this keeps it so should a full `puppeteer` ever be pulled in.
+export PUPPETEER_SKIP_DOWNLOAD=1
 # npm ci when node_modules is missing or older than the lockfile.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
