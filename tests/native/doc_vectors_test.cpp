@@ -73,3 +73,77 @@ TEST(DocVectors, Audiences) {
 
 }  // namespace
 }  // namespace pushpeer::test
+
+#include "pushpeer/card.hpp"
+#include "pushpeer/envelope.hpp"
+#include "pushpeer/sdp_codec.hpp"
+
+namespace pushpeer::test {
+namespace {
+
+TEST(DocVectors, PackedSdp) {
+  const json all = doc_vectors();
+  ASSERT_TRUE(all.is_object());
+  const json& v = all["packed_sdp"];
+  std::string text;
+  ASSERT_EQ(sdp::unpack(b64u(str(v, "packed")), text), Status::ok);
+  EXPECT_EQ(text, str(v, "sdp"));
+  Bytes packed;
+  ASSERT_EQ(sdp::pack(str(v, "sdp"), packed), Status::ok);
+  EXPECT_EQ(base64url::encode(packed), str(v, "packed"));
+}
+
+TEST(DocVectors, CardAndEnvelopes) {
+  const json all = doc_vectors();
+  ASSERT_TRUE(all.is_object());
+  const json& v = all["card"];
+  const Bytes priv = b64u(str(v, "identity_private_key"));
+  card::Card c;
+  c.created = v["created"].get<std::uint32_t>();
+  c.endpoint = str(v, "endpoint");
+  const Bytes p256dh = b64u(str(v, "p256dh")), auth = hex(str(v, "auth_hex"));
+  std::copy(p256dh.begin(), p256dh.end(), c.p256dh.begin());
+  std::copy(auth.begin(), auth.end(), c.auth.begin());
+  ASSERT_EQ(p256::public_key_from_private(priv, c.identity), Status::ok);
+  c.subject = str(v, "subject");
+  c.name = str(v, "name");
+  const json& g = v["grants"];
+  ASSERT_EQ(grant::issue(priv, c.endpoint, c.subject, g["first_exp"].get<std::uint32_t>(),
+                         g["interval"].get<std::uint32_t>(), g["count"].get<std::size_t>(), c.grants),
+            Status::ok);
+  Bytes encoded;
+  ASSERT_EQ(card::encode(c, priv, encoded), Status::ok);
+  EXPECT_EQ(base64url::encode(encoded), str(v, "bytes"));
+  EXPECT_EQ(base64url::encode(card::key_id(c.identity)), str(v, "key_id"));
+  card::Card decoded;
+  ASSERT_EQ(card::decode(b64u(str(v, "bytes")), decoded), Status::ok);
+  EXPECT_EQ(decoded.endpoint, c.endpoint);
+  EXPECT_EQ(decoded.name, "Alice");
+
+  const json& e = all["envelope"];
+  envelope::Sealed s;
+  s.type = static_cast<envelope::Type>(e["type"].get<int>());
+  const Bytes session = hex(str(e, "session_id_hex"));
+  std::copy(session.begin(), session.end(), s.session.begin());
+  s.timestamp = e["timestamp"].get<std::uint32_t>();
+  const Bytes packed = b64u(str(all["packed_sdp"], "packed"));
+  s.sequence = e["with_card"]["sequence"].get<std::uint32_t>();
+  s.body = packed;
+  s.sender_card = encoded;
+  Bytes sealed;
+  ASSERT_EQ(envelope::seal(s, priv, sealed), Status::ok);
+  EXPECT_EQ(base64url::encode(sealed), str(e["with_card"], "bytes"));
+  s.sequence = e["with_key_id"]["sequence"].get<std::uint32_t>();
+  s.body = {};
+  s.sender_card = {};
+  ASSERT_EQ(envelope::seal(s, priv, sealed), Status::ok);
+  EXPECT_EQ(base64url::encode(sealed), str(e["with_key_id"], "bytes"));
+  envelope::Opened o;
+  ASSERT_EQ(envelope::open(b64u(str(e["with_card"], "bytes")), s.timestamp, nullptr, nullptr, o), Status::ok);
+  EXPECT_EQ(o.body, packed);
+  ASSERT_EQ(envelope::open(b64u(str(e["with_key_id"], "bytes")), s.timestamp, &c.identity, nullptr, o), Status::ok);
+  EXPECT_EQ(o.sequence, 2u);
+}
+
+}  // namespace
+}  // namespace pushpeer::test

@@ -28,6 +28,36 @@ forEachFlavor((core) => {
     }
   });
 
+  it('packed SDP: unpacks to the text, and packs to the same bytes', () => {
+    const v = doc.packed_sdp;
+    assert.equal(core.unpackSdp(fromB64u(v.packed)), v.sdp);
+    assert.equal(core.base64urlEncode(core.packSdp(v.sdp)), v.packed);
+  });
+
+  it('card and envelopes: exact bytes, and they open', () => {
+    const v = doc.card;
+    const identity = core.vapidKeysFromPrivate(fromB64u(v.identity_private_key));
+    const grants = core.issueGrants({ privateKey: identity.privateKey, endpoint: v.endpoint, subject: v.subject,
+      count: v.grants.count, interval: v.grants.interval, firstExpiration: v.grants.first_exp });
+    const card = core.createCard({
+      identity, subject: v.subject, name: v.name, created: v.created, grants,
+      subscription: { endpoint: v.endpoint, keys: { p256dh: v.p256dh, auth: core.base64urlEncode(fromHex(v.auth_hex)) } },
+    });
+    assert.equal(card.text, v.bytes);
+    const decoded = core.decodeCard(v.bytes);
+    assert.equal(core.base64urlEncode(decoded.keyId), v.key_id);
+    const e = doc.envelope;
+    const common = { type: e.type, privateKey: identity.privateKey, sessionId: fromHex(e.session_id_hex), timestamp: e.timestamp };
+    const withCard = core.sealEnvelope({ ...common, sequence: e.with_card.sequence, body: fromB64u(doc.packed_sdp.packed), card: card.bytes });
+    assert.equal(core.base64urlEncode(withCard), e.with_card.bytes);
+    const byId = core.sealEnvelope({ ...common, sequence: e.with_key_id.sequence });
+    assert.equal(core.base64urlEncode(byId), e.with_key_id.bytes);
+    const opened = core.openEnvelope(fromB64u(e.with_card.bytes), { now: e.timestamp, replay: false });
+    assert.equal(core.unpackSdp(opened.body), doc.packed_sdp.sdp);
+    const second = core.openEnvelope(fromB64u(e.with_key_id.bytes), { now: e.timestamp, replay: false, peers: { [v.key_id]: identity.publicKey } });
+    assert.equal(second.sequence, 2);
+  });
+
   it('audiences: the JWT aud for each endpoint, or the error', () => {
     const keys = core.generateVapidKeys();
     for (const a of doc.audiences) {
