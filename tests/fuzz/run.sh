@@ -10,9 +10,9 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-15}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ece_decrypt webpush_decrypt jwt subscription base64url)
+[ ${#targets[@]} -gt 0 ] || targets=(ece_decrypt webpush_decrypt jwt subscription base64url sdp_unpack card_decode envelope_open)
 jobs=${PUSHPEER_FUZZ_JOBS:-$(nproc)}
-bin_dir=build/fuzz/tests/fuzz
+bin_dir=${PUSHPEER_FUZZ_BIN:-build/fuzz/tests/fuzz}
 artifacts=build/fuzz/artifacts
 
 # Every sanitizer report is fatal; symbolised stacks when llvm-symbolizer is there.
