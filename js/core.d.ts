@@ -129,7 +129,13 @@ export interface Core {
     /** 8 bytes, random by default */ sessionId?: Uint8Array; sequence?: number; timestamp?: number;
     /** attach our card (first contact) */ card?: CardLike;
   }): Uint8Array;
-  openEnvelope(envelope: Uint8Array, options?: {
+  /** Text mode: the envelope as base64url, at most 4096 characters (else PAYLOAD_TOO_LARGE). */
+  sealEnvelope(options: {
+    type: EnvelopeType | number; privateKey: BytesLike; body?: Uint8Array | string; sessionId?: Uint8Array;
+    sequence?: number; timestamp?: number; card?: CardLike; text: true;
+  }): string;
+  /** Bytes, or the base64url text form. */
+  openEnvelope(envelope: Uint8Array | string, options?: {
     now?: number;
     /** public key (65 bytes) of a known sender, by base64url key id */
     peers?: ((keyId: string) => Uint8Array | undefined) | Map<string, Uint8Array> | Record<string, Uint8Array>;

@@ -11,6 +11,7 @@ const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 const MAX_SDP = 64 * 1024;
 const HOUR = 3600;
+const MAX_ENVELOPE_TEXT = 4096;
 const ENVELOPE_TYPES = { offer: 1, answer: 2, bye: 3, grants: 4, card: 5, introduction: 6 };
 const ENVELOPE_TYPE_NAMES = Object.fromEntries(Object.entries(ENVELOPE_TYPES).map(([k, v]) => [v, k]));
 
@@ -432,8 +433,15 @@ class Core {
     const sequence = this._integer(o.sequence, 'sequence', { fallback: 0 });
     const timestamp = this._integer(o.timestamp, 'timestamp', { fallback: nowSeconds() });
     const card = o.card === undefined ? new Uint8Array(0) : this._cardBytes(o.card);
-    return this._call((m, a) => m.sealEnvelope(...a.put(priv), type, ...a.put(session), sequence, timestamp,
+    const sealed = this._call((m, a) => m.sealEnvelope(...a.put(priv), type, ...a.put(session), sequence, timestamp,
       ...a.put(body), ...a.put(card)));
+    if (!o.text) return sealed;
+    // Text mode, for channels that carry text: base64url, at most 4096 characters.
+    const text = encodeBase64url(sealed);
+    if (text.length > MAX_ENVELOPE_TEXT) {
+      throw fail('PAYLOAD_TOO_LARGE', `envelope text of ${text.length} characters exceeds ${MAX_ENVELOPE_TEXT}`);
+    }
+    return text;
   }
 
   /**
@@ -442,7 +450,11 @@ class Core {
    */
   openEnvelope(envelope, options = {}) {
     const o = this._options(options, 'openEnvelope');
-    const bytes = this._bytes(envelope, 'envelope', { base64: false });
+    if (typeof envelope === 'string' && envelope.length > MAX_ENVELOPE_TEXT) {
+      throw fail('BAD_ENVELOPE', `envelope text longer than ${MAX_ENVELOPE_TEXT} characters`);
+    }
+    const bytes = typeof envelope === 'string' ? decodeBase64url(envelope, 'envelope')
+      : this._bytes(envelope, 'envelope', { base64: false });
     const now = this._integer(o.now, 'now', { fallback: nowSeconds() });
     const maxAge = this._integer(o.maxAge, 'maxAge', { fallback: 600 });
     const maxSkew = this._integer(o.maxSkew, 'maxSkew', { fallback: 120 });

@@ -95,6 +95,12 @@ forEachFlavor((core) => {
     expectCode(() => core.openEnvelope(env.subarray(0, 20), { peers }), 'BAD_ENVELOPE');
     expectCode(() => core.sealEnvelope({ type: 'offer', privateKey: alice.privateKey, body: new Uint8Array(3994) }), 'PAYLOAD_TOO_LARGE');
     expectCode(() => core.sealEnvelope({ type: 'nope', privateKey: alice.privateKey }), 'BAD_ARGUMENT');
+    // Text mode: base64url of at most 4096 characters, and it opens as text.
+    const text = core.sealEnvelope({ type: 'bye', privateKey: alice.privateKey, text: true });
+    assert.equal(typeof text, 'string');
+    assert.equal(core.openEnvelope(text, { peers }).typeName, 'bye');
+    expectCode(() => core.sealEnvelope({ type: 'offer', privateKey: alice.privateKey, body: new Uint8Array(3100), text: true }), 'PAYLOAD_TOO_LARGE');
+    expectCode(() => core.openEnvelope('A'.repeat(4097), { peers }), 'BAD_ENVELOPE');
     // Replay state survives a restart (save/restore).
     const fresh = core.sealEnvelope({ type: 'bye', privateKey: alice.privateKey });
     core.openEnvelope(fresh, { peers });
