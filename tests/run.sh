@@ -17,7 +17,7 @@ if [ "$what" = native ] || [ "$what" = all ]; then
 fi
 if [ "$what" = wasm ] || [ "$what" = all ]; then
   echo "== wasm tests (node)"
-  node --test --test-reporter=spec tests/node/ || status=1
+  node --test --test-reporter=spec tests/node/ tests/push-service/ || status=1
 fi
 if [ "$what" = browser ] || [ "$what" = all ]; then
   echo "== browser tests (chromium, firefox-esr)"
