@@ -2,7 +2,7 @@
 // w3c/push-api#303). It forwards only to known push-service hosts, only the RFC 8030/8291/8292 push headers and a body
 // of at most one push message, and stores and logs nothing of the message. Types: relay.d.ts.
 //
-// Wire format (docs: DESIGN.md §5):
+// Wire format (types and error codes: relay.d.ts):
 //   POST {relay}/push
 //   X-Push-Endpoint: <the subscription's endpoint URL>       (a header, not ?endpoint=: query strings end up in
 //                                                              access logs, and the endpoint is a bearer capability)
@@ -28,9 +28,9 @@ import { PushPeerError } from './errors.js';
 
 export { PushPeerError };
 
-const MAX_BODY = 4096; // one push message (RFC 8030 §7.2 lets services refuse more; all the big ones do)
+const MAX_BODY = 4096; // one push message: what every push service must take (RFC 8030 §7.2), and no more
 const MAX_RESPONSE_BODY = 64 * 1024;
-const MAX_TTL = 28 * 24 * 60 * 60; // what FCM, Mozilla and Apple accept
+const MAX_TTL = 28 * 24 * 60 * 60; // FCM's maximum, and the core's default
 const MAX_ENDPOINT_LENGTH = 2048;
 const MAX_AUTHORIZATION_LENGTH = 4096;
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -223,7 +223,7 @@ async function readCapped(stream, limit, { truncate = false } = {}) {
       const { done, value } = await reader.read();
       if (done) break;
       const chunk = value instanceof Uint8Array ? value : new Uint8Array(value);
-      if (false) {
+      if (total + chunk.length > limit) {
         if (!truncate) {
           reader.cancel().catch(() => {});
           return { tooLarge: true };
@@ -295,7 +295,12 @@ export function createRelay(options = {}) {
         redirect: 'manual', // a 3xx is the push service's answer to the page, not ours to follow
         signal: controller.signal,
       });
-      const headers = corsHeaders(request.headers.get('Origin'));
+      if (upstream.status < 200 || upstream.status > 599) {
+        // e.g. an 'opaqueredirect' (status 0) where fetch hides redirects, as in a service worker
+        upstream.body?.cancel().catch(() => {});
+        return errorResponse(cors, ['BAD_UPSTREAM_RESPONSE', 502, 'the push service\'s answer cannot be passed on']);
+      }
+      const headers = new Headers(cors);
       for (const name of FORWARDED_RESPONSE_HEADERS) {
         const value = upstream.headers.get(name);
         if (value !== null) headers.set(name, value);
@@ -306,8 +311,7 @@ export function createRelay(options = {}) {
       } else {
         ({ bytes: responseBody } = await readCapped(upstream.body, MAX_RESPONSE_BODY, { truncate: true }));
       }
-      const status = upstream.status >= 200 && upstream.status <= 599 ? upstream.status : 502;
-      return new Response(responseBody, { status, headers });
+      return new Response(responseBody, { status: upstream.status, headers });
     } catch {
       // Never echo the error: it may quote the endpoint.
       if (timedOut) return errorResponse(cors, ['UPSTREAM_TIMEOUT', 504, `no answer from the push service within ${config.timeoutMs} ms`]);
@@ -318,9 +322,8 @@ export function createRelay(options = {}) {
     }
   }
 
-  async function handle(request) {
+  async function handle(request, cors) {
     const origin = request.headers.get('Origin');
-    const cors = corsHeaders(origin);
     const result = { host: null };
     let pathname;
     try {
@@ -375,15 +378,13 @@ export function createRelay(options = {}) {
 
   return async function relay(request) {
     const started = Date.now();
+    const cors = corsHeaders(request.headers.get('Origin'));
     let response;
     let host = null;
     try {
-      [response, { host }] = await handle(request);
+      [response, { host }] = await handle(request, cors);
     } catch {
-      response = new Response(JSON.stringify({ error: 'INTERNAL', message: 'relay failure' }), {
-        status: 500,
-        headers: { 'Content-Type': 'application/json', [RELAY_ERROR_HEADER]: 'INTERNAL' },
-      });
+      response = errorResponse(cors, ['INTERNAL', 500, 'relay failure']);
     }
     if (config.log) {
       try {

@@ -146,13 +146,14 @@ export function eceBodyFromRecords({ ikm, salt, recordSize, keyId = new Uint8Arr
 
 // --- errors ---
 
-/** Every code core.d.ts declares. */
-export const errorCodes = new Set([
-  'BAD_ARGUMENT', 'BAD_BASE64', 'BAD_KEY', 'DECRYPT_FAILED', 'ECE_TRUNCATED_HEADER', 'ECE_BAD_RECORD_SIZE',
-  'ECE_BAD_KEY_ID', 'ECE_TRUNCATED_RECORD', 'ECE_BAD_PADDING', 'ECE_BAD_DELIMITER', 'ECE_TRUNCATED_MESSAGE',
-  'BAD_JWT', 'BAD_SIGNATURE', 'BAD_EXPIRATION', 'BAD_SUBJECT', 'BAD_ENDPOINT', 'BAD_SUBSCRIPTION',
-  'PAYLOAD_TOO_LARGE', 'BAD_TTL', 'BAD_URGENCY', 'BAD_TOPIC', 'INTERNAL', 'CORE_LOAD_FAILED',
-]);
+/** Every code core.d.ts declares (read from its PushPeerErrorCode union, so the list cannot fall behind). */
+export const errorCodes = (() => {
+  const dts = readFileSync(new URL('../../js/core.d.ts', import.meta.url), 'utf8');
+  const union = /export type PushPeerErrorCode =([^;]*);/.exec(dts)?.[1] ?? '';
+  const codes = new Set([...union.matchAll(/'([A-Z0-9_]+)'/g)].map((m) => m[1]));
+  if (codes.size < 20) throw new Error('could not read PushPeerErrorCode from js/core.d.ts');
+  return codes;
+})();
 
 /**
  * Runs fn, which must throw a PushPeerError with a declared, non-INTERNAL code; with `expected` (a code or a list
