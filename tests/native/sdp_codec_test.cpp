@@ -34,7 +34,8 @@ std::vector<fs::path> corpus() {
   return out;
 }
 
-std::size_t raw_deflate_size(std::string_view s) {
+// Raw deflate (no header), level 9: the baseline pack must never exceed, and a way to build hostile streams.
+Bytes raw_deflate(std::string_view s) {
   z_stream z{};
   deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY);
   Bytes out(deflateBound(&z, s.size()));
@@ -43,10 +44,12 @@ std::size_t raw_deflate_size(std::string_view s) {
   z.next_out = out.data();
   z.avail_out = static_cast<uInt>(out.size());
   deflate(&z, Z_FINISH);
-  const std::size_t n = out.size() - z.avail_out;
+  out.resize(out.size() - z.avail_out);
   deflateEnd(&z);
-  return n;
+  return out;
 }
+
+std::size_t raw_deflate_size(std::string_view s) { return raw_deflate(s).size(); }
 
 TEST(SdpCodec, CorpusRoundTripsExactlyWithinTargets) {
   const auto files = corpus();
@@ -174,17 +177,7 @@ TEST(SdpCodec, CorruptionNeverCrashes) {
 
 TEST(SdpCodec, DecompressionBombIsRefused) {
   // A valid deflate stream of 1 MiB of 'a': more than kMaxSdpLength.
-  const std::string big(1 << 20, 'a');
-  z_stream z{};
-  deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY);
-  Bytes body(deflateBound(&z, big.size()));
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(big.data()));
-  z.avail_in = static_cast<uInt>(big.size());
-  z.next_out = body.data();
-  z.avail_out = static_cast<uInt>(body.size());
-  deflate(&z, Z_FINISH);
-  body.resize(body.size() - z.avail_out);
-  deflateEnd(&z);
+  const Bytes body = raw_deflate(std::string(1 << 20, 'a'));
   Bytes packed{0x12};  // version 1, plain deflate
   packed.insert(packed.end(), body.begin(), body.end());
   std::string out;

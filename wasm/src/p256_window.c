@@ -23,16 +23,16 @@
 /* Multipliers are at most 32 bytes (the group order's size); 64 nibbles. */
 #define PP_NIBBLES 64
 
-/* Constant-time select of table[idx - 1] (idx in 1..15) into *T; T is left all-zero for idx 0. */
+/* Constant-time select of table[idx - 1] (idx in 1..n) into *T, reading every entry; all-zero for idx 0. */
 static void
-pp_lookup_jacobian(p256_jacobian *T, const p256_jacobian *table, uint32_t idx)
+pp_lookup(p256_jacobian *T, const p256_jacobian *table, uint32_t n, uint32_t idx)
 {
 	uint32_t k;
 	size_t u;
 	uint32_t *dst = (uint32_t *)T;
 
 	memset(T, 0, sizeof *T);
-	for (k = 0; k < 15; k ++) {
+	for (k = 0; k < n; k ++) {
 		uint32_t m = -EQ(idx, k + 1);
 		const uint32_t *src = (const uint32_t *)&table[k];
 		for (u = 0; u < 27; u ++) {
@@ -65,24 +65,6 @@ pp_booth5(uint32_t in, uint32_t *magnitude, uint32_t *negative)
 	d = (d >> 1) + (d & 1);
 	*magnitude = d;
 	*negative = s & 1;
-}
-
-/* Constant-time select of table[idx - 1] (idx in 1..16) into *T; all-zero for idx 0. */
-static void
-pp_lookup16(p256_jacobian *T, const p256_jacobian *table, uint32_t idx)
-{
-	uint32_t k;
-	size_t u;
-	uint32_t *dst = (uint32_t *)T;
-
-	memset(T, 0, sizeof *T);
-	for (k = 0; k < 16; k ++) {
-		uint32_t m = -EQ(idx, k + 1);
-		const uint32_t *src = (const uint32_t *)&table[k];
-		for (u = 0; u < 27; u ++) {
-			dst[u] |= m & src[u];
-		}
-	}
 }
 
 /*
@@ -127,7 +109,7 @@ pp_mul_booth5(p256_jacobian *P, const unsigned char *x, size_t xlen)
 		for (i = 0; i < 5; i ++) {
 			p256_double(&Q);
 		}
-		pp_lookup16(&T, W, d);
+		pp_lookup(&T, W, 16, d);
 		sub_f256(ny, zero, T.y);
 		CCOPY(neg, T.y, ny, sizeof ny);
 		dnz = NEQ(d, 0);
@@ -229,7 +211,7 @@ pp_mulgen_comb(p256_jacobian *P, const unsigned char *x, size_t xlen)
 		uint32_t bits = (i & 1) ? (byte >> 4) : (byte & 0x0F);
 		uint32_t bnz = NEQ(bits, 0);
 
-		pp_lookup_jacobian(&T, pp_comb[i], bits);
+		pp_lookup(&T, pp_comb[i], 15, bits);
 		T.z[0] = 1;
 		U = Q;
 		p256_add_mixed(&U, &T);
