@@ -52,6 +52,12 @@ sdp_cmd="node bench/node/sdp-sizes.mjs"
   echo '```'
   $native_cmd 2>/dev/null | grep -E '^(BM_|Benchmark|---)' | grep -vE '_(stddev|cv)\b'
   echo '```'
+  if [ -f tests/fuzz/LONG_RUN.md ]; then
+    echo
+    echo "## Fuzzing: long runs (recorded in tests/fuzz/LONG_RUN.md, not re-run by this script)"
+    echo
+    sed '1{/^# /d}' tests/fuzz/LONG_RUN.md
+  fi
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 echo "bench: wrote $out"
