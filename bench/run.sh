@@ -56,7 +56,7 @@ sdp_cmd="node bench/node/sdp-sizes.mjs"
     echo
     echo "## Fuzzing: long runs (recorded in tests/fuzz/LONG_RUN.md, not re-run by this script)"
     echo
-    sed '1{/^# /d}' tests/fuzz/LONG_RUN.md
+    sed '1{/^# /d}; s/^## /### /' tests/fuzz/LONG_RUN.md
   fi
 } > "$out.tmp"
 mv "$out.tmp" "$out"
