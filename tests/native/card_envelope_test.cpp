@@ -2,9 +2,6 @@
 // bad input (tampered, truncated, replayed, stale, wrongly signed, expired grant) refused with its own status.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "pushpeer/card.hpp"
 #include "pushpeer/envelope.hpp"
@@ -111,21 +108,9 @@ TEST(Card, TamperingTruncationAndForgeryAreRefused) {
   EXPECT_EQ(card::decode(v2, out), Status::unsupported_version);
 }
 
-std::vector<std::string> corpus_sdps() {
-  std::vector<std::string> out;
-  namespace fs = std::filesystem;
-  for (const auto& e : fs::directory_iterator(fs::path(PUSHPEER_VECTORS_DIR).parent_path() / "corpus" / "sdp")) {
-    std::ifstream f(e.path(), std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    out.push_back(ss.str());
-  }
-  return out;
-}
-
 TEST(Envelope, OfferWithCardForEveryCorpusSdpFitsOnePush) {
   Peer alice(kMozilla), bob(kMozilla, "Bob");
-  for (const std::string& sdp : corpus_sdps()) {
+  for (const auto& [name, sdp] : corpus_sdps()) {
     Bytes packed;
     ASSERT_EQ(sdp::pack(sdp, packed), Status::ok);
     envelope::Sealed e;

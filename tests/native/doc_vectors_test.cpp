@@ -9,16 +9,7 @@
 namespace pushpeer::test {
 namespace {
 
-json doc_vectors() {
-  std::FILE* f = std::fopen(PUSHPEER_DOC_VECTORS, "rb");
-  EXPECT_NE(f, nullptr) << PUSHPEER_DOC_VECTORS;
-  if (f == nullptr) return json();
-  std::string text;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
-  std::fclose(f);
-  return json::parse(text, nullptr, false);
-}
+json doc_vectors() { return load_json_file(PUSHPEER_DOC_VECTORS); }
 
 TEST(DocVectors, CanonicalVapidJwt) {
   const json all = doc_vectors();

@@ -117,7 +117,9 @@ TEST(P256Window, MuladdMatchesBearSsl) {
       const auto ra = br_ec_p256_m31.muladd(a, B, 65, ks[i].data(), 32, ks[i + 1].data(), 32, BR_EC_secp256r1);
       const auto rb = pushpeer_p256_window.muladd(b, B, 65, ks[i].data(), 32, ks[i + 1].data(), 32, BR_EC_secp256r1);
       ASSERT_EQ(ra, rb);
-      if (ra) ASSERT_EQ(to_hex({a, 65}), to_hex({b, 65}));
+      if (ra) {
+        ASSERT_EQ(to_hex({a, 65}), to_hex({b, 65}));
+      }
     }
   }
 }

@@ -4,35 +4,13 @@
 #include <zlib.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "pushpeer/sdp_codec.hpp"
 #include "vectors.hpp"
 
 namespace pushpeer::test {
 namespace {
-
-namespace fs = std::filesystem;
-
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::vector<fs::path> corpus() {
-  std::vector<fs::path> out;
-  const fs::path dir = fs::path(PUSHPEER_VECTORS_DIR).parent_path() / "corpus" / "sdp";
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().extension() == ".sdp") out.push_back(e.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 // Raw deflate (no header), level 9: the baseline pack must never exceed, and a way to build hostile streams.
 Bytes raw_deflate(std::string_view s) {
@@ -52,10 +30,9 @@ Bytes raw_deflate(std::string_view s) {
 std::size_t raw_deflate_size(std::string_view s) { return raw_deflate(s).size(); }
 
 TEST(SdpCodec, CorpusRoundTripsExactlyWithinTargets) {
-  const auto files = corpus();
+  const auto files = corpus_sdps();
   ASSERT_EQ(files.size(), 6u) << "corpus at " << PUSHPEER_VECTORS_DIR << "/../corpus/sdp";
-  for (const fs::path& p : files) {
-    const std::string sdp = read_file(p);
+  for (const auto& [p, sdp] : files) {
     Bytes packed;
     ASSERT_EQ(sdp::pack(sdp, packed), Status::ok) << p;
     std::string back;
@@ -64,10 +41,10 @@ TEST(SdpCodec, CorpusRoundTripsExactlyWithinTargets) {
     sdp::Mode mode;
     ASSERT_EQ(sdp::packed_mode(packed, mode), Status::ok);
     EXPECT_EQ(mode, sdp::Mode::tokens) << p;
-    const bool datachannel = p.filename().string().find("datachannel") != std::string::npos;
+    const bool datachannel = p.find("datachannel") != std::string::npos;
     EXPECT_LE(packed.size(), datachannel ? 128u : 900u) << p;
     EXPECT_LE(packed.size(), raw_deflate_size(sdp)) << p << ": never larger than raw deflate";
-    std::printf("sdp %-32s %5zu bytes -> %4zu packed (raw deflate %zu)\n", p.filename().c_str(), sdp.size(),
+    std::printf("sdp %-32s %5zu bytes -> %4zu packed (raw deflate %zu)\n", p.c_str(), sdp.size(),
                 packed.size(), raw_deflate_size(sdp));
   }
 }
@@ -137,7 +114,7 @@ TEST(SdpCodec, RefusesBadInput) {
 }
 
 TEST(SdpCodec, EveryTruncationAndExtensionIsRefused) {
-  const std::string sdp = read_file(corpus().front());
+  const std::string sdp = corpus_sdps().front().sdp;
   Bytes packed;
   ASSERT_EQ(sdp::pack(sdp, packed), Status::ok);
   std::string out;
@@ -154,7 +131,7 @@ TEST(SdpCodec, EveryTruncationAndExtensionIsRefused) {
 // some other text (and flips in the final byte's unused bits to the same text). What must hold: no crash, the
 // limits are kept, and whatever decodes is text the codec itself could have produced (it packs again).
 TEST(SdpCodec, CorruptionNeverCrashes) {
-  const std::string sdp = read_file(corpus().back());
+  const std::string sdp = corpus_sdps().back().sdp;
   Bytes packed;
   ASSERT_EQ(sdp::pack(sdp, packed), Status::ok);
   std::size_t decoded = 0;

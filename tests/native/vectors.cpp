@@ -1,5 +1,7 @@
 #include "vectors.hpp"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -30,22 +32,42 @@ std::string vector_path(std::string_view relative) {
   return path;
 }
 
-json load_vectors(std::string_view relative) {
-  const std::string path = vector_path(relative);
+std::string read_file(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    ADD_FAILURE() << "cannot open vector file " << path;
-    return nullptr;
+    ADD_FAILURE() << "cannot open " << path;
+    return {};
   }
   std::ostringstream text;
   text << file.rdbuf();
-  json doc = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  return text.str();
+}
+
+std::vector<CorpusSdp> corpus_sdps() {
+  namespace fs = std::filesystem;
+  std::vector<CorpusSdp> out;
+  const fs::path dir = fs::path(vector_path("")).parent_path().parent_path() / "corpus" / "sdp";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".sdp") out.push_back({e.path().filename().string(), read_file(e.path().string())});
+  }
+  if (ec) ADD_FAILURE() << "cannot list the SDP corpus at " << dir;
+  std::sort(out.begin(), out.end(), [](const CorpusSdp& a, const CorpusSdp& b) { return a.name < b.name; });
+  return out;
+}
+
+json load_json_file(const std::string& path) {
+  const std::string text = read_file(path);
+  if (text.empty()) return nullptr;
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
-    ADD_FAILURE() << "vector file is not a JSON object: " << path;
+    ADD_FAILURE() << "not a JSON object: " << path;
     return nullptr;
   }
   return doc;
 }
+
+json load_vectors(std::string_view relative) { return load_json_file(vector_path(relative)); }
 
 namespace {
 int hex_digit(char c) {

@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,15 @@ using json = nlohmann::json;
 std::string vector_path(std::string_view relative);
 // Parses a vector file. On a missing or malformed file: records a test failure and returns null (not an object).
 json load_vectors(std::string_view relative);
+// The same for any JSON file (e.g. docs/vectors/core.json).
+json load_json_file(const std::string& path);
+// A whole file's bytes (a test failure and "" when it cannot be read).
+std::string read_file(const std::string& path);
+// The SDP corpus (../shared/corpus/sdp beside the vectors, read in place), sorted by file name.
+struct CorpusSdp {
+  std::string name, sdp;
+};
+std::vector<CorpusSdp> corpus_sdps();
 
 // Decoders for test data. On malformed input they record a test failure and return what they have.
 Bytes hex(std::string_view text);

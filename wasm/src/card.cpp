@@ -52,8 +52,7 @@ bool valid_utf8_text(std::string_view s) {
 
 KeyId key_id(const p256::PublicKey& identity) {
   p256::CompressedKey c{};
-  c[0] = static_cast<std::uint8_t>(0x02 | (identity[64] & 1));
-  std::memcpy(c.data() + 1, identity.data() + 1, 32);
+  (void)p256::compress(identity, c);  // identities are validated wherever they enter
   std::uint8_t h[symmetric::kSha256Length];
   symmetric::sha256(c, h);
   KeyId id;
@@ -113,7 +112,10 @@ Status encode(const Card& card, ByteView identity_private, Bytes& out) {
   return Status::ok;
 }
 
-Status decode(ByteView bytes, Card& card) {
+namespace {
+
+// Structure, limits and keys; no signature checked. signed_part and signature are views into bytes.
+Status parse(ByteView bytes, Card& card, ByteView& signed_part, ByteView& signature) {
   card = Card{};
   if (bytes.size() > kMaxLength || bytes.size() < 2) return Status::bad_card;
   wire::Reader r{bytes};
@@ -147,8 +149,8 @@ Status decode(ByteView bytes, Card& card) {
     std::copy(sig.begin(), sig.end(), g.signature.begin());
     card.grants.push_back(g);
   }
-  const std::size_t signed_length = r.at;
-  const ByteView signature = r.bytes(p256::kSignatureLength);
+  signed_part = bytes.first(r.at);
+  signature = r.bytes(p256::kSignatureLength);
   if (!r.done()) return Status::bad_card;
 
   card.subject.assign(reinterpret_cast<const char*>(subject.data()), subject.size());
@@ -163,9 +165,23 @@ Status decode(ByteView bytes, Card& card) {
     return Status::bad_key;
   }
   std::copy(auth.begin(), auth.end(), card.auth.begin());
-  if (Status s = sign_or_verify(bytes.first(signed_length), card.identity, nullptr, signature); s != Status::ok) {
-    return s;
-  }
+  return Status::ok;
+}
+
+}  // namespace
+
+Status identity_of(ByteView bytes, p256::PublicKey& identity) {
+  Card card;
+  ByteView signed_part, signature;
+  if (Status s = parse(bytes, card, signed_part, signature); s != Status::ok) return s;
+  identity = card.identity;
+  return Status::ok;
+}
+
+Status decode(ByteView bytes, Card& card) {
+  ByteView signed_part, signature;
+  if (Status s = parse(bytes, card, signed_part, signature); s != Status::ok) return s;
+  if (Status s = sign_or_verify(signed_part, card.identity, nullptr, signature); s != Status::ok) return s;
   for (const grant::Grant& g : card.grants) {
     if (Status s = grant::verify(g, card.endpoint, card.subject, card.identity); s != Status::ok) return s;
   }

@@ -143,10 +143,9 @@ Status peek_sender(ByteView bytes, card::KeyId& sender, bool& has_card) {
   has_card = p.has_card;
   if (p.has_card) {
     // The key id of the card's identity, read without verifying (open() verifies).
-    if (p.card.size() < 2 + 4 + 1) return Status::bad_envelope;
-    card::Card c;
-    if (Status s = card::decode(p.card, c); s != Status::ok) return s;
-    sender = card::key_id(c.identity);
+    p256::PublicKey identity;
+    if (Status s = card::identity_of(p.card, identity); s != Status::ok) return s;
+    sender = card::key_id(identity);
   } else {
     sender = p.sender;
   }

@@ -38,5 +38,7 @@ KeyId key_id(const p256::PublicKey& identity);
 Status encode(const Card& card, ByteView identity_private, Bytes& out);
 // Decodes, verifies the card signature and every grant's signature. Anything else is bad_card / bad_signature.
 Status decode(ByteView bytes, Card& card);
+// The identity key a well-formed card names, WITHOUT verifying anything (to look up a sender; decode verifies).
+Status identity_of(ByteView bytes, p256::PublicKey& identity);
 
 }  // namespace pushpeer::card
