@@ -67,6 +67,8 @@ export interface OpenedEnvelope {
   senderKey: Uint8Array;
   /** The sender's card when it was attached (first contact). */
   card: DecodedCard | null;
+  /** The attached card's bytes (verified), to keep and push back with. */
+  cardBytes: Uint8Array | null;
   sessionId: Uint8Array;
   sequence: number;
   timestamp: number;

@@ -1,5 +1,6 @@
 // pushpeer core: the Wasm module (C++: RFC 8188/8291 encryption, RFC 8292 VAPID, push requests) behind a small
 // JS API. Works in Node, a page and a (service) worker. Types: core.d.ts.
+import releaseFactory from './wasm/pushpeer-core.mjs';
 import { PushPeerError } from './errors.js';
 
 export { PushPeerError };
@@ -75,6 +76,19 @@ function decodeKeyText(text, what) {
 }
 
 /** Seconds since the epoch (VAPID exp/now). */
+// The sender's card inside an envelope the core has verified (docs/PROTOCOL.md §4: magic, type, flags, varint
+// length, card), so that a receiver can keep it and push back.
+function attachedCard(envelope) {
+  let length = 0;
+  let at = 3;
+  for (let shift = 0; shift < 35; shift += 7) {
+    const b = envelope[at++];
+    length |= (b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+  }
+  return envelope.slice(at, at + length);
+}
+
 function nowSeconds() {
   return Math.floor(Date.now() / 1000);
 }
@@ -117,7 +131,8 @@ export async function loadCore(options = {}) {
   let factory;
   let module;
   try {
-    ({ default: factory } = await import(/* @vite-ignore */ `./wasm/${base}.mjs`));
+    // The release loader is a static import: service workers forbid import(). The debug one is for tests.
+    factory = flavor === 'debug' ? (await import(/* @vite-ignore */ `./wasm/${base}.mjs`)).default : releaseFactory;
     const args = {
       getRandomValue: makeRandomSource(),
       locateFile: () => wasmUrl.href,
@@ -468,7 +483,7 @@ class Core {
       known = this._bytes(found, 'peer public key', { length: 65 });
     }
     const r = this._call((m, a) => m.openEnvelope(...a.put(bytes), now, ...a.put(known), o.replay !== false, maxAge, maxSkew));
-    return { ...r, typeName: ENVELOPE_TYPE_NAMES[r.type] ?? 'unknown' };
+    return { ...r, typeName: ENVELOPE_TYPE_NAMES[r.type] ?? 'unknown', cardBytes: r.card ? attachedCard(bytes) : null };
   }
 
   /** The replay guard's state (to persist across service-worker restarts) and its restore. */

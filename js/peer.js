@@ -1,0 +1,232 @@
+// One WebRTC connection to a peer. The first offer/answer crosses as two pushes (non-trickle: the SDP is sent once
+// ICE gathering is complete or a timeout passed); everything afterwards (renegotiation for audio/video, ICE
+// restarts, card refreshes, bye) goes over a pre-negotiated control channel with perfect negotiation, whose roles
+// come from the two identity keys, so no more pushes are needed. Control frames: docs/PROTOCOL.md §7.
+import { PushPeerError } from './errors.js';
+
+export const CONTROL_CHANNEL = { label: 'pushpeer-control', id: 0 };
+export const DATA_CHANNEL = { label: 'pushpeer-data', id: 1 };
+export const DEFAULT_GATHER_TIMEOUT_MS = 3000;
+
+/** The polite side of perfect negotiation: the peer whose identity key sorts first (both sides agree). */
+export function isPolite(ourKey, theirKey) {
+  for (let i = 0; i < Math.max(ourKey.length, theirKey.length); i++) {
+    const a = ourKey[i] ?? -1;
+    const b = theirKey[i] ?? -1;
+    if (a !== b) return a < b;
+  }
+  throw new PushPeerError('BAD_ARGUMENT', 'cannot connect to our own identity');
+}
+
+/** Waits until ICE gathering is complete, or timeoutMs: then the SDP carries whatever was gathered. */
+export function waitGathered(pc, timeoutMs = DEFAULT_GATHER_TIMEOUT_MS) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    function check() {
+      if (pc.iceGatheringState === 'complete') finish(true);
+    }
+    function finish(complete) {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      pc.removeEventListener('icecandidate', onCandidate);
+      resolve(complete);
+    }
+    // Some browsers signal the end only with a null candidate.
+    function onCandidate(event) {
+      if (!event.candidate) finish(true);
+    }
+    pc.addEventListener('icegatheringstatechange', check);
+    pc.addEventListener('icecandidate', onCandidate);
+  });
+}
+
+function event(type, fields = {}) {
+  return Object.assign(new Event(type), fields);
+}
+
+/**
+ * A connection to one peer. Events: 'open' (data channel open), 'message' ({ data }), 'track' ({ track, streams }),
+ * 'statechange' ({ state }), 'negotiation' ({ direction: 'sent' | 'received', type }), 'close' ({ reason }).
+ * `channel` is the app's RTCDataChannel (ordered, reliable); `pc` the RTCPeerConnection.
+ */
+export class Connection extends EventTarget {
+  constructor({ pc, polite, remote, sessionId, role, log = () => {} }) {
+    super();
+    this.pc = pc;
+    this.polite = polite;
+    /** { name, keyId, identity } of the other side. */
+    this.remote = remote;
+    this.sessionId = sessionId;
+    this.role = role; // 'caller' | 'callee'
+    this.closed = false;
+    this._log = log;
+    this._makingOffer = false;
+    this._ignoreOffer = false;
+    this._negotiationPending = false;
+    this.control = pc.createDataChannel(CONTROL_CHANNEL.label, { negotiated: true, id: CONTROL_CHANNEL.id });
+    this.channel = pc.createDataChannel(DATA_CHANNEL.label, { negotiated: true, id: DATA_CHANNEL.id });
+    this.channel.binaryType = 'arraybuffer';
+    this.opened = new Promise((resolve, reject) => {
+      this._opened = { resolve, reject };
+    });
+    this.opened.catch(() => {});
+
+    this.channel.addEventListener('open', () => {
+      this._opened.resolve(this);
+      this.dispatchEvent(event('open'));
+    });
+    this.channel.addEventListener('message', (e) => this.dispatchEvent(new MessageEvent('message', { data: e.data })));
+    this.channel.addEventListener('close', () => this._closed('data channel closed'));
+    this.control.addEventListener('open', () => {
+      if (this._negotiationPending) this._negotiate();
+    });
+    this.control.addEventListener('message', (e) => this._onControl(e.data));
+    pc.addEventListener('negotiationneeded', () => this._negotiate());
+    pc.addEventListener('icecandidate', ({ candidate }) => {
+      // The push leg is non-trickle (candidates are in the SDP); later ones (ICE restarts) go over the channel.
+      if (candidate && this.control.readyState === 'open') this._sendControl({ t: 'ice', candidate: candidate.toJSON() });
+    });
+    pc.addEventListener('track', (e) => this.dispatchEvent(event('track', { track: e.track, streams: e.streams })));
+    pc.addEventListener('connectionstatechange', () => {
+      const state = pc.connectionState;
+      this.dispatchEvent(event('statechange', { state }));
+      if (state === 'failed') {
+        // The path broke: try a restart over the control channel while SCTP may still get through.
+        if (this.control.readyState === 'open') this.restartIce();
+        else this._closed('connection failed');
+      } else if (state === 'closed') {
+        this._closed('closed');
+      }
+    });
+  }
+
+  get state() {
+    return this.closed ? 'closed' : this.pc.connectionState;
+  }
+
+  /** Sends on the data channel: a string, ArrayBuffer, typed array or Blob. */
+  send(data) {
+    if (this.channel.readyState !== 'open') {
+      throw new PushPeerError('NOT_CONNECTED', `the data channel is ${this.channel.readyState}`);
+    }
+    this.channel.send(data);
+  }
+
+  /** Adds the stream's tracks; the renegotiation runs over the control channel (no push). Returns the senders. */
+  addStream(stream) {
+    return stream.getTracks().map((track) => this.pc.addTrack(track, stream));
+  }
+
+  /** ICE restart, signaled over the control channel. */
+  restartIce() {
+    this._log('ice restart');
+    this.pc.restartIce();
+  }
+
+  /** Tells the peer, then closes. */
+  close(reason = 'closed by us') {
+    if (this.closed) return;
+    try {
+      if (this.control.readyState === 'open') this._sendControl({ t: 'bye' });
+    } catch {
+      // closing anyway
+    }
+    this._closed(reason);
+  }
+
+  /** Called once the remote answer (caller) or offer (callee) is applied: perfect negotiation from now on. */
+  _sendControl(frame) {
+    this.control.send(JSON.stringify(frame));
+  }
+
+  async _negotiate() {
+    if (this.closed) return;
+    // Changes before the control channel is open are negotiated as soon as it opens.
+    if (this.control.readyState !== 'open') {
+      this._negotiationPending = true;
+      return;
+    }
+    this._negotiationPending = false;
+    try {
+      this._makingOffer = true;
+      await this.pc.setLocalDescription();
+      const { type, sdp } = this.pc.localDescription;
+      this._sendControl({ t: 'sdp', type, sdp });
+      this.dispatchEvent(event('negotiation', { direction: 'sent', type }));
+    } catch (error) {
+      this._log(`negotiation failed: ${error?.message ?? error}`);
+    } finally {
+      this._makingOffer = false;
+    }
+  }
+
+  async _onControl(data) {
+    let frame;
+    try {
+      frame = JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data));
+    } catch {
+      this._log('control: not JSON, ignored');
+      return;
+    }
+    try {
+      if (frame.t === 'sdp' && (frame.type === 'offer' || frame.type === 'answer') && typeof frame.sdp === 'string') {
+        // Perfect negotiation (W3C WebRTC §10.7): the impolite side ignores a colliding offer.
+        const collision = frame.type === 'offer' && (this._makingOffer || this.pc.signalingState !== 'stable');
+        this._ignoreOffer = !this.polite && collision;
+        if (this._ignoreOffer) return;
+        await this.pc.setRemoteDescription({ type: frame.type, sdp: frame.sdp });
+        this.dispatchEvent(event('negotiation', { direction: 'received', type: frame.type }));
+        if (frame.type === 'offer') {
+          await this.pc.setLocalDescription();
+          const { type, sdp } = this.pc.localDescription;
+          this._sendControl({ t: 'sdp', type, sdp });
+          this.dispatchEvent(event('negotiation', { direction: 'sent', type }));
+        }
+      } else if (frame.t === 'ice' && frame.candidate) {
+        try {
+          await this.pc.addIceCandidate(frame.candidate);
+        } catch (error) {
+          if (!this._ignoreOffer) throw error;
+        }
+      } else if (frame.t === 'bye') {
+        this._closed('closed by the peer');
+      } else if (frame.t === 'card' && typeof frame.card === 'string') {
+        this.dispatchEvent(event('card', { card: frame.card }));
+      } else {
+        this._log(`control: unknown frame ${String(frame.t)}`);
+      }
+    } catch (error) {
+      this._log(`control ${frame.t}: ${error?.message ?? error}`);
+    }
+  }
+
+  _closed(reason) {
+    if (this.closed) return;
+    this.closed = true;
+    this._opened.reject(new PushPeerError('NOT_CONNECTED', `connection closed before it opened: ${reason}`));
+    try {
+      this.pc.close();
+    } catch {
+      // already closed
+    }
+    this.dispatchEvent(event('close', { reason }));
+  }
+}
+
+/** A new RTCPeerConnection with our two channels and the local media; for the first offer or answer. */
+export function createConnection({ iceServers = [], polite, remote, sessionId, role, media = null, log,
+  RTCPeerConnection: PC = globalThis.RTCPeerConnection } = {}) {
+  if (!PC) throw new PushPeerError('NOT_SUPPORTED', 'RTCPeerConnection is not available here');
+  const pc = new PC({ iceServers });
+  const connection = new Connection({ pc, polite, remote, sessionId, role, log });
+  if (media) connection.addStream(media);
+  return connection;
+}
+
+/** setLocalDescription + non-trickle gathering: resolves to the complete local SDP. */
+export async function localSdp(pc, gatherTimeoutMs) {
+  await pc.setLocalDescription();
+  const complete = await waitGathered(pc, gatherTimeoutMs);
+  return { sdp: pc.localDescription.sdp, complete };
+}

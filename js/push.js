@@ -1,0 +1,150 @@
+// Sending one push to a peer whose card we hold: RFC 8291 body from the core, the VAPID Authorization rebuilt from
+// one of the card's grants (docs/PROTOCOL.md §3), then fetch. Direct when the push service answers CORS (Mozilla),
+// else through a relay (js/relay.js), because FCM, WNS and Apple do not (w3c/push-api#303, DESIGN.md §5).
+//
+//   const sender = createPushSender({ core, relay: 'https://relay.example/push' });
+//   const result = await sender.send({ card, payload, topic: 'offer' });   // { status, via, attempts, ... }
+//
+// Failures are PushPeerError with `.status` (HTTP, when there was an answer), `.retryAfter` (seconds) and
+// `.endpoint`: PEER_GONE (404/410), PAYLOAD_TOO_LARGE (413), RATE_LIMITED (429 beyond what we wait), PUSH_FAILED
+// (5xx after the retries), PUSH_REJECTED (other 4xx, e.g. a grant the service refused), PUSH_UNREACHABLE (network
+// or CORS failure and no relay to try), RELAY_ERROR (the relay itself refused: `.relayCode`).
+import { PushPeerError } from './errors.js';
+
+export const DEFAULT_TTL = 120; // seconds: a signal older than this is useless to a caller waiting for an answer
+const MAX_RETRY_AFTER_MS = 30_000;
+
+function pushError(code, message, details) {
+  return Object.assign(new PushPeerError(code, message), details);
+}
+
+/** Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP date; null when absent or unreadable. */
+export function parseRetryAfter(value, now = Date.now()) {
+  if (value == null || value === '') return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Options: core (from loadCore), relay (URL that takes POST with X-Push-Endpoint, or null), relayMode ('auto':
+ * direct first and relay when the browser cannot reach the push service; 'always'; 'never'), retries (extra
+ * attempts after a 5xx or 429, default 3), backoffMs (first 5xx backoff, doubled each time, default 500),
+ * maxRetryAfterMs (a longer Retry-After fails with RATE_LIMITED, default 30 s), fetch, sleep, onEvent (called with
+ * { type: 'attempt' | 'response' | 'retry' | 'fallback', ... } for timelines).
+ */
+export function createPushSender({
+  core, relay = null, relayMode = 'auto', retries = 3, backoffMs = 500, maxRetryAfterMs = MAX_RETRY_AFTER_MS,
+  fetch: fetchFn = globalThis.fetch?.bind(globalThis), sleep = defaultSleep, onEvent = () => {},
+} = {}) {
+  if (!core) throw new PushPeerError('BAD_ARGUMENT', 'createPushSender needs { core }');
+  if (!['auto', 'always', 'never'].includes(relayMode)) {
+    throw new PushPeerError('BAD_ARGUMENT', `relayMode must be auto, always or never, not ${relayMode}`);
+  }
+  if (relayMode === 'always' && !relay) throw new PushPeerError('BAD_ARGUMENT', "relayMode 'always' needs a relay URL");
+  if (relay !== null) {
+    try {
+      new URL(relay);
+    } catch {
+      throw new PushPeerError('BAD_ARGUMENT', `relay must be an absolute URL, not ${relay}`);
+    }
+  }
+  // Push-service origins the browser could not reach directly (CORS): later pushes go straight to the relay.
+  const viaRelayOnly = new Set();
+
+  /** The request for one push to the card's owner. Refuses what does not fit (PAYLOAD_TOO_LARGE, from the core). */
+  function build({ card, payload, ttl = DEFAULT_TTL, urgency = 'high', topic }) {
+    const decoded = card?.endpoint ? card : core.decodeCard(card);
+    const bytes = card?.endpoint ? card.bytes : card;
+    if (!bytes) throw new PushPeerError('BAD_ARGUMENT', 'card must be card bytes/text or a decoded card with .bytes');
+    const { authorization } = core.grantAuthorization(bytes);
+    const body = core.encrypt({ p256dh: decoded.p256dh, auth: decoded.auth, plaintext: payload });
+    const headers = {
+      Authorization: authorization,
+      TTL: String(ttl),
+      'Content-Encoding': 'aes128gcm',
+      'Content-Type': 'application/octet-stream',
+      Urgency: urgency,
+    };
+    if (topic) {
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(topic)) throw new PushPeerError('BAD_TOPIC', 'topic: 1 to 32 base64url characters');
+      headers.Topic = topic;
+    }
+    return { endpoint: decoded.endpoint, headers, body };
+  }
+
+  async function post(request, via) {
+    const url = via === 'relay' ? relay : request.endpoint;
+    const headers = via === 'relay' ? { ...request.headers, 'X-Push-Endpoint': request.endpoint } : request.headers;
+    onEvent({ type: 'attempt', via, endpoint: request.endpoint, bytes: request.body.length });
+    const started = Date.now();
+    const response = await fetchFn(url, { method: 'POST', headers, body: request.body, mode: 'cors',
+      credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' });
+    await response.arrayBuffer().catch(() => {});
+    onEvent({ type: 'response', via, status: response.status, ms: Date.now() - started });
+    return response;
+  }
+
+  /** Sends, retrying 5xx with backoff and 429 after Retry-After, the same request (same body, same Topic). */
+  async function send(options) {
+    const request = build(options);
+    const origin = new URL(request.endpoint).origin;
+    let via = relayMode === 'always' || (relay && viaRelayOnly.has(origin)) ? 'relay' : 'direct';
+    if (relayMode === 'never') via = 'direct';
+    let attempts = 0;
+    let backoff = backoffMs;
+    const fail = (code, message, response) => pushError(code, message, { endpoint: request.endpoint, via, attempts,
+      status: response?.status ?? null, retryAfter: response ? parseRetryAfter(response.headers.get('Retry-After')) : null });
+    for (;;) {
+      attempts++;
+      let response;
+      try {
+        response = await post(request, via);
+      } catch (error) {
+        if (via === 'direct' && relay && relayMode === 'auto') {
+          // A TypeError here is a CORS refusal (or the network): the preflight failed, so nothing was delivered.
+          viaRelayOnly.add(origin);
+          onEvent({ type: 'fallback', from: 'direct', to: 'relay', reason: String(error?.message ?? error) });
+          via = 'relay';
+          attempts--;
+          continue;
+        }
+        throw Object.assign(fail('PUSH_UNREACHABLE', via === 'relay'
+          ? `the relay ${relay} could not be reached: ${error?.message ?? error}`
+          : `${origin} could not be reached from here (no CORS? configure a relay): ${error?.message ?? error}`), { cause: error });
+      }
+      const status = response.status;
+      if (status >= 200 && status < 300) {
+        return { status, via, attempts, endpoint: request.endpoint, bytes: request.body.length,
+          location: response.headers.get('Location') };
+      }
+      const relayCode = via === 'relay' ? response.headers.get('X-Push-Relay-Error') : null;
+      if (relayCode) {
+        throw Object.assign(fail('RELAY_ERROR', `the relay refused the push: ${relayCode} (${status})`, response), { relayCode });
+      }
+      if (status === 404 || status === 410) throw fail('PEER_GONE', `the peer's push subscription is gone (${status})`, response);
+      if (status === 413) throw fail('PAYLOAD_TOO_LARGE', 'the push service refused the message as too large (413)', response);
+      if (status === 429) {
+        const seconds = parseRetryAfter(response.headers.get('Retry-After')) ?? backoff / 1000;
+        if (attempts > retries || seconds * 1000 > maxRetryAfterMs) {
+          throw fail('RATE_LIMITED', `the push service is rate limiting (429, Retry-After ${seconds} s)`, response);
+        }
+        onEvent({ type: 'retry', status, delayMs: seconds * 1000 });
+        await sleep(seconds * 1000);
+        continue;
+      }
+      if (status >= 500) {
+        if (attempts > retries) throw fail('PUSH_FAILED', `the push service failed ${attempts} times (last ${status})`, response);
+        onEvent({ type: 'retry', status, delayMs: backoff });
+        await sleep(backoff);
+        backoff *= 2;
+        continue;
+      }
+      throw fail('PUSH_REJECTED', `the push service refused the message (${status})`, response);
+    }
+  }
+
+  return { send, build };
+}

@@ -1,0 +1,116 @@
+// Test app for tests/browser/e2e.test.mjs: window.app drives the public PushPeer API (js/index.js) and records
+// what a user would see (connections, messages, tracks, requests, errors).
+import { PushPeer } from '/js/index.js';
+
+const state = { peer: null, registration: null, connections: [], events: [], requests: [], errors: [] };
+
+function toB64u(bytes) {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function waitFor(check, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const tick = () => {
+      const v = check();
+      if (v) resolve(v);
+      else if (Date.now() - t0 > timeoutMs) reject(new Error(`${what}: timed out after ${timeoutMs} ms`));
+      else setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+
+function track(connection) {
+  const entry = { connection, messages: [], tracks: [], negotiations: [], closed: null };
+  connection.addEventListener('message', (e) => entry.messages.push(typeof e.data === 'string' ? e.data : `[${e.data.byteLength} bytes]`));
+  connection.addEventListener('track', (e) => entry.tracks.push(e.track.kind));
+  connection.addEventListener('negotiation', (e) => entry.negotiations.push(`${e.direction}:${e.type}`));
+  connection.addEventListener('close', (e) => { entry.closed = e.reason; });
+  state.connections.push(entry);
+  return state.connections.length - 1;
+}
+
+function describeError(error) {
+  return { code: error?.code ?? null, message: String(error?.message ?? error), status: error?.status ?? null };
+}
+
+window.app = {
+  state,
+  async create(options = {}) {
+    state.registration = await navigator.serviceWorker.register('./sw.mjs', { type: 'module', scope: './' });
+    await navigator.serviceWorker.ready;
+    const { hostSubscribe, manual, ...rest } = options;
+    const peerOptions = { serviceWorker: state.registration, ...rest };
+    // Browsers without a reachable push service (Chromium offline): the test makes the subscription.
+    if (hostSubscribe) peerOptions.subscribe = (key) => window.pushpeerSubscribe(toB64u(key));
+    const peer = await PushPeer.create(peerOptions);
+    state.peer = peer;
+    peer.addEventListener('connection', (e) => {
+      if (!state.connections.some((c) => c.connection === e.connection)) track(e.connection);
+      state.events.push({ type: 'connection', at: Date.now() });
+    });
+    peer.addEventListener('request', (e) => {
+      state.events.push({ type: 'request', from: e.from.name, at: Date.now() });
+      if (manual) {
+        e.preventDefault();
+        state.requests.push(e);
+      }
+    });
+    for (const type of ['error', 'rejected', 'peergone', 'progress', 'push']) {
+      peer.addEventListener(type, (e) => state.events.push({ type, at: Date.now(), code: e.code ?? e.error?.code,
+        detail: e.detail ?? e.step ?? e.message ?? null, status: e.status ?? null }));
+    }
+    return { card: peer.card(), keyId: peer.keyId };
+  },
+  card: () => state.peer.card(),
+  async connect(card, options = {}) {
+    const t0 = performance.now();
+    try {
+      const connection = await state.peer.connect(card, options);
+      const index = state.connections.findIndex((c) => c.connection === connection);
+      return { index: index >= 0 ? index : track(connection), ms: performance.now() - t0 };
+    } catch (error) {
+      return { error: describeError(error), ms: performance.now() - t0 };
+    }
+  },
+  waitConnections: (n, timeoutMs = 30000) => waitFor(() => state.connections.length >= n, timeoutMs,
+    `${n} connection(s)`).then(() => state.connections.length),
+  send(index, text) {
+    state.connections[index].connection.send(text);
+  },
+  waitMessages: (index, n, timeoutMs = 15000) => waitFor(() => state.connections[index]?.messages.length >= n &&
+    state.connections[index].messages.slice(), timeoutMs, `${n} message(s)`),
+  async addMedia(index) {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    state.connections[index].connection.addStream(stream);
+    return stream.getTracks().map((t) => t.kind);
+  },
+  waitTracks: (index, n, timeoutMs = 20000) => waitFor(() => state.connections[index]?.tracks.length >= n &&
+    state.connections[index].tracks.slice(), timeoutMs, `${n} track(s)`),
+  negotiations: (index) => state.connections[index].negotiations.slice(),
+  iceUfrags(index) {
+    const pc = state.connections[index].connection.pc;
+    const ufrag = (d) => /a=ice-ufrag:(\S+)/.exec(d?.sdp ?? '')?.[1] ?? null;
+    return { local: ufrag(pc.currentLocalDescription), remote: ufrag(pc.currentRemoteDescription) };
+  },
+  restartIce(index) {
+    state.connections[index].connection.restartIce();
+  },
+  accept: async (i) => {
+    try {
+      const c = await state.requests[i].accept();
+      return { index: state.connections.findIndex((e) => e.connection === c) };
+    } catch (error) {
+      return { error: describeError(error) };
+    }
+  },
+  decline: (i) => state.requests[i].decline().then(() => true, (error) => ({ error: describeError(error) })),
+  inbox: async () => (await state.peer.store.inbox()).map(({ body, ...rest }) => rest),
+  peers: () => state.peer.peers(),
+  events: (type) => state.events.filter((e) => !type || e.type === type),
+  notifications: async () => (await (state.registration ?? await navigator.serviceWorker.ready).getNotifications())
+    .map((n) => ({ title: n.title, body: n.body, tag: n.tag })),
+  visibility: () => document.visibilityState,
+};
+window.appReady = true;

@@ -1,0 +1,156 @@
+// End-to-end world for the PushPeer tests: the local push service (tests/push-service), a relay (js/relay.js), the
+// static server, and app pages (tests/browser/app/) in real browsers, each browser with its own profile.
+//
+//   const world = await startWorld();
+//   const alice = await world.open('firefox', 'alice');          // a real Firefox subscribed through the service
+//   const bob = await world.open('chromium', 'bob');             // Chromium: see below
+//   await alice.call('create', { name: 'Alice' });  ...  await world.close();
+//
+// Firefox subscribes for real (Mozilla push WebSocket protocol, DESIGN.md §7). Chromium cannot reach a push
+// service offline, so its subscription is made here by a user agent in Node (fake-ua.mjs) with a P-256 key of
+// ours; each push for it is decrypted here with http_ece (an independent implementation) and handed to Chromium's
+// service worker with the DevTools `ServiceWorker.deliverPushMessage` as base64url text, so the same
+// service-worker code runs. Its ack tells the service it arrived.
+import { createECDH } from 'node:crypto';
+import ece from 'http_ece';
+
+import { serveRelayNode } from '../../js/relay.js';
+import { connectFakeUA } from '../push-service/fake-ua.mjs';
+import { firefoxPrefs, startPushService } from '../push-service/service.mjs';
+import { launchBrowser } from './browsers.mjs';
+import { withTimeout } from './harness.mjs';
+import { startServer } from './server.mjs';
+
+export const APP_PATH = '/tests/browser/app/';
+export const SUBJECT = 'mailto:e2e@pushpeer.invalid';
+
+class App {
+  constructor(world, name, label, browser, page) {
+    Object.assign(this, { world, name, label, browser, page });
+    this.consoleLines = [];
+    page.on('console', (m) => this.consoleLines.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => this.consoleLines.push(`pageerror: ${e.message}`));
+    this.delivered = []; // Chromium: pushes handed to the service worker
+  }
+
+  call(method, ...args) {
+    return this.page.evaluate((m, a) => window.app[m](...a), method, args);
+  }
+
+  /** Opens the app page again in a new tab (e.g. after closing the tab). */
+  async reopen() {
+    this.page = await this.browser.newPage();
+    this.page.on('console', (m) => this.consoleLines.push(`${m.type()}: ${m.text()}`));
+    await this.page.goto(this.world.server.url(APP_PATH), { waitUntil: 'load' });
+    await this.page.waitForFunction(() => window.appReady === true);
+    if (this._expose) await this._expose(this.page);
+  }
+
+  async close() {
+    await this.ua?.close().catch(() => {});
+    await this.browser.close();
+  }
+}
+
+/** Options: cors (push service), relay (start one, default true), log. */
+export async function startWorld({ cors = true, log = null } = {}) {
+  const service = await startPushService({ cors, log });
+  const server = await startServer();
+  const relay = await serveRelayNode({ allowHosts: [service.httpOrigin], defaultHosts: false });
+  const apps = new Set();
+
+  async function open(name, label = name, { headless = true, env } = {}) {
+    const options = name === 'firefox' ? { extraPrefs: firefoxPrefs(service), headless, env } : { headless, env };
+    const browser = await launchBrowser(name, options);
+    let app;
+    try {
+      if (name === 'chromium') {
+        await browser.defaultBrowserContext().overridePermissions(server.origin, ['notifications']);
+      }
+      const page = (await browser.pages())[0] ?? await browser.newPage();
+      app = new App(world, name, label, browser, page);
+      if (name === 'chromium') await chromiumPush(app);
+      await page.goto(server.url(APP_PATH), { waitUntil: 'load' });
+      await page.waitForFunction(() => window.appReady === true);
+      apps.add(app);
+      return app;
+    } catch (error) {
+      await browser.close();
+      throw error;
+    }
+  }
+
+  /** Successful POSTs the service accepted (201) after `since` (a service.lastSeq). */
+  function pushesSince(since) {
+    return service.received.filter((e) => e.seq > since && e.type === 'push' && e.status === 201);
+  }
+
+  async function close() {
+    await Promise.all([...apps].map((a) => a.close().catch(() => {})));
+    await relay.close();
+    await server.close();
+    await service.close();
+  }
+
+  const world = { service, server, relay, relayUrl: `${relay.url}/push`, open, pushesSince, close };
+  return world;
+}
+
+/** Chromium's push leg, played by a Node user agent + DevTools delivery (see the top of this file). */
+async function chromiumPush(app) {
+  const { world } = app;
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  const auth = crypto.getRandomValues(new Uint8Array(16));
+  let registrationId = null;
+  let cdp = null;
+
+  const expose = async (page) => {
+    cdp = await page.createCDPSession();
+    cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+      const mine = registrations.find((r) => r.scopeURL === world.server.url(APP_PATH) && !r.isDeleted);
+      if (mine) registrationId = mine.registrationId;
+    });
+    await cdp.send('ServiceWorker.enable');
+  };
+  app._expose = expose;
+  await app.page.exposeFunction('pushpeerSubscribe', async (keyText) => {
+    app.ua ??= await connectFakeUA(world.service.wsUrl);
+    const reply = await app.ua.register(Buffer.from(keyText, 'base64url'));
+    if (reply.status !== 200) throw new Error(`register: ${JSON.stringify(reply)}`);
+    app.endpoint = reply.pushEndpoint;
+    pump();
+    return { endpoint: reply.pushEndpoint, expirationTime: null,
+      keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: Buffer.from(auth).toString('base64url') } };
+  });
+  await expose(app.page);
+
+  let pumping = false;
+  async function pump() {
+    if (pumping) return;
+    pumping = true;
+    while (app.ua && app.ua.ws.readyState === 1) {
+      let note;
+      try {
+        note = await app.ua.nextNotification({ timeoutMs: 3_600_000 });
+      } catch {
+        break;
+      }
+      try {
+        const plaintext = ece.decrypt(Buffer.from(note.data, 'base64url'), { version: 'aes128gcm',
+          privateKey: ecdh, authSecret: Buffer.from(auth) });
+        await withTimeout((async () => {
+          while (registrationId === null) await new Promise((r) => setTimeout(r, 20));
+        })(), 10_000, 'Chromium service-worker registration id');
+        await cdp.send('ServiceWorker.deliverPushMessage', { origin: world.server.origin, registrationId,
+          data: plaintext.toString('base64url') });
+        app.delivered.push({ bytes: plaintext.length, at: Date.now() });
+        app.ua.ack(note, 100);
+      } catch (error) {
+        app.delivered.push({ error: String(error?.message ?? error) });
+        app.ua.ack(note, 101);
+      }
+    }
+    pumping = false;
+  }
+}
