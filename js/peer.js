@@ -47,7 +47,7 @@ function event(type, fields = {}) {
 
 /**
  * A connection to one peer. Events: 'open' (data channel open), 'message' ({ data }), 'track' ({ track, streams }),
- * 'statechange' ({ state }), 'negotiation' ({ direction: 'sent' | 'received', type }), 'close' ({ reason }).
+ * 'statechange' ({ state }), 'negotiation' ({ direction: 'sent' | 'received', sdpType }), 'close' ({ reason }).
  * `channel` is the app's RTCDataChannel (ordered, reliable); `pc` the RTCPeerConnection.
  */
 export class Connection extends EventTarget {
@@ -135,7 +135,14 @@ export class Connection extends EventTarget {
     this._closed(reason);
   }
 
-  /** Called once the remote answer (caller) or offer (callee) is applied: perfect negotiation from now on. */
+  /**
+   * The push leg's offer/answer is applied: what negotiationneeded asked for before (the channels themselves) is
+   * in it. Perfect negotiation over the control channel from now on.
+   */
+  _pushLegDone() {
+    this._negotiationPending = false;
+  }
+
   _sendControl(frame) {
     this.control.send(JSON.stringify(frame));
   }
@@ -153,7 +160,7 @@ export class Connection extends EventTarget {
       await this.pc.setLocalDescription();
       const { type, sdp } = this.pc.localDescription;
       this._sendControl({ t: 'sdp', type, sdp });
-      this.dispatchEvent(event('negotiation', { direction: 'sent', type }));
+      this.dispatchEvent(event('negotiation', { direction: 'sent', sdpType: type }));
     } catch (error) {
       this._log(`negotiation failed: ${error?.message ?? error}`);
     } finally {
@@ -176,12 +183,12 @@ export class Connection extends EventTarget {
         this._ignoreOffer = !this.polite && collision;
         if (this._ignoreOffer) return;
         await this.pc.setRemoteDescription({ type: frame.type, sdp: frame.sdp });
-        this.dispatchEvent(event('negotiation', { direction: 'received', type: frame.type }));
+        this.dispatchEvent(event('negotiation', { direction: 'received', sdpType: frame.type }));
         if (frame.type === 'offer') {
           await this.pc.setLocalDescription();
           const { type, sdp } = this.pc.localDescription;
           this._sendControl({ t: 'sdp', type, sdp });
-          this.dispatchEvent(event('negotiation', { direction: 'sent', type }));
+          this.dispatchEvent(event('negotiation', { direction: 'sent', sdpType: type }));
         }
       } else if (frame.t === 'ice' && frame.candidate) {
         try {

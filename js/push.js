@@ -18,11 +18,22 @@ function pushError(code, message, details) {
   return Object.assign(new PushPeerError(code, message), details);
 }
 
-/** Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP date; null when absent or unreadable. */
+// Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP date in one of its three forms. Date.parse alone would
+// take '-1' or '1.5' for dates and read asctime (which has no zone, and is GMT) as local time.
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const IMF_FIXDATE = new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT$`);
+const RFC850_DATE = new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT$`);
+const ASCTIME_DATE = new RegExp(`^${DAY} ${MONTH} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4}$`);
+
+/** Retry-After in seconds; null when absent or unreadable. */
 export function parseRetryAfter(value, now = Date.now()) {
-  if (value == null || value === '') return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
+  if (typeof value !== 'string') return null;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  let date = NaN;
+  if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text)) date = Date.parse(text);
+  else if (ASCTIME_DATE.test(text)) date = Date.parse(`${text} GMT`);
   return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
@@ -55,10 +66,11 @@ export function createPushSender({
   const viaRelayOnly = new Set();
 
   /** The request for one push to the card's owner. Refuses what does not fit (PAYLOAD_TOO_LARGE, from the core). */
-  function build({ card, payload, ttl = DEFAULT_TTL, urgency = 'high', topic }) {
-    const decoded = card?.endpoint ? card : core.decodeCard(card);
+  function build({ card, payload, ttl = DEFAULT_TTL, urgency = 'high', topic } = {}) {
+    // Endpoint, keys and grant all come from the verified card bytes, never from a caller's object.
     const bytes = card?.endpoint ? card.bytes : card;
     if (!bytes) throw new PushPeerError('BAD_ARGUMENT', 'card must be card bytes/text or a decoded card with .bytes');
+    const decoded = core.decodeCard(bytes);
     const { authorization } = core.grantAuthorization(bytes);
     const body = core.encrypt({ p256dh: decoded.p256dh, auth: decoded.auth, plaintext: payload });
     const headers = {
@@ -68,7 +80,7 @@ export function createPushSender({
       'Content-Type': 'application/octet-stream',
       Urgency: urgency,
     };
-    if (topic) {
+    if (topic !== undefined) {
       if (!/^[A-Za-z0-9_-]{1,32}$/.test(topic)) throw new PushPeerError('BAD_TOPIC', 'topic: 1 to 32 base64url characters');
       headers.Topic = topic;
     }

@@ -102,6 +102,7 @@ export class PushPeer extends EventTarget {
       this._channel = new BroadcastChannel(channelName(storeName));
       this._channel.onmessage = (e) => {
         if (e.data?.pushpeer === 'inbox') void this._inboxItem(e.data.id);
+        else if (e.data?.pushpeer === 'subscription') void this._reloadCard();
         else if (e.data?.pushpeer === 'rejected') this._emit('rejected', { code: e.data.code, message: e.data.message });
       };
     }
@@ -172,6 +173,15 @@ export class PushPeer extends EventTarget {
     return card.bytes;
   }
 
+  /** The worker re-subscribed and issued a new card (pushsubscriptionchange). */
+  async _reloadCard() {
+    const card = await this.store.get('card');
+    if (!card) return;
+    this._card = card;
+    for (const c of this.connections) c.control.readyState === 'open' && c._sendControl({ t: 'card', card: card.text });
+    this._emit('cardchange', { card: this.card() });
+  }
+
   /** Our card: bytes, base64url text, and a link (`#card=<text>`) that opens this app. */
   card() {
     const base = this.options.linkBase ?? globalThis.location?.href.split('#')[0] ?? '';
@@ -191,8 +201,7 @@ export class PushPeer extends EventTarget {
    */
   async connect(card, options = {}) {
     const o = { ...this.options, ...options };
-    const cardBytes = typeof card === 'string' ? this.core.base64urlDecode(/[#&]card=([A-Za-z0-9_-]+)/.exec(card)?.[1] ?? card)
-      : card?.bytes ?? card;
+    const cardBytes = await this._cardOf(card);
     const remote = this.core.decodeCard(cardBytes);
     const keyId = b64(this.core, remote.keyId);
     if (keyId === this.keyId) throw new PushPeerError('BAD_ARGUMENT', 'that is our own card');
@@ -226,6 +235,7 @@ export class PushPeer extends EventTarget {
       if (answer.type === 'bye') throw new PushPeerError('DECLINED', `${remote.name || 'the peer'} declined`);
       this._emit('progress', { sessionId, step: 'answer-received', ms: Date.now() - started });
       await connection.pc.setRemoteDescription({ type: 'answer', sdp: this.core.unpackSdp(answer.body) });
+      connection._pushLegDone();
       await this._opened(connection, o.openTimeoutMs);
       this._emit('progress', { sessionId, step: 'open', ms: Date.now() - started });
       return connection;
@@ -241,6 +251,17 @@ export class PushPeer extends EventTarget {
     } finally {
       this._pending.delete(sessionId);
     }
+  }
+
+  /** Card bytes from bytes, text, a #card= link, or the key id of a known peer (its latest card). */
+  async _cardOf(card) {
+    if (typeof card === 'string' && /^[A-Za-z0-9_-]{11}$/.test(card)) {
+      const peer = await this.store.getPeer(card);
+      if (!peer) throw new PushPeerError('UNKNOWN_SENDER', `no known peer with key id ${card}`);
+      return peer.card;
+    }
+    if (typeof card === 'string') return this.core.base64urlDecode(/[#&]card=([A-Za-z0-9_-]+)/.exec(card)?.[1] ?? card);
+    return card?.bytes ?? card;
   }
 
   async _opened(connection, timeoutMs) {
@@ -333,6 +354,7 @@ export class PushPeer extends EventTarget {
     try {
       await connection.pc.setRemoteDescription({ type: 'offer', sdp: this.core.unpackSdp(item.body) });
       const { sdp } = await localSdp(connection.pc, o.gatherTimeoutMs);
+      connection._pushLegDone();
       const answer = this.core.sealEnvelope({ type: 'answer', privateKey: this.identity.privateKey,
         body: this.core.packSdp(sdp), sessionId: this.core.base64urlDecode(item.sessionId), sequence: item.sequence });
       await this.store.putSession({ sessionId: item.sessionId, peer: peer.keyId, role: 'callee', answer });

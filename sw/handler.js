@@ -83,6 +83,9 @@ export function installPushPeer(scope = globalThis, options = {}) {
         reply = { error: error?.code ?? String(error) };
       }
       event.source?.postMessage({ pushpeer: 'subscription', ...reply });
+      const bc = channel();
+      bc.postMessage({ pushpeer: 'subscription', ...reply });
+      bc.close();
     })());
   });
 }

@@ -79,4 +79,106 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
         throw await diagnose(world, [alice, bob], error);
       }
     });
+
+  test('audio and video added after connecting: renegotiated over the data channel, no push', { timeout: TEST_MS },
+    async () => {
+      try {
+        const { callerIndex, calleeIndex } = await connectAndTalk(world, alice, bob);
+        const since = world.service.lastSeq;
+        assert.deepEqual((await alice.call('addMedia', callerIndex)).sort(), ['audio', 'video']);
+        assert.deepEqual((await bob.call('waitTracks', calleeIndex, 2)).sort(), ['audio', 'video']);
+        const sent = await alice.call('negotiations', callerIndex);
+        assert.ok(sent.includes('sent:offer'), `Alice's negotiations: ${sent}`);
+        const received = await bob.call('negotiations', calleeIndex);
+        assert.ok(received.includes('received:offer'), `Bob's negotiations: ${received}`);
+        // Bob adds his own media too: now he is the one offering, still over the channel.
+        await bob.call('addMedia', calleeIndex);
+        assert.deepEqual((await alice.call('waitTracks', callerIndex, 2)).sort(), ['audio', 'video']);
+        await bob.call('send', calleeIndex, 'still here');
+        assert.ok((await alice.call('waitMessages', callerIndex, 2)).includes('still here'));
+        assert.equal(world.pushesSince(since).length, 0, 'no push after the connection');
+      } catch (error) {
+        throw await diagnose(world, [alice, bob], error);
+      }
+    });
+
+  test('ICE restart over the data channel: new ICE credentials on both sides, no push', { timeout: TEST_MS },
+    async () => {
+      try {
+        const { callerIndex, calleeIndex } = await connectAndTalk(world, alice, bob);
+        const since = world.service.lastSeq;
+        const before = await alice.call('iceUfrags', callerIndex);
+        await bob.call('restartIce', calleeIndex);
+        const deadline = Date.now() + 20_000;
+        let now = before;
+        while (Date.now() < deadline) {
+          now = await alice.call('iceUfrags', callerIndex);
+          if (now.local !== before.local && now.remote !== before.remote) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.notEqual(now.local, before.local, 'Alice has new local ICE credentials');
+        assert.notEqual(now.remote, before.remote, 'Alice has Bob\'s new ICE credentials');
+        await alice.call('send', callerIndex, 'after restart');
+        assert.ok((await bob.call('waitMessages', calleeIndex, 2)).includes('after restart'));
+        assert.equal(world.pushesSince(since).length, 0, 'no push for the restart');
+      } catch (error) {
+        throw await diagnose(world, [alice, bob], error);
+      }
+    });
+
+  test('a second page of Bob\'s profile: exactly one of them answers', { timeout: TEST_MS }, async () => {
+    const bob2 = Object.create(Object.getPrototypeOf(bob));
+    Object.assign(bob2, bob, { label: 'bob (2nd tab)', consoleLines: [] });
+    try {
+      await bob2.reopen();
+      await bob2.call('create', { name: 'Bob', subject: SUBJECT });
+      const first = (await bob.call('events', 'connection')).length;
+      const since = world.service.lastSeq;
+      const card = await bob.call('card');
+      assert.equal((await bob2.call('card')).text.length > 0, true);
+      const r = await alice.call('connect', card.text);
+      assert.equal(r.error, undefined, JSON.stringify(r.error));
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // time for a wrong second answer to show up
+      const answered = (await bob.call('events', 'connection')).length - first +
+        (await bob2.call('events', 'connection')).length;
+      assert.equal(answered, 1, 'one page answered');
+      assert.equal(world.pushesSince(since).length, 2, 'one offer, one answer');
+    } catch (error) {
+      throw await diagnose(world, [alice, bob, bob2], error);
+    } finally {
+      await bob2.page.close().catch(() => {});
+    }
+  });
+
+  test('Bob\'s subscription changes: his worker re-subscribes, Alice gets his new card by push and calls the new '
+    + 'endpoint', { timeout: TEST_MS }, async () => {
+    try {
+      const old = await bob.call('card');
+      const keyId = (await alice.call('peers')).find((p) => p.name === 'Bob').keyId;
+      const since = world.service.lastSeq;
+      const reply = await bob.call('refreshSubscription');
+      assert.deepEqual(reply.failed, [], JSON.stringify(reply));
+      assert.equal(reply.sent.length, 1, 'the new card went to Alice');
+      assert.notEqual(reply.endpoint, world.service.subscription(reply.endpoint) && old.text);
+      // Alice's worker stored Bob's new card; she calls him by key id, the offer goes to the new endpoint.
+      const deadline = Date.now() + 10_000;
+      let updated = false;
+      while (!updated && Date.now() < deadline) {
+        updated = (await alice.call('peers')).some((p) => p.keyId === keyId && p.updated > 0) &&
+          (await alice.call('inbox')).some((i) => i.type === 'card');
+        if (!updated) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(updated, 'Alice received the card push');
+      const newCard = await bob.call('card');
+      assert.notEqual(newCard.text, old.text, 'Bob\'s page shows the new card');
+      const before = world.service.lastSeq;
+      const r = await alice.call('connect', keyId);
+      assert.equal(r.error, undefined, JSON.stringify(r.error));
+      const offer = world.pushesSince(before)[0];
+      assert.equal(`${world.service.httpOrigin}/wpush/${offer.subscription}`, reply.endpoint);
+      assert.equal(world.pushesSince(since).length, 3, 'card + offer + answer');
+    } catch (error) {
+      throw await diagnose(world, [alice, bob], error);
+    }
+  });
 });

@@ -1,6 +1,7 @@
 // Test app for tests/browser/e2e.test.mjs: window.app drives the public PushPeer API (js/index.js) and records
 // what a user would see (connections, messages, tracks, requests, errors).
 import { PushPeer } from '/js/index.js';
+import { openStore } from '/js/store.js';
 
 const state = { peer: null, registration: null, connections: [], events: [], requests: [], errors: [] };
 
@@ -25,7 +26,7 @@ function track(connection) {
   const entry = { connection, messages: [], tracks: [], negotiations: [], closed: null };
   connection.addEventListener('message', (e) => entry.messages.push(typeof e.data === 'string' ? e.data : `[${e.data.byteLength} bytes]`));
   connection.addEventListener('track', (e) => entry.tracks.push(e.track.kind));
-  connection.addEventListener('negotiation', (e) => entry.negotiations.push(`${e.direction}:${e.type}`));
+  connection.addEventListener('negotiation', (e) => entry.negotiations.push(`${e.direction}:${e.sdpType}`));
   connection.addEventListener('close', (e) => { entry.closed = e.reason; });
   state.connections.push(entry);
   return state.connections.length - 1;
@@ -57,7 +58,7 @@ window.app = {
         state.requests.push(e);
       }
     });
-    for (const type of ['error', 'rejected', 'peergone', 'progress', 'push']) {
+    for (const type of ['error', 'rejected', 'peergone', 'progress', 'push', 'log']) {
       peer.addEventListener(type, (e) => state.events.push({ type, at: Date.now(), code: e.code ?? e.error?.code,
         detail: e.detail ?? e.step ?? e.message ?? null, status: e.status ?? null }));
     }
@@ -107,10 +108,33 @@ window.app = {
   },
   decline: (i) => state.requests[i].decline().then(() => true, (error) => ({ error: describeError(error) })),
   inbox: async () => (await state.peer.store.inbox()).map(({ body, ...rest }) => rest),
+  // The inbox as the service worker left it, read without creating a PushPeer (which would process it).
+  async rawInbox() {
+    const store = await openStore();
+    try {
+      return (await store.inbox()).map(({ body, ...rest }) => rest);
+    } finally {
+      store.close();
+    }
+  },
   peers: () => state.peer.peers(),
   events: (type) => state.events.filter((e) => !type || e.type === type),
   notifications: async () => (await (state.registration ?? await navigator.serviceWorker.ready).getNotifications())
     .map((n) => ({ title: n.title, body: n.body, tag: n.tag })),
   visibility: () => document.visibilityState,
+  /** Asks the service worker to re-subscribe (what pushsubscriptionchange does); resolves to its reply. */
+  refreshSubscription: () => new Promise((resolve) => {
+    navigator.serviceWorker.addEventListener('message', function once(e) {
+      if (e.data?.pushpeer !== 'subscription') return;
+      navigator.serviceWorker.removeEventListener('message', once);
+      resolve(e.data);
+    });
+    navigator.serviceWorker.startMessages();
+    state.registration.active.postMessage({ pushpeer: 'refresh-subscription' });
+  }),
+  close(index) {
+    state.connections[index].connection.close();
+  },
+  connectionStates: () => state.connections.map((c) => c.connection.state),
 };
 window.appReady = true;
