@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { loadCore } from '../../js/core.js';
+import { createPushSender } from '../../js/push.js';
+import { connectFakeUA } from '../push-service/fake-ua.mjs';
 import { SUBJECT, startWorld } from './apps.mjs';
 
 const TEST_MS = 90_000;
@@ -46,12 +49,34 @@ async function connectAndTalk(world, caller, callee, t, connectOptions = {}) {
   return { callerIndex: result.index, calleeIndex, pushes, ms: result.ms };
 }
 
-describe('PushPeer end to end: Firefox -> Firefox over the local push service', { timeout: 6 * 60_000 }, () => {
+/** A peer played by Node (a fake user agent holds its subscription): for faults the browsers must survive. */
+async function nodePeer(world, core, name, grantOptions = {}) {
+  const identity = core.generateVapidKeys();
+  const ua = await connectFakeUA(world.service.wsUrl);
+  const sub = await ua.subscribe(core, identity.publicKey);
+  const grants = core.issueGrants({ privateKey: identity.privateKey, endpoint: sub.endpoint, subject: SUBJECT,
+    ...grantOptions });
+  const card = core.createCard({ identity, subscription: sub.subscription, subject: SUBJECT, name, grants });
+  return { identity, ua, sub, card };
+}
+
+async function waitEvents(app, type, count, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = await app.call('events', type);
+    if (events.length >= count || Date.now() > deadline) return events;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('PushPeer end to end: Firefox -> Firefox over the local push service', { timeout: 8 * 60_000 }, () => {
   let world;
   let alice;
   let bob;
+  let core;
 
   before(async () => {
+    core = await loadCore();
     world = await startWorld();
     [alice, bob] = await Promise.all([world.open('firefox', 'alice'), world.open('firefox', 'bob')]);
     await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }),
@@ -179,6 +204,105 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
       assert.equal(world.pushesSince(since).length, 3, 'card + offer + answer');
     } catch (error) {
       throw await diagnose(world, [alice, bob], error);
+    }
+  });
+  test('faults: a gone subscription (410) is reported to the app as PEER_GONE', { timeout: TEST_MS }, async () => {
+    const carol = await nodePeer(world, core, 'Carol');
+    try {
+      world.service.revoke(carol.sub.endpoint);
+      const r = await alice.call('connect', carol.card.text);
+      assert.equal(r.error?.code, 'PEER_GONE', JSON.stringify(r));
+      assert.equal(r.error.status, 410);
+      const gone = await alice.call('events', 'peergone');
+      assert.equal(gone.length, 1);
+      assert.equal(gone[0].status, 410);
+    } finally {
+      await carol.ua.close();
+    }
+  });
+
+  test('faults: 429 with Retry-After is waited out and the call goes through', { timeout: TEST_MS }, async () => {
+    try {
+      const card = await bob.call('card');
+      const endpoint = core.decodeCard(card.text).endpoint;
+      world.service.faults.add({ subscription: endpoint, status: 429, retryAfter: 1 });
+      const since = world.service.lastSeq;
+      const retriesBefore = (await alice.call('events', 'push')).filter((e) => e.detail?.type === 'retry').length;
+      const r = await alice.call('connect', card.text);
+      assert.equal(r.error, undefined, JSON.stringify(r.error));
+      const retries = (await alice.call('events', 'push')).filter((e) => e.detail?.type === 'retry');
+      assert.equal(retries.length - retriesBefore, 1);
+      assert.equal(retries.at(-1).detail.status, 429);
+      assert.equal(retries.at(-1).detail.delayMs, 1000);
+      assert.ok(r.ms >= 1000, `waited Retry-After (${r.ms} ms)`);
+      const refused = world.service.received.filter((e) => e.seq > since && e.type === 'push' && e.status === 429);
+      assert.equal(refused.length, 1);
+      assert.equal(world.pushesSince(since).length, 2);
+    } catch (error) {
+      throw await diagnose(world, [alice, bob], error);
+    }
+  });
+
+  test('faults: a dropped offer: the caller times out, offers again and connects', { timeout: TEST_MS }, async () => {
+    try {
+      const card = await bob.call('card');
+      world.service.faults.add({ subscription: core.decodeCard(card.text).endpoint, drop: true });
+      const since = world.service.lastSeq;
+      const r = await alice.call('connect', card.text, { answerTimeoutMs: 3000 });
+      assert.equal(r.error, undefined, JSON.stringify(r.error));
+      assert.ok(r.ms >= 3000, `the retry came after the timeout (${r.ms} ms)`);
+      const offers = (await alice.call('events', 'progress')).filter((e) => e.detail === 'offer-sent' && e.at >= Date.now() - r.ms - 50);
+      assert.equal(offers.length, 2, 'two offers');
+      const pushes = world.pushesSince(since);
+      assert.equal(pushes.length, 3, 'dropped offer, offer, answer');
+      assert.equal(pushes[0].outcome, 'dropped');
+    } catch (error) {
+      throw await diagnose(world, [alice, bob], error);
+    }
+  });
+
+  test('faults: tampered, replayed, stale and unknown-sender envelopes are refused by the worker', { timeout: TEST_MS },
+    async () => {
+      const carol = await nodePeer(world, core, 'Carol');
+      try {
+        const bobCard = (await bob.call('card')).text;
+        const sender = createPushSender({ core });
+        const seal = (extra) => core.sealEnvelope({ type: 'card', privateKey: carol.identity.privateKey,
+          card: carol.card.bytes, ...extra });
+        const before = (await bob.call('events', 'rejected')).length;
+        const good = seal({});
+        await sender.send({ card: bobCard, payload: good });
+        await sender.send({ card: bobCard, payload: good }); // the same envelope again
+        const tampered = seal({});
+        tampered[tampered.length - 1] ^= 1;
+        await sender.send({ card: bobCard, payload: tampered });
+        await sender.send({ card: bobCard, payload: seal({ timestamp: Math.floor(Date.now() / 1000) - 3600 }) });
+        const stranger = core.generateVapidKeys();
+        await sender.send({ card: bobCard, payload: core.sealEnvelope({ type: 'offer', privateKey: stranger.privateKey,
+          body: 'x' }) });
+        const rejected = (await waitEvents(bob, 'rejected', before + 4)).slice(before).map((e) => e.code);
+        assert.deepEqual(rejected, ['REPLAYED_MESSAGE', 'BAD_SIGNATURE', 'STALE_MESSAGE', 'UNKNOWN_SENDER']);
+        // Only the first, good one reached the inbox (a card update: nothing for a page to do).
+        const fromCarol = (await bob.call('inbox')).filter((i) => i.type === 'card' && i.hasCard);
+        assert.equal(fromCarol.length, 1);
+        assert.ok((await bob.call('peers')).some((p) => p.name === 'Carol'));
+      } catch (error) {
+        throw await diagnose(world, [alice, bob], error);
+      } finally {
+        await carol.ua.close();
+      }
+    });
+
+  test('faults: a card whose grants have all expired: NO_USABLE_GRANT, nothing sent', { timeout: TEST_MS }, async () => {
+    const dave = await nodePeer(world, core, 'Dave', { firstExpiration: Math.floor(Date.now() / 1000) - 100,
+      interval: 10, count: 2 });
+    try {
+      const since = world.service.lastSeq;
+      const r = await alice.call('connect', dave.card.text);
+      assert.equal(r.error?.code, 'NO_USABLE_GRANT', JSON.stringify(r));
+      assert.equal(world.service.received.filter((e) => e.seq > since && e.type === 'push').length, 0);
+    } finally {
+      await dave.ua.close();
     }
   });
 });
