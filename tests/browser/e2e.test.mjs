@@ -306,3 +306,47 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
     }
   });
 });
+
+describe('PushPeer end to end: Chromium <-> Firefox, push service without CORS, through the relay',
+  { timeout: 6 * 60_000 }, () => {
+    let world;
+    let chromium;
+    let firefox;
+
+    before(async () => {
+      world = await startWorld({ cors: false });
+      [chromium, firefox] = await Promise.all([world.open('chromium', 'chromium'), world.open('firefox', 'firefox')]);
+      await Promise.all([
+        chromium.call('create', { name: 'Chromium', subject: SUBJECT, relay: world.relayUrl, hostSubscribe: true }),
+        firefox.call('create', { name: 'Firefox', subject: SUBJECT, relay: world.relayUrl }),
+      ]);
+    });
+
+    after(async () => {
+      await world?.close();
+    });
+
+    for (const [from, to] of [['chromium', 'firefox'], ['firefox', 'chromium']]) {
+      test(`${from} calls ${to}: the page's direct POST is refused (no CORS), the relay carries both pushes`,
+        { timeout: TEST_MS }, async (t) => {
+          const apps = { chromium, firefox };
+          try {
+            const since = world.service.lastSeq;
+            const r = await connectAndTalk(world, apps[from], apps[to], t);
+            const vias = async (app) => (await app.call('events', 'push')).filter((e) => e.detail?.type === 'response')
+              .map((e) => e.detail.via);
+            assert.deepEqual([...new Set(await vias(apps[from]))], ['relay']);
+            assert.deepEqual([...new Set(await vias(apps[to]))], ['relay']);
+            // The caller tried the push service directly once: the browser's preflight failed (no CORS), nothing
+            // was delivered that way, and the page fell back to the relay (and remembers to).
+            const fallbacks = (await apps[from].call('events', 'push')).filter((e) => e.detail?.type === 'fallback');
+            assert.equal(fallbacks.length, 1);
+            assert.ok(world.service.received.some((e) => e.type === 'preflight' && e.cors === false));
+            if (to === 'chromium') assert.ok(chromium.delivered.length >= 1 && !chromium.delivered.some((d) => d.error),
+              JSON.stringify(chromium.delivered));
+          } catch (error) {
+            throw await diagnose(world, [chromium, firefox], error);
+          }
+        });
+    }
+  });
