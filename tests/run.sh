@@ -18,6 +18,8 @@ fi
 if [ "$what" = wasm ] || [ "$what" = all ]; then
   echo "== wasm tests (node)"
   node --test --test-reporter=spec tests/node/ tests/push-service/ || status=1
+  echo "== types (tsc --noEmit over the package's exports)"
+  node node_modules/typescript/bin/tsc -p tests/types || status=1
 fi
 if [ "$what" = browser ] || [ "$what" = all ]; then
   echo "== browser tests (chromium, firefox-esr)"

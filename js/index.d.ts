@@ -1,0 +1,257 @@
+// Types for js/index.js: the page API (PushPeer, Connection) and what it re-exports.
+import type { Core, LoadCoreOptions, PushPeerErrorCode as CoreErrorCode } from './core.js';
+
+export { loadCore } from './core.js';
+export type { Core, DecodedCard, Grant, LoadCoreOptions, OpenedEnvelope, VapidKeys } from './core.js';
+
+/** Codes of the core plus those of the browser glue. Match on `.code`, never on the message. */
+export type PushPeerErrorCode = CoreErrorCode
+  /** 404/410 from the push service: the peer's subscription is gone (its card is useless until it sends a new one). */
+  | 'PEER_GONE'
+  /** 429 and the push service asked us to wait longer than we would (see `retryAfter`). */
+  | 'RATE_LIMITED'
+  /** 5xx after the bounded retries. */
+  | 'PUSH_FAILED'
+  /** Another 4xx from the push service (e.g. it refused the grant). */
+  | 'PUSH_REJECTED'
+  /** The push service (no CORS and no relay configured) or the relay could not be reached. */
+  | 'PUSH_UNREACHABLE'
+  /** The relay refused the request itself (`relayCode`, see relay.d.ts). */
+  | 'RELAY_ERROR'
+  /** No answer to our offer in time (after the retries). */
+  | 'TIMEOUT'
+  /** The callee declined. */
+  | 'DECLINED'
+  /** The data channel is not open (or did not open in time). */
+  | 'NOT_CONNECTED'
+  /** No service worker, IndexedDB, RTCPeerConnection or push here. */
+  | 'NOT_SUPPORTED'
+  /** Notification/push permission refused. */
+  | 'PERMISSION_DENIED'
+  | 'SUBSCRIBE_FAILED'
+  | 'STORE_FAILED';
+
+export class PushPeerError extends Error {
+  readonly name: 'PushPeerError';
+  readonly code: PushPeerErrorCode;
+  /** HTTP status of the push service's (or relay's) answer, when there was one. */
+  readonly status?: number | null;
+  /** Seconds, from Retry-After. */
+  readonly retryAfter?: number | null;
+  readonly endpoint?: string;
+  readonly relayCode?: string;
+  constructor(code: PushPeerErrorCode, message?: string, options?: ErrorOptions);
+}
+
+/** A subscription as PushSubscription.toJSON() gives it. */
+export interface PushSubscriptionJSONLike {
+  endpoint: string;
+  expirationTime?: number | null;
+  keys: { p256dh: string; auth: string };
+}
+
+export interface Timeouts {
+  /** Non-trickle ICE: the SDP goes out when gathering completes or after this long. Default 3000. */
+  gatherTimeoutMs?: number;
+  /** Per offer: how long to wait for the answer push. Default 30000. */
+  answerTimeoutMs?: number;
+  /** Offers sent again (same session) when no answer came. Default 1. */
+  offerRetries?: number;
+  /** Answer applied -> data channel open. Default 20000. */
+  openTimeoutMs?: number;
+}
+
+export interface PushPeerOptions extends Timeouts {
+  /** The registration of a worker that runs installPushPeer (sw/handler.js), or its script URL (module worker). */
+  serviceWorker?: ServiceWorkerRegistration | string | URL;
+  /** VAPID `sub` put in our grants: 'mailto:…' or 'https:…'. Default: the page's https origin, else a placeholder. */
+  subject?: string;
+  /** Our display name on our card. */
+  name?: string;
+  iceServers?: RTCIceServer[];
+  /** URL of a relay (js/relay.js, e.g. 'https://relay.example/push'), for push services without CORS. */
+  relay?: string | null;
+  /** 'auto' (default): direct, and the relay once the browser could not reach a push service; 'always'; 'never'. */
+  relayMode?: 'auto' | 'always' | 'never';
+  /** A store (openStore/createMemoryStore) or the IndexedDB name. Default { name: 'pushpeer' }. */
+  store?: PushPeerStore | { name?: string };
+  /** Makes the push subscription instead of pushManager.subscribe (key = our applicationServerKey). */
+  subscribe?: (applicationServerKey: Uint8Array) => Promise<PushSubscription | PushSubscriptionJSONLike>;
+  /** An already loaded core. */
+  core?: Core;
+  coreOptions?: LoadCoreOptions;
+  /** Page a notification opens. Default: this page. */
+  appUrl?: string;
+  /** Base of card links. Default: this page (without its hash). */
+  linkBase?: string;
+  /** Accept requests no listener decided on (neither accept(), decline() nor preventDefault()). Default true. */
+  autoAccept?: boolean;
+  /** Seconds: older offers in the inbox are not answered. Default 600. */
+  offerMaxAge?: number;
+}
+
+export interface Card {
+  bytes: Uint8Array;
+  /** base64url */
+  text: string;
+  /** `<linkBase>#card=<text>` */
+  link: string;
+}
+
+/** Card bytes, its text, a link with #card=, or the 11-character key id of a known peer. */
+export type CardInput = Uint8Array | string | { bytes: Uint8Array };
+
+export interface RemotePeer {
+  name: string;
+  /** base64url of the 8-byte key id. */
+  keyId: string;
+  /** The peer's identity (VAPID) public key, 65 bytes. */
+  identity: Uint8Array;
+}
+
+export interface ConnectionEventMap {
+  open: Event;
+  message: MessageEvent;
+  track: Event & { track: MediaStreamTrack; streams: readonly MediaStream[] };
+  statechange: Event & { state: RTCPeerConnectionState };
+  negotiation: Event & { direction: 'sent' | 'received'; sdpType: 'offer' | 'answer' };
+  card: Event & { card: string };
+  close: Event & { reason: string };
+}
+
+/** A connection to one peer: an open data channel, and perfect negotiation over a control channel. */
+export class Connection extends EventTarget {
+  readonly pc: RTCPeerConnection;
+  /** The app's channel: ordered, reliable, binaryType 'arraybuffer'. */
+  readonly channel: RTCDataChannel;
+  /** pushpeer's control channel (renegotiation, ICE restarts, card refreshes, bye). */
+  readonly control: RTCDataChannel;
+  readonly remote: RemotePeer;
+  readonly sessionId: string;
+  readonly role: 'caller' | 'callee';
+  readonly polite: boolean;
+  readonly closed: boolean;
+  readonly state: RTCPeerConnectionState | 'closed';
+  /** Resolves once the data channel is open. */
+  readonly opened: Promise<Connection>;
+  send(data: string | ArrayBuffer | ArrayBufferView | Blob): void;
+  /** Adds the stream's tracks; renegotiates over the control channel (no push). */
+  addStream(stream: MediaStream): RTCRtpSender[];
+  restartIce(): void;
+  close(reason?: string): void;
+  addEventListener<K extends keyof ConnectionEventMap>(type: K,
+    listener: (event: ConnectionEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions): void;
+}
+
+/** An incoming call. Call accept() or decline(), or preventDefault() to decide later. */
+export class RequestEvent extends Event {
+  readonly type: 'request';
+  readonly from: { name: string; keyId: string; identity?: Uint8Array };
+  readonly sessionId: string;
+  /** ms since the epoch, when the worker got the offer. */
+  readonly received: number;
+  accept(options?: { media?: MediaStream } & Timeouts & { iceServers?: RTCIceServer[] }): Promise<Connection>;
+  decline(): Promise<null>;
+}
+
+export interface PushPeerEventMap {
+  request: RequestEvent;
+  connection: Event & { connection: Connection };
+  error: Event & { error: unknown };
+  /** The worker refused a push (bad signature, replay, stale, unknown sender, ...). */
+  rejected: Event & { code: PushPeerErrorCode; message?: string };
+  peergone: Event & { keyId: string; name: string; status: number };
+  progress: Event & { sessionId: string; step: 'gathering' | 'offer-sent' | 'answer-received' | 'answer-sent' | 'open';
+    ms?: number; bytes?: number; sdpBytes?: number; attempt?: number; via?: 'direct' | 'relay' };
+  push: Event & { detail: { type: 'attempt' | 'response' | 'retry' | 'fallback'; [key: string]: unknown } };
+  cardchange: Event & { card: Card };
+  log: Event & { message: string };
+}
+
+export class PushPeer extends EventTarget {
+  static create(options?: PushPeerOptions): Promise<PushPeer>;
+  readonly core: Core;
+  readonly store: PushPeerStore;
+  /** base64url of our 8-byte key id. */
+  readonly keyId: string;
+  readonly connections: Set<Connection>;
+  card(): Card;
+  /** Two pushes: our offer, their answer. Resolves once the data channel is open. */
+  connect(card: CardInput, options?: { media?: MediaStream; iceServers?: RTCIceServer[] } & Timeouts): Promise<Connection>;
+  peers(): Promise<Array<{ keyId: string; name: string; updated: number }>>;
+  /** Acts on inbox items not handled yet (done on create). */
+  processInbox(): Promise<void>;
+  close(): void;
+  /** Forgets identity, peers and inbox, and unsubscribes. */
+  forget(): Promise<void>;
+  addEventListener<K extends keyof PushPeerEventMap>(type: K,
+    listener: (event: PushPeerEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions): void;
+}
+
+export interface PushResult {
+  status: number;
+  via: 'direct' | 'relay';
+  attempts: number;
+  endpoint: string;
+  bytes: number;
+  location: string | null;
+}
+
+export interface PushSender {
+  /** One push to the card's owner, with a grant from the card. */
+  send(options: { card: CardInput; payload: Uint8Array | string; ttl?: number;
+    urgency?: 'very-low' | 'low' | 'normal' | 'high'; topic?: string }): Promise<PushResult>;
+  build(options: { card: CardInput; payload: Uint8Array | string; ttl?: number; urgency?: string; topic?: string }):
+    { endpoint: string; headers: Record<string, string>; body: Uint8Array };
+}
+
+export function createPushSender(options: {
+  core: Core; relay?: string | null; relayMode?: 'auto' | 'always' | 'never'; retries?: number; backoffMs?: number;
+  maxRetryAfterMs?: number; fetch?: typeof fetch; sleep?: (ms: number) => Promise<void>;
+  onEvent?: (event: { type: string; [key: string]: unknown }) => void;
+}): PushSender;
+
+export interface InboxItem {
+  id: number;
+  received: number;
+  type: 'offer' | 'answer' | 'bye' | 'grants' | 'card' | 'introduction' | 'unknown';
+  from: string;
+  sessionId: string;
+  sequence: number;
+  timestamp: number;
+  body: Uint8Array;
+  hasCard: boolean;
+  state: 'new' | 'claimed' | 'done' | 'declined' | 'expired' | 'failed';
+  owner: string | null;
+  notified?: boolean;
+}
+
+export interface PeerRecord { keyId: string; identity: Uint8Array; card: Uint8Array; name: string; updated: number;
+  gone?: boolean }
+
+/** Persistent state shared by a profile's pages and its worker. */
+export interface PushPeerStore {
+  readonly name: string;
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+  getPeer(keyId: string): Promise<PeerRecord | undefined>;
+  putPeer(peer: PeerRecord): Promise<void>;
+  peers(): Promise<PeerRecord[]>;
+  addInbox(item: Omit<InboxItem, 'id' | 'state' | 'owner'> & Partial<InboxItem>): Promise<number>;
+  getInbox(id: number): Promise<InboxItem | undefined>;
+  inbox(): Promise<InboxItem[]>;
+  updateInbox(id: number, patch: Partial<InboxItem> & Record<string, unknown>): Promise<InboxItem | null>;
+  /** 'new' -> 'claimed' for exactly one caller. */
+  claimInbox(id: number, owner: string): Promise<boolean>;
+  deleteInbox(id: number): Promise<void>;
+  clear(): Promise<void>;
+  close(): void;
+}
+
+export function openStore(options?: { name?: string; indexedDB?: IDBFactory }): Promise<PushPeerStore>;
+export function createMemoryStore(options?: { name?: string }): PushPeerStore;

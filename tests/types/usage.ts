@@ -1,0 +1,49 @@
+// Compiled by `tsc -p tests/types` (npm test): the package's types as an app sees them, through its exports.
+// A wrong or missing declaration is a type error here.
+import { PushPeer, PushPeerError, createMemoryStore, loadCore, type Connection, type PushPeerErrorCode } from 'pushpeer';
+import { loadCore as loadCoreOnly } from 'pushpeer/core';
+import { createRelay, serveRelayNode } from 'pushpeer/relay';
+
+export async function page(registration: ServiceWorkerRegistration, cardText: string): Promise<string> {
+  const peer = await PushPeer.create({ serviceWorker: registration, subject: 'mailto:me@example.com', name: 'Alice',
+    iceServers: [{ urls: 'stun:stun.example.org' }], relay: 'https://relay.example/push', answerTimeoutMs: 20_000 });
+  const card = peer.card();
+  const link: string = card.link;
+  peer.addEventListener('request', (event) => {
+    if (event.from.name === 'Mallory') void event.decline();
+    else event.accept().then((c: Connection) => c.send('welcome'));
+  });
+  peer.addEventListener('connection', (event) => {
+    event.connection.addEventListener('message', (m) => console.log(m.data));
+    event.connection.addEventListener('track', (t) => console.log(t.track.kind));
+  });
+  peer.addEventListener('peergone', (event) => console.log(event.keyId, event.status));
+  try {
+    const connection = await peer.connect(cardText, { answerTimeoutMs: 10_000 });
+    connection.send(new Uint8Array([1, 2, 3]));
+    connection.addStream(await navigator.mediaDevices.getUserMedia({ audio: true }));
+    connection.close();
+  } catch (error) {
+    if (error instanceof PushPeerError) {
+      const code: PushPeerErrorCode = error.code;
+      if (code === 'PEER_GONE' || code === 'RATE_LIMITED') return `${code} ${error.status} ${error.retryAfter}`;
+    }
+    throw error;
+  }
+  const peers = await peer.peers();
+  return `${link} ${peers.length}`;
+}
+
+export async function node(): Promise<void> {
+  const core = await loadCore({ flavor: 'debug' });
+  const other = await loadCoreOnly();
+  const keys = core.generateVapidKeys();
+  const grants = other.issueGrants({ privateKey: keys.privateKey, endpoint: 'https://push.example/x', subject: 'mailto:a@b.c' });
+  const store = createMemoryStore();
+  await store.set('x', grants.length);
+  const handler = createRelay({ allowHosts: ['push.example'] });
+  const response: Response = await handler(new Request('https://relay.example/push', { method: 'OPTIONS' }));
+  const relay = await serveRelayNode({ port: 0 });
+  await relay.close();
+  console.log(response.status);
+}
