@@ -15,6 +15,7 @@ fi
 if [ "$what" = wasm ] || [ "$what" = all ]; then
   emcmake cmake -S . -B build/wasm "${gen[@]}" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build/wasm -j"$(nproc)"
+  node cmake/bundle-classic-sw.mjs >/dev/null
 fi
 if [ "$what" = fuzz ] || [ "$what" = all ]; then
   # Debug keeps assert()s (the core's, nlohmann_json's) live; the fuzz flags add -O1 after it (CMakeLists.txt).

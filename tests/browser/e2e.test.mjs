@@ -307,7 +307,7 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
   });
 });
 
-describe('PushPeer end to end: Chromium <-> Firefox, push service without CORS, through the relay',
+describe('PushPeer end to end: Chromium <-> Firefox, push service without CORS, through the relay, classic workers',
   { timeout: 6 * 60_000 }, () => {
     let world;
     let chromium;
@@ -317,9 +317,12 @@ describe('PushPeer end to end: Chromium <-> Firefox, push service without CORS, 
       world = await startWorld({ cors: false });
       [chromium, firefox] = await Promise.all([world.open('chromium', 'chromium'), world.open('firefox', 'firefox')]);
       await Promise.all([
-        chromium.call('create', { name: 'Chromium', subject: SUBJECT, relay: world.relayUrl, hostSubscribe: true }),
-        firefox.call('create', { name: 'Firefox', subject: SUBJECT, relay: world.relayUrl }),
+        chromium.call('create', { name: 'Chromium', subject: SUBJECT, relay: world.relayUrl, hostSubscribe: true,
+          swType: 'classic' }),
+        firefox.call('create', { name: 'Firefox', subject: SUBJECT, relay: world.relayUrl, swType: 'classic' }),
       ]);
+      // Here both run the classic-script build of the worker (the Firefox pair above runs the module one).
+      for (const app of [chromium, firefox]) assert.match(await app.call('workerScript'), /sw-classic\.js$/);
     });
 
     after(async () => {

@@ -38,10 +38,14 @@ function describeError(error) {
 
 window.app = {
   state,
+  /** The script URL of the active service worker (which build runs). */
+  workerScript: () => state.registration?.active?.scriptURL ?? null,
   async create(options = {}) {
-    state.registration = await navigator.serviceWorker.register('./sw.mjs', { type: 'module', scope: './' });
+    const { hostSubscribe, manual, swType = 'module', ...rest } = options;
+    state.registration = swType === 'classic'
+      ? await navigator.serviceWorker.register('./sw-classic.js', { scope: './' })
+      : await navigator.serviceWorker.register('./sw.mjs', { type: 'module', scope: './' });
     await navigator.serviceWorker.ready;
-    const { hostSubscribe, manual, ...rest } = options;
     const peerOptions = { serviceWorker: state.registration, ...rest };
     // Browsers without a reachable push service (Chromium offline): the test makes the subscription.
     if (hostSubscribe) peerOptions.subscribe = (key) => window.pushpeerSubscribe(toB64u(key));
