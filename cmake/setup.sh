@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ clang pkg-config dpkg-dev libsodium-dev zlib1g-dev libgtest-dev libbenchmark-dev
           emscripten node-acorn chromium firefox-esr)
+# Headed Firefox for the tests that need a shown notification (tests/browser/e2e-closed-tab.test.mjs, DESIGN.md §7).
+packages+=(xvfb xauth)
 # Fuzzing (tests/fuzz): clang 14's compiler-rt (libFuzzer, ASan and UBSan runtimes) and llvm-symbolizer.
 packages+=(libclang-rt-14-dev llvm-14)
 missing=()

@@ -59,8 +59,10 @@ export async function startWorld({ cors = true, log = null } = {}) {
   const relay = await serveRelayNode({ allowHosts: [service.httpOrigin], defaultHosts: false });
   const apps = new Set();
 
-  async function open(name, label = name, { headless = true, env } = {}) {
-    const options = name === 'firefox' ? { extraPrefs: firefoxPrefs(service), headless, env } : { headless, env };
+  /** Options: headless (default true), env (of the browser process), extraPrefs (Firefox, over the service's). */
+  async function open(name, label = name, { headless = true, env, extraPrefs = {} } = {}) {
+    const options = name === 'firefox' ? { extraPrefs: { ...firefoxPrefs(service), ...extraPrefs }, headless, env }
+      : { headless, env };
     const browser = await launchBrowser(name, options);
     let app;
     try {
