@@ -206,6 +206,20 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
       throw await diagnose(world, [alice, bob], error);
     }
   });
+  test('Bob declines: Alice\'s connect fails with DECLINED (offer and bye: two pushes)', { timeout: TEST_MS }, async () => {
+    try {
+      await bob.call('setDecision', 'decline');
+      const since = world.service.lastSeq;
+      const r = await alice.call('connect', (await bob.call('card')).text);
+      assert.equal(r.error?.code, 'DECLINED', JSON.stringify(r));
+      assert.equal(world.pushesSince(since).length, 2);
+    } catch (error) {
+      throw await diagnose(world, [alice, bob], error);
+    } finally {
+      await bob.call('setDecision', 'accept');
+    }
+  });
+
   test('faults: a gone subscription (410) is reported to the app as PEER_GONE', { timeout: TEST_MS }, async () => {
     const carol = await nodePeer(world, core, 'Carol');
     try {

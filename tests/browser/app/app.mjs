@@ -60,6 +60,8 @@ window.app = {
       if (manual) {
         e.preventDefault();
         state.requests.push(e);
+      } else if (state.decision === 'decline') {
+        void e.decline();
       }
     });
     for (const type of ['error', 'rejected', 'peergone', 'progress', 'push', 'log']) {
@@ -69,6 +71,10 @@ window.app = {
     return { card: peer.card(), keyId: peer.keyId };
   },
   card: () => state.peer.card(),
+  /** 'decline' makes the page decline the requests that come (default: accepted). */
+  setDecision(decision) {
+    state.decision = decision;
+  },
   async connect(card, options = {}) {
     const t0 = performance.now();
     try {
