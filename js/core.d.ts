@@ -147,6 +147,8 @@ export interface Core {
   }): OpenedEnvelope;
   saveReplayState(): Uint8Array;
   restoreReplayState(state: Uint8Array): void;
+  /** SHA-256 (content hashes of files and chunks; docs/PROTOCOL.md §8). */
+  sha256(data: Uint8Array | ArrayBuffer | ArrayBufferView | string): Uint8Array;
   base64urlEncode(bytes: Uint8Array): string;
   base64urlDecode(text: string): Uint8Array;
   /** Primitives and deterministic entry points for test vectors. Not for production use. */

@@ -358,6 +358,13 @@ class Core {
     return { endpoint: r.endpoint, method: 'POST', headers: r.headers, body: r.body };
   }
 
+  /** SHA-256 of bytes (or UTF-8 text): content hashes for files and chunks. */
+  sha256(data) {
+    const bytes = ArrayBuffer.isView(data) && !(data instanceof Uint8Array)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : this._payload(data, 'data');
+    return this._call((m, a) => m.sha256(...a.put(bytes)));
+  }
+
   base64urlEncode(bytes) {
     return encodeBase64url(this._bytes(bytes, 'bytes', { base64: false }));
   }

@@ -400,9 +400,17 @@ val hmac_sha256(std::uintptr_t key, std::size_t key_len, std::uintptr_t msg, std
   return copy_out({out, sizeof out});
 }
 
+// Content hashing (files over the data channel, docs/PROTOCOL.md §8): a public entry point, not a testing one.
+val sha256(std::uintptr_t msg, std::size_t msg_len) {
+  std::uint8_t out[symmetric::kSha256Length];
+  symmetric::sha256(in(msg, msg_len), out);
+  return copy_out({out, sizeof out});
+}
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(pushpeer_core) {
+  function("sha256", &sha256);
   using emscripten::function;
   function("statusName", &status_name_of);
   function("statusMessage", &status_message_of);
