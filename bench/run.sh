@@ -11,6 +11,7 @@ native_cmd="build/native/bench/native/pushpeer_bench --benchmark_repetitions=5 -
 node_cmd="node bench/node/push-request.mjs --iterations 2000 --batch 20"
 sizes_cmd="node bench/sizes.mjs"
 sdp_cmd="node bench/node/sdp-sizes.mjs"
+connect_cmd="node bench/browser/connect.mjs --runs 20"
 
 {
   echo "# Benchmark results"
@@ -44,6 +45,12 @@ sdp_cmd="node bench/node/sdp-sizes.mjs"
   echo "\`$sizes_cmd\`"
   echo
   $sizes_cmd
+  echo
+  echo "## Connection setup over push: connect() to open data channel, real browsers"
+  echo
+  echo "\`$connect_cmd\`"
+  echo
+  $connect_cmd
   echo
   echo "## Native (Google Benchmark)"
   echo

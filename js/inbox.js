@@ -25,7 +25,7 @@ function envelopeInput(data) {
   return text;
 }
 
-let restoredCores = new WeakSet();
+let restoredCores = new WeakMap();
 
 /**
  * Opens and records one push. Resolves to the new inbox item; throws PushPeerError (BAD_ENVELOPE, UNKNOWN_SENDER,
@@ -33,18 +33,25 @@ let restoredCores = new WeakSet();
  */
 export async function receivePush({ core, store, data, now }) {
   // The replay guard lives in the core's memory; a restarted worker gets it back from the store.
+  // Once per core, and every push waits for that one restore (a late second restore would drop entries).
   if (!restoredCores.has(core)) {
-    const saved = await store.get('replay');
-    if (saved) core.restoreReplayState(saved);
-    restoredCores.add(core);
+    restoredCores.set(core, (async () => {
+      const saved = await store.get('replay');
+      if (saved) core.restoreReplayState(saved);
+    })().catch((error) => {
+      restoredCores.delete(core);
+      throw error;
+    }));
   }
+  await restoredCores.get(core);
   const peers = new Map((await store.peers()).map((p) => [p.keyId, p.identity]));
   const opened = core.openEnvelope(envelopeInput(data), { peers, now, replay: true });
   await store.set('replay', core.saveReplayState());
   const from = b64(core, opened.sender);
   if (opened.cardBytes) {
     const known = await store.getPeer(from);
-    if (!known || known.updated <= opened.card.created) {
+    // A newer card replaces the one we keep; the same card again changes nothing (nor clears `gone`).
+    if (!known || known.updated < opened.card.created) {
       await store.putPeer({ keyId: from, identity: opened.senderKey, card: opened.cardBytes, name: opened.card.name,
         updated: opened.card.created });
     }
@@ -57,6 +64,7 @@ export async function receivePush({ core, store, data, now }) {
     sequence: opened.sequence,
     timestamp: opened.timestamp,
     body: opened.body,
+    bytes: data.length, // the decrypted push (the envelope), for timelines
     hasCard: Boolean(opened.cardBytes),
   };
   // A card update needs no page: it is applied above.
@@ -130,5 +138,5 @@ export async function refreshSubscription({ core, store, registration, newSubscr
 
 /** For tests: forget which cores had their replay state restored. */
 export function _resetRestored() {
-  restoredCores = new WeakSet();
+  restoredCores = new WeakMap();
 }

@@ -158,6 +158,8 @@ export class RequestEvent extends Event {
 
 export interface PushPeerEventMap {
   request: RequestEvent;
+  /** A connection was created (before its SDP is made): watch its ICE and DTLS steps from here. */
+  connecting: Event & { connection: Connection; role: 'caller' | 'callee' };
   connection: Event & { connection: Connection };
   error: Event & { error: unknown };
   /** The worker refused a push (bad signature, replay, stale, unknown sender, ...). */
@@ -166,6 +168,9 @@ export interface PushPeerEventMap {
   progress: Event & { sessionId: string; step: 'gathering' | 'offer-sent' | 'answer-received' | 'answer-sent' | 'open';
     ms?: number; bytes?: number; sdpBytes?: number; attempt?: number; via?: 'direct' | 'relay' };
   push: Event & { detail: { type: 'attempt' | 'response' | 'retry' | 'fallback'; [key: string]: unknown } };
+  /** A push reached the worker and was accepted (also one that a page handled already). */
+  received: Event & { id: number; messageType: InboxItem['type']; from: string; sessionId: string;
+    bytes: number | null; latencyMs: number };
   cardchange: Event & { card: Card };
   log: Event & { message: string };
 }
@@ -224,6 +229,8 @@ export interface InboxItem {
   sequence: number;
   timestamp: number;
   body: Uint8Array;
+  /** Size of the decrypted push (the envelope). */
+  bytes?: number;
   hasCard: boolean;
   state: 'new' | 'claimed' | 'done' | 'declined' | 'expired' | 'failed';
   owner: string | null;

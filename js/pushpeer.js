@@ -206,7 +206,7 @@ export class PushPeer extends EventTarget {
     const keyId = b64(this.core, remote.keyId);
     if (keyId === this.keyId) throw new PushPeerError('BAD_ARGUMENT', 'that is our own card');
     const known = await this.store.getPeer(keyId);
-    if (!known || known.updated <= remote.created) {
+    if (!known || known.updated < remote.created) {
       await this.store.putPeer({ keyId, identity: remote.identity, card: cardBytes, name: remote.name, updated: remote.created });
     }
     const sessionBytes = crypto.getRandomValues(new Uint8Array(8));
@@ -214,6 +214,7 @@ export class PushPeer extends EventTarget {
     const connection = createConnection({ iceServers: o.iceServers, polite: isPolite(this.identity.publicKey,
       remote.identity), remote: { name: remote.name, keyId, identity: remote.identity }, sessionId, role: 'caller',
     media: o.media, log: (m) => this._emit('log', { message: m }) });
+    this._emit('connecting', { connection, role: 'caller' });
     const started = Date.now();
     this._emit('progress', { sessionId, step: 'gathering' });
     try {
@@ -229,7 +230,10 @@ export class PushPeer extends EventTarget {
           ttl: DEFAULT_TTL });
         this._emit('progress', { sessionId, step: 'offer-sent', bytes: envelope.length, sdpBytes: body.length,
           attempt, via: sent.via, ms: Date.now() - started });
-        answer = await Promise.race([answered, new Promise((r) => setTimeout(() => r(null), o.answerTimeoutMs))]);
+        let timer;
+        answer = await Promise.race([answered, new Promise((r) => {
+          timer = setTimeout(() => r(null), o.answerTimeoutMs);
+        })]).finally(() => clearTimeout(timer));
       }
       if (!answer) throw new PushPeerError('TIMEOUT', `no answer after ${o.offerRetries + 1} offer(s)`);
       if (answer.type === 'bye') throw new PushPeerError('DECLINED', `${remote.name || 'the peer'} declined`);
@@ -285,6 +289,8 @@ export class PushPeer extends EventTarget {
     try {
       const card = this.core.decodeCard(text);
       if (b64(this.core, card.keyId) !== connection.remote.keyId) return;
+      const known = await this.store.getPeer(connection.remote.keyId);
+      if (known && known.updated >= card.created) return;
       await this.store.putPeer({ keyId: connection.remote.keyId, identity: card.identity,
         card: this.core.base64urlDecode(text), name: card.name, updated: card.created });
     } catch (error) {
@@ -304,7 +310,11 @@ export class PushPeer extends EventTarget {
     this._handled.add(id);
     try {
       const item = await this.store.getInbox(id);
-      if (!item || item.state !== 'new') return;
+      if (!item) return;
+      // For timelines: what arrived, its size, and how long it took from the sender's seal to the worker.
+      this._emit('received', { id, messageType: item.type, from: item.from, sessionId: item.sessionId,
+        bytes: item.bytes ?? null, latencyMs: item.received - item.timestamp * 1000 });
+      if (item.state !== 'new') return;
       if (item.type === 'answer' || item.type === 'bye') {
         const pending = this._pending.get(item.sessionId);
         if (!pending || pending.connection.remote.keyId !== item.from) return; // another page's call, or stale
@@ -351,6 +361,7 @@ export class PushPeer extends EventTarget {
     const connection = createConnection({ iceServers: o.iceServers, polite: isPolite(this.identity.publicKey,
       peer.identity), remote: { name: peer.name, keyId: peer.keyId, identity: peer.identity },
     sessionId: item.sessionId, role: 'callee', media: o.media, log: (m) => this._emit('log', { message: m }) });
+    this._emit('connecting', { connection, role: 'callee' });
     try {
       await connection.pc.setRemoteDescription({ type: 'offer', sdp: this.core.unpackSdp(item.body) });
       const { sdp } = await localSdp(connection.pc, o.gatherTimeoutMs);

@@ -17,10 +17,19 @@ import { openStore } from '../js/store.js';
 export function installPushPeer(scope = globalThis, options = {}) {
   const state = { core: options.core ?? null, store: options.store ?? null };
   const storeName = options.storeName ?? 'pushpeer';
-  async function ready() {
-    state.core ??= await loadCore(options.coreOptions);
-    state.store ??= await openStore({ name: storeName });
-    return state;
+  // One start-up for all the events that wake the worker: two cores would each keep (and save over the other's)
+  // a replay guard, and a redelivered message could pass.
+  let readying = null;
+  function ready() {
+    readying ??= (async () => {
+      state.core ??= await loadCore(options.coreOptions);
+      state.store ??= await openStore({ name: storeName });
+      return state;
+    })().catch((error) => {
+      readying = null;
+      throw error;
+    });
+    return readying;
   }
   const channel = () => new BroadcastChannel(channelName(storeName));
 

@@ -41,7 +41,7 @@ class App {
   async reopen() {
     this.page = await this.browser.newPage();
     this.page.on('console', (m) => this.consoleLines.push(`${m.type()}: ${m.text()}`));
-    await this.page.goto(this.world.server.url(APP_PATH), { waitUntil: 'load' });
+    await this.page.goto(this.world.server.url(this.path ?? APP_PATH), { waitUntil: 'load' });
     await this.page.waitForFunction(() => window.appReady === true);
     if (this._expose) await this._expose(this.page);
   }
@@ -60,7 +60,8 @@ export async function startWorld({ cors = true, log = null } = {}) {
   const apps = new Set();
 
   /** Options: headless (default true), env (of the browser process), extraPrefs (Firefox, over the service's). */
-  async function open(name, label = name, { headless = true, env, extraPrefs = {} } = {}) {
+  async function open(name, label = name, { headless = true, env, extraPrefs = {}, path = APP_PATH,
+    ready = () => window.appReady === true } = {}) {
     const options = name === 'firefox' ? { extraPrefs: { ...firefoxPrefs(service), ...extraPrefs }, headless, env }
       : { headless, env };
     const browser = await launchBrowser(name, options);
@@ -71,9 +72,10 @@ export async function startWorld({ cors = true, log = null } = {}) {
       }
       const page = (await browser.pages())[0] ?? await browser.newPage();
       app = new App(world, name, label, browser, page);
+      app.path = path;
       if (name === 'chromium') await chromiumPush(app);
-      await page.goto(server.url(APP_PATH), { waitUntil: 'load' });
-      await page.waitForFunction(() => window.appReady === true);
+      await page.goto(server.url(path), { waitUntil: 'load' });
+      await page.waitForFunction(ready);
       apps.add(app);
       return app;
     } catch (error) {
@@ -110,7 +112,7 @@ async function chromiumPush(app) {
   const expose = async (page) => {
     cdp = await page.createCDPSession();
     cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
-      const mine = registrations.find((r) => r.scopeURL === world.server.url(APP_PATH) && !r.isDeleted);
+      const mine = registrations.find((r) => r.scopeURL === world.server.url(app.path) && !r.isDeleted);
       if (mine) registrationId = mine.registrationId;
     });
     await cdp.send('ServiceWorker.enable');
