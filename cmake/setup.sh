@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ clang pkg-config dpkg-dev libsodium-dev zlib1g-dev libgtest-dev libbenchmark-dev
           emscripten node-acorn chromium firefox-esr)
+# PUSHPEER_SETUP=build (the Pages workflow): only what building the Wasm module needs.
+if [ "${PUSHPEER_SETUP:-}" = build ]; then packages=(cmake ninja-build g++ pkg-config dpkg-dev emscripten node-acorn); fi
 # Headed Firefox for the tests that need a shown notification (tests/browser/e2e-closed-tab.test.mjs, DESIGN.md §7).
-packages+=(xvfb xauth)
+[ "${PUSHPEER_SETUP:-}" = build ] || packages+=(xvfb xauth)
 # Fuzzing (tests/fuzz): clang 14's compiler-rt (libFuzzer, ASan and UBSan runtimes) and llvm-symbolizer.
-packages+=(libclang-rt-14-dev llvm-14)
+[ "${PUSHPEER_SETUP:-}" = build ] || packages+=(libclang-rt-14-dev llvm-14)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

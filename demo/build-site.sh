@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Assembles the static site GitHub Pages publishes (.github/workflows/pages.yml): the demo plus the library files
+# it imports, with relative paths only, so it works under any sub-path (https://<user>.github.io/<repo>/demo/).
+# Needs the Wasm build (cmake/build.sh wasm). Usage: build-site.sh [DEST, default _site]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest=${1:-_site}
+rm -rf "$dest"
+mkdir -p "$dest/js/wasm" "$dest/sw" "$dest/demo"
+cp demo/*.html demo/*.css demo/*.js "$dest/demo/"
+cp js/*.js "$dest/js/"
+cp js/wasm/pushpeer-core.mjs js/wasm/pushpeer-core.wasm js/wasm/pushpeer-sw.classic.js "$dest/js/wasm/"
+cp sw/*.js "$dest/sw/"
+printf '<!doctype html>\n<meta charset="utf-8">\n<title>pushpeer</title>\n<meta http-equiv="refresh" content="0; url=demo/">\n<a href="demo/">pushpeer demo</a>\n' > "$dest/index.html"
+touch "$dest/.nojekyll"
+echo "site in $dest: $(find "$dest" -type f | wc -l) files, $(du -sk "$dest" | cut -f1) KiB"
