@@ -127,7 +127,11 @@ export async function loadCore(options = {}) {
   const flavor = options.flavor ?? 'release';
   if (flavor !== 'release' && flavor !== 'debug') throw fail('BAD_ARGUMENT', `unknown flavor ${flavor}`);
   const base = flavor === 'debug' ? 'pushpeer-core-debug' : 'pushpeer-core';
-  const wasmUrl = options.wasmUrl ? new URL(options.wasmUrl, import.meta.url) : new URL(`./wasm/${base}.wasm`, import.meta.url);
+  // The release URL is a literal so that bundlers find the asset (Vite's dev-server dep optimizer cannot follow a
+  // template); the debug flavour is not shipped in the package.
+  const defaultUrl = flavor === 'release' ? new URL('./wasm/pushpeer-core.wasm', import.meta.url)
+    : new URL(/* @vite-ignore */ `./wasm/${base}.wasm`, import.meta.url);
+  const wasmUrl = options.wasmUrl ? new URL(options.wasmUrl, import.meta.url) : defaultUrl;
   let factory;
   let module;
   try {

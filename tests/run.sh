@@ -25,6 +25,8 @@ if [ "$what" = browser ] || [ "$what" = all ]; then
   echo "== browser tests (chromium, firefox-esr)"
   # One file at a time: each file launches its own browsers and 2 cores are all there is.
   node --test --test-concurrency=1 --test-reporter=spec tests/browser/ || status=1
+  echo "== package (npm pack contents; a Vite app bundles it and runs it in Chromium)"
+  node --test --test-concurrency=1 --test-reporter=spec tests/package/ || status=1
 fi
 if [ "$what" = fuzz ] || [ "$what" = all ]; then
   # Each target on a temporary copy of its seed corpus, two at a time: ~45 s. Longer: PUSHPEER_FUZZ_SECONDS.
