@@ -127,6 +127,19 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
       }
     });
 
+  test('a call with audio and video from the start: the packed offer still fits one push', { timeout: TEST_MS },
+    async (t) => {
+      try {
+        const { callerIndex, calleeIndex, pushes } = await connectAndTalk(world, alice, bob, t, { media: true });
+        assert.deepEqual((await bob.call('waitTracks', calleeIndex, 2)).sort(), ['audio', 'video']);
+        t.diagnostic(`offer push ${pushes[0].bodyLength} B, answer push ${pushes[1].bodyLength} B`);
+        assert.ok(pushes[0].bodyLength > 1000, 'the offer carries the audio and video sections');
+        assert.deepEqual(await alice.call('negotiations', callerIndex), [], 'nothing renegotiated');
+      } catch (error) {
+        throw await diagnose(world, [alice, bob], error);
+      }
+    });
+
   test('ICE restart over the data channel: new ICE credentials on both sides, no push', { timeout: TEST_MS },
     async () => {
       try {

@@ -22,10 +22,14 @@ function waitFor(check, timeoutMs, what) {
   });
 }
 
+const earlyTracks = new WeakMap();
+
 function track(connection) {
-  const entry = { connection, messages: [], tracks: [], negotiations: [], closed: null };
+  // The same array the 'connecting' listener fills keeps filling.
+  const tracks = earlyTracks.get(connection) ?? [];
+  const entry = { connection, messages: [], tracks, negotiations: [], closed: null };
   connection.addEventListener('message', (e) => entry.messages.push(typeof e.data === 'string' ? e.data : `[${e.data.byteLength} bytes]`));
-  connection.addEventListener('track', (e) => entry.tracks.push(e.track.kind));
+  if (!earlyTracks.has(connection)) connection.addEventListener('track', (e) => entry.tracks.push(e.track.kind));
   connection.addEventListener('negotiation', (e) => entry.negotiations.push(`${e.direction}:${e.sdpType}`));
   connection.addEventListener('close', (e) => { entry.closed = e.reason; });
   state.connections.push(entry);
@@ -51,6 +55,12 @@ window.app = {
     if (hostSubscribe) peerOptions.subscribe = (key) => window.pushpeerSubscribe(toB64u(key));
     const peer = await PushPeer.create(peerOptions);
     state.peer = peer;
+    // Tracks of media sent from the start arrive with the offer, before the connection opens.
+    peer.addEventListener('connecting', (e) => {
+      const early = [];
+      earlyTracks.set(e.connection, early);
+      e.connection.addEventListener('track', (t) => early.push(t.track.kind));
+    });
     peer.addEventListener('connection', (e) => {
       if (!state.connections.some((c) => c.connection === e.connection)) track(e.connection);
       state.events.push({ type: 'connection', at: Date.now() });
@@ -78,7 +88,9 @@ window.app = {
   async connect(card, options = {}) {
     const t0 = performance.now();
     try {
-      const connection = await state.peer.connect(card, options);
+      // { media: true }: call with the (fake) camera and microphone from the start.
+      const media = options.media ? await navigator.mediaDevices.getUserMedia({ audio: true, video: true }) : undefined;
+      const connection = await state.peer.connect(card, { ...options, media });
       const index = state.connections.findIndex((c) => c.connection === connection);
       return { index: index >= 0 ? index : track(connection), ms: performance.now() - t0 };
     } catch (error) {
