@@ -70,7 +70,24 @@ export async function receivePush({ core, store, data, now }) {
   // A card update needs no page: it is applied above.
   if (opened.typeName === 'card') item.state = 'done';
   item.id = await store.addInbox(item);
+  await pruneInbox(store);
   return item;
+}
+
+export const INBOX_KEEP_MS = 24 * 3600 * 1000; // handled items: a day, for timelines and diagnostics
+export const INBOX_KEEP_NEW_MS = 7 * 24 * 3600 * 1000; // unhandled ones: a week (offers expire far sooner)
+
+/** Drops old inbox items, so that the store does not grow with every push ever received. */
+export async function pruneInbox(store, now = Date.now()) {
+  let dropped = 0;
+  for (const item of await store.inbox()) {
+    const keep = item.state === 'new' ? INBOX_KEEP_NEW_MS : INBOX_KEEP_MS;
+    if (now - item.received > keep) {
+      await store.deleteInbox(item.id);
+      dropped++;
+    }
+  }
+  return dropped;
 }
 
 /** Keeps the last few refusals (code, size, time) for diagnostics and the demo's timeline. */

@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test';
 
 import { loadCore, PushPeerError } from '../../js/core.js';
 import {
-  CARD_RENEW_BEFORE, cardNeedsRenewal, GRANT_COUNT, GRANT_INTERVAL, issueCard, receivePush, recordRejection,
-  refreshSubscription,
+  CARD_RENEW_BEFORE, cardNeedsRenewal, GRANT_COUNT, GRANT_INTERVAL, INBOX_KEEP_MS, INBOX_KEEP_NEW_MS, issueCard,
+  pruneInbox, receivePush, recordRejection, refreshSubscription,
 } from '../../js/inbox.js';
 import { DEFAULT_GATHER_TIMEOUT_MS, isPolite, waitGathered } from '../../js/peer.js';
 import { createPushSender } from '../../js/push.js';
@@ -414,6 +414,26 @@ describe('inbox.js: our card', { timeout: 30_000 }, () => {
     assert.equal(needs(saved, { now: saved.grantsUntil - 40 * HOUR + 1 }), true, '40 h - 1 s left');
     assert.equal(needs(saved, { now: saved.grantsUntil - HOUR }), true, '1 h left');
     assert.equal(needs(saved, { now: saved.grantsUntil + HOUR }), true, 'expired');
+  });
+
+  it('the inbox forgets handled items after a day and unhandled ones after a week (on each push)', async () => {
+    const store = createMemoryStore();
+    const now = Date.now();
+    const add = (state, age) => store.addInbox({ type: 'offer', received: now - age, state });
+    const keep = [await add('done', INBOX_KEEP_MS - 1000), await add('new', INBOX_KEEP_NEW_MS - 1000)];
+    await add('done', INBOX_KEEP_MS + 1000);
+    await add('declined', INBOX_KEEP_MS + 1000);
+    await add('new', INBOX_KEEP_NEW_MS + 1000);
+    assert.equal(await pruneInbox(store, now), 3);
+    assert.deepEqual((await store.inbox()).map((i) => i.id).sort(), keep.sort());
+    // receivePush prunes too: an old handled item goes when the next push arrives.
+    await add('done', INBOX_KEEP_MS + 1000);
+    const keys = core.generateVapidKeys();
+    const card = core.createCard({ identity: keys, subject: SUBJECT, subscription: { endpoint: `${MOZ}x`,
+      keys: { p256dh: b64(core.generateVapidKeys().publicKey), auth: b64(randomBytes(16)) } } });
+    const data = core.sealEnvelope({ type: 'offer', privateKey: keys.privateKey, card: card.bytes });
+    const item = await receivePush({ core, store, data });
+    assert.deepEqual((await store.inbox()).map((i) => i.id).sort(), [...keep, item.id].sort());
   });
 
   it('recordRejection keeps the last 50 refusals (code, bytes, time) and never throws', async () => {
