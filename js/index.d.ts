@@ -240,6 +240,9 @@ export interface InboxItem {
 export interface PeerRecord { keyId: string; identity: Uint8Array; card: Uint8Array; name: string; updated: number;
   gone?: boolean }
 
+/** A call we answered: the sealed answer, sent again if the caller repeats its offer. */
+export interface SessionRecord { sessionId: string; peer: string; role: 'callee'; answer: Uint8Array; at: number }
+
 /** Persistent state shared by a profile's pages and its worker. */
 export interface PushPeerStore {
   readonly name: string;
@@ -256,6 +259,10 @@ export interface PushPeerStore {
   /** 'new' -> 'claimed' for exactly one caller. */
   claimInbox(id: number, owner: string): Promise<boolean>;
   deleteInbox(id: number): Promise<void>;
+  getSession(sessionId: string): Promise<SessionRecord | undefined>;
+  putSession(session: SessionRecord): Promise<void>;
+  sessions(): Promise<SessionRecord[]>;
+  deleteSession(sessionId: string): Promise<void>;
   clear(): Promise<void>;
   close(): void;
 }

@@ -368,7 +368,8 @@ export class PushPeer extends EventTarget {
       connection._pushLegDone();
       const answer = this.core.sealEnvelope({ type: 'answer', privateKey: this.identity.privateKey,
         body: this.core.packSdp(sdp), sessionId: this.core.base64urlDecode(item.sessionId), sequence: item.sequence });
-      await this.store.putSession({ sessionId: item.sessionId, peer: peer.keyId, role: 'callee', answer });
+      await this.store.putSession({ sessionId: item.sessionId, peer: peer.keyId, role: 'callee', answer, at: Date.now() });
+      await this._pruneSessions();
       await this.sender.send({ card: peer.card, payload: answer, topic: `a${item.sessionId}` });
       await this.store.updateInbox(item.id, { state: 'done' });
       this._emit('progress', { sessionId: item.sessionId, step: 'answer-sent', bytes: answer.length });
@@ -378,6 +379,13 @@ export class PushPeer extends EventTarget {
       connection.close('answer failed');
       await this.store.updateInbox(item.id, { state: 'failed', error: error?.code ?? String(error) }).catch(() => {});
       throw error;
+    }
+  }
+
+  /** Answers are kept for re-sending while the caller may retry (its offers expire after offerMaxAge). */
+  async _pruneSessions(now = Date.now()) {
+    for (const session of await this.store.sessions()) {
+      if (!(now - session.at <= 2 * this.options.offerMaxAge * 1000)) await this.store.deleteSession(session.sessionId);
     }
   }
 

@@ -96,6 +96,8 @@ export async function openStore({ name = DEFAULT_STORE_NAME, indexedDB = globalT
     deleteInbox: (id) => one('inbox', 'readwrite', (s) => s.delete(id)),
     getSession: (sessionId) => one('sessions', 'readonly', (s) => s.get(sessionId)),
     putSession: (session) => one('sessions', 'readwrite', (s) => s.put(session)),
+    sessions: () => one('sessions', 'readonly', (s) => s.getAll()),
+    deleteSession: (sessionId) => one('sessions', 'readwrite', (s) => s.delete(sessionId)),
     /** Forgets everything: identity, peers, inbox (the "forget me" button). */
     clear: () => run(Object.keys(STORES), 'readwrite', async (tx) => {
       for (const store of Object.keys(STORES)) await request(tx.objectStore(store).clear());
@@ -142,6 +144,8 @@ export function createMemoryStore({ name = 'memory' } = {}) {
     deleteInbox: async (id) => void inbox.delete(id),
     getSession: async (sessionId) => clone(sessions.get(sessionId)),
     putSession: async (session) => void sessions.set(session.sessionId, clone(session)),
+    sessions: async () => [...sessions.values()].map(clone),
+    deleteSession: async (sessionId) => void sessions.delete(sessionId),
     clear: async () => {
       for (const m of [kv, peers, inbox, sessions]) m.clear();
     },

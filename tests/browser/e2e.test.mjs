@@ -288,6 +288,25 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
     }
   });
 
+  test('faults: a dropped answer: the caller offers again, the callee re-sends the same answer', { timeout: TEST_MS },
+    async () => {
+      try {
+        const aliceCard = await alice.call('card');
+        world.service.faults.add({ subscription: core.decodeCard(aliceCard.text).endpoint, drop: true });
+        const since = world.service.lastSeq;
+        const before = (await bob.call('events', 'request')).length;
+        const r = await alice.call('connect', (await bob.call('card')).text, { answerTimeoutMs: 3000 });
+        assert.equal(r.error, undefined, JSON.stringify(r.error));
+        const pushes = world.pushesSince(since);
+        assert.equal(pushes.length, 4, 'offer, answer (dropped), offer again, the same answer again');
+        assert.equal(pushes[1].outcome, 'dropped');
+        assert.equal(pushes[3].bodyLength, pushes[1].bodyLength, 'the stored answer, not a new one');
+        assert.equal((await bob.call('events', 'request')).length - before, 1, 'Bob was asked once');
+      } catch (error) {
+        throw await diagnose(world, [alice, bob], error);
+      }
+    });
+
   test('faults: tampered, replayed, stale and unknown-sender envelopes are refused by the worker', { timeout: TEST_MS },
     async () => {
       const carol = await nodePeer(world, core, 'Carol');
