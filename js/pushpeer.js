@@ -130,8 +130,9 @@ export class PushPeer extends EventTarget {
   async _subscription() {
     const key = this.identity.publicKey;
     if (this.options.subscribe) {
-      const s = await this.options.subscribe(key);
-      return s.toJSON ? s.toJSON() : s;
+      // Asked once per PushPeer: the periodic card check must not make a new subscription each time.
+      this._given ??= await this.options.subscribe(key);
+      return this._given.toJSON ? this._given.toJSON() : this._given;
     }
     const pm = this.registration.pushManager;
     let s = await pm.getSubscription();

@@ -134,11 +134,59 @@ describe('the demo: screens in Chromium, a call and a verified file transfer to 
       assert.equal(createHash('sha256').update(Buffer.from(got)).digest('hex'), createHash('sha256').update(data).digest('hex'));
       await chromium.page.waitForSelector('#transfers li[data-state="sent"]');
       await screenshot(chromium, '5-file-sent');
+      // Drag and drop works too (a synthetic drop of a second file on the drop zone).
+      await chromium.page.evaluate(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(70_000).fill(7)], 'dropped.bin'));
+        document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      });
+      await firefox.page.waitForFunction(() => [...document.querySelectorAll('#transfers li[data-state="verified"] .name')]
+        .some((el) => el.textContent.includes('dropped.bin')), { timeout: 30_000 });
+      // A chunk altered on the way (one bit flipped by a patched sender): the receiver refuses the file.
+      await chromium.page.evaluate(() => {
+        const c = window.pushpeerDemo.exchange.connection;
+        const send = c.send.bind(c);
+        c.send = (data) => {
+          if (data instanceof Uint8Array && data.length > 100) {
+            data[100] ^= 1;
+            c.send = send;
+          }
+          send(data);
+        };
+      });
+      await chromium.page.evaluate(() => window.pushpeerDemo.exchange.sendFile(new File([new Uint8Array(1000)], 'altered.bin')));
+      await firefox.page.waitForSelector('#transfers li[data-state="failed"]', { timeout: 30_000 });
+      assert.match(await firefox.page.$eval('#transfers li[data-state="failed"]', (el) => el.textContent),
+        /altered\.bin[\s\S]*failed: chunk 0 does not match its hash/);
+      assert.equal(await firefox.page.$$eval('#transfers li[data-state="failed"] a', (a) => a.length), 0, 'no download offered');
       // Kept in IndexedDB: after a reload it is listed under "Received files".
       await firefox.page.reload({ waitUntil: 'load' });
       await firefox.page.waitForSelector('#saved li a', { timeout: 30_000 });
-      assert.match(await firefox.page.$eval('#saved', (el) => el.textContent), new RegExp(`${path.basename(file)}.*SHA-256 verified`));
+      const saved = await firefox.page.$eval('#saved', (el) => el.textContent);
+      assert.match(saved, new RegExp(`${path.basename(file)}.*SHA-256 verified`));
+      assert.doesNotMatch(saved, /altered\.bin/);
       for (const app of [chromium, firefox]) assert.deepEqual(consoleErrors(app), [], `${app.label} console`);
+    });
+
+  test('settings: a new display name goes on a new card; forget returns to the first visit', { timeout: TEST_MS },
+    async () => {
+      await chromium.page.goto(world.server.url(DEMO), { waitUntil: 'load' });
+      await chromium.page.waitForSelector(shown('home'), { timeout: 30_000 });
+      const before = await chromium.page.$eval('#card-link', (el) => el.value);
+      await chromium.page.click('#open-settings');
+      await chromium.page.$eval('#set-name', (el) => { el.value = ''; });
+      await chromium.page.type('#set-name', 'Carla');
+      await Promise.all([chromium.page.waitForNavigation({ waitUntil: 'load' }),
+        chromium.page.click('#settings button[value="save"]')]);
+      await chromium.page.waitForSelector(shown('home'), { timeout: 30_000 });
+      const after = await chromium.page.$eval('#card-link', (el) => el.value);
+      assert.notEqual(after, before);
+      const name = await chromium.page.evaluate((link) => window.pushpeerDemo.peer.core.decodeCard(link).name, after);
+      assert.equal(name, 'Carla');
+      await chromium.page.click('#open-settings');
+      await Promise.all([chromium.page.waitForNavigation({ waitUntil: 'load' }), chromium.page.click('#forget')]);
+      await chromium.page.waitForSelector(shown('welcome'), { timeout: 30_000 });
+      assert.deepEqual(consoleErrors(chromium), []);
     });
 
   test('the site GitHub Pages publishes (demo/build-site.sh) runs under a sub-path', { timeout: TEST_MS }, async () => {
