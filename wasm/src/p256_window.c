@@ -1,5 +1,6 @@
 /*
- * P-256 scalar multiplication with wider windows, on BearSSL's br_ec_p256_m31 field and point arithmetic.
+ * P-256 scalar multiplication with wider windows, on BearSSL's br_ec_p256_m31 representation, with our own
+ * field multiplication (p256_f256.h) and point formulas.
  *
  * Why: BearSSL 0.6 multiplies an arbitrary point with a 2-bit window (128 full additions) and the generator
  * with a 4-bit window plus 256 doublings. A Web Push message costs two such multiplications (ephemeral key,
