@@ -125,7 +125,10 @@ export interface Core {
     created?: number;
   }): { bytes: Uint8Array; text: string };
   decodeCard(card: CardLike): DecodedCard;
-  grantAuthorization(card: CardLike, options?: { now?: number }): { authorization: string; exp: number };
+  /** Everything a push to the card's owner needs, from one verification of the card. */
+  grantAuthorization(card: CardLike, options?: { now?: number }): {
+    authorization: string; exp: number; endpoint: string; p256dh: Uint8Array; auth: Uint8Array;
+  };
   sealEnvelope(options: {
     type: EnvelopeType | number; privateKey: BytesLike; body?: Uint8Array | string;
     /** 8 bytes, random by default */ sessionId?: Uint8Array; sequence?: number; timestamp?: number;

@@ -68,11 +68,10 @@ export function createPushSender({
   /** The request for one push to the card's owner. Refuses what does not fit (PAYLOAD_TOO_LARGE, from the core). */
   function build({ card, payload, ttl = DEFAULT_TTL, urgency = 'high', topic } = {}) {
     // Endpoint, keys and grant all come from the verified card bytes, never from a caller's object.
-    const bytes = card?.endpoint ? card.bytes : card;
+    const bytes = card !== null && typeof card === 'object' && !(card instanceof Uint8Array) ? card.bytes : card;
     if (!bytes) throw new PushPeerError('BAD_ARGUMENT', 'card must be card bytes/text or a decoded card with .bytes');
-    const decoded = core.decodeCard(bytes);
-    const { authorization } = core.grantAuthorization(bytes);
-    const body = core.encrypt({ p256dh: decoded.p256dh, auth: decoded.auth, plaintext: payload });
+    const { authorization, endpoint, p256dh, auth } = core.grantAuthorization(bytes);
+    const body = core.encrypt({ p256dh, auth, plaintext: payload });
     const headers = {
       Authorization: authorization,
       TTL: String(ttl),
@@ -84,7 +83,7 @@ export function createPushSender({
       if (!/^[A-Za-z0-9_-]{1,32}$/.test(topic)) throw new PushPeerError('BAD_TOPIC', 'topic: 1 to 32 base64url characters');
       headers.Topic = topic;
     }
-    return { endpoint: decoded.endpoint, headers, body };
+    return { endpoint, headers, body };
   }
 
   async function post(request, via) {

@@ -250,6 +250,10 @@ val grant_authorization(std::uintptr_t card_bytes, std::size_t card_len, double 
   val o = val::object();
   o.set("authorization", header);
   o.set("exp", static_cast<double>(c.grants[index].exp));
+  // The rest of a push to the card's owner, from the same verified card: senders decode it once.
+  o.set("endpoint", c.endpoint);
+  o.set("p256dh", copy_out(c.p256dh));
+  o.set("auth", copy_out(c.auth));
   return o;
 }
 

@@ -51,7 +51,11 @@ forEachFlavor((core) => {
     assert.deepEqual(d.identity, alice.publicKey);
     assert.deepEqual(d.p256dh, ua.publicKey);
     assert.equal(d.grants.length, 4);
-    const { authorization } = core.grantAuthorization(card.bytes);
+    const { authorization, endpoint, p256dh, auth } = core.grantAuthorization(card.bytes);
+    // The push target comes with it, from the same card.
+    assert.equal(endpoint, d.endpoint);
+    assert.deepEqual(p256dh, d.p256dh);
+    assert.deepEqual(auth, d.auth);
     const jwt = /t=([^,]+)/.exec(authorization)[1];
     assert.equal(core.verifyVapidJwt(jwt, alice.publicKey).aud, 'https://updates.push.services.mozilla.com');
     expectCode(() => core.grantAuthorization(card.bytes, { now: d.grants[3].exp + 1 }), 'NO_USABLE_GRANT');
