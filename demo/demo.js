@@ -89,7 +89,7 @@ async function start() {
     linkBase: location.href.split(/[?#]/)[0] };
   // Automation without a reachable push service (headless Chromium offline) provides the subscription itself.
   if (typeof window.pushpeerSubscribe === 'function') {
-    options.subscribe = (key) => window.pushpeerSubscribe(state.peerKeyText = btoa(String.fromCharCode(...key))
+    options.subscribe = (key) => window.pushpeerSubscribe(btoa(String.fromCharCode(...key))
       .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
   }
   try {

@@ -22,7 +22,7 @@ function db() {
   return dbPromise;
 }
 
-function request(store, mode, fn) {
+function request(mode, fn) {
   return db().then((d) => new Promise((resolve, reject) => {
     const tx = d.transaction('files', mode);
     const req = fn(tx.objectStore('files'));
@@ -33,15 +33,13 @@ function request(store, mode, fn) {
 
 /** Files received earlier: [{ key, name, type, size, root, from, at, blob }], newest first. */
 export async function savedFiles() {
-  const all = await request('files', 'readonly', (s) => s.getAll());
+  const all = await request('readonly', (s) => s.getAll());
   return all.sort((a, b) => b.at - a.at);
 }
 
 export function deleteSavedFiles() {
-  return request('files', 'readwrite', (s) => s.clear());
+  return request('readwrite', (s) => s.clear());
 }
-
-const b64 = (core, bytes) => core.base64urlEncode(bytes);
 
 function concat(chunks) {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
@@ -91,15 +89,16 @@ export class Exchange extends EventTarget {
     }
     update();
     try {
+      // One hash per chunk; an empty file has one (empty) chunk, as the receiver expects.
       const hashes = [];
-      for (let at = 0; at < file.size || (at === 0 && hashes.length === 0); at += CHUNK_SIZE) {
-        hashes.push(this.core.sha256(new Uint8Array(await file.slice(at, at + CHUNK_SIZE).arrayBuffer())));
-        if (file.size === 0) break;
+      for (let i = 0; i < Math.max(1, Math.ceil(file.size / CHUNK_SIZE)); i++) {
+        const chunk = await file.slice(i * CHUNK_SIZE, (i + 1) * CHUNK_SIZE).arrayBuffer();
+        hashes.push(this.core.sha256(new Uint8Array(chunk)));
       }
       const root = this.core.sha256(concat(hashes));
-      transfer.root = b64(this.core, root);
+      transfer.root = this.core.base64urlEncode(root);
       this.connection.send(JSON.stringify({ t: 'file', id: transfer.id, name: file.name, type: file.type,
-        size: file.size, chunk: CHUNK_SIZE, hashes: hashes.map((h) => b64(this.core, h)), root: transfer.root }));
+        size: file.size, chunk: CHUNK_SIZE, hashes: hashes.map((h) => this.core.base64urlEncode(h)), root: transfer.root }));
       Object.assign(transfer, { state: 'sending', startedAt: performance.now() });
       update();
       for (let index = 0; index * CHUNK_SIZE < file.size; index++) {
@@ -151,7 +150,7 @@ export class Exchange extends EventTarget {
       if (!ok) throw new Error('malformed file announcement');
       transfer.hashes = frame.hashes.map((h) => this.core.base64urlDecode(h));
       // The root binds the list of hashes: a reordered or altered list fails here.
-      if (b64(this.core, this.core.sha256(concat(transfer.hashes))) !== frame.root) throw new Error('root hash mismatch');
+      if (this.core.base64urlEncode(this.core.sha256(concat(transfer.hashes))) !== frame.root) throw new Error('root hash mismatch');
       transfer.chunks = [];
     } catch (error) {
       Object.assign(transfer, { state: 'failed', error: String(error?.message ?? error) });
@@ -170,7 +169,7 @@ export class Exchange extends EventTarget {
     const data = frame.subarray(HEADER);
     const expected = transfer.hashes[index];
     if (index !== transfer.chunks.length || !expected ||
-        b64(this.core, this.core.sha256(data)) !== b64(this.core, expected)) {
+        this.core.base64urlEncode(this.core.sha256(data)) !== this.core.base64urlEncode(expected)) {
       Object.assign(transfer, { state: 'failed', error: `chunk ${index} does not match its hash`, chunks: null });
       this._emit('transfer', { transfer });
       return;
@@ -190,7 +189,7 @@ export class Exchange extends EventTarget {
       transfer.chunks = null;
       transfer.state = 'verified';
       try {
-        await request('files', 'readwrite', (s) => s.put({ key: `${Date.now()}-${transfer.id}`, name: transfer.name,
+        await request('readwrite', (s) => s.put({ key: `${Date.now()}-${transfer.id}`, name: transfer.name,
           type: transfer.type, size: transfer.size, root: transfer.root, from: this.peerName, at: Date.now(),
           blob: transfer.blob }));
         transfer.saved = true;

@@ -8,11 +8,6 @@ export class Timeline {
     this.lastSent = null;
   }
 
-  clear() {
-    this.list.replaceChildren();
-    this.t0 = null;
-  }
-
   add(kind, text) {
     const now = performance.now();
     this.t0 ??= now;

@@ -13,7 +13,6 @@ const MAX_REJECTIONS = 50;
 /** BroadcastChannel name on which the worker tells pages about new inbox items. */
 export const channelName = (storeName) => `pushpeer:${storeName}`;
 
-export const b64 = (core, bytes) => core.base64urlEncode(bytes);
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** A push's data as the envelope: binary, or base64url text (what a text-only channel such as CDP carries). */
@@ -47,7 +46,7 @@ export async function receivePush({ core, store, data, now }) {
   const peers = new Map((await store.peers()).map((p) => [p.keyId, p.identity]));
   const opened = core.openEnvelope(envelopeInput(data), { peers, now, replay: true });
   await store.set('replay', core.saveReplayState());
-  const from = b64(core, opened.sender);
+  const from = core.base64urlEncode(opened.sender);
   if (opened.cardBytes) {
     const known = await store.getPeer(from);
     // A newer card replaces the one we keep; the same card again changes nothing (nor clears `gone`).
@@ -60,7 +59,7 @@ export async function receivePush({ core, store, data, now }) {
     received: Date.now(),
     type: opened.typeName,
     from,
-    sessionId: b64(core, opened.sessionId),
+    sessionId: core.base64urlEncode(opened.sessionId),
     sequence: opened.sequence,
     timestamp: opened.timestamp,
     body: opened.body,

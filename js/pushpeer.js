@@ -9,7 +9,7 @@
 //   const conn = await peer.connect(cardOfBob);         // RTCDataChannel open
 import { loadCore } from './core.js';
 import { PushPeerError } from './errors.js';
-import { b64, cardNeedsRenewal, channelName, issueCard } from './inbox.js';
+import { cardNeedsRenewal, channelName, issueCard } from './inbox.js';
 import { createConnection, DEFAULT_GATHER_TIMEOUT_MS, isPolite, localSdp } from './peer.js';
 import { createPushSender, DEFAULT_TTL } from './push.js';
 import { DEFAULT_STORE_NAME, openStore } from './store.js';
@@ -93,7 +93,7 @@ export class PushPeer extends EventTarget {
       await this.store.set('identity', identity);
     }
     this.identity = identity;
-    this.keyId = b64(this.core, this.core.decodeCard(await this._ensureCard()).keyId);
+    this.keyId = this.core.base64urlEncode(this.core.decodeCard(await this._ensureCard()).keyId);
 
     this.sender = createPushSender({ core: this.core, relay: this.config.relay, relayMode: this.config.relayMode,
       onEvent: (e) => this._emit('push', { detail: e }) });
@@ -204,14 +204,14 @@ export class PushPeer extends EventTarget {
     const o = { ...this.options, ...options };
     const cardBytes = await this._cardOf(card);
     const remote = this.core.decodeCard(cardBytes);
-    const keyId = b64(this.core, remote.keyId);
+    const keyId = this.core.base64urlEncode(remote.keyId);
     if (keyId === this.keyId) throw new PushPeerError('BAD_ARGUMENT', 'that is our own card');
     const known = await this.store.getPeer(keyId);
     if (!known || known.updated < remote.created) {
       await this.store.putPeer({ keyId, identity: remote.identity, card: cardBytes, name: remote.name, updated: remote.created });
     }
     const sessionBytes = crypto.getRandomValues(new Uint8Array(8));
-    const sessionId = b64(this.core, sessionBytes);
+    const sessionId = this.core.base64urlEncode(sessionBytes);
     const connection = createConnection({ iceServers: o.iceServers, polite: isPolite(this.identity.publicKey,
       remote.identity), remote: { name: remote.name, keyId, identity: remote.identity }, sessionId, role: 'caller',
     media: o.media, log: (m) => this._emit('log', { message: m }) });
@@ -289,7 +289,7 @@ export class PushPeer extends EventTarget {
   async _peerCard(connection, text) {
     try {
       const card = this.core.decodeCard(text);
-      if (b64(this.core, card.keyId) !== connection.remote.keyId) return;
+      if (this.core.base64urlEncode(card.keyId) !== connection.remote.keyId) return;
       const known = await this.store.getPeer(connection.remote.keyId);
       if (known && known.updated >= card.created) return;
       await this.store.putPeer({ keyId: connection.remote.keyId, identity: card.identity,

@@ -52,6 +52,31 @@ class App {
   }
 }
 
+/**
+ * An Error for a failed end-to-end step: the original message, then per app its events, inbox (read from
+ * IndexedDB, so also before a PushPeer exists), Chromium's DevTools deliveries and last console lines, then the
+ * push service's last pushes, acks and notifications, then `extra` (e.g. a helper process's stderr).
+ */
+export async function diagnose(world, apps, error, extra = '') {
+  const lines = [];
+  for (const a of apps) {
+    let events = 'unavailable';
+    let inbox = 'unavailable';
+    try {
+      events = JSON.stringify(await a.call('events'));
+      inbox = JSON.stringify(await a.call('rawInbox'));
+    } catch {
+      // page gone
+    }
+    lines.push(`${a.label}: events ${events}\n  inbox ${inbox}\n` +
+      (a.delivered.length ? `  delivered ${JSON.stringify(a.delivered)}\n` : '') +
+      `  console ${JSON.stringify(a.consoleLines.slice(-12))}`);
+  }
+  const pushes = world.service.received.filter((e) => ['push', 'ack', 'nack', 'notification'].includes(e.type))
+    .slice(-12).map(({ body, headers, ...e }) => JSON.stringify(e));
+  return new Error(`${error.message}\n${lines.join('\n')}\nservice:\n  ${pushes.join('\n  ')}${extra}`, { cause: error });
+}
+
 /** Options: cors (push service), relay (start one, default true), log. */
 export async function startWorld({ cors = true, log = null } = {}) {
   const service = await startPushService({ cors, log });

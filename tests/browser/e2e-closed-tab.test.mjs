@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
-import { SUBJECT, startWorld } from './apps.mjs';
+import { diagnose, SUBJECT, startWorld } from './apps.mjs';
 
 const TEST_MS = 120_000;
 const XVFB = process.env.PUSHPEER_XVFB ?? 'Xvfb';
@@ -78,26 +78,6 @@ async function until(check, timeoutMs, what) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: timed out after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-async function diagnose(world, apps, error, xvfb) {
-  const lines = [];
-  for (const a of apps) {
-    let events = 'unavailable';
-    let inbox = 'unavailable';
-    try {
-      events = JSON.stringify(await a.call('events'));
-      inbox = JSON.stringify(await a.call('rawInbox'));
-    } catch {
-      // page gone
-    }
-    lines.push(`${a.label}: events ${events}\n  inbox ${inbox}\n` +
-      `  console ${JSON.stringify(a.consoleLines.slice(-12))}`);
-  }
-  const pushes = world.service.received.filter((e) => ['push', 'ack', 'nack', 'notification'].includes(e.type))
-    .slice(-12).map(({ body, headers, ...e }) => JSON.stringify(e));
-  const x = xvfb?.stderr().trim() ? `\nXvfb: ${xvfb.stderr().trim().slice(-1000)}` : '';
-  return new Error(`${error.message}\n${lines.join('\n')}\nservice:\n  ${pushes.join('\n  ')}${x}`, { cause: error });
 }
 
 describe('PushPeer end to end: the callee\'s tab is closed when the offer comes', { timeout: 6 * 60_000 }, () => {
@@ -217,7 +197,8 @@ describe('PushPeer end to end: the callee\'s tab is closed when the offer comes'
         assert.deepEqual(pushes.map((p) => p.subscription), [bobSub, aliceSub]);
         assert.deepEqual((await bob.call('rawInbox')).map((i) => [i.type, i.state]), [['offer', 'done']]);
       } catch (error) {
-        throw await diagnose(world, [alice, bob], error, xvfb);
+        throw await diagnose(world, [alice, bob], error,
+          xvfb?.stderr().trim() ? `\nXvfb: ${xvfb.stderr().trim().slice(-1000)}` : '');
       }
     });
 });

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -11,6 +12,15 @@ import { pathToFileURL } from 'node:url';
 import { loadCore, PushPeerError } from '../../js/core.js';
 
 export { PushPeerError };
+
+/** A loopback port nothing listens on (bound, then released): for "cannot connect" cases. */
+export async function closedPort() {
+  const server = http.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 // --- vectors ---
 

@@ -5,7 +5,6 @@
 // core). Retries and back-off use an injected sleep that only records the delays, so nothing here really waits.
 import assert from 'node:assert/strict';
 import { createECDH } from 'node:crypto';
-import http from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 
 import ece from 'http_ece';
@@ -15,6 +14,7 @@ import { createPushSender, DEFAULT_TTL, parseRetryAfter } from '../../js/push.js
 import { serveRelayNode } from '../../js/relay.js';
 import { connectFakeUA } from '../push-service/fake-ua.mjs';
 import { startPushService } from '../push-service/service.mjs';
+import { closedPort } from './helpers.mjs';
 
 const SUBJECT = 'mailto:push-test@pushpeer.invalid';
 const b64 = (bytes) => Buffer.from(bytes).toString('base64url');
@@ -73,15 +73,6 @@ function eceDecrypt(keys, notification) {
   assert.equal(hex(ecdh.getPublicKey()), hex(keys.publicKey));
   return ece.decrypt(Buffer.from(notification.data, 'base64url'),
     { version: 'aes128gcm', privateKey: ecdh, authSecret: Buffer.from(keys.auth) });
-}
-
-/** A free loopback port with nothing listening on it. */
-async function closedPort() {
-  const server = http.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('push.js: send one push to a card', { timeout: 60_000 }, () => {

@@ -9,6 +9,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 
 import { loadCore, PushPeerError } from '../../js/core.js';
 import { createRelay, DEFAULT_PUSH_HOSTS, FORWARDED_REQUEST_HEADERS, serveRelayNode } from '../../js/relay.js';
+import { closedPort } from './helpers.mjs';
 
 const SUBJECT = 'mailto:relay-test@pushpeer.test';
 const ALLOWED_HEADERS = FORWARDED_REQUEST_HEADERS.map((h) => h.toLowerCase());
@@ -83,15 +84,6 @@ async function startUpstream() {
       server.closeAllConnections();
     }),
   };
-}
-
-/** A port nothing listens on (bound, then released). */
-async function closedPort() {
-  const server = http.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 // --- client side ---
