@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { build, createLogger, createServer } from 'vite';
 import { launchBrowser } from '../browser/browsers.mjs';
@@ -187,10 +188,13 @@ describe('pushpeer bundled by Vite (npm pack tarball, vite build, Chromium)', { 
   // Vite's warnings (e.g. "… doesn't exist at build time, it will remain unchanged to be resolved at runtime")
   // are collected: a wasm URL Vite could not follow must fail the test, not scroll by.
   // (Reported through t.diagnostic, not printed as they come.)
+  // Vite colours its messages when it thinks it runs in CI (picocolors looks for a CI variable), so the colour
+  // codes are stripped before the messages are matched.
   const logger = createLogger('warn', { allowClearScreen: false });
-  logger.warn = (msg) => warnings.push(msg);
-  logger.warnOnce = (msg) => warnings.push(msg);
-  logger.error = (msg) => warnings.push(msg);
+  const collect = (msg) => warnings.push(stripVTControlCharacters(String(msg)));
+  logger.warn = collect;
+  logger.warnOnce = collect;
+  logger.error = collect;
 
   before(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'pushpeer-vite-'));
