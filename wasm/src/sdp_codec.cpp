@@ -23,7 +23,7 @@ enum Marker : std::uint8_t {
   kFingerprint = 0x01,  // 32 bytes: "XX:XX:...:XX", upper-case hex (a=fingerprint:sha-256)
   kUuid = 0x02,         // 16 bytes: 8-4-4-4-12 lower-case hex (msid, mDNS host names)
   kHex = 0x03,          // n (1 byte), n bytes: 2n lower-case hex digits, n in 4..255 (Firefox ICE credentials)
-  kU32 = 0x04,          // 4 bytes big-endian: a 9- or 10-digit decimal (foundations, priorities, ssrcs)
+  kU32 = 0x04,          // 4 bytes big-endian: a 9- or 10-digit decimal (priorities), 5 to 10 for foundations, ssrcs
   kU64 = 0x05,          // 8 bytes big-endian: an 11- to 20-digit decimal (session ids)
   kU16 = 0x06,          // 2 bytes big-endian: a 5-digit decimal (ports)
   kIceChars = 0x07,     // n (1 byte), ceil(6n/8) bytes: n characters of [A-Za-z0-9+/] packed 6 bits each
@@ -319,9 +319,11 @@ std::optional<Token> match_ipv6(std::string_view s) {
   return t;
 }
 
-std::optional<Token> match_decimal(std::string_view run) {
+// `random_id`: the run is a random 32-bit identifier (a candidate foundation, an SSRC), which has fewer than
+// nine digits about once in forty; elsewhere 6- to 8-digit decimals are constants the dictionary holds as text.
+std::optional<Token> match_decimal(std::string_view run, bool random_id) {
   if (run.size() < 5 || run.size() > 20 || run[0] == '0') return std::nullopt;
-  if (run.size() >= 6 && run.size() <= 8) return std::nullopt;  // cheaper as deflated text
+  if (run.size() >= 6 && run.size() <= 8 && !random_id) return std::nullopt;  // cheaper as deflated text
   std::uint64_t v = 0;
   for (char c : run) {
     const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
@@ -333,11 +335,11 @@ std::optional<Token> match_decimal(std::string_view run) {
   if (run.size() == 5 && v <= 0xFFFF) {
     marker = kU16;
     n = 2;
-  } else if (run.size() >= 9 && run.size() <= 10 && v <= 0xFFFFFFFFu && (v & 0xFF) == 0xFF) {
+  } else if ((run.size() >= 9 || random_id) && run.size() <= 10 && v <= 0xFFFFFFFFu && (v & 0xFF) == 0xFF) {
     Token t{kPriority, Bytes(3), run.size()};
     for (std::size_t i = 0; i < 3; ++i) t.field[i] = static_cast<std::uint8_t>(v >> (8 * (3 - i)));
     return t;
-  } else if (run.size() >= 9 && run.size() <= 10 && v <= 0xFFFFFFFFu) {
+  } else if ((run.size() >= 9 || random_id) && run.size() <= 10 && v <= 0xFFFFFFFFu) {
     marker = kU32;
     n = 4;
   } else if (run.size() >= 11) {
@@ -393,6 +395,11 @@ bool ice_context(std::string_view before) {
   return false;
 }
 
+// Candidate foundations (Chromium: a CRC32 in decimal) and SSRCs.
+bool random_id_context(std::string_view before) {
+  return before.ends_with("a=candidate:") || before.ends_with("a=ssrc:");
+}
+
 std::optional<Token> next_token(std::string_view s, std::size_t i) {
   const std::string_view rest = s.substr(i);
   if (ice_context(s.substr(0, i))) {
@@ -412,7 +419,9 @@ std::optional<Token> next_token(std::string_view s, std::size_t i) {
   std::size_t end = 0;
   while (end < rest.size() && is_alnum(rest[end])) ++end;
   const std::string_view run = rest.substr(0, end);
-  if (!run.empty() && std::all_of(run.begin(), run.end(), is_digit)) return match_decimal(run);
+  if (!run.empty() && std::all_of(run.begin(), run.end(), is_digit)) {
+    return match_decimal(run, random_id_context(s.substr(0, i)));
+  }
   return match_hex_run(run);
 }
 
