@@ -332,14 +332,19 @@ std::optional<Token> match_decimal(std::string_view run, bool random_id) {
   }
   std::uint8_t marker;
   std::size_t n;
-  if (run.size() == 5 && v <= 0xFFFF) {
+  if (random_id && run.size() <= 10 && v <= 0xFFFFFFFFu) {
+    // Always this marker, whatever the value: an id's skeleton then matches the dictionary's, where a rarer
+    // marker would cost more in deflate than its shorter field saves.
+    marker = kU32;
+    n = 4;
+  } else if (run.size() == 5 && v <= 0xFFFF) {
     marker = kU16;
     n = 2;
-  } else if ((run.size() >= 9 || random_id) && run.size() <= 10 && v <= 0xFFFFFFFFu && (v & 0xFF) == 0xFF) {
+  } else if (run.size() >= 9 && run.size() <= 10 && v <= 0xFFFFFFFFu && (v & 0xFF) == 0xFF) {
     Token t{kPriority, Bytes(3), run.size()};
     for (std::size_t i = 0; i < 3; ++i) t.field[i] = static_cast<std::uint8_t>(v >> (8 * (3 - i)));
     return t;
-  } else if ((run.size() >= 9 || random_id) && run.size() <= 10 && v <= 0xFFFFFFFFu) {
+  } else if (run.size() >= 9 && run.size() <= 10 && v <= 0xFFFFFFFFu) {
     marker = kU32;
     n = 4;
   } else if (run.size() >= 11) {
@@ -395,9 +400,11 @@ bool ice_context(std::string_view before) {
   return false;
 }
 
-// Candidate foundations (Chromium: a CRC32 in decimal) and SSRCs.
+// Candidate foundations (Chromium: a CRC32 in decimal) and SSRCs (a=ssrc, and the list of an a=ssrc-group).
 bool random_id_context(std::string_view before) {
-  return before.ends_with("a=candidate:") || before.ends_with("a=ssrc:");
+  if (before.ends_with("a=candidate:") || before.ends_with("a=ssrc:")) return true;
+  const std::size_t line = before.rfind('\n') + 1;  // npos + 1 == 0: the first line
+  return before.substr(line).starts_with("a=ssrc-group:") && before.ends_with(' ');
 }
 
 std::optional<Token> next_token(std::string_view s, std::size_t i) {
