@@ -11,6 +11,7 @@ cp demo/*.html demo/*.css demo/*.js "$dest/demo/"
 cp js/*.js "$dest/js/"
 cp js/wasm/pushpeer-core.mjs js/wasm/pushpeer-core.wasm js/wasm/pushpeer-sw.classic.js "$dest/js/wasm/"
 cp sw/*.js "$dest/sw/"
-printf '<!doctype html>\n<meta charset="utf-8">\n<title>pushpeer</title>\n<meta http-equiv="refresh" content="0; url=demo/">\n<a href="demo/">pushpeer demo</a>\n' > "$dest/index.html"
+# The redirect names an empty icon too: without it a browser may ask the host for /favicon.ico (a 404 on Pages).
+printf '<!doctype html>\n<meta charset="utf-8">\n<title>pushpeer</title>\n<link rel="icon" href="data:,">\n<meta http-equiv="refresh" content="0; url=demo/">\n<a href="demo/">pushpeer demo</a>\n' > "$dest/index.html"
 touch "$dest/.nojekyll"
 echo "site in $dest: $(find "$dest" -type f | wc -l) files, $(du -sk "$dest" | cut -f1) KiB"

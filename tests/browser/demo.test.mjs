@@ -199,6 +199,8 @@ describe('the demo: screens in Chromium, a call and a verified file transfer to 
     const errors = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
+    // A console 404 does not say which URL; this does (any request of the site's, the favicon included).
+    page.on('response', (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
     try {
       await page.goto(site.url('/pushpeer/'), { waitUntil: 'load' });
       await page.waitForSelector('#welcome:not([hidden])', { timeout: 30_000 });
