@@ -53,6 +53,19 @@ class App {
 }
 
 /**
+ * Reads `read()` until `done(value)` holds or `timeoutMs` has passed, and returns the last value read: the
+ * caller's assertion on it then says what was there at the end.
+ */
+export async function pollUntil(read, done, { timeoutMs = 10_000, intervalMs = 100 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
  * An Error for a failed end-to-end step: the original message, then per app its events, inbox (read from
  * IndexedDB, so also before a PushPeer exists), Chromium's DevTools deliveries and last console lines, then the
  * push service's last pushes, acks and notifications, then `extra` (e.g. a helper process's stderr).

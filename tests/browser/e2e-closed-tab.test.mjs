@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
-import { diagnose, SUBJECT, startWorld } from './apps.mjs';
+import { diagnose, pollUntil, SUBJECT, startWorld } from './apps.mjs';
 
 const TEST_MS = 120_000;
 const XVFB = process.env.PUSHPEER_XVFB ?? 'Xvfb';
@@ -68,16 +68,6 @@ function startXvfb() {
       resolve({ display: `:${m[1]}`, pid: child.pid, stderr: () => err, stop });
     });
   });
-}
-
-async function until(check, timeoutMs, what) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: timed out after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('PushPeer end to end: the callee\'s tab is closed when the offer comes', { timeout: 6 * 60_000 }, () => {
@@ -160,20 +150,17 @@ describe('PushPeer end to end: the callee\'s tab is closed when the offer comes'
         assert.notEqual(offer.notified, undefined, `the worker had not reached its notification step ` +
           `${WORKER_GRACE_MS} ms after the ack (slow worker start?) when the app was opened`);
         assert.equal(offer.notified, true, `the worker's showNotification failed: ${offer.notifyError}`);
-        const notifications = await until(async () => {
-          const list = await bob.call('notifications');
-          return list.length > 0 && list;
-        }, 10_000, 'a notification in Bob\'s registration');
+        const notifications = await pollUntil(() => bob.call('notifications'), (list) => list.length > 0);
+        assert.ok(notifications.length > 0, 'a notification in Bob\'s registration: timed out after 10000 ms');
         assert.deepEqual(notifications, [{ title: 'Alice wants to connect', body: 'Open the app to accept.',
           tag: `pushpeer-${offer.sessionId}` }]);
 
         // Bob's PushPeer finds the offer in the inbox and asks (manual: the app decides).
         const created = await bob.call('create', { name: 'Bob', subject: SUBJECT, manual: true });
         assert.equal(created.keyId, bobKeyId, 'same identity after reopening');
-        const requests = await until(async () => {
-          const r = await bob.call('events', 'request');
-          return r.length > 0 && r;
-        }, 15_000, 'a request event on Bob\'s page');
+        const requests = await pollUntil(() => bob.call('events', 'request'), (r) => r.length > 0,
+          { timeoutMs: 15_000 });
+        assert.ok(requests.length > 0, 'a request event on Bob\'s page: timed out after 15000 ms');
         assert.deepEqual(requests.map((r) => r.from), ['Alice']);
         const accepted = await bob.call('accept', 0);
         assert.equal(accepted.error, undefined, `accept failed: ${JSON.stringify(accepted.error)}`);

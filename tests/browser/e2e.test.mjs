@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadCore } from '../../js/core.js';
 import { createPushSender } from '../../js/push.js';
 import { connectFakeUA } from '../push-service/fake-ua.mjs';
-import { diagnose, SUBJECT, startWorld } from './apps.mjs';
+import { diagnose, pollUntil, SUBJECT, startWorld } from './apps.mjs';
 
 const TEST_MS = 90_000;
 
@@ -39,15 +39,6 @@ async function nodePeer(world, core, name, grantOptions = {}) {
     ...grantOptions });
   const card = core.createCard({ identity, subscription: sub.subscription, subject: SUBJECT, name, grants });
   return { identity, ua, sub, card };
-}
-
-async function waitEvents(app, type, count, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const events = await app.call('events', type);
-    if (events.length >= count || Date.now() > deadline) return events;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('PushPeer end to end: Firefox -> Firefox over the local push service', { timeout: 8 * 60_000 }, () => {
@@ -130,13 +121,8 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
         const since = world.service.lastSeq;
         const before = await alice.call('iceUfrags', callerIndex);
         await bob.call('restartIce', calleeIndex);
-        const deadline = Date.now() + 20_000;
-        let now = before;
-        while (Date.now() < deadline) {
-          now = await alice.call('iceUfrags', callerIndex);
-          if (now.local !== before.local && now.remote !== before.remote) break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
+        const now = await pollUntil(() => alice.call('iceUfrags', callerIndex),
+          (ufrags) => ufrags.local !== before.local && ufrags.remote !== before.remote, { timeoutMs: 20_000 });
         assert.notEqual(now.local, before.local, 'Alice has new local ICE credentials');
         assert.notEqual(now.remote, before.remote, 'Alice has Bob\'s new ICE credentials');
         await alice.call('send', callerIndex, 'after restart');
@@ -182,13 +168,9 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
       assert.equal(reply.sent.length, 1, 'the new card went to Alice');
       assert.notEqual(reply.endpoint, core.decodeCard(old.text).endpoint, 'a new endpoint');
       // Alice's worker stored Bob's new card; she calls him by key id, the offer goes to the new endpoint.
-      const deadline = Date.now() + 10_000;
-      let updated = false;
-      while (!updated && Date.now() < deadline) {
-        updated = (await alice.call('peers')).some((p) => p.keyId === keyId && p.updated > 0) &&
-          (await alice.call('inbox')).some((i) => i.type === 'card');
-        if (!updated) await new Promise((r) => setTimeout(r, 100));
-      }
+      const updated = await pollUntil(async () =>
+        (await alice.call('peers')).some((p) => p.keyId === keyId && p.updated > 0) &&
+          (await alice.call('inbox')).some((i) => i.type === 'card'), Boolean);
       assert.ok(updated, 'Alice received the card push');
       const newCard = await bob.call('card');
       assert.notEqual(newCard.text, old.text, 'Bob\'s page shows the new card');
@@ -309,7 +291,8 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
         const stranger = core.generateVapidKeys();
         await sender.send({ card: bobCard, payload: core.sealEnvelope({ type: 'offer', privateKey: stranger.privateKey,
           body: 'x' }) });
-        const rejected = (await waitEvents(bob, 'rejected', before + 4)).slice(before).map((e) => e.code);
+        const rejected = (await pollUntil(() => bob.call('events', 'rejected'), (events) => events.length >= before + 4,
+          { intervalMs: 50 })).slice(before).map((e) => e.code);
         assert.deepEqual(rejected, ['REPLAYED_MESSAGE', 'BAD_SIGNATURE', 'STALE_MESSAGE', 'UNKNOWN_SENDER']);
         // Only the first, good one reached the inbox (a card update: nothing for a page to do).
         const fromCarol = (await bob.call('inbox')).filter((i) => i.type === 'card' && i.hasCard);
