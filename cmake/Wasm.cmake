@@ -1,5 +1,8 @@
-# The Wasm module: wasm/bindings.cpp + the core, as an ES module (pushpeer-core.mjs) and its .wasm, in a release
-# flavour and a debug flavour (-sASSERTIONS=2 -sSAFE_HEAP=1) that the same JS tests run against.
+# The Wasm module: wasm/bindings/*.cpp + the core, as an ES module (pushpeer-core.mjs) and its .wasm, in three
+# flavours the same JS tests run against:
+#   release  what the package ships: no test-only entry points
+#   testing  the release build (same flags) plus wasm/bindings/testing.cpp, so vectors run on optimised code
+#   debug    -sASSERTIONS=2 -sSAFE_HEAP=1, plus the testing entry points
 set(PUSHPEER_WASM_OUT "${CMAKE_SOURCE_DIR}/js/wasm" CACHE PATH "Where js/core.js loads the module from")
 
 set(_pp_link_common
@@ -14,16 +17,22 @@ set(_pp_link_common
   -sEXPORTED_RUNTIME_METHODS=HEAPU8
   -sINCOMING_MODULE_JS_API=wasmBinary,locateFile,instantiateWasm,getRandomValue,print,printErr,onAbort)
 
-function(pushpeer_wasm_module name)
-  add_executable(${name} ${CMAKE_SOURCE_DIR}/wasm/bindings.cpp)
+set(_pp_bindings ${CMAKE_SOURCE_DIR}/wasm/bindings/core.cpp ${CMAKE_SOURCE_DIR}/wasm/bindings/signaling.cpp)
+set(_pp_testing_bindings ${CMAKE_SOURCE_DIR}/wasm/bindings/testing.cpp)
+
+function(pushpeer_wasm_module name sources)
+  add_executable(${name} ${sources})
   target_link_libraries(${name} PRIVATE pushpeer_core)
   target_compile_options(${name} PRIVATE -fno-exceptions)
   set_target_properties(${name} PROPERTIES SUFFIX ".mjs" RUNTIME_OUTPUT_DIRECTORY ${PUSHPEER_WASM_OUT})
   target_link_options(${name} PRIVATE ${_pp_link_common} ${ARGN})
 endfunction()
 
-pushpeer_wasm_module(pushpeer-core -O3 -flto)
-pushpeer_wasm_module(pushpeer-core-debug -O1 -sASSERTIONS=2 -sSAFE_HEAP=1 -sSTACK_OVERFLOW_CHECK=2)
+set(_pp_release_flags -O3 -flto)
+pushpeer_wasm_module(pushpeer-core "${_pp_bindings}" ${_pp_release_flags})
+pushpeer_wasm_module(pushpeer-core-testing "${_pp_bindings};${_pp_testing_bindings}" ${_pp_release_flags})
+pushpeer_wasm_module(pushpeer-core-debug "${_pp_bindings};${_pp_testing_bindings}" -O1 -sASSERTIONS=2 -sSAFE_HEAP=1
+                     -sSTACK_OVERFLOW_CHECK=2)
 find_program(PUSHPEER_NODE node REQUIRED)
 add_custom_command(TARGET pushpeer-core-debug POST_BUILD
   COMMAND ${PUSHPEER_NODE} ${CMAKE_SOURCE_DIR}/cmake/patch-debug-loader.mjs ${PUSHPEER_WASM_OUT}/pushpeer-core-debug.mjs

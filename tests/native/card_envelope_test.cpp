@@ -1,7 +1,9 @@
 // Grants, cards and envelopes: round trips, sizes against the push limit with every corpus SDP, and each kind of
-// bad input (tampered, truncated, replayed, stale, wrongly signed, expired grant) refused with its own status.
+// bad input (tampered, truncated, replayed, stale, wrongly signed, expired grant, addressed to someone else, a
+// second signature form, a spoofing name) refused with its own status.
 #include <gtest/gtest.h>
 
+#include <cstring>
 
 #include "pushpeer/card.hpp"
 #include "pushpeer/envelope.hpp"
@@ -103,10 +105,104 @@ TEST(Card, TamperingTruncationAndForgeryAreRefused) {
   Bytes extended = a.encoded;
   extended.push_back(0);
   EXPECT_EQ(card::decode(extended, out), Status::bad_card);
-  Bytes v2 = a.encoded;
-  v2[0] = 0xC2;
-  EXPECT_EQ(card::decode(v2, out), Status::unsupported_version);
+  Bytes v1 = a.encoded;
+  v1[0] = 0xC1;  // version 1 (high-S signatures and looser names were accepted): refused by name
+  EXPECT_EQ(card::decode(v1, out), Status::unsupported_version);
+  Bytes v3 = a.encoded;
+  v3[0] = 0xC3;
+  EXPECT_EQ(card::decode(v3, out), Status::unsupported_version);
 }
+
+// r || (n - s): the other valid ECDSA form of the same signature.
+Bytes mirrored(ByteView signature) {
+  static const Bytes n = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+  Bytes out(signature.begin(), signature.end());
+  int borrow = 0;
+  for (int i = 31; i >= 0; --i) {
+    const int d = n[i] - signature[32 + i] - borrow;
+    out[32 + i] = static_cast<std::uint8_t>(d & 0xFF);
+    borrow = d < 0;
+  }
+  return out;
+}
+
+TEST(Signatures, OurFormatsSignLowSAndRefuseTheMirroredForm) {
+  p256::PrivateKey k;
+  p256::PublicKey pub;
+  ASSERT_EQ(p256::generate_key_pair(k, pub), Status::ok);
+  int high_seen = 0;
+  for (int i = 0; i < 64; ++i) {
+    const Bytes msg = pattern(40, static_cast<std::uint32_t>(i + 1));
+    p256::Signature plain, low;
+    ASSERT_EQ(p256::sign(k.view(), msg, plain), Status::ok);
+    ASSERT_EQ(p256::sign_low_s(k.view(), msg, low), Status::ok);
+    EXPECT_TRUE(p256::is_low_s(low));
+    const Bytes other = mirrored(low);
+    high_seen += !p256::is_low_s(plain);
+    // ECDSA accepts both forms; our formats only the low one.
+    EXPECT_EQ(p256::verify(pub, msg, other), Status::ok);
+    EXPECT_EQ(p256::verify_low_s(pub, msg, low), Status::ok);
+    EXPECT_EQ(p256::verify_low_s(pub, msg, other), Status::bad_signature);
+  }
+  EXPECT_GT(high_seen, 8);  // RFC 6979 gives a high s about half the time: normalising was exercised
+}
+
+TEST(Card, MirroredSignaturesAreRefused) {
+  Peer a(kMozilla);
+  card::Card out;
+  // The card's own signature, mirrored.
+  Bytes bad = a.encoded;
+  const Bytes sig = mirrored(ByteView(bad).last(64));
+  std::copy(sig.begin(), sig.end(), bad.end() - 64);
+  EXPECT_EQ(card::decode(bad, out), Status::bad_signature);
+  // A grant's signature, mirrored (and the card re-signed, so only the grant is at fault).
+  card::Card c = a.card;
+  const Bytes g = mirrored(c.grants[0].signature);
+  std::copy(g.begin(), g.end(), c.grants[0].signature.begin());
+  Bytes resigned;
+  ASSERT_EQ(card::encode(c, a.priv.view(), resigned), Status::ok);
+  EXPECT_EQ(card::decode(resigned, out), Status::bad_signature);
+}
+
+TEST(Card, NamesThatCouldPoseAsOtherTextAreRefused) {
+  Peer a(kMozilla);
+  const std::string bad_names[] = {
+      std::string("Bob\xC0\x8A", 5),      // overlong newline
+      std::string("Bob\xC0\x80", 5),      // overlong NUL
+      "\xE0\x80\xAF",                    // overlong '/'
+      "Bob\xED\xA0\x80",                 // lone surrogate U+D800
+      "Bob\xF4\x90\x80\x80",            // above U+10FFFF
+      "Bob\xF8\x88\x80\x80\x80",       // five-byte form
+      "Bob\x80",                           // stray continuation byte
+      "Bank \xE2\x80\xAE" "gnp.exe",     // right-to-left override U+202E
+      "Bank \xE2\x81\xA6x",              // left-to-right isolate U+2066
+      "Bob\nwants",                        // newline
+      std::string("Bob\0x", 5),            // NUL
+      "Bob\x7F",                           // DEL
+      "Bob\xC2\x85",                      // NEL (C1)
+      "Bob\xE2\x80\xA8",                 // line separator U+2028
+      "Bob\xE2\x80\x8B",                 // zero-width space U+200B
+      "\xEF\xBB\xBF" "Bob",              // byte-order mark
+  };
+  for (const std::string& name : bad_names) {
+    card::Card c = a.card;
+    c.name = name;
+    Bytes out;
+    EXPECT_EQ(card::encode(c, a.priv.view(), out), Status::bad_text) << to_hex(as_bytes(name));
+  }
+  // Ordinary names in any script pass.
+  for (const char* name : {"Alice", "Zoë", "Łukasz", "محمد", "王小明", "😀 Fox", "A-b_c.d (e)"}) {
+    card::Card c = a.card;
+    c.name = name;
+    Bytes out;
+    EXPECT_EQ(card::encode(c, a.priv.view(), out), Status::ok) << name;
+    card::Card back;
+    ASSERT_EQ(card::decode(out, back), Status::ok) << name;
+    EXPECT_EQ(back.name, name);
+  }
+}
+
+card::KeyId id_of(const Peer& p) { return card::key_id(p.pub); }
 
 TEST(Envelope, OfferWithCardForEveryCorpusSdpFitsOnePush) {
   Peer alice(kMozilla), bob(kMozilla, "Bob");
@@ -115,6 +211,7 @@ TEST(Envelope, OfferWithCardForEveryCorpusSdpFitsOnePush) {
     ASSERT_EQ(sdp::pack(sdp, packed), Status::ok);
     envelope::Sealed e;
     e.type = envelope::Type::offer;
+    e.recipient = id_of(bob);
     e.session.fill(7);
     e.sequence = 1;
     e.timestamp = static_cast<std::uint32_t>(kNow);
@@ -129,9 +226,11 @@ TEST(Envelope, OfferWithCardForEveryCorpusSdpFitsOnePush) {
     ASSERT_EQ(webpush::encrypt(bob.card.p256dh, bob.card.auth, sealed, 4096, 0, body), Status::ok);
     envelope::Opened o;
     envelope::ReplayGuard guard;
-    ASSERT_EQ(envelope::open(sealed, kNow + 5, nullptr, &guard, o), Status::ok);
+    ASSERT_EQ(envelope::open(sealed, kNow + 5, id_of(bob), nullptr, &guard, o), Status::ok);
     EXPECT_TRUE(o.has_card);
     EXPECT_EQ(o.sender_key, alice.pub);
+    EXPECT_EQ(o.card_bytes, alice.encoded);
+    EXPECT_EQ(o.recipient, id_of(bob));
     std::string back;
     ASSERT_EQ(sdp::unpack(o.body, back), Status::ok);
     EXPECT_EQ(back, sdp);
@@ -139,16 +238,20 @@ TEST(Envelope, OfferWithCardForEveryCorpusSdpFitsOnePush) {
 }
 
 TEST(Envelope, EachFailureHasItsOwnStatus) {
-  Peer alice(kMozilla), mallory(kMozilla, "Mallory");
+  Peer alice(kMozilla), bob(kMozilla, "Bob"), mallory(kMozilla, "Mallory");
   const std::uint8_t body[] = {1, 2, 3};
   envelope::Sealed e;
   e.type = envelope::Type::answer;
+  e.recipient = id_of(bob);
   e.session.fill(9);
   e.sequence = 3;
   e.timestamp = static_cast<std::uint32_t>(kNow);
+  e.ref = envelope::Ref{};
+  e.ref->fill(0x5A);
   e.body = body;
   Bytes sealed;  // key-id form (not first contact)
   ASSERT_EQ(envelope::seal(e, alice.priv.view(), sealed), Status::ok);
+  const card::KeyId self = id_of(bob);
   envelope::Opened o;
   envelope::ReplayGuard guard;
   card::KeyId id;
@@ -156,49 +259,146 @@ TEST(Envelope, EachFailureHasItsOwnStatus) {
   ASSERT_EQ(envelope::peek_sender(sealed, id, has_card), Status::ok);
   EXPECT_FALSE(has_card);
   EXPECT_EQ(id, card::key_id(alice.pub));
-  EXPECT_EQ(envelope::open(sealed, kNow, nullptr, &guard, o), Status::unknown_sender);
-  EXPECT_EQ(envelope::open(sealed, kNow, &mallory.pub, &guard, o), Status::unknown_sender);
-  ASSERT_EQ(envelope::open(sealed, kNow, &alice.pub, &guard, o), Status::ok);
+  EXPECT_EQ(envelope::open(sealed, kNow, self, nullptr, &guard, o), Status::unknown_sender);
+  EXPECT_EQ(envelope::open(sealed, kNow, self, &mallory.pub, &guard, o), Status::unknown_sender);
+  // Addressed to Bob: Carol (here Mallory) refuses it, and it is not recorded as seen.
+  EXPECT_EQ(envelope::open(sealed, kNow, id_of(mallory), &alice.pub, &guard, o), Status::wrong_recipient);
+  ASSERT_EQ(envelope::open(sealed, kNow, self, &alice.pub, &guard, o), Status::ok);
   EXPECT_EQ(o.type, envelope::Type::answer);
   EXPECT_EQ(o.body, Bytes(body, body + 3));
-  EXPECT_EQ(envelope::open(sealed, kNow, &alice.pub, &guard, o), Status::replayed_message);
+  ASSERT_TRUE(o.ref.has_value());
+  EXPECT_EQ(*o.ref, *e.ref);
+  EXPECT_EQ(envelope::open(sealed, kNow, self, &alice.pub, &guard, o), Status::replayed_message);
   EXPECT_TRUE(o.body.empty());
   // The guard survives a save/restore (a service worker that restarts).
   envelope::ReplayGuard restored;
   ASSERT_EQ(restored.restore(guard.save()), Status::ok);
-  EXPECT_EQ(envelope::open(sealed, kNow + 1, &alice.pub, &restored, o), Status::replayed_message);
-  EXPECT_EQ(envelope::open(sealed, kNow + envelope::kDefaultMaxAgeSeconds + 1, &alice.pub, nullptr, o),
+  EXPECT_EQ(envelope::open(sealed, kNow + 1, self, &alice.pub, &restored, o), Status::replayed_message);
+  EXPECT_EQ(envelope::open(sealed, kNow + envelope::kDefaultMaxAgeSeconds + 1, self, &alice.pub, nullptr, o),
             Status::stale_message);
-  EXPECT_EQ(envelope::open(sealed, kNow - envelope::kDefaultMaxSkewSeconds - 1, &alice.pub, nullptr, o),
+  EXPECT_EQ(envelope::open(sealed, kNow - envelope::kDefaultMaxSkewSeconds - 1, self, &alice.pub, nullptr, o),
             Status::stale_message);
   Bytes tampered = sealed;
   tampered[tampered.size() - 70] ^= 1;  // inside the body or timestamp
-  EXPECT_EQ(envelope::open(tampered, kNow, &alice.pub, nullptr, o), Status::bad_signature);
+  EXPECT_EQ(envelope::open(tampered, kNow, self, &alice.pub, nullptr, o), Status::bad_signature);
+  // The same signature in its other (high-S) form.
+  Bytes high = sealed;
+  const Bytes m = mirrored(ByteView(high).last(64));
+  std::copy(m.begin(), m.end(), high.end() - 64);
+  EXPECT_EQ(envelope::open(high, kNow, self, &alice.pub, nullptr, o), Status::bad_signature);
   // Mallory signs an envelope that claims Alice's key id.
-  Bytes forged = sealed;
   Bytes by_mallory;
   ASSERT_EQ(envelope::seal(e, mallory.priv.view(), by_mallory), Status::ok);
   std::copy(sealed.begin() + 3, sealed.begin() + 11, by_mallory.begin() + 3);
-  EXPECT_EQ(envelope::open(by_mallory, kNow, &alice.pub, nullptr, o), Status::bad_signature);
+  EXPECT_EQ(envelope::open(by_mallory, kNow, self, &alice.pub, nullptr, o), Status::bad_signature);
   for (std::size_t n = 0; n < sealed.size(); ++n) {
-    EXPECT_NE(envelope::open(ByteView(sealed).first(n), kNow, &alice.pub, nullptr, o), Status::ok) << n;
+    EXPECT_NE(envelope::open(ByteView(sealed).first(n), kNow, self, &alice.pub, nullptr, o), Status::ok) << n;
   }
   // A card that belongs to someone else cannot be attached.
   e.sender_card = mallory.encoded;
   EXPECT_EQ(envelope::seal(e, alice.priv.view(), sealed), Status::bad_key);
 }
 
-TEST(Envelope, ReplayGuardStaysBounded) {
-  envelope::ReplayGuard guard;
-  card::KeyId k{};
-  envelope::SessionId s{};
-  for (std::uint32_t i = 0; i < envelope::ReplayGuard::kCapacity + 100; ++i) {
-    EXPECT_TRUE(guard.check_and_record(k, s, i, kNow, kNow, 720));
+TEST(Envelope, TypesRefsAndVersionsAreStrict) {
+  Peer alice(kMozilla), bob(kMozilla, "Bob");
+  envelope::Sealed e;
+  e.recipient = id_of(bob);
+  e.timestamp = static_cast<std::uint32_t>(kNow);
+  Bytes out;
+  // Answers and byes name the offer they answer; offers and cards name none; a card envelope carries the card.
+  e.type = envelope::Type::answer;
+  EXPECT_EQ(envelope::seal(e, alice.priv.view(), out), Status::bad_argument);
+  e.type = envelope::Type::bye;
+  EXPECT_EQ(envelope::seal(e, alice.priv.view(), out), Status::bad_argument);
+  e.type = envelope::Type::offer;
+  e.ref = envelope::Ref{};
+  EXPECT_EQ(envelope::seal(e, alice.priv.view(), out), Status::bad_argument);
+  e.ref.reset();
+  e.type = envelope::Type::card;
+  EXPECT_EQ(envelope::seal(e, alice.priv.view(), out), Status::bad_argument);
+  for (std::uint8_t t : {0, 4, 6, 7, 255}) {
+    e.type = static_cast<envelope::Type>(t);
+    EXPECT_EQ(envelope::seal(e, alice.priv.view(), out), Status::bad_argument) << int{t};
   }
-  EXPECT_LE(guard.size(), envelope::ReplayGuard::kCapacity);
-  // Entries are forgotten once such an envelope would be stale anyway.
-  EXPECT_TRUE(guard.check_and_record(k, s, 1, kNow + 800, kNow + 800, 720));
+  // On the wire: an unknown type, a ref flag on an offer or a missing one on an answer, unknown flag bits and
+  // version 1 are refused before any signature is checked.
+  e.type = envelope::Type::offer;
+  e.sender_card = alice.encoded;
+  Bytes offer;
+  ASSERT_EQ(envelope::seal(e, alice.priv.view(), offer), Status::ok);
+  envelope::Opened o;
+  ASSERT_EQ(envelope::open(offer, kNow, id_of(bob), nullptr, nullptr, o), Status::ok);
+  for (std::uint8_t t : {0, 4, 6, 7, 200}) {
+    Bytes bad = offer;
+    bad[1] = t;
+    EXPECT_EQ(envelope::open(bad, kNow, id_of(bob), nullptr, nullptr, o), Status::bad_envelope) << int{t};
+  }
+  Bytes flagged = offer;
+  flagged[2] |= 0x02;
+  EXPECT_EQ(envelope::open(flagged, kNow, id_of(bob), nullptr, nullptr, o), Status::bad_envelope);
+  flagged[2] = 0x05;
+  EXPECT_EQ(envelope::open(flagged, kNow, id_of(bob), nullptr, nullptr, o), Status::bad_envelope);
+  Bytes as_answer = offer;
+  as_answer[1] = static_cast<std::uint8_t>(envelope::Type::answer);
+  EXPECT_EQ(envelope::open(as_answer, kNow, id_of(bob), nullptr, nullptr, o), Status::bad_envelope);
+  Bytes v1 = offer;
+  v1[0] = 0xE1;
+  EXPECT_EQ(envelope::open(v1, kNow, id_of(bob), nullptr, nullptr, o), Status::unsupported_version);
+  // The reference and the push topic.
+  EXPECT_EQ(envelope::reference(offer), envelope::reference(offer));
+  EXPECT_NE(envelope::reference(offer), envelope::reference(ByteView(offer).first(offer.size() - 1)));
+  envelope::SessionId s1{}, s2{};
+  s2[7] = 1;
+  const std::string t1 = envelope::topic(envelope::Type::offer, id_of(bob), s1);
+  EXPECT_EQ(t1.size(), 16u);
+  EXPECT_EQ(t1, envelope::topic(envelope::Type::offer, id_of(bob), s1));
+  EXPECT_NE(t1, envelope::topic(envelope::Type::offer, id_of(bob), s2));
+  EXPECT_NE(t1, envelope::topic(envelope::Type::answer, id_of(bob), s1));
+  EXPECT_NE(t1, envelope::topic(envelope::Type::offer, id_of(alice), s1));
+}
+
+TEST(Envelope, ReplayGuardForgetsOnlyWhatIsStale) {
+  envelope::ReplayGuard guard;
+  const std::int64_t max_age = envelope::kDefaultMaxAgeSeconds;
+  card::KeyId honest{};
+  honest.fill(0xAA);
+  envelope::SessionId s{};
+  ASSERT_EQ(guard.check_and_record(honest, s, 1, kNow, kNow, max_age), Status::ok);
+  // A flood from many senders (a Sybil: cards are free to make), stamped as far in the future as the window allows.
+  std::size_t refused_full = 0;
+  for (std::uint32_t i = 0; i < envelope::ReplayGuard::kCapacity + 500; ++i) {
+    card::KeyId k{};
+    std::memcpy(k.data(), &i, sizeof i);
+    const Status st = guard.check_and_record(k, s, i, kNow + envelope::kDefaultMaxSkewSeconds, kNow, max_age);
+    if (st == Status::replay_guard_full) ++refused_full;
+    else EXPECT_EQ(st, Status::ok);
+  }
+  EXPECT_EQ(guard.size(), envelope::ReplayGuard::kCapacity);
+  EXPECT_EQ(refused_full, 501u);
+  // The honest entry was not evicted: its replay is still refused for as long as the window would accept it.
+  EXPECT_EQ(guard.check_and_record(honest, s, 1, kNow, kNow + max_age, max_age), Status::replayed_message);
+  // Once it is stale (the window refuses it anyway) it goes, and its room is free; the flood's entries live until
+  // theirs end, so the guard is full again.
+  EXPECT_EQ(guard.check_and_record(honest, s, 2, kNow + max_age + 1, kNow + max_age + 1, max_age), Status::ok);
+  EXPECT_EQ(guard.size(), envelope::ReplayGuard::kCapacity);
+  EXPECT_EQ(guard.check_and_record(honest, s, 3, kNow + max_age + 1, kNow + max_age + 1, max_age),
+            Status::replay_guard_full);
+  const std::int64_t later = kNow + 2 * max_age + 2;
+  EXPECT_EQ(guard.check_and_record(honest, s, 4, later, later, max_age), Status::ok);
   EXPECT_EQ(guard.size(), 1u);
+}
+
+TEST(Envelope, OneSenderCannotFillTheReplayGuard) {
+  envelope::ReplayGuard guard;
+  card::KeyId mallory{}, alice{};
+  mallory.fill(1);
+  alice.fill(2);
+  envelope::SessionId s{};
+  for (std::uint32_t i = 0; i < envelope::ReplayGuard::kPerSender; ++i) {
+    ASSERT_EQ(guard.check_and_record(mallory, s, i, kNow, kNow, 600), Status::ok);
+  }
+  EXPECT_EQ(guard.check_and_record(mallory, s, 99999, kNow, kNow, 600), Status::replay_guard_full);
+  EXPECT_EQ(guard.check_and_record(alice, s, 1, kNow, kNow, 600), Status::ok);
 }
 
 TEST(P256Compression, RoundTripsAndRejectsOffCurve) {

@@ -112,28 +112,72 @@ TEST(DocVectors, CardAndEnvelopes) {
   EXPECT_EQ(decoded.name, "Alice");
 
   const json& e = all["envelope"];
+  const Bytes bob_priv = b64u(str(e, "recipient_private_key"));
+  p256::PublicKey bob;
+  ASSERT_EQ(p256::public_key_from_private(bob_priv, bob), Status::ok);
+  const card::KeyId bob_id = card::key_id(bob), alice_id = card::key_id(c.identity);
+  EXPECT_EQ(base64url::encode(bob_id), str(e, "recipient_key_id"));
   envelope::Sealed s;
-  s.type = static_cast<envelope::Type>(e["type"].get<int>());
+  s.type = envelope::Type::offer;
+  s.recipient = bob_id;
   const Bytes session = hex(str(e, "session_id_hex"));
   std::copy(session.begin(), session.end(), s.session.begin());
   s.timestamp = e["timestamp"].get<std::uint32_t>();
   const Bytes packed = b64u(str(all["packed_sdp"], "packed"));
-  s.sequence = e["with_card"]["sequence"].get<std::uint32_t>();
+  s.sequence = e["offer"]["sequence"].get<std::uint32_t>();
   s.body = packed;
   s.sender_card = encoded;
-  Bytes sealed;
-  ASSERT_EQ(envelope::seal(s, priv, sealed), Status::ok);
-  EXPECT_EQ(base64url::encode(sealed), str(e["with_card"], "bytes"));
-  s.sequence = e["with_key_id"]["sequence"].get<std::uint32_t>();
+  Bytes offer;
+  ASSERT_EQ(envelope::seal(s, priv, offer), Status::ok);
+  EXPECT_EQ(base64url::encode(offer), str(e["offer"], "bytes"));
+  const envelope::Ref ref = envelope::reference(offer);
+  EXPECT_EQ(base64url::encode(ref), str(e, "offer_reference"));
+  EXPECT_EQ(envelope::topic(envelope::Type::offer, bob_id, s.session), str(e["topics"], "offer"));
+  EXPECT_EQ(envelope::topic(envelope::Type::answer, alice_id, s.session), str(e["topics"], "answer"));
+
+  s.sequence = e["offer_by_key_id"]["sequence"].get<std::uint32_t>();
   s.body = {};
   s.sender_card = {};
-  ASSERT_EQ(envelope::seal(s, priv, sealed), Status::ok);
-  EXPECT_EQ(base64url::encode(sealed), str(e["with_key_id"], "bytes"));
+  Bytes follow_up;
+  ASSERT_EQ(envelope::seal(s, priv, follow_up), Status::ok);
+  EXPECT_EQ(base64url::encode(follow_up), str(e["offer_by_key_id"], "bytes"));
+
+  // Bob's answer and bye: key-id form, addressed to Alice, naming the offer.
+  envelope::Sealed r;
+  r.recipient = alice_id;
+  r.session = s.session;
+  r.ref = ref;
+  r.type = envelope::Type::answer;
+  r.sequence = e["answer"]["sequence"].get<std::uint32_t>();
+  r.timestamp = e["answer"]["timestamp"].get<std::uint32_t>();
+  r.body = packed;
+  Bytes answer;
+  ASSERT_EQ(envelope::seal(r, bob_priv, answer), Status::ok);
+  EXPECT_EQ(base64url::encode(answer), str(e["answer"], "bytes"));
+  r.type = envelope::Type::bye;
+  r.sequence = e["bye"]["sequence"].get<std::uint32_t>();
+  r.timestamp = e["bye"]["timestamp"].get<std::uint32_t>();
+  r.body = {};
+  Bytes bye;
+  ASSERT_EQ(envelope::seal(r, bob_priv, bye), Status::ok);
+  EXPECT_EQ(base64url::encode(bye), str(e["bye"], "bytes"));
+
   envelope::Opened o;
-  ASSERT_EQ(envelope::open(b64u(str(e["with_card"], "bytes")), s.timestamp, nullptr, nullptr, o), Status::ok);
+  ASSERT_EQ(envelope::open(b64u(str(e["offer"], "bytes")), s.timestamp, bob_id, nullptr, nullptr, o), Status::ok);
   EXPECT_EQ(o.body, packed);
-  ASSERT_EQ(envelope::open(b64u(str(e["with_key_id"], "bytes")), s.timestamp, &c.identity, nullptr, o), Status::ok);
+  ASSERT_EQ(envelope::open(b64u(str(e["offer_by_key_id"], "bytes")), s.timestamp, bob_id, &c.identity, nullptr, o),
+            Status::ok);
   EXPECT_EQ(o.sequence, 2u);
+  ASSERT_EQ(envelope::open(answer, r.timestamp, alice_id, &bob, nullptr, o), Status::ok);
+  ASSERT_TRUE(o.ref.has_value());
+  EXPECT_EQ(*o.ref, ref);
+  // What the vectors say must be refused.
+  EXPECT_STREQ(status_name(envelope::open(offer, s.timestamp, alice_id, nullptr, nullptr, o)),
+               str(e["refused"], "wrong_recipient").c_str());
+  Bytes v1 = offer;
+  v1[0] = hex(str(e["refused"], "version_1_magic_hex"))[0];
+  EXPECT_STREQ(status_name(envelope::open(v1, s.timestamp, bob_id, nullptr, nullptr, o)),
+               str(e["refused"], "version_1").c_str());
 }
 
 }  // namespace

@@ -227,6 +227,36 @@ TEST_F(Vapid, AcceptsOtherMemberOrderAndFormatting) {
   EXPECT_EQ(claims.sub, "https://example.com/contact");
 }
 
+TEST_F(Vapid, AmbiguousJsonIsRefused) {
+  // A byte-order mark, or a member twice (which parsers resolve differently), in the header or the claims.
+  const std::string claims = R"({"aud":"https://push.example.net","exp":1700003600,"sub":"mailto:a@b.c"})";
+  const struct {
+    std::string header, claims;
+    const char* what;
+  } cases[] = {
+      {"\xEF\xBB\xBF" R"({"typ":"JWT","alg":"ES256"})", claims, "BOM before the header"},
+      {R"({"typ":"JWT","alg":"ES256"})", "\xEF\xBB\xBF" + claims, "BOM before the claims"},
+      {R"({"typ":"JWT","alg":"none","alg":"ES256"})", claims, "alg twice"},
+      {R"({"typ":"JWT","alg":"ES256"})",
+       R"({"aud":"https://evil.example","aud":"https://push.example.net","exp":1700003600})", "aud twice"},
+      {R"({"typ":"JWT","alg":"ES256"})", R"({"aud":"https://push.example.net","exp":1,"exp":1700003600})",
+       "exp twice"},
+      {R"({"typ":"JWT","alg":"ES256"})",
+       R"({"aud":"https://push.example.net","exp":1700003600,"x":{"a":1,"a":2}})", "a nested member twice"},
+  };
+  for (const auto& c : cases) {
+    Claims out;
+    EXPECT_EQ(verify_jwt(signed_jwt(c.header, c.claims, key()), pub(), out), Status::bad_jwt) << c.what;
+  }
+  // The same member name in different objects is fine.
+  Claims out;
+  EXPECT_EQ(verify_jwt(signed_jwt(R"({"typ":"JWT","alg":"ES256"})",
+                                  R"({"aud":"https://push.example.net","exp":1700003600,"x":{"aud":1}})", key()),
+                       pub(), out),
+            Status::ok);
+  EXPECT_EQ(verify_jwt(std::string(kMaxJwtLength + 1, 'a'), pub(), out), Status::bad_jwt);
+}
+
 TEST_F(Vapid, SubjectIsOptional) {
   // RFC 8292 §2.1: the application server SHOULD (not MUST) include sub; a JWT without it is still valid.
   Claims claims;

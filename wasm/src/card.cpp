@@ -5,6 +5,7 @@
 
 #include "pushpeer/base64url.hpp"
 #include "pushpeer/symmetric.hpp"
+#include "pushpeer/text.hpp"
 #include "pushpeer/vapid.hpp"
 #include "wire.hpp"
 
@@ -24,28 +25,13 @@ constexpr std::string_view kPrefixes[] = {
 };
 constexpr std::uint8_t kRestIsBase64 = 0x80;  // the rest after the prefix is stored base64url-decoded
 
-constexpr std::string_view kSignatureContext = "pushpeer/card/v1";
+constexpr std::string_view kSignatureContext = "pushpeer/card/v2";
 
 Status sign_or_verify(ByteView body, ByteView key, p256::Signature* sign_out, ByteView verify_sig) {
   Bytes input(kSignatureContext.begin(), kSignatureContext.end());
   input.insert(input.end(), body.begin(), body.end());
-  if (sign_out != nullptr) return p256::sign(key, input, *sign_out);
-  return p256::verify(key, input, verify_sig);
-}
-
-bool valid_utf8_text(std::string_view s) {
-  // Printable text without control characters; multi-byte UTF-8 sequences are checked for shape.
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7F) return false;
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-    }
-    i += n;
-  }
-  return true;
+  if (sign_out != nullptr) return p256::sign_low_s(key, input, *sign_out);
+  return p256::verify_low_s(key, input, verify_sig);
 }
 
 }  // namespace
@@ -63,9 +49,10 @@ KeyId key_id(const p256::PublicKey& identity) {
 Status encode(const Card& card, ByteView identity_private, Bytes& out) {
   out.clear();
   if (card.endpoint.size() > kMaxEndpointLength || card.subject.size() > kMaxSubjectLength ||
-      card.name.size() > kMaxNameLength || card.grants.size() > grant::kMaxGrants || !valid_utf8_text(card.name)) {
+      card.name.size() > kMaxNameLength || card.grants.size() > grant::kMaxGrants) {
     return Status::bad_argument;
   }
+  if (!text::valid_display_text(card.name)) return Status::bad_text;
   std::string audience;
   if (Status s = vapid::audience_for_endpoint(card.endpoint, audience); s != Status::ok) return s;
   if (Status s = vapid::check_subject(card.subject); s != Status::ok) return s;
@@ -155,7 +142,7 @@ Status parse(ByteView bytes, Card& card, ByteView& signed_part, ByteView& signat
 
   card.subject.assign(reinterpret_cast<const char*>(subject.data()), subject.size());
   card.name.assign(reinterpret_cast<const char*>(name.data()), name.size());
-  if (!valid_utf8_text(card.name)) return Status::bad_card;
+  if (!text::valid_display_text(card.name)) return Status::bad_card;
   std::string audience;
   if (vapid::audience_for_endpoint(card.endpoint, audience) != Status::ok ||
       vapid::check_subject(card.subject) != Status::ok) {

@@ -1,15 +1,28 @@
 #include "pushpeer/envelope.hpp"
 
 #include <algorithm>
+#include <cstring>
 
+#include "pushpeer/base64url.hpp"
+#include "pushpeer/symmetric.hpp"
 #include "wire.hpp"
 
 namespace pushpeer::envelope {
 
 namespace {
 
-constexpr std::string_view kSignatureContext = "pushpeer/envelope/v1";
+constexpr std::string_view kSignatureContext = "pushpeer/envelope/v2";
+constexpr std::string_view kTopicContext = "pushpeer/topic/v1";
 constexpr std::uint8_t kHasCard = 0x01;
+constexpr std::uint8_t kHasRef = 0x02;
+
+bool known_type(std::uint8_t t) {
+  return t == static_cast<std::uint8_t>(Type::offer) || t == static_cast<std::uint8_t>(Type::answer) ||
+         t == static_cast<std::uint8_t>(Type::bye) || t == static_cast<std::uint8_t>(Type::card);
+}
+
+// Which types carry a ref (answer, bye: the offer they answer) and which carry the sender's card (card).
+bool needs_ref(Type t) { return t == Type::answer || t == Type::bye; }
 
 Bytes signing_input(ByteView body) {
   Bytes input(kSignatureContext.begin(), kSignatureContext.end());
@@ -17,14 +30,21 @@ Bytes signing_input(ByteView body) {
   return input;
 }
 
+template <std::size_t N>
+void copy_to(ByteView from, std::array<std::uint8_t, N>& to) {
+  if (from.size() == N) std::copy(from.begin(), from.end(), to.begin());
+}
+
 struct Parsed {
-  std::uint8_t type;
+  Type type;
   bool has_card;
   ByteView card;
   card::KeyId sender{};
+  card::KeyId recipient{};
   SessionId session{};
   std::uint32_t sequence;
   std::uint32_t timestamp;
+  std::optional<Ref> ref;
   ByteView body;
   std::size_t signed_length;
   ByteView signature;
@@ -35,20 +55,28 @@ Status parse(ByteView bytes, Parsed& p) {
   const std::uint8_t magic = r.u8();
   if (!r.ok) return Status::bad_envelope;
   if (magic != kMagic) return (magic >> 4) == (kMagic >> 4) ? Status::unsupported_version : Status::bad_envelope;
-  p.type = r.u8();
+  const std::uint8_t type = r.u8();
   const std::uint8_t flags = r.u8();
-  if (!r.ok || p.type == 0 || flags > kHasCard) return Status::bad_envelope;
+  if (!r.ok || !known_type(type) || (flags & ~(kHasCard | kHasRef)) != 0) return Status::bad_envelope;
+  p.type = static_cast<Type>(type);
   p.has_card = flags & kHasCard;
+  if (((flags & kHasRef) != 0) != needs_ref(p.type) || (p.type == Type::card && !p.has_card)) {
+    return Status::bad_envelope;
+  }
   if (p.has_card) {
     p.card = r.blob(card::kMaxLength);
   } else {
-    const ByteView id = r.bytes(p.sender.size());
-    if (r.ok) std::copy(id.begin(), id.end(), p.sender.begin());
+    copy_to(r.bytes(p.sender.size()), p.sender);
   }
-  const ByteView session = r.bytes(p.session.size());
-  if (r.ok) std::copy(session.begin(), session.end(), p.session.begin());
+  copy_to(r.bytes(p.recipient.size()), p.recipient);
+  copy_to(r.bytes(p.session.size()), p.session);
   p.sequence = r.varint();
   p.timestamp = r.u32();
+  if (flags & kHasRef) {
+    Ref ref{};
+    copy_to(r.bytes(kRefLength), ref);
+    p.ref = ref;
+  }
   p.body = r.blob(kMaxBodyLength);
   p.signed_length = r.at;
   p.signature = r.bytes(p256::kSignatureLength);
@@ -57,19 +85,19 @@ Status parse(ByteView bytes, Parsed& p) {
 
 }  // namespace
 
-bool ReplayGuard::check_and_record(const card::KeyId& sender, const SessionId& session, std::uint32_t sequence,
-                                   std::int64_t timestamp, std::int64_t now, std::int64_t window) {
+Status ReplayGuard::check_and_record(const card::KeyId& sender, const SessionId& session, std::uint32_t sequence,
+                                     std::int64_t timestamp, std::int64_t now, std::int64_t max_age) {
   std::erase_if(entries_, [now](const Entry& e) { return e.expires < now; });
+  std::size_t from_sender = 0;
   for (const Entry& e : entries_) {
-    if (e.sender == sender && e.session == session && e.sequence == sequence) return false;
+    if (e.sender != sender) continue;
+    if (e.session == session && e.sequence == sequence) return Status::replayed_message;
+    ++from_sender;
   }
-  if (entries_.size() >= kCapacity) {
-    // Full: drop the entry closest to expiry (bounded memory; the window keeps that replay stale soon).
-    entries_.erase(std::min_element(entries_.begin(), entries_.end(),
-                                    [](const Entry& a, const Entry& b) { return a.expires < b.expires; }));
-  }
-  entries_.push_back({sender, session, sequence, timestamp + window});
-  return true;
+  // Full: refuse rather than forget a live entry (forgetting one would let its envelope be replayed).
+  if (entries_.size() >= kCapacity || from_sender >= kPerSender) return Status::replay_guard_full;
+  entries_.push_back({sender, session, sequence, timestamp + max_age});
+  return Status::ok;
 }
 
 Bytes ReplayGuard::save() const {
@@ -93,13 +121,11 @@ Status ReplayGuard::restore(ByteView state) {
   std::vector<Entry> entries;
   for (std::uint32_t i = 0; i < n; ++i) {
     Entry e;
-    const ByteView s = r.bytes(e.sender.size());
-    const ByteView sid = r.bytes(e.session.size());
+    copy_to(r.bytes(e.sender.size()), e.sender);
+    copy_to(r.bytes(e.session.size()), e.session);
     e.sequence = r.u32();
     e.expires = r.u32();
     if (!r.ok) return Status::bad_argument;
-    std::copy(s.begin(), s.end(), e.sender.begin());
-    std::copy(sid.begin(), sid.end(), e.session.begin());
     entries.push_back(e);
   }
   if (!r.done()) return Status::bad_argument;
@@ -110,28 +136,34 @@ Status ReplayGuard::restore(ByteView state) {
 Status seal(const Sealed& e, ByteView identity_private, Bytes& out) {
   out.clear();
   if (e.body.size() > kMaxBodyLength || e.sender_card.size() > card::kMaxLength) return Status::bad_argument;
-  if (static_cast<std::uint8_t>(e.type) == 0) return Status::bad_argument;
+  if (!known_type(static_cast<std::uint8_t>(e.type)) || e.ref.has_value() != needs_ref(e.type) ||
+      (e.type == Type::card && e.sender_card.empty())) {
+    return Status::bad_argument;
+  }
   p256::PublicKey identity;
   if (Status s = p256::public_key_from_private(identity_private, identity); s != Status::ok) return s;
   wire::Writer w;
   w.u8(kMagic);
   w.u8(static_cast<std::uint8_t>(e.type));
+  const std::uint8_t ref_flag = e.ref ? kHasRef : 0;
   if (!e.sender_card.empty()) {
     card::Card c;
     if (Status s = card::decode(e.sender_card, c); s != Status::ok) return s;
     if (c.identity != identity) return Status::bad_key;
-    w.u8(kHasCard);
+    w.u8(kHasCard | ref_flag);
     w.blob(e.sender_card);
   } else {
-    w.u8(0);
+    w.u8(ref_flag);
     w.bytes(card::key_id(identity));
   }
+  w.bytes(e.recipient);
   w.bytes(e.session);
   w.varint(e.sequence);
   w.u32(e.timestamp);
+  if (e.ref) w.bytes(*e.ref);
   w.blob(e.body);
   p256::Signature sig;
-  if (Status s = p256::sign(identity_private, signing_input(w.out), sig); s != Status::ok) return s;
+  if (Status s = p256::sign_low_s(identity_private, signing_input(w.out), sig); s != Status::ok) return s;
   w.bytes(sig);
   out = std::move(w.out);
   return Status::ok;
@@ -152,42 +184,63 @@ Status peek_sender(ByteView bytes, card::KeyId& sender, bool& has_card) {
   return Status::ok;
 }
 
-Status open(ByteView bytes, std::int64_t now, const p256::PublicKey* known_sender, ReplayGuard* guard, Opened& out,
-            std::int64_t max_age, std::int64_t max_skew) {
+Status open(ByteView bytes, std::int64_t now, const card::KeyId& self, const p256::PublicKey* known_sender,
+            ReplayGuard* guard, Opened& out, std::int64_t max_age, std::int64_t max_skew) {
   out = Opened{};
   Parsed p;
   if (Status s = parse(bytes, p); s != Status::ok) return s;
+  Opened o;
   if (p.has_card) {
-    if (Status s = card::decode(p.card, out.card); s != Status::ok) return s;
-    out.has_card = true;
-    out.sender_key = out.card.identity;
-    out.sender = card::key_id(out.sender_key);
+    if (Status s = card::decode(p.card, o.card); s != Status::ok) return s;
+    o.has_card = true;
+    o.card_bytes.assign(p.card.begin(), p.card.end());
+    o.sender_key = o.card.identity;
+    o.sender = card::key_id(o.sender_key);
   } else {
     if (known_sender == nullptr || card::key_id(*known_sender) != p.sender) return Status::unknown_sender;
-    out.sender_key = *known_sender;
-    out.sender = p.sender;
+    o.sender_key = *known_sender;
+    o.sender = p.sender;
   }
-  // Never act on unauthenticated input: the signature first, then time and replay.
-  if (Status s = p256::verify(out.sender_key, signing_input(bytes.first(p.signed_length)), p.signature);
+  // Never act on unauthenticated input: the signature first, then recipient, time and replay.
+  if (Status s = p256::verify_low_s(o.sender_key, signing_input(bytes.first(p.signed_length)), p.signature);
       s != Status::ok) {
-    out = Opened{};
     return s;
   }
+  if (p.recipient != self) return Status::wrong_recipient;
   const std::int64_t ts = p.timestamp;
-  if (ts < now - max_age || ts > now + max_skew) {
-    out = Opened{};
-    return Status::stale_message;
+  if (ts < now - max_age || ts > now + max_skew) return Status::stale_message;
+  if (guard != nullptr) {
+    if (Status s = guard->check_and_record(o.sender, p.session, p.sequence, ts, now, max_age); s != Status::ok) {
+      return s;
+    }
   }
-  if (guard != nullptr && !guard->check_and_record(out.sender, p.session, p.sequence, ts, now, max_age + max_skew)) {
-    out = Opened{};
-    return Status::replayed_message;
-  }
-  out.type = static_cast<Type>(p.type);
-  out.session = p.session;
-  out.sequence = p.sequence;
-  out.timestamp = p.timestamp;
-  out.body.assign(p.body.begin(), p.body.end());
+  o.type = p.type;
+  o.recipient = p.recipient;
+  o.session = p.session;
+  o.sequence = p.sequence;
+  o.timestamp = p.timestamp;
+  o.ref = p.ref;
+  o.body.assign(p.body.begin(), p.body.end());
+  out = std::move(o);
   return Status::ok;
+}
+
+Ref reference(ByteView envelope_bytes) {
+  std::uint8_t h[symmetric::kSha256Length];
+  symmetric::sha256(envelope_bytes, h);
+  Ref ref;
+  std::memcpy(ref.data(), h, ref.size());
+  return ref;
+}
+
+std::string topic(Type type, const card::KeyId& recipient, const SessionId& session) {
+  Bytes input(kTopicContext.begin(), kTopicContext.end());
+  input.insert(input.end(), recipient.begin(), recipient.end());
+  input.push_back(static_cast<std::uint8_t>(type));
+  input.insert(input.end(), session.begin(), session.end());
+  std::uint8_t h[symmetric::kSha256Length];
+  symmetric::sha256(input, h);
+  return base64url::encode(ByteView(h, 12));
 }
 
 }  // namespace pushpeer::envelope

@@ -34,6 +34,7 @@ Status issue(ByteView identity_private, std::string_view endpoint, std::string_v
 }
 
 Status verify(const Grant& grant, std::string_view endpoint, std::string_view subject, ByteView identity_public) {
+  if (!p256::is_low_s(grant.signature)) return Status::bad_signature;  // our format: one form per signature
   vapid::Claims claims;
   if (Status s = claims_for(endpoint, subject, grant.exp, claims); s != Status::ok) return s;
   vapid::Claims parsed;

@@ -34,6 +34,16 @@ std::uint32_t scalar_in_range(const std::uint8_t x[32]) {
   return borrow & static_cast<std::uint32_t>((any | (0u - any)) >> 31);
 }
 
+// (n - 1) / 2, big-endian: the largest low s.
+constexpr std::uint8_t kHalfOrder[32] = {
+    0x7F, 0xFF, 0xFF, 0xFF, 0x80, 0x00, 0x00, 0x00, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xDE, 0x73, 0x7D, 0x56, 0xD3, 0x8B, 0xCF, 0x42, 0x79, 0xDC, 0xE5, 0x61, 0x7E, 0x31, 0x92, 0xA8};
+
+// s of a signature is public: plain comparisons are fine here.
+bool high_s(const std::uint8_t* s) {
+  return std::lexicographical_compare(std::begin(kHalfOrder), std::end(kHalfOrder), s, s + 32);
+}
+
 bool well_formed_public(ByteView pub) { return pub.size() == kPublicKeyLength && pub[0] == 0x04; }
 
 }  // namespace
@@ -97,6 +107,28 @@ Status verify(ByteView public_key, ByteView message, ByteView signature) {
   return br_ecdsa_i31_vrfy_raw(&impl(), hash, sizeof hash, &pk, signature.data(), signature.size())
              ? Status::ok
              : Status::bad_signature;
+}
+
+Status sign_low_s(ByteView private_key, ByteView message, Signature& signature) {
+  if (Status s = sign(private_key, message, signature); s != Status::ok) return s;
+  std::uint8_t* s = signature.data() + 32;
+  if (high_s(s)) {
+    // s := n - s, big-endian.
+    int borrow = 0;
+    for (int i = 31; i >= 0; --i) {
+      const int d = kOrder[i] - s[i] - borrow;
+      s[i] = static_cast<std::uint8_t>(d & 0xFF);
+      borrow = d < 0;
+    }
+  }
+  return Status::ok;
+}
+
+bool is_low_s(ByteView signature) { return signature.size() == kSignatureLength && !high_s(signature.data() + 32); }
+
+Status verify_low_s(ByteView public_key, ByteView message, ByteView signature) {
+  if (signature.size() == kSignatureLength && !is_low_s(signature)) return Status::bad_signature;
+  return verify(public_key, message, signature);
 }
 
 Status compress(ByteView public_key, CompressedKey& compressed) {

@@ -12,7 +12,7 @@ namespace pushpeer::vapid {
 
 namespace {
 
-// base64url of {"typ":"JWT","alg":"ES256"}: the fixed header every pushpeer JWT uses (DESIGN §6).
+// base64url of {"typ":"JWT","alg":"ES256"}: the fixed header every pushpeer JWT uses (docs/PROTOCOL.md §1.4).
 constexpr std::string_view kHeaderB64 = "eyJ0eXAiOiJKV1QiLCJhbGciOiJFUzI1NiJ9";
 
 bool has_control_or_space(std::string_view s) {
@@ -140,8 +140,35 @@ Status check_subject(std::string_view subject) {
   return Status::bad_subject;
 }
 
+namespace {
+// JSON that means one thing to every parser: no byte-order mark (nlohmann skips one), no member name twice in an
+// object (nlohmann keeps the last, others the first). Anything else is returned as a discarded value.
+nlohmann::json parse_strict_json(const Bytes& text) {
+  using nlohmann::json;
+  if (text.size() >= 3 && text[0] == 0xEF && text[1] == 0xBB && text[2] == 0xBF) return json(json::value_t::discarded);
+  std::vector<std::vector<std::string>> names;  // member names of each open object
+  bool duplicate = false;
+  const json::parser_callback_t check = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      names.emplace_back();
+    } else if (event == json::parse_event_t::object_end && !names.empty()) {
+      names.pop_back();
+    } else if (event == json::parse_event_t::key && !names.empty()) {
+      const std::string& name = parsed.get_ref<const std::string&>();
+      auto& seen = names.back();
+      duplicate = duplicate || std::find(seen.begin(), seen.end(), name) != seen.end();
+      seen.push_back(name);
+    }
+    return true;
+  };
+  json value = json::parse(text.begin(), text.end(), check, false);
+  return duplicate ? json(json::value_t::discarded) : value;
+}
+}  // namespace
+
 Status sign_claims(ByteView private_key, const Claims& claims, p256::Signature& signature) {
-  return p256::sign(private_key, as_bytes(signing_input(claims)), signature);
+  // Low S: grants are verified low-S only (a grant has one valid form); push services accept either.
+  return p256::sign_low_s(private_key, as_bytes(signing_input(claims)), signature);
 }
 
 std::string assemble_jwt(const Claims& claims, ByteView signature) {
@@ -152,12 +179,13 @@ Status sign_jwt(ByteView private_key, const Claims& claims, std::int64_t now, st
   if (Status s = check_claims(claims, now); s != Status::ok) return s;
   const std::string input = signing_input(claims);
   p256::Signature signature;
-  if (Status s = p256::sign(private_key, as_bytes(input), signature); s != Status::ok) return s;
+  if (Status s = p256::sign_low_s(private_key, as_bytes(input), signature); s != Status::ok) return s;
   jwt = input + "." + base64url::encode(signature);
   return Status::ok;
 }
 
 Status verify_jwt(std::string_view jwt, ByteView public_key, Claims& claims) {
+  if (jwt.size() > kMaxJwtLength) return Status::bad_jwt;
   const std::size_t d1 = jwt.find('.');
   const std::size_t d2 = d1 == std::string_view::npos ? d1 : jwt.find('.', d1 + 1);
   if (d2 == std::string_view::npos || jwt.find('.', d2 + 1) != std::string_view::npos) return Status::bad_jwt;
@@ -168,10 +196,10 @@ Status verify_jwt(std::string_view jwt, ByteView public_key, Claims& claims) {
     return Status::bad_jwt;
   }
   using nlohmann::json;
-  const json header = json::parse(header_bytes.begin(), header_bytes.end(), nullptr, false);
+  const json header = parse_strict_json(header_bytes);
   if (!header.is_object() || !header.contains("alg") || header["alg"] != "ES256") return Status::bad_jwt;
   if (header.contains("typ") && header["typ"] != "JWT") return Status::bad_jwt;
-  const json body = json::parse(claims_bytes.begin(), claims_bytes.end(), nullptr, false);
+  const json body = parse_strict_json(claims_bytes);
   if (!body.is_object() || !body.contains("aud") || !body["aud"].is_string() || !body.contains("exp") ||
       !body["exp"].is_number_integer()) {
     return Status::bad_jwt;

@@ -12,7 +12,9 @@
 
 namespace pushpeer::card {
 
-inline constexpr std::uint8_t kMagic = 0xC1;  // card, version 1
+// Card, version 2: low-S signatures only and names of displayable text (wasm/include/pushpeer/text.hpp).
+// Version 1 cards (0xC1) are refused with unsupported_version.
+inline constexpr std::uint8_t kMagic = 0xC2;
 inline constexpr std::size_t kMaxEndpointLength = 1024;
 inline constexpr std::size_t kMaxSubjectLength = 255;
 inline constexpr std::size_t kMaxNameLength = 64;
@@ -27,7 +29,7 @@ struct Card {
   std::array<std::uint8_t, 16> auth{};
   p256::PublicKey identity{};  // the peer's VAPID / signing key
   std::string subject;         // VAPID sub its grants are signed with
-  std::string name;            // optional display name (UTF-8, at most 64 bytes)
+  std::string name;            // optional display name (text::valid_display_text, at most 64 bytes)
   std::vector<grant::Grant> grants;
 };
 

@@ -29,6 +29,13 @@ Status ecdh(ByteView private_key, ByteView peer_public_key, SharedSecret& shared
 // Deterministic ECDSA (RFC 6979) over SHA-256(message).
 Status sign(ByteView private_key, ByteView message, Signature& signature);
 Status verify(ByteView public_key, ByteView message, ByteView signature);
+// Our own formats (cards, grants, envelopes) take one form of each signature: s <= n/2 ("low S"). sign_low_s
+// replaces a high s by n - s (the same signature, mirrored); verify_low_s refuses a high s as bad_signature, so
+// nobody can make a second valid encoding of a message we signed. verify() accepts both, as ECDSA (and RFC 8292,
+// for other implementations' VAPID JWTs) does.
+Status sign_low_s(ByteView private_key, ByteView message, Signature& signature);
+bool is_low_s(ByteView signature);  // a 64-byte r || s with s <= n/2
+Status verify_low_s(ByteView public_key, ByteView message, ByteView signature);
 inline constexpr std::size_t kCompressedLength = 33;
 using CompressedKey = std::array<std::uint8_t, kCompressedLength>;
 // SEC 1 point compression: 0x02/0x03 (parity of Y) || X. The input must be a valid uncompressed point.

@@ -37,6 +37,9 @@ enum class Status : int {
   stale_message = -29,         // envelope timestamp outside the accepted window
   replayed_message = -30,      // envelope (sender, session, sequence) already seen
   no_usable_grant = -31,       // every grant is expired or not yet usable
+  wrong_recipient = -32,       // envelope addressed to another key
+  replay_guard_full = -33,     // too many fresh envelopes to remember: refused until older ones expire
+  bad_text = -34,              // text that is not strict UTF-8, or holds control / bidi-override characters
 };
 
 // Stable upper-case name, e.g. "BAD_BASE64".

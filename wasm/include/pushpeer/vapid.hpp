@@ -15,6 +15,7 @@ namespace pushpeer::vapid {
 
 inline constexpr std::int64_t kMaxLifetimeSeconds = 24 * 60 * 60;
 inline constexpr std::int64_t kDefaultLifetimeSeconds = 12 * 60 * 60;
+inline constexpr std::size_t kMaxJwtLength = 4096;  // what the relay forwards in Authorization, and more than enough
 
 struct Claims {
   std::string aud;
@@ -36,7 +37,9 @@ Status sign_claims(ByteView private_key, const Claims& claims, p256::Signature& 
 std::string assemble_jwt(const Claims& claims, ByteView signature);
 
 // Verifies an ES256 JWT with the given public key and returns its claims. Accepts any member order and JSON
-// formatting (JWTs from other implementations) but only alg ES256. Does not check exp against a clock.
+// formatting (JWTs from other implementations) but only alg ES256, and only unambiguous JSON: a byte-order mark
+// or a member name that occurs twice in one object is bad_jwt (parsers disagree on which duplicate wins).
+// Does not check exp against a clock.
 Status verify_jwt(std::string_view jwt, ByteView public_key, Claims& claims);
 
 // `vapid t=<jwt>, k=<base64url public key>` for a request to endpoint.
