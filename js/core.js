@@ -5,16 +5,13 @@ import { PushPeerError } from './errors.js';
 
 export { PushPeerError };
 
-const MAX_PAYLOAD = 3993; // one aes128gcm record in a 4096-byte push body
-const MAX_BODY = 16 * 1024 * 1024; // decrypt refuses larger inputs outright
+const MAX_DECRYPT_BODY = 16 * 1024 * 1024; // decrypt refuses larger inputs outright (many records; not a push)
+const MAX_DEFAULT_STRING = 4096; // strings with no protocol limit of their own (subjects checked by the core)
 const DEFAULT_TTL = 28 * 24 * 60 * 60;
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
-const MAX_SDP = 64 * 1024;
 const HOUR = 3600;
-const MAX_ENVELOPE_TEXT = 4096;
-const ENVELOPE_TYPES = { offer: 1, answer: 2, bye: 3, grants: 4, card: 5, introduction: 6 };
-const ENVELOPE_TYPE_NAMES = Object.fromEntries(Object.entries(ENVELOPE_TYPES).map(([k, v]) => [v, k]));
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string' &&
   typeof window === 'undefined';
@@ -76,19 +73,6 @@ function decodeKeyText(text, what) {
 }
 
 /** Seconds since the epoch (VAPID exp/now). */
-// The sender's card inside an envelope the core has verified (docs/PROTOCOL.md §4: magic, type, flags, varint
-// length, card), so that a receiver can keep it and push back.
-function attachedCard(envelope) {
-  let length = 0;
-  let at = 3;
-  for (let shift = 0; shift < 35; shift += 7) {
-    const b = envelope[at++];
-    length |= (b & 0x7f) << shift;
-    if (!(b & 0x80)) break;
-  }
-  return envelope.slice(at, at + length);
-}
-
 function nowSeconds() {
   return Math.floor(Date.now() / 1000);
 }
@@ -122,36 +106,43 @@ async function readWasm(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** Loads and instantiates the Wasm core. */
+const FLAVORS = { release: 'pushpeer-core', testing: 'pushpeer-core-testing', debug: 'pushpeer-core-debug' };
+
+/**
+ * Loads and instantiates the Wasm core. Flavours: 'release' (default, what the package ships), 'testing' (the same
+ * optimised build plus test-only entry points) and 'debug' (-sASSERTIONS=2 -sSAFE_HEAP=1, plus test entry points);
+ * the last two exist in a build tree, not in the package.
+ */
 export async function loadCore(options = {}) {
   const flavor = options.flavor ?? 'release';
-  if (flavor !== 'release' && flavor !== 'debug') throw fail('BAD_ARGUMENT', `unknown flavor ${flavor}`);
-  const base = flavor === 'debug' ? 'pushpeer-core-debug' : 'pushpeer-core';
+  if (!Object.hasOwn(FLAVORS, flavor)) throw fail('BAD_ARGUMENT', `unknown flavor ${flavor}`);
+  const base = FLAVORS[flavor];
   // The release URL is a literal so that bundlers find the asset (Vite's dev-server dep optimizer cannot follow a
-  // template); the debug flavour is not shipped in the package.
+  // template); the other flavours are not shipped in the package.
   const defaultUrl = flavor === 'release' ? new URL('./wasm/pushpeer-core.wasm', import.meta.url)
     : new URL(/* @vite-ignore */ `./wasm/${base}.wasm`, import.meta.url);
   const wasmUrl = options.wasmUrl ? new URL(options.wasmUrl, import.meta.url) : defaultUrl;
-  let factory;
+  let instantiate;
   let module;
   try {
-    // The release loader is a static import: service workers forbid import(). The debug one is for tests.
-    factory = flavor === 'debug' ? (await import(/* @vite-ignore */ `./wasm/${base}.mjs`)).default : releaseFactory;
-    const args = {
+    // The release loader is a static import: service workers forbid import(). The others are for tests.
+    const factory = flavor === 'release' ? releaseFactory : (await import(/* @vite-ignore */ `./wasm/${base}.mjs`)).default;
+    // We fetch the bytes ourselves: Emscripten 3.1.6's loader cannot fetch file: URLs in Node and does not
+    // recognise module (service) workers. The same bytes instantiate a fresh module after a trap (Core).
+    const wasmBinary = options.wasmBinary ?? await readWasm(wasmUrl);
+    instantiate = () => factory({
       getRandomValue: makeRandomSource(),
       locateFile: () => wasmUrl.href,
       print: () => {},
       printErr: () => {},
-    };
-    // We fetch the bytes ourselves: Emscripten 3.1.6's loader cannot fetch file: URLs in Node and does not
-    // recognise module (service) workers.
-    args.wasmBinary = options.wasmBinary ?? await readWasm(wasmUrl);
-    module = await factory(args);
+      wasmBinary,
+    });
+    module = await instantiate();
   } catch (err) {
     if (err instanceof PushPeerError) throw err;
     throw new PushPeerError('CORE_LOAD_FAILED', `could not load the pushpeer Wasm core: ${err?.message ?? err}`, { cause: err });
   }
-  return new Core(module);
+  return new Core(module, instantiate);
 }
 
 // Byte arguments are copied into buffers on the Wasm heap for one call, then wiped and freed.
@@ -183,54 +174,106 @@ function describe(v) {
   return typeof v === 'object' ? (v.constructor?.name ?? 'an object') : typeof v;
 }
 
+/**
+ * Runs fn, which reads the caller's arguments: anything it throws that is not already a PushPeerError (a getter
+ * of the caller's object that throws, a Proxy trap, a toJSON that fails) becomes BAD_ARGUMENT with the cause.
+ */
+function readingArguments(what, fn) {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof PushPeerError) throw err;
+    throw new PushPeerError('BAD_ARGUMENT', `${what}: reading the arguments failed: ${err?.message ?? err}`, { cause: err });
+  }
+}
+
 class Core {
   #m;
+  #instantiate;
   #broken = null;
+  #reloading = null;
+  #generation = 0;
 
-  constructor(module) {
+  constructor(module, instantiate) {
     this.#m = module;
-    this.maxPayloadLength = MAX_PAYLOAD;
-    this.testing = new CoreTesting(this);
+    this.#instantiate = instantiate;
+    const c = module.constants();
+    /** The protocol's limits, from the core (docs/PROTOCOL.md). */
+    this.limits = Object.freeze({ ...c, envelopeTypes: Object.freeze({ ...c.envelopeTypes }) });
+    this.maxPayloadLength = c.maxPayload;
+    this._typeNames = Object.fromEntries(Object.entries(c.envelopeTypes).map(([k, v]) => [v, k]));
+    if (typeof module.hasTestingEntryPoints === 'function') {
+      this.testing = new CoreTesting(this, {
+        raw: (name, byteArgs, extra = []) => this._call((m, a) => m[name](...byteArgs.flatMap((b) => a.put(b)), ...extra)),
+        heap: () => Uint8Array.from(this.#m.HEAPU8),
+        trap: () => this._call((m) => m.trap()),
+      });
+    }
     Object.freeze(this);
   }
 
-  // Runs fn(arena) with the Wasm module; maps status numbers to PushPeerError and keeps an aborted instance
-  // from being used again.
+  /** How many times the Wasm instance was replaced after a trap (state kept in it, e.g. the replay guard, is new). */
+  get generation() {
+    return this.#generation;
+  }
+
+  /** Resolves once the core is usable (it reloads itself after a trap). */
+  ready() {
+    return this.#reloading ?? Promise.resolve(this);
+  }
+
+  // Runs fn(module, arena); maps status numbers to PushPeerError. A trap (an abort, out of memory) leaves the
+  // instance in an unknown state: it is dropped, a fresh one is instantiated from the same bytes, and calls fail
+  // with INTERNAL until that is done (ready()).
   _call(fn) {
-    if (this.#broken) throw fail('INTERNAL', `the Wasm core is unusable after an earlier failure: ${this.#broken}`);
-    const arena = new Arena(this.#m);
+    if (this.#broken) throw fail('INTERNAL', `the Wasm core is reloading after a failure: ${this.#broken}`);
+    const m = this.#m;
+    const arena = new Arena(m);
     let result;
     try {
-      result = fn(this.#m, arena);
+      result = fn(m, arena);
     } catch (err) {
       if (err instanceof PushPeerError) throw err;
       this.#broken = String(err?.message ?? err);
-      throw new PushPeerError('INTERNAL', `Wasm core failure: ${this.#broken}`, { cause: err });
+      this.#reload();
+      throw new PushPeerError('INTERNAL', `Wasm core failure (reloading): ${this.#broken}`, { cause: err });
     } finally {
-      try {
-        arena.release();
-      } catch {
-        // the instance is already broken; nothing more to wipe
-      }
+      if (!this.#broken) arena.release(); // a trapped instance is discarded whole, heap and all
     }
     if (typeof result === 'number' && result < 0) {
-      throw fail(this.#m.statusName(result), this.#m.statusMessage(result));
+      throw fail(m.statusName(result), m.statusMessage(result));
     }
     return result;
+  }
+
+  #reload() {
+    this.#reloading = this.#instantiate().then((module) => {
+      this.#m = module;
+      this.#broken = null;
+      this.#generation++;
+      this.#reloading = null;
+      return this;
+    }, (error) => {
+      this.#broken = `reloading failed too: ${error?.message ?? error}`;
+      this.#reloading = null;
+      throw new PushPeerError('INTERNAL', this.#broken, { cause: error });
+    });
+    this.#reloading.catch(() => {});
   }
 
   // --- argument coercion ---
 
   /** Uint8Array or ArrayBuffer, or (unless base64 is false) base64url text as in a PushSubscription. */
-  _bytes(value, what, { length, base64 = true, code = 'BAD_KEY' } = {}) {
+  _bytes(value, what, { length, max, base64 = true, code = 'BAD_KEY' } = {}) {
     let bytes;
     if (value instanceof Uint8Array) bytes = value;
-    else if (base64 && typeof value === 'string') bytes = decodeKeyText(value, what);
+    else if (base64 && typeof value === 'string') bytes = decodeKeyText(this._string(value, what, { max: 4 * Math.ceil((length ?? max ?? MAX_DEFAULT_STRING) / 3) + 2, code }), what);
     else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value);
     else throw fail('BAD_ARGUMENT', `${what} must be a Uint8Array${base64 ? ' or base64url string' : ''}, got ${describe(value)}`);
     if (length !== undefined && bytes.length !== length) {
       throw fail(code, `${what} must be ${length} bytes, got ${bytes.length}`);
     }
+    if (max !== undefined && bytes.length > max) throw fail(code, `${what} must be at most ${max} bytes, got ${bytes.length}`);
     return bytes;
   }
 
@@ -239,9 +282,10 @@ class Core {
     const bad = (why) => fail('BAD_SUBSCRIPTION', `subscription ${why}`);
     let s = value;
     try {
-      if (typeof s === 'string') s = JSON.parse(s);
+      if (typeof s === 'string') s = JSON.parse(this._string(s, 'subscription', { code: 'BAD_SUBSCRIPTION' }));
       else if (s !== null && typeof s === 'object' && typeof s.toJSON === 'function') s = s.toJSON();
     } catch (err) {
+      if (err instanceof PushPeerError) throw err;
       throw new PushPeerError('BAD_SUBSCRIPTION', `subscription is not valid JSON: ${err?.message ?? err}`, { cause: err });
     }
     if (s === null || typeof s !== 'object' || Array.isArray(s)) throw bad(`must be an object, got ${describe(s)}`);
@@ -255,22 +299,36 @@ class Core {
       throw bad('has no keys.p256dh and keys.auth strings');
     }
     return {
-      endpoint: s.endpoint,
+      endpoint: this._string(s.endpoint, 'endpoint', { max: this.limits.maxEndpoint, code: 'BAD_ENDPOINT' }),
       p256dh: this._bytes(keys.p256dh, 'keys.p256dh', { length: 65 }),
       auth: this._bytes(keys.auth, 'keys.auth', { length: 16 }),
     };
   }
 
-  /** Payload: Uint8Array or a string (UTF-8). */
-  _payload(value, what) {
-    if (typeof value === 'string') return encoder.encode(value);
-    if (value instanceof Uint8Array) return value;
-    if (value instanceof ArrayBuffer) return new Uint8Array(value);
-    throw fail('BAD_ARGUMENT', `${what} must be a Uint8Array or string, got ${describe(value)}`);
+  /** Payload: Uint8Array or a string (UTF-8), at most `max` bytes (PAYLOAD_TOO_LARGE beyond). */
+  _payload(value, what, max) {
+    let bytes;
+    if (typeof value === 'string') {
+      // UTF-8 is at most 3 bytes per UTF-16 unit: refuse a huge string before encoding it.
+      if (max !== undefined && value.length > max) throw fail('PAYLOAD_TOO_LARGE', `${what} exceeds ${max} bytes`);
+      bytes = encoder.encode(value);
+    } else if (value instanceof Uint8Array) bytes = value;
+    else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value);
+    else throw fail('BAD_ARGUMENT', `${what} must be a Uint8Array or string, got ${describe(value)}`);
+    if (max !== undefined && bytes.length > max) {
+      throw fail('PAYLOAD_TOO_LARGE', `${what} of ${bytes.length} bytes exceeds ${max} (one push message)`);
+    }
+    return bytes;
   }
 
-  _string(value, what) {
+  /**
+   * A string of at most `max` UTF-16 units (the core checks exact byte limits; this bounds the copy). A lone
+   * surrogate is BAD_TEXT: converted to UTF-8 it would silently become U+FFFD, and the core check it differently.
+   */
+  _string(value, what, { max = MAX_DEFAULT_STRING, code = 'BAD_ARGUMENT' } = {}) {
     if (typeof value !== 'string') throw fail('BAD_ARGUMENT', `${what} must be a string, got ${describe(value)}`);
+    if (value.length > max) throw fail(code, `${what} is longer than ${max} characters`);
+    if (LONE_SURROGATE.test(value)) throw fail('BAD_TEXT', `${what} is not well-formed Unicode (a lone surrogate)`);
     return value;
   }
 
@@ -287,6 +345,11 @@ class Core {
     return options;
   }
 
+  /** An 8-byte key id: bytes, or its base64url text (as peers are listed). */
+  _keyId(value, what) {
+    return this._bytes(value, what, { length: this.limits.keyIdLength, code: 'BAD_ARGUMENT' });
+  }
+
   // --- API ---
 
   generateVapidKeys() {
@@ -294,68 +357,71 @@ class Core {
   }
 
   vapidKeysFromPrivate(privateKey) {
-    const priv = this._bytes(privateKey, 'privateKey', { length: 32 });
+    const priv = readingArguments('vapidKeysFromPrivate', () => this._bytes(privateKey, 'privateKey', { length: 32 }));
     const publicKey = this._call((m, a) => m.publicKeyFromPrivate(...a.put(priv)));
     return { publicKey, privateKey: Uint8Array.from(priv) };
   }
 
   vapidAuthorization(options) {
-    const o = this._options(options, 'vapidAuthorization');
-    const endpoint = this._string(o.endpoint, 'endpoint');
-    const subject = this._string(o.subject, 'subject');
-    const pub = this._bytes(o.publicKey, 'publicKey', { length: 65 });
-    const priv = this._bytes(o.privateKey, 'privateKey', { length: 32 });
-    const now = nowSeconds();
-    const exp = o.expiration === undefined ? now + 12 * 3600 : o.expiration;
-    if (typeof exp !== 'number' || !Number.isInteger(exp)) throw fail('BAD_EXPIRATION', 'expiration must be an integer (seconds since the epoch)');
+    const [endpoint, subject, pub, priv, exp, now] = readingArguments('vapidAuthorization', () => {
+      const o = this._options(options, 'vapidAuthorization');
+      const t = nowSeconds();
+      const e = o.expiration === undefined ? t + 12 * 3600 : o.expiration;
+      if (typeof e !== 'number' || !Number.isInteger(e)) throw fail('BAD_EXPIRATION', 'expiration must be an integer (seconds since the epoch)');
+      return [this._string(o.endpoint, 'endpoint', { max: this.limits.maxEndpoint, code: 'BAD_ENDPOINT' }),
+        this._string(o.subject, 'subject', { code: 'BAD_SUBJECT' }), this._bytes(o.publicKey, 'publicKey', { length: 65 }),
+        this._bytes(o.privateKey, 'privateKey', { length: 32 }), e, t];
+    });
     return this._call((m, a) => m.vapidAuthorization(endpoint, subject, ...a.put(priv), ...a.put(pub), exp, now));
   }
 
   verifyVapidJwt(jwt, publicKey) {
-    const text = this._string(jwt, 'jwt');
-    const pub = this._bytes(publicKey, 'publicKey', { length: 65 });
+    const [text, pub] = readingArguments('verifyVapidJwt', () => [
+      this._string(jwt, 'jwt', { max: this.limits.maxJwt, code: 'BAD_JWT' }), this._bytes(publicKey, 'publicKey', { length: 65 })]);
     return this._call((m, a) => m.verifyJwt(text, ...a.put(pub)));
   }
 
   encrypt(options) {
-    const o = this._options(options, 'encrypt');
-    const p256dh = this._bytes(o.p256dh, 'p256dh', { length: 65 });
-    const auth = this._bytes(o.auth, 'auth', { length: 16 });
-    const plaintext = this._payload(o.plaintext, 'plaintext');
-    const recordSize = this._integer(o.recordSize, 'recordSize', { fallback: 4096, code: 'ECE_BAD_RECORD_SIZE' });
-    const padding = this._integer(o.padding, 'padding', { fallback: 0 });
-    if (plaintext.length + padding > MAX_PAYLOAD) {
-      throw fail('PAYLOAD_TOO_LARGE', `plaintext (${plaintext.length}) + padding (${padding}) exceeds ${MAX_PAYLOAD} bytes (one push message)`);
-    }
+    const [p256dh, auth, plaintext, recordSize, padding] = readingArguments('encrypt', () => {
+      const o = this._options(options, 'encrypt');
+      const pt = this._payload(o.plaintext, 'plaintext', this.limits.maxPayload);
+      const rs = this._integer(o.recordSize, 'recordSize', { fallback: 4096, code: 'ECE_BAD_RECORD_SIZE' });
+      const pad = this._integer(o.padding, 'padding', { fallback: 0 });
+      if (pt.length + pad > this.limits.maxPayload) {
+        throw fail('PAYLOAD_TOO_LARGE', `plaintext (${pt.length}) + padding (${pad}) exceeds ${this.limits.maxPayload} bytes (one push message)`);
+      }
+      return [this._bytes(o.p256dh, 'p256dh', { length: 65 }), this._bytes(o.auth, 'auth', { length: 16 }), pt, rs, pad];
+    });
     return this._call((m, a) => m.encrypt(...a.put(p256dh), ...a.put(auth), ...a.put(plaintext), recordSize, padding));
   }
 
   decrypt(options) {
-    const o = this._options(options, 'decrypt');
-    const priv = this._bytes(o.privateKey, 'privateKey', { length: 32 });
-    const pub = this._bytes(o.publicKey, 'publicKey', { length: 65 });
-    const auth = this._bytes(o.auth, 'auth', { length: 16 });
-    const body = this._bytes(o.body, 'body', { base64: false });
-    if (body.length > MAX_BODY) throw fail('BAD_ARGUMENT', `body of ${body.length} bytes exceeds ${MAX_BODY}`);
+    const [priv, pub, auth, body] = readingArguments('decrypt', () => {
+      const o = this._options(options, 'decrypt');
+      return [this._bytes(o.privateKey, 'privateKey', { length: 32 }), this._bytes(o.publicKey, 'publicKey', { length: 65 }),
+        this._bytes(o.auth, 'auth', { length: 16 }),
+        this._bytes(o.body, 'body', { base64: false, max: MAX_DECRYPT_BODY, code: 'BAD_ARGUMENT' })];
+    });
     return this._call((m, a) => m.decrypt(...a.put(priv), ...a.put(pub), ...a.put(auth), ...a.put(body)));
   }
 
   buildPushRequest(options) {
-    const o = this._options(options, 'buildPushRequest');
-    const sub = this._subscription(o.subscription);
-    const payload = this._payload(o.payload, 'payload');
-    if (payload.length > MAX_PAYLOAD) {
-      throw fail('PAYLOAD_TOO_LARGE', `payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD} (one push message)`);
-    }
-    const keys = this._options(o.vapidKeys, 'vapidKeys');
-    const pub = this._bytes(keys.publicKey, 'vapidKeys.publicKey', { length: 65 });
-    const priv = this._bytes(keys.privateKey, 'vapidKeys.privateKey', { length: 32 });
-    const subject = this._string(o.subject, 'subject');
-    const ttl = this._integer(o.ttl, 'ttl', { fallback: DEFAULT_TTL, max: DEFAULT_TTL, code: 'BAD_TTL' });
-    const urgency = o.urgency === undefined ? '' : this._string(o.urgency, 'urgency');
-    if (o.urgency !== undefined && urgency.length === 0) throw fail('BAD_URGENCY', 'urgency must not be empty');
-    const topic = o.topic === undefined ? '' : this._string(o.topic, 'topic');
-    if (o.topic !== undefined && topic.length === 0) throw fail('BAD_TOPIC', 'topic must not be empty');
+    const args = readingArguments('buildPushRequest', () => {
+      const o = this._options(options, 'buildPushRequest');
+      const sub = this._subscription(o.subscription);
+      const payload = this._payload(o.payload, 'payload', this.limits.maxPayload);
+      const keys = this._options(o.vapidKeys, 'vapidKeys');
+      const pub = this._bytes(keys.publicKey, 'vapidKeys.publicKey', { length: 65 });
+      const priv = this._bytes(keys.privateKey, 'vapidKeys.privateKey', { length: 32 });
+      const subject = this._string(o.subject, 'subject', { code: 'BAD_SUBJECT' });
+      const ttl = this._integer(o.ttl, 'ttl', { fallback: DEFAULT_TTL, max: this.limits.maxTtl, code: 'BAD_TTL' });
+      const urgency = o.urgency === undefined ? '' : this._string(o.urgency, 'urgency', { max: 16, code: 'BAD_URGENCY' });
+      if (o.urgency !== undefined && urgency.length === 0) throw fail('BAD_URGENCY', 'urgency must not be empty');
+      const topic = o.topic === undefined ? '' : this._string(o.topic, 'topic', { max: 32, code: 'BAD_TOPIC' });
+      if (o.topic !== undefined && topic.length === 0) throw fail('BAD_TOPIC', 'topic must not be empty');
+      return { sub, payload, pub, priv, subject, ttl, urgency, topic };
+    });
+    const { sub, payload, pub, priv, subject, ttl, urgency, topic } = args;
     const now = nowSeconds();
     const r = this._call((m, a) => m.buildPushRequest(sub.endpoint, ...a.put(sub.p256dh), ...a.put(sub.auth),
       ...a.put(payload), ...a.put(priv), ...a.put(pub), subject, now, ttl, urgency, topic));
@@ -364,30 +430,33 @@ class Core {
 
   /** SHA-256 of bytes (or UTF-8 text): content hashes for files and chunks. */
   sha256(data) {
-    const bytes = ArrayBuffer.isView(data) && !(data instanceof Uint8Array)
-      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : this._payload(data, 'data');
+    const bytes = readingArguments('sha256', () => (ArrayBuffer.isView(data) && !(data instanceof Uint8Array)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : this._payload(data, 'data')));
     return this._call((m, a) => m.sha256(...a.put(bytes)));
   }
 
   base64urlEncode(bytes) {
-    return encodeBase64url(this._bytes(bytes, 'bytes', { base64: false }));
+    return encodeBase64url(readingArguments('base64urlEncode', () => this._bytes(bytes, 'bytes', { base64: false })));
   }
 
   base64urlDecode(text) {
-    return decodeBase64url(this._string(text, 'text'));
+    return decodeBase64url(readingArguments('base64urlDecode', () => this._string(text, 'text', { max: Infinity })));
   }
 
   /** SDP text -> compact bytes (lossless; docs/PROTOCOL.md §2). */
   packSdp(sdp) {
-    const text = this._string(sdp, 'sdp');
-    const bytes = encoder.encode(text);
-    if (bytes.length === 0 || bytes.length > MAX_SDP) throw fail('BAD_SDP', `sdp must be 1 to ${MAX_SDP} bytes, got ${bytes.length}`);
+    const bytes = readingArguments('packSdp', () => {
+      const text = this._string(sdp, 'sdp', { max: this.limits.maxSdp, code: 'BAD_SDP' });
+      const b = encoder.encode(text);
+      if (b.length === 0 || b.length > this.limits.maxSdp) throw fail('BAD_SDP', `sdp must be 1 to ${this.limits.maxSdp} bytes, got ${b.length}`);
+      return b;
+    });
     return this._call((m, a) => m.packSdp(...a.put(bytes)));
   }
 
   /** Inverse of packSdp: the exact SDP text. */
   unpackSdp(packed) {
-    const bytes = this._bytes(packed, 'packed', { base64: false });
+    const bytes = readingArguments('unpackSdp', () => this._bytes(packed, 'packed', { base64: false, max: this.limits.maxSdp, code: 'BAD_PACKED_SDP' }));
     const out = this._call((m, a) => m.unpackSdp(...a.put(bytes)));
     try {
       return strictDecoder.decode(out);
@@ -400,33 +469,39 @@ class Core {
 
   /** Grants for our own subscription: pre-signed VAPID signatures others use to push to us. */
   issueGrants(options) {
-    const o = this._options(options, 'issueGrants');
-    const priv = this._bytes(o.privateKey, 'privateKey', { length: 32 });
-    const endpoint = this._string(o.endpoint, 'endpoint');
-    const subject = this._string(o.subject, 'subject');
-    const count = this._integer(o.count, 'count', { min: 1, max: 16, fallback: 4 });
-    const interval = this._integer(o.interval, 'interval', { min: 1, fallback: 20 * HOUR });
-    const first = this._integer(o.firstExpiration, 'firstExpiration', { fallback: nowSeconds() + interval });
+    const [priv, endpoint, subject, first, interval, count] = readingArguments('issueGrants', () => {
+      const o = this._options(options, 'issueGrants');
+      const iv = this._integer(o.interval, 'interval', { min: 1, fallback: 20 * HOUR });
+      return [this._bytes(o.privateKey, 'privateKey', { length: 32 }),
+        this._string(o.endpoint, 'endpoint', { max: this.limits.maxEndpoint, code: 'BAD_ENDPOINT' }),
+        this._string(o.subject, 'subject', { max: this.limits.maxSubject, code: 'BAD_SUBJECT' }),
+        this._integer(o.firstExpiration, 'firstExpiration', { fallback: nowSeconds() + iv }), iv,
+        this._integer(o.count, 'count', { min: 1, max: 16, fallback: 4 })];
+    });
     return this._call((m, a) => m.issueGrants(...a.put(priv), endpoint, subject, first, interval, count));
   }
 
   /** Signed contact card: { bytes, text } (text = base64url, for #card= links and QR codes). */
   createCard(options) {
-    const o = this._options(options, 'createCard');
-    const identity = this._options(o.identity, 'identity');
-    const priv = this._bytes(identity.privateKey, 'identity.privateKey', { length: 32 });
-    const sub = this._subscription(o.subscription);
-    const subject = this._string(o.subject, 'subject');
-    const name = o.name === undefined ? '' : this._string(o.name, 'name');
-    const created = this._integer(o.created, 'created', { fallback: nowSeconds() });
-    const grants = o.grants ?? this.issueGrants({ privateKey: priv, endpoint: sub.endpoint, subject });
-    if (!Array.isArray(grants)) throw fail('BAD_ARGUMENT', 'grants must be an array of { exp, signature }');
-    const flat = new Uint8Array(grants.length * 68);
-    grants.forEach((g, i) => {
-      const exp = this._integer(g?.exp, `grants[${i}].exp`);
-      const sig = this._bytes(g?.signature, `grants[${i}].signature`, { length: 64, base64: false, code: 'BAD_ARGUMENT' });
-      new DataView(flat.buffer).setUint32(i * 68, exp);
-      flat.set(sig, i * 68 + 4);
+    const { priv, sub, subject, name, created, flat } = readingArguments('createCard', () => {
+      const o = this._options(options, 'createCard');
+      const identity = this._options(o.identity, 'identity');
+      const p = this._bytes(identity.privateKey, 'identity.privateKey', { length: 32 });
+      const s = this._subscription(o.subscription);
+      const subj = this._string(o.subject, 'subject', { max: this.limits.maxSubject, code: 'BAD_SUBJECT' });
+      // The name's byte limit and its text rules (no controls, no bidi overrides) are the core's (BAD_TEXT).
+      const n = o.name === undefined ? '' : this._string(o.name, 'name', { max: this.limits.maxName });
+      const c = this._integer(o.created, 'created', { fallback: nowSeconds() });
+      const grants = o.grants ?? this.issueGrants({ privateKey: p, endpoint: s.endpoint, subject: subj });
+      if (!Array.isArray(grants) || grants.length > 16) throw fail('BAD_ARGUMENT', 'grants must be an array of at most 16 { exp, signature }');
+      const f = new Uint8Array(grants.length * 68);
+      grants.forEach((g, i) => {
+        const exp = this._integer(g?.exp, `grants[${i}].exp`);
+        const sig = this._bytes(g?.signature, `grants[${i}].signature`, { length: 64, base64: false, code: 'BAD_ARGUMENT' });
+        new DataView(f.buffer).setUint32(i * 68, exp);
+        f.set(sig, i * 68 + 4);
+      });
+      return { priv: p, sub: s, subject: subj, name: n, created: c, flat: f };
     });
     const bytes = this._call((m, a) => m.createCard(...a.put(priv), sub.endpoint, ...a.put(sub.p256dh), ...a.put(sub.auth),
       subject, name, created, ...a.put(flat)));
@@ -435,66 +510,125 @@ class Core {
 
   /** Card bytes, its base64url text, or a link with #card=<text>: verified and decoded. */
   decodeCard(card) {
-    const bytes = this._cardBytes(card);
+    const bytes = readingArguments('decodeCard', () => this._cardBytes(card));
     return this._call((m, a) => m.decodeCard(...a.put(bytes)));
   }
 
   /** Authorization header for a push to the card's owner, from its grant usable now. */
   grantAuthorization(card, options = {}) {
-    const bytes = this._cardBytes(card);
-    const now = this._integer(this._options(options, 'grantAuthorization').now, 'now', { fallback: nowSeconds() });
+    const [bytes, now] = readingArguments('grantAuthorization', () => [this._cardBytes(card),
+      this._integer(this._options(options, 'grantAuthorization').now, 'now', { fallback: nowSeconds() })]);
     return this._call((m, a) => m.grantAuthorization(...a.put(bytes), now));
   }
 
-  /** Signs an envelope; refuses one that would not fit a push (PAYLOAD_TOO_LARGE). */
+  /**
+   * Signs an envelope for `recipient` (its key id); refuses one that would not fit a push (PAYLOAD_TOO_LARGE).
+   * Answers and byes carry `ref`, the envelopeReference() of the offer they answer.
+   */
   sealEnvelope(options) {
-    const o = this._options(options, 'sealEnvelope');
-    const type = typeof o.type === 'string' ? ENVELOPE_TYPES[o.type] : o.type;
-    if (!Number.isInteger(type) || type < 1 || type > 255) throw fail('BAD_ARGUMENT', `unknown envelope type ${String(o.type)}`);
-    const priv = this._bytes(o.privateKey, 'privateKey', { length: 32 });
-    const body = this._payload(o.body ?? new Uint8Array(0), 'body');
-    if (body.length > MAX_PAYLOAD) throw fail('PAYLOAD_TOO_LARGE', `body of ${body.length} bytes exceeds ${MAX_PAYLOAD}`);
-    const session = o.sessionId === undefined ? crypto.getRandomValues(new Uint8Array(8))
-      : this._bytes(o.sessionId, 'sessionId', { length: 8, code: 'BAD_ARGUMENT' });
-    const sequence = this._integer(o.sequence, 'sequence', { fallback: 0 });
-    const timestamp = this._integer(o.timestamp, 'timestamp', { fallback: nowSeconds() });
-    const card = o.card === undefined ? new Uint8Array(0) : this._cardBytes(o.card);
-    const sealed = this._call((m, a) => m.sealEnvelope(...a.put(priv), type, ...a.put(session), sequence, timestamp,
-      ...a.put(body), ...a.put(card)));
-    if (!o.text) return sealed;
-    // Text mode, for channels that carry text: base64url, at most 4096 characters.
+    const args = readingArguments('sealEnvelope', () => {
+      const o = this._options(options, 'sealEnvelope');
+      const type = typeof o.type === 'string' ? this.limits.envelopeTypes[o.type] : o.type;
+      if (!Number.isInteger(type) || !Object.values(this.limits.envelopeTypes).includes(type)) {
+        throw fail('BAD_ARGUMENT', `unknown envelope type ${String(o.type)}`);
+      }
+      return {
+        type,
+        priv: this._bytes(o.privateKey, 'privateKey', { length: 32 }),
+        recipient: this._keyId(o.recipient, 'recipient'),
+        body: this._payload(o.body ?? new Uint8Array(0), 'body', this.limits.maxEnvelopeBody),
+        session: o.sessionId === undefined ? crypto.getRandomValues(new Uint8Array(this.limits.sessionIdLength))
+          : this._bytes(o.sessionId, 'sessionId', { length: this.limits.sessionIdLength, code: 'BAD_ARGUMENT' }),
+        sequence: this._integer(o.sequence, 'sequence', { fallback: 0 }),
+        timestamp: this._integer(o.timestamp, 'timestamp', { fallback: nowSeconds() }),
+        ref: o.ref === undefined || o.ref === null ? new Uint8Array(0)
+          : this._bytes(o.ref, 'ref', { length: this.limits.refLength, base64: false, code: 'BAD_ARGUMENT' }),
+        card: o.card === undefined ? new Uint8Array(0) : this._cardBytes(o.card),
+        text: Boolean(o.text),
+      };
+    });
+    const { type, priv, recipient, body, session, sequence, timestamp, ref, card } = args;
+    const sealed = this._call((m, a) => m.sealEnvelope(...a.put(priv), type, ...a.put(recipient), ...a.put(session),
+      sequence, timestamp, ...a.put(ref), ...a.put(body), ...a.put(card)));
+    if (!args.text) return sealed;
+    // Text mode, for channels that carry text: base64url, at most maxEnvelopeText characters.
     const text = encodeBase64url(sealed);
-    if (text.length > MAX_ENVELOPE_TEXT) {
-      throw fail('PAYLOAD_TOO_LARGE', `envelope text of ${text.length} characters exceeds ${MAX_ENVELOPE_TEXT}`);
+    if (text.length > this.limits.maxEnvelopeText) {
+      throw fail('PAYLOAD_TOO_LARGE', `envelope text of ${text.length} characters exceeds ${this.limits.maxEnvelopeText}`);
     }
     return text;
   }
 
   /**
-   * Verifies and opens an envelope: signature (by the embedded card's key, else by the key `peers` returns for
-   * the sender's key id), time window and, unless replay is false, replays.
+   * Verifies and opens an envelope addressed to `self` (our key id, or our 65-byte public key): signature (by the
+   * embedded card's key, else by the key `peers` returns for the sender's key id), recipient, time window and,
+   * unless replay is false, replays.
    */
   openEnvelope(envelope, options = {}) {
-    const o = this._options(options, 'openEnvelope');
-    if (typeof envelope === 'string' && envelope.length > MAX_ENVELOPE_TEXT) {
-      throw fail('BAD_ENVELOPE', `envelope text longer than ${MAX_ENVELOPE_TEXT} characters`);
-    }
-    const bytes = typeof envelope === 'string' ? decodeBase64url(envelope, 'envelope')
-      : this._bytes(envelope, 'envelope', { base64: false });
-    const now = this._integer(o.now, 'now', { fallback: nowSeconds() });
-    const maxAge = this._integer(o.maxAge, 'maxAge', { fallback: 600 });
-    const maxSkew = this._integer(o.maxSkew, 'maxSkew', { fallback: 120 });
+    const { bytes, now, maxAge, maxSkew, self, peers, replay } = readingArguments('openEnvelope', () => {
+      const o = this._options(options, 'openEnvelope');
+      const max = this.limits.maxPayload;
+      const b = typeof envelope === 'string'
+        ? decodeBase64url(this._string(envelope, 'envelope', { max: this.limits.maxEnvelopeText, code: 'BAD_ENVELOPE' }), 'envelope')
+        : this._bytes(envelope, 'envelope', { base64: false, max, code: 'BAD_ENVELOPE' });
+      if (o.self === undefined) throw fail('BAD_ARGUMENT', 'openEnvelope needs { self }: our key id, to refuse envelopes for others');
+      const selfBytes = o.self instanceof Uint8Array && o.self.length === 65 ? null : this._keyId(o.self, 'self');
+      return {
+        bytes: b,
+        now: this._integer(o.now, 'now', { fallback: nowSeconds() }),
+        maxAge: this._integer(o.maxAge, 'maxAge', { fallback: this.limits.envelopeMaxAge }),
+        maxSkew: this._integer(o.maxSkew, 'maxSkew', { fallback: this.limits.envelopeMaxSkew }),
+        self: selfBytes ?? this.keyIdOf(o.self),
+        peers: o.peers,
+        replay: o.replay !== false,
+      };
+    });
     const who = this._call((m, a) => m.envelopeSender(...a.put(bytes)));
     let known = new Uint8Array(0);
     if (!who.hasCard) {
       const id = encodeBase64url(who.keyId);
-      const peers = o.peers;
-      const found = typeof peers === 'function' ? peers(id) : peers instanceof Map ? peers.get(id) : peers?.[id];
+      const found = readingArguments('openEnvelope peers', () => (typeof peers === 'function' ? peers(id)
+        : peers instanceof Map ? peers.get(id) : peers?.[id]));
       if (found === undefined || found === null) throw fail('UNKNOWN_SENDER', `no known peer with key id ${id}`);
       known = this._bytes(found, 'peer public key', { length: 65 });
     }
-    const r = this._call((m, a) => m.openEnvelope(...a.put(bytes), now, ...a.put(known), o.replay !== false, maxAge, maxSkew));
-    return { ...r, typeName: ENVELOPE_TYPE_NAMES[r.type] ?? 'unknown', cardBytes: r.card ? attachedCard(bytes) : null };
+    const r = this._call((m, a) => m.openEnvelope(...a.put(bytes), now, ...a.put(self), ...a.put(known), replay, maxAge, maxSkew));
+    return { ...r, typeName: this._typeNames[r.type] };
+  }
+
+  /**
+   * Who an envelope says it is from, WITHOUT verifying anything: { keyId (base64url), hasCard }. For looking up
+   * a known sender's key before openEnvelope(), which verifies.
+   */
+  envelopeSender(envelope) {
+    const bytes = readingArguments('envelopeSender', () => (typeof envelope === 'string'
+      ? decodeBase64url(this._string(envelope, 'envelope', { max: this.limits.maxEnvelopeText, code: 'BAD_ENVELOPE' }), 'envelope')
+      : this._bytes(envelope, 'envelope', { base64: false, max: this.limits.maxPayload, code: 'BAD_ENVELOPE' })));
+    const who = this._call((m, a) => m.envelopeSender(...a.put(bytes)));
+    return { keyId: encodeBase64url(who.keyId), hasCard: who.hasCard };
+  }
+
+  /** The 16 bytes an answer or a bye carries as `ref` to name the offer envelope it answers. */
+  envelopeReference(envelope) {
+    const bytes = readingArguments('envelopeReference', () => this._bytes(envelope, 'envelope', { base64: false, max: this.limits.maxPayload }));
+    return this._call((m, a) => m.envelopeReference(...a.put(bytes)));
+  }
+
+  /** The push Topic for an envelope of `type` to `recipient` in session `sessionId` (docs/PROTOCOL.md §4). */
+  pushTopic(type, recipient, sessionId) {
+    const [t, r, s] = readingArguments('pushTopic', () => {
+      const n = typeof type === 'string' ? this.limits.envelopeTypes[type] : type;
+      if (!Number.isInteger(n)) throw fail('BAD_ARGUMENT', `unknown envelope type ${String(type)}`);
+      return [n, this._keyId(recipient, 'recipient'),
+        this._bytes(sessionId, 'sessionId', { length: this.limits.sessionIdLength, code: 'BAD_ARGUMENT' })];
+    });
+    return this._call((m, a) => m.envelopeTopic(t, ...a.put(r), ...a.put(s)));
+  }
+
+  /** The 8-byte key id of a 65-byte identity public key (docs/PROTOCOL.md §4), as envelopes name peers. */
+  keyIdOf(identity) {
+    const key = readingArguments('keyIdOf', () => this._bytes(identity, 'identity', { length: 65 }));
+    return this._call((m, a) => m.keyIdOf(...a.put(key)));
   }
 
   /** The replay guard's state (to persist across service-worker restarts) and its restore. */
@@ -503,38 +637,35 @@ class Core {
   }
 
   restoreReplayState(state) {
-    const bytes = this._bytes(state, 'state', { base64: false });
+    const bytes = readingArguments('restoreReplayState', () => this._bytes(state, 'state', { base64: false, max: 1 << 20, code: 'BAD_ARGUMENT' }));
     this._call((m, a) => m.restoreReplayState(...a.put(bytes)));
   }
 
   _cardBytes(card) {
     if (typeof card === 'string') {
-      const text = /[#&]card=([A-Za-z0-9_-]+)/.exec(card)?.[1] ?? card;
+      const text = /[#&]card=([A-Za-z0-9_-]+)/.exec(this._string(card, 'card', { max: 8192, code: 'BAD_CARD' }))?.[1] ?? card;
       return decodeBase64url(text, 'card');
     }
-    return this._bytes(card, 'card', { base64: false });
-  }
-
-  /** @internal Used by CoreTesting. */
-  _raw(name, byteArgs, extra = []) {
-    return this._call((m, a) => m[name](...byteArgs.flatMap((b) => a.put(b)), ...extra));
-  }
-
-  /** @internal Test hook: a copy of the whole Wasm memory. */
-  _heapSnapshot() {
-    return Uint8Array.from(this.#m.HEAPU8);
+    return this._bytes(card, 'card', { base64: false, max: this.limits.maxCard, code: 'BAD_CARD' });
   }
 }
 
-// Deterministic and primitive entry points for test vectors (RFC, Wycheproof). Not for production use.
+// Deterministic and primitive entry points for test vectors (RFC, Wycheproof). Only on the testing and debug
+// flavours (the release module has none of them).
 class CoreTesting {
   #core;
-  constructor(core) {
+  #raw;
+  #heap;
+  #trap;
+  constructor(core, { raw, heap, trap }) {
     this.#core = core;
+    this.#raw = raw;
+    this.#heap = heap;
+    this.#trap = trap;
   }
 
   #b(v, what, opts) {
-    return this.#core._bytes(v, what, opts);
+    return this.#core._bytes(v, what, { max: 1 << 24, ...opts });
   }
 
   encryptWithKeys(options) {
@@ -546,7 +677,7 @@ class CoreTesting {
     ];
     const rs = c._integer(o.recordSize, 'recordSize', { fallback: 4096 });
     const pad = c._integer(o.padding, 'padding', { fallback: 0 });
-    return c._raw('encryptWithKeys', args, [rs, pad]);
+    return this.#raw('encryptWithKeys', args, [rs, pad]);
   }
 
   eceEncrypt(options) {
@@ -562,49 +693,54 @@ class CoreTesting {
 
   eceDecrypt(options) {
     const o = this.#core._options(options, 'eceDecrypt');
-    return this.#core._raw('eceDecrypt', [this.#b(o.ikm, 'ikm', { base64: false }), this.#b(o.body, 'body', { base64: false })]);
+    return this.#raw('eceDecrypt', [this.#b(o.ikm, 'ikm', { base64: false }), this.#b(o.body, 'body', { base64: false })]);
   }
 
   ecdh(privateKey, publicKey) {
-    return this.#core._raw('ecdh', [this.#b(privateKey, 'privateKey'), this.#b(publicKey, 'publicKey')]);
+    return this.#raw('ecdh', [this.#b(privateKey, 'privateKey'), this.#b(publicKey, 'publicKey')]);
   }
 
   publicKeyFromSpki(der) {
-    return this.#core._raw('publicKeyFromSpki', [this.#b(der, 'der', { base64: false })]);
+    return this.#raw('publicKeyFromSpki', [this.#b(der, 'der', { base64: false })]);
   }
 
   ecdsaSign(privateKey, message) {
-    return this.#core._raw('ecdsaSign', [this.#b(privateKey, 'privateKey'), this.#b(message, 'message', { base64: false })]);
+    return this.#raw('ecdsaSign', [this.#b(privateKey, 'privateKey'), this.#b(message, 'message', { base64: false })]);
   }
 
   ecdsaVerify(publicKey, message, signature) {
-    const r = this.#core._call((m, a) => {
+    return this.#core._call((m, a) => {
       const s = m.ecdsaVerify(...a.put(this.#b(publicKey, 'publicKey')), ...a.put(this.#b(message, 'message', { base64: false })),
         ...a.put(this.#b(signature, 'signature', { base64: false })));
       // A bad signature is an answer (false), a bad key an error.
       return s === 0 ? true : (m.statusName(s) === 'BAD_SIGNATURE' ? false : s);
     });
-    return r;
   }
 
   aesGcmSeal(key, iv, aad, plaintext) {
-    return this.#core._raw('aesGcmSeal', [key, iv, aad, plaintext].map((v, i) => this.#b(v, `arg${i}`, { base64: false })));
+    return this.#raw('aesGcmSeal', [key, iv, aad, plaintext].map((v, i) => this.#b(v, `arg${i}`, { base64: false })));
   }
 
   aesGcmOpen(key, iv, aad, ciphertextAndTag) {
-    return this.#core._raw('aesGcmOpen', [key, iv, aad, ciphertextAndTag].map((v, i) => this.#b(v, `arg${i}`, { base64: false })));
+    return this.#raw('aesGcmOpen', [key, iv, aad, ciphertextAndTag].map((v, i) => this.#b(v, `arg${i}`, { base64: false })));
   }
 
   hkdfSha256(salt, ikm, info, length) {
     const n = this.#core._integer(length, 'length', { max: 255 * 32 });
-    return this.#core._raw('hkdfSha256', [salt, ikm, info].map((v, i) => this.#b(v, `arg${i}`, { base64: false })), [n]);
+    return this.#raw('hkdfSha256', [salt, ikm, info].map((v, i) => this.#b(v, `arg${i}`, { base64: false })), [n]);
   }
 
   hmacSha256(key, message) {
-    return this.#core._raw('hmacSha256', [key, message].map((v, i) => this.#b(v, `arg${i}`, { base64: false })));
+    return this.#raw('hmacSha256', [key, message].map((v, i) => this.#b(v, `arg${i}`, { base64: false })));
   }
 
+  /** A copy of the whole Wasm memory, to prove secrets are wiped. */
   heapSnapshot() {
-    return this.#core._heapSnapshot();
+    return this.#heap();
+  }
+
+  /** Makes the Wasm instance trap (as an abort would): the core must reload itself. */
+  trap() {
+    return this.#trap();
   }
 }

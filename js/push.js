@@ -1,6 +1,7 @@
 // Sending one push to a peer whose card we hold: RFC 8291 body from the core, the VAPID Authorization rebuilt from
 // one of the card's grants (docs/PROTOCOL.md §3), then fetch. Direct when the push service answers CORS (Mozilla),
-// else through a relay (js/relay.js), because FCM, WNS and Apple do not (w3c/push-api#303, DESIGN.md §5).
+// else through a relay (js/relay.js), because FCM, WNS and Apple do not (w3c/push-api#303). Only to known push
+// services (js/push-hosts.js): a card comes from a stranger, so its endpoint is not trusted.
 //
 //   const sender = createPushSender({ core, relay: 'https://relay.example/push' });
 //   const result = await sender.send({ card, payload, topic: 'offer' });   // { status, via, attempts, ... }
@@ -8,8 +9,10 @@
 // Failures are PushPeerError with `.status` (HTTP, when there was an answer), `.retryAfter` (seconds) and
 // `.endpoint`: PEER_GONE (404/410), PAYLOAD_TOO_LARGE (413), RATE_LIMITED (429 beyond what we wait), PUSH_FAILED
 // (5xx after the retries), PUSH_REJECTED (other 4xx, e.g. a grant the service refused), PUSH_UNREACHABLE (network
-// or CORS failure and no relay to try), RELAY_ERROR (the relay itself refused: `.relayCode`).
+// or CORS failure and no relay to try), RELAY_ERROR (the relay itself refused: `.relayCode`), HOST_NOT_ALLOWED
+// (the card's endpoint is not a known push service; nothing is sent).
 import { PushPeerError } from './errors.js';
+import { pushHostPolicy } from './push-hosts.js';
 
 export const DEFAULT_TTL = 120; // seconds: a signal older than this is useless to a caller waiting for an answer
 const MAX_RETRY_AFTER_MS = 30_000;
@@ -43,14 +46,18 @@ const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * Options: core (from loadCore), relay (URL that takes POST with X-Push-Endpoint, or null), relayMode ('auto':
  * direct first and relay when the browser cannot reach the push service; 'always'; 'never'), retries (extra
  * attempts after a 5xx or 429, default 3), backoffMs (first 5xx backoff, doubled each time, default 500),
- * maxRetryAfterMs (a longer Retry-After fails with RATE_LIMITED, default 30 s), fetch, sleep, onEvent (called with
- * { type: 'attempt' | 'response' | 'retry' | 'fallback', ... } for timelines).
+ * maxRetryAfterMs (a longer Retry-After fails with RATE_LIMITED, default 30 s), allowPushHosts (hosts besides the
+ * known push services that cards may name: 'host', 'https://host:port', or 'http://127.0.0.1:port' for a local push
+ * service; default none), fetch, sleep, onEvent (called with { type: 'attempt' | 'response' | 'retry' |
+ * 'fallback', ... } for timelines).
  */
 export function createPushSender({
   core, relay = null, relayMode = 'auto', retries = 3, backoffMs = 500, maxRetryAfterMs = MAX_RETRY_AFTER_MS,
-  fetch: fetchFn = globalThis.fetch?.bind(globalThis), sleep = defaultSleep, onEvent = () => {},
+  allowPushHosts = [], fetch: fetchFn = globalThis.fetch?.bind(globalThis), sleep = defaultSleep, onEvent = () => {},
 } = {}) {
   if (!core) throw new PushPeerError('BAD_ARGUMENT', 'createPushSender needs { core }');
+  if (!Array.isArray(allowPushHosts)) throw new PushPeerError('BAD_ARGUMENT', 'allowPushHosts must be an array');
+  const hostAllowed = pushHostPolicy({ extraHosts: allowPushHosts, what: 'allowPushHosts entry' });
   if (!['auto', 'always', 'never'].includes(relayMode)) {
     throw new PushPeerError('BAD_ARGUMENT', `relayMode must be auto, always or never, not ${relayMode}`);
   }
@@ -71,6 +78,10 @@ export function createPushSender({
     const bytes = card !== null && typeof card === 'object' && !(card instanceof Uint8Array) ? card.bytes : card;
     if (!bytes) throw new PushPeerError('BAD_ARGUMENT', 'card must be card bytes/text or a decoded card with .bytes');
     const { authorization, endpoint, p256dh, auth } = core.grantAuthorization(bytes);
+    if (!hostAllowed(new URL(endpoint))) {
+      throw Object.assign(new PushPeerError('HOST_NOT_ALLOWED', `${new URL(endpoint).origin} is not a known push ` +
+        'service (allowPushHosts lists others)'), { endpoint });
+    }
     const body = core.encrypt({ p256dh, auth, plaintext: payload });
     const headers = {
       Authorization: authorization,
@@ -91,9 +102,11 @@ export function createPushSender({
     const headers = via === 'relay' ? { ...request.headers, 'X-Push-Endpoint': request.endpoint } : request.headers;
     onEvent({ type: 'attempt', via, endpoint: request.endpoint, bytes: request.body.length });
     const started = Date.now();
-    // No `cache: 'no-store'`: it would also disable the CORS preflight cache, an extra round trip per push.
+    // No `cache: 'no-store'`: it would also disable the CORS preflight cache, an extra round trip per push. No
+    // redirects: a push service answers, it does not send the request elsewhere, and following a 307 would take the
+    // body to a host nobody checked (the relay passes a push service's 3xx on as is).
     const response = await fetchFn(url, { method: 'POST', headers, body: request.body, mode: 'cors',
-      credentials: 'omit', referrerPolicy: 'no-referrer' });
+      credentials: 'omit', referrerPolicy: 'no-referrer', redirect: 'error' });
     await response.arrayBuffer().catch(() => {});
     onEvent({ type: 'response', via, status: response.status, ms: Date.now() - started });
     return response;
@@ -158,5 +171,8 @@ export function createPushSender({
     }
   }
 
-  return { send, build };
+  /** Whether a push to this endpoint would be allowed (a known push service, or one of allowPushHosts). */
+  const allows = (endpoint) => hostAllowed(new URL(endpoint));
+
+  return { send, build, allows };
 }

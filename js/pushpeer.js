@@ -5,38 +5,54 @@
 //   const peer = await PushPeer.create({ serviceWorker: await navigator.serviceWorker.register('sw.js',
 //     { type: 'module' }), subject: 'mailto:me@example.com', name: 'Alice' });
 //   peer.card().link                                    // share it
+//   peer.addEventListener('request', (e) => e.accept()); // or decline(), or later: peer.requests()
 //   peer.addEventListener('connection', (e) => e.connection.send('hi'));
 //   const conn = await peer.connect(cardOfBob);         // RTCDataChannel open
+//
+// A card is a capability handed to strangers (docs/PROTOCOL.md §7.4): a request is answered only when the app
+// accepts it (autoAccept is off by default), a stranger becomes a peer only then, and declining a stranger sends
+// nothing to the endpoint their card names.
 import { loadCore } from './core.js';
 import { PushPeerError } from './errors.js';
-import { cardNeedsRenewal, channelName, issueCard } from './inbox.js';
+import { cardHostPolicy, cardNeedsRenewal, channelName, issueCard, replacesCard } from './inbox.js';
 import { createConnection, DEFAULT_GATHER_TIMEOUT_MS, isPolite, localSdp } from './peer.js';
 import { createPushSender, DEFAULT_TTL } from './push.js';
-import { DEFAULT_STORE_NAME, openStore } from './store.js';
+import { DEFAULT_STORE_NAME, openStore, sessionKey } from './store.js';
 
 const DEFAULTS = {
   gatherTimeoutMs: DEFAULT_GATHER_TIMEOUT_MS,
   answerTimeoutMs: 30_000, // per attempt: from the offer's push to the answer's arrival
   offerRetries: 1, // offers sent again (same session) when no answer came in time
-  openTimeoutMs: 20_000, // answer applied -> data channel open
+  openTimeoutMs: 20_000, // answer applied -> data channel open (the callee waits answerTimeoutMs longer: §7.1)
   offerMaxAge: 600, // seconds: older offers in the inbox are not answered (the caller gave up)
   refreshIntervalMs: 6 * 3600 * 1000, // how often an open page checks that its card's grants are fresh
+  autoAccept: false, // answer requests no listener decided on: only for apps whose every card holder is trusted
+  allowPushHosts: [], // push services besides the known ones that cards may name (e.g. a local one in tests)
 };
 
 const ownerId = () => Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+const sameBytes = (a, b) => a && b && a.length === b.length && a.every((x, i) => x === b[i]);
 
 function defaultSubject() {
   const origin = globalThis.location?.origin ?? '';
   return origin.startsWith('https://') ? origin : 'mailto:anonymous@pushpeer.invalid';
 }
 
-/** A pending incoming request: accept() or decline() it, or call preventDefault() and decide later. */
+/**
+ * A pending incoming request: accept() or decline() it, or call preventDefault() and decide later (it stays in
+ * the inbox; peer.requests() lists it again, also after a reload).
+ */
 export class RequestEvent extends Event {
-  constructor(peer, item, from) {
+  constructor(peer, item) {
     super('request', { cancelable: true });
-    this.from = from; // { name, keyId, identity }
+    this.from = { name: item.name ?? '', keyId: item.from };
+    /** True when the caller is a peer of ours already (we accepted them before, called them, or saved them). */
+    this.known = Boolean(item.knownPeer);
     this.sessionId = item.sessionId;
     this.received = item.received;
+    /** Seconds since the caller sealed the offer; the caller gives up after offerMaxAge. */
+    this.age = Math.max(0, Math.floor(Date.now() / 1000) - item.timestamp);
     this._peer = peer;
     this._item = item;
     this._decided = null;
@@ -44,13 +60,16 @@ export class RequestEvent extends Event {
 
   /** Answers the offer (one push): resolves to the Connection once its data channel is open. */
   accept(options = {}) {
-    this._decided ??= this._peer._answer(this._item, options);
+    this._decided ??= this._peer._accept(this._item, options);
     return this._decided;
   }
 
-  /** Declines: the caller is told (one push, an envelope of type 'bye'). */
-  decline() {
-    this._decided ??= this._peer._decline(this._item).then(() => null);
+  /**
+   * Declines. The caller is told (one push, a `bye`) only when it is a known peer or `notify` is true: a stranger's
+   * card names an endpoint of their choosing, so by default nothing is sent to it and the caller times out.
+   */
+  decline({ notify = this.known } = {}) {
+    this._decided ??= this._peer._decline(this._item, { notify }).then(() => null);
     return this._decided;
   }
 }
@@ -61,8 +80,8 @@ export class PushPeer extends EventTarget {
    * (VAPID sub: 'mailto:' or 'https:'), name (shown to others), iceServers, relay (URL of a js/relay.js relay),
    * relayMode, store (a store object, or { name } of the IndexedDB database), subscribe (function(key) ->
    * PushSubscription(JSON), to use a subscription made elsewhere), core (a loaded core), appUrl (opened from a
-   * notification), linkBase (where card links point, default this page), autoAccept (default: accept requests
-   * nobody handled), and the timeouts in DEFAULTS.
+   * notification), linkBase (where card links point, default this page), autoAccept, allowPushHosts, and the
+   * timeouts in DEFAULTS.
    */
   static async create(options = {}) {
     const peer = new PushPeer(options);
@@ -75,13 +94,16 @@ export class PushPeer extends EventTarget {
     this.options = { ...DEFAULTS, ...options };
     this.owner = ownerId();
     this.connections = new Set();
-    this._pending = new Map(); // sessionId -> outgoing call waiting for its answer
+    this._pending = new Map(); // sessionKey(callee, session) -> outgoing call waiting for its answer
+    this._answering = new Map(); // sessionKey(caller, session) -> our live callee-side Connection
+    this._requests = new Map(); // inbox id -> RequestEvent not decided yet
     this._handled = new Set(); // inbox ids this page already looked at
     this._closed = false;
   }
 
   async _init() {
     const o = this.options;
+    if (!Array.isArray(o.allowPushHosts)) throw new PushPeerError('BAD_ARGUMENT', 'allowPushHosts must be an array');
     this.core = o.core ?? await loadCore(o.coreOptions);
     this.store = typeof o.store?.get === 'function' ? o.store : await openStore({ name: o.store?.name ?? DEFAULT_STORE_NAME });
     const storeName = this.store.name ?? DEFAULT_STORE_NAME;
@@ -93,10 +115,12 @@ export class PushPeer extends EventTarget {
       await this.store.set('identity', identity);
     }
     this.identity = identity;
-    this.keyId = this.core.base64urlEncode(this.core.decodeCard(await this._ensureCard()).keyId);
+    this._keyIdBytes = this.core.keyIdOf(identity.publicKey);
+    this.keyId = this.core.base64urlEncode(this._keyIdBytes);
+    await this._ensureCard();
 
     this.sender = createPushSender({ core: this.core, relay: this.config.relay, relayMode: this.config.relayMode,
-      onEvent: (e) => this._emit('push', { detail: e }) });
+      allowPushHosts: this.config.allowPushHosts, onEvent: (e) => this._emit('push', { detail: e }) });
 
     if (typeof BroadcastChannel !== 'undefined') {
       this._channel = new BroadcastChannel(channelName(storeName));
@@ -160,11 +184,13 @@ export class PushPeer extends EventTarget {
       relay: o.relay !== undefined ? o.relay : stored.relay ?? null,
       relayMode: o.relayMode ?? stored.relayMode ?? 'auto',
       appUrl: o.appUrl ?? stored.appUrl ?? globalThis.location?.href.split('#')[0] ?? null,
+      allowPushHosts: o.allowPushHosts,
     };
+    cardHostPolicy(this.config); // a malformed allowPushHosts entry fails here, not in the worker
     await this.store.set('config', this.config);
     const subscription = await this._subscription();
     let card = await this.store.get('card');
-    if (cardNeedsRenewal(card, { endpoint: subscription.endpoint, config: this.config })) {
+    if (cardNeedsRenewal(card, { core: this.core, endpoint: subscription.endpoint, config: this.config })) {
       card = await issueCard({ core: this.core, store: this.store, identity: this.identity, subscription,
         config: this.config });
       // Live peers get the new card over their control channel: no push.
@@ -174,7 +200,7 @@ export class PushPeer extends EventTarget {
     return card.bytes;
   }
 
-  /** The worker re-subscribed and issued a new card (pushsubscriptionchange). */
+  /** The worker re-subscribed and issued a new card (pushsubscriptionchange, or a rotation after abuse). */
   async _reloadCard() {
     const card = await this.store.get('card');
     if (!card) return;
@@ -189,16 +215,40 @@ export class PushPeer extends EventTarget {
     return { bytes: this._card.bytes.slice(), text: this._card.text, link: `${base}#card=${this._card.text}` };
   }
 
-  /** Peers we know (their cards came with an offer or we connected to them). */
+  /** Our peers: people we accepted a call from, called, or saved. */
   async peers() {
-    return (await this.store.peers()).map(({ keyId, name, updated }) => ({ keyId, name, updated }));
+    return (await this.store.peers()).map(({ keyId, name, updated, gone }) => ({ keyId, name, updated, gone: Boolean(gone) }));
+  }
+
+  /** Keeps a card's owner as a peer (they get our new card when it changes); resolves to its key id. */
+  async savePeer(card) {
+    const bytes = await this._cardOf(card);
+    const remote = this.core.decodeCard(bytes);
+    const keyId = this.core.base64urlEncode(remote.keyId);
+    if (keyId === this.keyId) throw new PushPeerError('BAD_ARGUMENT', 'that is our own card');
+    await this._keepPeer(keyId, bytes, remote);
+    return keyId;
+  }
+
+  /** Forgets a peer: their card, so that they are a stranger again. */
+  async forgetPeer(keyId) {
+    await this.store.deletePeer(keyId);
+  }
+
+  async _keepPeer(keyId, bytes, decoded = this.core.decodeCard(bytes)) {
+    const known = await this.store.getPeer(keyId);
+    if (replacesCard(known, decoded.created, bytes)) {
+      await this.store.putPeer({ keyId, identity: decoded.identity, card: bytes, name: decoded.name,
+        updated: decoded.created, gone: false });
+    }
   }
 
   /**
    * Calls the card's owner: one push with our offer, one push back with the answer. Options: media (a
    * MediaStream sent from the start), timeouts (answerTimeoutMs, offerRetries, gatherTimeoutMs, openTimeoutMs).
    * Resolves to a Connection whose data channel is open. Fails with PushPeerError: BAD_CARD, NO_USABLE_GRANT,
-   * PEER_GONE, RATE_LIMITED, PUSH_FAILED, PUSH_UNREACHABLE, TIMEOUT (no answer), DECLINED, NOT_CONNECTED.
+   * HOST_NOT_ALLOWED, PEER_GONE, RATE_LIMITED, PUSH_FAILED, PUSH_UNREACHABLE, TIMEOUT (no answer), DECLINED,
+   * NOT_CONNECTED.
    */
   async connect(card, options = {}) {
     const o = { ...this.options, ...options };
@@ -206,12 +256,14 @@ export class PushPeer extends EventTarget {
     const remote = this.core.decodeCard(cardBytes);
     const keyId = this.core.base64urlEncode(remote.keyId);
     if (keyId === this.keyId) throw new PushPeerError('BAD_ARGUMENT', 'that is our own card');
-    const known = await this.store.getPeer(keyId);
-    if (!known || known.updated < remote.created) {
-      await this.store.putPeer({ keyId, identity: remote.identity, card: cardBytes, name: remote.name, updated: remote.created });
+    if (!this.sender.allows(remote.endpoint)) {
+      throw new PushPeerError('HOST_NOT_ALLOWED', `${new URL(remote.endpoint).origin} is not a known push service`);
     }
+    // We chose to call them: they are a peer (their answer names them by key id only).
+    await this._keepPeer(keyId, cardBytes, remote);
     const sessionBytes = crypto.getRandomValues(new Uint8Array(8));
     const sessionId = this.core.base64urlEncode(sessionBytes);
+    const key = sessionKey(keyId, sessionId);
     const connection = createConnection({ iceServers: o.iceServers, polite: isPolite(this.identity.publicKey,
       remote.identity), remote: { name: remote.name, keyId, identity: remote.identity }, sessionId, role: 'caller',
     media: o.media, log: (m) => this._emit('log', { message: m }) });
@@ -221,14 +273,17 @@ export class PushPeer extends EventTarget {
     try {
       const { sdp } = await localSdp(connection.pc, o.gatherTimeoutMs);
       const body = this.core.packSdp(sdp);
-      const answered = new Promise((resolve, reject) => this._pending.set(sessionId, { resolve, reject, connection }));
+      const pending = { refs: [], connection };
+      const answered = new Promise((resolve, reject) => Object.assign(pending, { resolve, reject }));
       answered.catch(() => {});
+      this._pending.set(key, pending);
+      const topic = this.core.pushTopic('offer', remote.keyId, sessionBytes);
       let answer = null;
       for (let attempt = 0; attempt <= o.offerRetries && !answer; attempt++) {
         const envelope = this.core.sealEnvelope({ type: 'offer', privateKey: this.identity.privateKey, body,
-          sessionId: sessionBytes, sequence: attempt, card: this._card.bytes });
-        const sent = await this.sender.send({ card: cardBytes, payload: envelope, topic: `o${sessionId}`,
-          ttl: DEFAULT_TTL });
+          recipient: remote.keyId, sessionId: sessionBytes, sequence: attempt, card: this._card.bytes });
+        pending.refs.push(this.core.envelopeReference(envelope));
+        const sent = await this.sender.send({ card: cardBytes, payload: envelope, topic, ttl: DEFAULT_TTL });
         this._emit('progress', { sessionId, step: 'offer-sent', bytes: envelope.length, sdpBytes: body.length,
           attempt, via: sent.via, ms: Date.now() - started });
         let timer;
@@ -254,7 +309,7 @@ export class PushPeer extends EventTarget {
       }
       throw error;
     } finally {
-      this._pending.delete(sessionId);
+      this._pending.delete(key);
     }
   }
 
@@ -290,10 +345,7 @@ export class PushPeer extends EventTarget {
     try {
       const card = this.core.decodeCard(text);
       if (this.core.base64urlEncode(card.keyId) !== connection.remote.keyId) return;
-      const known = await this.store.getPeer(connection.remote.keyId);
-      if (known && known.updated >= card.created) return;
-      await this.store.putPeer({ keyId: connection.remote.keyId, identity: card.identity,
-        card: this.core.base64urlDecode(text), name: card.name, updated: card.created });
+      await this._keepPeer(connection.remote.keyId, this.core.base64urlDecode(text), card);
     } catch (error) {
       this._error(error);
     }
@@ -306,19 +358,30 @@ export class PushPeer extends EventTarget {
     }
   }
 
+  /** Requests that arrived and were not decided yet (also those from before a reload), oldest first. */
+  async requests() {
+    await this.processInbox();
+    return [...this._requests.values()];
+  }
+
   async _inboxItem(id) {
-    if (this._closed || this._handled.has(id)) return;
-    this._handled.add(id);
+    if (this._closed) return;
     try {
       const item = await this.store.getInbox(id);
       if (!item) return;
-      // For timelines: what arrived, its size, and how long it took from the sender's seal to the worker.
-      this._emit('received', { id, messageType: item.type, from: item.from, sessionId: item.sessionId,
-        bytes: item.bytes ?? null, latencyMs: item.received - item.timestamp * 1000 });
+      // A retried offer updates its pending item in place: look at it again, but announce it once.
+      const seen = this._handled.has(id);
+      this._handled.add(id);
+      if (!seen) {
+        // For timelines: what arrived, its size, and how long it took from the sender's seal to the worker.
+        this._emit('received', { id, messageType: item.type, from: item.from, sessionId: item.sessionId,
+          bytes: item.bytes ?? null, latencyMs: item.received - item.timestamp * 1000 });
+      }
       if (item.state !== 'new') return;
       if (item.type === 'answer' || item.type === 'bye') {
-        const pending = this._pending.get(item.sessionId);
-        if (!pending || pending.connection.remote.keyId !== item.from) return; // another page's call, or stale
+        // Only the key we called, for the session we opened, naming an offer we sent (its reference).
+        const pending = this._pending.get(sessionKey(item.from, item.sessionId));
+        if (!pending || !pending.refs.some((r) => sameBytes(r, item.ref))) return; // another page's call, or stale
         if (!(await this.store.claimInbox(id, this.owner))) return;
         await this.store.updateInbox(id, { state: 'done' });
         pending.resolve(item);
@@ -331,72 +394,112 @@ export class PushPeer extends EventTarget {
   }
 
   async _offer(item) {
-    const session = await this.store.getSession(item.sessionId);
+    const key = sessionKey(item.from, item.sessionId);
+    const session = await this.store.getSession(key);
     if (session?.answer) {
-      // The caller sent the offer again: our answer was lost. Send the same one again, once per retry.
-      if (await this.store.claimInbox(item.id, this.owner)) {
+      // The caller sent the offer again: our answer was lost. If this page still holds that connection, the same
+      // answer goes again; a connection that is gone is answered anew (the person accepted this call already).
+      const live = this._answering.get(key);
+      if (session.owner !== this.owner) return; // another page answered it
+      if (!(await this.store.claimInbox(item.id, this.owner))) return;
+      if (live && !live.closed) {
         await this.store.updateInbox(item.id, { state: 'done' });
         const peer = await this.store.getPeer(item.from);
-        await this.sender.send({ card: peer.card, payload: session.answer, topic: `a${item.sessionId}` });
+        await this.sender.send({ card: peer.card, payload: session.answer,
+          topic: this.core.pushTopic('answer', this.core.base64urlDecode(item.from), this.core.base64urlDecode(item.sessionId)) });
+        return;
       }
+      this._answer(item, {}).catch((error) => this._error(error));
       return;
     }
     if (Date.now() / 1000 - item.timestamp > this.options.offerMaxAge) {
       await this.store.updateInbox(item.id, { state: 'expired' });
+      this._requests.delete(item.id);
       return;
     }
-    // Exactly one page of this profile answers (IndexedDB serialises the claim).
-    if (!(await this.store.claimInbox(item.id, this.owner))) return;
-    const peer = await this.store.getPeer(item.from);
-    const request = new RequestEvent(this, item, { name: peer?.name ?? '', keyId: item.from, identity: peer?.identity });
+    const existing = this._requests.get(item.id);
+    if (existing) {
+      existing._item = item; // a retry of a request not decided yet: the newest offer is the one to answer
+      return;
+    }
+    const request = new RequestEvent(this, item);
+    this._requests.set(item.id, request);
     this.dispatchEvent(request);
-    if (!request._decided && !request.defaultPrevented && this.options.autoAccept !== false) {
+    if (!request._decided && !request.defaultPrevented && this.options.autoAccept === true) {
       request.accept().catch((error) => this._error(error));
     }
+  }
+
+  /** accept(): exactly one page of this profile takes the request (IndexedDB serialises the claim). */
+  async _accept(item, options) {
+    this._requests.delete(item.id);
+    if (!(await this.store.claimInbox(item.id, this.owner))) {
+      throw new PushPeerError('ALREADY_HANDLED', 'another page of this app answered or declined this request');
+    }
+    const current = await this.store.getInbox(item.id);
+    // Accepted: the caller becomes a peer (we push our answer to their card, and our new cards later).
+    await this._keepPeer(current.from, current.card);
+    return this._answer(current, options);
   }
 
   async _answer(item, options = {}) {
     const o = { ...this.options, ...options };
     const peer = await this.store.getPeer(item.from);
     if (!peer) throw new PushPeerError('UNKNOWN_SENDER', 'the caller is not in our peers');
+    const key = sessionKey(item.from, item.sessionId);
     const connection = createConnection({ iceServers: o.iceServers, polite: isPolite(this.identity.publicKey,
       peer.identity), remote: { name: peer.name, keyId: peer.keyId, identity: peer.identity },
     sessionId: item.sessionId, role: 'callee', media: o.media, log: (m) => this._emit('log', { message: m }) });
     this._emit('connecting', { connection, role: 'callee' });
+    this._answering.set(key, connection);
     try {
       await connection.pc.setRemoteDescription({ type: 'offer', sdp: this.core.unpackSdp(item.body) });
       const { sdp } = await localSdp(connection.pc, o.gatherTimeoutMs);
       connection._pushLegDone();
+      const recipient = this.core.base64urlDecode(item.from);
+      const session = this.core.base64urlDecode(item.sessionId);
       const answer = this.core.sealEnvelope({ type: 'answer', privateKey: this.identity.privateKey,
-        body: this.core.packSdp(sdp), sessionId: this.core.base64urlDecode(item.sessionId), sequence: item.sequence });
-      await this.store.putSession({ sessionId: item.sessionId, peer: peer.keyId, role: 'callee', answer, at: Date.now() });
+        body: this.core.packSdp(sdp), recipient, sessionId: session, sequence: item.sequence, ref: item.offerRef });
+      await this.store.putSession({ key, peer: peer.keyId, sessionId: item.sessionId, role: 'callee', answer,
+        owner: this.owner, at: Date.now() });
       await this._pruneSessions();
-      await this.sender.send({ card: peer.card, payload: answer, topic: `a${item.sessionId}` });
+      await this.sender.send({ card: peer.card, payload: answer, topic: this.core.pushTopic('answer', recipient, session) });
       await this.store.updateInbox(item.id, { state: 'done' });
       this._emit('progress', { sessionId: item.sessionId, step: 'answer-sent', bytes: answer.length });
-      await this._opened(connection, o.openTimeoutMs);
+      // If this answer is lost, the caller offers again after answerTimeoutMs: keep waiting that long too, so the
+      // answer sent again (_offer) finds this connection (docs/PROTOCOL.md §7.1).
+      await this._opened(connection, o.openTimeoutMs + o.answerTimeoutMs);
       return connection;
     } catch (error) {
       connection.close('answer failed');
       await this.store.updateInbox(item.id, { state: 'failed', error: error?.code ?? String(error) }).catch(() => {});
       throw error;
+    } finally {
+      if (this._answering.get(key) === connection && connection.closed) this._answering.delete(key);
     }
   }
 
   /** Answers are kept for re-sending while the caller may retry (its offers expire after offerMaxAge). */
   async _pruneSessions(now = Date.now()) {
     for (const session of await this.store.sessions()) {
-      if (!(now - session.at <= 2 * this.options.offerMaxAge * 1000)) await this.store.deleteSession(session.sessionId);
+      if (!(now - session.at <= 2 * this.options.offerMaxAge * 1000)) await this.store.deleteSession(session.key);
     }
   }
 
-  async _decline(item) {
-    const peer = await this.store.getPeer(item.from);
+  async _decline(item, { notify }) {
+    this._requests.delete(item.id);
+    if (!(await this.store.claimInbox(item.id, this.owner))) {
+      throw new PushPeerError('ALREADY_HANDLED', 'another page of this app answered or declined this request');
+    }
     await this.store.updateInbox(item.id, { state: 'declined' });
-    if (!peer) return;
-    const bye = this.core.sealEnvelope({ type: 'bye', privateKey: this.identity.privateKey,
-      sessionId: this.core.base64urlDecode(item.sessionId), sequence: item.sequence });
-    await this.sender.send({ card: peer.card, payload: bye, topic: `a${item.sessionId}` });
+    if (!notify) return;
+    // The bye names this offer, so it cannot be replayed against another call (docs/PROTOCOL.md §4).
+    const card = item.card ?? (await this.store.getPeer(item.from))?.card;
+    const recipient = this.core.base64urlDecode(item.from);
+    const session = this.core.base64urlDecode(item.sessionId);
+    const bye = this.core.sealEnvelope({ type: 'bye', privateKey: this.identity.privateKey, recipient,
+      sessionId: session, sequence: item.sequence, ref: item.offerRef });
+    await this.sender.send({ card, payload: bye, topic: this.core.pushTopic('answer', recipient, session) });
   }
 
   _emit(type, fields) {

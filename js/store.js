@@ -1,18 +1,28 @@
 // Persistent state of one peer, shared by its pages and its service worker: IndexedDB (same origin only; the
 // identity's private key never leaves it). createMemoryStore() has the same API for tests and for Node.
 //
-// Object stores (database version 1):
-//   kv       identity { privateKey, publicKey, created }, config { subject, name, relay, relayMode, appUrl },
-//            card { bytes, text, grantsUntil, endpoint }, replay (the core's replay-guard state, bytes)
-//   peers    by keyId (base64url of the 8-byte key id): { keyId, identity, card, name, updated }
-//   inbox    by id (auto): { id, received, type, from, sessionId, sequence, timestamp, body, card, state, owner }
-//            state: 'new' -> 'claimed' (one page took it) -> 'done'; or 'declined'
-//   sessions by sessionId: { sessionId, peer, role, answer (the sealed answer, re-sent when an offer is retried) }
+// Object stores (database version 2):
+//   kv       identity { privateKey, publicKey, created }, config { subject, name, relay, relayMode, appUrl,
+//            allowPushHosts }, card { bytes, text, grantsUntil, endpoint }, replay (the core's replay-guard state),
+//            rejections (the last refused pushes, for diagnostics)
+//   peers    by keyId (base64url of the 8-byte key id): { keyId, identity, card, name, updated, gone }
+//            Only peers we chose: the app accepted a connection with them, we called them, or it saved them.
+//   inbox    by id (auto, so ids follow arrival order): { id, received, type, from, sessionId, sequence,
+//            timestamp, body, bytes, card (offers: the caller's card), offerRef / ref, state, owner, notified }
+//            state: 'new' -> 'claimed' (one page took it) -> 'done'; or 'declined', 'expired', 'failed'.
+//            Bounded: trimInbox() drops the oldest items beyond a count and a byte budget.
+//   sessions by key `${peer}:${sessionId}`: { key, peer, sessionId, role, answer (sealed, re-sent when the offer is
+//            retried), at }
+// Version 1 stores (cards and envelopes of format version 1, strangers kept as peers) are emptied on upgrade but
+// for the identity and config: nothing in them can be used with version 2 cards and envelopes.
 import { PushPeerError } from './errors.js';
 
-const VERSION = 1;
-const STORES = { kv: null, peers: 'keyId', inbox: 'id', sessions: 'sessionId' };
+const VERSION = 2;
+const STORES = { kv: null, peers: 'keyId', inbox: 'id', sessions: 'key' };
 export const DEFAULT_STORE_NAME = 'pushpeer';
+
+/** The key of a session: the same session id from two peers is two sessions. */
+export const sessionKey = (peer, sessionId) => `${peer}:${sessionId}`;
 
 function request(req) {
   return new Promise((resolve, reject) => {
@@ -27,14 +37,44 @@ function storeError(error, what) {
     { cause: error });
 }
 
+/**
+ * Which inbox items to drop, oldest first: those older than their keep time, then the oldest until at most
+ * maxItems remain and their bytes fit maxBytes. `items` in arrival order.
+ */
+function inboxExcess(items, { maxItems, maxBytes, keepMs, keepNewMs, now }) {
+  const drop = new Set();
+  for (const item of items) {
+    const keep = item.state === 'new' ? keepNewMs : keepMs;
+    if (now - item.received > keep) drop.add(item.id);
+  }
+  let count = items.length - drop.size;
+  let bytes = items.reduce((sum, item) => sum + (drop.has(item.id) ? 0 : itemBytes(item)), 0);
+  for (const item of items) {
+    if (count <= maxItems && bytes <= maxBytes) break;
+    if (drop.has(item.id)) continue;
+    drop.add(item.id);
+    count--;
+    bytes -= itemBytes(item);
+  }
+  return drop;
+}
+
+/** What an inbox item costs: the envelope it came in (bounded by a push) plus a little bookkeeping. */
+const itemBytes = (item) => (item.bytes ?? 0) + 256;
+
 /** Opens (creating on first use) the IndexedDB database `name`. */
 export async function openStore({ name = DEFAULT_STORE_NAME, indexedDB = globalThis.indexedDB } = {}) {
   if (!indexedDB) throw new PushPeerError('NOT_SUPPORTED', 'IndexedDB is not available here');
   let db;
   try {
     const open = indexedDB.open(name, VERSION);
-    open.onupgradeneeded = () => {
+    open.onupgradeneeded = (event) => {
       const d = open.result;
+      if (event.oldVersion === 1) {
+        for (const store of ['peers', 'inbox', 'sessions']) d.deleteObjectStore(store);
+        const kv = open.transaction.objectStore('kv');
+        for (const key of ['card', 'replay', 'rejections']) kv.delete(key);
+      }
       for (const [store, keyPath] of Object.entries(STORES)) {
         if (d.objectStoreNames.contains(store)) continue;
         if (keyPath === 'id') d.createObjectStore(store, { keyPath, autoIncrement: true });
@@ -73,6 +113,7 @@ export async function openStore({ name = DEFAULT_STORE_NAME, indexedDB = globalT
     delete: (key) => one('kv', 'readwrite', (s) => s.delete(key)),
     getPeer: (keyId) => one('peers', 'readonly', (s) => s.get(keyId)),
     putPeer: (peer) => one('peers', 'readwrite', (s) => s.put(peer)),
+    deletePeer: (keyId) => one('peers', 'readwrite', (s) => s.delete(keyId)),
     peers: () => one('peers', 'readonly', (s) => s.getAll()),
     addInbox: (item) => one('inbox', 'readwrite', (s) => s.add({ state: 'new', owner: null, ...item })),
     getInbox: (id) => one('inbox', 'readonly', (s) => s.get(id)),
@@ -94,10 +135,17 @@ export async function openStore({ name = DEFAULT_STORE_NAME, indexedDB = globalT
       return true;
     }),
     deleteInbox: (id) => one('inbox', 'readwrite', (s) => s.delete(id)),
-    getSession: (sessionId) => one('sessions', 'readonly', (s) => s.get(sessionId)),
+    /** Drops expired items, then the oldest, until the inbox is within its bounds; resolves to the count dropped. */
+    trimInbox: (limits) => run('inbox', 'readwrite', async (tx) => {
+      const s = tx.objectStore('inbox');
+      const drop = inboxExcess(await request(s.getAll()), limits);
+      for (const id of drop) await request(s.delete(id));
+      return drop.size;
+    }),
+    getSession: (key) => one('sessions', 'readonly', (s) => s.get(key)),
     putSession: (session) => one('sessions', 'readwrite', (s) => s.put(session)),
     sessions: () => one('sessions', 'readonly', (s) => s.getAll()),
-    deleteSession: (sessionId) => one('sessions', 'readwrite', (s) => s.delete(sessionId)),
+    deleteSession: (key) => one('sessions', 'readwrite', (s) => s.delete(key)),
     /** Forgets everything: identity, peers, inbox (the "forget me" button). */
     clear: () => run(Object.keys(STORES), 'readwrite', async (tx) => {
       for (const store of Object.keys(STORES)) await request(tx.objectStore(store).clear());
@@ -121,6 +169,7 @@ export function createMemoryStore({ name = 'memory' } = {}) {
     delete: async (key) => void kv.delete(key),
     getPeer: async (keyId) => clone(peers.get(keyId)),
     putPeer: async (peer) => void peers.set(peer.keyId, clone(peer)),
+    deletePeer: async (keyId) => void peers.delete(keyId),
     peers: async () => [...peers.values()].map(clone),
     addInbox: async (item) => {
       const id = nextId++;
@@ -142,10 +191,15 @@ export function createMemoryStore({ name = 'memory' } = {}) {
       return true;
     },
     deleteInbox: async (id) => void inbox.delete(id),
-    getSession: async (sessionId) => clone(sessions.get(sessionId)),
-    putSession: async (session) => void sessions.set(session.sessionId, clone(session)),
+    trimInbox: async (limits) => {
+      const drop = inboxExcess([...inbox.values()], limits);
+      for (const id of drop) inbox.delete(id);
+      return drop.size;
+    },
+    getSession: async (key) => clone(sessions.get(key)),
+    putSession: async (session) => void sessions.set(session.key, clone(session)),
     sessions: async () => [...sessions.values()].map(clone),
-    deleteSession: async (sessionId) => void sessions.delete(sessionId),
+    deleteSession: async (key) => void sessions.delete(key),
     clear: async () => {
       for (const m of [kv, peers, inbox, sessions]) m.clear();
     },

@@ -1,13 +1,61 @@
 // pushpeer's service-worker side. The browser has already decrypted the push (RFC 8291, with the keys of our
-// subscription); here the envelope inside is verified (signature, age, replay; docs/PROTOCOL.md §4) and kept in
-// the inbox, so nothing is lost when no tab is open. Open pages hear of it on a BroadcastChannel; when none is
-// visible a notification says who wants to connect (browsers budget silent pushes, DESIGN.md §5).
+// subscription); here the envelope inside is verified (signature, recipient, age, replay; docs/PROTOCOL.md §4) and
+// kept in the inbox, so nothing is lost when no tab is open. Open pages hear of it on a BroadcastChannel.
+//
+// Notifications (docs/PROTOCOL.md §7.5): browsers punish pushes that show none (Firefox drops the subscription when
+// its quota runs out, Chromium shows a generic notice, Safari revokes), so every push that arrives while no window
+// of the app is visible shows one, collapsed under one tag per kind so that nobody can stack them up: requests,
+// call progress, card updates, and refused pushes (silent, each replacing the last). Repeated refused pushes
+// rotate the subscription: whoever is sending them loses the grants they hold, and peers get the new card.
 //
 // In your own service worker (module):   import { installPushPeer } from 'pushpeer/sw';  installPushPeer(self);
 // Or register sw/pushpeer-sw.js as is (module worker).
 import { loadCore } from '../js/core.js';
 import { channelName, receivePush, recordRejection, refreshSubscription } from '../js/inbox.js';
 import { openStore } from '../js/store.js';
+
+/** Refused pushes within ROTATE_WINDOW_MS that make the worker rotate the subscription, at most once an hour. */
+export const ROTATE_AFTER_REFUSED = 8;
+const ROTATE_WINDOW_MS = 3600 * 1000;
+const ROTATE_MIN_INTERVAL_MS = 3600 * 1000;
+const NAME_SHOWN = 24; // characters of a peer's name shown in a notification
+
+/**
+ * A peer's name as a notification shows it: quoted and cut short, so that it reads as a name and cannot pose as a
+ * URL, a sentence of ours or a system message (the core already refused control and bidi-override characters).
+ */
+export function displayName(name) {
+  const chars = [...(name ?? '').trim()];
+  if (chars.length === 0) return 'Someone';
+  return `“${chars.length > NAME_SHOWN ? `${chars.slice(0, NAME_SHOWN - 1).join('')}…` : chars.join('')}”`;
+}
+
+/** The notification for an inbox item (or a refused push, item null), per kind: { tag, title, options }. */
+export function notificationFor(item, appUrl) {
+  const data = { inbox: item?.id ?? null, url: appUrl };
+  if (!item) {
+    return { tag: 'pushpeer-refused', title: 'A message was refused',
+      options: { body: 'It could not be verified, so it was dropped.', silent: true, renotify: false, data } };
+  }
+  const who = displayName(item.name);
+  if (item.type === 'offer' && item.state !== 'new') {
+    // A retry of a request already declined (or expired): nothing to ask, but the push must still show something.
+    return { tag: 'pushpeer-quiet', title: `${who} tried again`,
+      options: { body: 'Nothing to do: the request was already handled.', silent: true, renotify: false, data } };
+  }
+  switch (item.type) {
+    case 'offer':
+      return { tag: 'pushpeer-request', title: `${who} wants to connect`,
+        options: { body: 'Open the app to answer.', renotify: true, data } };
+    case 'answer':
+      return { tag: 'pushpeer-call', title: `${who} answered`, options: { body: 'Open the app to finish connecting.', data } };
+    case 'bye':
+      return { tag: 'pushpeer-call', title: `${who} declined`, options: { body: 'The call was not accepted.', data } };
+    default:
+      return { tag: 'pushpeer-quiet', title: `${who} has a new contact card`,
+        options: { body: 'Nothing to do: it was saved.', silent: true, renotify: false, data } };
+  }
+}
 
 /**
  * Adds the push, notificationclick and pushsubscriptionchange listeners to `scope` (the worker's global).
@@ -31,7 +79,37 @@ export function installPushPeer(scope = globalThis, options = {}) {
     });
     return readying;
   }
-  const channel = () => new BroadcastChannel(channelName(storeName));
+  const broadcast = (message) => {
+    const bc = new BroadcastChannel(channelName(storeName));
+    bc.postMessage(message);
+    bc.close();
+  };
+  const appUrl = () => options.appUrl ?? scope.registration.scope;
+
+  async function notify(item) {
+    if (options.notify === false) return;
+    const windows = await scope.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    if (windows.some((c) => c.visibilityState === 'visible')) return;
+    const { tag, title, options: shown } = notificationFor(item, appUrl());
+    try {
+      await scope.registration.showNotification(title, { ...shown, tag });
+      if (item) await state.store.updateInbox(item.id, { notified: true });
+    } catch (error) {
+      // Headless Firefox has no notification backend: the inbox still has the message.
+      if (item) await state.store.updateInbox(item.id, { notified: false, notifyError: String(error?.message ?? error) });
+    }
+  }
+
+  /** After ROTATE_AFTER_REFUSED refused pushes within the window: a new subscription and card, for peers only. */
+  async function rotateIfAbused(store, core) {
+    const recent = ((await store.get('rejections')) ?? []).filter((r) => Date.now() - r.at < ROTATE_WINDOW_MS);
+    const last = (await store.get('rotated')) ?? 0;
+    if (recent.length < ROTATE_AFTER_REFUSED || Date.now() - last < ROTATE_MIN_INTERVAL_MS) return null;
+    await store.set('rotated', Date.now());
+    const result = await refreshSubscription({ core, store, registration: scope.registration, force: true });
+    broadcast({ pushpeer: 'subscription', reason: 'rotated', ...result });
+    return result;
+  }
 
   scope.addEventListener('install', (event) => event.waitUntil(scope.skipWaiting?.()));
   scope.addEventListener('activate', (event) => event.waitUntil(scope.clients?.claim()));
@@ -39,28 +117,34 @@ export function installPushPeer(scope = globalThis, options = {}) {
   scope.addEventListener('push', (event) => {
     event.waitUntil((async () => {
       const bytes = event.data ? new Uint8Array(event.data.arrayBuffer()) : new Uint8Array(0);
-      const bc = channel();
-      let store = null;
+      let item = null;
       try {
-        ({ store } = await ready());
-        const item = await receivePush({ core: state.core, store, data: bytes });
-        bc.postMessage({ pushpeer: 'inbox', id: item.id, type: item.type });
-        if (options.notify !== false && item.type !== 'card') await notifyIfHidden(scope, store, item, options);
+        await ready();
       } catch (error) {
-        // Refused (or we could not even start): recorded, never acted on. The push itself is consumed.
-        const code = error?.code ?? 'INTERNAL';
-        if (store) await recordRejection(store, code, bytes.length);
-        bc.postMessage({ pushpeer: 'rejected', code, message: String(error?.message ?? error) });
-      } finally {
-        bc.close();
+        broadcast({ pushpeer: 'rejected', code: error?.code ?? 'INTERNAL', message: String(error?.message ?? error) });
+        return notify(null);
       }
+      const { core, store } = state;
+      try {
+        item = await receivePush({ core, store, data: bytes });
+      } catch (error) {
+        // Refused: recorded, never acted on. The push itself is consumed, and still shows a (silent) notification.
+        const code = error?.code ?? 'INTERNAL';
+        await recordRejection(store, code, bytes.length);
+        broadcast({ pushpeer: 'rejected', code, message: String(error?.message ?? error) });
+        await notify(null);
+        await rotateIfAbused(store, core).catch(() => {});
+        return undefined;
+      }
+      broadcast({ pushpeer: 'inbox', id: item.id, type: item.type });
+      return notify(item);
     })());
   });
 
   scope.addEventListener('notificationclick', (event) => {
     event.notification.close();
     event.waitUntil((async () => {
-      const url = event.notification.data?.url ?? options.appUrl ?? scope.registration.scope;
+      const url = event.notification.data?.url ?? appUrl();
       const windows = await scope.clients.matchAll({ type: 'window', includeUncontrolled: true });
       const open = windows.find((c) => c.url.startsWith(scope.registration.scope));
       if (open) return open.focus();
@@ -73,9 +157,7 @@ export function installPushPeer(scope = globalThis, options = {}) {
       const { core, store } = await ready();
       const result = await refreshSubscription({ core, store, registration: scope.registration,
         newSubscription: event.newSubscription ?? null });
-      const bc = channel();
-      bc.postMessage({ pushpeer: 'subscription', ...result });
-      bc.close();
+      broadcast({ pushpeer: 'subscription', reason: 'changed', ...result });
     })());
   });
 
@@ -92,28 +174,7 @@ export function installPushPeer(scope = globalThis, options = {}) {
         reply = { error: error?.code ?? String(error) };
       }
       event.source?.postMessage({ pushpeer: 'subscription', ...reply });
-      const bc = channel();
-      bc.postMessage({ pushpeer: 'subscription', ...reply });
-      bc.close();
+      broadcast({ pushpeer: 'subscription', reason: 'requested', ...reply });
     })());
   });
-}
-
-async function notifyIfHidden(scope, store, item, options) {
-  const windows = await scope.clients.matchAll({ type: 'window', includeUncontrolled: true });
-  if (windows.some((c) => c.visibilityState === 'visible')) return;
-  const peer = await store.getPeer(item.from);
-  const name = peer?.name || 'Someone';
-  const title = item.type === 'offer' ? `${name} wants to connect` : `${name} answered`;
-  try {
-    await scope.registration.showNotification(title, {
-      body: item.type === 'offer' ? 'Open the app to accept.' : 'Open the app to finish connecting.',
-      tag: `pushpeer-${item.sessionId}`,
-      data: { inbox: item.id, url: options.appUrl ?? scope.registration.scope },
-    });
-    await store.updateInbox(item.id, { notified: true });
-  } catch (error) {
-    // Headless Firefox has no notification backend (DESIGN.md §7): the inbox still has the message.
-    await store.updateInbox(item.id, { notified: false, notifyError: String(error?.message ?? error) });
-  }
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, it } from 'node:test';
 
-import { loadCore } from '../../js/core.js';
+import { loadCore, PushPeerError } from '../../js/core.js';
 import {
   assertBytes, concat, eceBodyFromRecords, expectCode, forEachFlavor, fromB64u, nodeKeyPair, randomBytes,
   readVectors, toB64u, u8, utf8,
@@ -57,6 +57,8 @@ function webPushIkm(sender, receiverPublic, auth) {
 
 forEachFlavor((core, flavor) => {
   const t = core.testing;
+  // The test-only entry points exist in the testing and debug builds only.
+  const itTesting = t ? it : () => {};
   const vapid = core.generateVapidKeys();
   const receiver = nodeKeyPair();
   const auth = randomBytes(16);
@@ -165,7 +167,7 @@ forEachFlavor((core, flavor) => {
       expectCode(() => core.verifyVapidJwt(`${h}.${c}.${toB64u(der)}`, vapid.publicKey), 'BAD_SIGNATURE', 'DER signature');
     });
 
-    it('verifyVapidJwt does not return an exp other than the one signed (out-of-range integers)', () => {
+    itTesting('verifyVapidJwt does not return an exp other than the one signed (out-of-range integers)', () => {
       const b64 = (text) => toB64u(utf8(text));
       for (const exp of ['18446744073709551615', '9223372036854775808', '9007199254740993']) {
         const input = `${b64('{"typ":"JWT","alg":"ES256"}')}.${b64(`{"aud":"https://push.example.net","exp":${exp},"sub":"${SUBJECT}"}`)}`;
@@ -346,13 +348,13 @@ forEachFlavor((core, flavor) => {
       assert.equal(core.base64urlEncode(new Uint8Array(0)), '');
     });
 
-    it('testing.encryptWithKeys, eceEncrypt, eceDecrypt: options of the wrong type', () => {
+    itTesting('testing.encryptWithKeys, eceEncrypt, eceDecrypt: options of the wrong type', () => {
       badOptions((v) => t.encryptWithKeys(v), 'testing.encryptWithKeys');
       badOptions((v) => t.eceEncrypt(v), 'testing.eceEncrypt');
       badOptions((v) => t.eceDecrypt(v), 'testing.eceDecrypt');
     });
 
-    it('testing.encryptWithKeys', () => {
+    itTesting('testing.encryptWithKeys', () => {
       const sender = core.generateVapidKeys();
       const ok = { p256dh: receiver.publicKey, auth, plaintext: utf8('x'), senderPrivateKey: sender.privateKey, senderPublicKey: sender.publicKey, salt: randomBytes(16) };
       const call = (patch) => t.encryptWithKeys({ ...ok, ...patch });
@@ -373,7 +375,7 @@ forEachFlavor((core, flavor) => {
       expectCode(() => call({ plaintext: new Uint8Array(3994), recordSize: 8192 }), 'PAYLOAD_TOO_LARGE', 'over one push');
     });
 
-    it('testing.eceEncrypt / eceDecrypt', () => {
+    itTesting('testing.eceEncrypt / eceDecrypt', () => {
       const ok = { ikm: randomBytes(16), salt: randomBytes(16), recordSize: 4096, plaintext: utf8('x') };
       const call = (patch) => t.eceEncrypt({ ...ok, ...patch });
       badBytes((v) => call({ ikm: v }), { text: false, label: 'ikm' });
@@ -393,7 +395,7 @@ forEachFlavor((core, flavor) => {
       expectCode(() => t.eceDecrypt({ ikm: randomBytes(16), body: eceBody }), 'DECRYPT_FAILED', 'another ikm');
     });
 
-    it('testing.ecdh / publicKeyFromSpki / ecdsaSign / ecdsaVerify', () => {
+    itTesting('testing.ecdh / publicKeyFromSpki / ecdsaSign / ecdsaVerify', () => {
       const other = core.generateVapidKeys();
       badBytes((v) => t.ecdh(v, other.publicKey), { length: 32, lengthCode: 'BAD_KEY', label: 'ecdh privateKey' });
       badBytes((v) => t.ecdh(vapid.privateKey, v), { length: 65, lengthCode: 'BAD_KEY', label: 'ecdh publicKey' });
@@ -415,7 +417,7 @@ forEachFlavor((core, flavor) => {
       for (const n of [0, 63, 65, 72]) assert.equal(t.ecdsaVerify(vapid.publicKey, utf8('m'), new Uint8Array(n)), false, `${n}-byte signature`);
     });
 
-    it('testing.aesGcmSeal / aesGcmOpen / hkdfSha256 / hmacSha256', () => {
+    itTesting('testing.aesGcmSeal / aesGcmOpen / hkdfSha256 / hmacSha256', () => {
       const [key, iv, aad] = [randomBytes(16), randomBytes(12), randomBytes(5)];
       const sealed = t.aesGcmSeal(key, iv, aad, utf8('m'));
       for (const [i, fn] of [(v) => t.aesGcmSeal(v, iv, aad, utf8('m')), (v) => t.aesGcmSeal(key, v, aad, utf8('m')),
@@ -457,7 +459,7 @@ forEachFlavor((core, flavor) => {
       assert.equal(Buffer.from(decrypt(body)).toString(), 'hello');
     });
 
-    it('testing.eceDecrypt: every truncation of the RFC 8188 3.1 and 3.2 bodies', () => {
+    itTesting('testing.eceDecrypt: every truncation of the RFC 8188 3.1 and 3.2 bodies', () => {
       for (const ex of readVectors('rfc/rfc8188-examples.json').examples) {
         const full = fromB64u(ex.body);
         const ikm = fromB64u(ex.ikm);
@@ -505,7 +507,7 @@ forEachFlavor((core, flavor) => {
       assert.ok(!counts.has('DECRYPT_FAILED') || counts.get('DECRYPT_FAILED') >= (body.length - 86 + 16) * 8);
     });
 
-    it('testing.eceDecrypt: every single-bit flip of the RFC 8188 3.2 body', () => {
+    itTesting('testing.eceDecrypt: every single-bit flip of the RFC 8188 3.2 body', () => {
       const ex = readVectors('rfc/rfc8188-examples.json').examples[1];
       const full = fromB64u(ex.body);
       const ikm = fromB64u(ex.ikm);
@@ -523,7 +525,7 @@ forEachFlavor((core, flavor) => {
       }
     });
 
-    it('random bytes of many lengths (and random records behind a real header) are rejected', () => {
+    itTesting('random bytes of many lengths (and random records behind a real header) are rejected', () => {
       const lengths = [...Array(200).keys(), 255, 256, 1000, 4095, 4096, 4097, 10000, 65536];
       for (const n of lengths) {
         expectCode(() => decrypt(randomBytes(n)), ECE_CODES, `decrypt: ${n} random bytes`);
@@ -537,7 +539,7 @@ forEachFlavor((core, flavor) => {
       }
     });
 
-    it('header fields: record sizes below 18, key ids of the wrong length or off the curve', () => {
+    itTesting('header fields: record sizes below 18, key ids of the wrong length or off the curve', () => {
       for (let rs = 0; rs < 18; rs++) {
         const b = Uint8Array.from(body);
         new DataView(b.buffer).setUint32(16, rs);
@@ -563,7 +565,7 @@ forEachFlavor((core, flavor) => {
       assert.equal(Buffer.from(decrypt(withKeyId(keyId))).toString(), 'hello', 'control: the rebuilt body decrypts');
     });
 
-    it('forged records: no delimiter, bad delimiter, delimiter 2 too early, 1 on the last record', () => {
+    itTesting('forged records: no delimiter, bad delimiter, delimiter 2 too early, 1 on the last record', () => {
       // Web Push bodies forged with Node's crypto for this subscription (sender key in the key id).
       const sender = crypto.createECDH('prime256v1');
       sender.generateKeys();
@@ -601,8 +603,8 @@ forEachFlavor((core, flavor) => {
     for (const recordSize of [2 ** 31, 2 ** 32 - 1]) {
       for (const [label, fn] of [
         ['encrypt', () => own.encrypt({ p256dh: keys.publicKey, auth: a, plaintext: 'x', recordSize })],
-        ['testing.eceEncrypt', () => own.testing.eceEncrypt({ ikm: a, salt: a, recordSize, plaintext: utf8('x') })],
-      ]) {
+        ['testing.eceEncrypt', own.testing && (() => own.testing.eceEncrypt({ ikm: a, salt: a, recordSize, plaintext: utf8('x') }))],
+      ].filter(([, fn]) => fn)) {
         let out;
         try {
           out = fn();
@@ -627,5 +629,77 @@ forEachFlavor((core, flavor) => {
     }
     const req = core.buildPushRequest({ subscription, payload: 'still here', vapidKeys: vapid, subject: SUBJECT });
     assert.equal(Buffer.from(decrypt(req.body)).toString(), 'still here');
+  });
+
+  describe('arguments that could break the core', () => {
+    it('every string and byte argument is length-checked before it is copied into the Wasm heap', () => {
+      const long = 'a'.repeat(70_000);
+      const keys = core.generateVapidKeys();
+      const sub = { endpoint: `https://updates.push.services.mozilla.com/${long}`, keys: subscription.keys };
+      expectCode(() => core.vapidAuthorization({ endpoint: sub.endpoint, subject: SUBJECT, ...keys }), 'BAD_ENDPOINT');
+      expectCode(() => core.vapidAuthorization({ endpoint: ENDPOINT, subject: `mailto:${long}`, ...keys }), 'BAD_SUBJECT');
+      expectCode(() => core.verifyVapidJwt(long, keys.publicKey), 'BAD_JWT');
+      expectCode(() => core.buildPushRequest({ subscription: sub, payload: 'x', vapidKeys: vapid, subject: SUBJECT }), 'BAD_ENDPOINT');
+      expectCode(() => core.buildPushRequest({ subscription, payload: long, vapidKeys: vapid, subject: SUBJECT }), 'PAYLOAD_TOO_LARGE');
+      expectCode(() => core.packSdp(long), 'BAD_SDP');
+      expectCode(() => core.unpackSdp(new Uint8Array(70_000)), 'BAD_PACKED_SDP');
+      expectCode(() => core.decodeCard(long), 'BAD_CARD');
+      expectCode(() => core.decodeCard(new Uint8Array(70_000)), 'BAD_CARD');
+      expectCode(() => core.openEnvelope(new Uint8Array(70_000), { self: new Uint8Array(8) }), 'BAD_ENVELOPE');
+      expectCode(() => core.createCard({ identity: keys, subscription, subject: SUBJECT, name: 'n'.repeat(65) }), 'BAD_ARGUMENT');
+      expectCode(() => core.issueGrants({ privateKey: keys.privateKey, endpoint: sub.endpoint, subject: SUBJECT }), 'BAD_ENDPOINT');
+      expectCode(() => core.decrypt({ ...keys, auth: randomBytes(16), body: new Uint8Array(16 * 1024 * 1024 + 1) }), 'BAD_ARGUMENT');
+      // Still fine afterwards.
+      assert.equal(core.unpackSdp(core.packSdp('v=0\r\n')), 'v=0\r\n');
+    });
+
+    it('a string of 1.5 GB in UTF-8 is refused by its length, and the core keeps working', () => {
+      // Copied into the heap, this would exceed the Wasm memory limit and abort the instance.
+      const huge = '\u4e00'.repeat(5e8);
+      const keys = core.generateVapidKeys();
+      expectCode(() => core.vapidAuthorization({ endpoint: `https://fcm.googleapis.com/${huge}`, subject: SUBJECT, ...keys }), 'BAD_ENDPOINT');
+      expectCode(() => core.packSdp(huge), 'BAD_SDP');
+      expectCode(() => core.createCard({ identity: keys, subscription, subject: SUBJECT, name: huge }), 'BAD_ARGUMENT');
+      expectCode(() => core.openEnvelope(huge, { self: new Uint8Array(8) }), 'BAD_ENVELOPE');
+      expectCode(() => core.encrypt({ p256dh: keys.publicKey, auth: randomBytes(16), plaintext: huge }), 'PAYLOAD_TOO_LARGE');
+      assert.equal(core.unpackSdp(core.packSdp('v=0\r\n')), 'v=0\r\n');
+    });
+
+    it("exceptions thrown by the caller's own objects come out as BAD_ARGUMENT with the cause", () => {
+      const cause = new Error('getter says no');
+      const throwing = { get p256dh() { throw cause; }, auth: randomBytes(16), plaintext: 'x' };
+      for (const [label, fn, code = 'BAD_ARGUMENT'] of [
+        ['encrypt', () => core.encrypt(throwing)],
+        ['buildPushRequest', () => core.buildPushRequest({ subscription: { toJSON() { throw cause; } }, payload: 'x', vapidKeys: vapid, subject: SUBJECT }), 'BAD_SUBSCRIPTION'],
+        ['sealEnvelope', () => core.sealEnvelope(new Proxy({}, { get() { throw cause; } }))],
+        ['openEnvelope', () => core.openEnvelope(new Uint8Array(3), { get self() { throw cause; } })],
+        ['createCard', () => core.createCard({ identity: vapid, subscription, subject: SUBJECT, get grants() { throw cause; } })],
+        ['decrypt', () => core.decrypt({ get privateKey() { throw cause; } })],
+        ['vapidAuthorization', () => core.vapidAuthorization({ get endpoint() { throw cause; } })],
+      ]) {
+        try {
+          fn();
+          assert.fail(`${label}: no error`);
+        } catch (err) {
+          assert.ok(err instanceof PushPeerError, `${label}: ${err?.constructor?.name}`);
+          assert.equal(err.code, code, label);
+          assert.equal(err.cause, cause, `${label}: the cause is attached`);
+        }
+      }
+    });
+
+    (core.testing ? it : () => {})('after a trap the core reloads itself instead of staying broken', async () => {
+      const own = await loadCore({ flavor });
+      const before = own.generation;
+      assert.throws(() => own.testing.trap(), (e) => e instanceof PushPeerError && e.code === 'INTERNAL');
+      // Until the fresh instance is there, calls fail with INTERNAL (never with a crash or a wrong answer).
+      assert.throws(() => own.generateVapidKeys(), (e) => e.code === 'INTERNAL');
+      await own.ready();
+      assert.equal(own.generation, before + 1);
+      const keys = own.generateVapidKeys();
+      const a = randomBytes(16);
+      const b = own.encrypt({ p256dh: keys.publicKey, auth: a, plaintext: 'alive again' });
+      assert.equal(Buffer.from(own.decrypt({ ...keys, auth: a, body: b })).toString(), 'alive again');
+    });
   });
 });

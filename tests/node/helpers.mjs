@@ -200,9 +200,9 @@ function describeValue(v) {
 
 // --- flavours ---
 
-const allFlavors = ['release', 'debug'];
+const allFlavors = ['release', 'testing', 'debug'];
 
-/** Wasm flavours under test: both, or those listed in $PUSHPEER_FLAVORS (comma-separated). */
+/** Wasm flavours under test: all, or those listed in $PUSHPEER_FLAVORS (comma-separated). */
 export const flavors = process.env.PUSHPEER_FLAVORS
   ? process.env.PUSHPEER_FLAVORS.split(',').map((s) => s.trim()).filter(Boolean)
   : allFlavors;
@@ -222,15 +222,23 @@ for (const flavor of flavors) {
 
 /**
  * Registers fn(core, flavor) inside describe('<flavor> build') for every flavour. A flavour that does not load
- * gets a single failing test naming the load error instead of its tests.
+ * gets a single failing test naming the load error instead of its tests. With { testing: true } only the
+ * flavours that have the test-only entry points (core.testing: the testing and debug builds) run fn; the release
+ * build must not have them, which is checked instead.
  */
-export function forEachFlavor(fn) {
+export function forEachFlavor(fn, { testing = false } = {}) {
   for (const flavor of flavors) {
     const { core, error } = cores.get(flavor);
     describe(`${flavor} build`, () => {
       if (error) {
         it(`loadCore({ flavor: '${flavor}' }) loads in Node`, () => {
           throw error;
+        });
+        return;
+      }
+      if (testing && flavor === 'release') {
+        it('has no test-only entry points (core.testing is undefined)', () => {
+          assert.equal(core.testing, undefined);
         });
         return;
       }

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { loadCore, PushPeerError } from '../../js/core.js';
 import {
-  CARD_RENEW_BEFORE, cardNeedsRenewal, GRANT_COUNT, GRANT_INTERVAL, INBOX_KEEP_MS, INBOX_KEEP_NEW_MS, issueCard,
+  CARD_RENEW_BEFORE, cardNeedsRenewal, GRANT_COUNT, GRANT_INTERVAL, INBOX_LIMITS, issueCard,
   pruneInbox, receivePush, recordRejection, refreshSubscription,
 } from '../../js/inbox.js';
 import { DEFAULT_GATHER_TIMEOUT_MS, isPolite, waitGathered } from '../../js/peer.js';
@@ -54,105 +54,103 @@ async function assertNothingKept(store) {
   assert.deepEqual(await store.peers(), []);
 }
 
-describe('inbox.js: receivePush', { timeout: 30_000 }, () => {
+describe('inbox.js: receivePush', { timeout: 60_000 }, () => {
   let core;
   before(async () => {
     core = await loadCore();
   });
 
   /** Someone with an identity and a card (for a Mozilla endpoint that is never contacted). */
-  function person(name, { created } = {}) {
+  function person(name, { created, endpoint } = {}) {
     const keys = core.generateVapidKeys();
     const ua = core.generateVapidKeys();
-    const subscription = { endpoint: `${MOZ}${b64(randomBytes(24))}`,
+    const subscription = { endpoint: endpoint ?? `${MOZ}${b64(randomBytes(24))}`,
       keys: { p256dh: b64(ua.publicKey), auth: b64(randomBytes(16)) } };
     const card = core.createCard({ identity: keys, subscription, subject: SUBJECT, name,
       ...(created !== undefined ? { created } : {}) });
-    return { name, keys, subscription, card, keyId: keyIdOf(keys.publicKey),
-      seal: (options) => core.sealEnvelope({ privateKey: keys.privateKey, ...options }) };
+    return { name, keys, subscription, card, keyId: keyIdOf(keys.publicKey), keyIdBytes: u8(Buffer.from(keyIdOf(keys.publicKey), 'base64url')),
+      seal: (to, options) => core.sealEnvelope({ privateKey: keys.privateKey, recipient: to.keyIdBytes,
+        ...(options.type === 'answer' || options.type === 'bye' ? { ref: new Uint8Array(16) } : {}), ...options }) };
   }
 
-  it('an offer with the sender\'s card: a new inbox item, and the sender kept as a peer', async () => {
+  /** A store that is `who`'s: its identity, as a page saves it. */
+  async function storeOf(who, config = {}) {
     const store = createMemoryStore();
+    await store.set('identity', { ...who.keys, created: Date.now() });
+    await store.set('config', { subject: SUBJECT, ...config });
+    return store;
+  }
+
+  /** `peer` as one of `store`'s peers (we accepted a call from them, called them, or saved them). */
+  const befriend = (store, peer) => store.putPeer({ keyId: peer.keyId, identity: peer.keys.publicKey,
+    card: peer.card.bytes, name: peer.name, updated: core.decodeCard(peer.card.bytes).created });
+
+  it("an offer from a stranger: an inbox item holding the caller's card, and no peer kept", async () => {
+    const bob = person('Bob');
+    const store = await storeOf(bob);
     const alice = person('Alice');
     const sessionId = randomBytes(8);
     const body = utf8('packed sdp, say');
     const timestamp = nowSeconds() - 5;
-    const envelope = alice.seal({ type: 'offer', body, sessionId, sequence: 3, timestamp, card: alice.card.bytes });
+    const envelope = alice.seal(bob, { type: 'offer', body, sessionId, sequence: 3, timestamp, card: alice.card.bytes });
     const before = Date.now();
     const item = await receivePush({ core, store, data: envelope });
     assert.equal(item.type, 'offer');
     assert.equal(item.from, alice.keyId);
+    assert.equal(item.name, 'Alice');
     assert.equal(item.sessionId, b64(sessionId));
     assert.equal(item.sequence, 3);
     assert.equal(item.timestamp, timestamp);
     assertBytes(item.body, body, 'body');
-    assert.equal(item.hasCard, true);
+    assertBytes(item.card, alice.card.bytes, 'the card, to answer with if the app accepts');
+    assertBytes(item.offerRef, core.envelopeReference(envelope), 'the reference an answer will name');
+    assert.equal(item.knownPeer, false);
     assert.ok(Number.isInteger(item.id), 'id from the store');
     assert.ok(item.received >= before && item.received <= Date.now(), 'received');
-
-    const inbox = await store.inbox();
-    assert.equal(inbox.length, 1);
     const stored = await store.getInbox(item.id);
     assert.equal(stored.state, 'new');
     assert.equal(stored.owner, null);
-    for (const k of ['id', 'type', 'from', 'sessionId', 'sequence', 'timestamp', 'hasCard', 'received']) {
-      assert.equal(stored[k], item[k], k);
-    }
-    assertBytes(stored.body, body, 'stored body');
-
-    const peers = await store.peers();
-    assert.equal(peers.length, 1);
-    const peer = await store.getPeer(alice.keyId);
-    assert.equal(peer.keyId, alice.keyId);
-    assertBytes(peer.identity, alice.keys.publicKey, 'peer identity');
-    assertBytes(peer.card, alice.card.bytes, 'peer card bytes');
-    assert.equal(peer.name, 'Alice');
-    assert.equal(peer.updated, core.decodeCard(alice.card.bytes).created);
+    assert.deepEqual(await store.peers(), [], 'a stranger is not kept as a peer');
     assert.ok((await store.get('replay')) instanceof Uint8Array, 'replay state saved');
   });
 
-  it('a later envelope by key id only opens with the stored peer; a wrong stored key does not', async () => {
-    const store = createMemoryStore();
+  it('an envelope by key id opens only from a peer (the stored identity verifies it)', async () => {
+    const bob = person('Bob');
+    const store = await storeOf(bob);
     const alice = person('Alice');
-    await receivePush({ core, store, data: alice.seal({ type: 'offer', card: alice.card.bytes }) });
-    const followUp = alice.seal({ type: 'bye', sequence: 1 });
-    // key id form: the envelope is much smaller than the card it no longer carries
-    assert.ok(followUp.length < alice.card.bytes.length, `${followUp.length} bytes`);
+    const followUp = alice.seal(bob, { type: 'bye', sequence: 1 });
+    assert.ok(followUp.length < alice.card.bytes.length, `${followUp.length} bytes: no card in it`);
+    await rejectsWith(receivePush({ core, store, data: followUp }), 'UNKNOWN_SENDER');
+    await befriend(store, alice);
     const item = await receivePush({ core, store, data: followUp });
     assert.equal(item.type, 'bye');
     assert.equal(item.from, alice.keyId);
-    assert.equal(item.hasCard, false);
-    assert.equal(item.sequence, 1);
-    assert.equal((await store.inbox()).length, 2);
-    // the peer is unchanged
-    assertBytes((await store.getPeer(alice.keyId)).card, alice.card.bytes);
-
-    // The stored identity is what verifies: another key under Alice's key id does not.
-    const other = createMemoryStore();
+    assert.equal(item.knownPeer, true);
+    // Another key stored under Alice's key id does not verify her envelopes.
+    const other = await storeOf(bob);
     await other.putPeer({ keyId: alice.keyId, identity: core.generateVapidKeys().publicKey, card: alice.card.bytes,
       name: 'Alice?', updated: 0 });
-    await rejectsWith(receivePush({ core, store: other, data: alice.seal({ type: 'bye' }) }), 'UNKNOWN_SENDER');
+    await rejectsWith(receivePush({ core, store: other, data: alice.seal(bob, { type: 'bye' }) }), 'UNKNOWN_SENDER');
     assert.deepEqual(await other.inbox(), []);
   });
 
-  it('an unknown sender without a card: UNKNOWN_SENDER, nothing kept', async () => {
-    const store = createMemoryStore();
+  it("an envelope for someone else (re-delivered by its recipient): WRONG_RECIPIENT, nothing kept", async () => {
     const bob = person('Bob');
-    await rejectsWith(receivePush({ core, store, data: bob.seal({ type: 'offer', body: 'x' }) }), 'UNKNOWN_SENDER');
-    await assertNothingKept(store);
-    // someone else being known does not help
+    const carol = person('Carol');
     const alice = person('Alice');
-    await receivePush({ core, store, data: alice.seal({ type: 'offer', card: alice.card.bytes }) });
-    await rejectsWith(receivePush({ core, store, data: bob.seal({ type: 'offer' }) }), 'UNKNOWN_SENDER');
-    assert.equal((await store.inbox()).length, 1);
-    assert.equal(await store.getPeer(bob.keyId), undefined);
+    const store = await storeOf(carol);
+    const forBob = alice.seal(bob, { type: 'offer', card: alice.card.bytes });
+    await rejectsWith(receivePush({ core, store, data: forBob }), 'WRONG_RECIPIENT');
+    await assertNothingKept(store);
+    // The same offer reaches Bob fine.
+    assert.equal((await receivePush({ core, store: await storeOf(bob), data: forBob })).type, 'offer');
   });
 
-  it('a tampered signature or body: BAD_SIGNATURE, and the attached card is not kept', async () => {
-    const store = createMemoryStore();
+  it('a tampered signature or body: BAD_SIGNATURE, nothing kept', async () => {
+    const bob = person('Bob');
+    const store = await storeOf(bob);
     const alice = person('Alice');
-    const envelope = alice.seal({ type: 'offer', body: 'sdp', card: alice.card.bytes });
+    const envelope = alice.seal(bob, { type: 'offer', body: 'sdp', card: alice.card.bytes });
     const badSignature = u8(envelope);
     badSignature[badSignature.length - 1] ^= 0x01;
     await rejectsWith(receivePush({ core, store, data: badSignature }), 'BAD_SIGNATURE');
@@ -162,82 +160,110 @@ describe('inbox.js: receivePush', { timeout: 30_000 }, () => {
     await assertNothingKept(store);
     // The refusals did not burn the genuine envelope.
     assert.equal((await receivePush({ core, store, data: envelope })).type, 'offer');
-
-    // By key id as well.
-    const byId = u8(alice.seal({ type: 'bye' }));
-    byId[byId.length - 10] ^= 0x80;
-    await rejectsWith(receivePush({ core, store, data: byId }), 'BAD_SIGNATURE');
-    assert.equal((await store.inbox()).length, 1);
   });
 
   it('outside the time window: STALE_MESSAGE (too old, too far ahead, or by the given now)', async () => {
-    const store = createMemoryStore();
+    const bob = person('Bob');
+    const store = await storeOf(bob);
     const alice = person('Alice');
     const now = nowSeconds();
     await rejectsWith(receivePush({ core, store,
-      data: alice.seal({ type: 'offer', timestamp: now - 700, card: alice.card.bytes }) }), 'STALE_MESSAGE');
+      data: alice.seal(bob, { type: 'offer', timestamp: now - 700, card: alice.card.bytes }) }), 'STALE_MESSAGE');
     await rejectsWith(receivePush({ core, store,
-      data: alice.seal({ type: 'offer', timestamp: now + 300, card: alice.card.bytes }) }), 'STALE_MESSAGE');
+      data: alice.seal(bob, { type: 'offer', timestamp: now + 300, card: alice.card.bytes }) }), 'STALE_MESSAGE');
     await assertNothingKept(store);
-    // `now` is passed through: an envelope that is fresh now is stale 11 minutes later.
-    const envelope = alice.seal({ type: 'offer', timestamp: now, card: alice.card.bytes });
+    const envelope = alice.seal(bob, { type: 'offer', timestamp: now, card: alice.card.bytes });
     await rejectsWith(receivePush({ core, store, data: envelope, now: now + 601 }), 'STALE_MESSAGE');
     await assertNothingKept(store);
     assert.equal((await receivePush({ core, store, data: envelope, now: now + 600 })).type, 'offer');
   });
 
-  it('the same envelope twice: REPLAYED_MESSAGE, one inbox item (binary or text form)', async () => {
-    const store = createMemoryStore();
+  it('the same envelope twice: REPLAYED_MESSAGE (binary or text form); a retried offer updates its request', async () => {
+    const bob = person('Bob');
+    const store = await storeOf(bob);
     const alice = person('Alice');
-    const envelope = alice.seal({ type: 'offer', card: alice.card.bytes });
-    await receivePush({ core, store, data: envelope });
+    const sessionId = randomBytes(8);
+    const envelope = alice.seal(bob, { type: 'offer', sessionId, card: alice.card.bytes });
+    const first = await receivePush({ core, store, data: envelope });
     await rejectsWith(receivePush({ core, store, data: envelope }), 'REPLAYED_MESSAGE');
     await rejectsWith(receivePush({ core, store, data: utf8(b64(envelope)) }), 'REPLAYED_MESSAGE');
     assert.equal((await store.inbox()).length, 1);
-    // The same session with the next sequence number is not a replay.
-    const { sessionId } = core.openEnvelope(envelope, { replay: false });
-    const next = alice.seal({ type: 'offer', sessionId, sequence: 1 });
-    assert.equal((await receivePush({ core, store, data: next })).sequence, 1);
-    assert.equal((await store.inbox()).length, 2);
+    // The same session with the next sequence number (the caller heard nothing and offers again) is not a replay:
+    // it updates the pending request instead of asking twice.
+    const retry = await receivePush({ core, store, data: alice.seal(bob, { type: 'offer', sessionId, sequence: 1, card: alice.card.bytes }) });
+    assert.equal(retry.id, first.id);
+    assert.equal(retry.sequence, 1);
+    assert.equal(retry.retries, 1);
+    assert.equal((await store.inbox()).length, 1);
+    // Once declined, a further retry stays declined (nobody is asked again).
+    await store.updateInbox(first.id, { state: 'declined' });
+    const again = await receivePush({ core, store, data: alice.seal(bob, { type: 'offer', sessionId, sequence: 2, card: alice.card.bytes }) });
+    assert.equal(again.state, 'declined');
   });
 
-  it('replay protection survives a worker restart: a new core instance restores it from the store', async () => {
-    const store = createMemoryStore();
+  it('a flood stamped at the edge of the window does not flush the replay guard: a captured envelope stays refused', async () => {
+    const bob = person('Bob');
     const alice = person('Alice');
-    const envelope = alice.seal({ type: 'offer', card: alice.card.bytes });
+    const captured = alice.seal(bob, { type: 'offer', card: alice.card.bytes });
+    const self = bob.keyIdBytes;
+    const own = await loadCore();
+    own.openEnvelope(captured, { self });
+    // Sybils: identities cost nothing. 16 of them, 256 envelopes each (the per-sender cap), just inside the future
+    // window, through the same core instance.
+    const now = nowSeconds();
+    let full = 0;
+    for (let s = 0; s < 17; s++) {
+      const sybil = core.generateVapidKeys();
+      const id = keyIdOf(sybil.publicKey);
+      for (let i = 0; i < 256; i++) {
+        const e = core.sealEnvelope({ type: 'offer', privateKey: sybil.privateKey, recipient: self, sequence: i, timestamp: now + 119 });
+        try {
+          own.openEnvelope(e, { self, peers: { [id]: sybil.publicKey } });
+        } catch (error) {
+          assert.equal(error.code, 'REPLAY_GUARD_FULL');
+          full++;
+        }
+      }
+    }
+    assert.ok(full >= 256, `${full} refused once the guard was full`);
+    assert.throws(() => own.openEnvelope(captured, { self }), (e) => e.code === 'REPLAYED_MESSAGE');
+    // It is forgotten only once the window would refuse it anyway.
+    assert.throws(() => own.openEnvelope(captured, { self, now: now + 601 }), (e) => e.code === 'STALE_MESSAGE');
+  });
+
+  it('replay protection survives a worker restart and a core that reloaded itself after a trap', async () => {
+    const bob = person('Bob');
+    const store = await storeOf(bob);
+    const alice = person('Alice');
+    await befriend(store, alice);
+    const envelope = alice.seal(bob, { type: 'offer', card: alice.card.bytes });
     await receivePush({ core, store, data: envelope });
     const saved = await store.get('replay');
     assert.ok(saved instanceof Uint8Array && saved.length > 0, 'store key "replay" holds the guard');
-
-    // loadCore() gives a fresh instance whose replay guard is empty: without the store it would accept the
-    // envelope again (checked on a throwaway instance), while the first instance refuses it.
-    const throwaway = await loadCore();
-    assert.notEqual(throwaway, core);
-    assert.equal(throwaway.openEnvelope(envelope).typeName, 'offer');
-    assert.throws(() => core.openEnvelope(envelope), (e) => e.code === 'REPLAYED_MESSAGE');
-
     const restarted = await loadCore();
-    assert.notEqual(restarted, core);
     await rejectsWith(receivePush({ core: restarted, store, data: envelope }), 'REPLAYED_MESSAGE');
-    assert.equal((await store.inbox()).length, 1);
-    // ...and it keeps working (and saving) for new envelopes.
-    const second = alice.seal({ type: 'bye' });
+    const second = alice.seal(bob, { type: 'bye' });
     assert.equal((await receivePush({ core: restarted, store, data: second })).type, 'bye');
-    const again = await loadCore();
-    await rejectsWith(receivePush({ core: again, store, data: second }), 'REPLAYED_MESSAGE');
-    await rejectsWith(receivePush({ core: again, store, data: envelope }), 'REPLAYED_MESSAGE');
-
+    await rejectsWith(receivePush({ core: await loadCore(), store, data: second }), 'REPLAYED_MESSAGE');
+    // A trap: the core reloads itself with an empty guard, and receivePush restores it from the store again.
+    const testing = await loadCore({ flavor: 'testing' });
+    await rejectsWith(receivePush({ core: testing, store, data: second }), 'REPLAYED_MESSAGE');
+    assert.throws(() => testing.testing.trap(), (e) => e.code === 'INTERNAL');
+    await testing.ready();
+    assert.equal(testing.generation, 1);
+    await rejectsWith(receivePush({ core: testing, store, data: second }), 'REPLAYED_MESSAGE');
+    await rejectsWith(receivePush({ core: testing, store, data: envelope }), 'REPLAYED_MESSAGE');
     // Control: it is the stored state that refuses it. Without it a new instance accepts the envelope again.
     await store.delete('replay');
-    const amnesic = await loadCore();
-    assert.equal((await receivePush({ core: amnesic, store, data: envelope })).type, 'offer');
+    assert.equal((await receivePush({ core: await loadCore(), store, data: envelope })).type, 'offer');
   });
 
   it('two pushes racing a cold start: the slower restore does not forget what the faster one recorded', async () => {
+    const bob = person('Bob');
     const alice = person('Alice');
-    const base = createMemoryStore();
-    await receivePush({ core, store: base, data: alice.seal({ type: 'offer', card: alice.card.bytes }) });
-    // A store whose second read of 'replay' answers late (the value is read when asked, as IndexedDB does).
+    const base = await storeOf(bob);
+    await befriend(base, alice);
+    await receivePush({ core, store: base, data: alice.seal(bob, { type: 'offer', card: alice.card.bytes }) });
     let gate;
     const opened = new Promise((resolve) => {
       gate = resolve;
@@ -249,8 +275,8 @@ describe('inbox.js: receivePush', { timeout: 30_000 }, () => {
       return value;
     } };
     const restarted = await loadCore();
-    const e1 = alice.seal({ type: 'bye', sequence: 1 });
-    const e2 = alice.seal({ type: 'bye', sequence: 2 });
+    const e1 = alice.seal(bob, { type: 'bye', sequence: 1 });
+    const e2 = alice.seal(bob, { type: 'bye', sequence: 2 });
     const first = receivePush({ core: restarted, store: slow, data: e1 });
     const second = receivePush({ core: restarted, store: slow, data: e2 });
     await first;
@@ -261,41 +287,40 @@ describe('inbox.js: receivePush', { timeout: 30_000 }, () => {
   });
 
   it('text mode: the base64url text as UTF-8 bytes is accepted; garbage and empty data are BAD_ENVELOPE', async () => {
-    const store = createMemoryStore();
+    const bob = person('Bob');
+    const store = await storeOf(bob);
     const alice = person('Alice');
-    const text = alice.seal({ type: 'offer', body: 'sdp', card: alice.card.bytes, text: true });
+    const text = alice.seal(bob, { type: 'offer', body: 'sdp', card: alice.card.bytes, text: true });
     assert.equal(typeof text, 'string');
     const item = await receivePush({ core, store, data: utf8(text) });
     assert.equal(item.type, 'offer');
-    assert.equal(item.hasCard, true);
     assert.equal(item.from, alice.keyId);
     assertBytes(item.body, utf8('sdp'));
-    // surrounding whitespace (a trailing newline) is fine; key-id form too
-    const bye = alice.seal({ type: 'bye', text: true });
-    assert.equal((await receivePush({ core, store, data: utf8(`${bye}\n`) })).type, 'bye');
-    assert.equal((await store.inbox()).length, 2);
-
     const refused = [
       new Uint8Array(0),
-      utf8(''),
       new Uint8Array([0x00, 0xff, 0x10, 0x80]), // binary, not an envelope
       utf8('not base64url!'),
-      utf8(text.slice(0, -1) + '='),
+      utf8(`${text.slice(0, -1)}=`),
       utf8(`${text.slice(0, 40)} ${text.slice(40)}`),
       utf8('AAAA'), // base64url, but not an envelope
       utf8(text.slice(0, 60)), // a truncated envelope
       u8(core.base64urlDecode(text)).subarray(0, 30), // the same, binary
-      new Uint8Array([0xe1]),
+      new Uint8Array([0xe2]),
     ];
     for (const data of refused) {
-      await rejectsWith(receivePush({ core, store, data }), 'BAD_ENVELOPE');
+      await assert.rejects(receivePush({ core, store, data }), (e) => ['BAD_ENVELOPE', 'BAD_BASE64'].includes(e.code),
+        hex(data.subarray(0, 8)));
     }
-    assert.equal((await store.inbox()).length, 2);
-    assert.equal((await store.peers()).length, 1);
+    assert.equal((await store.inbox()).length, 1);
+    // Version 1 envelopes are refused by their version.
+    const v1 = u8(core.base64urlDecode(text));
+    v1[0] = 0xe1;
+    await rejectsWith(receivePush({ core, store, data: v1 }), 'UNSUPPORTED_VERSION');
   });
 
-  it('a card envelope is done at once and updates the peer only with a newer card, never an older one', async () => {
-    const store = createMemoryStore();
+  it('a card envelope: from a peer it updates them (never with an older card); from a stranger it is refused', async () => {
+    const bob = person('Bob');
+    const store = await storeOf(bob);
     const now = nowSeconds();
     const keys = core.generateVapidKeys();
     const cardAt = (created, name, endpoint) => core.createCard({ identity: keys, created, subject: SUBJECT, name,
@@ -303,43 +328,65 @@ describe('inbox.js: receivePush', { timeout: 30_000 }, () => {
     const first = cardAt(now - 3 * HOUR, 'Carol', `${MOZ}first`);
     const newer = cardAt(now - HOUR, 'Carol 2', `${MOZ}newer`);
     const older = cardAt(now - 2 * HOUR, 'Carol old', `${MOZ}older`);
-    const seal = (card) => core.sealEnvelope({ type: 'card', privateKey: keys.privateKey, card: card.bytes });
+    const seal = (card) => core.sealEnvelope({ type: 'card', privateKey: keys.privateKey, recipient: bob.keyIdBytes, card: card.bytes });
     const keyId = keyIdOf(keys.publicKey);
 
-    const a = await receivePush({ core, store, data: seal(first) });
-    assert.equal(a.type, 'card');
-    assert.equal(a.state, 'done');
-    assert.equal(a.hasCard, true);
-    assert.equal((await store.getInbox(a.id)).state, 'done');
-    assertBytes((await store.getPeer(keyId)).card, first.bytes);
-
+    await rejectsWith(receivePush({ core, store, data: seal(first) }), 'UNKNOWN_SENDER');
+    await assertNothingKept(store);
+    await store.putPeer({ keyId, identity: keys.publicKey, card: first.bytes, name: 'Carol', updated: now - 3 * HOUR });
     const b = await receivePush({ core, store, data: seal(newer) });
+    assert.equal(b.type, 'card');
     assert.equal((await store.getInbox(b.id)).state, 'done');
     let peer = await store.getPeer(keyId);
     assertBytes(peer.card, newer.bytes, 'newer card kept');
     assert.equal(peer.name, 'Carol 2');
     assert.equal(peer.updated, now - HOUR);
-    assert.equal(core.decodeCard(peer.card).endpoint, `${MOZ}newer`);
-
-    const c = await receivePush({ core, store, data: seal(older) });
-    assert.equal((await store.getInbox(c.id)).state, 'done');
+    await receivePush({ core, store, data: seal(older) });
     peer = await store.getPeer(keyId);
     assertBytes(peer.card, newer.bytes, 'an older card does not replace a newer one');
-    assert.equal(peer.name, 'Carol 2');
-    assert.equal(peer.updated, now - HOUR);
-
-    // The same holds for a card attached to an offer: an old one does not roll the peer back...
-    const offer = await receivePush({ core, store,
-      data: core.sealEnvelope({ type: 'offer', privateKey: keys.privateKey, card: first.bytes }) });
-    assert.equal((await store.getInbox(offer.id)).state, 'new', 'only card envelopes are done at once');
-    assertBytes((await store.getPeer(keyId)).card, newer.bytes);
-    // ...and a newer one updates it.
+    // A newer card attached to an offer updates a peer too.
     const newest = cardAt(now, 'Carol 3', `${MOZ}newest`);
     await receivePush({ core, store, data: core.sealEnvelope({ type: 'offer', privateKey: keys.privateKey,
-      card: newest.bytes }) });
+      recipient: bob.keyIdBytes, card: newest.bytes }) });
     assertBytes((await store.getPeer(keyId)).card, newest.bytes);
     assert.equal((await store.peers()).length, 1);
-    assert.deepEqual((await store.inbox()).map((i) => i.state), ['done', 'done', 'done', 'new', 'new']);
+  });
+
+  it("an offer whose card names a host that is not a push service: HOST_NOT_ALLOWED, unless the app allows it", async () => {
+    const bob = person('Bob');
+    const store = await storeOf(bob);
+    for (const endpoint of ['https://attacker.example/wpush/x', 'http://127.0.0.1:9/x', 'https://fcm.googleapis.com:444/x']) {
+      const mallory = person('Mallory', { endpoint });
+      await rejectsWith(receivePush({ core, store, data: mallory.seal(bob, { type: 'offer', card: mallory.card.bytes }) }),
+        'HOST_NOT_ALLOWED');
+    }
+    await assertNothingKept(store);
+    const allowed = await storeOf(bob, { allowPushHosts: ['http://127.0.0.1:9'] });
+    const local = person('Local', { endpoint: 'http://127.0.0.1:9/x' });
+    assert.equal((await receivePush({ core, store: allowed, data: local.seal(bob, { type: 'offer', card: local.card.bytes }) })).type, 'offer');
+  });
+
+  it('the inbox is bounded: a flood of requests from strangers keeps the newest INBOX_LIMITS.maxItems, never grows', async () => {
+    const bob = person('Bob');
+    const store = await storeOf(bob);
+    const strangers = Array.from({ length: 5 }, (_, i) => person(`S${i}`));
+    let last;
+    for (let i = 0; i < INBOX_LIMITS.maxItems + 30; i++) {
+      const s = strangers[i % strangers.length];
+      last = await receivePush({ core, store, data: s.seal(bob, { type: 'offer', sequence: i, card: s.card.bytes }) });
+    }
+    const inbox = await store.inbox();
+    assert.equal(inbox.length, INBOX_LIMITS.maxItems);
+    assert.equal(inbox.at(-1).id, last.id, 'the newest is kept');
+    assert.equal(inbox[0].id, 31, 'the oldest went first');
+    assert.ok(inbox.reduce((n, i) => n + i.bytes, 0) <= INBOX_LIMITS.maxBytes);
+    assert.deepEqual(await store.peers(), []);
+    // The byte budget holds too, with large envelopes.
+    const tight = await storeOf(bob);
+    await tight.trimInbox({ ...INBOX_LIMITS, now: Date.now() });
+    for (let i = 0; i < 20; i++) await tight.addInbox({ type: 'offer', received: Date.now(), bytes: 3900 });
+    await tight.trimInbox({ ...INBOX_LIMITS, maxBytes: 10 * 4156, now: Date.now() });
+    assert.equal((await tight.inbox()).length, 10);
   });
 });
 
@@ -387,7 +434,7 @@ describe('inbox.js: our card', { timeout: 30_000 }, () => {
     const anonymous = await issueCard({ core, store, identity, subscription, config: { subject: SUBJECT } });
     assert.equal(anonymous.name, '');
     assert.equal(core.decodeCard(anonymous.bytes).name, '');
-    assert.equal(cardNeedsRenewal(anonymous, { endpoint: subscription.endpoint, config: { subject: SUBJECT } }), false);
+    assert.equal(cardNeedsRenewal(anonymous, { core, endpoint: subscription.endpoint, config: { subject: SUBJECT } }), false);
     assert.deepEqual(await store.get('card'), anonymous, 'the latest card replaces the saved one');
   });
 
@@ -399,7 +446,7 @@ describe('inbox.js: our card', { timeout: 30_000 }, () => {
     const config = { subject: SUBJECT, name: 'Me' };
     const saved = await issueCard({ core, store, identity, subscription: subscriptionFor(endpoint), config });
     const issuedAt = saved.grantsUntil - 80 * HOUR;
-    const needs = (s, o = {}) => cardNeedsRenewal(s, { endpoint, config, ...o });
+    const needs = (s, o = {}) => cardNeedsRenewal(s, { core, endpoint, config, ...o });
 
     assert.equal(needs(saved), false, 'fresh card (default now)');
     assert.equal(needs(saved, { now: issuedAt }), false);
@@ -414,24 +461,33 @@ describe('inbox.js: our card', { timeout: 30_000 }, () => {
     assert.equal(needs(saved, { now: saved.grantsUntil - 40 * HOUR + 1 }), true, '40 h - 1 s left');
     assert.equal(needs(saved, { now: saved.grantsUntil - HOUR }), true, '1 h left');
     assert.equal(needs(saved, { now: saved.grantsUntil + HOUR }), true, 'expired');
+    // A card this core cannot read (an older format version) is renewed too.
+    const v1 = { ...saved, bytes: Uint8Array.from(saved.bytes, (b, i) => (i === 0 ? 0xc1 : b)) };
+    assert.equal(needs(v1), true, 'card format version 1');
   });
 
   it('the inbox forgets handled items after a day and unhandled ones after a week (on each push)', async () => {
+    const { keepMs, keepNewMs } = INBOX_LIMITS;
+    assert.equal(keepMs, 24 * HOUR * 1000);
+    assert.equal(keepNewMs, 7 * 24 * HOUR * 1000);
     const store = createMemoryStore();
     const now = Date.now();
     const add = (state, age) => store.addInbox({ type: 'offer', received: now - age, state });
-    const keep = [await add('done', INBOX_KEEP_MS - 1000), await add('new', INBOX_KEEP_NEW_MS - 1000)];
-    await add('done', INBOX_KEEP_MS + 1000);
-    await add('declined', INBOX_KEEP_MS + 1000);
-    await add('new', INBOX_KEEP_NEW_MS + 1000);
+    const keep = [await add('done', keepMs - 1000), await add('new', keepNewMs - 1000)];
+    await add('done', keepMs + 1000);
+    await add('declined', keepMs + 1000);
+    await add('new', keepNewMs + 1000);
     assert.equal(await pruneInbox(store, now), 3);
     assert.deepEqual((await store.inbox()).map((i) => i.id).sort(), keep.sort());
     // receivePush prunes too: an old handled item goes when the next push arrives.
-    await add('done', INBOX_KEEP_MS + 1000);
+    await add('done', keepMs + 1000);
+    const me = core.generateVapidKeys();
+    await store.set('identity', me);
+    await store.set('config', { subject: SUBJECT });
     const keys = core.generateVapidKeys();
     const card = core.createCard({ identity: keys, subject: SUBJECT, subscription: { endpoint: `${MOZ}x`,
       keys: { p256dh: b64(core.generateVapidKeys().publicKey), auth: b64(randomBytes(16)) } } });
-    const data = core.sealEnvelope({ type: 'offer', privateKey: keys.privateKey, card: card.bytes });
+    const data = core.sealEnvelope({ type: 'offer', privateKey: keys.privateKey, recipient: core.keyIdOf(me.publicKey), card: card.bytes });
     const item = await receivePush({ core, store, data });
     assert.deepEqual((await store.inbox()).map((i) => i.id).sort(), [...keep, item.id].sort());
   });
@@ -527,7 +583,8 @@ describe('inbox.js: refreshSubscription through the local push service', { timeo
   async function ourStore(identity, peers) {
     const store = createMemoryStore();
     await store.set('identity', { ...identity, created: nowSeconds() });
-    await store.set('config', { subject: SUBJECT, name: 'Me', relay: null, relayMode: 'never' });
+    await store.set('config', { subject: SUBJECT, name: 'Me', relay: null, relayMode: 'never',
+      allowPushHosts: [service.httpOrigin] });
     for (const p of peers) {
       await store.putPeer({ keyId: p.keyId, identity: p.identity.publicKey, card: p.card.bytes, name: p.name,
         updated: core.decodeCard(p.card.bytes).created });
@@ -541,7 +598,7 @@ describe('inbox.js: refreshSubscription through the local push service', { timeo
     assert.equal(n.headers?.encoding, 'aes128gcm');
     const plaintext = core.decrypt({ ...p.sub.keys, body: Buffer.from(n.data, 'base64url') });
     p.ua.ack(n);
-    return { plaintext, opened: core.openEnvelope(plaintext, { replay: false }) };
+    return { plaintext, opened: core.openEnvelope(plaintext, { self: core.keyIdOf(p.identity.publicKey), replay: false }) };
   }
 
   it('subscribes with our identity key, issues a new card and sends it to every known peer in a card envelope', async () => {
@@ -578,6 +635,8 @@ describe('inbox.js: refreshSubscription through the local push service', { timeo
       assert.equal(opened.card.name, 'Me');
       // and the peer's worker, knowing our old card, keeps the new one
       const theirs = createMemoryStore();
+      await theirs.set('identity', p.identity);
+      await theirs.set('config', { subject: SUBJECT });
       const oldCard = core.createCard({ identity: me, subject: SUBJECT, name: 'Me', created: nowSeconds() - HOUR,
         subscription: { endpoint: `${MOZ}old`, keys: { p256dh: b64(core.generateVapidKeys().publicKey), auth: b64(randomBytes(16)) } } });
       await theirs.putPeer({ keyId: keyIdOf(me.publicKey), identity: me.publicKey, card: oldCard.bytes, name: 'Me',
@@ -587,18 +646,20 @@ describe('inbox.js: refreshSubscription through the local push service', { timeo
       assert.equal(item.state, 'done');
       assertBytes((await theirs.getPeer(keyIdOf(me.publicKey))).card, saved.bytes);
     }
-    // Each went out as one push with topic 'card', a day's TTL and normal urgency, under the peer's grant.
+    // Each went out as one push with a Topic of its own (one per peer: a newer card replaces an older one still
+    // waiting), a day's TTL and normal urgency, under the peer's grant.
     const pushes = service.received.filter((e) => e.type === 'push' && e.seq > since);
     assert.equal(pushes.length, 2);
+    const topics = [alice, bob].map((q) => core.pushTopic('card', core.keyIdOf(q.identity.publicKey), new Uint8Array(8)));
     for (const p of pushes) {
       assert.equal(p.status, 201);
-      assert.equal(p.topic, 'card');
+      assert.ok(topics.includes(p.topic), p.topic);
       assert.equal(p.ttl, 86400);
       assert.equal(p.urgency, 'normal');
     }
 
     // The new card's grants are accepted by the service for our new subscription (k = our identity).
-    const sender = createPushSender({ core, relayMode: 'never' });
+    const sender = createPushSender({ core, relayMode: 'never', allowPushHosts: [service.httpOrigin] });
     const sent = await sender.send({ card: saved.bytes, payload: utf8('hello back') });
     assert.equal(sent.status, 201);
     const n = await ours.next((m) => m.messageType === 'notification' && m.channelID === reg.current.sub.channelID,
@@ -723,11 +784,11 @@ describe('store.js: createMemoryStore', () => {
     assert.deepEqual(await store.getInbox(id), { id, type: 'offer', body: new Uint8Array([5]), state: 'claimed', owner: 'me' });
     assert.equal(await store.updateInbox(999, { state: 'done' }), null);
 
-    const session = { sessionId: 's', peer: 'k1', role: 'caller', answer: new Uint8Array([1]) };
+    const session = { key: 'k1:s', sessionId: 's', peer: 'k1', role: 'caller', answer: new Uint8Array([1]) };
     await store.putSession(session);
     session.role = 'callee';
-    (await store.getSession('s')).answer[0] = 9;
-    assert.deepEqual(await store.getSession('s'), { sessionId: 's', peer: 'k1', role: 'caller', answer: new Uint8Array([1]) });
+    (await store.getSession('k1:s')).answer[0] = 9;
+    assert.deepEqual(await store.getSession('k1:s'), { key: 'k1:s', sessionId: 's', peer: 'k1', role: 'caller', answer: new Uint8Array([1]) });
     assert.equal(await store.get('missing'), undefined);
     assert.equal(await store.getPeer('missing'), undefined);
   });
@@ -741,7 +802,7 @@ describe('store.js: createMemoryStore', () => {
     const a = await store.addInbox({ type: 'offer' });
     const b = await store.addInbox({ type: 'answer' });
     assert.ok(b > a);
-    await store.putSession({ sessionId: 's' });
+    await store.putSession({ key: 'k1:s', sessionId: 's' });
     await store.delete('replay');
     assert.equal(await store.get('replay'), undefined);
     await store.deleteInbox(a);
@@ -752,7 +813,7 @@ describe('store.js: createMemoryStore', () => {
     assert.deepEqual(await store.peers(), []);
     assert.deepEqual(await store.inbox(), []);
     assert.equal(await store.getInbox(b), undefined);
-    assert.equal(await store.getSession('s'), undefined);
+    assert.equal(await store.getSession('k1:s'), undefined);
     // usable afterwards, with fresh ids (no reuse of old ones)
     const c = await store.addInbox({ type: 'bye' });
     assert.ok(c > b);

@@ -10,13 +10,17 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import ece from 'http_ece';
 
 import { loadCore, PushPeerError } from '../../js/core.js';
-import { createPushSender, DEFAULT_TTL, parseRetryAfter } from '../../js/push.js';
+import { createPushSender as createSender, DEFAULT_TTL, parseRetryAfter } from '../../js/push.js';
 import { serveRelayNode } from '../../js/relay.js';
 import { connectFakeUA } from '../push-service/fake-ua.mjs';
 import { startPushService } from '../push-service/service.mjs';
 import { closedPort } from './helpers.mjs';
 
 const SUBJECT = 'mailto:push-test@pushpeer.invalid';
+// The local push services listen on loopback, which a sender refuses unless told (allowPushHosts), as an app's own
+// tests would do; 'push.example' stands for a push service in tests with a fake fetch.
+let testHosts = ['push.example'];
+const createPushSender = (options) => createSender(options && { allowPushHosts: testHosts, ...options });
 const b64 = (bytes) => Buffer.from(bytes).toString('base64url');
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const hex = (bytes) => Buffer.from(bytes.buffer ?? bytes, bytes.byteOffset ?? 0, bytes.byteLength ?? bytes.length).toString('hex');
@@ -91,6 +95,7 @@ describe('push.js: send one push to a card', { timeout: 60_000 }, () => {
     relay = await serveRelayNode({ allowHosts: [service.httpOrigin, other.httpOrigin] });
     relayUrl = `${relay.url}/push`;
     strictRelay = await serveRelayNode({ allowHosts: ['http://127.0.0.1:1'] });
+    testHosts = [...testHosts, service.httpOrigin, other.httpOrigin];
   });
 
   beforeEach(() => {
@@ -784,6 +789,54 @@ describe('push.js: send one push to a card', { timeout: 60_000 }, () => {
       await rejectsWith(sender.send({ payload: 'x' }), 'BAD_ARGUMENT');
       await rejectsWith(sender.send({ card: { endpoint: 'https://push.example/x' }, payload: 'x' }), 'BAD_ARGUMENT');
       assert.equal(f.calls.length, 0);
+    });
+
+    it('a card naming a host that is not a push service → HOST_NOT_ALLOWED with the defaults, and no request', async () => {
+      const f = recordingFetch();
+      const sender = createSender({ core, fetch: f, relay: relayUrl });
+      for (const endpoint of ['https://attacker.example/x', 'http://127.0.0.1:9/x', `${service.httpOrigin}/wpush/x`,
+        'https://updates.push.services.mozilla.com:8443/wpush/v2/x', 'https://evil.notify.windows.com.attacker.example/w']) {
+        const c = core.createCard({ identity: core.generateVapidKeys(), subject: SUBJECT,
+          subscription: { endpoint, keys: { p256dh: b64(core.generateVapidKeys().publicKey), auth: b64(new Uint8Array(16)) } } });
+        await rejectsWith(sender.send({ card: c.bytes, payload: 'x' }), 'HOST_NOT_ALLOWED', { endpoint });
+        assert.equal(sender.allows(endpoint), false, endpoint);
+      }
+      assert.equal(f.calls.length, 0);
+      // The known push services are allowed by default; others only when listed (loopback: http allowed).
+      for (const endpoint of ['https://updates.push.services.mozilla.com/wpush/v2/x', 'https://fcm.googleapis.com/fcm/send/x',
+        'https://wns2-by3p.notify.windows.com/w/?token=x', 'https://web.push.apple.com/x']) {
+        assert.equal(sender.allows(endpoint), true, endpoint);
+      }
+      assert.equal(createSender({ core, allowPushHosts: [service.httpOrigin] }).allows(`${service.httpOrigin}/x`), true);
+      assert.throws(() => createSender({ core, allowPushHosts: ['http://attacker.example'] }), (e) => e.code === 'BAD_ARGUMENT');
+      assert.throws(() => createSender({ core, allowPushHosts: 'push.example' }), (e) => e.code === 'BAD_ARGUMENT');
+    });
+
+    it('a push service that redirects is not followed (redirect: error): the body goes nowhere else', async () => {
+      const http = await import('node:http');
+      let elsewhere = 0;
+      const target = http.createServer((req, res) => {
+        elsewhere++;
+        res.writeHead(201).end();
+      });
+      const redirecting = http.createServer((req, res) => {
+        res.writeHead(307, { Location: `http://127.0.0.1:${target.address().port}/stolen` }).end();
+      });
+      await new Promise((r) => target.listen(0, '127.0.0.1', r));
+      await new Promise((r) => redirecting.listen(0, '127.0.0.1', r));
+      try {
+        const origin = `http://127.0.0.1:${redirecting.address().port}`;
+        const f = recordingFetch();
+        const c = core.createCard({ identity: core.generateVapidKeys(), subject: SUBJECT,
+          subscription: { endpoint: `${origin}/wpush/r`, keys: { p256dh: b64(core.generateVapidKeys().publicKey), auth: b64(new Uint8Array(16)) } } });
+        await rejectsWith(createSender({ core, fetch: f, allowPushHosts: [origin] }).send({ card: c.bytes, payload: 'x' }),
+          'PUSH_UNREACHABLE');
+        assert.equal(f.calls[0].init.redirect, 'error');
+        assert.equal(elsewhere, 0);
+      } finally {
+        target.close();
+        redirecting.close();
+      }
     });
 
     it('send() with no options → a PushPeerError, not a TypeError', async () => {

@@ -128,4 +128,4 @@ forEachFlavor((core) => {
     assertNotOnHeap(heap, auth, 'the auth secret (given as text)');
     assertNotOnHeap(heap, utf8(toB64u(auth)), 'the auth secret\'s base64url text');
   });
-});
+}, { testing: true });

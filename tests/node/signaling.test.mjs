@@ -69,47 +69,86 @@ forEachFlavor((core) => {
 
   it('envelopes: an offer with card and SDP fits one push, opens once, then is a replay', () => {
     const alice = core.generateVapidKeys();
+    const bob = core.keyIdOf(core.generateVapidKeys().publicKey);
     const card = core.createCard({ identity: alice, subscription: subscriptionFor(core.generateVapidKeys(), MOZ), subject: 'mailto:a@pushpeer.example' });
     for (const { name, sdp } of corpus) {
-      const env = core.sealEnvelope({ type: 'offer', privateKey: alice.privateKey, body: core.packSdp(sdp), card: card.bytes });
+      const env = core.sealEnvelope({ type: 'offer', privateKey: alice.privateKey, recipient: bob, body: core.packSdp(sdp), card: card.bytes });
       assert.ok(env.length <= core.maxPayloadLength, `${name}: ${env.length}`);
-      const opened = core.openEnvelope(env);
+      const opened = core.openEnvelope(env, { self: bob });
       assert.equal(opened.typeName, 'offer');
       assert.deepEqual(opened.senderKey, alice.publicKey);
+      assert.deepEqual(opened.recipient, bob);
+      assert.deepEqual(opened.cardBytes, card.bytes);
+      assert.equal(opened.ref, null);
       assert.equal(core.unpackSdp(opened.body), sdp);
-      expectCode(() => core.openEnvelope(env), 'REPLAYED_MESSAGE', name);
+      expectCode(() => core.openEnvelope(env, { self: bob }), 'REPLAYED_MESSAGE', name);
     }
   });
 
-  it('envelopes: unknown sender, wrong key, stale, tampered, oversize', () => {
+  it('envelopes: unknown sender, wrong key, wrong recipient, stale, tampered, oversize', () => {
     const alice = core.generateVapidKeys();
     const mallory = core.generateVapidKeys();
-    const env = core.sealEnvelope({ type: 'answer', privateKey: alice.privateKey, body: 'x', sequence: 7 });
-    expectCode(() => core.openEnvelope(env), 'UNKNOWN_SENDER');
-    expectCode(() => core.openEnvelope(env, { peers: () => mallory.publicKey }), 'UNKNOWN_SENDER');
-    const opened = core.openEnvelope(env, { peers: () => alice.publicKey, replay: false });
+    const bob = core.keyIdOf(core.generateVapidKeys().publicKey);
+    const carol = core.keyIdOf(core.generateVapidKeys().publicKey);
+    const ref = new Uint8Array(16).fill(1);
+    const env = core.sealEnvelope({ type: 'answer', privateKey: alice.privateKey, recipient: bob, ref, body: 'x', sequence: 7 });
+    expectCode(() => core.openEnvelope(env, { self: bob }), 'UNKNOWN_SENDER');
+    expectCode(() => core.openEnvelope(env, { self: bob, peers: () => mallory.publicKey }), 'UNKNOWN_SENDER');
+    const opened = core.openEnvelope(env, { self: bob, peers: () => alice.publicKey, replay: false });
+    assert.deepEqual(opened.ref, ref);
     const aliceId = core.base64urlEncode(opened.sender);
+    assert.equal(aliceId, core.base64urlEncode(core.keyIdOf(alice.publicKey)));
+    assert.deepEqual(core.envelopeSender(env), { keyId: aliceId, hasCard: false });
     const peers = (id) => (id === aliceId ? alice.publicKey : undefined);
+    // Bob's envelope, re-delivered to Carol, is refused; so is opening without saying who we are.
+    expectCode(() => core.openEnvelope(env, { self: carol, peers }), 'WRONG_RECIPIENT');
+    expectCode(() => core.openEnvelope(env, { peers }), 'BAD_ARGUMENT');
     // Relative to the envelope's own timestamp: the window is [ts - 120 s, ts + 600 s] of the receiver's clock.
-    expectCode(() => core.openEnvelope(env, { peers, now: opened.timestamp + 601 }), 'STALE_MESSAGE');
-    expectCode(() => core.openEnvelope(env, { peers, now: opened.timestamp - 121 }), 'STALE_MESSAGE');
+    expectCode(() => core.openEnvelope(env, { self: bob, peers, now: opened.timestamp + 601 }), 'STALE_MESSAGE');
+    expectCode(() => core.openEnvelope(env, { self: bob, peers, now: opened.timestamp - 121 }), 'STALE_MESSAGE');
     const tampered = Uint8Array.from(env);
     tampered[env.length - 65] ^= 1; // the body byte
-    expectCode(() => core.openEnvelope(tampered, { peers }), 'BAD_SIGNATURE');
-    expectCode(() => core.openEnvelope(env.subarray(0, 20), { peers }), 'BAD_ENVELOPE');
-    expectCode(() => core.sealEnvelope({ type: 'offer', privateKey: alice.privateKey, body: new Uint8Array(3994) }), 'PAYLOAD_TOO_LARGE');
-    expectCode(() => core.sealEnvelope({ type: 'nope', privateKey: alice.privateKey }), 'BAD_ARGUMENT');
+    expectCode(() => core.openEnvelope(tampered, { self: bob, peers }), 'BAD_SIGNATURE');
+    expectCode(() => core.openEnvelope(env.subarray(0, 20), { self: bob, peers }), 'BAD_ENVELOPE');
+    expectCode(() => core.sealEnvelope({ type: 'offer', privateKey: alice.privateKey, recipient: bob, body: new Uint8Array(3994) }), 'PAYLOAD_TOO_LARGE');
+    for (const type of ['nope', 'grants', 'introduction', 4, 6, 0]) {
+      expectCode(() => core.sealEnvelope({ type, privateKey: alice.privateKey, recipient: bob }), 'BAD_ARGUMENT', String(type));
+    }
+    // An answer or a bye names the offer it answers; an offer names none.
+    expectCode(() => core.sealEnvelope({ type: 'bye', privateKey: alice.privateKey, recipient: bob }), 'BAD_ARGUMENT');
+    expectCode(() => core.sealEnvelope({ type: 'offer', privateKey: alice.privateKey, recipient: bob, ref }), 'BAD_ARGUMENT');
+    expectCode(() => core.sealEnvelope({ type: 'offer', privateKey: alice.privateKey }), 'BAD_ARGUMENT');
     // Text mode: base64url of at most 4096 characters, and it opens as text.
-    const text = core.sealEnvelope({ type: 'bye', privateKey: alice.privateKey, text: true });
+    const text = core.sealEnvelope({ type: 'bye', privateKey: alice.privateKey, recipient: bob, ref, text: true });
     assert.equal(typeof text, 'string');
-    assert.equal(core.openEnvelope(text, { peers }).typeName, 'bye');
-    expectCode(() => core.sealEnvelope({ type: 'offer', privateKey: alice.privateKey, body: new Uint8Array(3100), text: true }), 'PAYLOAD_TOO_LARGE');
-    expectCode(() => core.openEnvelope('A'.repeat(4097), { peers }), 'BAD_ENVELOPE');
+    assert.equal(core.openEnvelope(text, { self: bob, peers }).typeName, 'bye');
+    expectCode(() => core.sealEnvelope({ type: 'offer', privateKey: alice.privateKey, recipient: bob, body: new Uint8Array(3100), text: true }), 'PAYLOAD_TOO_LARGE');
+    expectCode(() => core.openEnvelope('A'.repeat(4097), { self: bob, peers }), 'BAD_ENVELOPE');
     // Replay state survives a restart (save/restore).
-    const fresh = core.sealEnvelope({ type: 'bye', privateKey: alice.privateKey });
-    core.openEnvelope(fresh, { peers });
+    const fresh = core.sealEnvelope({ type: 'bye', privateKey: alice.privateKey, recipient: bob, ref });
+    core.openEnvelope(fresh, { self: bob, peers });
     const state = core.saveReplayState();
     core.restoreReplayState(state);
-    expectCode(() => core.openEnvelope(fresh, { peers }), 'REPLAYED_MESSAGE');
+    expectCode(() => core.openEnvelope(fresh, { self: bob, peers }), 'REPLAYED_MESSAGE');
+  });
+
+  it('push topics: derived from type, recipient and session; the session id does not appear', () => {
+    const bob = core.keyIdOf(core.generateVapidKeys().publicKey);
+    const session = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+    const topic = core.pushTopic('offer', bob, session);
+    assert.match(topic, /^[A-Za-z0-9_-]{16}$/);
+    assert.equal(core.pushTopic('offer', bob, session), topic);
+    assert.notEqual(core.pushTopic('answer', bob, session), topic);
+    assert.ok(!topic.includes(core.base64urlEncode(session)));
+  });
+
+  it('names: control, bidi-override and malformed text is refused when making a card (BAD_TEXT)', () => {
+    const alice = core.generateVapidKeys();
+    const sub = subscriptionFor(core.generateVapidKeys(), MOZ);
+    for (const name of ['Bob\nwants', 'Bank \u202Egnp.exe', 'a\u2066b', 'x\u0000', 'Bob\u0085', 'lone \uD800 surrogate', 'zero\u200Bwidth']) {
+      expectCode(() => core.createCard({ identity: alice, subscription: sub, subject: 'mailto:a@pushpeer.example', name }), 'BAD_TEXT', JSON.stringify(name));
+    }
+    const ok = core.createCard({ identity: alice, subscription: sub, subject: 'mailto:a@pushpeer.example', name: 'Zoë 王 😀' });
+    assert.equal(core.decodeCard(ok.bytes).name, 'Zoë 王 😀');
   });
 });

@@ -145,4 +145,4 @@ forEachFlavor((core) => {
       assertBytes(core.base64urlDecode(text), bytes, `decode ${n}`);
     }
   });
-});
+}, { testing: true });

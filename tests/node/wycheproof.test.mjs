@@ -199,4 +199,4 @@ forEachFlavor((core) => {
         'BAD_ARGUMENT', `keySize ${group.keySize} ivSize ${group.ivSize}`);
     }
   });
-});
+}, { testing: true });
