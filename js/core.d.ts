@@ -11,7 +11,7 @@ export type PushPeerErrorCode =
   | 'BAD_JWT' | 'BAD_SIGNATURE' | 'BAD_EXPIRATION' | 'BAD_SUBJECT' | 'BAD_ENDPOINT' | 'BAD_SUBSCRIPTION'
   | 'PAYLOAD_TOO_LARGE' | 'BAD_TTL' | 'BAD_URGENCY' | 'BAD_TOPIC' | 'INTERNAL' | 'CORE_LOAD_FAILED'
   | 'BAD_SDP' | 'BAD_PACKED_SDP' | 'UNSUPPORTED_VERSION' | 'BAD_CARD' | 'BAD_ENVELOPE' | 'UNKNOWN_SENDER'
-  | 'STALE_MESSAGE' | 'REPLAYED_MESSAGE' | 'NO_USABLE_GRANT';
+  | 'STALE_MESSAGE' | 'REPLAYED_MESSAGE' | 'NO_USABLE_GRANT' | 'WRONG_RECIPIENT' | 'REPLAY_GUARD_FULL' | 'BAD_TEXT';
 
 export class PushPeerError extends Error {
   readonly name: 'PushPeerError';
@@ -58,13 +58,19 @@ export interface DecodedCard {
   grants: Grant[];
 }
 
-export type EnvelopeType = 'offer' | 'answer' | 'bye' | 'grants' | 'card' | 'introduction';
+/** Envelope types (docs/PROTOCOL.md §4); any other type is refused. */
+export type EnvelopeType = 'offer' | 'answer' | 'bye' | 'card';
 
 export interface OpenedEnvelope {
   type: number;
-  typeName: EnvelopeType | 'unknown';
+  typeName: EnvelopeType;
+  /** The sender's 8-byte key id. */
   sender: Uint8Array;
   senderKey: Uint8Array;
+  /** Our key id: the envelope names it (signed), or it was refused with WRONG_RECIPIENT. */
+  recipient: Uint8Array;
+  /** Answers and byes: envelopeReference() of the offer they answer. */
+  ref: Uint8Array | null;
   /** The sender's card when it was attached (first contact). */
   card: DecodedCard | null;
   /** The attached card's bytes (verified), to keep and push back with. */
@@ -78,9 +84,24 @@ export interface OpenedEnvelope {
 /** Card bytes, base64url text, or a link containing #card=<text>. */
 export type CardLike = Uint8Array | string;
 
+/** The protocol's numbers, from the core (so that nothing in JS repeats them). */
+export interface CoreLimits {
+  maxPayload: number; maxEnvelopeBody: number; maxEnvelopeText: number; maxCard: number; maxEndpoint: number;
+  maxSubject: number; maxName: number; maxSdp: number; maxJwt: number; maxTtl: number;
+  envelopeMaxAge: number; envelopeMaxSkew: number; keyIdLength: number; sessionIdLength: number; refLength: number;
+  envelopeTypes: Readonly<Record<EnvelopeType, number>>;
+}
+
 export interface Core {
   /** Largest plaintext that fits one push (3993 bytes). */
   readonly maxPayloadLength: number;
+  readonly limits: Readonly<CoreLimits>;
+  /** Every status name the core can return ('OK' and the PushPeerError codes it makes). */
+  readonly statusNames: readonly string[];
+  /** How many times the Wasm instance was replaced after a trap (its in-memory state, e.g. the replay guard, is new). */
+  readonly generation: number;
+  /** Resolves once the core is usable again after a trap (it reloads itself; calls fail with INTERNAL meanwhile). */
+  ready(): Promise<Core>;
   generateVapidKeys(): VapidKeys;
   /** Checks a 32-byte private key and derives its public key. */
   vapidKeysFromPrivate(privateKey: BytesLike): VapidKeys;
@@ -130,17 +151,21 @@ export interface Core {
     authorization: string; exp: number; endpoint: string; p256dh: Uint8Array; auth: Uint8Array;
   };
   sealEnvelope(options: {
-    type: EnvelopeType | number; privateKey: BytesLike; body?: Uint8Array | string;
+    type: EnvelopeType | number; privateKey: BytesLike;
+    /** the recipient's 8-byte key id (bytes or base64url) */ recipient: BytesLike;
+    body?: Uint8Array | string;
     /** 8 bytes, random by default */ sessionId?: Uint8Array; sequence?: number; timestamp?: number;
-    /** attach our card (first contact) */ card?: CardLike;
+    /** answers and byes: envelopeReference() of the offer they answer */ ref?: Uint8Array;
+    /** attach our card (first contact; card envelopes) */ card?: CardLike;
   }): Uint8Array;
   /** Text mode: the envelope as base64url, at most 4096 characters (else PAYLOAD_TOO_LARGE). */
   sealEnvelope(options: {
-    type: EnvelopeType | number; privateKey: BytesLike; body?: Uint8Array | string; sessionId?: Uint8Array;
-    sequence?: number; timestamp?: number; card?: CardLike; text: true;
+    type: EnvelopeType | number; privateKey: BytesLike; recipient: BytesLike; body?: Uint8Array | string;
+    sessionId?: Uint8Array; sequence?: number; timestamp?: number; ref?: Uint8Array; card?: CardLike; text: true;
   }): string;
-  /** Bytes, or the base64url text form. */
-  openEnvelope(envelope: Uint8Array | string, options?: {
+  /** Bytes, or the base64url text form, addressed to `self`. */
+  openEnvelope(envelope: Uint8Array | string, options: {
+    /** our 8-byte key id (bytes or base64url), or our 65-byte identity key */ self: BytesLike;
     now?: number;
     /** public key (65 bytes) of a known sender, by base64url key id */
     peers?: ((keyId: string) => Uint8Array | undefined) | Map<string, Uint8Array> | Record<string, Uint8Array>;
@@ -148,14 +173,22 @@ export interface Core {
     /** seconds, default 600 */ maxAge?: number;
     /** seconds, default 120 */ maxSkew?: number;
   }): OpenedEnvelope;
+  /** Who an envelope says it is from, not verified: to look up a known sender's key before openEnvelope. */
+  envelopeSender(envelope: Uint8Array | string): { keyId: string; hasCard: boolean };
+  /** The 16 bytes naming an envelope (an answer's or a bye's `ref` to the offer). */
+  envelopeReference(envelope: Uint8Array): Uint8Array;
+  /** The push Topic for an envelope (16 base64url characters; the session id itself never appears). */
+  pushTopic(type: EnvelopeType | number, recipient: BytesLike, sessionId: Uint8Array): string;
+  /** The 8-byte key id of a 65-byte identity key. */
+  keyIdOf(identity: BytesLike): Uint8Array;
   saveReplayState(): Uint8Array;
   restoreReplayState(state: Uint8Array): void;
   /** SHA-256 (content hashes of files and chunks; docs/PROTOCOL.md §8). */
   sha256(data: Uint8Array | ArrayBuffer | ArrayBufferView | string): Uint8Array;
   base64urlEncode(bytes: Uint8Array): string;
   base64urlDecode(text: string): Uint8Array;
-  /** Primitives and deterministic entry points for test vectors. Not for production use. */
-  readonly testing: CoreTesting;
+  /** Primitives and deterministic entry points for test vectors: only on the 'testing' and 'debug' flavours. */
+  readonly testing?: CoreTesting;
 }
 
 export interface CoreTesting {
@@ -177,6 +210,8 @@ export interface CoreTesting {
   hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array;
   /** Bytes of the Wasm heap, to prove secrets are wiped. */
   heapSnapshot(): Uint8Array;
+  /** Makes the instance trap (as an abort would): the core reloads itself. */
+  trap(): never;
 }
 
 export interface LoadCoreOptions {
@@ -184,8 +219,11 @@ export interface LoadCoreOptions {
   wasmBinary?: ArrayBuffer | Uint8Array;
   /** URL of pushpeer-core.wasm, default next to the loader. */
   wasmUrl?: string | URL;
-  /** 'release' (default) or 'debug' (-sASSERTIONS=2 -sSAFE_HEAP=1 build, for tests). */
-  flavor?: 'release' | 'debug';
+  /**
+   * 'release' (default, what the package ships), 'testing' (the same optimised build with test entry points) or
+   * 'debug' (-sASSERTIONS=2 -sSAFE_HEAP=1, with test entry points); the last two exist in a build tree only.
+   */
+  flavor?: 'release' | 'testing' | 'debug';
 }
 
 export function loadCore(options?: LoadCoreOptions): Promise<Core>;

@@ -199,7 +199,10 @@ class Core {
     this.#instantiate = instantiate;
     const c = module.constants();
     /** The protocol's limits, from the core (docs/PROTOCOL.md). */
-    this.limits = Object.freeze({ ...c, envelopeTypes: Object.freeze({ ...c.envelopeTypes }) });
+    const { statusNames, ...limits } = c;
+    this.limits = Object.freeze({ ...limits, envelopeTypes: Object.freeze({ ...c.envelopeTypes }) });
+    /** Every status name the core can return (PushPeerError.code values from the core). */
+    this.statusNames = Object.freeze([...statusNames]);
     this.maxPayloadLength = c.maxPayload;
     this._typeNames = Object.fromEntries(Object.entries(c.envelopeTypes).map(([k, v]) => [v, k]));
     if (typeof module.hasTestingEntryPoints === 'function') {

@@ -29,7 +29,11 @@ export type PushPeerErrorCode = CoreErrorCode
   /** Notification/push permission refused. */
   | 'PERMISSION_DENIED'
   | 'SUBSCRIBE_FAILED'
-  | 'STORE_FAILED';
+  | 'STORE_FAILED'
+  /** A card names a push endpoint on a host that is not a known push service (see allowPushHosts): nothing sent. */
+  | 'HOST_NOT_ALLOWED'
+  /** accept()/decline() of a request another page of the app already answered or declined. */
+  | 'ALREADY_HANDLED';
 
 export class PushPeerError extends Error {
   readonly name: 'PushPeerError';
@@ -57,7 +61,10 @@ export interface Timeouts {
   answerTimeoutMs?: number;
   /** Offers sent again (same session) when no answer came. Default 1. */
   offerRetries?: number;
-  /** Answer applied -> data channel open. Default 20000. */
+  /**
+   * Answer applied -> data channel open. Default 20000. The callee waits answerTimeoutMs longer, so that a caller
+   * whose answer was lost finds the callee's connection when it offers again (docs/PROTOCOL.md §7.1).
+   */
   openTimeoutMs?: number;
 }
 
@@ -84,8 +91,18 @@ export interface PushPeerOptions extends Timeouts {
   appUrl?: string;
   /** Base of card links. Default: this page (without its hash). */
   linkBase?: string;
-  /** Accept requests no listener decided on (neither accept(), decline() nor preventDefault()). Default true. */
+  /**
+   * Accept requests no listener decided on (neither accept(), decline() nor preventDefault()). Default false:
+   * anyone holding our card could otherwise get our SDP (IP addresses) without the app deciding. A request nobody
+   * decided stays pending (requests()).
+   */
   autoAccept?: boolean;
+  /**
+   * Push services besides the known ones (Mozilla, FCM, WNS, Apple) that cards may name: 'host', 'https://host:port',
+   * or 'http://127.0.0.1:port' (loopback only) for a local push service in tests. Default none: a card naming any
+   * other host is refused (HOST_NOT_ALLOWED), so a stranger's card cannot make us send requests where it likes.
+   */
+  allowPushHosts?: string[];
   /** Seconds: older offers in the inbox are not answered. Default 600. */
   offerMaxAge?: number;
 }
@@ -145,15 +162,28 @@ export class Connection extends EventTarget {
     options?: boolean | AddEventListenerOptions): void;
 }
 
-/** An incoming call. Call accept() or decline(), or preventDefault() to decide later. */
+/**
+ * An incoming call. Call accept() or decline(), or preventDefault() to decide later (PushPeer.requests() lists
+ * it again, also after a reload). The caller becomes a peer only once it is accepted.
+ */
 export class RequestEvent extends Event {
   readonly type: 'request';
-  readonly from: { name: string; keyId: string; identity?: Uint8Array };
+  /** The caller's name from their card (displayable text only: no control or bidi-override characters). */
+  readonly from: { name: string; keyId: string };
+  /** True when the caller is already a peer of ours (accepted before, called by us, or saved). */
+  readonly known: boolean;
   readonly sessionId: string;
   /** ms since the epoch, when the worker got the offer. */
   readonly received: number;
+  /** Seconds since the caller sealed the offer (it gives up after offerMaxAge). */
+  readonly age: number;
+  /** One push: our answer. Fails with ALREADY_HANDLED when another page of the app took the request. */
   accept(options?: { media?: MediaStream } & Timeouts & { iceServers?: RTCIceServer[] }): Promise<Connection>;
-  decline(): Promise<null>;
+  /**
+   * Sends the caller a bye only when it is a known peer or notify is true: by default a stranger is told nothing
+   * (its card names an endpoint it chose) and its call times out.
+   */
+  decline(options?: { notify?: boolean }): Promise<null>;
 }
 
 export interface PushPeerEventMap {
@@ -185,7 +215,14 @@ export class PushPeer extends EventTarget {
   card(): Card;
   /** Two pushes: our offer, their answer. Resolves once the data channel is open. */
   connect(card: CardInput, options?: { media?: MediaStream; iceServers?: RTCIceServer[] } & Timeouts): Promise<Connection>;
-  peers(): Promise<Array<{ keyId: string; name: string; updated: number }>>;
+  /** Our peers: people we accepted a call from, called, or saved. */
+  peers(): Promise<Array<{ keyId: string; name: string; updated: number; gone: boolean }>>;
+  /** Keeps a card's owner as a peer (they get our new card when it changes); resolves to its key id. */
+  savePeer(card: CardInput): Promise<string>;
+  /** Forgets a peer (they are a stranger again). */
+  forgetPeer(keyId: string): Promise<void>;
+  /** Requests not decided yet, also those that arrived before this page opened. */
+  requests(): Promise<RequestEvent[]>;
   /** Acts on inbox items not handled yet (done on create). */
   processInbox(): Promise<void>;
   close(): void;
@@ -212,26 +249,39 @@ export interface PushSender {
     urgency?: 'very-low' | 'low' | 'normal' | 'high'; topic?: string }): Promise<PushResult>;
   build(options: { card: CardInput; payload: Uint8Array | string; ttl?: number; urgency?: string; topic?: string }):
     { endpoint: string; headers: Record<string, string>; body: Uint8Array };
+  /** Whether a push to this endpoint would be allowed (a known push service, or one of allowPushHosts). */
+  allows(endpoint: string): boolean;
 }
 
 export function createPushSender(options: {
   core: Core; relay?: string | null; relayMode?: 'auto' | 'always' | 'never'; retries?: number; backoffMs?: number;
-  maxRetryAfterMs?: number; fetch?: typeof fetch; sleep?: (ms: number) => Promise<void>;
+  maxRetryAfterMs?: number; allowPushHosts?: string[]; fetch?: typeof fetch; sleep?: (ms: number) => Promise<void>;
   onEvent?: (event: { type: string; [key: string]: unknown }) => void;
 }): PushSender;
 
 export interface InboxItem {
   id: number;
   received: number;
-  type: 'offer' | 'answer' | 'bye' | 'grants' | 'card' | 'introduction' | 'unknown';
+  type: 'offer' | 'answer' | 'bye' | 'card';
   from: string;
+  /** The sender's name (their card's, or the peer's we keep). */
+  name: string;
   sessionId: string;
   sequence: number;
   timestamp: number;
   body: Uint8Array;
   /** Size of the decrypted push (the envelope). */
   bytes?: number;
-  hasCard: boolean;
+  /** Offers: the caller's card (kept here, not as a peer, until the app accepts). */
+  card: Uint8Array | null;
+  /** Offers: the reference an answer or a bye to it names. */
+  offerRef: Uint8Array | null;
+  /** Answers and byes: the reference of the offer they answer. */
+  ref: Uint8Array | null;
+  /** Whether the sender was a peer of ours when it arrived. */
+  knownPeer: boolean;
+  /** Offers: how many retries of the same call updated this item. */
+  retries?: number;
   state: 'new' | 'claimed' | 'done' | 'declined' | 'expired' | 'failed';
   owner: string | null;
   notified?: boolean;
@@ -240,8 +290,9 @@ export interface InboxItem {
 export interface PeerRecord { keyId: string; identity: Uint8Array; card: Uint8Array; name: string; updated: number;
   gone?: boolean }
 
-/** A call we answered: the sealed answer, sent again if the caller repeats its offer. */
-export interface SessionRecord { sessionId: string; peer: string; role: 'callee'; answer: Uint8Array; at: number }
+/** A call we answered: the sealed answer, sent again if the caller repeats its offer. key = `${peer}:${sessionId}`. */
+export interface SessionRecord { key: string; sessionId: string; peer: string; role: 'callee'; answer: Uint8Array;
+  owner: string; at: number }
 
 /** Persistent state shared by a profile's pages and its worker. */
 export interface PushPeerStore {
@@ -251,6 +302,7 @@ export interface PushPeerStore {
   delete(key: string): Promise<void>;
   getPeer(keyId: string): Promise<PeerRecord | undefined>;
   putPeer(peer: PeerRecord): Promise<void>;
+  deletePeer(keyId: string): Promise<void>;
   peers(): Promise<PeerRecord[]>;
   addInbox(item: Omit<InboxItem, 'id' | 'state' | 'owner'> & Partial<InboxItem>): Promise<number>;
   getInbox(id: number): Promise<InboxItem | undefined>;
@@ -259,10 +311,12 @@ export interface PushPeerStore {
   /** 'new' -> 'claimed' for exactly one caller. */
   claimInbox(id: number, owner: string): Promise<boolean>;
   deleteInbox(id: number): Promise<void>;
-  getSession(sessionId: string): Promise<SessionRecord | undefined>;
+  /** Drops expired items, then the oldest, until within maxItems and maxBytes; resolves to the count dropped. */
+  trimInbox(limits: { maxItems: number; maxBytes: number; keepMs: number; keepNewMs: number; now: number }): Promise<number>;
+  getSession(key: string): Promise<SessionRecord | undefined>;
   putSession(session: SessionRecord): Promise<void>;
   sessions(): Promise<SessionRecord[]>;
-  deleteSession(sessionId: string): Promise<void>;
+  deleteSession(key: string): Promise<void>;
   clear(): Promise<void>;
   close(): void;
 }

@@ -30,6 +30,11 @@ const DEFAULTS = {
   allowPushHosts: [], // push services besides the known ones that cards may name (e.g. a local one in tests)
 };
 
+// The worker shows a (silent) notification for every push, even while a page is visible (browsers count pushes
+// that show none); a visible page that took the message closes it, but only after Firefox's 3-second check
+// (dom.push.quotaUpdateDelay) has seen it (docs/PROTOCOL.md §7.5).
+const NOTIFICATION_LINGER_MS = 5000;
+
 const ownerId = () => Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 const sameBytes = (a, b) => a && b && a.length === b.length && a.every((x, i) => x === b[i]);
@@ -377,6 +382,7 @@ export class PushPeer extends EventTarget {
         this._emit('received', { id, messageType: item.type, from: item.from, sessionId: item.sessionId,
           bytes: item.bytes ?? null, latencyMs: item.received - item.timestamp * 1000 });
       }
+      this._closeNotificationLater(item.id);
       if (item.state !== 'new') return;
       if (item.type === 'answer' || item.type === 'bye') {
         // Only the key we called, for the session we opened, naming an offer we sent (its reference).
@@ -500,6 +506,16 @@ export class PushPeer extends EventTarget {
     const bye = this.core.sealEnvelope({ type: 'bye', privateKey: this.identity.privateKey, recipient,
       sessionId: session, sequence: item.sequence, ref: item.offerRef });
     await this.sender.send({ card, payload: bye, topic: this.core.pushTopic('answer', recipient, session) });
+  }
+
+  /** Closes the notification the worker showed for an inbox item, when a visible page has it in hand. */
+  _closeNotificationLater(id) {
+    if (globalThis.document?.visibilityState !== 'visible' || !this.registration?.getNotifications) return;
+    setTimeout(() => {
+      this.registration.getNotifications().then((list) => {
+        for (const n of list) if (n.data?.inbox === id) n.close();
+      }).catch(() => {});
+    }, NOTIFICATION_LINGER_MS);
   }
 
   _emit(type, fields) {

@@ -7,7 +7,11 @@ export interface InstallOptions {
   storeName?: string;
   /** Page a notification click opens when no window of the app is open. Default: the registration's scope. */
   appUrl?: string;
-  /** Show "<name> wants to connect" when no window is visible (default true; browsers budget silent pushes). */
+  /**
+   * Show a notification for every push (default true): "“<name>” wants to connect" and the like, silent ones for
+   * quiet news, refused pushes and while a window is visible. Browsers take the push subscription away from a worker
+   * whose pushes show none: turn this off only where the browser is known not to meter pushes (tests).
+   */
   notify?: boolean;
   core?: Core;
   store?: PushPeerStore;
@@ -19,3 +23,13 @@ export interface InstallOptions {
  * 'refresh-subscription' message listener to the worker's global scope (ServiceWorkerGlobalScope).
  */
 export function installPushPeer(scope?: EventTarget, options?: InstallOptions): void;
+
+/** Refused pushes within an hour after which the worker rotates the subscription (at most once an hour). */
+export const ROTATE_AFTER_REFUSED: number;
+
+/** A peer's name as a notification shows it: quoted and at most 24 characters. */
+export function displayName(name: string): string;
+
+/** The notification for an inbox item (null: a refused push). */
+export function notificationFor(item: { id: number; type: string; name: string; state: string } | null, appUrl: string):
+  { tag: string; title: string; options: NotificationOptions & { renotify?: boolean; data: { inbox: number | null; url: string } } };

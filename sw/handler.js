@@ -2,10 +2,13 @@
 // subscription); here the envelope inside is verified (signature, recipient, age, replay; docs/PROTOCOL.md §4) and
 // kept in the inbox, so nothing is lost when no tab is open. Open pages hear of it on a BroadcastChannel.
 //
-// Notifications (docs/PROTOCOL.md §7.5): browsers punish pushes that show none (Firefox drops the subscription when
-// its quota runs out, Chromium shows a generic notice, Safari revokes), so every push that arrives while no window
-// of the app is visible shows one, collapsed under one tag per kind so that nobody can stack them up: requests,
-// call progress, card updates, and refused pushes (silent, each replacing the last). Repeated refused pushes
+// Notifications (docs/PROTOCOL.md §7.5): browsers punish a push after which no notification is shown (Firefox
+// takes one of 16 quota units unless a notification of the origin is visible 3 s later and drops the subscription at
+// zero; Chromium spends engagement budget and then shows a notice of its own; Safari removes the subscription at
+// the third), so every push shows one: before anything that could wait on the network, and with a promise that
+// never rejects. One tag per kind, so that nobody can stack them up: requests, call progress, quiet news (card
+// updates, retries), and refused pushes (silent, each replacing the last). While a window of the app is visible
+// they are silent, and the page closes them a few seconds after it handled the message. Repeated refused pushes
 // rotate the subscription: whoever is sending them loses the grants they hold, and peers get the new card.
 //
 // In your own service worker (module):   import { installPushPeer } from 'pushpeer/sw';  installPushPeer(self);
@@ -86,17 +89,19 @@ export function installPushPeer(scope = globalThis, options = {}) {
   };
   const appUrl = () => options.appUrl ?? scope.registration.scope;
 
+  /** Shows the notification for a push (item null: refused); never throws. */
   async function notify(item) {
     if (options.notify === false) return;
-    const windows = await scope.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    if (windows.some((c) => c.visibilityState === 'visible')) return;
-    const { tag, title, options: shown } = notificationFor(item, appUrl());
     try {
-      await scope.registration.showNotification(title, { ...shown, tag });
+      const windows = await scope.clients.matchAll({ type: 'window', includeUncontrolled: true });
+      const visible = windows.some((c) => c.visibilityState === 'visible');
+      const { tag, title, options: shown } = notificationFor(item, appUrl());
+      // A visible page shows the request itself: the notification is only there for the browser's accounting.
+      await scope.registration.showNotification(title, { ...shown, tag, ...(visible ? { silent: true, renotify: false } : {}) });
       if (item) await state.store.updateInbox(item.id, { notified: true });
     } catch (error) {
       // Headless Firefox has no notification backend: the inbox still has the message.
-      if (item) await state.store.updateInbox(item.id, { notified: false, notifyError: String(error?.message ?? error) });
+      if (item) await state.store.updateInbox(item.id, { notified: false, notifyError: String(error?.message ?? error) }).catch(() => {});
     }
   }
 
@@ -115,14 +120,16 @@ export function installPushPeer(scope = globalThis, options = {}) {
   scope.addEventListener('activate', (event) => event.waitUntil(scope.clients?.claim()));
 
   scope.addEventListener('push', (event) => {
+    // Resolves whatever happens: a rejected waitUntil counts as a push without a notification (WebKit).
     event.waitUntil((async () => {
       const bytes = event.data ? new Uint8Array(event.data.arrayBuffer()) : new Uint8Array(0);
       let item = null;
       try {
         await ready();
       } catch (error) {
+        await notify(null);
         broadcast({ pushpeer: 'rejected', code: error?.code ?? 'INTERNAL', message: String(error?.message ?? error) });
-        return notify(null);
+        return undefined;
       }
       const { core, store } = state;
       try {
@@ -131,14 +138,15 @@ export function installPushPeer(scope = globalThis, options = {}) {
         // Refused: recorded, never acted on. The push itself is consumed, and still shows a (silent) notification.
         const code = error?.code ?? 'INTERNAL';
         await recordRejection(store, code, bytes.length);
-        broadcast({ pushpeer: 'rejected', code, message: String(error?.message ?? error) });
         await notify(null);
+        broadcast({ pushpeer: 'rejected', code, message: String(error?.message ?? error) });
         await rotateIfAbused(store, core).catch(() => {});
         return undefined;
       }
+      await notify(item);
       broadcast({ pushpeer: 'inbox', id: item.id, type: item.type });
-      return notify(item);
-    })());
+      return undefined;
+    })().catch(() => {}));
   });
 
   scope.addEventListener('notificationclick', (event) => {

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 
 import { loadCore, PushPeerError } from '../../js/core.js';
 import {
-  assertBytes, concat, eceBodyFromRecords, expectCode, forEachFlavor, fromB64u, nodeKeyPair, randomBytes,
+  assertBytes, concat, eceBodyFromRecords, errorCodes, expectCode, forEachFlavor, fromB64u, nodeKeyPair, randomBytes,
   readVectors, toB64u, u8, utf8,
 } from './helpers.mjs';
 
@@ -629,6 +629,12 @@ forEachFlavor((core, flavor) => {
     }
     const req = core.buildPushRequest({ subscription, payload: 'still here', vapidKeys: vapid, subject: SUBJECT });
     assert.equal(Buffer.from(decrypt(req.body)).toString(), 'still here');
+  });
+
+  it('every status the C++ core can return is a code declared in js/core.d.ts', () => {
+    assert.ok(core.statusNames.length >= 34, `${core.statusNames.length} names`);
+    assert.equal(core.statusNames[0], 'OK');
+    for (const name of core.statusNames.slice(1)) assert.ok(errorCodes.has(name), `${name} is not in core.d.ts`);
   });
 
   describe('arguments that could break the core', () => {

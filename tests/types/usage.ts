@@ -6,7 +6,8 @@ import { createRelay, serveRelayNode } from 'pushpeer/relay';
 
 export async function page(registration: ServiceWorkerRegistration, cardText: string): Promise<string> {
   const peer = await PushPeer.create({ serviceWorker: registration, subject: 'mailto:me@example.com', name: 'Alice',
-    iceServers: [{ urls: 'stun:stun.example.org' }], relay: 'https://relay.example/push', answerTimeoutMs: 20_000 });
+    iceServers: [{ urls: 'stun:stun.example.org' }], relay: 'https://relay.example/push', answerTimeoutMs: 20_000,
+    autoAccept: false, allowPushHosts: ['http://127.0.0.1:8090'] });
   const card = peer.card();
   const link: string = card.link;
   peer.addEventListener('request', (event) => {
@@ -27,11 +28,18 @@ export async function page(registration: ServiceWorkerRegistration, cardText: st
     if (error instanceof PushPeerError) {
       const code: PushPeerErrorCode = error.code;
       if (code === 'PEER_GONE' || code === 'RATE_LIMITED') return `${code} ${error.status} ${error.retryAfter}`;
+      if (code === 'HOST_NOT_ALLOWED' || code === 'WRONG_RECIPIENT' || code === 'BAD_TEXT') return code;
     }
     throw error;
   }
   const peers = await peer.peers();
-  return `${link} ${peers.length}`;
+  for (const request of await peer.requests()) {
+    if (request.known && request.age < 60) await request.accept();
+    else await request.decline({ notify: false });
+  }
+  const saved: string = await peer.savePeer(cardText);
+  await peer.forgetPeer(saved);
+  return `${link} ${peers.length} ${peers[0]?.gone}`;
 }
 
 export async function node(): Promise<void> {
@@ -39,6 +47,13 @@ export async function node(): Promise<void> {
   const other = await loadCoreOnly();
   const keys = core.generateVapidKeys();
   const grants = other.issueGrants({ privateKey: keys.privateKey, endpoint: 'https://push.example/x', subject: 'mailto:a@b.c' });
+  const bob = core.keyIdOf(core.generateVapidKeys().publicKey);
+  const offer = core.sealEnvelope({ type: 'offer', privateKey: keys.privateKey, recipient: bob });
+  const opened = core.openEnvelope(offer, { self: bob, replay: false });
+  const topic: string = core.pushTopic('answer', opened.sender, opened.sessionId);
+  const ref: Uint8Array = core.envelopeReference(offer);
+  console.log(topic, ref.length, core.limits.maxPayload, core.generation, opened.typeName === 'offer', core.testing?.heapSnapshot().length);
+  await core.ready();
   const store = createMemoryStore();
   await store.set('x', grants.length);
   const handler = createRelay({ allowHosts: ['push.example'] });

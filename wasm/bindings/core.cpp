@@ -1,6 +1,7 @@
 // Embind: keys, Web Push encryption (RFC 8291), VAPID (RFC 8292), push requests, hashing, status names and the
 // limits js/core.js checks arguments against before copying them into the heap.
 #include <cstring>
+#include <string_view>
 
 #include "common.hpp"
 #include "pushpeer/card.hpp"
@@ -34,7 +35,15 @@ val constants() {
   types.set("answer", static_cast<int>(envelope::Type::answer));
   types.set("bye", static_cast<int>(envelope::Type::bye));
   types.set("card", static_cast<int>(envelope::Type::card));
+  // Every status name the core can return, so a test can check that each one is declared in js/core.d.ts.
+  val names = val::array();
+  int n = 0;
+  for (int v = 0; v >= -256; --v) {
+    const char* name = status_name(static_cast<Status>(v));
+    if (std::string_view(name) != "INTERNAL" || static_cast<Status>(v) == Status::internal) names.set(n++, std::string(name));
+  }
   val o = val::object();
+  o.set("statusNames", names);
   o.set("envelopeTypes", types);
   o.set("keyIdLength", static_cast<double>(std::tuple_size_v<card::KeyId>));
   o.set("sessionIdLength", static_cast<double>(std::tuple_size_v<envelope::SessionId>));
