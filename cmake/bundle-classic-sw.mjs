@@ -17,6 +17,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODULES = [
   'js/wasm/pushpeer-core.mjs',
   'js/errors.js',
+  'js/push-hosts.js',
   'js/core.js',
   'js/push.js',
   'js/store.js',
@@ -30,10 +31,18 @@ const ident = (file) => `__${file.replace(/[^A-Za-z0-9]/g, '_')}`;
 function transform(file, source) {
   const dir = path.posix.dirname(file);
   const exported = [];
+  // An import of a module that is not listed before this one would be undefined at run time: fail the build.
+  const dependency = (spec) => {
+    const target = path.posix.join(dir, spec);
+    if (!MODULES.slice(0, MODULES.indexOf(file)).includes(target)) {
+      throw new Error(`${file} imports ${target}, which MODULES does not list before it`);
+    }
+    return ident(target);
+  };
   let out = source.replace(/^import\s+(\w+)\s+from\s+'([^']+)';$/gm, (_, name, spec) =>
-    `const ${name} = ${ident(path.posix.join(dir, spec))}.default;`);
+    `const ${name} = ${dependency(spec)}.default;`);
   out = out.replace(/^import\s+\{([^}]+)\}\s+from\s+'([^']+)';$/gm, (_, names, spec) =>
-    `const {${names.replace(/\s+as\s+/g, ': ')}} = ${ident(path.posix.join(dir, spec))};`);
+    `const {${names.replace(/\s+as\s+/g, ': ')}} = ${dependency(spec)};`);
   out = out.replace(/^export\s+\{([^}]+)\};$/gm, (_, names) => {
     exported.push(...names.split(',').map((n) => n.trim()).filter(Boolean));
     return '';

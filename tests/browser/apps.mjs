@@ -34,6 +34,8 @@ class App {
   }
 
   call(method, ...args) {
+    // The local push service listens on loopback, which a page refuses to push to unless the app allows it.
+    if (method === 'create') args[0] = { allowPushHosts: [this.world.service.httpOrigin], ...args[0] };
     return this.page.evaluate((m, a) => window.app[m](...a), method, args);
   }
 

@@ -65,9 +65,12 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
         const r = await connectAndTalk(world, alice, bob, t);
         // The pushes are what the issue promises: an offer to Bob's endpoint, an answer to Alice's, both small.
         const bobCard = await bob.call('card');
-        // Topic per session (a newer signal replaces a stale one): 'o' + session id, then 'a' + the same id.
-        assert.match(r.pushes[0].topic, /^o[A-Za-z0-9_-]{11}$/);
-        assert.equal(r.pushes[1].topic, `a${r.pushes[0].topic.slice(1)}`);
+        // A Topic per session and direction (a retried offer replaces a stale one at the push service), derived by a
+        // hash: the relay and the push service never see the session id (docs/PROTOCOL.md §4).
+        const session = (await bob.call('inbox')).at(-1).sessionId;
+        for (const p of r.pushes) assert.match(p.topic, /^[A-Za-z0-9_-]{16}$/);
+        assert.notEqual(r.pushes[0].topic, r.pushes[1].topic);
+        assert.ok(r.pushes.every((p) => !p.topic.includes(session)), 'no session id in a Topic');
         t.diagnostic(`push bodies: ${r.pushes.map((p) => p.bodyLength).join(', ')} bytes`);
         for (const p of r.pushes) assert.ok(p.bodyLength < 4096);
         assert.ok(bobCard.link.includes('#card='));
@@ -275,11 +278,14 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
   test('faults: tampered, replayed, stale and unknown-sender envelopes are refused by the worker', { timeout: TEST_MS },
     async () => {
       const carol = await nodePeer(world, core, 'Carol');
+      await bob.call('setDecision', 'ignore');
       try {
         const bobCard = (await bob.call('card')).text;
-        const sender = createPushSender({ core });
-        const seal = (extra) => core.sealEnvelope({ type: 'card', privateKey: carol.identity.privateKey,
-          card: carol.card.bytes, ...extra });
+        const bobId = core.decodeCard(bobCard).keyId;
+        const aliceId = core.decodeCard((await alice.call('card')).text).keyId;
+        const sender = createPushSender({ core, allowPushHosts: [world.service.httpOrigin] });
+        const seal = (extra) => core.sealEnvelope({ type: 'offer', privateKey: carol.identity.privateKey,
+          recipient: bobId, card: carol.card.bytes, body: core.packSdp('v=0\r\n'), ...extra });
         const before = (await bob.call('events', 'rejected')).length;
         const good = seal({});
         await sender.send({ card: bobCard, payload: good });
@@ -290,17 +296,20 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
         await sender.send({ card: bobCard, payload: seal({ timestamp: Math.floor(Date.now() / 1000) - 3600 }) });
         const stranger = core.generateVapidKeys();
         await sender.send({ card: bobCard, payload: core.sealEnvelope({ type: 'offer', privateKey: stranger.privateKey,
-          body: 'x' }) });
-        const rejected = (await pollUntil(() => bob.call('events', 'rejected'), (events) => events.length >= before + 4,
+          recipient: bobId, body: 'x' }) });
+        await sender.send({ card: bobCard, payload: seal({ recipient: aliceId }) }); // Alice's, re-delivered to Bob
+        const rejected = (await pollUntil(() => bob.call('events', 'rejected'), (events) => events.length >= before + 5,
           { intervalMs: 50 })).slice(before).map((e) => e.code);
-        assert.deepEqual(rejected, ['REPLAYED_MESSAGE', 'BAD_SIGNATURE', 'STALE_MESSAGE', 'UNKNOWN_SENDER']);
-        // Only the first, good one reached the inbox (a card update: nothing for a page to do).
-        const fromCarol = (await bob.call('inbox')).filter((i) => i.type === 'card' && i.hasCard);
+        assert.deepEqual(rejected, ['REPLAYED_MESSAGE', 'BAD_SIGNATURE', 'STALE_MESSAGE', 'UNKNOWN_SENDER', 'WRONG_RECIPIENT']);
+        // Only the first, good one reached the inbox: a request nobody decided, and Carol is no peer of Bob's.
+        const fromCarol = (await bob.call('inbox')).filter((i) => i.type === 'offer' && i.name === 'Carol');
         assert.equal(fromCarol.length, 1);
-        assert.ok((await bob.call('peers')).some((p) => p.name === 'Carol'));
+        assert.equal(fromCarol[0].state, 'new');
+        assert.ok(!(await bob.call('peers')).some((p) => p.name === 'Carol'));
       } catch (error) {
         throw await diagnose(world, [alice, bob], error);
       } finally {
+        await bob.call('setDecision', 'accept');
         await carol.ua.close();
       }
     });

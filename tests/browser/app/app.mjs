@@ -67,11 +67,14 @@ window.app = {
     });
     peer.addEventListener('request', (e) => {
       state.events.push({ type: 'request', from: e.from.name, at: Date.now() });
+      // The app decides (pushpeer answers nobody on its own: autoAccept is off by default).
       if (manual) {
         e.preventDefault();
         state.requests.push(e);
       } else if (state.decision === 'decline') {
         void e.decline();
+      } else if (state.decision !== 'ignore') {
+        e.accept().catch((error) => state.events.push({ type: 'accept-failed', code: error?.code, at: Date.now() }));
       }
     });
     for (const type of ['error', 'rejected', 'peergone', 'progress', 'push', 'log']) {
@@ -81,7 +84,7 @@ window.app = {
     return { card: peer.card(), keyId: peer.keyId };
   },
   card: () => state.peer.card(),
-  /** 'decline' makes the page decline the requests that come (default: accepted). */
+  /** 'decline' makes the page decline the requests that come, 'ignore' leaves them pending (default: accepted). */
   setDecision(decision) {
     state.decision = decision;
   },
