@@ -19,13 +19,26 @@ function loadSettings() {
   } catch {
     s = {};
   }
-  // ?relay=… (npm start prints such a link) is remembered.
-  const relay = new URLSearchParams(location.search).get('relay');
-  if (relay) {
-    s.relay = relay;
-    localStorage.setItem(SETTINGS_KEY, JSON.stringify(s));
+  // ?relay=… and ?push=… (npm start prints such a link) are remembered.
+  const query = new URLSearchParams(location.search);
+  for (const key of ['relay', 'push']) {
+    if (query.get(key)) s[key] = query.get(key);
   }
-  return { name: s.name ?? '', relay: s.relay ?? '', ice: s.ice ?? '' };
+  if (query.get('relay') || query.get('push')) localStorage.setItem(SETTINGS_KEY, JSON.stringify(s));
+  return { name: s.name ?? '', relay: s.relay ?? '', ice: s.ice ?? '', push: s.push ?? '' };
+}
+
+/**
+ * The local push service `npm start` runs (?push=http://127.0.0.1:PORT): allowed only when the demo itself is served
+ * from this machine, so that a link can never make a published demo push to someone's local services.
+ */
+function localPushHosts(push) {
+  const local = (host) => host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  try {
+    return push && local(location.hostname) && local(new URL(push).hostname) ? [new URL(push).origin] : [];
+  } catch {
+    return [];
+  }
 }
 
 /** "stun:host:port" or "turn:user:pass@host:port" lines -> RTCIceServer[]. */
@@ -86,7 +99,7 @@ async function start() {
   state.registration = await navigator.serviceWorker.register('./sw.js', { type: 'module' });
   const options = { serviceWorker: state.registration, name: settings.name || undefined,
     relay: settings.relay || null, iceServers: iceServers(settings.ice), appUrl: location.href.split('#')[0],
-    linkBase: location.href.split(/[?#]/)[0] };
+    linkBase: location.href.split(/[?#]/)[0], allowPushHosts: localPushHosts(settings.push) };
   // Automation without a reachable push service (headless Chromium offline) provides the subscription itself.
   if (typeof window.pushpeerSubscribe === 'function') {
     options.subscribe = (key) => window.pushpeerSubscribe(btoa(String.fromCharCode(...key))
@@ -394,7 +407,7 @@ function wireUi() {
   });
   $('settings').addEventListener('close', () => {
     if ($('settings').returnValue !== 'save') return;
-    localStorage.setItem(SETTINGS_KEY, JSON.stringify({ name: $('set-name').value.trim(),
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify({ ...loadSettings(), name: $('set-name').value.trim(),
       relay: $('set-relay').value.trim(), ice: $('set-ice').value }));
     location.reload(); // the new name goes on a new card, the relay and ICE servers into a new PushPeer
   });

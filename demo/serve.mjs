@@ -32,7 +32,7 @@ async function onPort(start, port) {
 const service = await onPort((port) => startPushService({ port, cors: !values['no-cors'] }), values['push-port']);
 const relay = await onPort((port) => serveRelayNode({ port, allowHosts: [service.httpOrigin] }), values['relay-port']);
 const server = await onPort((port) => startServer({ port }), values.port);
-const url = `${server.origin}/demo/?relay=${encodeURIComponent(`${relay.url}/push`)}`;
+const url = `${server.origin}/demo/?relay=${encodeURIComponent(`${relay.url}/push`)}&push=${encodeURIComponent(service.httpOrigin)}`;
 
 // Firefox reads dom.push.serverURL at start-up: a profile per person, with the prefs in user.js.
 const profiles = path.join(os.tmpdir(), 'pushpeer-demo-profiles');

@@ -152,7 +152,8 @@ async function chromiumPush(app) {
   const expose = async (page) => {
     cdp = await page.createCDPSession();
     cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
-      const mine = registrations.find((r) => r.scopeURL === world.server.url(app.path) && !r.isDeleted);
+      const scope = world.server.url(app.path.split(/[?#]/)[0]);
+      const mine = registrations.find((r) => r.scopeURL === scope && !r.isDeleted);
       if (mine) registrationId = mine.registrationId;
     });
     await cdp.send('ServiceWorker.enable');

@@ -14,6 +14,8 @@ import { startWorld } from './apps.mjs';
 import { repoRoot, startServer } from './server.mjs';
 
 const DEMO = '/demo/';
+// The demo allows the local push service when it is served from this machine and told where it is (npm start).
+let demoPath = () => DEMO;
 const SHOTS = path.join(repoRoot, 'build', 'screenshots');
 const TEST_MS = 90_000;
 const shown = (id) => `#${id}:not([hidden])`;
@@ -46,9 +48,10 @@ describe('the demo: screens in Chromium, a call and a verified file transfer to 
 
   before(async () => {
     world = await startWorld();
+    demoPath = () => `${DEMO}?push=${encodeURIComponent(world.service.httpOrigin)}`;
     [chromium, firefox] = await Promise.all([
-      world.open('chromium', 'chromium', { path: DEMO, ready: demoReady }),
-      world.open('firefox', 'firefox', { path: DEMO, ready: demoReady }),
+      world.open('chromium', 'chromium', { path: demoPath(), ready: demoReady }),
+      world.open('firefox', 'firefox', { path: demoPath(), ready: demoReady }),
     ]);
   });
 
@@ -170,7 +173,7 @@ describe('the demo: screens in Chromium, a call and a verified file transfer to 
 
   test('settings: a new display name goes on a new card; forget returns to the first visit', { timeout: TEST_MS },
     async () => {
-      await chromium.page.goto(world.server.url(DEMO), { waitUntil: 'load' });
+      await chromium.page.goto(world.server.url(demoPath()), { waitUntil: 'load' });
       await chromium.page.waitForSelector(shown('home'), { timeout: 30_000 });
       const before = await chromium.page.$eval('#card-link', (el) => el.value);
       await chromium.page.click('#open-settings');

@@ -152,8 +152,9 @@ describe('PushPeer end to end: the callee\'s tab is closed when the offer comes'
         assert.equal(offer.notified, true, `the worker's showNotification failed: ${offer.notifyError}`);
         const notifications = await pollUntil(() => bob.call('notifications'), (list) => list.length > 0);
         assert.ok(notifications.length > 0, 'a notification in Bob\'s registration: timed out after 10000 ms');
-        assert.deepEqual(notifications, [{ title: 'Alice wants to connect', body: 'Open the app to accept.',
-          tag: `pushpeer-${offer.sessionId}` }]);
+        // The caller's name quoted (a name cannot pose as our text), one tag for all requests.
+        assert.deepEqual(notifications, [{ title: '“Alice” wants to connect', body: 'Open the app to answer.',
+          tag: 'pushpeer-request' }]);
 
         // Bob's PushPeer finds the offer in the inbox and asks (manual: the app decides).
         const created = await bob.call('create', { name: 'Bob', subject: SUBJECT, manual: true });
