@@ -16,7 +16,8 @@
 // { error: CODE, message }, so a client can tell it from the push service's own errors (Mozilla's bodies also have an
 // `error` field).
 //
-// Deploy (the handler is a standard fetch handler):
+// Deploy (the handler is a standard fetch handler; ready entries, configured by environment variables, are in the
+// repository's relay/ folder: cloudflare/ with its wrangler.toml, deno/, bun/, node/, each tested in its runtime):
 //   Cloudflare Workers:  import { createRelay } from './relay.js';
 //                        export default { fetch: createRelay({ allowOrigins: ['https://me.github.io'] }) };
 //   Deno:                Deno.serve(createRelay({ allowOrigins: ['https://me.github.io'] }));
@@ -288,7 +289,10 @@ export function createRelay(options = {}) {
     const onClientAbort = () => controller.abort();
     request.signal?.addEventListener?.('abort', onClientAbort);
     try {
-      const upstream = await config.fetch(endpoint.href, {
+      // A plain call, not config.fetch(…): workerd's fetch throws "Illegal invocation" when `this` is not the global
+      // object, which made every push a 502 on Cloudflare Workers.
+      const fetchUpstream = config.fetch;
+      const upstream = await fetchUpstream(endpoint.href, {
         method: 'POST',
         headers: pushHeaders,
         body,

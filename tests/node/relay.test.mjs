@@ -573,6 +573,29 @@ describe('createRelay (fetch handler)', { timeout: 10_000 }, () => {
     assert.equal(spy.calls[0].init.headers.get('authorization'), reordered);
   });
 
+  it('calls fetch as a plain function, as workerd requires (its fetch throws "Illegal invocation" on another this)', async () => {
+    // workerd's fetch refuses any `this` but the global object (or none); Node's does not care, so check it here.
+    const calls = [];
+    function strictFetch(url) {
+      if (this !== undefined && this !== globalThis) {
+        throw new TypeError('Illegal invocation: function called with incorrect `this` reference');
+      }
+      calls.push(url);
+      return Promise.resolve(new Response(null, { status: 201 }));
+    }
+    const injected = createRelay({ fetch: strictFetch });
+    assert.equal((await injected(request('https://fcm.googleapis.com/fcm/send/a'))).status, 201);
+    const saved = globalThis.fetch;
+    globalThis.fetch = strictFetch;
+    try {
+      const byDefault = createRelay(); // the global fetch, as on every edge platform
+      assert.equal((await byDefault(request('https://fcm.googleapis.com/fcm/send/b'))).status, 201);
+    } finally {
+      globalThis.fetch = saved;
+    }
+    assert.deepEqual(calls, ['https://fcm.googleapis.com/fcm/send/a', 'https://fcm.googleapis.com/fcm/send/b']);
+  });
+
   it('an injected fetch that throws: 502, and a failing logger does not fail the push', async () => {
     const relay = createRelay({ fetch: async () => { throw new TypeError('fetch failed: https://fcm.googleapis.com/x'); }, log: () => { throw new Error('log'); } });
     const response = await relay(request('https://fcm.googleapis.com/fcm/send/x'));
