@@ -25,6 +25,8 @@ export type RelayErrorCode =
   | 'BAD_TOPIC'
   /** 413: body over 4096 bytes (nothing was forwarded). */
   | 'PAYLOAD_TOO_LARGE'
+  /** 408: the body did not arrive within bodyTimeoutMs (a slow or stalled client; nothing was forwarded). */
+  | 'BODY_TIMEOUT'
   | 'BAD_REQUEST_BODY' | 'BAD_REQUEST'
   /** 504: no answer within timeoutMs. */
   | 'UPSTREAM_TIMEOUT'
@@ -61,8 +63,13 @@ export interface RelayOptions {
    * another gets 403 ORIGIN_NOT_ALLOWED (nothing forwarded); requests without Origin (not from a browser) pass.
    */
   allowOrigins?: '*' | string[];
-  /** Upstream deadline, including reading its answer. Default 10000. */
+  /** Upstream deadline, including reading its answer, in ms (at most 2^31 - 1). Default 10000. */
   timeoutMs?: number;
+  /**
+   * Deadline for receiving the whole body, from when the relay starts reading it, in ms (at most 2^31 - 1); then
+   * 408 BODY_TIMEOUT. Default 5000. With timeoutMs it bounds a request: at most bodyTimeoutMs + timeoutMs.
+   */
+  bodyTimeoutMs?: number;
   /** Access-Control-Max-Age of the preflight, seconds. Default 7200. */
   maxAge?: number;
   /** Path of the relay. Default '/push'. */

@@ -16,6 +16,10 @@
 // { error: CODE, message }, so a client can tell it from the push service's own errors (Mozilla's bodies also have an
 // `error` field).
 //
+// Time limits, so that a slow client cannot hold the relay: the body must have arrived `bodyTimeoutMs` (default 5 s)
+// after the relay starts reading it, else 408 BODY_TIMEOUT; the push service must answer within `timeoutMs` (default
+// 10 s), else 504 UPSTREAM_TIMEOUT.
+//
 // Deploy (the handler is a standard fetch handler; ready entries, configured by environment variables, are in the
 // repository's relay/ folder: cloudflare/ with its wrangler.toml, deno/, bun/, node/, each tested in its runtime):
 //   Cloudflare Workers:  import { createRelay } from './relay.js';
@@ -35,6 +39,10 @@ const MAX_TTL = 28 * 24 * 60 * 60; // FCM's maximum, and the core's default
 const MAX_ENDPOINT_LENGTH = 2048;
 const MAX_AUTHORIZATION_LENGTH = 4096;
 const DEFAULT_TIMEOUT_MS = 10_000;
+// One push body is at most 4096 bytes: a client that has not sent it within a few seconds is stalling, and each such
+// request holds a connection (and, in Node, a socket) until it is cut off.
+const DEFAULT_BODY_TIMEOUT_MS = 5_000;
+const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once for longer delays
 const DEFAULT_MAX_AGE = 7200; // Chromium caps Access-Control-Max-Age at 2 h
 const ENDPOINT_HEADER = 'X-Push-Endpoint';
 const RELAY_ERROR_HEADER = 'X-Push-Relay-Error';
@@ -117,6 +125,10 @@ function hostMatchesDefault(hostname, pattern) {
   return hostname.endsWith(suffix) && DNS_LABEL.test(hostname.slice(0, -suffix.length));
 }
 
+function isDelay(ms) {
+  return typeof ms === 'number' && ms > 0 && ms <= MAX_TIMER_MS;
+}
+
 function normalizeOptions(options) {
   if (options === null || typeof options !== 'object') throw badOption('expects an options object');
   const allowHosts = options.allowHosts ?? [];
@@ -124,7 +136,9 @@ function normalizeOptions(options) {
   const allowOrigins = options.allowOrigins ?? '*';
   if (allowOrigins !== '*' && !Array.isArray(allowOrigins)) throw badOption("allowOrigins must be '*' or an array of origins");
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw badOption('timeoutMs must be a positive number');
+  if (!isDelay(timeoutMs)) throw badOption(`timeoutMs must be a positive number of milliseconds, at most ${MAX_TIMER_MS}`);
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  if (!isDelay(bodyTimeoutMs)) throw badOption(`bodyTimeoutMs must be a positive number of milliseconds, at most ${MAX_TIMER_MS}`);
   const maxAge = options.maxAge ?? DEFAULT_MAX_AGE;
   if (!Number.isInteger(maxAge) || maxAge < 0) throw badOption('maxAge must be a non-negative integer (seconds)');
   const path = options.path ?? '/push';
@@ -139,6 +153,7 @@ function normalizeOptions(options) {
     extraHosts: new Set(allowHosts.map(allowHostKey)),
     origins: allowOrigins === '*' ? null : new Set(allowOrigins.map(originKey)),
     timeoutMs,
+    bodyTimeoutMs,
     maxAge,
     path,
     fetch: fetchFn,
@@ -210,18 +225,37 @@ function checkPushHeaders(headers, hasBody) {
   return { headers: out };
 }
 
+const EXPIRED = Symbol('expired');
+
 /**
- * Reads at most `limit` bytes of a stream. Returns { bytes } or { tooLarge: true } (the stream is then cancelled,
- * having read no more than one chunk past the limit).
+ * Reads at most `limit` bytes of a stream, all of them within `deadlineMs` (0: no deadline). Returns { bytes },
+ * { tooLarge: true } (having read no more than one chunk past the limit) or { timedOut: true }; the stream is
+ * cancelled in the last two cases.
  */
-async function readCapped(stream, limit, { truncate = false } = {}) {
+async function readCapped(stream, limit, { truncate = false, deadlineMs = 0 } = {}) {
   if (stream === null) return { bytes: new Uint8Array(0) };
   const reader = stream.getReader();
+  let timer;
+  const expired = deadlineMs > 0 ? new Promise((resolve) => {
+    timer = setTimeout(() => resolve(EXPIRED), deadlineMs);
+  }) : null;
   const chunks = [];
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const pending = reader.read();
+      let result;
+      if (expired) {
+        pending.catch(() => {}); // still pending when the deadline wins; it settles when the stream is cancelled
+        result = await Promise.race([pending, expired]);
+      } else {
+        result = await pending;
+      }
+      if (result === EXPIRED) {
+        reader.cancel().catch(() => {});
+        return { timedOut: true };
+      }
+      const { done, value } = result;
       if (done) break;
       const chunk = value instanceof Uint8Array ? value : new Uint8Array(value);
       if (total + chunk.length > limit) {
@@ -238,7 +272,7 @@ async function readCapped(stream, limit, { truncate = false } = {}) {
       total += chunk.length;
     }
   } finally {
-    reader.releaseLock();
+    clearTimeout(timer);
   }
   const bytes = new Uint8Array(total);
   let offset = 0;
@@ -369,9 +403,12 @@ export function createRelay(options = {}) {
     }
     let read;
     try {
-      read = await readCapped(request.body, MAX_BODY);
+      read = await readCapped(request.body, MAX_BODY, { deadlineMs: config.bodyTimeoutMs });
     } catch {
       return [errorResponse(cors, ['BAD_REQUEST_BODY', 400, 'could not read the request body']), result];
+    }
+    if (read.timedOut) {
+      return [errorResponse(cors, ['BODY_TIMEOUT', 408, `the body did not arrive within ${config.bodyTimeoutMs} ms`]), result];
     }
     if (read.tooLarge) return [errorResponse(cors, ['PAYLOAD_TOO_LARGE', 413, `body over ${MAX_BODY} bytes`]), result];
     if (read.bytes.length > 0 && !checked.headers.has('Content-Encoding')) {

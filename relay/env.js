@@ -4,6 +4,7 @@
 //   RELAY_ALLOW_ORIGINS    '*' (the default) or the origins of the app's pages, separated by commas or spaces
 //   RELAY_ALLOW_HOSTS      more push-service hosts than the known ones (createRelay's allowHosts), same separators
 //   RELAY_TIMEOUT_MS       deadline for the push service's answer (default 10000)
+//   RELAY_BODY_TIMEOUT_MS  deadline for reading the client's body (default 5000)
 //
 // An unset or empty variable keeps createRelay's default. A value that is not valid throws PushPeerError
 // BAD_ARGUMENT naming the variable, so a misconfigured deployment fails at its first request, not quietly.
@@ -36,5 +37,7 @@ export function relayOptionsFromEnv(get) {
   if (hosts !== '') options.allowHosts = list(hosts);
   const timeout = read('RELAY_TIMEOUT_MS');
   if (timeout !== '') options.timeoutMs = milliseconds('RELAY_TIMEOUT_MS', timeout);
+  const bodyTimeout = read('RELAY_BODY_TIMEOUT_MS');
+  if (bodyTimeout !== '') options.bodyTimeoutMs = milliseconds('RELAY_BODY_TIMEOUT_MS', bodyTimeout);
   return options;
 }

@@ -11,10 +11,12 @@ import { loadCore, PushPeerError } from '../../js/core.js';
 import { relayOptionsFromEnv } from '../../relay/env.js';
 import { connectFakeUA } from '../push-service/fake-ua.mjs';
 import { startPushService } from '../push-service/service.mjs';
+import { rawRequest, requestHead } from './raw-client.mjs';
 import { RUNTIMES, startRelay } from './relay-runtimes.mjs';
 
 const SUBJECT = 'mailto:relay-runtimes@pushpeer.test';
 const APP = 'https://app.example';
+const BODY_TIMEOUT_MS = 1000;
 const FORWARDED = ['authorization', 'content-encoding', 'content-type', 'ttl', 'urgency', 'topic'];
 
 // --- client side ---
@@ -225,6 +227,24 @@ const CASES = [
       assert.equal(get.headers.get('allow'), 'POST, OPTIONS');
     },
   },
+  {
+    name: `a client that stops sending its body: 408 BODY_TIMEOUT (RELAY_BODY_TIMEOUT_MS=${BODY_TIMEOUT_MS})`,
+    reaches: 'nothing',
+    run: async ({ relay, request }) => {
+      const r = request();
+      const client = rawRequest(relay.url, {
+        head: requestHead(relay.url, '/push', { ...r.headers, 'X-Push-Endpoint': r.endpoint, 'Content-Length': r.body.length }),
+        body: r.body.subarray(0, 20),
+      });
+      const answer = await client.answer;
+      client.socket.destroy();
+      return answer;
+    },
+    check: (answer) => {
+      assert.ok(answer, 'the connection closed without an answer');
+      assertRelayError(answer, 408, 'BODY_TIMEOUT');
+    },
+  },
 ];
 
 // --- the runs ---
@@ -245,6 +265,7 @@ describe('the relay in workerd, Deno, Bun and Node, in front of the local push s
       RELAY_ALLOW_ORIGINS: `${APP}, http://localhost:8080`,
       RELAY_ALLOW_HOSTS: service.httpOrigin,
       RELAY_TIMEOUT_MS: '10000',
+      RELAY_BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS),
     };
     for (const runtime of RUNTIMES) {
       const started = startRelay(runtime, vars);
@@ -319,17 +340,21 @@ describe('relay/env.js: the entries\' configuration', () => {
       RELAY_ALLOW_ORIGINS: 'https://a.example, https://b.example\nhttp://localhost:8080',
       RELAY_ALLOW_HOSTS: 'push.example:8443,http://127.0.0.1:9',
       RELAY_TIMEOUT_MS: '2500',
+      RELAY_BODY_TIMEOUT_MS: '700',
     })), {
       allowOrigins: ['https://a.example', 'https://b.example', 'http://localhost:8080'],
       allowHosts: ['push.example:8443', 'http://127.0.0.1:9'],
       timeoutMs: 2500,
+      bodyTimeoutMs: 700,
     });
   });
 
   it('a value that is not valid throws BAD_ARGUMENT naming the variable', () => {
-    for (const value of ['0', '-1', '1.5', '10s', '9999999999']) {
-      assert.throws(() => relayOptionsFromEnv((name) => (name === 'RELAY_TIMEOUT_MS' ? value : undefined)),
-        (e) => e instanceof PushPeerError && e.code === 'BAD_ARGUMENT' && e.message.includes('RELAY_TIMEOUT_MS'), value);
+    for (const variable of ['RELAY_TIMEOUT_MS', 'RELAY_BODY_TIMEOUT_MS']) {
+      for (const value of ['0', '-1', '1.5', '10s', '9999999999']) {
+        assert.throws(() => relayOptionsFromEnv((name) => (name === variable ? value : undefined)),
+          (e) => e instanceof PushPeerError && e.code === 'BAD_ARGUMENT' && e.message.includes(variable), `${variable}=${value}`);
+      }
     }
   });
 });

@@ -10,6 +10,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { loadCore, PushPeerError } from '../../js/core.js';
 import { createRelay, DEFAULT_PUSH_HOSTS, FORWARDED_REQUEST_HEADERS, serveRelayNode } from '../../js/relay.js';
 import { closedPort } from './helpers.mjs';
+import { rawRequest, requestHead } from './raw-client.mjs';
 
 const SUBJECT = 'mailto:relay-test@pushpeer.test';
 const ALLOWED_HEADERS = FORWARDED_REQUEST_HEADERS.map((h) => h.toLowerCase());
@@ -548,6 +549,93 @@ describe('createRelay (fetch handler)', { timeout: 10_000 }, () => {
     assert.equal(spy.calls.length, 0);
   });
 
+  /** A body that sends `first` bytes and then nothing, ever; `cancelled()` tells whether the relay let go of it. */
+  function stalledBody(first = 10) {
+    let cancelled = false;
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new Uint8Array(first));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    return { stream, cancelled: () => cancelled };
+  }
+
+  it('a body that stops arriving: 408 BODY_TIMEOUT after bodyTimeoutMs, the body cancelled, nothing forwarded', async () => {
+    const spy = spyFetch();
+    const relay = createRelay({ fetch: spy.fn, bodyTimeoutMs: 100 });
+    const body = stalledBody();
+    const response = await relay(request('https://fcm.googleapis.com/fcm/send/x', { body: body.stream }));
+    assert.equal(response.status, 408);
+    assert.equal(response.headers.get('x-push-relay-error'), 'BODY_TIMEOUT');
+    assert.equal((await response.json()).error, 'BODY_TIMEOUT');
+    assert.equal(response.headers.get('access-control-allow-origin'), '*', 'readable by the page');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(body.cancelled(), 'the body stream is cancelled');
+    assert.equal(spy.calls.length, 0);
+  });
+
+  it('the deadline is for the whole body: a client that trickles a byte at a time is cut off too', async () => {
+    const spy = spyFetch();
+    const relay = createRelay({ fetch: spy.fn, bodyTimeoutMs: 150 });
+    let sent = 0;
+    const trickle = new ReadableStream({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        sent += 1;
+        if (sent > 4000) controller.close(); // would end long after any sane deadline; fail, not hang
+        else controller.enqueue(new Uint8Array(1));
+      },
+    }, { highWaterMark: 0 });
+    const response = await relay(request('https://fcm.googleapis.com/fcm/send/x', { body: trickle }));
+    assert.equal(response.status, 408);
+    assert.equal((await response.json()).error, 'BODY_TIMEOUT');
+    assert.equal(spy.calls.length, 0);
+  });
+
+  it('by default the body must have arrived 5 s after the relay starts reading it', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] }); // virtual time: nothing here waits 5 s
+    const spy = spyFetch();
+    const relay = createRelay({ fetch: spy.fn });
+    const body = stalledBody();
+    let settled = false;
+    const pending = relay(request('https://fcm.googleapis.com/fcm/send/x', { body: body.stream })).finally(() => {
+      settled = true;
+    });
+    const turns = async () => {
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    await turns();
+    t.mock.timers.tick(4999);
+    await turns();
+    assert.equal(settled, false, 'still waiting for the body at 4999 ms');
+    t.mock.timers.tick(1);
+    const response = await pending;
+    assert.equal(response.status, 408);
+    assert.equal((await response.json()).error, 'BODY_TIMEOUT');
+    assert.equal(spy.calls.length, 0);
+  });
+
+  it('a body that arrives in time is forwarded whole', async () => {
+    const spy = spyFetch();
+    const relay = createRelay({ fetch: spy.fn, bodyTimeoutMs: 2000 });
+    const parts = [new Uint8Array(1000).fill(1), new Uint8Array(1000).fill(2)];
+    const body = new ReadableStream({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const part = parts.shift();
+        if (part) controller.enqueue(part);
+        else controller.close();
+      },
+    }, { highWaterMark: 0 });
+    const response = await relay(request('https://fcm.googleapis.com/fcm/send/x', { body }));
+    assert.equal(response.status, 201);
+    assert.deepEqual([...new Set(spy.calls[0].init.body)], [1, 2]);
+    assert.equal(spy.calls[0].init.body.length, 2000);
+  });
+
   it('a declared Content-Length over the limit is refused before reading', async () => {
     const spy = spyFetch();
     const relay = createRelay({ fetch: spy.fn });
@@ -607,7 +695,10 @@ describe('createRelay (fetch handler)', { timeout: 10_000 }, () => {
     const bad = [
       null, { allowHosts: 'fcm.googleapis.com' }, { allowHosts: [''] }, { allowHosts: ['https://x.example/path'] },
       { allowHosts: ['ftp://x.example'] }, { allowOrigins: 'https://app.example' }, { allowOrigins: ['app.example'] },
-      { allowOrigins: ['https://app.example/path'] }, { timeoutMs: 0 }, { timeoutMs: 'soon' }, { fetch: 42 },
+      { allowOrigins: ['https://app.example/path'] }, { timeoutMs: 0 }, { timeoutMs: 'soon' }, { bodyTimeoutMs: 0 },
+      { bodyTimeoutMs: -1 }, { bodyTimeoutMs: Infinity }, { bodyTimeoutMs: '5s' },
+      // setTimeout fires at once for more than 2^31 - 1 ms: such a deadline would end every request immediately
+      { timeoutMs: 2 ** 31 }, { bodyTimeoutMs: 2 ** 31 }, { fetch: 42 },
       { log: 'console' }, { path: 'push' },
     ];
     for (const options of bad) {
@@ -615,4 +706,47 @@ describe('createRelay (fetch handler)', { timeout: 10_000 }, () => {
     }
     assert.equal(typeof createRelay({ allowHosts: ['push.example:8443', 'http://127.0.0.1:9', 'http://[::1]:9', 'http://localhost:9'] }), 'function');
   });
+});
+
+// serveRelayNode against clients that hold connections: slow bodies (here), through real sockets.
+describe('serveRelayNode: slow clients', { timeout: 30_000, concurrency: true }, () => {
+  let upstream;
+  const relays = [];
+  const AUTH = `vapid t=${'a'.repeat(20)}.${'b'.repeat(40)}.${'c'.repeat(86)}, k=${'B'.repeat(87)}`;
+
+  before(async () => {
+    upstream = await startUpstream();
+  });
+
+  after(async () => {
+    await Promise.all(relays.map((r) => r.close()));
+    await upstream?.close();
+  });
+
+  async function serve(options = {}) {
+    const relay = await serveRelayNode({ allowHosts: [upstream.base], ...options });
+    relays.push(relay);
+    return relay;
+  }
+
+  /** Headers of a push to the fake upstream with a `length`-byte body. */
+  const pushHead = (relay, length = 100, extra = {}) => requestHead(relay.url, '/push', {
+    'X-Push-Endpoint': `${upstream.base}/wpush/created`, Authorization: AUTH, TTL: '60', 'Content-Encoding': 'aes128gcm',
+    'Content-Length': length, ...extra,
+  });
+
+  for (const [label, options] of [['bodyTimeoutMs: 300', { bodyTimeoutMs: 300 }], ['default options (5 s)', {}]]) {
+    it(`a client that sends its headers and a few body bytes, then stalls, is answered 408 BODY_TIMEOUT and cut off (${label})`, async () => {
+      const relay = await serve(options);
+      const client = rawRequest(relay.url, { head: pushHead(relay, 100), body: Buffer.alloc(10, 0x42) });
+      const answer = await client.answer;
+      assert.ok(answer, 'the connection closed without an answer');
+      assert.equal(answer.status, 408);
+      assert.equal(answer.headers.get('x-push-relay-error'), 'BODY_TIMEOUT');
+      assert.equal(JSON.parse(answer.body).error, 'BODY_TIMEOUT');
+      assert.equal(answer.headers.get('connection'), 'close');
+      await client.closed; // the relay closes the connection; the test's timeout fails it if it does not
+      assert.ok(!upstream.received.some((r) => r.body.length === 10), 'nothing forwarded');
+    });
+  }
 });

@@ -2,7 +2,7 @@
 // A wrong or missing declaration is a type error here.
 import { PushPeer, PushPeerError, createMemoryStore, loadCore, type Connection, type PushPeerErrorCode } from 'pushpeer';
 import { loadCore as loadCoreOnly } from 'pushpeer/core';
-import { createRelay, serveRelayNode } from 'pushpeer/relay';
+import { createRelay, serveRelayNode, type RelayErrorCode } from 'pushpeer/relay';
 
 export async function page(registration: ServiceWorkerRegistration, cardText: string): Promise<string> {
   const peer = await PushPeer.create({ serviceWorker: registration, subject: 'mailto:me@example.com', name: 'Alice',
@@ -41,9 +41,10 @@ export async function node(): Promise<void> {
   const grants = other.issueGrants({ privateKey: keys.privateKey, endpoint: 'https://push.example/x', subject: 'mailto:a@b.c' });
   const store = createMemoryStore();
   await store.set('x', grants.length);
-  const handler = createRelay({ allowHosts: ['push.example'] });
+  const handler = createRelay({ allowHosts: ['push.example'], timeoutMs: 8000, bodyTimeoutMs: 3000 });
   const response: Response = await handler(new Request('https://relay.example/push', { method: 'OPTIONS' }));
   const relay = await serveRelayNode({ port: 0 });
   await relay.close();
-  console.log(response.status);
+  const code: RelayErrorCode = 'BODY_TIMEOUT';
+  console.log(response.status, code);
 }
