@@ -18,7 +18,9 @@
 //
 // Time limits, so that a slow client cannot hold the relay: the body must have arrived `bodyTimeoutMs` (default 5 s)
 // after the relay starts reading it, else 408 BODY_TIMEOUT; the push service must answer within `timeoutMs` (default
-// 10 s), else 504 UPSTREAM_TIMEOUT.
+// 10 s), else 504 UPSTREAM_TIMEOUT. serveRelayNode also bounds the request head (`headersTimeoutMs`, default 10 s)
+// and the whole request (`requestTimeoutMs`), else 408 REQUEST_TIMEOUT, and lets one client address hold at most
+// `maxConnectionsPerClient` connections (default 16), else 429 TOO_MANY_CONNECTIONS.
 //
 // Deploy (the handler is a standard fetch handler; ready entries, configured by environment variables, are in the
 // repository's relay/ folder: cloudflare/ with its wrangler.toml, deno/, bun/, node/, each tested in its runtime):
@@ -75,8 +77,8 @@ const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const encoder = new TextEncoder();
 
-function badOption(message) {
-  return new PushPeerError('BAD_ARGUMENT', `createRelay: ${message}`);
+function badOption(message, where = 'createRelay') {
+  return new PushPeerError('BAD_ARGUMENT', `${where}: ${message}`);
 }
 
 function isLoopback(hostname) {
@@ -475,18 +477,78 @@ function nodeRequestBody(req) {
   }, { highWaterMark: 16 * 1024, size: (chunk) => chunk.byteLength });
 }
 
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000; // a push request's head is a few hundred bytes
+const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 16; // a browser opens at most 6 per host; room for a few behind one NAT
+const REFUSED_GRACE_MS = 1000; // after a refusal, time for the client to read it before the socket is destroyed
+
+/** The Node-only options of serveRelayNode, checked; the rest goes to createRelay. */
+function nodeServerOptions({ headersTimeoutMs, requestTimeoutMs, maxConnectionsPerClient, ...relayOptions }) {
+  const bad = (message) => badOption(message, 'serveRelayNode');
+  const headers = headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  if (!isDelay(headers)) throw bad(`headersTimeoutMs must be a positive number of milliseconds, at most ${MAX_TIMER_MS}`);
+  // By default the head and then the body each get their own deadline.
+  const request = requestTimeoutMs ?? Math.min(MAX_TIMER_MS, headers + (relayOptions.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS));
+  if (!isDelay(request)) throw bad(`requestTimeoutMs must be a positive number of milliseconds, at most ${MAX_TIMER_MS}`);
+  if (headers > request) throw bad('headersTimeoutMs must not be larger than requestTimeoutMs');
+  const cap = maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT;
+  if (cap !== Infinity && !(Number.isInteger(cap) && cap > 0)) {
+    throw bad('maxConnectionsPerClient must be a positive integer or Infinity');
+  }
+  return { headersTimeoutMs: headers, requestTimeoutMs: request, maxConnectionsPerClient: cap, relayOptions };
+}
+
+/** What connections are counted by: the client's address (an IPv4 client of a dual-stack server as plain IPv4). */
+function clientAddress(socket) {
+  const address = socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
 /**
  * Serves createRelay(options) with node:http, for tests and local use. Resolves when listening.
  * `url` is the relay's origin: POST `${url}${options.path ?? '/push'}`.
+ * Besides createRelay's deadlines: the request head must arrive within headersTimeoutMs and the whole request within
+ * requestTimeoutMs (else 408 REQUEST_TIMEOUT), and one client address holds at most maxConnectionsPerClient open
+ * connections (more are answered 429 TOO_MANY_CONNECTIONS and closed at once).
  */
 export async function serveRelayNode({ port = 0, host = '127.0.0.1', ...options } = {}) {
-  const handler = createRelay(options);
+  const limits = nodeServerOptions(options);
+  const handler = createRelay(limits.relayOptions);
+  const anyOrigin = (limits.relayOptions.allowOrigins ?? '*') === '*';
   // Not a static import: the module must load on edge platforms and in pages, which have no node:http.
   const httpModule = 'node:http';
   const http = await import(/* @vite-ignore */ httpModule);
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
-  const server = http.createServer(async (req, res) => {
+  /**
+   * A whole HTTP/1.1 answer made before (or instead of) a request the handler sees, then the connection ends. The
+   * Origin is not known yet: only a relay for any origin ('*') grants it.
+   */
+  function refuse(socket, status, code, message, extra = {}) {
+    const body = JSON.stringify({ error: code, message });
+    const headers = {
+      'Content-Type': 'application/json',
+      [RELAY_ERROR_HEADER]: code,
+      ...(anyOrigin ? { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': EXPOSED_HEADERS } : {}),
+      ...extra,
+      'Content-Length': String(Buffer.byteLength(body)),
+      Connection: 'close',
+    };
+    const head = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+    // Half-closed: what the client still sends is read and dropped, so that it gets the answer rather than a reset.
+    setTimeout(() => socket.destroy(), REFUSED_GRACE_MS).unref();
+  }
+
+  const refused = new WeakSet();
+  const open = new Map(); // client address -> open connections
+
+  const server = http.createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks both deadlines on this interval (30 s by default, which would let them run late by as much).
+    connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  }, async (req, res) => {
+    if (refused.has(req.socket)) return; // answered already, at connection time
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
@@ -516,8 +578,9 @@ export async function serveRelayNode({ port = 0, host = '127.0.0.1', ...options 
         headers: { 'Content-Type': 'application/json', [RELAY_ERROR_HEADER]: 'BAD_REQUEST' },
       });
     }
-    if (res.destroyed) return;
     const body = response.body === null ? null : Buffer.from(await response.arrayBuffer());
+    // Gone, or already answered by clientError (the request ran out of time while the handler was reading it).
+    if (res.destroyed || refused.has(req.socket)) return;
     const out = {};
     for (const [name, value] of response.headers) out[name] = value;
     if (!req.complete) {
@@ -533,6 +596,39 @@ export async function serveRelayNode({ port = 0, host = '127.0.0.1', ...options 
     if (body !== null) out['content-length'] = String(body.length);
     res.writeHead(response.status, out);
     res.end(body);
+  });
+
+  server.on('connection', (socket) => {
+    const address = clientAddress(socket);
+    const count = open.get(address) ?? 0;
+    if (count >= limits.maxConnectionsPerClient) {
+      refused.add(socket);
+      refuse(socket, 429, 'TOO_MANY_CONNECTIONS', `at most ${limits.maxConnectionsPerClient} connections from one address`,
+        { 'Retry-After': '1' });
+      return;
+    }
+    open.set(address, count + 1);
+    socket.once('close', () => {
+      const left = open.get(address) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+  });
+
+  // With a listener here Node writes no answer of its own to a request it could not parse or that ran out of time.
+  server.on('clientError', (error, socket) => {
+    if (refused.has(socket) || !socket.writable || socket.bytesWritten > 0 || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    refused.add(socket);
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      refuse(socket, 408, 'REQUEST_TIMEOUT', `the request did not arrive in time (head ${limits.headersTimeoutMs} ms, all of it ${limits.requestTimeoutMs} ms)`);
+    } else if (error.code === 'HPE_HEADER_OVERFLOW') {
+      refuse(socket, 431, 'BAD_REQUEST', 'request head too large');
+    } else {
+      refuse(socket, 400, 'BAD_REQUEST', 'malformed request');
+    }
   });
 
   await new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { loadCore, PushPeerError } from '../../js/core.js';
-import { relayOptionsFromEnv } from '../../relay/env.js';
+import { nodeRelayOptionsFromEnv, relayOptionsFromEnv } from '../../relay/env.js';
 import { connectFakeUA } from '../push-service/fake-ua.mjs';
 import { startPushService } from '../push-service/service.mjs';
 import { rawRequest, requestHead } from './raw-client.mjs';
@@ -347,6 +347,19 @@ describe('relay/env.js: the entries\' configuration', () => {
       timeoutMs: 2500,
       bodyTimeoutMs: 700,
     });
+  });
+
+  it('the Node entry also reads RELAY_MAX_CONNECTIONS_PER_CLIENT (0: no cap); the others ignore it', () => {
+    const env = (vars) => (name) => vars[name];
+    assert.deepEqual(nodeRelayOptionsFromEnv(env({ RELAY_MAX_CONNECTIONS_PER_CLIENT: '4', RELAY_TIMEOUT_MS: '900' })),
+      { maxConnectionsPerClient: 4, timeoutMs: 900 });
+    assert.deepEqual(nodeRelayOptionsFromEnv(env({ RELAY_MAX_CONNECTIONS_PER_CLIENT: '0' })), { maxConnectionsPerClient: Infinity });
+    assert.deepEqual(nodeRelayOptionsFromEnv(env({ RELAY_MAX_CONNECTIONS_PER_CLIENT: '' })), {});
+    assert.deepEqual(relayOptionsFromEnv(env({ RELAY_MAX_CONNECTIONS_PER_CLIENT: '4' })), {});
+    for (const value of ['-1', 'many', '2.5']) {
+      assert.throws(() => nodeRelayOptionsFromEnv(env({ RELAY_MAX_CONNECTIONS_PER_CLIENT: value })),
+        (e) => e instanceof PushPeerError && e.code === 'BAD_ARGUMENT' && e.message.includes('RELAY_MAX_CONNECTIONS_PER_CLIENT'), value);
+    }
   });
 
   it('a value that is not valid throws BAD_ARGUMENT naming the variable', () => {

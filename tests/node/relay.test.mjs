@@ -10,7 +10,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { loadCore, PushPeerError } from '../../js/core.js';
 import { createRelay, DEFAULT_PUSH_HOSTS, FORWARDED_REQUEST_HEADERS, serveRelayNode } from '../../js/relay.js';
 import { closedPort } from './helpers.mjs';
-import { rawRequest, requestHead } from './raw-client.mjs';
+import { rawRequest as rawRequestOnce, requestHead } from './raw-client.mjs';
 
 const SUBJECT = 'mailto:relay-test@pushpeer.test';
 const ALLOWED_HEADERS = FORWARDED_REQUEST_HEADERS.map((h) => h.toLowerCase());
@@ -708,10 +708,12 @@ describe('createRelay (fetch handler)', { timeout: 10_000 }, () => {
   });
 });
 
-// serveRelayNode against clients that hold connections: slow bodies (here), through real sockets.
-describe('serveRelayNode: slow clients', { timeout: 30_000, concurrency: true }, () => {
+// serveRelayNode against clients that hold connections (slow heads and bodies, many sockets from one address),
+// through real sockets. The cases wait for real deadlines, so they run side by side.
+describe('serveRelayNode: slow and greedy clients', { timeout: 30_000, concurrency: true }, () => {
   let upstream;
   const relays = [];
+  const clients = [];
   const AUTH = `vapid t=${'a'.repeat(20)}.${'b'.repeat(40)}.${'c'.repeat(86)}, k=${'B'.repeat(87)}`;
 
   before(async () => {
@@ -719,9 +721,17 @@ describe('serveRelayNode: slow clients', { timeout: 30_000, concurrency: true },
   });
 
   after(async () => {
+    for (const client of clients) client.socket.destroy(); // a failed case leaves its sockets open
     await Promise.all(relays.map((r) => r.close()));
     await upstream?.close();
   });
+
+  /** rawRequest, closed at the end whatever happens. */
+  function rawRequest(url, options) {
+    const client = rawRequestOnce(url, options);
+    clients.push(client);
+    return client;
+  }
 
   async function serve(options = {}) {
     const relay = await serveRelayNode({ allowHosts: [upstream.base], ...options });
@@ -749,4 +759,107 @@ describe('serveRelayNode: slow clients', { timeout: 30_000, concurrency: true },
       assert.ok(!upstream.received.some((r) => r.body.length === 10), 'nothing forwarded');
     });
   }
+
+  /** Asserts a relay-made answer that ends the connection. */
+  async function assertCutOff(client, status, code) {
+    const answer = await client.answer;
+    assert.ok(answer, `the connection closed without an answer (expected ${status} ${code})`);
+    assert.equal(answer.status, status, answer.body);
+    assert.equal(answer.headers.get('x-push-relay-error'), code);
+    assert.equal(JSON.parse(answer.body).error, code);
+    assert.equal(answer.headers.get('connection'), 'close');
+    await client.closed;
+    return answer;
+  }
+
+  for (const [label, options] of [['headersTimeoutMs: 300', { headersTimeoutMs: 300 }], ['default options (10 s)', {}]]) {
+    it(`a client that stalls in the middle of its headers is answered 408 REQUEST_TIMEOUT and cut off (${label})`, async () => {
+      const relay = await serve(options);
+      const head = pushHead(relay, 100);
+      const client = rawRequest(relay.url, { head: head.slice(0, head.indexOf('TTL')) });
+      await assertCutOff(client, 408, 'REQUEST_TIMEOUT');
+    });
+  }
+
+  it('the whole request (head and body) must arrive within requestTimeoutMs, whatever bodyTimeoutMs says', async () => {
+    const relay = await serve({ headersTimeoutMs: 200, requestTimeoutMs: 400, bodyTimeoutMs: 60_000 });
+    const client = rawRequest(relay.url, { head: pushHead(relay, 100), body: Buffer.alloc(10, 0x42) });
+    await assertCutOff(client, 408, 'REQUEST_TIMEOUT');
+  });
+
+  /** A push from `localAddress` that completes: { status, headers, body } of the answer. */
+  async function push(relay, localAddress) {
+    const body = Buffer.alloc(100, 0x43);
+    const client = rawRequest(relay.url, { localAddress, head: pushHead(relay, body.length, { Connection: 'close' }), body });
+    const answer = await client.answer;
+    client.socket.destroy();
+    return answer;
+  }
+
+  /** `count` connections from `localAddress` that send a push head and 10 bytes of its 100-byte body, then stall. */
+  async function stallers(relay, count, localAddress = '127.0.0.1') {
+    const clients = [];
+    for (let i = 0; i < count; i++) {
+      const client = rawRequest(relay.url, { localAddress, head: pushHead(relay, 100), body: Buffer.alloc(10, 0x42) });
+      await client.connected;
+      clients.push(client);
+    }
+    return clients;
+  }
+
+  for (const [label, options, cap] of [
+    ['maxConnectionsPerClient: 3', { maxConnectionsPerClient: 3, bodyTimeoutMs: 20_000 }, 3],
+    ['default options (16)', {}, 16],
+  ]) {
+    it(`one address holds at most its cap of connections: more get 429 TOO_MANY_CONNECTIONS, another address is served (${label})`, async () => {
+      const relay = await serve(options);
+      const held = await stallers(relay, cap);
+      const refused = await stallers(relay, 2);
+      for (const client of refused) {
+        const answer = await assertCutOff(client, 429, 'TOO_MANY_CONNECTIONS');
+        assert.match(answer.headers.get('retry-after'), /^[1-9][0-9]*$/);
+        assert.equal(answer.headers.get('access-control-allow-origin'), '*', 'readable by any page, as allowOrigins is \'*\'');
+      }
+      const other = await push(relay, '127.0.0.2');
+      assert.equal(other?.status, 201, '127.0.0.2 is served while 127.0.0.1 is at its cap');
+      for (const client of held) assert.equal(client.socket.destroyed, false, 'the connections within the cap are kept');
+
+      // A connection that ends frees its place: once the relay has seen it close, 127.0.0.1 is served again.
+      held[0].socket.destroy();
+      let again;
+      for (let attempt = 0; attempt < 50; attempt++) {
+        again = await push(relay, '127.0.0.1');
+        if (again?.status !== 429) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(again?.status, 201, 'a freed place is given again');
+      for (const client of held) client.socket.destroy();
+    });
+  }
+
+  it('with listed origins a refusal made before the request is read grants no origin', async () => {
+    const relay = await serve({ maxConnectionsPerClient: 1, allowOrigins: ['https://app.example'] });
+    const [held] = await stallers(relay, 1);
+    const [refused] = await stallers(relay, 1);
+    const answer = await assertCutOff(refused, 429, 'TOO_MANY_CONNECTIONS');
+    assert.equal(answer.headers.get('access-control-allow-origin'), null);
+    held.socket.destroy();
+  });
+
+  it('a request Node cannot parse: 400 BAD_REQUEST (431 for a head over 16 KiB), and the connection closed', async () => {
+    const relay = await serve();
+    await assertCutOff(rawRequest(relay.url, { head: 'NOT HTTP AT ALL\r\n\r\n' }), 400, 'BAD_REQUEST');
+    const huge = rawRequest(relay.url, { head: pushHead(relay, 0, { 'X-Filler': 'x'.repeat(20_000) }) });
+    await assertCutOff(huge, 431, 'BAD_REQUEST');
+  });
+
+  it('bad Node options throw PushPeerError BAD_ARGUMENT', async () => {
+    for (const options of [{ maxConnectionsPerClient: 0 }, { maxConnectionsPerClient: 1.5 }, { maxConnectionsPerClient: '8' },
+      { headersTimeoutMs: 0 }, { requestTimeoutMs: -1 }, { headersTimeoutMs: 2000, requestTimeoutMs: 1000 },
+      { headersTimeoutMs: 2 ** 31 }]) {
+      await assert.rejects(serveRelayNode(options), (e) => e instanceof PushPeerError && e.code === 'BAD_ARGUMENT', JSON.stringify(options));
+    }
+    const unlimited = await serveRelayNode({ maxConnectionsPerClient: Infinity });
+    await unlimited.close();
+  });
 });

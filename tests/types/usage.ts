@@ -43,8 +43,8 @@ export async function node(): Promise<void> {
   await store.set('x', grants.length);
   const handler = createRelay({ allowHosts: ['push.example'], timeoutMs: 8000, bodyTimeoutMs: 3000 });
   const response: Response = await handler(new Request('https://relay.example/push', { method: 'OPTIONS' }));
-  const relay = await serveRelayNode({ port: 0 });
+  const relay = await serveRelayNode({ port: 0, headersTimeoutMs: 5000, requestTimeoutMs: 9000, maxConnectionsPerClient: Infinity });
   await relay.close();
-  const code: RelayErrorCode = 'BODY_TIMEOUT';
-  console.log(response.status, code);
+  const codes: RelayErrorCode[] = ['BODY_TIMEOUT', 'REQUEST_TIMEOUT', 'TOO_MANY_CONNECTIONS'];
+  console.log(response.status, codes);
 }
