@@ -25,7 +25,22 @@ export type RelayErrorCode =
   | 'BAD_TOPIC'
   /** 413: body over 4096 bytes (nothing was forwarded). */
   | 'PAYLOAD_TOO_LARGE'
-  | 'BAD_REQUEST_BODY' | 'BAD_REQUEST'
+  /** 408: the body did not arrive within bodyTimeoutMs (a slow or stalled client; nothing was forwarded). */
+  | 'BODY_TIMEOUT'
+  /** 400 (431 for a head over Node's limit): serveRelayNode could not parse the request. */
+  | 'BAD_REQUEST'
+  | 'BAD_REQUEST_BODY'
+  /**
+   * 408, serveRelayNode: the request head did not arrive within headersTimeoutMs, or the whole request within
+   * requestTimeoutMs; the connection is closed.
+   */
+  | 'REQUEST_TIMEOUT'
+  /**
+   * 429 with Retry-After, serveRelayNode: the client's address already holds maxConnectionsPerClient connections;
+   * answered as soon as the connection opens (before the request is read, so it grants CORS only when allowOrigins
+   * is '*'), then closed.
+   */
+  | 'TOO_MANY_CONNECTIONS'
   /** 504: no answer within timeoutMs. */
   | 'UPSTREAM_TIMEOUT'
   /** 502: DNS, connection or TLS failure. */
@@ -61,8 +76,13 @@ export interface RelayOptions {
    * another gets 403 ORIGIN_NOT_ALLOWED (nothing forwarded); requests without Origin (not from a browser) pass.
    */
   allowOrigins?: '*' | string[];
-  /** Upstream deadline, including reading its answer. Default 10000. */
+  /** Upstream deadline, including reading its answer, in ms (at most 2^31 - 1). Default 10000. */
   timeoutMs?: number;
+  /**
+   * Deadline for receiving the whole body, from when the relay starts reading it, in ms (at most 2^31 - 1); then
+   * 408 BODY_TIMEOUT. Default 5000. With timeoutMs it bounds a request: at most bodyTimeoutMs + timeoutMs.
+   */
+  bodyTimeoutMs?: number;
   /** Access-Control-Max-Age of the preflight, seconds. Default 7200. */
   maxAge?: number;
   /** Path of the relay. Default '/push'. */
@@ -88,6 +108,19 @@ export interface NodeRelayOptions extends RelayOptions {
   port?: number;
   /** Default '127.0.0.1'. */
   host?: string;
+  /** The request head (request line and headers) must arrive within this many ms. Default 10000. */
+  headersTimeoutMs?: number;
+  /**
+   * The whole request, head and body, must arrive within this many ms (at least headersTimeoutMs). Default
+   * headersTimeoutMs + bodyTimeoutMs.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Open connections one client address may hold (an IPv4 client of a dual-stack server counts as IPv4); more are
+   * answered 429 TOO_MANY_CONNECTIONS and closed. Default 16. Behind a reverse proxy every client has the proxy's
+   * address: use Infinity there and cap at the proxy.
+   */
+  maxConnectionsPerClient?: number;
 }
 
 export interface NodeRelay {
@@ -97,7 +130,10 @@ export interface NodeRelay {
   close(): Promise<void>;
 }
 
-/** Serves createRelay(options) with node:http (tests, local use). Resolves once listening. */
+/**
+ * Serves createRelay(options) with node:http (tests, local use). Resolves once listening. Throws
+ * PushPeerError('BAD_ARGUMENT') for bad options.
+ */
 export function serveRelayNode(options?: NodeRelayOptions): Promise<NodeRelay>;
 
 /** Authorization, Content-Encoding, Content-Type, TTL, Urgency, Topic. */

@@ -16,7 +16,14 @@
 // { error: CODE, message }, so a client can tell it from the push service's own errors (Mozilla's bodies also have an
 // `error` field).
 //
-// Deploy (the handler is a standard fetch handler):
+// Time limits, so that a slow client cannot hold the relay: the body must have arrived `bodyTimeoutMs` (default 5 s)
+// after the relay starts reading it, else 408 BODY_TIMEOUT; the push service must answer within `timeoutMs` (default
+// 10 s), else 504 UPSTREAM_TIMEOUT. serveRelayNode also bounds the request head (`headersTimeoutMs`, default 10 s)
+// and the whole request (`requestTimeoutMs`), else 408 REQUEST_TIMEOUT, and lets one client address hold at most
+// `maxConnectionsPerClient` connections (default 16), else 429 TOO_MANY_CONNECTIONS.
+//
+// Deploy (the handler is a standard fetch handler; ready entries, configured by environment variables, are in the
+// repository's relay/ folder: cloudflare/ with its wrangler.toml, deno/, bun/, node/, each tested in its runtime):
 //   Cloudflare Workers:  import { createRelay } from './relay.js';
 //                        export default { fetch: createRelay({ allowOrigins: ['https://me.github.io'] }) };
 //   Deno:                Deno.serve(createRelay({ allowOrigins: ['https://me.github.io'] }));
@@ -34,6 +41,10 @@ const MAX_TTL = 28 * 24 * 60 * 60; // FCM's maximum, and the core's default
 const MAX_ENDPOINT_LENGTH = 2048;
 const MAX_AUTHORIZATION_LENGTH = 4096;
 const DEFAULT_TIMEOUT_MS = 10_000;
+// One push body is at most 4096 bytes: a client that has not sent it within a few seconds is stalling, and each such
+// request holds a connection (and, in Node, a socket) until it is cut off.
+const DEFAULT_BODY_TIMEOUT_MS = 5_000;
+const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once for longer delays
 const DEFAULT_MAX_AGE = 7200; // Chromium caps Access-Control-Max-Age at 2 h
 const ENDPOINT_HEADER = 'X-Push-Endpoint';
 const RELAY_ERROR_HEADER = 'X-Push-Relay-Error';
@@ -66,8 +77,8 @@ const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const encoder = new TextEncoder();
 
-function badOption(message) {
-  return new PushPeerError('BAD_ARGUMENT', `createRelay: ${message}`);
+function badOption(message, where = 'createRelay') {
+  return new PushPeerError('BAD_ARGUMENT', `${where}: ${message}`);
 }
 
 function isLoopback(hostname) {
@@ -116,6 +127,10 @@ function hostMatchesDefault(hostname, pattern) {
   return hostname.endsWith(suffix) && DNS_LABEL.test(hostname.slice(0, -suffix.length));
 }
 
+function isDelay(ms) {
+  return typeof ms === 'number' && ms > 0 && ms <= MAX_TIMER_MS;
+}
+
 function normalizeOptions(options) {
   if (options === null || typeof options !== 'object') throw badOption('expects an options object');
   const allowHosts = options.allowHosts ?? [];
@@ -123,7 +138,9 @@ function normalizeOptions(options) {
   const allowOrigins = options.allowOrigins ?? '*';
   if (allowOrigins !== '*' && !Array.isArray(allowOrigins)) throw badOption("allowOrigins must be '*' or an array of origins");
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw badOption('timeoutMs must be a positive number');
+  if (!isDelay(timeoutMs)) throw badOption(`timeoutMs must be a positive number of milliseconds, at most ${MAX_TIMER_MS}`);
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  if (!isDelay(bodyTimeoutMs)) throw badOption(`bodyTimeoutMs must be a positive number of milliseconds, at most ${MAX_TIMER_MS}`);
   const maxAge = options.maxAge ?? DEFAULT_MAX_AGE;
   if (!Number.isInteger(maxAge) || maxAge < 0) throw badOption('maxAge must be a non-negative integer (seconds)');
   const path = options.path ?? '/push';
@@ -138,6 +155,7 @@ function normalizeOptions(options) {
     extraHosts: new Set(allowHosts.map(allowHostKey)),
     origins: allowOrigins === '*' ? null : new Set(allowOrigins.map(originKey)),
     timeoutMs,
+    bodyTimeoutMs,
     maxAge,
     path,
     fetch: fetchFn,
@@ -209,18 +227,37 @@ function checkPushHeaders(headers, hasBody) {
   return { headers: out };
 }
 
+const EXPIRED = Symbol('expired');
+
 /**
- * Reads at most `limit` bytes of a stream. Returns { bytes } or { tooLarge: true } (the stream is then cancelled,
- * having read no more than one chunk past the limit).
+ * Reads at most `limit` bytes of a stream, all of them within `deadlineMs` (0: no deadline). Returns { bytes },
+ * { tooLarge: true } (having read no more than one chunk past the limit) or { timedOut: true }; the stream is
+ * cancelled in the last two cases.
  */
-async function readCapped(stream, limit, { truncate = false } = {}) {
+async function readCapped(stream, limit, { truncate = false, deadlineMs = 0 } = {}) {
   if (stream === null) return { bytes: new Uint8Array(0) };
   const reader = stream.getReader();
+  let timer;
+  const expired = deadlineMs > 0 ? new Promise((resolve) => {
+    timer = setTimeout(() => resolve(EXPIRED), deadlineMs);
+  }) : null;
   const chunks = [];
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const pending = reader.read();
+      let result;
+      if (expired) {
+        pending.catch(() => {}); // still pending when the deadline wins; it settles when the stream is cancelled
+        result = await Promise.race([pending, expired]);
+      } else {
+        result = await pending;
+      }
+      if (result === EXPIRED) {
+        reader.cancel().catch(() => {});
+        return { timedOut: true };
+      }
+      const { done, value } = result;
       if (done) break;
       const chunk = value instanceof Uint8Array ? value : new Uint8Array(value);
       if (total + chunk.length > limit) {
@@ -237,7 +274,7 @@ async function readCapped(stream, limit, { truncate = false } = {}) {
       total += chunk.length;
     }
   } finally {
-    reader.releaseLock();
+    clearTimeout(timer);
   }
   const bytes = new Uint8Array(total);
   let offset = 0;
@@ -288,7 +325,10 @@ export function createRelay(options = {}) {
     const onClientAbort = () => controller.abort();
     request.signal?.addEventListener?.('abort', onClientAbort);
     try {
-      const upstream = await config.fetch(endpoint.href, {
+      // A plain call, not config.fetch(…): workerd's fetch throws "Illegal invocation" when `this` is not the global
+      // object, which made every push a 502 on Cloudflare Workers.
+      const fetchUpstream = config.fetch;
+      const upstream = await fetchUpstream(endpoint.href, {
         method: 'POST',
         headers: pushHeaders,
         body,
@@ -365,9 +405,12 @@ export function createRelay(options = {}) {
     }
     let read;
     try {
-      read = await readCapped(request.body, MAX_BODY);
+      read = await readCapped(request.body, MAX_BODY, { deadlineMs: config.bodyTimeoutMs });
     } catch {
       return [errorResponse(cors, ['BAD_REQUEST_BODY', 400, 'could not read the request body']), result];
+    }
+    if (read.timedOut) {
+      return [errorResponse(cors, ['BODY_TIMEOUT', 408, `the body did not arrive within ${config.bodyTimeoutMs} ms`]), result];
     }
     if (read.tooLarge) return [errorResponse(cors, ['PAYLOAD_TOO_LARGE', 413, `body over ${MAX_BODY} bytes`]), result];
     if (read.bytes.length > 0 && !checked.headers.has('Content-Encoding')) {
@@ -434,18 +477,78 @@ function nodeRequestBody(req) {
   }, { highWaterMark: 16 * 1024, size: (chunk) => chunk.byteLength });
 }
 
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000; // a push request's head is a few hundred bytes
+const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 16; // a browser opens at most 6 per host; room for a few behind one NAT
+const REFUSED_GRACE_MS = 1000; // after a refusal, time for the client to read it before the socket is destroyed
+
+/** The Node-only options of serveRelayNode, checked; the rest goes to createRelay. */
+function nodeServerOptions({ headersTimeoutMs, requestTimeoutMs, maxConnectionsPerClient, ...relayOptions }) {
+  const bad = (message) => badOption(message, 'serveRelayNode');
+  const headers = headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  if (!isDelay(headers)) throw bad(`headersTimeoutMs must be a positive number of milliseconds, at most ${MAX_TIMER_MS}`);
+  // By default the head and then the body each get their own deadline.
+  const request = requestTimeoutMs ?? Math.min(MAX_TIMER_MS, headers + (relayOptions.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS));
+  if (!isDelay(request)) throw bad(`requestTimeoutMs must be a positive number of milliseconds, at most ${MAX_TIMER_MS}`);
+  if (headers > request) throw bad('headersTimeoutMs must not be larger than requestTimeoutMs');
+  const cap = maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT;
+  if (cap !== Infinity && !(Number.isInteger(cap) && cap > 0)) {
+    throw bad('maxConnectionsPerClient must be a positive integer or Infinity');
+  }
+  return { headersTimeoutMs: headers, requestTimeoutMs: request, maxConnectionsPerClient: cap, relayOptions };
+}
+
+/** What connections are counted by: the client's address (an IPv4 client of a dual-stack server as plain IPv4). */
+function clientAddress(socket) {
+  const address = socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
 /**
  * Serves createRelay(options) with node:http, for tests and local use. Resolves when listening.
  * `url` is the relay's origin: POST `${url}${options.path ?? '/push'}`.
+ * Besides createRelay's deadlines: the request head must arrive within headersTimeoutMs and the whole request within
+ * requestTimeoutMs (else 408 REQUEST_TIMEOUT), and one client address holds at most maxConnectionsPerClient open
+ * connections (more are answered 429 TOO_MANY_CONNECTIONS and closed at once).
  */
 export async function serveRelayNode({ port = 0, host = '127.0.0.1', ...options } = {}) {
-  const handler = createRelay(options);
+  const limits = nodeServerOptions(options);
+  const handler = createRelay(limits.relayOptions);
+  const anyOrigin = (limits.relayOptions.allowOrigins ?? '*') === '*';
   // Not a static import: the module must load on edge platforms and in pages, which have no node:http.
   const httpModule = 'node:http';
   const http = await import(/* @vite-ignore */ httpModule);
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
-  const server = http.createServer(async (req, res) => {
+  /**
+   * A whole HTTP/1.1 answer made before (or instead of) a request the handler sees, then the connection ends. The
+   * Origin is not known yet: only a relay for any origin ('*') grants it.
+   */
+  function refuse(socket, status, code, message, extra = {}) {
+    const body = JSON.stringify({ error: code, message });
+    const headers = {
+      'Content-Type': 'application/json',
+      [RELAY_ERROR_HEADER]: code,
+      ...(anyOrigin ? { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': EXPOSED_HEADERS } : {}),
+      ...extra,
+      'Content-Length': String(Buffer.byteLength(body)),
+      Connection: 'close',
+    };
+    const head = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+    // Half-closed: what the client still sends is read and dropped, so that it gets the answer rather than a reset.
+    setTimeout(() => socket.destroy(), REFUSED_GRACE_MS).unref();
+  }
+
+  const refused = new WeakSet();
+  const open = new Map(); // client address -> open connections
+
+  const server = http.createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks both deadlines on this interval (30 s by default, which would let them run late by as much).
+    connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  }, async (req, res) => {
+    if (refused.has(req.socket)) return; // answered already, at connection time
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
@@ -475,8 +578,9 @@ export async function serveRelayNode({ port = 0, host = '127.0.0.1', ...options 
         headers: { 'Content-Type': 'application/json', [RELAY_ERROR_HEADER]: 'BAD_REQUEST' },
       });
     }
-    if (res.destroyed) return;
     const body = response.body === null ? null : Buffer.from(await response.arrayBuffer());
+    // Gone, or already answered by clientError (the request ran out of time while the handler was reading it).
+    if (res.destroyed || refused.has(req.socket)) return;
     const out = {};
     for (const [name, value] of response.headers) out[name] = value;
     if (!req.complete) {
@@ -492,6 +596,39 @@ export async function serveRelayNode({ port = 0, host = '127.0.0.1', ...options 
     if (body !== null) out['content-length'] = String(body.length);
     res.writeHead(response.status, out);
     res.end(body);
+  });
+
+  server.on('connection', (socket) => {
+    const address = clientAddress(socket);
+    const count = open.get(address) ?? 0;
+    if (count >= limits.maxConnectionsPerClient) {
+      refused.add(socket);
+      refuse(socket, 429, 'TOO_MANY_CONNECTIONS', `at most ${limits.maxConnectionsPerClient} connections from one address`,
+        { 'Retry-After': '1' });
+      return;
+    }
+    open.set(address, count + 1);
+    socket.once('close', () => {
+      const left = open.get(address) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+  });
+
+  // With a listener here Node writes no answer of its own to a request it could not parse or that ran out of time.
+  server.on('clientError', (error, socket) => {
+    if (refused.has(socket) || !socket.writable || socket.bytesWritten > 0 || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    refused.add(socket);
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      refuse(socket, 408, 'REQUEST_TIMEOUT', `the request did not arrive in time (head ${limits.headersTimeoutMs} ms, all of it ${limits.requestTimeoutMs} ms)`);
+    } else if (error.code === 'HPE_HEADER_OVERFLOW') {
+      refuse(socket, 431, 'BAD_REQUEST', 'request head too large');
+    } else {
+      refuse(socket, 400, 'BAD_REQUEST', 'malformed request');
+    }
   });
 
   await new Promise((resolve, reject) => {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: installs what it needs, builds, then runs every suite: native (GoogleTest via ctest), Wasm
-# (node:test, release and debug flavours) and real browsers (headless Chromium and Firefox ESR under puppeteer-core,
-# node:test), and the libFuzzer targets for a few seconds each (tests/fuzz).
+# (node:test, release and debug flavours, and the relay's entries in workerd, Deno, Bun and Node, the first three
+# installed by npm ci as devDependencies: tests/node/relay-runtimes.test.mjs), real browsers (headless Chromium and
+# Firefox ESR under puppeteer-core, node:test), and the libFuzzer targets for a few seconds each (tests/fuzz).
 # Usage: run.sh [native|wasm|browser|fuzz|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."

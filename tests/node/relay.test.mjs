@@ -10,6 +10,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { loadCore, PushPeerError } from '../../js/core.js';
 import { createRelay, DEFAULT_PUSH_HOSTS, FORWARDED_REQUEST_HEADERS, serveRelayNode } from '../../js/relay.js';
 import { closedPort } from './helpers.mjs';
+import { rawRequest as rawRequestOnce, requestHead } from './raw-client.mjs';
 
 const SUBJECT = 'mailto:relay-test@pushpeer.test';
 const ALLOWED_HEADERS = FORWARDED_REQUEST_HEADERS.map((h) => h.toLowerCase());
@@ -548,6 +549,93 @@ describe('createRelay (fetch handler)', { timeout: 10_000 }, () => {
     assert.equal(spy.calls.length, 0);
   });
 
+  /** A body that sends `first` bytes and then nothing, ever; `cancelled()` tells whether the relay let go of it. */
+  function stalledBody(first = 10) {
+    let cancelled = false;
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new Uint8Array(first));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    return { stream, cancelled: () => cancelled };
+  }
+
+  it('a body that stops arriving: 408 BODY_TIMEOUT after bodyTimeoutMs, the body cancelled, nothing forwarded', async () => {
+    const spy = spyFetch();
+    const relay = createRelay({ fetch: spy.fn, bodyTimeoutMs: 100 });
+    const body = stalledBody();
+    const response = await relay(request('https://fcm.googleapis.com/fcm/send/x', { body: body.stream }));
+    assert.equal(response.status, 408);
+    assert.equal(response.headers.get('x-push-relay-error'), 'BODY_TIMEOUT');
+    assert.equal((await response.json()).error, 'BODY_TIMEOUT');
+    assert.equal(response.headers.get('access-control-allow-origin'), '*', 'readable by the page');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(body.cancelled(), 'the body stream is cancelled');
+    assert.equal(spy.calls.length, 0);
+  });
+
+  it('the deadline is for the whole body: a client that trickles a byte at a time is cut off too', async () => {
+    const spy = spyFetch();
+    const relay = createRelay({ fetch: spy.fn, bodyTimeoutMs: 150 });
+    let sent = 0;
+    const trickle = new ReadableStream({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        sent += 1;
+        if (sent > 4000) controller.close(); // would end long after any sane deadline; fail, not hang
+        else controller.enqueue(new Uint8Array(1));
+      },
+    }, { highWaterMark: 0 });
+    const response = await relay(request('https://fcm.googleapis.com/fcm/send/x', { body: trickle }));
+    assert.equal(response.status, 408);
+    assert.equal((await response.json()).error, 'BODY_TIMEOUT');
+    assert.equal(spy.calls.length, 0);
+  });
+
+  it('by default the body must have arrived 5 s after the relay starts reading it', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] }); // virtual time: nothing here waits 5 s
+    const spy = spyFetch();
+    const relay = createRelay({ fetch: spy.fn });
+    const body = stalledBody();
+    let settled = false;
+    const pending = relay(request('https://fcm.googleapis.com/fcm/send/x', { body: body.stream })).finally(() => {
+      settled = true;
+    });
+    const turns = async () => {
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    await turns();
+    t.mock.timers.tick(4999);
+    await turns();
+    assert.equal(settled, false, 'still waiting for the body at 4999 ms');
+    t.mock.timers.tick(1);
+    const response = await pending;
+    assert.equal(response.status, 408);
+    assert.equal((await response.json()).error, 'BODY_TIMEOUT');
+    assert.equal(spy.calls.length, 0);
+  });
+
+  it('a body that arrives in time is forwarded whole', async () => {
+    const spy = spyFetch();
+    const relay = createRelay({ fetch: spy.fn, bodyTimeoutMs: 2000 });
+    const parts = [new Uint8Array(1000).fill(1), new Uint8Array(1000).fill(2)];
+    const body = new ReadableStream({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const part = parts.shift();
+        if (part) controller.enqueue(part);
+        else controller.close();
+      },
+    }, { highWaterMark: 0 });
+    const response = await relay(request('https://fcm.googleapis.com/fcm/send/x', { body }));
+    assert.equal(response.status, 201);
+    assert.deepEqual([...new Set(spy.calls[0].init.body)], [1, 2]);
+    assert.equal(spy.calls[0].init.body.length, 2000);
+  });
+
   it('a declared Content-Length over the limit is refused before reading', async () => {
     const spy = spyFetch();
     const relay = createRelay({ fetch: spy.fn });
@@ -573,6 +661,29 @@ describe('createRelay (fetch handler)', { timeout: 10_000 }, () => {
     assert.equal(spy.calls[0].init.headers.get('authorization'), reordered);
   });
 
+  it('calls fetch as a plain function, as workerd requires (its fetch throws "Illegal invocation" on another this)', async () => {
+    // workerd's fetch refuses any `this` but the global object (or none); Node's does not care, so check it here.
+    const calls = [];
+    function strictFetch(url) {
+      if (this !== undefined && this !== globalThis) {
+        throw new TypeError('Illegal invocation: function called with incorrect `this` reference');
+      }
+      calls.push(url);
+      return Promise.resolve(new Response(null, { status: 201 }));
+    }
+    const injected = createRelay({ fetch: strictFetch });
+    assert.equal((await injected(request('https://fcm.googleapis.com/fcm/send/a'))).status, 201);
+    const saved = globalThis.fetch;
+    globalThis.fetch = strictFetch;
+    try {
+      const byDefault = createRelay(); // the global fetch, as on every edge platform
+      assert.equal((await byDefault(request('https://fcm.googleapis.com/fcm/send/b'))).status, 201);
+    } finally {
+      globalThis.fetch = saved;
+    }
+    assert.deepEqual(calls, ['https://fcm.googleapis.com/fcm/send/a', 'https://fcm.googleapis.com/fcm/send/b']);
+  });
+
   it('an injected fetch that throws: 502, and a failing logger does not fail the push', async () => {
     const relay = createRelay({ fetch: async () => { throw new TypeError('fetch failed: https://fcm.googleapis.com/x'); }, log: () => { throw new Error('log'); } });
     const response = await relay(request('https://fcm.googleapis.com/fcm/send/x'));
@@ -584,12 +695,171 @@ describe('createRelay (fetch handler)', { timeout: 10_000 }, () => {
     const bad = [
       null, { allowHosts: 'fcm.googleapis.com' }, { allowHosts: [''] }, { allowHosts: ['https://x.example/path'] },
       { allowHosts: ['ftp://x.example'] }, { allowOrigins: 'https://app.example' }, { allowOrigins: ['app.example'] },
-      { allowOrigins: ['https://app.example/path'] }, { timeoutMs: 0 }, { timeoutMs: 'soon' }, { fetch: 42 },
+      { allowOrigins: ['https://app.example/path'] }, { timeoutMs: 0 }, { timeoutMs: 'soon' }, { bodyTimeoutMs: 0 },
+      { bodyTimeoutMs: -1 }, { bodyTimeoutMs: Infinity }, { bodyTimeoutMs: '5s' },
+      // setTimeout fires at once for more than 2^31 - 1 ms: such a deadline would end every request immediately
+      { timeoutMs: 2 ** 31 }, { bodyTimeoutMs: 2 ** 31 }, { fetch: 42 },
       { log: 'console' }, { path: 'push' },
     ];
     for (const options of bad) {
       assert.throws(() => createRelay(options), (e) => e instanceof PushPeerError && e.code === 'BAD_ARGUMENT', JSON.stringify(options));
     }
     assert.equal(typeof createRelay({ allowHosts: ['push.example:8443', 'http://127.0.0.1:9', 'http://[::1]:9', 'http://localhost:9'] }), 'function');
+  });
+});
+
+// serveRelayNode against clients that hold connections (slow heads and bodies, many sockets from one address),
+// through real sockets. The cases wait for real deadlines, so they run side by side.
+describe('serveRelayNode: slow and greedy clients', { timeout: 30_000, concurrency: true }, () => {
+  let upstream;
+  const relays = [];
+  const clients = [];
+  const AUTH = `vapid t=${'a'.repeat(20)}.${'b'.repeat(40)}.${'c'.repeat(86)}, k=${'B'.repeat(87)}`;
+
+  before(async () => {
+    upstream = await startUpstream();
+  });
+
+  after(async () => {
+    for (const client of clients) client.socket.destroy(); // a failed case leaves its sockets open
+    await Promise.all(relays.map((r) => r.close()));
+    await upstream?.close();
+  });
+
+  /** rawRequest, closed at the end whatever happens. */
+  function rawRequest(url, options) {
+    const client = rawRequestOnce(url, options);
+    clients.push(client);
+    return client;
+  }
+
+  async function serve(options = {}) {
+    const relay = await serveRelayNode({ allowHosts: [upstream.base], ...options });
+    relays.push(relay);
+    return relay;
+  }
+
+  /** Headers of a push to the fake upstream with a `length`-byte body. */
+  const pushHead = (relay, length = 100, extra = {}) => requestHead(relay.url, '/push', {
+    'X-Push-Endpoint': `${upstream.base}/wpush/created`, Authorization: AUTH, TTL: '60', 'Content-Encoding': 'aes128gcm',
+    'Content-Length': length, ...extra,
+  });
+
+  for (const [label, options] of [['bodyTimeoutMs: 300', { bodyTimeoutMs: 300 }], ['default options (5 s)', {}]]) {
+    it(`a client that sends its headers and a few body bytes, then stalls, is answered 408 BODY_TIMEOUT and cut off (${label})`, async () => {
+      const relay = await serve(options);
+      const client = rawRequest(relay.url, { head: pushHead(relay, 100), body: Buffer.alloc(10, 0x42) });
+      const answer = await client.answer;
+      assert.ok(answer, 'the connection closed without an answer');
+      assert.equal(answer.status, 408);
+      assert.equal(answer.headers.get('x-push-relay-error'), 'BODY_TIMEOUT');
+      assert.equal(JSON.parse(answer.body).error, 'BODY_TIMEOUT');
+      assert.equal(answer.headers.get('connection'), 'close');
+      await client.closed; // the relay closes the connection; the test's timeout fails it if it does not
+      assert.ok(!upstream.received.some((r) => r.body.length === 10), 'nothing forwarded');
+    });
+  }
+
+  /** Asserts a relay-made answer that ends the connection. */
+  async function assertCutOff(client, status, code) {
+    const answer = await client.answer;
+    assert.ok(answer, `the connection closed without an answer (expected ${status} ${code})`);
+    assert.equal(answer.status, status, answer.body);
+    assert.equal(answer.headers.get('x-push-relay-error'), code);
+    assert.equal(JSON.parse(answer.body).error, code);
+    assert.equal(answer.headers.get('connection'), 'close');
+    await client.closed;
+    return answer;
+  }
+
+  for (const [label, options] of [['headersTimeoutMs: 300', { headersTimeoutMs: 300 }], ['default options (10 s)', {}]]) {
+    it(`a client that stalls in the middle of its headers is answered 408 REQUEST_TIMEOUT and cut off (${label})`, async () => {
+      const relay = await serve(options);
+      const head = pushHead(relay, 100);
+      const client = rawRequest(relay.url, { head: head.slice(0, head.indexOf('TTL')) });
+      await assertCutOff(client, 408, 'REQUEST_TIMEOUT');
+    });
+  }
+
+  it('the whole request (head and body) must arrive within requestTimeoutMs, whatever bodyTimeoutMs says', async () => {
+    const relay = await serve({ headersTimeoutMs: 200, requestTimeoutMs: 400, bodyTimeoutMs: 60_000 });
+    const client = rawRequest(relay.url, { head: pushHead(relay, 100), body: Buffer.alloc(10, 0x42) });
+    await assertCutOff(client, 408, 'REQUEST_TIMEOUT');
+  });
+
+  /** A push from `localAddress` that completes: { status, headers, body } of the answer. */
+  async function push(relay, localAddress) {
+    const body = Buffer.alloc(100, 0x43);
+    const client = rawRequest(relay.url, { localAddress, head: pushHead(relay, body.length, { Connection: 'close' }), body });
+    const answer = await client.answer;
+    client.socket.destroy();
+    return answer;
+  }
+
+  /** `count` connections from `localAddress` that send a push head and 10 bytes of its 100-byte body, then stall. */
+  async function stallers(relay, count, localAddress = '127.0.0.1') {
+    const clients = [];
+    for (let i = 0; i < count; i++) {
+      const client = rawRequest(relay.url, { localAddress, head: pushHead(relay, 100), body: Buffer.alloc(10, 0x42) });
+      await client.connected;
+      clients.push(client);
+    }
+    return clients;
+  }
+
+  for (const [label, options, cap] of [
+    ['maxConnectionsPerClient: 3', { maxConnectionsPerClient: 3, bodyTimeoutMs: 20_000 }, 3],
+    ['default options (16)', {}, 16],
+  ]) {
+    it(`one address holds at most its cap of connections: more get 429 TOO_MANY_CONNECTIONS, another address is served (${label})`, async () => {
+      const relay = await serve(options);
+      const held = await stallers(relay, cap);
+      const refused = await stallers(relay, 2);
+      for (const client of refused) {
+        const answer = await assertCutOff(client, 429, 'TOO_MANY_CONNECTIONS');
+        assert.match(answer.headers.get('retry-after'), /^[1-9][0-9]*$/);
+        assert.equal(answer.headers.get('access-control-allow-origin'), '*', 'readable by any page, as allowOrigins is \'*\'');
+      }
+      const other = await push(relay, '127.0.0.2');
+      assert.equal(other?.status, 201, '127.0.0.2 is served while 127.0.0.1 is at its cap');
+      for (const client of held) assert.equal(client.socket.destroyed, false, 'the connections within the cap are kept');
+
+      // A connection that ends frees its place: once the relay has seen it close, 127.0.0.1 is served again.
+      held[0].socket.destroy();
+      let again;
+      for (let attempt = 0; attempt < 50; attempt++) {
+        again = await push(relay, '127.0.0.1');
+        if (again?.status !== 429) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(again?.status, 201, 'a freed place is given again');
+      for (const client of held) client.socket.destroy();
+    });
+  }
+
+  it('with listed origins a refusal made before the request is read grants no origin', async () => {
+    const relay = await serve({ maxConnectionsPerClient: 1, allowOrigins: ['https://app.example'] });
+    const [held] = await stallers(relay, 1);
+    const [refused] = await stallers(relay, 1);
+    const answer = await assertCutOff(refused, 429, 'TOO_MANY_CONNECTIONS');
+    assert.equal(answer.headers.get('access-control-allow-origin'), null);
+    held.socket.destroy();
+  });
+
+  it('a request Node cannot parse: 400 BAD_REQUEST (431 for a head over 16 KiB), and the connection closed', async () => {
+    const relay = await serve();
+    await assertCutOff(rawRequest(relay.url, { head: 'NOT HTTP AT ALL\r\n\r\n' }), 400, 'BAD_REQUEST');
+    const huge = rawRequest(relay.url, { head: pushHead(relay, 0, { 'X-Filler': 'x'.repeat(20_000) }) });
+    await assertCutOff(huge, 431, 'BAD_REQUEST');
+  });
+
+  it('bad Node options throw PushPeerError BAD_ARGUMENT', async () => {
+    for (const options of [{ maxConnectionsPerClient: 0 }, { maxConnectionsPerClient: 1.5 }, { maxConnectionsPerClient: '8' },
+      { headersTimeoutMs: 0 }, { requestTimeoutMs: -1 }, { headersTimeoutMs: 2000, requestTimeoutMs: 1000 },
+      { headersTimeoutMs: 2 ** 31 }]) {
+      await assert.rejects(serveRelayNode(options), (e) => e instanceof PushPeerError && e.code === 'BAD_ARGUMENT', JSON.stringify(options));
+    }
+    const unlimited = await serveRelayNode({ maxConnectionsPerClient: Infinity });
+    await unlimited.close();
   });
 });

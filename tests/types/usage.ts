@@ -2,7 +2,7 @@
 // A wrong or missing declaration is a type error here.
 import { PushPeer, PushPeerError, createMemoryStore, loadCore, type Connection, type PushPeerErrorCode } from 'pushpeer';
 import { loadCore as loadCoreOnly } from 'pushpeer/core';
-import { createRelay, serveRelayNode } from 'pushpeer/relay';
+import { createRelay, serveRelayNode, type RelayErrorCode } from 'pushpeer/relay';
 
 export async function page(registration: ServiceWorkerRegistration, cardText: string): Promise<string> {
   const peer = await PushPeer.create({ serviceWorker: registration, subject: 'mailto:me@example.com', name: 'Alice',
@@ -56,9 +56,10 @@ export async function node(): Promise<void> {
   await core.ready();
   const store = createMemoryStore();
   await store.set('x', grants.length);
-  const handler = createRelay({ allowHosts: ['push.example'] });
+  const handler = createRelay({ allowHosts: ['push.example'], timeoutMs: 8000, bodyTimeoutMs: 3000 });
   const response: Response = await handler(new Request('https://relay.example/push', { method: 'OPTIONS' }));
-  const relay = await serveRelayNode({ port: 0 });
+  const relay = await serveRelayNode({ port: 0, headersTimeoutMs: 5000, requestTimeoutMs: 9000, maxConnectionsPerClient: Infinity });
   await relay.close();
-  console.log(response.status);
+  const codes: RelayErrorCode[] = ['BODY_TIMEOUT', 'REQUEST_TIMEOUT', 'TOO_MANY_CONNECTIONS'];
+  console.log(response.status, codes);
 }
