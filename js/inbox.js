@@ -5,7 +5,7 @@ import { PushPeerError } from './errors.js';
 import { createPushSender } from './push.js';
 
 export const GRANT_COUNT = 4;
-export const GRANT_INTERVAL = 20 * 3600; // seconds: 4 grants keep a card usable for 80 hours (DESIGN.md §5)
+export const GRANT_INTERVAL = 20 * 3600; // seconds: 4 grants keep a card usable for 80 hours (docs/PROTOCOL.md §3.1)
 export const CARD_RENEW_BEFORE = 40 * 3600; // re-issue our card when its last grant ends sooner than this
 const ENVELOPE_MAGIC = 0xe1;
 const MAX_REJECTIONS = 50;

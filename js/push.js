@@ -1,6 +1,6 @@
 // Sending one push to a peer whose card we hold: RFC 8291 body from the core, the VAPID Authorization rebuilt from
 // one of the card's grants (docs/PROTOCOL.md §3), then fetch. Direct when the push service answers CORS (Mozilla),
-// else through a relay (js/relay.js), because FCM, WNS and Apple do not (w3c/push-api#303, DESIGN.md §5).
+// else through a relay (js/relay.js), because FCM, WNS and Apple do not (w3c/push-api#303).
 //
 //   const sender = createPushSender({ core, relay: 'https://relay.example/push' });
 //   const result = await sender.send({ card, payload, topic: 'offer' });   // { status, via, attempts, ... }

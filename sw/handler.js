@@ -1,7 +1,7 @@
 // pushpeer's service-worker side. The browser has already decrypted the push (RFC 8291, with the keys of our
 // subscription); here the envelope inside is verified (signature, age, replay; docs/PROTOCOL.md §4) and kept in
 // the inbox, so nothing is lost when no tab is open. Open pages hear of it on a BroadcastChannel; when none is
-// visible a notification says who wants to connect (browsers budget silent pushes, DESIGN.md §5).
+// visible a notification says who wants to connect (browsers budget silent pushes: docs/TESTING.md §4).
 //
 // In your own service worker (module):   import { installPushPeer } from 'pushpeer/sw';  installPushPeer(self);
 // Or register sw/pushpeer-sw.js as is (module worker).
@@ -113,7 +113,7 @@ async function notifyIfHidden(scope, store, item, options) {
     });
     await store.updateInbox(item.id, { notified: true });
   } catch (error) {
-    // Headless Firefox has no notification backend (DESIGN.md §7): the inbox still has the message.
+    // Headless Firefox has no notification backend (docs/TESTING.md §3): the inbox still has the message.
     await store.updateInbox(item.id, { notified: false, notifyError: String(error?.message ?? error) });
   }
 }

@@ -1,4 +1,4 @@
-// Bytes per signaling message over the SDP corpus (../shared/corpus/sdp, read in place): JSON of the session
+// Bytes per signaling message over the SDP corpus (tests/corpus/sdp, read in place): JSON of the session
 // description, deflate+base64 of that JSON, brotli of the SDP (best quality), and pushpeer's packSdp; plus
 // pack/unpack time of the Wasm core. Nothing here asserts.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { brotliCompressSync, constants, deflateRawSync } from 'node:zlib';
 
 import { loadCore } from '../../js/core.js';
 
-const dir = new URL('../../../shared/corpus/sdp/', import.meta.url);
+const dir = new URL('../../tests/corpus/sdp/', import.meta.url);
 const core = await loadCore();
 const files = readdirSync(dir).filter((f) => f.endsWith('.sdp')).sort();
 

@@ -1,6 +1,6 @@
 // Seeds for the signaling decoders' fuzz targets (sdp_unpack, card_decode, envelope_open), made with our own Wasm
-// core from the protocol vectors (docs/vectors/core.json) and the SDP corpus (read in place). Deterministic
-// (RFC 6979 signatures, fixed timestamps), so re-running it rewrites the same files.
+// core from the protocol vectors (docs/vectors/core.json) and the SDP corpus (tests/corpus/sdp, read in place).
+// Deterministic (RFC 6979 signatures, fixed timestamps), so re-running it rewrites the same files.
 // Usage: node tests/fuzz/make_signaling_seeds.mjs   (after cmake/build.sh wasm)
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -16,7 +16,7 @@ const write = (target, name, bytes) => {
 };
 
 // sdp_unpack: every corpus SDP packed (token mode), the vector, and the two fallback modes.
-const corpusDir = new URL('../../../shared/corpus/sdp/', import.meta.url);
+const corpusDir = new URL('../corpus/sdp/', import.meta.url);
 for (const f of readdirSync(corpusDir).filter((n) => n.endsWith('.sdp'))) {
   write('sdp_unpack', `packed_${f.replace('.sdp', '')}`, core.packSdp(readFileSync(new URL(f, corpusDir), 'utf8')));
 }

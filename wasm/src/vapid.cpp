@@ -12,7 +12,7 @@ namespace pushpeer::vapid {
 
 namespace {
 
-// base64url of {"typ":"JWT","alg":"ES256"}: the fixed header every pushpeer JWT uses (DESIGN §6).
+// base64url of {"typ":"JWT","alg":"ES256"}: the fixed header every pushpeer JWT uses (docs/PROTOCOL.md §1.4).
 constexpr std::string_view kHeaderB64 = "eyJ0eXAiOiJKV1QiLCJhbGciOiJFUzI1NiJ9";
 
 bool has_control_or_space(std::string_view s) {
