@@ -20,7 +20,8 @@ const corpusDir = new URL('../corpus/sdp/', import.meta.url);
 for (const f of readdirSync(corpusDir).filter((n) => n.endsWith('.sdp'))) {
   write('sdp_unpack', `packed_${f.replace('.sdp', '')}`, core.packSdp(readFileSync(new URL(f, corpusDir), 'utf8')));
 }
-write('sdp_unpack', 'packed_vector', b64(doc.packed_sdp.packed));
+write('sdp_unpack', 'packed_vector', b64(doc.packed_sdp.packed)); // format version 1: decoders keep reading it
+write('sdp_unpack', 'packed_vector_v2', b64(doc.packed_sdp_v2.packed));
 write('sdp_unpack', 'mode_dictionary', core.packSdp('a=x:\u00e9t\u00e9 ' + 'v=0\r\n'.repeat(3)));
 write('sdp_unpack', 'mode_deflate', core.packSdp('\u0001\u0002 binary-ish text with controls \u0003'));
 
