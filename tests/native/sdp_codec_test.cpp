@@ -190,7 +190,7 @@ TEST(SdpCodec, IcePriorityMarkerIsVersion2Only) {
 // naming the local preference (a literal, one of the last four, one of the last two plus or minus one, the high
 // byte of one of the last two), component 2, and values that are no component-1/2 priority, which stay decimals
 // (their size on real SDPs: the corpus tests).
-TEST(SdpCodec, CandidatePrioritiesRoundTripAndPackSmall) {
+TEST(SdpCodec, CandidatePrioritiesRoundTrip) {
   std::string sdp = "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n";
   const std::uint32_t priorities[] = {
       126u << 24 | 0x7e1e << 8 | 255, 126u << 24 | 0x7f32 << 8 | 255, 90u << 24 | 0x7e1e << 8 | 255,
