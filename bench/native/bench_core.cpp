@@ -134,7 +134,7 @@ BENCHMARK(BM_Mul)->Arg(0)->Arg(1);
 
 }  // namespace
 
-// SDP codec on the corpus (../shared/corpus/sdp, read in place): one benchmark per file.
+// SDP codec on the corpus (tests/corpus/sdp, read in place): one benchmark per file.
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -144,8 +144,7 @@ BENCHMARK(BM_Mul)->Arg(0)->Arg(1);
 namespace {
 
 std::string ReadCorpus(const char* name) {
-  std::ifstream f(std::filesystem::path(PUSHPEER_VECTORS_DIR).parent_path() / "corpus" / "sdp" / name,
-                  std::ios::binary);
+  std::ifstream f(std::filesystem::path(PUSHPEER_SDP_CORPUS) / name, std::ios::binary);
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
@@ -166,9 +165,9 @@ void BM_SdpUnpack(benchmark::State& state, const char* name) {
   for (auto _ : state) benchmark::DoNotOptimize(pushpeer::sdp::unpack(packed, out));
 }
 
-BENCHMARK_CAPTURE(BM_SdpPack, chrome_dc_offer, "chrome-datachannel-offer.sdp");
-BENCHMARK_CAPTURE(BM_SdpPack, chrome_av_offer, "chrome-audio-video-offer.sdp");
-BENCHMARK_CAPTURE(BM_SdpUnpack, chrome_dc_offer, "chrome-datachannel-offer.sdp");
-BENCHMARK_CAPTURE(BM_SdpUnpack, chrome_av_offer, "chrome-audio-video-offer.sdp");
+BENCHMARK_CAPTURE(BM_SdpPack, chromium_dc_offer, "datachannel-turn-chromium-firefox-offer.sdp");
+BENCHMARK_CAPTURE(BM_SdpPack, chromium_av_offer, "audio-video-turn-chromium-firefox-offer.sdp");
+BENCHMARK_CAPTURE(BM_SdpUnpack, chromium_dc_offer, "datachannel-turn-chromium-firefox-offer.sdp");
+BENCHMARK_CAPTURE(BM_SdpUnpack, chromium_av_offer, "audio-video-turn-chromium-firefox-offer.sdp");
 
 }  // namespace

@@ -6,7 +6,7 @@
 //   const bob = await world.open('chromium', 'bob');             // Chromium: see below
 //   await alice.call('create', { name: 'Alice' });  ...  await world.close();
 //
-// Firefox subscribes for real (Mozilla push WebSocket protocol, DESIGN.md §7). Chromium cannot reach a push
+// Firefox subscribes for real (Mozilla push WebSocket protocol, docs/TESTING.md §3). Chromium cannot reach a push
 // service offline, so its subscription is made here by a user agent in Node (fake-ua.mjs) with a P-256 key of
 // ours; each push for it is decrypted here with http_ece (an independent implementation) and handed to Chromium's
 // service worker with the DevTools `ServiceWorker.deliverPushMessage` as base64url text, so the same

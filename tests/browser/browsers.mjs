@@ -7,7 +7,7 @@
 //   ...
 //   await browser.close();
 //
-// Flags and prefs are those of docs DESIGN.md §4/§7: as root Chromium needs --no-sandbox; the closed network needs
+// Flags and prefs are those of docs/TESTING.md §2/§3: as root Chromium needs --no-sandbox; the closed network needs
 // background networking off; WebRTC between two browsers on one host needs host candidates with real addresses
 // (no mDNS obfuscation) and, for Firefox, loopback allowed.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';

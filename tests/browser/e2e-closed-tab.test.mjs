@@ -1,6 +1,6 @@
 // End to end, the callee's tab closed (the issue: "the offer lands in the service worker, the inbox keeps it, the
 // notification is shown; the app opened later answers and connects"). Bob is a headed Firefox on a virtual X
-// display (Xvfb) with the pref `alerts.useSystemBackend = false`, the setup DESIGN.md §7 gives for a shown
+// display (Xvfb) with the pref `alerts.useSystemBackend = false`, the setup docs/TESTING.md §3 gives for a shown
 // notification (headless Firefox's default backend rejects showNotification): Firefox's own alert service shows it
 // and getNotifications() lists it. Alice is a headless Firefox. Both subscribe for real through the local push
 // service (apps.mjs).

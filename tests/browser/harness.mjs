@@ -231,8 +231,10 @@ export async function startHarness({ launchOptions = {}, log = () => {} } = {}) 
   /**
    * Connects `offerer` to `answerer` ('chromium' | 'firefox') and exchanges one message each way. Options:
    * transform (see top), iceTimeoutMs, openTimeoutMs, pairTimeoutMs, messages (default true), saveDir (default env
-   * PUSHPEER_SAVE_SDP). Resolves to { offer, answer, messages, selectedPair, timings, versions }; rejects with the
-   * states, events and console of both pages in the message.
+   * PUSHPEER_SAVE_SDP), iceServers (both pages; default none: host candidates only), media ({ audio, video: n }:
+   * both sides add fake-device tracks), holdRemoteCandidates (default: when there are iceServers; see acceptOffer in
+   * rtc-page.mjs). Resolves to { offer, answer, messages, selectedPair, timings, versions };
+   * rejects with the states, events and console of both pages in the message.
    */
   async function connectPair({
     offerer,
@@ -243,6 +245,9 @@ export async function startHarness({ launchOptions = {}, log = () => {} } = {}) 
     pairTimeoutMs = DEFAULTS.pairTimeoutMs,
     messages = true,
     saveDir = process.env.PUSHPEER_SAVE_SDP || null,
+    iceServers = [],
+    media = null,
+    holdRemoteCandidates = iceServers.length > 0,
   } = {}) {
     const t0 = Date.now();
     const timings = {};
@@ -259,13 +264,14 @@ export async function startHarness({ launchOptions = {}, log = () => {} } = {}) 
       ]);
       mark('pagesReady');
       step = 'createOffer';
-      const offerSdp = await a.call('createOffer', { iceTimeoutMs });
+      const offerSdp = await a.call('createOffer', { iceTimeoutMs, iceServers, media });
       mark('offerGathered');
       if (saveDir) saveSdp(saveDir, `${offerer}-offer-to-${answerer}`, offerSdp);
       step = 'transform(offer)';
       const offerWire = await applyTransform(transform, offerSdp, { kind: 'offer', from: a, to: b });
       step = 'acceptOffer';
-      const answerSdp = await b.call('acceptOffer', offerWire.sdp, { iceTimeoutMs });
+      const answerSdp = await b.call('acceptOffer', offerWire.sdp,
+        { iceTimeoutMs, iceServers, media, holdRemoteCandidates });
       mark('answerGathered');
       if (saveDir) saveSdp(saveDir, `${answerer}-answer-to-${offerer}`, answerSdp);
       step = 'transform(answer)';

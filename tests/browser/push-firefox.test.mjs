@@ -2,7 +2,7 @@
 // Mozilla push WebSocket protocol, we send a push built by our Wasm core (RFC 8291 aes128gcm + RFC 8292 VAPID)
 // through the service's RFC 8030 endpoint, and Firefox decrypts it itself and fires the service worker's `push`
 // event. Firefox's ack code is an independent oracle for our encryption: 100 decrypted, 101 decryption failed.
-// Prefs: DESIGN.md §7. A tab of the origin stays open all along (Firefox's silent-push quota).
+// Prefs: docs/TESTING.md §3. A tab of the origin stays open all along (Firefox's silent-push quota).
 // Needs the Wasm build (tests/run.sh browser builds it). PUSHPEER_PUSH_LOG=1 prints the service's events;
 // PUSHPEER_BROWSER_DUMPIO=1 also Firefox's push log (dom.push.loglevel=debug).
 import assert from 'node:assert/strict';
@@ -117,7 +117,7 @@ describe('Firefox receives pushpeer pushes through the local push service', { ti
       assert.ok(register, 'register');
       assert.equal(register.endpoint, subscription.endpoint);
       assert.equal(register.uaid, hello.uaid);
-      // DESIGN §7: Firefox sends the key as base64url with '=' padding.
+      // docs/TESTING.md §3: Firefox sends the key as base64url with '=' padding.
       assert.match(register.keyText, /^[A-Za-z0-9_-]+=$/);
       assert.deepEqual(Buffer.from(register.keyText, 'base64url'), Buffer.from(vapid.publicKey));
       assert.equal(service.subscription(subscription.endpoint).connected, true);

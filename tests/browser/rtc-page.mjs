@@ -1,13 +1,16 @@
 // The page side of the browser tests: one RTCPeerConnection per page, non-trickle ICE (the SDP is taken once
 // gathering has completed, as pushpeer sends it in one push), one data channel labelled 'pushpeer'.
 // The test drives it with page.evaluate():
-//   await createOffer({ iceTimeoutMs })      -> offer SDP (after gathering)
-//   await acceptOffer(sdp, { iceTimeoutMs }) -> answer SDP (after gathering)
+//   await createOffer({ iceTimeoutMs, iceServers, media })      -> offer SDP (after gathering)
+//   await acceptOffer(sdp, { iceTimeoutMs, iceServers, media }) -> answer SDP (after gathering)
 //   await acceptAnswer(sdp)
 //   await waitOpen({ timeoutMs })            -> resolves when the 'pushpeer' channel is open
 //   send(text); received (array of strings); await waitMessages(n, { timeoutMs })
 //   rtcInfo() -> states and timings for diagnostics; await selectedPair() -> { local, remote }; closePeer()
 //   await loadCore() -> the Wasm core (js/core.js), for tests that run core functions in the page.
+// iceServers defaults to none (host candidates only, nothing leaves the machine); tests/browser/turn.mjs gives a
+// local STUN/TURN server. media = { audio: true, video: n } adds fake-device tracks after the data channel (as
+// pushpeer's own connections do: channels first, then the call's tracks).
 // Everything is also on window.rtc.
 
 const LABEL = 'pushpeer';
@@ -46,7 +49,7 @@ function stateText() {
     `connection=${pc.connectionState} channel=${channel ? channel.readyState : 'none'}`;
 }
 
-function newPeerConnection(role) {
+function newPeerConnection(role, iceServers = []) {
   if (pc) throw new Error('this page already has a peer connection (one per page; call closePeer() first)');
   info.role = role;
   openPromise = new Promise((resolve, reject) => {
@@ -54,8 +57,7 @@ function newPeerConnection(role) {
     rejectOpen = reject;
   });
   openPromise.catch(() => {}); // observed by waitOpen(), if anyone asks
-  // No ICE servers: host candidates only, nothing leaves the machine.
-  pc = new RTCPeerConnection({ iceServers: [] });
+  pc = new RTCPeerConnection({ iceServers });
   pc.addEventListener('iceconnectionstatechange', () => log(`ice ${pc.iceConnectionState}`));
   pc.addEventListener('connectionstatechange', () => {
     log(`connection ${pc.connectionState}`);
@@ -117,19 +119,65 @@ function gatheringDone(timeoutMs) {
   });
 }
 
-async function createOffer({ iceTimeoutMs = DEFAULT_ICE_TIMEOUT_MS } = {}) {
-  newPeerConnection('offerer');
+/** Fake-device tracks: one audio track if audio, `video` video tracks (a second camera is a clone). */
+async function addMedia({ audio = false, video = 0 } = {}) {
+  if (!audio && !video) return;
+  const stream = await navigator.mediaDevices.getUserMedia({ audio, video: video > 0 });
+  const tracks = stream.getTracks();
+  const camera = stream.getVideoTracks()[0];
+  for (let i = 1; i < video; i++) tracks.push(camera.clone());
+  for (const track of tracks) {
+    // Each extra camera in a stream of its own, as a second device would be.
+    pc.addTrack(track, track === camera || track.kind === 'audio' ? stream : new MediaStream([track]));
+  }
+}
+
+async function createOffer({ iceTimeoutMs = DEFAULT_ICE_TIMEOUT_MS, iceServers = [], media = null } = {}) {
+  newPeerConnection('offerer', iceServers);
   useChannel(pc.createDataChannel(LABEL));
+  await addMedia(media ?? {});
   await pc.setLocalDescription(await pc.createOffer());
   await gatheringDone(iceTimeoutMs);
   return pc.localDescription.sdp;
 }
 
-async function acceptOffer(sdp, { iceTimeoutMs = DEFAULT_ICE_TIMEOUT_MS } = {}) {
-  newPeerConnection('answerer');
-  await pc.setRemoteDescription({ type: 'offer', sdp });
+/** The SDP without its candidate lines, and those candidates with the mid of their m-section. */
+function splitCandidates(sdp) {
+  const lines = sdp.split('\r\n');
+  const candidates = [];
+  let mid = null;
+  const kept = lines.filter((line, i) => {
+    if (line.startsWith('m=')) {
+      mid = null;
+      for (let j = i + 1; j < lines.length && !lines[j].startsWith('m='); j++) {
+        if (lines[j].startsWith('a=mid:')) mid = lines[j].slice(6);
+      }
+    }
+    if (line.startsWith('a=candidate:')) {
+      candidates.push({ candidate: line.slice(2), sdpMid: mid });
+      return false;
+    }
+    return line !== 'a=end-of-candidates';
+  });
+  return { description: kept.join('\r\n'), candidates };
+}
+
+/**
+ * holdRemoteCandidates: the offer's candidates are applied (addIceCandidate) only once this side has gathered its
+ * own. On one host the offerer's host candidates answer at once, and Chromium stops gathering as soon as a pair
+ * works, so its answer would lack the srflx and relay candidates it has on a real network, where those checks take
+ * longer than a TURN allocation. The offer itself is taken whole either way.
+ */
+async function acceptOffer(sdp, {
+  iceTimeoutMs = DEFAULT_ICE_TIMEOUT_MS, iceServers = [], media = null, holdRemoteCandidates = false,
+} = {}) {
+  newPeerConnection('answerer', iceServers);
+  const { description, candidates } = holdRemoteCandidates ? splitCandidates(sdp) : { description: sdp, candidates: [] };
+  await pc.setRemoteDescription({ type: 'offer', sdp: description });
+  await addMedia(media ?? {});
   await pc.setLocalDescription(await pc.createAnswer());
   await gatheringDone(iceTimeoutMs);
+  for (const c of candidates) await pc.addIceCandidate(c);
   return pc.localDescription.sdp;
 }
 
@@ -196,6 +244,7 @@ async function selectedPair() {
 }
 
 function closePeer() {
+  for (const sender of pc?.getSenders() ?? []) sender.track?.stop();
   channel?.close();
   pc?.close();
   pc = null;

@@ -1,45 +1,64 @@
-// Issue #3 acceptance: each browser takes an SDP that went through core.packSdp / core.unpackSdp (the Wasm core,
-// here in Node) from the other browser, and the data channel opens. These SDPs are fresh (never seen by the codec's
-// dictionary); their packed sizes are checked against the data-channel target.
+// Each browser takes an SDP that went through core.packSdp / core.unpackSdp (the Wasm core, here in Node) from the
+// other browser, and the data channel opens, in all four directions: with host candidates only (issue #3), and with
+// a local STUN/TURN server (coturn behind a NAT, tests/browser/turn.mjs), whose srflx and relay candidates must be
+// in every offer and answer (issue #9). These SDPs are fresh (never seen by the codec's dictionary); their packed
+// sizes are checked against the data-channel target, 128 bytes.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { loadCore } from '../../js/core.js';
 import { PAIRS, startHarness } from './harness.mjs';
+import { startTurn } from './turn.mjs';
 
 const TEST_TIMEOUT_MS = 60_000;
+const TARGET = 128;
 
-describe('browser data channel, SDP through the pushpeer codec', { timeout: 5 * 60_000 }, () => {
-  let harness;
-  let core;
-  const sizes = [];
+for (const withTurn of [false, true]) {
+  const title = withTurn ? 'with STUN/TURN (host, srflx and relay candidates)' : 'host candidates';
+  describe(`browser data channel, SDP through the pushpeer codec, ${title}`, { timeout: 5 * 60_000 }, () => {
+    let harness;
+    let core;
+    let turn;
+    const sizes = [];
 
-  before(async () => {
-    core = await loadCore();
-    harness = await startHarness();
-    await harness.launch(['chromium', 'firefox']);
-  });
-
-  after(async () => {
-    await harness?.close();
-  });
-
-  for (const [offerer, answerer] of PAIRS) {
-    test(`${offerer} -> ${answerer}`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
-      const transform = (sdp, { kind }) => {
-        const packed = core.packSdp(sdp);
-        sizes.push({ kind, from: kind === 'offer' ? offerer : answerer, text: sdp.length, packed: packed.length });
-        const back = core.unpackSdp(packed);
-        assert.equal(back, sdp, 'lossless');
-        return back;
-      };
-      const r = await harness.connectPair({ offerer, answerer, transform });
-      assert.deepEqual(r.messages.receivedByAnswerer, [r.messages.toAnswerer]);
-      assert.deepEqual(r.messages.receivedByOfferer, [r.messages.toOfferer]);
-      for (const s of sizes.splice(0)) {
-        t.diagnostic(`${s.from} ${s.kind}: ${s.text} -> ${s.packed} bytes`);
-        assert.ok(s.packed <= 128, `${s.from} ${s.kind} packs to ${s.packed} bytes (target 128)`);
-      }
+    before(async () => {
+      core = await loadCore();
+      if (withTurn) turn = await startTurn();
+      harness = await startHarness();
+      await harness.launch(['chromium', 'firefox']);
     });
-  }
-});
+
+    after(async () => {
+      await harness?.close();
+      await turn?.close();
+    });
+
+    for (const [offerer, answerer] of PAIRS) {
+      test(`${offerer} -> ${answerer}`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
+        const transform = (sdp, { kind }) => {
+          const who = `${kind === 'offer' ? offerer : answerer} ${kind}`;
+          if (withTurn) {
+            for (const type of ['srflx', 'relay']) {
+              assert.match(sdp, new RegExp(`^a=candidate:.* typ ${type} raddr \\S+ rport \\d+`, 'm'),
+                `${who}: a ${type} candidate with raddr/rport in\n${sdp}`);
+            }
+          }
+          const packed = core.packSdp(sdp);
+          sizes.push({ who, text: sdp.length, packed: packed.length, sdp });
+          const back = core.unpackSdp(packed);
+          assert.equal(back, sdp, 'lossless');
+          return back;
+        };
+        const r = await harness.connectPair({
+          offerer, answerer, transform, iceServers: withTurn ? turn.iceServers : [], iceTimeoutMs: 10_000,
+        });
+        assert.deepEqual(r.messages.receivedByAnswerer, [r.messages.toAnswerer]);
+        assert.deepEqual(r.messages.receivedByOfferer, [r.messages.toOfferer]);
+        for (const s of sizes.splice(0)) {
+          t.diagnostic(`${s.who}: ${s.text} -> ${s.packed} bytes`);
+          assert.ok(s.packed <= TARGET, `${s.who} packs to ${s.packed} bytes (target ${TARGET}):\n${s.sdp}`);
+        }
+      });
+    }
+  });
+}

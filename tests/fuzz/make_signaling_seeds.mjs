@@ -1,6 +1,6 @@
 // Seeds for the signaling decoders' fuzz targets (sdp_unpack, card_decode, envelope_open), made with our own Wasm
-// core from the protocol vectors (docs/vectors/core.json) and the SDP corpus (read in place). Deterministic
-// (RFC 6979 signatures, fixed timestamps), so re-running it rewrites the same files.
+// core from the protocol vectors (docs/vectors/core.json) and the SDP corpus (tests/corpus/sdp, read in place).
+// Deterministic (RFC 6979 signatures, fixed timestamps), so re-running it rewrites the same files.
 // Usage: node tests/fuzz/make_signaling_seeds.mjs   (after cmake/build.sh wasm)
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -16,11 +16,12 @@ const write = (target, name, bytes) => {
 };
 
 // sdp_unpack: every corpus SDP packed (token mode), the vector, and the two fallback modes.
-const corpusDir = new URL('../../../shared/corpus/sdp/', import.meta.url);
+const corpusDir = new URL('../corpus/sdp/', import.meta.url);
 for (const f of readdirSync(corpusDir).filter((n) => n.endsWith('.sdp'))) {
   write('sdp_unpack', `packed_${f.replace('.sdp', '')}`, core.packSdp(readFileSync(new URL(f, corpusDir), 'utf8')));
 }
-write('sdp_unpack', 'packed_vector', b64(doc.packed_sdp.packed));
+write('sdp_unpack', 'packed_vector', b64(doc.packed_sdp.packed)); // format version 1: decoders keep reading it
+write('sdp_unpack', 'packed_vector_v2', b64(doc.packed_sdp_v2.packed));
 write('sdp_unpack', 'mode_dictionary', core.packSdp('a=x:\u00e9t\u00e9 ' + 'v=0\r\n'.repeat(3)));
 write('sdp_unpack', 'mode_deflate', core.packSdp('\u0001\u0002 binary-ish text with controls \u0003'));
 

@@ -10,8 +10,8 @@
 
 #include "pushpeer/base64url.hpp"
 
-#ifndef PUSHPEER_VECTORS_DIR
-#error "PUSHPEER_VECTORS_DIR must name the shared vectors directory"
+#if !defined(PUSHPEER_VECTORS_DIR) || !defined(PUSHPEER_WYCHEPROOF_FILES) || !defined(PUSHPEER_SDP_CORPUS)
+#error "PUSHPEER_VECTORS_DIR, PUSHPEER_WYCHEPROOF_FILES and PUSHPEER_SDP_CORPUS must name the test data directories"
 #endif
 
 namespace pushpeer {
@@ -46,7 +46,7 @@ std::string read_file(const std::string& path) {
 std::vector<CorpusSdp> corpus_sdps() {
   namespace fs = std::filesystem;
   std::vector<CorpusSdp> out;
-  const fs::path dir = fs::path(vector_path("")).parent_path().parent_path() / "corpus" / "sdp";
+  const fs::path dir = PUSHPEER_SDP_CORPUS;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     if (e.path().extension() == ".sdp") out.push_back({e.path().filename().string(), read_file(e.path().string())});
@@ -68,6 +68,26 @@ json load_json_file(const std::string& path) {
 }
 
 json load_vectors(std::string_view relative) { return load_json_file(vector_path(relative)); }
+
+namespace {
+std::string wycheproof_path(std::string_view name) {
+  std::string path = PUSHPEER_WYCHEPROOF_FILES;
+  if (!path.empty() && path.back() != '/') path += '/';
+  return path += name;
+}
+}  // namespace
+
+bool wycheproof_available(std::string& reason) {
+  if (std::filesystem::exists(wycheproof_path("VERIFIED"))) return true;
+  std::ifstream why(wycheproof_path("UNAVAILABLE"));
+  if (!why || !std::getline(why, reason) || reason.empty()) {
+    reason = std::string("Wycheproof vectors not fetched: no ") + PUSHPEER_WYCHEPROOF_FILES +
+             "/VERIFIED (tests/run.sh runs cmake/fetch-wycheproof.sh)";
+  }
+  return false;
+}
+
+json load_wycheproof(std::string_view name) { return load_json_file(wycheproof_path(name)); }
 
 namespace {
 int hex_digit(char c) {

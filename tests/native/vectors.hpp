@@ -1,5 +1,5 @@
-// Helpers shared by the native tests: loading the vector files in place (../shared/vectors, never copied into
-// the repo) and decoding their hex / base64url fields.
+// Helpers shared by the native tests: loading the vector files in place (tests/vectors, and the Wycheproof files
+// fetched into build/wycheproof) and decoding their hex / base64url fields.
 //
 // pushpeer_core makes JSON_NOEXCEPTION a public definition, so nlohmann_json aborts instead of throwing here too:
 // parse with allow_exceptions = false, and read members only after checking they exist with the right type.
@@ -28,11 +28,16 @@ using json = nlohmann::json;
 std::string vector_path(std::string_view relative);
 // Parses a vector file. On a missing or malformed file: records a test failure and returns null (not an object).
 json load_vectors(std::string_view relative);
+// Wycheproof (fetched, never committed): whether cmake/fetch-wycheproof.sh verified the files, and if not, why
+// (its reason, or that it has not run). Tests skip with that reason: GTEST_SKIP() << reason.
+bool wycheproof_available(std::string& reason);
+// A verified Wycheproof file, e.g. load_wycheproof("aes_gcm_test.json"); as load_vectors.
+json load_wycheproof(std::string_view name);
 // The same for any JSON file (e.g. docs/vectors/core.json).
 json load_json_file(const std::string& path);
 // A whole file's bytes (a test failure and "" when it cannot be read).
 std::string read_file(const std::string& path);
-// The SDP corpus (../shared/corpus/sdp beside the vectors, read in place), sorted by file name.
+// The SDP corpus (tests/corpus/sdp, read in place), sorted by file name.
 struct CorpusSdp {
   std::string name, sdp;
 };

@@ -1,9 +1,11 @@
-// Project Wycheproof vectors (testvectors_v1) for every primitive the core exposes. Each file is tallied, and the
-// tallies are printed at the end of the run, one line per file (then why vectors were skipped or rejected):
+// Project Wycheproof vectors (testvectors_v1) for every primitive the core exposes. The files are third-party data,
+// fetched and verified by cmake/fetch-wycheproof.sh (tests/run.sh runs it); when it could not fetch them each test
+// here is skipped with its reason, never passed without vectors. Each file is tallied, and the tallies are printed
+// at the end of the run, one line per file (then why vectors were skipped or rejected):
 //   wycheproof <file>: N vectors, P passed, F failed, A acceptable(accepted), R acceptable(rejected), S skipped
 // "acceptable" vectors may go either way (the counts document ours); if accepted, the result must still be right.
-// Not run: ecdsa_secp256r1_sha256_test.json (DER signatures; the core only takes IEEE P1363 r||s, as JWS does)
-// and ed25519_test.json (no Ed25519 in the core).
+// Not fetched: ecdsa_secp256r1_sha256_test.json (DER signatures; the core only takes IEEE P1363 r||s, as JWS
+// does) and ed25519_test.json (no Ed25519 in the core).
 #include <cstdio>
 #include <map>
 #include <string>
@@ -59,6 +61,12 @@ class Report : public testing::Environment {
 [[maybe_unused]] testing::Environment* const kReport = testing::AddGlobalTestEnvironment(new Report);
 
 constexpr int kMaxReportedFailures = 25;
+
+// Opens a fetched file as `doc`, or skips the test with the reason the files are not there.
+#define WYCHEPROOF_FILE(doc, name)                                       \
+  std::string unavailable_;                                              \
+  if (!test::wycheproof_available(unavailable_)) GTEST_SKIP() << unavailable_; \
+  const json doc = test::load_wycheproof(name)
 
 // Runs one file: `check` returns whether the operation succeeded (ok) and, if so, whether its output was right.
 struct Outcome {
@@ -183,7 +191,7 @@ Outcome ecdh_outcome(ByteView private_key, ByteView public_key, ByteView expecte
 }
 
 TEST(Wycheproof, EcdhSecp256r1Spki) {
-  const json doc = test::load_vectors("wycheproof/ecdh_secp256r1_test.json");
+  WYCHEPROOF_FILE(doc, "ecdh_secp256r1_test.json");
   ASSERT_TRUE(doc.is_object());
   Runner run("ecdh_secp256r1_test");
   for_each_vector(doc, [&](const json&, const json& t) {
@@ -202,7 +210,7 @@ TEST(Wycheproof, EcdhSecp256r1Spki) {
 }
 
 TEST(Wycheproof, EcdhSecp256r1Ecpoint) {
-  const json doc = test::load_vectors("wycheproof/ecdh_secp256r1_ecpoint_test.json");
+  WYCHEPROOF_FILE(doc, "ecdh_secp256r1_ecpoint_test.json");
   ASSERT_TRUE(doc.is_object());
   Runner run("ecdh_secp256r1_ecpoint_test");
   for_each_vector(doc, [&](const json&, const json& t) {
@@ -245,7 +253,7 @@ bool jwk_coordinates(const json& jwk, Bytes& point, std::string& why) {
 }
 
 TEST(Wycheproof, EcdhSecp256r1Webcrypto) {
-  const json doc = test::load_vectors("wycheproof/ecdh_secp256r1_webcrypto_test.json");
+  WYCHEPROOF_FILE(doc, "ecdh_secp256r1_webcrypto_test.json");
   ASSERT_TRUE(doc.is_object());
   Runner run("ecdh_secp256r1_webcrypto_test");
   for_each_vector(doc, [&](const json&, const json& t) {
@@ -271,7 +279,7 @@ TEST(Wycheproof, EcdhSecp256r1Webcrypto) {
 // ---- ECDSA --------------------------------------------------------------------------------------------------------
 
 TEST(Wycheproof, EcdsaSecp256r1Sha256P1363) {
-  const json doc = test::load_vectors("wycheproof/ecdsa_secp256r1_sha256_p1363_test.json");
+  WYCHEPROOF_FILE(doc, "ecdsa_secp256r1_sha256_p1363_test.json");
   ASSERT_TRUE(doc.is_object());
   Runner run("ecdsa_secp256r1_sha256_p1363_test");
   for_each_vector(doc, [&](const json& group, const json& t) {
@@ -291,7 +299,7 @@ TEST(Wycheproof, EcdsaSecp256r1Sha256P1363) {
 // ---- AES-GCM ------------------------------------------------------------------------------------------------------
 
 TEST(Wycheproof, AesGcm) {
-  const json doc = test::load_vectors("wycheproof/aes_gcm_test.json");
+  WYCHEPROOF_FILE(doc, "aes_gcm_test.json");
   ASSERT_TRUE(doc.is_object());
   Runner run("aes_gcm_test");
   for_each_vector(doc, [&](const json& group, const json& t) {
@@ -341,7 +349,7 @@ TEST(Wycheproof, AesGcm) {
 // ---- HKDF, HMAC ---------------------------------------------------------------------------------------------------
 
 TEST(Wycheproof, HkdfSha256) {
-  const json doc = test::load_vectors("wycheproof/hkdf_sha256_test.json");
+  WYCHEPROOF_FILE(doc, "hkdf_sha256_test.json");
   ASSERT_TRUE(doc.is_object());
   Runner run("hkdf_sha256_test");
   for_each_vector(doc, [&](const json&, const json& t) {
@@ -365,7 +373,7 @@ TEST(Wycheproof, HkdfSha256) {
 }
 
 TEST(Wycheproof, HmacSha256) {
-  const json doc = test::load_vectors("wycheproof/hmac_sha256_test.json");
+  WYCHEPROOF_FILE(doc, "hmac_sha256_test.json");
   ASSERT_TRUE(doc.is_object());
   Runner run("hmac_sha256_test");
   for_each_vector(doc, [&](const json& group, const json& t) {

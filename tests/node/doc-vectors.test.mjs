@@ -31,10 +31,14 @@ forEachFlavor((core) => {
     }
   });
 
-  it('packed SDP: unpacks to the text, and packs to the same bytes', () => {
-    const v = doc.packed_sdp;
-    assert.equal(core.unpackSdp(fromB64u(v.packed)), v.sdp);
-    assert.equal(core.base64urlEncode(core.packSdp(v.sdp)), v.packed);
+  it('packed SDP: both format versions unpack to the text; version 2 packs to the same bytes', () => {
+    const v1 = doc.packed_sdp;
+    assert.equal(fromB64u(v1.packed)[0], 0x10);
+    assert.equal(core.unpackSdp(fromB64u(v1.packed)), v1.sdp);
+    const v2 = doc.packed_sdp_v2;
+    assert.equal(fromB64u(v2.packed)[0], 0x20);
+    assert.equal(core.unpackSdp(fromB64u(v2.packed)), v2.sdp);
+    assert.equal(core.base64urlEncode(core.packSdp(v2.sdp)), v2.packed);
   });
 
   it('card and envelopes: exact bytes, and they open', () => {

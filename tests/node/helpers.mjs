@@ -1,9 +1,10 @@
-// Shared helpers for the Node tests of the Wasm build: vector files (read in place from ../shared/vectors), byte
-// codecs that do not go through the core (Node's Buffer), and forEachFlavor(), which runs the same describe blocks
-// against every Wasm flavour (STYLE.md: "one JS suite against every flavour").
+// Shared helpers for the Node tests of the Wasm build: vector files (read in place from tests/vectors, and the
+// Wycheproof files cmake/fetch-wycheproof.sh fetched into build/wycheproof), byte codecs that do not go through the
+// core (Node's Buffer), and forEachFlavor(), which runs the same describe blocks against every Wasm flavour (the
+// release and the debug build: one JS suite for both).
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -24,14 +25,35 @@ export async function closedPort() {
 
 // --- vectors ---
 
-/** <repo>/../shared/vectors/, or $PUSHPEER_VECTORS_DIR. Never copied into the repo. */
-export const vectorsDir = process.env.PUSHPEER_VECTORS_DIR
-  ? pathToFileURL(path.resolve(process.env.PUSHPEER_VECTORS_DIR) + path.sep)
-  : new URL('../../../shared/vectors/', import.meta.url);
+/** tests/vectors/: the RFC vectors, transcribed (each names its RFC section). */
+export const vectorsDir = new URL('../vectors/', import.meta.url);
+
+/** tests/corpus/sdp/: the SDP corpus captured from the browsers (tests/corpus/capture-sdp.mjs). */
+export const corpusDir = new URL('../corpus/sdp/', import.meta.url);
 
 /** Parsed JSON of a vector file, e.g. readVectors('rfc/rfc8291-appendix-a.json'). */
 export function readVectors(relative) {
   return JSON.parse(readFileSync(new URL(relative, vectorsDir), 'utf8'));
+}
+
+/** Where cmake/fetch-wycheproof.sh put the verified Wycheproof files (build/wycheproof/). */
+export const wycheproofDir = new URL('../../build/wycheproof/', import.meta.url);
+
+/**
+ * null when the Wycheproof files were fetched and verified; otherwise why not, for t.skip(reason): the fetch
+ * script's own reason, or that it has not run.
+ */
+export function wycheproofUnavailable() {
+  if (existsSync(new URL('VERIFIED', wycheproofDir))) return null;
+  const why = new URL('UNAVAILABLE', wycheproofDir);
+  if (existsSync(why)) return readFileSync(why, 'utf8').trim();
+  return `Wycheproof vectors not fetched: no ${new URL('VERIFIED', wycheproofDir).pathname} ` +
+    '(tests/run.sh runs cmake/fetch-wycheproof.sh)';
+}
+
+/** Parsed JSON of a verified Wycheproof file, e.g. readWycheproof('aes_gcm_test.json'). */
+export function readWycheproof(name) {
+  return JSON.parse(readFileSync(new URL(name, wycheproofDir), 'utf8'));
 }
 
 // --- bytes (independent of the core's own base64url) ---

@@ -1,5 +1,5 @@
-// Independent oracles (STYLE.md: "not round trips"): http_ece and web-push decrypt what we encrypt and the other
-// way round, Node's crypto verifies our VAPID JWTs and we verify theirs, and web-push-testing — a push service
+// Independent oracles, not round trips (a bug shared by our encoder and decoder would pass those): http_ece and
+// web-push decrypt what we encrypt and the other way round, Node's crypto verifies our VAPID JWTs and we verify theirs, and web-push-testing — a push service
 // mock that checks the VAPID signature and k and decrypts with http_ece — accepts our push requests.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

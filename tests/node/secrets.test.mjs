@@ -1,6 +1,6 @@
-// Secrets do not outlive the call that used them (STYLE.md: "wipe before free, and test it"): after key generation,
-// VAPID signing, a push request and a decrypt, the whole Wasm heap holds neither the private keys nor the auth
-// secret — not the exact bytes and not any 16-byte window of them.
+// Secrets do not outlive the call that used them (every key is wiped before its memory is freed, and this checks
+// it): after key generation, VAPID signing, a push request and a decrypt, the whole Wasm heap holds neither the
+// private keys nor the auth secret — not the exact bytes and not any 16-byte window of them.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { it } from 'node:test';

@@ -154,7 +154,7 @@ export function verifyVapid({ token, key }, { audience, now = Math.floor(Date.no
   return { claims, keyBytes };
 }
 
-/** Firefox prefs (DESIGN.md §7) that make Firefox use this service. */
+/** Firefox prefs (docs/TESTING.md §3) that make Firefox use this service. */
 export function firefoxPrefs(service, { debug = false } = {}) {
   return {
     'dom.push.serverURL': service.wsUrl,

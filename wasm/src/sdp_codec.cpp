@@ -10,12 +10,22 @@
 
 #include "sdp_dictionary.hpp"
 
+// Version 2's additions run once per packed SDP: optimised for size, not speed (the module's gzip size is budgeted).
+#if defined(__clang__)
+#define PP_SIZE [[clang::minsize, gnu::noinline]]
+#else
+#define PP_SIZE
+#endif
+
 namespace pushpeer::sdp {
 
 namespace {
 
-// First byte: version (high nibble) and mode (low nibble). Version 1 = this layout + dictionary v1.
-constexpr std::uint8_t kVersion = 1;
+// First byte: version (high nibble) and mode (low nibble). Version 1 = this layout + dictionary v1; version 2 adds
+// the ICE priority token (kIcePriority) and dictionary v2. pack() writes version 2; unpack() reads both.
+constexpr std::uint8_t kVersion1 = 1;
+constexpr std::uint8_t kVersion2 = 2;
+constexpr std::uint8_t kPackVersion = kVersion2;
 
 // Token markers in the skeleton text. SDP on the token path is printable ASCII plus TAB, CR and LF, so these
 // bytes never occur in it.
@@ -35,7 +45,68 @@ enum Marker : std::uint8_t {
   kHex4 = 0x10,         // 4 bytes: kHex with n = 4 (Firefox's ICE ufrag)
   kHex16 = 0x11,        // 16 bytes: kHex with n = 16 (Firefox's ICE pwd)
   kPriority = 0x12,     // 3 bytes b0 b1 b2: the decimal of b0 b1 b2 0xFF (ICE priority of a component-1 candidate)
+  // Version 2 only. The priority of an a=candidate line, (type preference << 24) | (local preference << 8) |
+  // (256 - component), RFC 8445 §5.1.2.1. Followed in the skeleton by t = type preference + 1 and by
+  // s = 1 + 11 * (component - 1) + how the local preference is given (Local); its field is 0 to 2 bytes.
+  kIcePriority = 0x13,
+  // Version 2 only. Before a run of n (2..8) a=candidate lines: the skeleton has them in a canonical order (host,
+  // srflx, prflx, relay, others; UDP before TCP, then IPv4 before IPv6 within each; otherwise as given) so that the
+  // order in which a browser's gathering finished costs little. Followed in the skeleton by n and 2 bytes (big-
+  // endian): the rank of the permutation that gives back the original order, its Lehmer code read in the factorial
+  // number system (0: it was already canonical).
+  kCandidateOrder = 0x14,
 };
+constexpr std::size_t kMaxOrderedLines = 8;
+
+constexpr std::size_t factorial(std::size_t n) { return n < 2 ? 1 : n * factorial(n - 1); }
+
+// How kIcePriority gives the local preference, against `recent`, the local preferences of the SDP's earlier
+// kIcePriority tokens, most recent first, each once, at most 4. Browsers give every candidate of one interface the
+// same local preference, or one a few steps off it (Chromium's relay, Firefox's srflx and relay candidates).
+enum Local : std::uint8_t {
+  kLocalLiteral = 0,  // 2 bytes big-endian
+  kLocalRecent = 1,   // 1..4: recent[0..3], no bytes
+  kLocalNext = 5,     // 5, 6: recent[0] + 1, recent[1] + 1, no bytes
+  kLocalPrevious = 7, // 7, 8: recent[0] - 1, recent[1] - 1, no bytes
+  kLocalHigh = 9,     // 9, 10: the high byte of recent[0], recent[1], then 1 byte: the low byte
+  kLocalCodes = 11,
+};
+// The recent local preferences: most recent first, each value once, at most four.
+struct Recent {
+  std::uint16_t value[4] = {};
+  std::size_t size = 0;
+
+  PP_SIZE void remember(std::uint16_t local) {
+    std::size_t at = 0;
+    while (at < size && value[at] != local) ++at;
+    if (at == size && size < 4) ++size;
+    for (std::size_t k = at < 4 ? at : 3; k > 0; --k) value[k] = value[k - 1];
+    value[0] = local;
+  }
+};
+
+// Decodes a kIcePriority token: its priority, or -1 if the parameters name none. `field` holds `available` bytes;
+// `used` receives how many the token takes. The encoder calls it too, to find and check its choice.
+PP_SIZE std::int64_t ice_priority(std::uint8_t t, std::uint8_t s, const Recent& recent, const std::uint8_t* field,
+                                  std::size_t available, std::size_t& used) {
+  if (t == 0 || s == 0 || s > 2 * kLocalCodes) return -1;
+  const unsigned component = 1 + (s - 1) / kLocalCodes;
+  const unsigned code = (s - 1) % kLocalCodes;
+  used = code == kLocalLiteral ? 2 : code >= kLocalHigh ? 1 : 0;
+  if (available < used) return -1;
+  unsigned local = code == kLocalLiteral ? field[0] << 8 | field[1] : 0;
+  if (code != kLocalLiteral) {
+    const std::size_t which = code < kLocalNext ? code - kLocalRecent : (code - kLocalNext) % 2;
+    if (which >= recent.size) return -1;
+    local = recent.value[which];
+    if (code >= kLocalHigh) {
+      local = (local & 0xFF00) | field[0];
+    } else if (code >= kLocalNext) {
+      local = (code < kLocalPrevious ? local + 1 : local - 1) & 0xFFFF;
+    }
+  }
+  return std::int64_t{t - 1} << 24 | local << 8 | (256 - component);
+}
 
 constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -437,12 +508,116 @@ struct Tokenized {
   Bytes fields;
 };
 
-// Splits text into skeleton (markers in place of tokens) and the tokens' binary fields.
-Tokenized tokenize(std::string_view s) {
+// Version 2: takes the priority of an a=candidate line, its fourth field ("a=candidate:<foundation> <component>
+// <transport> <priority> ..."), as a kIcePriority token when it is the canonical decimal of a priority of component
+// 1 or 2, naming the local preference the cheapest way (the first code of Local that gives it); advances `i`.
+PP_SIZE bool take_ice_priority(std::string_view s, std::size_t& i, Recent& recent, Tokenized& out,
+                               std::vector<std::string>& history) {
+  std::size_t line = i, spaces = 0;
+  while (line > 0 && s[line - 1] != '\n') spaces += s[--line] == ' ';
+  if (spaces != 3 || s[i - 1] != ' ' || s.substr(line, 12) != "a=candidate:") return false;
+  std::size_t end = i;
+  std::uint64_t v = 0;
+  while (end < s.size() && is_digit(s[end]) && v <= 0xFFFFFFFF) v = v * 10 + static_cast<unsigned>(s[end++] - '0');
+  if ((end < s.size() && is_alnum(s[end])) || (s[i] == '0' && end - i > 1)) return false;
+  if (v > 0xFFFFFFFF || (v & 0xFF) < 254 || v >> 24 == 255) return false;
+  const std::uint8_t bytes[2] = {static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 8)};
+  const char t = static_cast<char>((v >> 24) + 1);
+  for (unsigned k = 1; k <= kLocalCodes; ++k) {
+    const unsigned code = k % kLocalCodes;  // kLocalRecent first; kLocalLiteral, which always fits, last
+    const std::uint8_t* f = code >= kLocalHigh ? bytes + 1 : bytes;
+    const char params[3] = {static_cast<char>(kIcePriority), t,
+                            static_cast<char>(1 + kLocalCodes * (255 - (v & 0xFF)) + code)};
+    std::size_t used = 0;
+    if (ice_priority(static_cast<std::uint8_t>(t), static_cast<std::uint8_t>(params[2]), recent, f,
+                     static_cast<std::size_t>(bytes + 2 - f), used) == static_cast<std::int64_t>(v)) {
+      out.skeleton.append(params, 3);
+      for (std::size_t b = 0; b < used; ++b) out.fields.push_back(f[b]);
+      history.push_back(std::to_string(v));
+      recent.remember(static_cast<std::uint16_t>(v >> 8));
+      i = end;
+      return true;
+    }
+  }
+  return false;
+}
+
+// The canonical rank of a candidate line ("a=candidate:<foundation> <component> <transport> <priority> <address>
+// <port> typ <type> ..."): by type (host, srflx, prflx, relay, other), then UDP before anything else, then IPv4
+// (no ':' in the address) before IPv6.
+PP_SIZE int candidate_key(std::string_view line) {
+  std::string_view field[8];
+  std::size_t n = 0;
+  for (std::size_t at = 0; n < 8 && at <= line.size();) {
+    const std::size_t end = std::min(line.find_first_of(" \r\n", at), line.size());
+    field[n++] = line.substr(at, end - at);
+    at = end + 1;
+  }
+  const std::string_view type = n == 8 && field[6] == "typ" ? field[7] : std::string_view();
+  const int rank = type == "host" ? 0 : type == "srflx" ? 1 : type == "prflx" ? 2 : type == "relay" ? 3 : 4;
+  return 4 * rank + 2 * (field[2] != "udp" && field[2] != "UDP") + (field[4].find(':') != std::string_view::npos);
+}
+
+// Version 2: the text with every run of 2..8 a=candidate lines (each ending in LF) in canonical order (stable by
+// candidate_key), and the kCandidateOrder bytes to put in the skeleton where each run starts in that text.
+PP_SIZE std::string canonical_candidates(std::string_view s, std::vector<std::size_t>& mark_at, std::string& marks) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    std::string_view lines[kMaxOrderedLines];
+    std::size_t n = 0, end = i;
+    while (n < kMaxOrderedLines && s.substr(end).starts_with("a=candidate:") &&
+           s.find('\n', end) != std::string_view::npos) {
+      lines[n] = s.substr(end, s.find('\n', end) + 1 - end);
+      end += lines[n++].size();
+    }
+    if (n < 2) {  // copy one line
+      end = s.find('\n', i);
+      end = end == std::string_view::npos ? s.size() : end + 1;
+      out.append(s.substr(i, end - i));
+      i = end;
+      continue;
+    }
+    // position[j]: where line j goes in canonical order (insertion by key; equal keys keep their order).
+    int key[kMaxOrderedLines];
+    std::size_t position[kMaxOrderedLines], order[kMaxOrderedLines];
+    for (std::size_t j = 0; j < n; ++j) {
+      key[j] = candidate_key(lines[j]);
+      std::size_t k = j;
+      for (; k > 0 && key[order[k - 1]] > key[j]; --k) order[k] = order[k - 1];
+      order[k] = j;
+    }
+    for (std::size_t k = 0; k < n; ++k) position[order[k]] = k;
+    std::size_t rank = 0;  // the Lehmer code (for each line, the later lines that go before it) as one number
+    for (std::size_t j = 0; j + 1 < n; ++j) {
+      std::size_t digit = 0;
+      for (std::size_t k = j + 1; k < n; ++k) digit += position[k] < position[j];
+      rank = rank * (n - j) + digit;
+    }
+    mark_at.push_back(out.size());
+    marks += static_cast<char>(kCandidateOrder);
+    marks += static_cast<char>(n);
+    marks += static_cast<char>(rank >> 8);
+    marks += static_cast<char>(rank);
+    for (std::size_t k = 0; k < n; ++k) out.append(lines[order[k]]);
+    i = end;
+  }
+  return out;
+}
+
+// Splits text into skeleton (markers in place of tokens) and the tokens' binary fields, with the tokens of
+// `version` (from version 2 on: candidate runs in canonical order, kCandidateOrder and kIcePriority).
+Tokenized tokenize(std::string_view input, std::uint8_t version) {
   Tokenized out;
   std::vector<std::string> history;  // rendered text of every token so far, for kRepeat
-  std::size_t i = 0;
+  Recent recent;  // local preferences of the kIcePriority tokens so far
+  std::vector<std::size_t> mark_at;
+  std::string marks;
+  const std::string canonical = version >= kVersion2 ? canonical_candidates(input, mark_at, marks) : std::string();
+  const std::string_view s = version >= kVersion2 ? std::string_view(canonical) : input;
+  std::size_t i = 0, next_mark = 0;
   while (i < s.size()) {
+    if (next_mark < mark_at.size() && mark_at[next_mark] == i) out.skeleton.append(marks, 4 * next_mark++, 4);
+    if (version >= kVersion2 && is_digit(s[i]) && take_ice_priority(s, i, recent, out, history)) continue;
     std::optional<Token> t = next_token(s, i);
     if (t) {
       const bool has_count = counted(t->marker);
@@ -481,15 +656,60 @@ Tokenized tokenize(std::string_view s) {
   return out;
 }
 
+// Puts the lines of a kCandidateOrder run (from `start` to the end of `sdp`, in canonical order) back in their
+// original order: original line j is the canonical line the j-th Lehmer digit of `rank` (< n!) picks among those
+// not yet taken.
+PP_SIZE void reorder_run(std::string& sdp, std::size_t start, std::size_t rank) {
+  std::size_t begin[kMaxOrderedLines], n = 0;  // where each canonical line starts (each ends in LF)
+  for (std::size_t at = start; at < sdp.size() && n < kMaxOrderedLines; at = sdp.find('\n', at) + 1) begin[n++] = at;
+  std::string out;
+  for (std::size_t left = n; left > 0; --left) {
+    const std::size_t weight = factorial(left - 1);
+    const std::size_t pick = rank / weight;  // among the lines not yet taken
+    rank %= weight;
+    const std::size_t at = begin[pick];
+    out.append(sdp, at, sdp.find('\n', at) + 1 - at);
+    for (std::size_t k = pick; k + 1 < left; ++k) begin[k] = begin[k + 1];
+  }
+  sdp.replace(start, std::string::npos, out);
+}
+
 // Inverse of tokenize. `consumed` receives the bytes of fields read.
-Status render(std::string_view skeleton, ByteView fields, std::string& sdp, std::size_t& consumed) {
+Status render(std::string_view skeleton, ByteView fields, std::uint8_t version, std::string& sdp,
+              std::size_t& consumed) {
   std::vector<std::string> history;
+  Recent recent;
   std::size_t f = 0;
+  // A kCandidateOrder run being rendered: where it starts, how many lines are still to come, and the rank of the
+  // permutation that gives back the original order.
+  std::size_t run_start = 0, run_left = 0, run_rank = 0;
   sdp.clear();
   for (std::size_t i = 0; i < skeleton.size(); ++i) {
     const auto m = static_cast<std::uint8_t>(skeleton[i]);
     std::string text;
-    if (m == kRepeat) {
+    if (m == kCandidateOrder && version >= kVersion2) {
+      if (run_left != 0 || i + 3 >= skeleton.size()) return Status::bad_packed_sdp;
+      const std::size_t n = static_cast<std::uint8_t>(skeleton[i + 1]);
+      run_rank = static_cast<std::size_t>(static_cast<std::uint8_t>(skeleton[i + 2]) << 8 |
+                                          static_cast<std::uint8_t>(skeleton[i + 3]));
+      if (n < 2 || n > kMaxOrderedLines || run_rank >= factorial(n)) return Status::bad_packed_sdp;
+      run_start = sdp.size();
+      run_left = n;
+      i += 3;
+      continue;
+    }
+    if (m == kIcePriority && version >= kVersion2) {
+      if (i + 2 >= skeleton.size()) return Status::bad_packed_sdp;
+      std::size_t used = 0;
+      const std::int64_t v = ice_priority(static_cast<std::uint8_t>(skeleton[i + 1]),
+                                          static_cast<std::uint8_t>(skeleton[i + 2]), recent, fields.data() + f,
+                                          fields.size() - f, used);
+      if (v < 0) return Status::bad_packed_sdp;
+      i += 2;
+      f += used;
+      recent.remember(static_cast<std::uint16_t>(v >> 8));
+      text = std::to_string(static_cast<std::uint64_t>(v));
+    } else if (m == kRepeat) {
       if (i + 1 >= skeleton.size()) return Status::bad_packed_sdp;
       const auto d = static_cast<std::uint8_t>(skeleton[++i]);
       if (d == 0 || d > history.size()) return Status::bad_packed_sdp;
@@ -511,12 +731,14 @@ Status render(std::string_view skeleton, ByteView fields, std::string& sdp, std:
       if (!((m >= 0x20 && m < 0x7F) || m == '\t' || m == '\r' || m == '\n')) return Status::bad_packed_sdp;
       sdp += static_cast<char>(m);
       if (sdp.size() > kMaxSdpLength) return Status::bad_packed_sdp;
+      if (m == '\n' && run_left != 0 && --run_left == 0) reorder_run(sdp, run_start, run_rank);
       continue;
     }
     sdp += text;
     if (sdp.size() > kMaxSdpLength) return Status::bad_packed_sdp;
     history.push_back(std::move(text));
   }
+  if (run_left != 0) return Status::bad_packed_sdp;  // a run cut short
   consumed = f;
   return Status::ok;
 }
@@ -566,43 +788,53 @@ Status inflate_raw(ByteView in, ByteView dictionary, std::size_t limit, std::str
   return Status::ok;
 }
 
-// Dictionary v1 in tokenised form, built once.
-const Bytes& dictionary_v1() {
-  static const Bytes dict = [] {
-    // Each session description ("v=0" onwards) is tokenised on its own, as a packed SDP is, so that the
-    // dictionary's back-references (kRepeat) look like those of a real skeleton.
-    std::string text;
-    for (char c : detail::dictionary_v1_text()) {
-      if (c == '\n') text += '\r';
-      text += c;
-    }
-    Bytes dict;
-    std::size_t start = 0;
-    while (start < text.size()) {
-      std::size_t next = text.find("\r\nv=0\r\n", start);
-      next = next == std::string::npos ? text.size() : next + 2;
-      const Tokenized t = tokenize(std::string_view(text).substr(start, next - start));
-      dict.insert(dict.end(), t.skeleton.begin(), t.skeleton.end());
-      start = next;
-    }
-    return dict;
-  }();
+// A dictionary's text in tokenised form, with the tokens of `version`.
+Bytes tokenized_dictionary(std::string_view lines, std::uint8_t version) {
+  // Each session description ("v=0" onwards) is tokenised on its own, as a packed SDP is, so that the
+  // dictionary's back-references (kRepeat) look like those of a real skeleton.
+  std::string text;
+  for (char c : lines) {
+    if (c == '\n') text += '\r';
+    text += c;
+  }
+  Bytes dict;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t next = text.find("\r\nv=0\r\n", start);
+    next = next == std::string::npos ? text.size() : next + 2;
+    const Tokenized t = tokenize(std::string_view(text).substr(start, next - start), version);
+    dict.insert(dict.end(), t.skeleton.begin(), t.skeleton.end());
+    start = next;
+  }
   return dict;
+}
+
+// The preset dictionary of a version, built once (docs/PROTOCOL.md §2.3).
+ByteView dictionary(std::uint8_t version) {
+  if (version == kVersion1) {
+    static const Bytes v1 = tokenized_dictionary(detail::dictionary_v1_text(), kVersion1);
+    return v1;
+  }
+  static const Bytes v2 = tokenized_dictionary(detail::dictionary_v2_text(), kVersion2);
+  return v2;
 }
 
 }  // namespace
 
-Status pack(std::string_view sdp, Bytes& packed) {
+Status pack(std::string_view sdp, Bytes& packed) { return pack_version(sdp, kPackVersion, packed); }
+
+Status pack_version(std::string_view sdp, std::uint8_t version, Bytes& packed) {
   packed.clear();
+  if (version != kVersion1 && version != kVersion2) return Status::unsupported_version;
   if (sdp.empty() || sdp.size() > kMaxSdpLength) return Status::bad_sdp;
-  const Bytes& dict = dictionary_v1();
+  const ByteView dict = dictionary(version);
   std::vector<Bytes> candidates;
 
   if (tokenizable(sdp)) {
-    const Tokenized t = tokenize(sdp);
+    const Tokenized t = tokenize(sdp, version);
     Bytes body;
     if (Status s = deflate_raw(as_bytes(t.skeleton), dict, body); s != Status::ok) return s;
-    Bytes c{static_cast<std::uint8_t>(kVersion << 4 | static_cast<std::uint8_t>(Mode::tokens))};
+    Bytes c{static_cast<std::uint8_t>(version << 4 | static_cast<std::uint8_t>(Mode::tokens))};
     c.insert(c.end(), body.begin(), body.end());
     c.insert(c.end(), t.fields.begin(), t.fields.end());
     // Belt and braces: use the token path only if it provably gives the same text back.
@@ -611,11 +843,10 @@ Status pack(std::string_view sdp, Bytes& packed) {
   }
   for (Mode mode : {Mode::dictionary, Mode::deflate}) {
     Bytes body;
-    if (Status s = deflate_raw(as_bytes(sdp), mode == Mode::dictionary ? ByteView(dict) : ByteView(), body);
-        s != Status::ok) {
+    if (Status s = deflate_raw(as_bytes(sdp), mode == Mode::dictionary ? dict : ByteView(), body); s != Status::ok) {
       return s;
     }
-    Bytes c{static_cast<std::uint8_t>(kVersion << 4 | static_cast<std::uint8_t>(mode))};
+    Bytes c{static_cast<std::uint8_t>(version << 4 | static_cast<std::uint8_t>(mode))};
     c.insert(c.end(), body.begin(), body.end());
     candidates.push_back(std::move(c));
   }
@@ -626,7 +857,8 @@ Status pack(std::string_view sdp, Bytes& packed) {
 
 Status packed_mode(ByteView packed, Mode& mode) {
   if (packed.size() < 2) return Status::bad_packed_sdp;
-  if (packed[0] >> 4 != kVersion) return Status::unsupported_version;
+  const std::uint8_t version = packed[0] >> 4;
+  if (version != kVersion1 && version != kVersion2) return Status::unsupported_version;
   const std::uint8_t m = packed[0] & 0x0F;
   if (m > static_cast<std::uint8_t>(Mode::deflate)) return Status::unsupported_version;
   mode = static_cast<Mode>(m);
@@ -637,8 +869,9 @@ Status unpack(ByteView packed, std::string& sdp) {
   sdp.clear();
   Mode mode;
   if (Status s = packed_mode(packed, mode); s != Status::ok) return s;
+  const std::uint8_t version = packed[0] >> 4;
   const ByteView body = packed.subspan(1);
-  const ByteView dict = mode == Mode::deflate ? ByteView() : ByteView(dictionary_v1());
+  const ByteView dict = mode == Mode::deflate ? ByteView() : dictionary(version);
   std::string text;
   std::size_t consumed = 0;
   if (Status s = inflate_raw(body, dict, kMaxSdpLength, text, consumed); s != Status::ok) return s;
@@ -649,7 +882,7 @@ Status unpack(ByteView packed, std::string& sdp) {
   }
   const ByteView fields = body.subspan(consumed);
   std::size_t used = 0;
-  if (Status s = render(text, fields, sdp, used); s != Status::ok) {
+  if (Status s = render(text, fields, version, sdp, used); s != Status::ok) {
     sdp.clear();
     return s;
   }

@@ -1,11 +1,11 @@
-// Preset deflate dictionary for the SDP codec, version 1. Written for pushpeer: the vocabulary of the SDP that
+// Preset deflate dictionaries for the SDP codec, versions 1 and 2. Written for pushpeer: the vocabulary of the SDP that
 // Chromium and Firefox emit (session lines, ICE, DTLS, data channel, Opus/VP8/VP9/H.264/AV1 media sections).
 // Values here are placeholders; the codec tokenises this text exactly as it tokenises an SDP, so the dictionary
 // holds the same markers a packed skeleton does. Deflate reaches the last 32 KiB and codes nearer matches more
 // cheaply, so the most common text (data-channel sessions) comes last.
 //
-// NEVER edit this text: packed SDPs depend on it byte for byte. A new dictionary is a new version (see
-// docs/PROTOCOL.md §2.4) and the old one stays for decoding.
+// NEVER edit these texts: packed SDPs depend on them byte for byte. A new dictionary is a new version (see
+// docs/PROTOCOL.md §2.3) and the old ones stay for decoding.
 #include "sdp_dictionary.hpp"
 
 namespace pushpeer::sdp::detail {
@@ -206,6 +206,117 @@ a=sctp-port:5000
 a=max-message-size:262144
 )SDP";
   return kText;
+}
+
+// Version 2 (frozen like version 1): version 1, then four data-channel sessions with srflx and relay candidates.
+// A TURN-using peer behind a NAT adds a server-reflexive candidate (the NAT's address, raddr/rport = its host
+// candidate) and a relayed one (the TURN server's address; Chromium gives the mapped address as raddr, Firefox the
+// relayed address itself; the relayed candidate is the default, in the m= and c= lines), with the priorities each
+// browser gives them. The sessions are copies of version 1's last Firefox and Chromium sessions with those two lines
+// after the four host candidates (the canonical order of kCandidateOrder): once behind a NAT, once with every
+// address the host's (both peers on one machine).
+// docs/PROTOCOL.md §2.3 gives the derivation rule by rule; tests/native/sdp_codec_test.cpp derives the text that
+// way and compares. Stored as text rather than derived here: it repeats version 1, so it costs a few hundred bytes
+// of the gzipped module, where the code to derive it cost 1.4 KB.
+const std::string& dictionary_v2_text() {
+  static const std::string text = std::string(dictionary_v1_text()) + R"SDP(v=0
+o=mozilla...THIS_IS_SDPARTA-99.0 1234567890123456789 0 IN IP4 0.0.0.0
+s=-
+t=0 0
+a=sendrecv
+a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF
+a=group:BUNDLE 0
+a=ice-options:trickle
+a=msid-semantic:WMS *
+m=application 40011 UDP/DTLS/SCTP webrtc-datachannel
+c=IN IP4 203.0.113.9
+a=candidate:0 1 UDP 2122187007 192.0.2.1 40006 typ host
+a=candidate:3 1 UDP 2122252543 2001:db8::1 40007 typ host
+a=candidate:4 1 TCP 2105458943 192.0.2.1 9 typ host tcptype active
+a=candidate:5 1 TCP 2105524479 2001:db8::1 9 typ host tcptype active
+a=candidate:1 1 UDP 1685987327 198.51.100.7 40010 typ srflx raddr 192.0.2.1 rport 40006
+a=candidate:2 1 UDP 92151551 203.0.113.9 40011 typ relay raddr 203.0.113.9 rport 40011
+a=sendrecv
+a=end-of-candidates
+a=ice-pwd:0123456789abcdef0123456789abcdef
+a=ice-ufrag:89abcdef
+a=mid:0
+a=setup:actpass
+a=sctp-port:5000
+a=max-message-size:1073741823
+v=0
+o=- 1234567890123456789 2 IN IP4 127.0.0.1
+s=-
+t=0 0
+a=group:BUNDLE 0
+a=extmap-allow-mixed
+a=msid-semantic: WMS
+m=application 40011 UDP/DTLS/SCTP webrtc-datachannel
+c=IN IP4 203.0.113.9
+a=candidate:1234567890 1 udp 2122194687 192.0.2.1 40008 typ host generation 0 network-id 1
+a=candidate:1234567891 1 udp 2122265343 2001:db8::1 40009 typ host generation 0 network-id 2
+a=candidate:1234567892 1 tcp 1518214911 192.0.2.1 9 typ host tcptype active generation 0 network-id 1
+a=candidate:1234567893 1 tcp 1518285567 2001:db8::1 9 typ host tcptype active generation 0 network-id 2
+a=candidate:1234567894 1 udp 1685987071 198.51.100.7 40010 typ srflx raddr 192.0.2.1 rport 40008 generation 0 network-id 1
+a=candidate:1234567895 1 udp 58597375 203.0.113.9 40011 typ relay raddr 198.51.100.7 rport 40010 generation 0 network-id 1
+a=ice-ufrag:AbCd
+a=ice-pwd:AbCdEfGhIjKlMnOpQrStUvWx
+a=ice-options:trickle
+a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF
+a=setup:actpass
+a=mid:0
+a=sctp-port:5000
+a=max-message-size:262144
+v=0
+o=mozilla...THIS_IS_SDPARTA-99.0 1234567890123456789 0 IN IP4 0.0.0.0
+s=-
+t=0 0
+a=sendrecv
+a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF
+a=group:BUNDLE 0
+a=ice-options:trickle
+a=msid-semantic:WMS *
+m=application 40011 UDP/DTLS/SCTP webrtc-datachannel
+c=IN IP4 192.0.2.1
+a=candidate:0 1 UDP 2122187007 192.0.2.1 40006 typ host
+a=candidate:3 1 UDP 2122252543 2001:db8::1 40007 typ host
+a=candidate:4 1 TCP 2105458943 192.0.2.1 9 typ host tcptype active
+a=candidate:5 1 TCP 2105524479 2001:db8::1 9 typ host tcptype active
+a=candidate:1 1 UDP 1685987327 192.0.2.1 40010 typ srflx raddr 192.0.2.1 rport 40006
+a=candidate:2 1 UDP 92151551 192.0.2.1 40011 typ relay raddr 192.0.2.1 rport 40011
+a=sendrecv
+a=end-of-candidates
+a=ice-pwd:0123456789abcdef0123456789abcdef
+a=ice-ufrag:89abcdef
+a=mid:0
+a=setup:actpass
+a=sctp-port:5000
+a=max-message-size:1073741823
+v=0
+o=- 1234567890123456789 2 IN IP4 127.0.0.1
+s=-
+t=0 0
+a=group:BUNDLE 0
+a=extmap-allow-mixed
+a=msid-semantic: WMS
+m=application 40011 UDP/DTLS/SCTP webrtc-datachannel
+c=IN IP4 192.0.2.1
+a=candidate:1234567890 1 udp 2122194687 192.0.2.1 40008 typ host generation 0 network-id 1
+a=candidate:1234567891 1 udp 2122265343 2001:db8::1 40009 typ host generation 0 network-id 2
+a=candidate:1234567892 1 tcp 1518214911 192.0.2.1 9 typ host tcptype active generation 0 network-id 1
+a=candidate:1234567893 1 tcp 1518285567 2001:db8::1 9 typ host tcptype active generation 0 network-id 2
+a=candidate:1234567894 1 udp 1685987071 192.0.2.1 40010 typ srflx raddr 192.0.2.1 rport 40008 generation 0 network-id 1
+a=candidate:1234567895 1 udp 58597375 192.0.2.1 40011 typ relay raddr 192.0.2.1 rport 40010 generation 0 network-id 1
+a=ice-ufrag:AbCd
+a=ice-pwd:AbCdEfGhIjKlMnOpQrStUvWx
+a=ice-options:trickle
+a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF
+a=setup:actpass
+a=mid:0
+a=sctp-port:5000
+a=max-message-size:262144
+)SDP";
+  return text;
 }
 
 }  // namespace pushpeer::sdp::detail

@@ -19,8 +19,13 @@ enum class Mode : std::uint8_t {
 };
 
 // Packs SDP text (any bytes are accepted; browsers' SDP takes the token path). Picks the smallest encoding.
+// Writes the newest version (2).
 Status pack(std::string_view sdp, Bytes& packed);
-// Exact inverse of pack. Rejects malformed input with bad_packed_sdp, unknown versions with unsupported_version.
+// Test-only: pack() as version 1 or 2 of the format wrote it (unsupported_version otherwise), so that tests can
+// show every version still decodes.
+Status pack_version(std::string_view sdp, std::uint8_t version, Bytes& packed);
+// Exact inverse of pack, for every version (1 and 2). Rejects malformed input with bad_packed_sdp, unknown versions
+// with unsupported_version.
 Status unpack(ByteView packed, std::string& sdp);
 // The encoding a packed SDP uses (for statistics and tests).
 Status packed_mode(ByteView packed, Mode& mode);
