@@ -1,7 +1,7 @@
 // Helpers shared by the native tests: loading the vector files in place (tests/vectors, and the Wycheproof files
 // fetched into build/wycheproof) and decoding their hex / base64url fields.
 //
-// pushpeer_core makes JSON_NOEXCEPTION a public definition, so nlohmann_json aborts instead of throwing here too:
+// The tests are built with JSON_NOEXCEPTION (tests/native/CMakeLists.txt), so nlohmann_json aborts instead of throwing:
 // parse with allow_exceptions = false, and read members only after checking they exist with the right type.
 #pragma once
 #include <cstdint>

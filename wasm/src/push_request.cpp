@@ -1,9 +1,8 @@
 #include "pushpeer/push_request.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 
+#include "json.hpp"
 #include "pushpeer/base64url.hpp"
 #include "pushpeer/p256.hpp"
 #include "pushpeer/symmetric.hpp"
@@ -13,9 +12,10 @@ namespace pushpeer {
 
 namespace {
 
-Status decode_key(const nlohmann::json& keys, const char* name, std::span<std::uint8_t> out) {
-  if (!keys.contains(name) || !keys[name].is_string()) return Status::bad_subscription;
-  std::string_view text = keys[name].get_ref<const std::string&>();
+Status decode_key(const json::Value& keys, const char* name, std::span<std::uint8_t> out) {
+  const json::Value* key = keys.get(name);
+  if (key == nullptr || !key->is_string()) return Status::bad_subscription;
+  std::string_view text = key->string;
   // RFC 4648 §3.2: padding completes the text to a multiple of 4 characters, so it is one or two '='.
   std::size_t pad = 0;
   while (pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
@@ -43,18 +43,18 @@ bool is_base64url_char(char c) {
 }  // namespace
 
 Status parse_subscription(std::string_view json_text, Subscription& subscription) {
-  using nlohmann::json;
-  const json j = json::parse(json_text.begin(), json_text.end(), nullptr, false);
-  if (!j.is_object() || !j.contains("endpoint") || !j["endpoint"].is_string() || !j.contains("keys") ||
-      !j["keys"].is_object()) {
+  json::Value j;
+  const json::Value* endpoint = nullptr;
+  const json::Value* keys = nullptr;
+  if (!json::parse(json_text, j) || (endpoint = j.get("endpoint")) == nullptr || !endpoint->is_string() ||
+      (keys = j.get("keys")) == nullptr || !keys->is_object()) {
     return Status::bad_subscription;
   }
-  subscription.endpoint = j["endpoint"].get<std::string>();
+  subscription.endpoint = endpoint->string;
   std::string audience;
   if (Status s = vapid::audience_for_endpoint(subscription.endpoint, audience); s != Status::ok) return s;
-  const json& keys = j["keys"];
-  if (Status s = decode_key(keys, "p256dh", subscription.p256dh); s != Status::ok) return s;
-  if (Status s = decode_key(keys, "auth", subscription.auth.span()); s != Status::ok) return s;
+  if (Status s = decode_key(*keys, "p256dh", subscription.p256dh); s != Status::ok) return s;
+  if (Status s = decode_key(*keys, "auth", subscription.auth.span()); s != Status::ok) return s;
   return p256::validate_public_key(subscription.p256dh);
 }
 

@@ -1,11 +1,10 @@
 #include "pushpeer/vapid.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 
+#include "json.hpp"
 #include "pushpeer/base64url.hpp"
 
 namespace pushpeer::vapid {
@@ -140,32 +139,6 @@ Status check_subject(std::string_view subject) {
   return Status::bad_subject;
 }
 
-namespace {
-// JSON that means one thing to every parser: no byte-order mark (nlohmann skips one), no member name twice in an
-// object (nlohmann keeps the last, others the first). Anything else is returned as a discarded value.
-nlohmann::json parse_strict_json(const Bytes& text) {
-  using nlohmann::json;
-  if (text.size() >= 3 && text[0] == 0xEF && text[1] == 0xBB && text[2] == 0xBF) return json(json::value_t::discarded);
-  std::vector<std::vector<std::string>> names;  // member names of each open object
-  bool duplicate = false;
-  const json::parser_callback_t check = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      names.emplace_back();
-    } else if (event == json::parse_event_t::object_end && !names.empty()) {
-      names.pop_back();
-    } else if (event == json::parse_event_t::key && !names.empty()) {
-      const std::string& name = parsed.get_ref<const std::string&>();
-      auto& seen = names.back();
-      duplicate = duplicate || std::find(seen.begin(), seen.end(), name) != seen.end();
-      seen.push_back(name);
-    }
-    return true;
-  };
-  json value = json::parse(text.begin(), text.end(), check, false);
-  return duplicate ? json(json::value_t::discarded) : value;
-}
-}  // namespace
-
 Status sign_claims(ByteView private_key, const Claims& claims, p256::Signature& signature) {
   // Low S: grants are verified low-S only (a grant has one valid form); push services accept either.
   return p256::sign_low_s(private_key, as_bytes(signing_input(claims)), signature);
@@ -195,27 +168,28 @@ Status verify_jwt(std::string_view jwt, ByteView public_key, Claims& claims) {
       base64url::decode(jwt.substr(d2 + 1), signature) != Status::ok) {
     return Status::bad_jwt;
   }
-  using nlohmann::json;
-  const json header = parse_strict_json(header_bytes);
-  if (!header.is_object() || !header.contains("alg") || header["alg"] != "ES256") return Status::bad_jwt;
-  if (header.contains("typ") && header["typ"] != "JWT") return Status::bad_jwt;
-  const json body = parse_strict_json(claims_bytes);
-  if (!body.is_object() || !body.contains("aud") || !body["aud"].is_string() || !body.contains("exp") ||
-      !body["exp"].is_number_integer()) {
-    return Status::bad_jwt;
-  }
-  if (body.contains("sub") && !body["sub"].is_string()) return Status::bad_jwt;
+  // json::parse is strict where parsers disagree (a byte-order mark, a member twice): a JWT means one thing.
+  const auto text = [](const Bytes& b) { return std::string_view(reinterpret_cast<const char*>(b.data()), b.size()); };
+  json::Value header, body;
+  if (!json::parse(text(header_bytes), header) || !header.is_object()) return Status::bad_jwt;
+  const json::Value* alg = header.get("alg");
+  const json::Value* typ = header.get("typ");
+  if (alg == nullptr || !alg->is_string() || alg->string != "ES256") return Status::bad_jwt;
+  if (typ != nullptr && (!typ->is_string() || typ->string != "JWT")) return Status::bad_jwt;
+  if (!json::parse(text(claims_bytes), body) || !body.is_object()) return Status::bad_jwt;
+  const json::Value* aud = body.get("aud");
+  const json::Value* exp = body.get("exp");
+  const json::Value* sub = body.get("sub");
+  if (aud == nullptr || !aud->is_string() || exp == nullptr || !exp->is_integer) return Status::bad_jwt;
+  if (sub != nullptr && !sub->is_string()) return Status::bad_jwt;
   // exp is NumericDate seconds; beyond 2^53 - 1 it is neither exact in JavaScript nor meaningful.
-  constexpr std::uint64_t kMaxExactInteger = (std::uint64_t{1} << 53) - 1;
-  if (body["exp"].is_number_unsigned() ? body["exp"].get<std::uint64_t>() > kMaxExactInteger
-                                       : body["exp"].get<std::int64_t>() < 0) {
-    return Status::bad_jwt;
-  }
+  constexpr std::int64_t kMaxExactInteger = (std::int64_t{1} << 53) - 1;
+  if (exp->integer < 0 || exp->integer > kMaxExactInteger) return Status::bad_jwt;
   if (signature.size() != p256::kSignatureLength) return Status::bad_signature;
   if (Status s = p256::verify(public_key, as_bytes(jwt.substr(0, d2)), signature); s != Status::ok) return s;
-  claims.aud = body["aud"].get<std::string>();
-  claims.exp = body["exp"].get<std::int64_t>();
-  claims.sub = body.contains("sub") ? body["sub"].get<std::string>() : std::string();
+  claims.aud = aud->string;
+  claims.exp = exp->integer;
+  claims.sub = sub != nullptr ? sub->string : std::string();
   return Status::ok;
 }
 
