@@ -11,6 +11,7 @@
 // ours; each push for it is decrypted here with http_ece (an independent implementation) and handed to Chromium's
 // service worker with the DevTools `ServiceWorker.deliverPushMessage` as base64url text, so the same
 // service-worker code runs. Its ack tells the service it arrived.
+import assert from 'node:assert/strict';
 import { createECDH } from 'node:crypto';
 import ece from 'http_ece';
 
@@ -90,6 +91,24 @@ export async function diagnose(world, apps, error, extra = '') {
   const pushes = world.service.received.filter((e) => ['push', 'ack', 'nack', 'notification'].includes(e.type))
     .slice(-12).map(({ body, headers, ...e }) => JSON.stringify(e));
   return new Error(`${error.message}\n${lines.join('\n')}\nservice:\n  ${pushes.join('\n  ')}${extra}`, { cause: error });
+}
+
+/** Connects caller -> callee with the callee's card; asserts exactly two pushes and messages both ways. */
+export async function connectAndTalk(world, caller, callee, t, connectOptions = {}) {
+  const since = world.service.lastSeq;
+  const card = await callee.call('card');
+  const before = await callee.call('events', 'connection').then((e) => e.length);
+  const result = await caller.call('connect', card.text, connectOptions);
+  assert.equal(result.error, undefined, `connect failed: ${JSON.stringify(result.error)}`);
+  t?.diagnostic(`${caller.label} -> ${callee.label}: open in ${Math.round(result.ms)} ms`);
+  const calleeIndex = (await callee.call('waitConnections', before + 1)) - 1;
+  await caller.call('send', result.index, `hello ${callee.label}`);
+  await callee.call('send', calleeIndex, `hello ${caller.label}`);
+  assert.deepEqual(await callee.call('waitMessages', calleeIndex, 1), [`hello ${callee.label}`]);
+  assert.deepEqual(await caller.call('waitMessages', result.index, 1), [`hello ${caller.label}`]);
+  const pushes = world.pushesSince(since);
+  assert.equal(pushes.length, 2, `exactly two pushes (offer, answer), got ${pushes.length}`);
+  return { callerIndex: result.index, calleeIndex, pushes, ms: result.ms };
 }
 
 /** Options: cors (push service), relay (start one, default true), log. */
