@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash cmake/setup.sh
 bash cmake/build.sh >/dev/null
+# The release module again with function names, for the size breakdown (bench/sizes.mjs).
+NODE_PATH=/usr/share/nodejs emcmake cmake -S . -B build/wasm-names -DCMAKE_BUILD_TYPE=Release -DPUSHPEER_WASM_NAMES=ON \
+  -DPUSHPEER_WASM_OUT="$PWD/build/wasm-names/out" >/dev/null
+NODE_PATH=/usr/share/nodejs cmake --build build/wasm-names --target pushpeer-core >/dev/null
 
 out=bench/RESULTS.md
 native_cmd="build/native/bench/native/pushpeer_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_min_time=0.2"

@@ -29,6 +29,12 @@ function(pushpeer_wasm_module name sources)
 endfunction()
 
 set(_pp_release_flags -O3 -flto)
+# bench/sizes.mjs attributes the release module's bytes to their sources: a build tree configured with
+# -DPUSHPEER_WASM_NAMES=ON keeps function names in it (bench/run.sh makes one in build/wasm-names).
+option(PUSHPEER_WASM_NAMES "Keep function names in the release module (size breakdown only)" OFF)
+if(PUSHPEER_WASM_NAMES)
+  list(APPEND _pp_release_flags --profiling-funcs)
+endif()
 pushpeer_wasm_module(pushpeer-core "${_pp_bindings}" ${_pp_release_flags})
 pushpeer_wasm_module(pushpeer-core-testing "${_pp_bindings};${_pp_testing_bindings}" ${_pp_release_flags})
 pushpeer_wasm_module(pushpeer-core-debug "${_pp_bindings};${_pp_testing_bindings}" -O1 -sASSERTIONS=2 -sSAFE_HEAP=1
