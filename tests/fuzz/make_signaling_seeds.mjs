@@ -44,12 +44,19 @@ for (const [name, endpoint] of Object.entries(variants)) {
 write('card_decode', 'one_grant', core.createCard({ identity, subscription: subscription(v.endpoint), subject: v.subject, created: v.created, grants }).bytes);
 write('card_decode', 'no_grants', core.createCard({ identity, subscription: subscription(v.endpoint), subject: v.subject, created: v.created, grants: [] }).bytes);
 
-// envelope_open: the vector envelopes and a few more types, sealed at the fuzz target's clock.
+// envelope_open: the vector envelopes (Alice to Bob, the fuzz target's recipient) and every type by key id, sealed
+// at the fuzz target's clock; one addressed to someone else.
 const e = doc.envelope;
-write('envelope_open', 'with_card', b64(e.with_card.bytes));
-write('envelope_open', 'with_key_id', b64(e.with_key_id.bytes));
-for (const [i, type] of ['answer', 'bye', 'grants', 'introduction'].entries()) {
-  write('envelope_open', `key_id_${type}`, core.sealEnvelope({ type, privateKey: identity.privateKey, sessionId: new Uint8Array(8).fill(i),
-    sequence: i + 10, timestamp: e.timestamp, body: type === 'bye' ? '' : 'body of ' + type }));
+write('envelope_open', 'offer_with_card', b64(e.offer.bytes));
+write('envelope_open', 'offer_by_key_id', b64(e.offer_by_key_id.bytes));
+const bob = core.base64urlDecode(e.recipient_key_id);
+for (const [i, type] of ['answer', 'bye', 'offer'].entries()) {
+  write('envelope_open', `key_id_${type}`, core.sealEnvelope({ type, privateKey: identity.privateKey, recipient: bob,
+    sessionId: new Uint8Array(8).fill(i), sequence: i + 10, timestamp: e.timestamp,
+    ref: type === 'offer' ? undefined : core.base64urlDecode(e.offer_reference), body: type === 'bye' ? '' : `body of ${type}` }));
 }
+write('envelope_open', 'card_update', core.sealEnvelope({ type: 'card', privateKey: identity.privateKey, recipient: bob,
+  card: b64(v.bytes), timestamp: e.timestamp, sessionId: new Uint8Array(8).fill(9) }));
+write('envelope_open', 'for_someone_else', core.sealEnvelope({ type: 'offer', privateKey: identity.privateKey,
+  recipient: new Uint8Array(8).fill(1), timestamp: e.timestamp, card: b64(v.bytes) }));
 console.log('seeds written under tests/fuzz/corpus/{sdp_unpack,card_decode,envelope_open}');

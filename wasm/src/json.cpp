@@ -6,8 +6,8 @@ namespace pushpeer::json {
 
 const Value* Value::get(std::string_view name) const {
   if (kind != Kind::object) return nullptr;
-  for (const auto& [key, value] : members) {
-    if (key == name) return &value;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return &values[i];
   }
   return nullptr;
 }
@@ -154,7 +154,8 @@ struct Parser {
           ++at;
           Value member;
           if (!value(member, depth + 1)) return false;
-          v.members.emplace_back(std::move(name), std::move(member));
+          v.names.push_back(std::move(name));
+          v.values.push_back(std::move(member));
           space();
           if (peek() == ',') {
             ++at;

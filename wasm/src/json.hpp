@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace pushpeer::json {
@@ -21,7 +20,9 @@ struct Value {
   std::int64_t integer = 0;
   std::string string;
   std::vector<Value> items;
-  std::vector<std::pair<std::string, Value>> members;
+  // An object's members, in order: names[i] is the name of values[i] (no std::pair: Value is incomplete here).
+  std::vector<std::string> names;
+  std::vector<Value> values;
 
   bool is_object() const { return kind == Kind::object; }
   bool is_string() const { return kind == Kind::string; }

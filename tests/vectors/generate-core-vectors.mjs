@@ -2,12 +2,12 @@
 // flavour), from fixed keys, fields and times. Signatures are RFC 6979 deterministic and low-S (docs/PROTOCOL.md
 // §3-4), so the bytes are exact and another implementation must reproduce them. The other sections (RFC 6979,
 // the canonical JWT, audiences, packed SDP) are left as they are.
-// Usage: node docs/vectors/generate.mjs   (after cmake/build.sh wasm); then review the diff.
+// Usage: node tests/vectors/generate-core-vectors.mjs   (after cmake/build.sh wasm); then review the diff.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 import { loadCore } from '../../js/core.js';
 
-const file = new URL('./core.json', import.meta.url);
+const file = new URL('../../docs/vectors/core.json', import.meta.url);
 const doc = JSON.parse(readFileSync(file, 'utf8'));
 const core = await loadCore({ flavor: 'testing' });
 const b64 = (bytes) => core.base64urlEncode(bytes);
