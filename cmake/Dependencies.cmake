@@ -1,6 +1,7 @@
 # Third-party code: fetched at configure time by cmake/fetch-sources.sh (pinned, SHA-256 verified), never committed.
-# BearSSL and nlohmann_json are always built from those sources, so native tests exercise the same crypto code as
-# the Wasm module. libsodium and zlib come from Debian's -dev packages natively and from the sources under Emscripten.
+# BearSSL is always built from those sources, so native tests exercise the same crypto code as the Wasm module;
+# nlohmann_json (header-only) is for the native tests' vector files, the core reads JSON itself (wasm/src/json.hpp).
+# libsodium and zlib come from Debian's -dev packages natively and from the sources under Emscripten.
 execute_process(
   COMMAND bash ${CMAKE_SOURCE_DIR}/cmake/fetch-sources.sh ${PUSHPEER_SOURCES_DIR}
   RESULT_VARIABLE _fetch_result)

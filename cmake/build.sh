@@ -18,7 +18,7 @@ if [ "$what" = wasm ] || [ "$what" = all ]; then
   node cmake/bundle-classic-sw.mjs >/dev/null
 fi
 if [ "$what" = fuzz ] || [ "$what" = all ]; then
-  # Debug keeps assert()s (the core's, nlohmann_json's) live; the fuzz flags add -O1 after it (CMakeLists.txt).
+  # Debug keeps assert()s live; the fuzz flags add -O1 after it (CMakeLists.txt).
   CC=clang CXX=clang++ cmake -S . -B build/fuzz "${gen[@]}" -DCMAKE_BUILD_TYPE=Debug -DPUSHPEER_FUZZ=ON \
     -DPUSHPEER_TESTS=OFF -DPUSHPEER_BENCH=OFF >/dev/null
   cmake --build build/fuzz -j"$(nproc)"

@@ -32,8 +32,9 @@
 // Put it behind TLS (any of the above platforms does) and list the app's origins: with the default '*' any page can
 // use the relay's bandwidth (not anyone's subscriptions: each push still needs its VAPID signature).
 import { PushPeerError } from './errors.js';
+import { DEFAULT_PUSH_HOSTS, pushHostPolicy } from './push-hosts.js';
 
-export { PushPeerError };
+export { DEFAULT_PUSH_HOSTS, PushPeerError };
 
 const MAX_BODY = 4096; // one push message: what every push service must take (RFC 8030 §7.2), and no more
 const MAX_RESPONSE_BODY = 64 * 1024;
@@ -56,15 +57,6 @@ export const FORWARDED_RESPONSE_HEADERS = Object.freeze(['Location', 'Retry-Afte
 const EXPOSED_HEADERS = ['Location', 'Retry-After', 'Link', RELAY_ERROR_HEADER].join(', ');
 const ALLOWED_HEADERS = [...FORWARDED_REQUEST_HEADERS, ENDPOINT_HEADER].join(', ');
 
-/** Push services that browsers hand out endpoints for. `*.` matches exactly one DNS label. */
-export const DEFAULT_PUSH_HOSTS = Object.freeze([
-  'updates.push.services.mozilla.com', // Firefox
-  'fcm.googleapis.com', // Chrome, Edge (some), Opera, Samsung
-  '*.notify.windows.com', // Edge (WNS)
-  'web.push.apple.com', // Safari
-  '*.push.apple.com',
-]);
-
 // RFC 8292 §3: `vapid t=<jwt>, k=<key>`, parameters in either order (auth-params, RFC 9110 §11.2).
 const JWT = '[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+';
 const KEY = '[A-Za-z0-9_-]+={0,2}';
@@ -73,38 +65,11 @@ const TTL_VALUE = /^[0-9]{1,7}$/;
 const URGENCIES = new Set(['very-low', 'low', 'normal', 'high']); // RFC 8030 §5.3
 const TOPIC_VALUE = /^[A-Za-z0-9_-]{1,32}$/; // RFC 8030 §5.4
 const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?: *;[ -~]*)?$/;
-const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const encoder = new TextEncoder();
 
 function badOption(message, where = 'createRelay') {
   return new PushPeerError('BAD_ARGUMENT', `${where}: ${message}`);
-}
-
-function isLoopback(hostname) {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
-
-/** allowHosts entry -> `scheme://host[:port]` key. Bare hosts mean https; http only for loopback hosts. */
-function allowHostKey(entry) {
-  if (typeof entry !== 'string' || entry.length === 0) throw badOption(`allowHosts entries must be non-empty strings, got ${typeof entry}`);
-  const text = entry.includes('://') ? entry : `https://${entry}`;
-  let url;
-  try {
-    url = new URL(text);
-  } catch {
-    throw badOption(`allowHosts entry ${JSON.stringify(entry)} is not a host[:port] or an origin`);
-  }
-  if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
-    throw badOption(`allowHosts entry ${JSON.stringify(entry)} must be a host[:port] or an origin, nothing more`);
-  }
-  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-    throw badOption(`allowHosts entry ${JSON.stringify(entry)}: http is allowed only for loopback hosts`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw badOption(`allowHosts entry ${JSON.stringify(entry)}: only https (or http on loopback)`);
-  }
-  return `${url.protocol}//${url.host}`;
 }
 
 function originKey(entry) {
@@ -119,12 +84,6 @@ function originKey(entry) {
     throw badOption(`allowOrigins entry ${JSON.stringify(entry)} must be an origin like https://app.example`);
   }
   return url.origin; // as browsers send Origin: lower case, no default port, no slash
-}
-
-function hostMatchesDefault(hostname, pattern) {
-  if (!pattern.startsWith('*.')) return hostname === pattern;
-  const suffix = pattern.slice(1);
-  return hostname.endsWith(suffix) && DNS_LABEL.test(hostname.slice(0, -suffix.length));
 }
 
 function isDelay(ms) {
@@ -151,8 +110,8 @@ function normalizeOptions(options) {
   const defaultHosts = options.defaultHosts ?? true;
   if (typeof defaultHosts !== 'boolean') throw badOption('defaultHosts must be a boolean');
   return {
-    defaultHosts,
-    extraHosts: new Set(allowHosts.map(allowHostKey)),
+    // The same list and rules as the pages' push sender (js/push-hosts.js).
+    hostAllowed: pushHostPolicy({ defaultHosts, extraHosts: allowHosts, what: 'createRelay: allowHosts entry' }),
     origins: allowOrigins === '*' ? null : new Set(allowOrigins.map(originKey)),
     timeoutMs,
     bodyTimeoutMs,
@@ -177,10 +136,7 @@ function checkEndpoint(value, config) {
   if (url.username || url.password || url.hash) {
     return { error: ['BAD_ENDPOINT', 400, 'endpoint must not carry credentials or a fragment'] };
   }
-  const allowed = config.extraHosts.has(`${url.protocol}//${url.host}`) ||
-    (config.defaultHosts && url.protocol === 'https:' && url.port === '' &&
-      DEFAULT_PUSH_HOSTS.some((pattern) => hostMatchesDefault(url.hostname, pattern)));
-  if (!allowed) return { url, error: ['HOST_NOT_ALLOWED', 403, `${url.protocol}//${url.host} is not a known push service`] };
+  if (!config.hostAllowed(url)) return { url, error: ['HOST_NOT_ALLOWED', 403, `${url.protocol}//${url.host} is not a known push service`] };
   return { url };
 }
 
