@@ -187,8 +187,8 @@ export function cardNeedsRenewal(saved, { core, endpoint, config, now = nowSecon
 
 /**
  * After the push service replaced our subscription (or we replaced it): subscribe again with our identity as
- * applicationServerKey, issue a new card and send it to every peer (envelope type 'card'; one push each). Peers
- * are only those we chose (docs/PROTOCOL.md §7.4). Resolves to { endpoint, sent, failed }.
+ * applicationServerKey, issue a new card and send it to every peer (sendCardToPeers). Resolves to
+ * { endpoint, sent, failed }.
  */
 export async function refreshSubscription({ core, store, registration, newSubscription = null, force = false,
   fetch: fetchFn } = {}) {
@@ -204,6 +204,14 @@ export async function refreshSubscription({ core, store, registration, newSubscr
   }
   const json = subscription.toJSON ? subscription.toJSON() : subscription;
   const card = await issueCard({ core, store, identity, subscription: json, config });
+  return { endpoint: json.endpoint, ...await sendCardToPeers({ core, store, identity, config, card, fetch: fetchFn }) };
+}
+
+/**
+ * Our new card to every peer (envelope type 'card', one push each): after a new subscription, the old card's endpoint
+ * is dead. Peers are only those we chose (docs/PROTOCOL.md §7.4). Resolves to { sent, failed }.
+ */
+export async function sendCardToPeers({ core, store, identity, config, card, fetch: fetchFn }) {
   const sender = createPushSender({ core, relay: config.relay ?? null, relayMode: config.relayMode ?? 'auto',
     allowPushHosts: config.allowPushHosts ?? [], fetch: fetchFn });
   const sent = [];
@@ -221,7 +229,7 @@ export async function refreshSubscription({ core, store, registration, newSubscr
       failed.push({ peer: peer.keyId, code: error?.code ?? 'INTERNAL' });
     }
   }
-  return { endpoint: json.endpoint, sent, failed };
+  return { sent, failed };
 }
 
 /** For tests: forget which cores had their replay state restored. */

@@ -14,7 +14,7 @@
 // nothing to the endpoint their card names.
 import { loadCore } from './core.js';
 import { PushPeerError } from './errors.js';
-import { cardHostPolicy, cardNeedsRenewal, channelName, issueCard, replacesCard } from './inbox.js';
+import { cardHostPolicy, cardNeedsRenewal, channelName, issueCard, replacesCard, sendCardToPeers } from './inbox.js';
 import { createConnection, DEFAULT_GATHER_TIMEOUT_MS, isPolite, localSdp } from './peer.js';
 import { createPushSender, DEFAULT_TTL } from './push.js';
 import { DEFAULT_STORE_NAME, openStore, sessionKey } from './store.js';
@@ -26,6 +26,7 @@ const DEFAULTS = {
   openTimeoutMs: 20_000, // answer applied -> data channel open (the callee waits answerTimeoutMs longer: §7.1)
   offerMaxAge: 600, // seconds: older offers in the inbox are not answered (the caller gave up)
   refreshIntervalMs: 6 * 3600 * 1000, // how often an open page checks that its card's grants are fresh
+  subscriptionCheckMs: 60_000, // how often an open page checks that its push subscription still exists
   autoAccept: false, // answer requests no listener decided on: only for apps whose every card holder is trusted
   allowPushHosts: [], // push services besides the known ones that cards may name (e.g. a local one in tests)
 };
@@ -135,8 +136,13 @@ export class PushPeer extends EventTarget {
         else if (e.data?.pushpeer === 'rejected') this._emit('rejected', { code: e.data.code, message: e.data.message });
       };
     }
-    this._refreshTimer = setInterval(() => void this._ensureCard().catch((error) => this._error(error)),
-      this.options.refreshIntervalMs);
+    // The subscription can go without a word to the page (Firefox drops one whose quota ran out and tells the
+    // worker only after the next visit): look when the page becomes visible and every subscriptionCheckMs; grants
+    // running out are caught by the same check.
+    const check = () => void this._ensureCard().catch((error) => this._error(error));
+    this._refreshTimer = setInterval(check, Math.min(this.options.refreshIntervalMs, this.options.subscriptionCheckMs));
+    this._onVisible = () => globalThis.document?.visibilityState === 'visible' && check();
+    globalThis.document?.addEventListener('visibilitychange', this._onVisible);
     // Whatever arrived while no page was open (the notification's click brings us here). In a task of its own,
     // so that listeners added right after `await PushPeer.create()` see the requests.
     setTimeout(() => void this.processInbox().catch((error) => this._error(error)), 0);
@@ -194,12 +200,20 @@ export class PushPeer extends EventTarget {
     cardHostPolicy(this.config); // a malformed allowPushHosts entry fails here, not in the worker
     await this.store.set('config', this.config);
     const subscription = await this._subscription();
-    let card = await this.store.get('card');
+    const previous = await this.store.get('card');
+    let card = previous;
     if (cardNeedsRenewal(card, { core: this.core, endpoint: subscription.endpoint, config: this.config })) {
       card = await issueCard({ core: this.core, store: this.store, identity: this.identity, subscription,
         config: this.config });
       // Live peers get the new card over their control channel: no push.
       for (const c of this.connections) c.control.readyState === 'open' && c._sendControl({ t: 'card', card: card.text });
+      if (previous && previous.endpoint !== card.endpoint) {
+        // The subscription was lost and replaced: the old card's endpoint is dead, so every peer gets the new one.
+        this._card = card;
+        this._emit('cardchange', { card: this.card() });
+        sendCardToPeers({ core: this.core, store: this.store, identity: this.identity, config: this.config, card })
+          .catch((error) => this._error(error));
+      }
     }
     this._card = card;
     return card.bytes;
@@ -530,6 +544,7 @@ export class PushPeer extends EventTarget {
   close() {
     this._closed = true;
     clearInterval(this._refreshTimer);
+    globalThis.document?.removeEventListener('visibilitychange', this._onVisible);
     this._channel?.close();
     for (const [, p] of this._pending) p.reject(new PushPeerError('NOT_CONNECTED', 'PushPeer closed'));
   }

@@ -245,6 +245,23 @@ describe('pushpeer.js and sw/handler.js', { timeout: 60_000 }, () => {
     await assert.rejects(pushAs(mallory, bob, new Uint8Array([1]), oldCard), (e) => e.code === 'PEER_GONE');
   });
 
+  it('a subscription lost without a word is noticed: a new one, a new card (cardchange), pushed to the peers', async () => {
+    const alice = await world.person('Alice', FAST);
+    const bob = await world.person('Bob', { ...FAST, subscriptionCheckMs: 100 });
+    bob.peer.addEventListener('request', (e) => e.accept());
+    (await alice.peer.connect(bob.card().text)).close();
+    const old = bob.sub.endpoint;
+    const changed = nextEvent(bob.peer, 'cardchange');
+    await bob.loseSubscription();
+    const { card } = await changed;
+    assert.notEqual(core.decodeCard(card.bytes).endpoint, old);
+    assert.equal(core.decodeCard(card.bytes).endpoint, bob.sub.endpoint);
+    await until(async () => core.decodeCard((await alice.store.getPeer(bob.peer.keyId)).card).endpoint === bob.sub.endpoint,
+      { what: 'the new card at Alice' });
+    // And Alice can call Bob again, at the new endpoint.
+    (await alice.peer.connect(bob.peer.keyId)).close();
+  });
+
   it('a lost answer is recovered: the caller offers again and gets the same answer (the person is asked once)', async () => {
     const alice = await world.person('Alice', { ...FAST, answerTimeoutMs: 1000 });
     const bob = await world.person('Bob', FAST);

@@ -167,17 +167,20 @@ export async function startWorld({ core }) {
     const scope = fakeWorkerScope({ visible });
     const me = { name, store, scope, ua, pushes: 0, delivered: [], subs: [] };
     // The browser's push manager for this origin: one subscription, made with the identity key.
+    const wrap = (sub) => ({ ...sub.subscription, options: { applicationServerKey: sub.key.buffer },
+      toJSON: () => sub.subscription,
+      unsubscribe: async () => {
+        sub.active = false;
+        await ua.unregister(sub.channelID);
+        return true;
+      } });
     const pushManager = {
-      getSubscription: async () => (me.sub?.active ? { ...me.sub.subscription, toJSON: () => me.sub.subscription,
-        unsubscribe: async () => {
-          me.sub.active = false;
-          await ua.unregister(me.sub.channelID);
-          return true;
-        } } : null),
+      getSubscription: async () => (me.sub?.active ? wrap(me.sub) : null),
       subscribe: async ({ applicationServerKey }) => {
-        me.sub = { ...(await ua.subscribe(core, new Uint8Array(applicationServerKey))), active: true };
+        const key = new Uint8Array(applicationServerKey);
+        me.sub = { ...(await ua.subscribe(core, key)), key: Uint8Array.from(key), active: true };
         me.subs.push(me.sub);
-        return { ...me.sub.subscription, toJSON: () => me.sub.subscription };
+        return wrap(me.sub);
       },
     };
     scope.registration.pushManager = pushManager;
@@ -203,7 +206,12 @@ export async function startWorld({ core }) {
     })();
     me.peer = await PushPeer.create({ core, store, name, subject: 'mailto:world@pushpeer.invalid',
       allowPushHosts: [service.httpOrigin], appUrl: 'https://app.example/', linkBase: 'https://app.example/',
-      subscribe: (key) => pushManager.subscribe({ applicationServerKey: key }), ...options });
+      serviceWorker: scope.registration, ...options });
+    /** The push service drops the subscription without telling anyone (as Firefox does when its quota runs out). */
+    me.loseSubscription = async () => {
+      me.sub.active = false;
+      await ua.unregister(me.sub.channelID);
+    };
     me.card = () => me.peer.card();
     people.push(me);
     return me;
