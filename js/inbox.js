@@ -90,24 +90,19 @@ export async function receivePush({ core, store, data, now }) {
   const from = core.base64urlEncode(opened.sender);
   const type = opened.typeName;
 
-  if (type === 'card') {
-    // A peer's fresh card (new grants or endpoint). Strangers cannot make themselves known this way.
-    if (!peer) throw new PushPeerError('UNKNOWN_SENDER', 'a card update from someone who is not a peer');
-    if (replacesCard(peer, opened.card.created, opened.cardBytes)) {
-      await store.putPeer({ ...peer, identity: opened.senderKey, card: opened.cardBytes, name: opened.card.name,
-        updated: opened.card.created, gone: false });
-    }
-  }
+  // A peer's fresh card (new grants or endpoint), in a card envelope or attached to an offer, replaces the one we
+  // keep. Strangers cannot make themselves known this way.
+  if (type === 'card' && !peer) throw new PushPeerError('UNKNOWN_SENDER', 'a card update from someone who is not a peer');
   if (type === 'offer') {
     // We could not answer a card whose push service is not one we push to: refuse now, before anyone is asked.
     const config = await store.get('config');
     if (!cardHostPolicy(config)(new URL(opened.card.endpoint))) {
       throw new PushPeerError('HOST_NOT_ALLOWED', `the caller's push service ${new URL(opened.card.endpoint).origin} is not allowed`);
     }
-    if (peer && replacesCard(peer, opened.card.created, opened.cardBytes)) {
-      await store.putPeer({ ...peer, identity: opened.senderKey, card: opened.cardBytes, name: opened.card.name,
-        updated: opened.card.created, gone: false });
-    }
+  }
+  if (peer && opened.cardBytes && replacesCard(peer, opened.card.created, opened.cardBytes)) {
+    await store.putPeer({ ...peer, identity: opened.senderKey, card: opened.cardBytes, name: opened.card.name,
+      updated: opened.card.created, gone: false });
   }
   const item = {
     received: Date.now(),

@@ -49,6 +49,18 @@ std::string producer(const std::string& name) {
 
 // Size targets (docs/PROTOCOL.md §2.4): a data channel fits in 128 bytes, with host candidates only or with srflx
 // and relay candidates too; audio/video in 900.
+// Packs in token mode (mode 0) and unpacks to the same text.
+void ExpectTokensRoundTrip(const std::string& sdp) {
+  Bytes packed;
+  ASSERT_EQ(sdp::pack(sdp, packed), Status::ok);
+  std::string back;
+  ASSERT_EQ(sdp::unpack(packed, back), Status::ok);
+  EXPECT_EQ(back, sdp);
+  sdp::Mode mode;
+  ASSERT_EQ(sdp::packed_mode(packed, mode), Status::ok);
+  EXPECT_EQ(mode, sdp::Mode::tokens);
+}
+
 std::size_t target(const std::string& name) { return name.starts_with("datachannel") ? 128 : 900; }
 
 const CorpusSdp& corpus_sdp(const std::vector<CorpusSdp>& all, const std::string& name) {
@@ -204,14 +216,7 @@ TEST(SdpCodec, CandidatePrioritiesRoundTrip) {
     sdp += "a=candidate:" + std::to_string(i++) + " 1 UDP " + std::to_string(p) + " 192.0.2.1 9 typ host\r\n";
   }
   sdp += "a=candidate:x 1 UDP 0123 192.0.2.1 9 typ host\r\na=candidate:1 1 UDP 2122194687 x\r\n";
-  Bytes packed;
-  ASSERT_EQ(sdp::pack(sdp, packed), Status::ok);
-  std::string back;
-  ASSERT_EQ(sdp::unpack(packed, back), Status::ok);
-  EXPECT_EQ(back, sdp);
-  sdp::Mode mode;
-  ASSERT_EQ(sdp::packed_mode(packed, mode), Status::ok);
-  EXPECT_EQ(mode, sdp::Mode::tokens);
+  ExpectTokensRoundTrip(sdp);
 }
 
 // On a real network the srflx candidate has the NAT's address and the relay candidate the TURN server's, where on
@@ -380,14 +385,7 @@ TEST(SdpCodec, EveryTokenKindRoundTrips) {
       "a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:"
       "CC:DD:EE:FF\r\na=ssrc:1234567890 cname:abcdefghijklmnopqrstuvwxyz0123456789+/ABCDEFGH\r\n"
       "a=ice-pwd:00112233445566778899aabbccddeeff\r\n";
-  Bytes packed;
-  ASSERT_EQ(sdp::pack(sdp, packed), Status::ok);
-  std::string back;
-  ASSERT_EQ(sdp::unpack(packed, back), Status::ok);
-  EXPECT_EQ(back, sdp);
-  sdp::Mode mode;
-  ASSERT_EQ(sdp::packed_mode(packed, mode), Status::ok);
-  EXPECT_EQ(mode, sdp::Mode::tokens);
+  ExpectTokensRoundTrip(sdp);
 }
 
 TEST(SdpCodec, LookAlikesStayLiteral) {
