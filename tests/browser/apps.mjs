@@ -51,7 +51,9 @@ class App {
 
   async close() {
     await this.ua?.close().catch(() => {});
-    await this.browser.close();
+    // An app in a context of a shared browser closes its context; the browser goes with the app that launched it.
+    if (this.context) await this.context.close();
+    else await this.browser.close();
   }
 }
 
@@ -118,19 +120,25 @@ export async function startWorld({ cors = true, log = null } = {}) {
   const relay = await serveRelayNode({ allowHosts: [service.httpOrigin], defaultHosts: false });
   const apps = new Set();
 
-  /** Options: headless (default true), env (of the browser process), extraPrefs (Firefox, over the service's). */
+  /**
+   * Options: headless (default true), env (of the browser process), extraPrefs (Firefox, over the service's),
+   * inside (Chromium: an app whose browser to share, in a new context of its own: own storage, service worker and
+   * subscription, without a browser process per person).
+   */
   async function open(name, label = name, { headless = true, env, extraPrefs = {}, path = APP_PATH,
-    ready = () => window.appReady === true } = {}) {
+    ready = () => window.appReady === true, inside } = {}) {
     const options = name === 'firefox' ? { extraPrefs: { ...firefoxPrefs(service), ...extraPrefs }, headless, env }
       : { headless, env };
-    const browser = await launchBrowser(name, options);
+    const browser = inside ? inside.browser : await launchBrowser(name, options);
+    const context = inside ? await browser.createBrowserContext() : null;
     let app;
     try {
       if (name === 'chromium') {
-        await browser.defaultBrowserContext().overridePermissions(server.origin, ['notifications']);
+        await (context ?? browser.defaultBrowserContext()).overridePermissions(server.origin, ['notifications']);
       }
-      const page = (await browser.pages())[0] ?? await browser.newPage();
+      const page = context ? await context.newPage() : (await browser.pages())[0] ?? await browser.newPage();
       app = new App(world, name, label, browser, page);
+      app.context = context;
       app.path = path;
       if (name === 'chromium') await chromiumPush(app);
       await page.goto(server.url(path), { waitUntil: 'load' });
@@ -138,7 +146,7 @@ export async function startWorld({ cors = true, log = null } = {}) {
       apps.add(app);
       return app;
     } catch (error) {
-      await browser.close();
+      await (context ?? browser).close();
       throw error;
     }
   }
@@ -149,7 +157,9 @@ export async function startWorld({ cors = true, log = null } = {}) {
   }
 
   async function close() {
-    await Promise.all([...apps].map((a) => a.close().catch(() => {})));
+    // Contexts first, then the browsers they live in.
+    await Promise.all([...apps].filter((a) => a.context).map((a) => a.close().catch(() => {})));
+    await Promise.all([...apps].filter((a) => !a.context).map((a) => a.close().catch(() => {})));
     await relay.close();
     await server.close();
     await service.close();
