@@ -7,6 +7,11 @@ import { PushPeerError } from './errors.js';
 export const CONTROL_CHANNEL = { label: 'pushpeer-control', id: 0 };
 export const DATA_CHANNEL = { label: 'pushpeer-data', id: 1 };
 export const DEFAULT_GATHER_TIMEOUT_MS = 3000;
+// A peer whose page is gone (a crash, a lost network; a closing page says bye) often leaves the channels open for
+// tens of seconds: both sides send a ping on the control channel every HEARTBEAT_MS once it is open, and close the
+// connection ('peer gone') after PEER_GONE_MS without a frame from the other side.
+export const HEARTBEAT_MS = 2000;
+export const PEER_GONE_MS = 8000;
 
 /** The polite side of perfect negotiation: the peer whose identity key sorts first (both sides agree). */
 export function isPolite(ourKey, theirKey) {
@@ -51,7 +56,8 @@ function event(type, fields = {}) {
  * `channel` is the app's RTCDataChannel (ordered, reliable); `pc` the RTCPeerConnection.
  */
 export class Connection extends EventTarget {
-  constructor({ pc, polite, remote, sessionId, role, log = () => {} }) {
+  constructor({ pc, polite, remote, sessionId, role, log = () => {}, heartbeatMs = HEARTBEAT_MS,
+    peerGoneMs = PEER_GONE_MS }) {
     super();
     this.pc = pc;
     this.polite = polite;
@@ -80,6 +86,17 @@ export class Connection extends EventTarget {
     this.channel.addEventListener('close', () => this._closed('data channel closed'));
     this.control.addEventListener('open', () => {
       if (this._negotiationPending) this._negotiate();
+      this._heard = Date.now();
+      this._heartbeat = setInterval(() => {
+        if (Date.now() - this._heard > peerGoneMs) {
+          this._closed(`peer gone: nothing heard for ${Math.round((Date.now() - this._heard) / 1000)} s`);
+        } else if (this.control.readyState === 'open') {
+          this._sendControl({ t: 'ping' });
+        }
+      }, heartbeatMs);
+    });
+    this.channel.addEventListener('message', () => {
+      this._heard = Date.now();
     });
     this.control.addEventListener('message', (e) => this._onControl(e.data));
     pc.addEventListener('negotiationneeded', () => this._negotiate());
@@ -125,14 +142,15 @@ export class Connection extends EventTarget {
   }
 
   /** Tells the peer, then closes. */
-  close(reason = 'closed by us') {
+  /** Tells the peer (with `reason`, when given: 'page closed', 'hung up', …), then closes. */
+  close(reason) {
     if (this.closed) return;
     try {
-      if (this.control.readyState === 'open') this._sendControl({ t: 'bye' });
+      if (this.control.readyState === 'open') this._sendControl(reason === undefined ? { t: 'bye' } : { t: 'bye', reason });
     } catch {
       // closing anyway
     }
-    this._closed(reason);
+    this._closed(reason ?? 'closed by us');
   }
 
   /**
@@ -169,6 +187,7 @@ export class Connection extends EventTarget {
   }
 
   async _onControl(data) {
+    this._heard = Date.now();
     let frame;
     try {
       frame = JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data));
@@ -196,8 +215,10 @@ export class Connection extends EventTarget {
         } catch (error) {
           if (!this._ignoreOffer) throw error;
         }
+      } else if (frame.t === 'ping') {
+        // liveness only (see HEARTBEAT_MS)
       } else if (frame.t === 'bye') {
-        this._closed('closed by the peer');
+        this._closed(typeof frame.reason === 'string' ? `closed by the peer: ${frame.reason.slice(0, 100)}` : 'closed by the peer');
       } else if (frame.t === 'card' && typeof frame.card === 'string') {
         this.dispatchEvent(event('card', { card: frame.card }));
       } else {
@@ -211,6 +232,7 @@ export class Connection extends EventTarget {
   _closed(reason) {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this._heartbeat);
     this._opened.reject(new PushPeerError('NOT_CONNECTED', `connection closed before it opened: ${reason}`));
     try {
       this.pc.close();
@@ -223,10 +245,10 @@ export class Connection extends EventTarget {
 
 /** A new RTCPeerConnection with our two channels and the local media; for the first offer or answer. */
 export function createConnection({ iceServers = [], polite, remote, sessionId, role, media = null, log,
-  RTCPeerConnection: PC = globalThis.RTCPeerConnection } = {}) {
+  heartbeatMs, peerGoneMs, RTCPeerConnection: PC = globalThis.RTCPeerConnection } = {}) {
   if (!PC) throw new PushPeerError('NOT_SUPPORTED', 'RTCPeerConnection is not available here');
   const pc = new PC({ iceServers });
-  const connection = new Connection({ pc, polite, remote, sessionId, role, log });
+  const connection = new Connection({ pc, polite, remote, sessionId, role, log, heartbeatMs, peerGoneMs });
   if (media) connection.addStream(media);
   return connection;
 }

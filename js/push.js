@@ -171,8 +171,24 @@ export function createPushSender({
     }
   }
 
+  /**
+   * Fires one push without waiting for it, with fetch's keepalive so that it outlives the page (pagehide): no
+   * retries, no fallback, nothing reported. Never throws.
+   */
+  function sendBeacon(options) {
+    try {
+      const request = build(options);
+      const viaRelay = relayMode === 'always' || (relay && viaRelayOnly.has(new URL(request.endpoint).origin));
+      const headers = viaRelay ? { ...request.headers, 'X-Push-Endpoint': request.endpoint } : request.headers;
+      fetchFn(viaRelay ? relay : request.endpoint, { method: 'POST', headers, body: request.body, mode: 'cors',
+        credentials: 'omit', referrerPolicy: 'no-referrer', redirect: 'error', keepalive: true }).catch(() => {});
+    } catch {
+      // a page going away has nobody to tell
+    }
+  }
+
   /** Whether a push to this endpoint would be allowed (a known push service, or one of allowPushHosts). */
   const allows = (endpoint) => hostAllowed(new URL(endpoint));
 
-  return { send, build, allows };
+  return { send, build, sendBeacon, allows };
 }

@@ -15,18 +15,22 @@
 import { loadCore } from './core.js';
 import { PushPeerError } from './errors.js';
 import { cardHostPolicy, cardNeedsRenewal, channelName, issueCard, replacesCard, sendCardToPeers } from './inbox.js';
-import { createConnection, DEFAULT_GATHER_TIMEOUT_MS, isPolite, localSdp } from './peer.js';
+import { createConnection, DEFAULT_GATHER_TIMEOUT_MS, HEARTBEAT_MS, isPolite, localSdp, PEER_GONE_MS } from './peer.js';
 import { createPushSender, DEFAULT_TTL } from './push.js';
+import { claimIsDead, lockName, tryHold } from './locks.js';
 import { DEFAULT_STORE_NAME, openStore, sessionKey } from './store.js';
 
 const DEFAULTS = {
   gatherTimeoutMs: DEFAULT_GATHER_TIMEOUT_MS,
   answerTimeoutMs: 30_000, // per attempt: from the offer's push to the answer's arrival
   offerRetries: 1, // offers sent again (same session) when no answer came in time
+  reconnects: 1, // new offers (same session) when the answer came but the callee's page went away before it opened
   openTimeoutMs: 20_000, // answer applied -> data channel open (the callee waits answerTimeoutMs longer: §7.1)
   offerMaxAge: 600, // seconds: older offers in the inbox are not answered (the caller gave up)
   refreshIntervalMs: 6 * 3600 * 1000, // how often an open page checks that its card's grants are fresh
   subscriptionCheckMs: 60_000, // how often an open page checks that its push subscription still exists
+  heartbeatMs: HEARTBEAT_MS, // pings on an open connection's control channel...
+  peerGoneMs: PEER_GONE_MS, // ...and how long without a frame before it is closed as 'peer gone'
   autoAccept: false, // answer requests no listener decided on: only for apps whose every card holder is trusted
   allowPushHosts: [], // push services besides the known ones that cards may name (e.g. a local one in tests)
 };
@@ -35,6 +39,52 @@ const DEFAULTS = {
 // that show none); a visible page that took the message closes it, but only after Firefox's 3-second check
 // (dom.push.quotaUpdateDelay) has seen it (docs/PROTOCOL.md §7.5).
 const NOTIFICATION_LINGER_MS = 5000;
+
+/**
+ * What a call waits on: the answer, a bye, or PushPeer.close(). next(ms) resolves to the next answer or bye that
+ * arrived for the call (deliver), or to null after ms; it rejects once the PushPeer is closed. stop() drops a
+ * pending next().
+ */
+function waitingCall() {
+  const queue = [];
+  let waiter = null;
+  let failure = null;
+  const call = {
+    refs: [], // references of every offer sent in the session: an answer must name one of them
+    deliver(item) {
+      if (waiter) waiter.resolve(item);
+      else queue.push(item);
+    },
+    reject(error) {
+      failure = error;
+      waiter?.reject(error);
+    },
+    next(ms) {
+      if (failure) return Promise.reject(failure);
+      if (queue.length) return Promise.resolve(queue.shift());
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => done(null), ms);
+        const done = (item) => {
+          clearTimeout(timer);
+          waiter = null;
+          resolve(item);
+        };
+        waiter = { resolve: done, reject: (error) => {
+          clearTimeout(timer);
+          waiter = null;
+          reject(error);
+        } };
+      });
+    },
+    stop() {
+      waiter?.resolve(null);
+    },
+  };
+  return call;
+}
+
+/** An accepted request whose page may have gone away before answering (_offer checks the claim's lock). */
+const takeable = (item) => item.type === 'offer' && item.state === 'claimed' && item.accepted === true;
 
 const ownerId = () => Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -113,6 +163,7 @@ export class PushPeer extends EventTarget {
     this.core = o.core ?? await loadCore(o.coreOptions);
     this.store = typeof o.store?.get === 'function' ? o.store : await openStore({ name: o.store?.name ?? DEFAULT_STORE_NAME });
     const storeName = this.store.name ?? DEFAULT_STORE_NAME;
+    this._storeName = storeName;
     this.registration = await this._registration(o.serviceWorker);
 
     let identity = await this.store.get('identity');
@@ -143,6 +194,18 @@ export class PushPeer extends EventTarget {
     this._refreshTimer = setInterval(check, Math.min(this.options.refreshIntervalMs, this.options.subscriptionCheckMs));
     this._onVisible = () => globalThis.document?.visibilityState === 'visible' && check();
     globalThis.document?.addEventListener('visibilitychange', this._onVisible);
+    // A page that goes away says so on every open connection (the peers learn it at once, with the reason).
+    this._onPageHide = () => {
+      for (const c of this.connections) c.close('page closed');
+      // A call we answered that has not opened yet: the caller would wait for nothing. A bye now (sent with
+      // keepalive, so it outlives the page) makes it offer again at once, and our next page answers that.
+      for (const c of this._answering.values()) {
+        if (c.closed || c.channel.readyState === 'open' || !c._call) continue;
+        this.sender.sendBeacon(this._byeFor(c._call));
+        c.close('page closed');
+      }
+    };
+    globalThis.addEventListener?.('pagehide', this._onPageHide);
     // Whatever arrived while no page was open (the notification's click brings us here). In a task of its own,
     // so that listeners added right after `await PushPeer.create()` see the requests.
     setTimeout(() => void this.processInbox().catch((error) => this._error(error)), 0);
@@ -264,10 +327,14 @@ export class PushPeer extends EventTarget {
 
   /**
    * Calls the card's owner: one push with our offer, one push back with the answer. Options: media (a
-   * MediaStream sent from the start), timeouts (answerTimeoutMs, offerRetries, gatherTimeoutMs, openTimeoutMs).
-   * Resolves to a Connection whose data channel is open. Fails with PushPeerError: BAD_CARD, NO_USABLE_GRANT,
-   * HOST_NOT_ALLOWED, PEER_GONE, RATE_LIMITED, PUSH_FAILED, PUSH_UNREACHABLE, TIMEOUT (no answer), DECLINED,
-   * NOT_CONNECTED.
+   * MediaStream sent from the start), timeouts (answerTimeoutMs, offerRetries, gatherTimeoutMs, openTimeoutMs),
+   * reconnects. Resolves to a Connection whose data channel is open. Fails with PushPeerError: BAD_CARD,
+   * NO_USABLE_GRANT, HOST_NOT_ALLOWED, PEER_GONE, RATE_LIMITED, PUSH_FAILED, PUSH_UNREACHABLE, TIMEOUT (no answer),
+   * DECLINED, NOT_CONNECTED.
+   *
+   * If the answer came but the callee's page went away before the connection opened (it says so with a bye as it
+   * goes, or the connection fails), the call is offered again at once with a new RTCPeerConnection, in the same
+   * session: the callee's next page answers it without asking the person again (`reconnects` times, default 1).
    */
   async connect(card, options = {}) {
     const o = { ...this.options, ...options };
@@ -283,43 +350,49 @@ export class PushPeer extends EventTarget {
     const sessionBytes = crypto.getRandomValues(new Uint8Array(8));
     const sessionId = this.core.base64urlEncode(sessionBytes);
     const key = sessionKey(keyId, sessionId);
-    const connection = createConnection({ iceServers: o.iceServers, polite: isPolite(this.identity.publicKey,
-      remote.identity), remote: { name: remote.name, keyId, identity: remote.identity }, sessionId, role: 'caller',
-    media: o.media, log: (m) => this._emit('log', { message: m }) });
-    this._emit('connecting', { connection, role: 'caller' });
+    const topic = this.core.pushTopic('offer', remote.keyId, sessionBytes);
+    const pending = waitingCall();
+    this._pending.set(key, pending);
     const started = Date.now();
-    this._emit('progress', { sessionId, step: 'gathering' });
+    let sequence = 0;
+    let connection = null;
     try {
-      const { sdp } = await localSdp(connection.pc, o.gatherTimeoutMs);
-      const body = this.core.packSdp(sdp);
-      const pending = { refs: [], connection };
-      const answered = new Promise((resolve, reject) => Object.assign(pending, { resolve, reject }));
-      answered.catch(() => {});
-      this._pending.set(key, pending);
-      const topic = this.core.pushTopic('offer', remote.keyId, sessionBytes);
-      let answer = null;
-      for (let attempt = 0; attempt <= o.offerRetries && !answer; attempt++) {
-        const envelope = this.core.sealEnvelope({ type: 'offer', privateKey: this.identity.privateKey, body,
-          recipient: remote.keyId, sessionId: sessionBytes, sequence: attempt, card: this._card.bytes });
-        pending.refs.push(this.core.envelopeReference(envelope));
-        const sent = await this.sender.send({ card: cardBytes, payload: envelope, topic, ttl: DEFAULT_TTL });
-        this._emit('progress', { sessionId, step: 'offer-sent', bytes: envelope.length, sdpBytes: body.length,
-          attempt, via: sent.via, ms: Date.now() - started });
-        let timer;
-        answer = await Promise.race([answered, new Promise((r) => {
-          timer = setTimeout(() => r(null), o.answerTimeoutMs);
-        })]).finally(() => clearTimeout(timer));
+      for (let leg = 0; ; leg++) {
+        connection = createConnection({ iceServers: o.iceServers, polite: isPolite(this.identity.publicKey,
+          remote.identity), remote: { name: remote.name, keyId, identity: remote.identity }, sessionId, role: 'caller',
+        media: o.media, heartbeatMs: o.heartbeatMs, peerGoneMs: o.peerGoneMs, log: (m) => this._emit('log', { message: m }) });
+        this._emit('connecting', { connection, role: 'caller' });
+        this._emit('progress', { sessionId, step: 'gathering', attempt: leg });
+        const { sdp } = await localSdp(connection.pc, o.gatherTimeoutMs);
+        const body = this.core.packSdp(sdp);
+        let answer = null;
+        for (let attempt = 0; attempt <= o.offerRetries && !answer; attempt++) {
+          const envelope = this.core.sealEnvelope({ type: 'offer', privateKey: this.identity.privateKey, body,
+            recipient: remote.keyId, sessionId: sessionBytes, sequence: sequence++, card: this._card.bytes });
+          pending.refs.push(this.core.envelopeReference(envelope));
+          const sent = await this.sender.send({ card: cardBytes, payload: envelope, topic, ttl: DEFAULT_TTL });
+          this._emit('progress', { sessionId, step: 'offer-sent', bytes: envelope.length, sdpBytes: body.length,
+            attempt, via: sent.via, ms: Date.now() - started });
+          answer = await pending.next(o.answerTimeoutMs);
+        }
+        if (!answer) throw new PushPeerError('TIMEOUT', `no answer after ${o.offerRetries + 1} offer(s)`);
+        if (answer.type === 'bye') throw new PushPeerError('DECLINED', `${remote.name || 'the peer'} declined`);
+        this._emit('progress', { sessionId, step: 'answer-received', ms: Date.now() - started });
+        await connection.pc.setRemoteDescription({ type: 'answer', sdp: this.core.unpackSdp(answer.body) });
+        connection._pushLegDone();
+        const gone = await this._openOrGone(connection, pending, o.openTimeoutMs);
+        if (!gone) break;
+        connection.close(gone);
+        if (leg >= o.reconnects) {
+          throw new PushPeerError('NOT_CONNECTED', `the connection did not open: ${gone}`);
+        }
+        this._emit('progress', { sessionId, step: 'reoffer', reason: gone, ms: Date.now() - started });
       }
-      if (!answer) throw new PushPeerError('TIMEOUT', `no answer after ${o.offerRetries + 1} offer(s)`);
-      if (answer.type === 'bye') throw new PushPeerError('DECLINED', `${remote.name || 'the peer'} declined`);
-      this._emit('progress', { sessionId, step: 'answer-received', ms: Date.now() - started });
-      await connection.pc.setRemoteDescription({ type: 'answer', sdp: this.core.unpackSdp(answer.body) });
-      connection._pushLegDone();
-      await this._opened(connection, o.openTimeoutMs);
+      this._register(connection);
       this._emit('progress', { sessionId, step: 'open', ms: Date.now() - started });
       return connection;
     } catch (error) {
-      connection.close('connect failed');
+      connection?.close('connect failed');
       if (error?.code === 'PEER_GONE') {
         // Their subscription is gone: their card is useless until they send a new one.
         const peer = await this.store.getPeer(keyId);
@@ -330,6 +403,32 @@ export class PushPeer extends EventTarget {
     } finally {
       this._pending.delete(key);
     }
+  }
+
+  /**
+   * Waits for the caller's connection to open after the answer was applied. Resolves to null once it is open, or to
+   * the reason it will not (the callee's page said bye as it went away, the connection closed or failed); rejects
+   * with NOT_CONNECTED after timeoutMs.
+   */
+  _openOrGone(connection, pending, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const finish = (value, error) => {
+        clearTimeout(timer);
+        connection.removeEventListener('close', onClose);
+        connection.removeEventListener('statechange', onState);
+        pending.stop();
+        if (error) reject(error);
+        else resolve(value);
+      };
+      const timer = setTimeout(() => finish(null, new PushPeerError('NOT_CONNECTED',
+        `the data channel did not open within ${timeoutMs} ms (ICE ${connection.pc.iceConnectionState})`)), timeoutMs);
+      const onClose = (e) => finish(`closed before it opened (${e.reason})`);
+      const onState = (e) => e.state === 'failed' && finish('the connection failed before it opened');
+      connection.addEventListener('close', onClose);
+      connection.addEventListener('statechange', onState);
+      connection.opened.then(() => finish(null), () => {});
+      pending.next(timeoutMs).then((item) => item?.type === 'bye' && finish("the callee's page went away"));
+    });
   }
 
   /** Card bytes from bytes, text, a #card= link, or the key id of a known peer (its latest card). */
@@ -353,6 +452,11 @@ export class PushPeer extends EventTarget {
     } finally {
       clearTimeout(timer);
     }
+    this._register(connection);
+  }
+
+  /** An open connection joins `connections` (until it closes) and the app hears of it. */
+  _register(connection) {
     this.connections.add(connection);
     connection.addEventListener('close', () => this.connections.delete(connection));
     connection.addEventListener('card', (e) => void this._peerCard(connection, e.card));
@@ -373,7 +477,7 @@ export class PushPeer extends EventTarget {
   /** Looks at every inbox item not yet handled: answers to our calls, offers to us. */
   async processInbox() {
     for (const item of await this.store.inbox()) {
-      if (item.state === 'new') await this._inboxItem(item.id);
+      if (item.state === 'new' || takeable(item)) await this._inboxItem(item.id);
     }
   }
 
@@ -397,14 +501,14 @@ export class PushPeer extends EventTarget {
           bytes: item.bytes ?? null, latencyMs: item.received - item.timestamp * 1000 });
       }
       this._closeNotificationLater(item.id);
-      if (item.state !== 'new') return;
+      if (item.state !== 'new' && !takeable(item)) return;
       if (item.type === 'answer' || item.type === 'bye') {
         // Only the key we called, for the session we opened, naming an offer we sent (its reference).
         const pending = this._pending.get(sessionKey(item.from, item.sessionId));
         if (!pending || !pending.refs.some((r) => sameBytes(r, item.ref))) return; // another page's call, or stale
         if (!(await this.store.claimInbox(id, this.owner))) return;
         await this.store.updateInbox(id, { state: 'done' });
-        pending.resolve(item);
+        pending.deliver(item);
       } else if (item.type === 'offer') {
         await this._offer(item);
       }
@@ -417,19 +521,15 @@ export class PushPeer extends EventTarget {
     const key = sessionKey(item.from, item.sessionId);
     const session = await this.store.getSession(key);
     if (session?.answer) {
-      // The caller sent the offer again: our answer was lost. If this page still holds that connection, the same
-      // answer goes again; a connection that is gone is answered anew (the person accepted this call already).
-      const live = this._answering.get(key);
-      if (session.owner !== this.owner) return; // another page answered it
-      if (!(await this.store.claimInbox(item.id, this.owner))) return;
-      if (live && !live.closed) {
-        await this.store.updateInbox(item.id, { state: 'done' });
-        const peer = await this.store.getPeer(item.from);
-        await this.sender.send({ card: peer.card, payload: session.answer,
-          topic: this.core.pushTopic('answer', this.core.base64urlDecode(item.from), this.core.base64urlDecode(item.sessionId)) });
-        return;
+      await this._offerAgain(item, session);
+      return;
+    }
+    if (item.state === 'claimed') {
+      // Accepted by a page that went away before it answered: this page answers, without asking again.
+      if (item.accepted && await claimIsDead(lockName(this._storeName, 'claim', item.id), item.claimedAt, this.options.lockManager)) {
+        this._take(item, { takeOver: item.owner }, (current) => this._answer(current, {}))
+          .catch((error) => this._error(error));
       }
-      this._answer(item, {}).catch((error) => this._error(error));
       return;
     }
     if (Date.now() / 1000 - item.timestamp > this.options.offerMaxAge) {
@@ -450,16 +550,56 @@ export class PushPeer extends EventTarget {
     }
   }
 
-  /** accept(): exactly one page of this profile takes the request (IndexedDB serialises the claim). */
+  /**
+   * The caller offered again in a call we answered. The same offer again means our answer was lost: it goes again
+   * (from the page that holds the connection). A new offer means the caller's connection did not open (our page went
+   * away, or the path failed): it is answered anew, by this page if the page that answered is gone.
+   */
+  async _offerAgain(item, session) {
+    const key = sessionKey(item.from, item.sessionId);
+    const live = this._answering.get(key);
+    const same = sameBytes(session.offerBody, item.body);
+    if (live && !live.closed && same) {
+      if (!(await this.store.claimInbox(item.id, this.owner))) return;
+      await this.store.updateInbox(item.id, { state: 'done' });
+      const peer = await this.store.getPeer(item.from);
+      await this.sender.send({ card: peer.card, payload: session.answer,
+        topic: this.core.pushTopic('answer', this.core.base64urlDecode(item.from), this.core.base64urlDecode(item.sessionId)) });
+      return;
+    }
+    if (live && !live.closed) {
+      live.close('offered again');
+    } else if (!(await claimIsDead(lockName(this._storeName, 'session', key), session.at, this.options.lockManager))) {
+      return; // another page of this profile holds the call and answers it
+    }
+    this._take(item, {}, (current) => this._answer(current, {})).catch((error) => this._error(error));
+  }
+
+  /**
+   * Takes an inbox item for this page: its Web Lock (so that a page that goes away lets go of it at once), then the
+   * claim in the store, then work(item), holding the lock until work settles. Fails with ALREADY_HANDLED when
+   * another page has it.
+   */
+  async _take(item, claim, work) {
+    const release = await tryHold(lockName(this._storeName, 'claim', item.id), this.options.lockManager);
+    try {
+      if (!release || !(await this.store.claimInbox(item.id, this.owner, claim))) {
+        throw new PushPeerError('ALREADY_HANDLED', 'another page of this app answered or declined this request');
+      }
+      return await work(await this.store.getInbox(item.id));
+    } finally {
+      release?.();
+    }
+  }
+
+  /** accept(): exactly one page of this profile takes the request. */
   async _accept(item, options) {
     this._requests.delete(item.id);
-    if (!(await this.store.claimInbox(item.id, this.owner))) {
-      throw new PushPeerError('ALREADY_HANDLED', 'another page of this app answered or declined this request');
-    }
-    const current = await this.store.getInbox(item.id);
-    // Accepted: the caller becomes a peer (we push our answer to their card, and our new cards later).
-    await this._keepPeer(current.from, current.card);
-    return this._answer(current, options);
+    return this._take(item, { accepted: true }, async (current) => {
+      // Accepted: the caller becomes a peer (we push our answer to their card, and our new cards later).
+      await this._keepPeer(current.from, current.card);
+      return this._answer(current, options);
+    });
   }
 
   async _answer(item, options = {}) {
@@ -469,9 +609,15 @@ export class PushPeer extends EventTarget {
     const key = sessionKey(item.from, item.sessionId);
     const connection = createConnection({ iceServers: o.iceServers, polite: isPolite(this.identity.publicKey,
       peer.identity), remote: { name: peer.name, keyId: peer.keyId, identity: peer.identity },
-    sessionId: item.sessionId, role: 'callee', media: o.media, log: (m) => this._emit('log', { message: m }) });
+    sessionId: item.sessionId, role: 'callee', media: o.media, heartbeatMs: o.heartbeatMs, peerGoneMs: o.peerGoneMs,
+    log: (m) => this._emit('log', { message: m }) });
     this._emit('connecting', { connection, role: 'callee' });
     this._answering.set(key, connection);
+    connection._call = { card: peer.card, from: item.from, sessionId: item.sessionId, sequence: item.sequence,
+      offerRef: item.offerRef };
+    // This page owns the call while the connection lives: the lock tells the next page when it is gone.
+    const releaseSession = await tryHold(lockName(this._storeName, 'session', key), this.options.lockManager);
+    connection.addEventListener('close', () => releaseSession?.());
     try {
       await connection.pc.setRemoteDescription({ type: 'offer', sdp: this.core.unpackSdp(item.body) });
       const { sdp } = await localSdp(connection.pc, o.gatherTimeoutMs);
@@ -479,9 +625,9 @@ export class PushPeer extends EventTarget {
       const recipient = this.core.base64urlDecode(item.from);
       const session = this.core.base64urlDecode(item.sessionId);
       const answer = this.core.sealEnvelope({ type: 'answer', privateKey: this.identity.privateKey,
-        body: this.core.packSdp(sdp), recipient, sessionId: session, sequence: item.sequence, ref: item.offerRef });
+        body: this.core.packSdp(sdp), recipient, sessionId: session, sequence: 2 * item.sequence, ref: item.offerRef });
       await this.store.putSession({ key, peer: peer.keyId, sessionId: item.sessionId, role: 'callee', answer,
-        owner: this.owner, at: Date.now() });
+        offerBody: item.body, offerRef: item.offerRef, sequence: item.sequence, owner: this.owner, at: Date.now() });
       await this._pruneSessions();
       await this.sender.send({ card: peer.card, payload: answer, topic: this.core.pushTopic('answer', recipient, session) });
       await this.store.updateInbox(item.id, { state: 'done' });
@@ -508,18 +654,27 @@ export class PushPeer extends EventTarget {
 
   async _decline(item, { notify }) {
     this._requests.delete(item.id);
-    if (!(await this.store.claimInbox(item.id, this.owner))) {
-      throw new PushPeerError('ALREADY_HANDLED', 'another page of this app answered or declined this request');
-    }
-    await this.store.updateInbox(item.id, { state: 'declined' });
-    if (!notify) return;
-    // The bye names this offer, so it cannot be replayed against another call (docs/PROTOCOL.md §4).
-    const card = item.card ?? (await this.store.getPeer(item.from))?.card;
-    const recipient = this.core.base64urlDecode(item.from);
-    const session = this.core.base64urlDecode(item.sessionId);
-    const bye = this.core.sealEnvelope({ type: 'bye', privateKey: this.identity.privateKey, recipient,
-      sessionId: session, sequence: item.sequence, ref: item.offerRef });
-    await this.sender.send({ card, payload: bye, topic: this.core.pushTopic('answer', recipient, session) });
+    await this._take(item, {}, async (current) => {
+      await this.store.updateInbox(current.id, { state: 'declined' });
+      if (!notify) return;
+      const card = current.card ?? (await this.store.getPeer(current.from))?.card;
+      await this.sender.send(this._byeFor({ card, from: current.from, sessionId: current.sessionId,
+        sequence: current.sequence, offerRef: current.offerRef }));
+    });
+  }
+
+  /**
+   * The push options for a bye to the caller of (from, sessionId), naming its offer (so it cannot be replayed against
+   * another call: docs/PROTOCOL.md §4). Before our answer it declines the call; after it, it says that our end is
+   * gone and the caller should offer again. A callee numbers its envelopes of a session 2n (the answer to offer n)
+   * and 2n + 1 (a bye to offer n), so that the replay guard tells them apart.
+   */
+  _byeFor({ card, from, sessionId, sequence, offerRef }) {
+    const recipient = this.core.base64urlDecode(from);
+    const session = this.core.base64urlDecode(sessionId);
+    const payload = this.core.sealEnvelope({ type: 'bye', privateKey: this.identity.privateKey, recipient,
+      sessionId: session, sequence: 2 * sequence + 1, ref: offerRef });
+    return { card, payload, topic: this.core.pushTopic('answer', recipient, session) };
   }
 
   /** Closes the notification the worker showed for an inbox item, when a visible page has it in hand. */
@@ -545,6 +700,7 @@ export class PushPeer extends EventTarget {
     this._closed = true;
     clearInterval(this._refreshTimer);
     globalThis.document?.removeEventListener('visibilitychange', this._onVisible);
+    globalThis.removeEventListener?.('pagehide', this._onPageHide);
     this._channel?.close();
     for (const [, p] of this._pending) p.reject(new PushPeerError('NOT_CONNECTED', 'PushPeer closed'));
   }

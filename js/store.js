@@ -59,6 +59,9 @@ function inboxExcess(items, { maxItems, maxBytes, keepMs, keepNewMs, now }) {
   return drop;
 }
 
+const claimable = (item, takeOver) => Boolean(item) &&
+  (item.state === 'new' || (takeOver !== null && item.state === 'claimed' && item.owner === takeOver));
+
 /** What an inbox item costs: the envelope it came in (bounded by a push) plus a little bookkeeping. */
 const itemBytes = (item) => (item.bytes ?? 0) + 256;
 
@@ -126,12 +129,15 @@ export async function openStore({ name = DEFAULT_STORE_NAME, indexedDB = globalT
       await request(s.put(next));
       return next;
     }),
-    /** Atomically moves an item from 'new' to 'claimed' by `owner`: true for exactly one caller. */
-    claimInbox: (id, owner) => run('inbox', 'readwrite', async (tx) => {
+    /**
+     * Atomically moves an item from 'new' (or from 'claimed' by `takeOver`, a page that is gone) to 'claimed' by
+     * `owner`, with `patch` and the time: true for exactly one caller.
+     */
+    claimInbox: (id, owner, { takeOver = null, ...patch } = {}) => run('inbox', 'readwrite', async (tx) => {
       const s = tx.objectStore('inbox');
       const item = await request(s.get(id));
-      if (!item || item.state !== 'new') return false;
-      await request(s.put({ ...item, state: 'claimed', owner }));
+      if (!claimable(item, takeOver)) return false;
+      await request(s.put({ ...item, ...patch, state: 'claimed', owner, claimedAt: Date.now() }));
       return true;
     }),
     deleteInbox: (id) => one('inbox', 'readwrite', (s) => s.delete(id)),
@@ -184,10 +190,10 @@ export function createMemoryStore({ name = 'memory' } = {}) {
       inbox.set(id, clone({ ...item, ...patch }));
       return clone(inbox.get(id));
     },
-    claimInbox: async (id, owner) => {
+    claimInbox: async (id, owner, { takeOver = null, ...patch } = {}) => {
       const item = inbox.get(id);
-      if (!item || item.state !== 'new') return false;
-      inbox.set(id, { ...item, state: 'claimed', owner });
+      if (!claimable(item, takeOver)) return false;
+      inbox.set(id, clone({ ...item, ...patch, state: 'claimed', owner, claimedAt: Date.now() }));
       return true;
     },
     deleteInbox: async (id) => void inbox.delete(id),

@@ -262,6 +262,64 @@ describe('pushpeer.js and sw/handler.js', { timeout: 60_000 }, () => {
     (await alice.peer.connect(bob.peer.keyId)).close();
   });
 
+  it('a peer that goes away is reported promptly: with its reason when it says bye, as gone when it falls silent', async () => {
+    const quick = { ...FAST, heartbeatMs: 50, peerGoneMs: 400 };
+    const alice = await world.person('Alice', quick);
+    const bob = await world.person('Bob', quick);
+    bob.peer.addEventListener('request', (e) => e.accept());
+    let theirs = nextEvent(bob.peer, 'connection');
+    let conn = await alice.peer.connect(bob.card().text);
+    let closed = nextEvent((await theirs).connection, 'close');
+    conn.close('page closed');
+    assert.equal((await closed).reason, 'closed by the peer: page closed');
+    // Silent: Bob's page dies without closing anything; Alice hears nothing more and closes it herself.
+    theirs = nextEvent(bob.peer, 'connection');
+    conn = await alice.peer.connect(bob.card().text);
+    const bobs = (await theirs).connection;
+    closed = nextEvent(conn, 'close');
+    bobs.pc.crash();
+    assert.match((await closed).reason, /^peer gone: nothing heard for \d+ s$/);
+    bobs.close();
+  });
+
+  it('the callee reloads after it answered, before the connection opened: the caller offers again, the next page answers', async () => {
+    const alice = await world.person('Alice', FAST);
+    const bob = await world.person('Bob', FAST);
+    let asked = 0;
+    const accept = (peer) => peer.addEventListener('request', (e) => {
+      asked++;
+      e.accept();
+    });
+    accept(bob.peer);
+    // The moment Bob's answer is on its way, his page goes (it says bye as it goes).
+    bob.peer.addEventListener('progress', (e) => e.step === 'answer-sent' && void bob.reload({ before: accept }));
+    const reoffered = new Promise((resolve) => alice.peer.addEventListener('progress', (e) => e.step === 'reoffer' && resolve(e)));
+    const conn = await alice.peer.connect(bob.card().text);
+    assert.equal(conn.state, 'connected');
+    assert.match((await reoffered).reason, /went away/);
+    assert.equal(asked, 1, 'Bob was asked once');
+    assert.equal(world.pushesTo(bob), 2, 'two offers');
+    assert.equal(world.pushesTo(alice), 3, 'answer, bye (page gone), answer');
+    const got = nextEvent(conn, 'message');
+    (await until(() => [...bob.peer.connections][0], { what: "Bob's new connection" })).send('from the new page');
+    assert.equal((await got).data, 'from the new page');
+  });
+
+  it('the callee reloads after the person accepted, before the answer left: the next page answers without asking', async () => {
+    const alice = await world.person('Alice', FAST);
+    const bob = await world.person('Bob', FAST);
+    let asked = 0;
+    bob.peer.addEventListener('request', (e) => {
+      asked++;
+      e.accept();
+    });
+    bob.peer.addEventListener('connecting', () => void bob.reload());
+    const conn = await alice.peer.connect(bob.card().text, { answerTimeoutMs: 5000 });
+    assert.equal(conn.state, 'connected');
+    assert.equal(asked, 1, 'the new page did not ask again');
+    assert.equal(world.pushesTo(bob), 1, 'one offer');
+  });
+
   it('a lost answer is recovered: the caller offers again and gets the same answer (the person is asked once)', async () => {
     const alice = await world.person('Alice', { ...FAST, answerTimeoutMs: 1000 });
     const bob = await world.person('Bob', FAST);

@@ -28,6 +28,7 @@ class FakeChannel extends EventTarget {
 
   send(data) {
     if (this.readyState !== 'open') throw new DOMException(`channel is ${this.readyState}`, 'InvalidStateError');
+    if (this.pc.crashed) return; // a page that died: nothing leaves it, and nobody is told
     const other = this.pc.remote?.channels.find((c) => c.id === this.id);
     setTimeout(() => other?.readyState === 'open' && other.dispatchEvent(new MessageEvent('message', { data })), 0);
   }
@@ -89,6 +90,11 @@ export class FakeRTCPeerConnection extends EventTarget {
     }
   }
 
+  /** The page died without a word (a crash, a lost network): it sends nothing more and closes nothing. */
+  crash() {
+    this.crashed = true;
+  }
+
   addTrack() {
     throw new DOMException('no media in the fake', 'NotSupportedError');
   }
@@ -105,6 +111,40 @@ export class FakeRTCPeerConnection extends EventTarget {
     // The other side notices (as SCTP would): its channels close.
     const other = this.remote;
     if (other && other.connectionState !== 'closed') setTimeout(() => other.channels.forEach((c) => c.close()), 5);
+  }
+}
+
+// --- Web Locks of one profile: each page has its own manager, and a page that goes away lets go of its locks ---
+
+class FakeLockManager {
+  constructor(held) {
+    this.held = held; // name -> the manager (page) holding it, shared by the pages of a profile
+    this.mine = new Set();
+  }
+
+  async request(name, options, callback) {
+    const cb = typeof options === 'function' ? options : callback;
+    if (this.held.has(name)) {
+      if (options?.ifAvailable) return cb(null);
+      throw new Error('the fake LockManager only does ifAvailable requests');
+    }
+    this.held.set(name, this);
+    this.mine.add(name);
+    try {
+      return await cb({ name });
+    } finally {
+      this.release(name);
+    }
+  }
+
+  release(name) {
+    if (this.held.get(name) === this) this.held.delete(name);
+    this.mine.delete(name);
+  }
+
+  /** The page is gone: the browser releases what it held. */
+  die() {
+    for (const name of [...this.mine]) this.release(name);
   }
 }
 
@@ -204,9 +244,33 @@ export async function startWorld({ core }) {
         await scope.push(bytes);
       }
     })();
-    me.peer = await PushPeer.create({ core, store, name, subject: 'mailto:world@pushpeer.invalid',
-      allowPushHosts: [service.httpOrigin], appUrl: 'https://app.example/', linkBase: 'https://app.example/',
-      serviceWorker: scope.registration, ...options });
+    const held = new Map();
+    const page = () => {
+      me.locks = new FakeLockManager(held);
+      return PushPeer.create({ core, store, name, subject: 'mailto:world@pushpeer.invalid',
+        allowPushHosts: [service.httpOrigin], appUrl: 'https://app.example/', linkBase: 'https://app.example/',
+        serviceWorker: scope.registration, lockManager: me.locks, ...options });
+    };
+    me.peer = await page();
+    /**
+     * The page reloads: it hears pagehide (and does what it does then), its connections die with it, its locks are
+     * released, and a new page of the same profile starts. `before` runs on the new page before it looks at the
+     * inbox (e.g. to add a request listener).
+     */
+    me.reload = async ({ before } = {}) => {
+      const old = me.peer;
+      old._onPageHide();
+      old.close();
+      for (const c of old._answering.values()) c.pc.close();
+      me.locks.die();
+      // The old page's script stops: whatever it was awaiting never comes back.
+      const never = () => new Promise(() => {});
+      old.store = new Proxy({}, { get: () => never });
+      old.sender = { send: never, sendBeacon: () => {}, allows: () => true };
+      me.peer = await page();
+      before?.(me.peer);
+      return me.peer;
+    };
     /** The push service drops the subscription without telling anyone (as Firefox does when its quota runs out). */
     me.loseSubscription = async () => {
       me.sub.active = false;

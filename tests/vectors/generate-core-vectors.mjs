@@ -47,17 +47,18 @@ const offer = core.sealEnvelope({ type: 'offer', privateKey: alice.privateKey, r
   sequence: 1, timestamp, body: fromB64(doc.packed_sdp.packed), card: card.bytes });
 const ref = core.envelopeReference(offer);
 const answer = core.sealEnvelope({ type: 'answer', privateKey: bob.privateKey, recipient: core.keyIdOf(alice.publicKey),
-  sessionId: session, sequence: 1, timestamp: timestamp + 2, ref, body: fromB64(doc.packed_sdp.packed) });
+  sessionId: session, sequence: 2, timestamp: timestamp + 2, ref, body: fromB64(doc.packed_sdp.packed) });
 const bye = core.sealEnvelope({ type: 'bye', privateKey: bob.privateKey, recipient: core.keyIdOf(alice.publicKey),
-  sessionId: session, sequence: 1, timestamp: timestamp + 3, ref });
+  sessionId: session, sequence: 3, timestamp: timestamp + 3, ref });
 const followUp = core.sealEnvelope({ type: 'offer', privateKey: alice.privateKey, recipient: bobId, sessionId: session,
   sequence: 2, timestamp });
 
 doc.card = c;
 doc.envelope = {
   source: 'pushpeer: docs/PROTOCOL.md §4, envelope version 2. Alice (the card) calls Bob (identity = RFC 8291 ' +
-    'appendix A user-agent key): an offer carrying her card and packed_sdp, its retry naming her by key id, Bob\'s ' +
-    'answer (by key id, ref = reference of the offer) and the bye he would have sent instead',
+    'appendix A user-agent key): an offer carrying her card and packed_sdp (sequence 1), its retry naming her by key ' +
+    'id, Bob\'s answer (by key id, ref = reference of the offer, sequence 2 = 2 x 1) and the bye he would have sent ' +
+    '(sequence 3 = 2 x 1 + 1)',
   recipient_private_key: bobPrivate,
   recipient_key_id: b64(bobId),
   session_id_hex: 'a0a1a2a3a4a5a6a7',
@@ -65,8 +66,8 @@ doc.envelope = {
   offer: { sequence: 1, bytes: b64(offer) },
   offer_by_key_id: { sequence: 2, bytes: b64(followUp) },
   offer_reference: b64(ref),
-  answer: { sequence: 1, timestamp: timestamp + 2, bytes: b64(answer) },
-  bye: { sequence: 1, timestamp: timestamp + 3, bytes: b64(bye) },
+  answer: { sequence: 2, timestamp: timestamp + 2, bytes: b64(answer) },
+  bye: { sequence: 3, timestamp: timestamp + 3, bytes: b64(bye) },
   topics: {
     offer: core.pushTopic('offer', bobId, session),
     answer: core.pushTopic('answer', core.keyIdOf(alice.publicKey), session),

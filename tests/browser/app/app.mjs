@@ -57,6 +57,9 @@ window.app = {
     state.peer = peer;
     // Tracks of media sent from the start arrive with the offer, before the connection opens.
     peer.addEventListener('connecting', (e) => {
+      // ICE and connection states with times, for the timelines the reload tests read.
+      e.connection.addEventListener('statechange', (s) => state.events.push({ type: 'pcstate', at: Date.now(),
+        detail: `${e.connection.role}:${s.state}`, code: e.connection.sessionId }));
       const early = [];
       earlyTracks.set(e.connection, early);
       e.connection.addEventListener('track', (t) => early.push(t.track.kind));
