@@ -83,6 +83,10 @@ function waitingCall() {
   return call;
 }
 
+// A bye's body: empty, the callee declines; BYE_GONE, the callee's page went away after it answered (offer again).
+const BYE_GONE = 1;
+const isGone = (item) => item.body?.length === 1 && item.body[0] === BYE_GONE;
+
 /** An accepted request whose page may have gone away before answering (_offer checks the claim's lock). */
 const takeable = (item) => item.type === 'offer' && item.state === 'claimed' && item.accepted === true;
 
@@ -201,7 +205,7 @@ export class PushPeer extends EventTarget {
       // keepalive, so it outlives the page) makes it offer again at once, and our next page answers that.
       for (const c of this._answering.values()) {
         if (c.closed || c.channel.readyState === 'open' || !c._call) continue;
-        this.sender.sendBeacon(this._byeFor(c._call));
+        this.sender.sendBeacon(this._byeFor(c._call, { gone: true }));
         c.close('page closed');
       }
     };
@@ -365,6 +369,7 @@ export class PushPeer extends EventTarget {
         this._emit('progress', { sessionId, step: 'gathering', attempt: leg });
         const { sdp } = await localSdp(connection.pc, o.gatherTimeoutMs);
         const body = this.core.packSdp(sdp);
+        pending.refs = []; // an answer must name an offer of this leg: one for an earlier connection cannot open this
         let answer = null;
         for (let attempt = 0; attempt <= o.offerRetries && !answer; attempt++) {
           const envelope = this.core.sealEnvelope({ type: 'offer', privateKey: this.identity.privateKey, body,
@@ -376,11 +381,17 @@ export class PushPeer extends EventTarget {
           answer = await pending.next(o.answerTimeoutMs);
         }
         if (!answer) throw new PushPeerError('TIMEOUT', `no answer after ${o.offerRetries + 1} offer(s)`);
-        if (answer.type === 'bye') throw new PushPeerError('DECLINED', `${remote.name || 'the peer'} declined`);
-        this._emit('progress', { sessionId, step: 'answer-received', ms: Date.now() - started });
-        await connection.pc.setRemoteDescription({ type: 'answer', sdp: this.core.unpackSdp(answer.body) });
-        connection._pushLegDone();
-        const gone = await this._openOrGone(connection, pending, o.openTimeoutMs);
+        let gone = null;
+        if (answer.type === 'bye' && !isGone(answer)) throw new PushPeerError('DECLINED', `${remote.name || 'the peer'} declined`);
+        if (answer.type === 'bye') {
+          // The callee's page went away (its bye may overtake its answer): offer again at once.
+          gone = "the callee's page went away";
+        } else {
+          this._emit('progress', { sessionId, step: 'answer-received', ms: Date.now() - started });
+          await connection.pc.setRemoteDescription({ type: 'answer', sdp: this.core.unpackSdp(answer.body) });
+          connection._pushLegDone();
+          gone = await this._openOrGone(connection, pending, o.openTimeoutMs);
+        }
         if (!gone) break;
         connection.close(gone);
         if (leg >= o.reconnects) {
@@ -427,7 +438,8 @@ export class PushPeer extends EventTarget {
       connection.addEventListener('close', onClose);
       connection.addEventListener('statechange', onState);
       connection.opened.then(() => finish(null), () => {});
-      pending.next(timeoutMs).then((item) => item?.type === 'bye' && finish("the callee's page went away"));
+      pending.next(timeoutMs).then((item) => item?.type === 'bye' && finish(isGone(item) ? "the callee's page went away"
+        : 'declined after answering'));
     });
   }
 
@@ -527,8 +539,7 @@ export class PushPeer extends EventTarget {
     if (item.state === 'claimed') {
       // Accepted by a page that went away before it answered: this page answers, without asking again.
       if (item.accepted && await claimIsDead(lockName(this._storeName, 'claim', item.id), item.claimedAt, this.options.lockManager)) {
-        this._take(item, { takeOver: item.owner }, (current) => this._answer(current, {}))
-          .catch((error) => this._error(error));
+        this._take(item, { takeOver: item.owner }, (current) => this._answer(current, {})).catch(this._unlessHandled);
       }
       return;
     }
@@ -572,7 +583,7 @@ export class PushPeer extends EventTarget {
     } else if (!(await claimIsDead(lockName(this._storeName, 'session', key), session.at, this.options.lockManager))) {
       return; // another page of this profile holds the call and answers it
     }
-    this._take(item, {}, (current) => this._answer(current, {})).catch((error) => this._error(error));
+    this._take(item, {}, (current) => this._answer(current, {})).catch(this._unlessHandled);
   }
 
   /**
@@ -669,11 +680,11 @@ export class PushPeer extends EventTarget {
    * gone and the caller should offer again. A callee numbers its envelopes of a session 2n (the answer to offer n)
    * and 2n + 1 (a bye to offer n), so that the replay guard tells them apart.
    */
-  _byeFor({ card, from, sessionId, sequence, offerRef }) {
+  _byeFor({ card, from, sessionId, sequence, offerRef }, { gone = false } = {}) {
     const recipient = this.core.base64urlDecode(from);
     const session = this.core.base64urlDecode(sessionId);
     const payload = this.core.sealEnvelope({ type: 'bye', privateKey: this.identity.privateKey, recipient,
-      sessionId: session, sequence: 2 * sequence + 1, ref: offerRef });
+      sessionId: session, sequence: 2 * sequence + 1, ref: offerRef, body: gone ? new Uint8Array([BYE_GONE]) : undefined });
     return { card, payload, topic: this.core.pushTopic('answer', recipient, session) };
   }
 
@@ -694,6 +705,11 @@ export class PushPeer extends EventTarget {
   _error(error) {
     this._emit('error', { error });
   }
+
+  /** For work this page took up on its own: another page having done it already is no error. */
+  _unlessHandled = (error) => {
+    if (error?.code !== 'ALREADY_HANDLED') this._error(error);
+  };
 
   /** Stops listening; open connections stay until closed. */
   close() {

@@ -45,7 +45,9 @@ window.app = {
   /** The script URL of the active service worker (which build runs). */
   workerScript: () => state.registration?.active?.scriptURL ?? null,
   async create(options = {}) {
-    const { hostSubscribe, manual, swType = 'module', ...rest } = options;
+    // reloadOn: reload this page the moment the callee reaches a step ('request', 'connecting', 'answer-sent',
+    // 'open'), once: the reload tests.
+    const { hostSubscribe, manual, swType = 'module', reloadOn, ...rest } = options;
     state.registration = swType === 'classic'
       ? await navigator.serviceWorker.register('./sw-classic.js', { scope: './' })
       : await navigator.serviceWorker.register('./sw.mjs', { type: 'module', scope: './' });
@@ -55,6 +57,16 @@ window.app = {
     if (hostSubscribe) peerOptions.subscribe = (key) => window.pushpeerSubscribe(toB64u(key));
     const peer = await PushPeer.create(peerOptions);
     state.peer = peer;
+    if (reloadOn) {
+      const reload = () => {
+        sessionStorage.setItem('reloaded', reloadOn);
+        location.reload();
+      };
+      if (reloadOn === 'request') peer.addEventListener('request', (e) => { e.preventDefault(); reload(); });
+      if (reloadOn === 'connecting') peer.addEventListener('connecting', (e) => e.role === 'callee' && reload());
+      if (reloadOn === 'answer-sent') peer.addEventListener('progress', (e) => e.step === 'answer-sent' && reload());
+      if (reloadOn === 'open') peer.addEventListener('connection', (e) => e.connection.role === 'callee' && reload());
+    }
     // Tracks of media sent from the start arrive with the offer, before the connection opens.
     peer.addEventListener('connecting', (e) => {
       // ICE and connection states with times, for the timelines the reload tests read.
@@ -71,6 +83,7 @@ window.app = {
     peer.addEventListener('request', (e) => {
       state.events.push({ type: 'request', from: e.from.name, at: Date.now() });
       // The app decides (pushpeer answers nobody on its own: autoAccept is off by default).
+      if (reloadOn === 'request') return; // reloading instead (see above)
       if (manual) {
         e.preventDefault();
         state.requests.push(e);
