@@ -11,12 +11,15 @@ export const GRANT_INTERVAL = 20 * 3600; // seconds: 4 grants keep a card usable
 export const CARD_RENEW_BEFORE = 40 * 3600; // re-issue our card when its last grant ends sooner than this
 const MAX_REJECTIONS = 50;
 
-/** Bounds of the inbox (docs/PROTOCOL.md §7.4): a flood of requests drops the oldest items, never grows storage. */
+/**
+ * Bounds of the inbox (docs/PROTOCOL.md §7.4): a flood of requests drops the oldest items, never grows storage.
+ * maxItems items of at most one push each (4 KiB, plus bookkeeping) fit maxBytes, so the count bounds the bytes.
+ */
 export const INBOX_LIMITS = Object.freeze({
   maxItems: 200,
   maxBytes: 1024 * 1024,
-  keepMs: 24 * 3600 * 1000, // handled items: a day, for timelines and diagnostics
-  keepNewMs: 7 * 24 * 3600 * 1000, // unhandled ones: a week (offers expire far sooner)
+  keepMs: 10 * 60 * 1000, // handled items: as long as a call can be retried (offerMaxAge); storage follows live calls
+  keepNewMs: 7 * 24 * 3600 * 1000, // unhandled requests: a week (offers expire far sooner, the app may still show them)
 });
 
 /** BroadcastChannel name on which the worker tells pages about new inbox items. */
@@ -125,8 +128,7 @@ export async function receivePush({ core, store, data, now }) {
     // A retried offer (the caller heard nothing) replaces its pending request instead of asking twice; one for a
     // request that was declined or has expired stays that way. One for a call we answered is for the page to act
     // on (our answer was lost: it is sent again).
-    const previous = (await store.inbox()).filter((i) => i.type === 'offer' && i.from === from &&
-      i.sessionId === item.sessionId).at(-1);
+    const previous = (await store.callItems(from, item.sessionId)).filter((i) => i.type === 'offer').at(-1);
     if (previous?.state === 'new') {
       return store.updateInbox(previous.id, { ...item, received: previous.received, retries: (previous.retries ?? 0) + 1 });
     }

@@ -624,6 +624,7 @@ export class PushPeer extends EventTarget {
     log: (m) => this._emit('log', { message: m }) });
     this._emit('connecting', { connection, role: 'callee' });
     this._answering.set(key, connection);
+    connection.addEventListener('close', () => this._answering.get(key) === connection && this._answering.delete(key));
     connection._call = { card: peer.card, from: item.from, sessionId: item.sessionId, sequence: item.sequence,
       offerRef: item.offerRef };
     // This page owns the call while the connection lives: the lock tells the next page when it is gone.
@@ -651,8 +652,6 @@ export class PushPeer extends EventTarget {
       connection.close('answer failed');
       await this.store.updateInbox(item.id, { state: 'failed', error: error?.code ?? String(error) }).catch(() => {});
       throw error;
-    } finally {
-      if (this._answering.get(key) === connection && connection.closed) this._answering.delete(key);
     }
   }
 

@@ -1,23 +1,25 @@
 // Persistent state of one peer, shared by its pages and its service worker: IndexedDB (same origin only; the
 // identity's private key never leaves it). createMemoryStore() has the same API for tests and for Node.
 //
-// Object stores (database version 2):
+// Object stores (database version 3):
 //   kv       identity { privateKey, publicKey, created }, config { subject, name, relay, relayMode, appUrl,
 //            allowPushHosts }, card { bytes, text, grantsUntil, endpoint }, replay (the core's replay-guard state),
 //            rejections (the last refused pushes, for diagnostics)
 //   peers    by keyId (base64url of the 8-byte key id): { keyId, identity, card, name, updated, gone }
 //            Only peers we chose: the app accepted a connection with them, we called them, or it saved them.
 //   inbox    by id (auto, so ids follow arrival order): { id, received, type, from, sessionId, sequence,
-//            timestamp, body, bytes, card (offers: the caller's card), offerRef / ref, state, owner, notified }
+//            timestamp, body, bytes, card (offers: the caller's card), offerRef / ref, state, owner, notified };
+//            index 'call' on [from, sessionId] (a call's items without reading the inbox)
 //            state: 'new' -> 'claimed' (one page took it) -> 'done'; or 'declined', 'expired', 'failed'.
 //            Bounded: trimInbox() drops the oldest items beyond a count and a byte budget.
 //   sessions by key `${peer}:${sessionId}`: { key, peer, sessionId, role, answer (sealed, re-sent when the offer is
 //            retried), at }
 // Version 1 stores (cards and envelopes of format version 1, strangers kept as peers) are emptied on upgrade but
-// for the identity and config: nothing in them can be used with version 2 cards and envelopes.
+// for the identity and config: nothing in them can be used with version 2 cards and envelopes. Version 3 adds the
+// index.
 import { PushPeerError } from './errors.js';
 
-const VERSION = 2;
+const VERSION = 3;
 const STORES = { kv: null, peers: 'keyId', inbox: 'id', sessions: 'key' };
 export const DEFAULT_STORE_NAME = 'pushpeer';
 
@@ -38,32 +40,21 @@ function storeError(error, what) {
 }
 
 /**
- * Which inbox items to drop, oldest first: those older than their keep time, then the oldest until at most
- * maxItems remain and their bytes fit maxBytes. `items` in arrival order.
+ * Trimming the inbox walks from the oldest item (ids follow arrival). An item goes when it is older than its keep
+ * time or there are more than maxItems; an unhandled request that stays is stepped over; the walk ends at the first
+ * handled item that stays, since every later one is younger and handled ones are kept the shortest. So the work per
+ * push follows the open requests, not the history. (Bytes follow from the count: an item is at most one push, ~4 KiB,
+ * so maxItems items stay within maxBytes; INBOX_LIMITS in js/inbox.js holds both.)
+ * Returns 'drop', 'skip' or 'stop'.
  */
-function inboxExcess(items, { maxItems, maxBytes, keepMs, keepNewMs, now }) {
-  const drop = new Set();
-  for (const item of items) {
-    const keep = item.state === 'new' ? keepNewMs : keepMs;
-    if (now - item.received > keep) drop.add(item.id);
-  }
-  let count = items.length - drop.size;
-  let bytes = items.reduce((sum, item) => sum + (drop.has(item.id) ? 0 : itemBytes(item)), 0);
-  for (const item of items) {
-    if (count <= maxItems && bytes <= maxBytes) break;
-    if (drop.has(item.id)) continue;
-    drop.add(item.id);
-    count--;
-    bytes -= itemBytes(item);
-  }
-  return drop;
+function trimStep(item, count, { maxItems, keepMs, keepNewMs, now }) {
+  const keep = item.state === 'new' ? keepNewMs : keepMs;
+  if (count > maxItems || now - item.received > keep) return 'drop';
+  return item.state === 'new' ? 'skip' : 'stop';
 }
 
 const claimable = (item, takeOver) => Boolean(item) &&
   (item.state === 'new' || (takeOver !== null && item.state === 'claimed' && item.owner === takeOver));
-
-/** What an inbox item costs: the envelope it came in (bounded by a push) plus a little bookkeeping. */
-const itemBytes = (item) => (item.bytes ?? 0) + 256;
 
 /** Opens (creating on first use) the IndexedDB database `name`. */
 export async function openStore({ name = DEFAULT_STORE_NAME, indexedDB = globalThis.indexedDB } = {}) {
@@ -84,6 +75,8 @@ export async function openStore({ name = DEFAULT_STORE_NAME, indexedDB = globalT
         else if (keyPath) d.createObjectStore(store, { keyPath });
         else d.createObjectStore(store);
       }
+      const inbox = open.transaction.objectStore('inbox');
+      if (!inbox.indexNames.contains('call')) inbox.createIndex('call', ['from', 'sessionId']);
     };
     db = await request(open);
   } catch (error) {
@@ -141,13 +134,34 @@ export async function openStore({ name = DEFAULT_STORE_NAME, indexedDB = globalT
       return true;
     }),
     deleteInbox: (id) => one('inbox', 'readwrite', (s) => s.delete(id)),
-    /** Drops expired items, then the oldest, until the inbox is within its bounds; resolves to the count dropped. */
-    trimInbox: (limits) => run('inbox', 'readwrite', async (tx) => {
+    /** Drops the oldest items while they are expired or too many; resolves to the count dropped. */
+    trimInbox: (limits) => run('inbox', 'readwrite', (tx) => new Promise((resolve, reject) => {
       const s = tx.objectStore('inbox');
-      const drop = inboxExcess(await request(s.getAll()), limits);
-      for (const id of drop) await request(s.delete(id));
-      return drop.size;
-    }),
+      const counted = s.count();
+      counted.onerror = () => reject(counted.error);
+      counted.onsuccess = () => {
+        let count = counted.result;
+        let dropped = 0;
+        const walk = s.openCursor(); // oldest first
+        walk.onerror = () => reject(walk.error);
+        walk.onsuccess = () => {
+          const cursor = walk.result;
+          const step = cursor ? trimStep(cursor.value, count, limits) : 'stop';
+          if (step === 'stop') {
+            resolve(dropped);
+            return;
+          }
+          if (step === 'drop') {
+            cursor.delete();
+            count--;
+            dropped++;
+          }
+          cursor.continue();
+        };
+      };
+    })),
+    /** The inbox items of one call (from, sessionId), oldest first. */
+    callItems: (from, sessionId) => one('inbox', 'readonly', (s) => s.index('call').getAll([from, sessionId])),
     getSession: (key) => one('sessions', 'readonly', (s) => s.get(key)),
     putSession: (session) => one('sessions', 'readwrite', (s) => s.put(session)),
     sessions: () => one('sessions', 'readonly', (s) => s.getAll()),
@@ -198,10 +212,19 @@ export function createMemoryStore({ name = 'memory' } = {}) {
     },
     deleteInbox: async (id) => void inbox.delete(id),
     trimInbox: async (limits) => {
-      const drop = inboxExcess([...inbox.values()], limits);
-      for (const id of drop) inbox.delete(id);
-      return drop.size;
+      let dropped = 0;
+      for (const item of inbox.values()) {
+        const step = trimStep(item, inbox.size, limits);
+        if (step === 'stop') break;
+        if (step === 'drop') {
+          inbox.delete(item.id);
+          dropped++;
+        }
+      }
+      return dropped;
     },
+    callItems: async (from, sessionId) => [...inbox.values()].filter((i) => i.from === from && i.sessionId === sessionId)
+      .map(clone),
     getSession: async (key) => clone(sessions.get(key)),
     putSession: async (session) => void sessions.set(session.key, clone(session)),
     sessions: async () => [...sessions.values()].map(clone),
