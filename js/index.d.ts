@@ -105,6 +105,13 @@ export interface PushPeerOptions extends Timeouts {
   allowPushHosts?: string[];
   /** Seconds: older offers in the inbox are not answered. Default 600. */
   offerMaxAge?: number;
+  /** New offers (same session, new RTCPeerConnection) when the callee's page went away before the connection opened. Default 1. */
+  reconnects?: number;
+  /** Pings on an open connection's control channel (default 2000) and the silence after which it closes as 'peer gone' (default 8000). */
+  heartbeatMs?: number;
+  peerGoneMs?: number;
+  /** How often an open page checks that its push subscription still exists (also when it becomes visible). Default 60000. */
+  subscriptionCheckMs?: number;
 }
 
 export interface Card {
@@ -195,8 +202,8 @@ export interface PushPeerEventMap {
   /** The worker refused a push (bad signature, replay, stale, unknown sender, ...). */
   rejected: Event & { code: PushPeerErrorCode; message?: string };
   peergone: Event & { keyId: string; name: string; status: number };
-  progress: Event & { sessionId: string; step: 'gathering' | 'offer-sent' | 'answer-received' | 'answer-sent' | 'open';
-    ms?: number; bytes?: number; sdpBytes?: number; attempt?: number; via?: 'direct' | 'relay' };
+  progress: Event & { sessionId: string; step: 'gathering' | 'offer-sent' | 'answer-received' | 'answer-sent' | 'reoffer' | 'open';
+    ms?: number; bytes?: number; sdpBytes?: number; attempt?: number; via?: 'direct' | 'relay'; reason?: string };
   push: Event & { detail: { type: 'attempt' | 'response' | 'retry' | 'fallback'; [key: string]: unknown } };
   /** A push reached the worker and was accepted (also one that a page handled already). */
   received: Event & { id: number; messageType: InboxItem['type']; from: string; sessionId: string;
@@ -251,11 +258,14 @@ export interface PushSender {
     { endpoint: string; headers: Record<string, string>; body: Uint8Array };
   /** Whether a push to this endpoint would be allowed (a known push service, or one of allowPushHosts). */
   allows(endpoint: string): boolean;
+  /** Fires one push with fetch keepalive (it outlives the page) and does not wait: no retries, never throws. */
+  sendBeacon(options: { card: CardInput; payload: Uint8Array | string; ttl?: number; urgency?: string; topic?: string }): void;
 }
 
 export function createPushSender(options: {
   core: Core; relay?: string | null; relayMode?: 'auto' | 'always' | 'never'; retries?: number; backoffMs?: number;
-  maxRetryAfterMs?: number; allowPushHosts?: string[]; fetch?: typeof fetch; sleep?: (ms: number) => Promise<void>;
+  maxRetryAfterMs?: number; allowPushHosts?: string[]; requestTimeoutMs?: number; fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
   onEvent?: (event: { type: string; [key: string]: unknown }) => void;
 }): PushSender;
 
@@ -290,9 +300,12 @@ export interface InboxItem {
 export interface PeerRecord { keyId: string; identity: Uint8Array; card: Uint8Array; name: string; updated: number;
   gone?: boolean }
 
-/** A call we answered: the sealed answer, sent again if the caller repeats its offer. key = `${peer}:${sessionId}`. */
-export interface SessionRecord { key: string; sessionId: string; peer: string; role: 'callee'; answer: Uint8Array;
-  owner: string; at: number }
+/**
+ * A call we answered, key = `${peer}:${sessionId}`: the sealed answer (sent again if the caller repeats the same
+ * offer) until the connection opened, then only `opened: true`.
+ */
+export interface SessionRecord { key: string; sessionId: string; peer: string; role: 'callee'; answer?: Uint8Array;
+  offerBody?: Uint8Array; offerRef?: Uint8Array; sequence?: number; owner?: string; opened?: boolean; at: number }
 
 /** Persistent state shared by a profile's pages and its worker. */
 export interface PushPeerStore {
@@ -308,8 +321,10 @@ export interface PushPeerStore {
   getInbox(id: number): Promise<InboxItem | undefined>;
   inbox(): Promise<InboxItem[]>;
   updateInbox(id: number, patch: Partial<InboxItem> & Record<string, unknown>): Promise<InboxItem | null>;
-  /** 'new' -> 'claimed' for exactly one caller. */
-  claimInbox(id: number, owner: string): Promise<boolean>;
+  /** 'new' (or 'claimed' by `takeOver`, a page that is gone) -> 'claimed' for exactly one caller. */
+  claimInbox(id: number, owner: string, options?: { takeOver?: string | null; accepted?: boolean }): Promise<boolean>;
+  /** The inbox items of one call (its caller's key id and session id). */
+  callItems(from: string, sessionId: string): Promise<InboxItem[]>;
   deleteInbox(id: number): Promise<void>;
   /** Drops expired items, then the oldest, until within maxItems and maxBytes; resolves to the count dropped. */
   trimInbox(limits: { maxItems: number; maxBytes: number; keepMs: number; keepNewMs: number; now: number }): Promise<number>;

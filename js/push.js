@@ -15,6 +15,7 @@ import { PushPeerError } from './errors.js';
 import { pushHostPolicy } from './push-hosts.js';
 
 export const DEFAULT_TTL = 120; // seconds: a signal older than this is useless to a caller waiting for an answer
+export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000; // one HTTP request to a push service or the relay, answer included
 const MAX_RETRY_AFTER_MS = 30_000;
 
 function pushError(code, message, details) {
@@ -49,11 +50,13 @@ const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * maxRetryAfterMs (a longer Retry-After fails with RATE_LIMITED, default 30 s), allowPushHosts (hosts besides the
  * known push services that cards may name: 'host', 'https://host:port', or 'http://127.0.0.1:port' for a local push
  * service; default none), fetch, sleep, onEvent (called with { type: 'attempt' | 'response' | 'retry' |
- * 'fallback', ... } for timelines).
+ * 'fallback', ... } for timelines), requestTimeoutMs (one request, answer and body included: a push service that does
+ * not answer fails the push with PUSH_UNREACHABLE instead of holding it forever; default 20 s).
  */
 export function createPushSender({
   core, relay = null, relayMode = 'auto', retries = 3, backoffMs = 500, maxRetryAfterMs = MAX_RETRY_AFTER_MS,
-  allowPushHosts = [], fetch: fetchFn = globalThis.fetch?.bind(globalThis), sleep = defaultSleep, onEvent = () => {},
+  allowPushHosts = [], requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, fetch: fetchFn = globalThis.fetch?.bind(globalThis),
+  sleep = defaultSleep, onEvent = () => {},
 } = {}) {
   if (!core) throw new PushPeerError('BAD_ARGUMENT', 'createPushSender needs { core }');
   if (!Array.isArray(allowPushHosts)) throw new PushPeerError('BAD_ARGUMENT', 'allowPushHosts must be an array');
@@ -105,8 +108,9 @@ export function createPushSender({
     // No `cache: 'no-store'`: it would also disable the CORS preflight cache, an extra round trip per push. No
     // redirects: a push service answers, it does not send the request elsewhere, and following a 307 would take the
     // body to a host nobody checked (the relay passes a push service's 3xx on as is).
+    const signal = AbortSignal.timeout(requestTimeoutMs);
     const response = await fetchFn(url, { method: 'POST', headers, body: request.body, mode: 'cors',
-      credentials: 'omit', referrerPolicy: 'no-referrer', redirect: 'error' });
+      credentials: 'omit', referrerPolicy: 'no-referrer', redirect: 'error', signal });
     await response.arrayBuffer().catch(() => {});
     onEvent({ type: 'response', via, status: response.status, ms: Date.now() - started });
     return response;
@@ -128,6 +132,10 @@ export function createPushSender({
       try {
         response = await post(request, via);
       } catch (error) {
+        if (error?.name === 'TimeoutError') {
+          throw Object.assign(fail('PUSH_UNREACHABLE', `${via === 'relay' ? 'the relay' : origin} did not answer within ` +
+            `${requestTimeoutMs} ms`), { cause: error });
+        }
         if (via === 'direct' && relay && relayMode === 'auto') {
           // A TypeError here is a CORS refusal (or the network): the preflight failed, so nothing was delivered.
           viaRelayOnly.add(origin);

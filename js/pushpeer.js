@@ -519,7 +519,7 @@ export class PushPeer extends EventTarget {
         const pending = this._pending.get(sessionKey(item.from, item.sessionId));
         if (!pending || !pending.refs.some((r) => sameBytes(r, item.ref))) return; // another page's call, or stale
         if (!(await this.store.claimInbox(id, this.owner))) return;
-        await this.store.updateInbox(id, { state: 'done' });
+        await this.store.deleteInbox(id); // taken: nothing else needs it (storage follows live calls)
         pending.deliver(item);
       } else if (item.type === 'offer') {
         await this._offer(item);
@@ -532,6 +532,11 @@ export class PushPeer extends EventTarget {
   async _offer(item) {
     const key = sessionKey(item.from, item.sessionId);
     const session = await this.store.getSession(key);
+    if (session?.opened) {
+      // The call opened already: an offer that was retried while our answer was on its way. Nothing to do.
+      if (await this.store.claimInbox(item.id, this.owner)) await this.store.updateInbox(item.id, { state: 'done' });
+      return;
+    }
     if (session?.answer) {
       await this._offerAgain(item, session);
       return;
@@ -647,6 +652,9 @@ export class PushPeer extends EventTarget {
       // If this answer is lost, the caller offers again after answerTimeoutMs: keep waiting that long too, so the
       // answer sent again (_offer) finds this connection (docs/PROTOCOL.md §7.1).
       await this._opened(connection, o.openTimeoutMs + o.answerTimeoutMs);
+      // Open: the stored answer is not needed any more; what stays is that the call opened (retries are ignored).
+      await this.store.putSession({ key, peer: peer.keyId, sessionId: item.sessionId, role: 'callee', opened: true,
+        at: Date.now() });
       return connection;
     } catch (error) {
       connection.close('answer failed');

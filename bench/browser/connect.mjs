@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 
 import { startWorld } from '../../tests/browser/apps.mjs';
 import { browserVersion, CHROMIUM_PATH, FIREFOX_PATH } from '../../tests/browser/browsers.mjs';
+import { closeAndDrop } from './pages.mjs';
 
 const SUBJECT = 'mailto:bench@pushpeer.invalid';
 const ALL_PAIRS = ['firefox-firefox', 'chromium-firefox', 'firefox-chromium'];
@@ -105,31 +106,6 @@ async function instrument(app) {
 }
 
 const takeLog = (app) => app.page.evaluate(() => window.__bench.log.splice(0));
-
-/**
- * Closes the connection of `sessionId` (null: every connection) in this page, with app.close when the app has
- * it, waits until its RTCPeerConnection is closed, and drops the app's entry: PushPeer forgets a connection on
- * 'close', so nothing in the page keeps it (or its RTCPeerConnection) alive afterwards.
- */
-function closeAndDrop(app, sessionId) {
-  return app.page.evaluate(async (sid) => {
-    const { state } = window.app;
-    const entries = state.connections.filter((c) => sid === null || c.connection?.sessionId === sid);
-    let closed = true;
-    for (const entry of entries) {
-      const i = state.connections.indexOf(entry);
-      if (typeof window.app.close === 'function') window.app.close(i);
-      else entry.connection.close();
-      const t0 = Date.now();
-      while (entry.connection.pc.signalingState !== 'closed' && Date.now() - t0 < 5000) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      closed &&= entry.connection.pc.signalingState === 'closed';
-      state.connections.splice(state.connections.indexOf(entry), 1);
-    }
-    return { found: entries.length > 0, closed, live: state.peer.connections.size };
-  }, sessionId);
-}
 
 /** The callee's 'connection' for this session (its data channel open), within timeoutMs. */
 function waitCallee(app, sessionId, timeoutMs = 20_000) {

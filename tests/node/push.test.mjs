@@ -839,6 +839,23 @@ describe('push.js: send one push to a card', { timeout: 60_000 }, () => {
       }
     });
 
+    it('a push service that never answers fails the push (PUSH_UNREACHABLE) instead of holding it forever', async () => {
+      const http = await import('node:http');
+      const silent = http.createServer(() => {}); // reads the request, never answers
+      await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+      try {
+        const origin = `http://127.0.0.1:${silent.address().port}`;
+        const c = core.createCard({ identity: core.generateVapidKeys(), subject: SUBJECT,
+          subscription: { endpoint: `${origin}/wpush/s`, keys: { p256dh: b64(core.generateVapidKeys().publicKey), auth: b64(new Uint8Array(16)) } } });
+        const error = await rejectsWith(createSender({ core, allowPushHosts: [origin], requestTimeoutMs: 300 })
+          .send({ card: c.bytes, payload: 'x' }), 'PUSH_UNREACHABLE');
+        assert.match(error.message, /did not answer within 300 ms/);
+      } finally {
+        silent.closeAllConnections();
+        silent.close();
+      }
+    });
+
     it('send() with no options → a PushPeerError, not a TypeError', async () => {
       await rejectsWith(createPushSender({ core }).send(), 'BAD_ARGUMENT');
     });

@@ -1,0 +1,197 @@
+// Reliability under load, measured (issue: 1000 calls back to back, 20 simultaneous callers, reloads at random
+// moments): real Firefox pages through the local push service (the world of tests/browser/apps.mjs), both headed on
+// a virtual display (Xvfb) so that notifications are really shown, as a user's browser does (headless Firefox has no
+// backend for them, and every push would cost push quota).
+//
+//   node bench/browser/soak.mjs [--calls 1000] [--block 100] [--callers 20] [--reloads 20]
+//
+// 1. calls back to back, Alice -> Bob, each closed and dropped on both sides after it opened; per block of calls:
+//    success, latency percentiles (drift), pushes per call, what Bob's and Alice's stores hold (inbox items,
+//    sessions, peers, replay-guard bytes) and the resident memory of each Firefox (its process tree).
+// 2. simultaneous callers to Bob (Chromium, a context each): how many connect, the slowest, Bob's subscription.
+// 3. Bob's page reloads at a random step of a call (the request, after accepting, as the answer leaves, once open):
+//    the outcome within 12 s (connected; failed with a code; stranded: neither), and whether the next call works.
+// Markdown on stdout, progress on stderr. Nothing here asserts.
+import { readFileSync, readdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+import { SUBJECT, startWorld } from '../../tests/browser/apps.mjs';
+import { startXvfb } from '../../tests/browser/xvfb.mjs';
+import { closeAndDrop } from './pages.mjs';
+
+const { values: opts } = parseArgs({ options: {
+  calls: { type: 'string', default: '1000' },
+  block: { type: 'string', default: '100' },
+  callers: { type: 'string', default: '20' },
+  reloads: { type: 'string', default: '20' },
+} });
+const CALLS = Number(opts.calls);
+const BLOCK = Number(opts.block);
+const CALLERS = Number(opts.callers);
+const RELOADS = Number(opts.reloads);
+const GOAL_MS = 12_000;
+const STEPS = ['request', 'connecting', 'answer-sent', 'open'];
+
+const say = (line) => process.stderr.write(`${line}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const quantile = (values, q) => {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  return v.length ? v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))] : NaN;
+};
+const fmt = (x) => (Number.isFinite(x) ? String(Math.round(x)) : '–');
+const CALL_LIMIT_MS = 120_000; // a call that takes longer is reported as stuck (with what the pages saw) and skipped
+
+/** The promise's value, or an Error naming `label` when it has not settled within ms (a page that stopped answering). */
+function guard(label, promise, ms = 30_000) {
+  return Promise.race([promise, sleep(ms).then(() => {
+    throw new Error(`${label}: no answer from the page within ${ms} ms`);
+  })]);
+}
+
+/** alice.call('connect'), or { stuck: true, events } when it has not settled within CALL_LIMIT_MS. */
+async function connect(caller, callee, card, options) {
+  const r = await Promise.race([caller.call('connect', card, options), sleep(CALL_LIMIT_MS).then(() => null)]);
+  if (r) return r;
+  const events = async (a) => JSON.stringify((await a.call('events')).slice(-15));
+  return { stuck: true, error: { code: 'STUCK' }, detail: `caller ${await events(caller)}\ncallee ${await events(callee)}` };
+}
+
+/** Resident memory (KiB) of a process and everything it started (Firefox's content processes). */
+function treeRssKiB(pid) {
+  let total = 0;
+  const visit = (p) => {
+    try {
+      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) visit(child);
+      }
+    } catch {
+      // the process ended
+    }
+  };
+  visit(pid);
+  return total;
+}
+
+/** What a page's store holds. */
+const storage = (app) => app.page.evaluate(async () => {
+  const { openStore } = await import('/js/store.js');
+  const store = await openStore();
+  try {
+    return { inbox: (await store.inbox()).length, sessions: (await store.sessions()).length,
+      peers: (await store.peers()).length, replay: (await store.get('replay'))?.length ?? 0 };
+  } finally {
+    store.close();
+  }
+});
+
+const xvfb = await startXvfb();
+const world = await startWorld();
+const headed = { headless: false, env: { DISPLAY: xvfb.display }, extraPrefs: { 'alerts.useSystemBackend': false } };
+const [alice, bob] = await Promise.all([world.open('firefox', 'alice', headed), world.open('firefox', 'bob', headed)]);
+await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }), bob.call('create', { name: 'Bob', subject: SUBJECT })]);
+const card = (await bob.call('card')).text;
+const pid = (app) => app.browser.process()?.pid;
+const out = [];
+
+// --- 1. calls back to back ---
+out.push(`### ${CALLS} calls back to back, Firefox -> Firefox`, '');
+out.push('| calls | connected | p50 ms | p90 ms | max ms | pushes/call | Bob: inbox, sessions, peers, replay B | Alice: inbox, sessions | Firefox RSS MiB (Alice, Bob) |');
+out.push('|---|---:|---:|---:|---:|---:|---|---|---|');
+let done = 0;
+let ok = 0;
+const unregisterSince = world.service.lastSeq;
+while (done < CALLS) {
+  const times = [];
+  let connected = 0;
+  const since = world.service.lastSeq;
+  const n = Math.min(BLOCK, CALLS - done);
+  for (let i = 0; i < n; i++) {
+    const r = await connect(alice, bob, card);
+    if (r.stuck) say(`call ${done + i + 1} stuck:\n${r.detail}`);
+    if (!r.error) {
+      connected++;
+      times.push(r.ms);
+      await guard(`closing call ${done + i + 1}`, Promise.all([closeAndDrop(alice, null), closeAndDrop(bob, null)]));
+    } else {
+      say(`call ${done + i + 1}: ${JSON.stringify(r.error)}`);
+    }
+    if ((done + i + 1) % 10 === 0) say(`${done + i + 1} calls`);
+  }
+  const pushes = world.pushesSince(since).length;
+  await guard('clearing events', Promise.all([alice, bob].map((a) => a.page.evaluate(() => { window.app.state.events.length = 0; }))));
+  done += n;
+  ok += connected;
+  const [sb, sa] = await guard('reading the stores', Promise.all([storage(bob), storage(alice)]));
+  const rss = [alice, bob].map((a) => (treeRssKiB(pid(a)) / 1024).toFixed(0)).join(', ');
+  out.push(`| ${done - n + 1}–${done} | ${connected}/${n} | ${fmt(quantile(times, 0.5))} | ${fmt(quantile(times, 0.9))} | ` +
+    `${fmt(Math.max(...times))} | ${(pushes / n).toFixed(2)} | ${sb.inbox}, ${sb.sessions}, ${sb.peers}, ${sb.replay} | ` +
+    `${sa.inbox}, ${sa.sessions} | ${rss} |`);
+  say(out.at(-1));
+}
+await sleep(6000); // Firefox's quota checks run 3 s after each push
+const dropped = world.service.received.filter((e) => e.seq > unregisterSince && e.type === 'unregister').length;
+out.push('', `${ok}/${CALLS} connected; subscriptions dropped by the browsers during and after: ${dropped}.`, '');
+
+// --- 2. simultaneous callers ---
+const callers = [];
+const first = await world.open('chromium', 'caller-1');
+callers.push(first);
+for (let i = 2; i <= CALLERS; i++) callers.push(await world.open('chromium', `caller-${i}`, { inside: first }));
+await Promise.all(callers.map((c) => c.call('create', { name: c.label, subject: SUBJECT, hostSubscribe: true })));
+const since2 = world.service.lastSeq;
+const results = await Promise.all(callers.map((c) => c.call('connect', card, { answerTimeoutMs: 60_000 })));
+await sleep(6000);
+const failed = results.filter((r) => r.error).map((r) => r.error.code);
+out.push(`### ${CALLERS} callers at once (Chromium, a context each) -> Firefox`, '');
+out.push(`${CALLERS - failed.length}/${CALLERS} connected${failed.length ? ` (failed: ${failed.join(', ')})` : ''}; ` +
+  `slowest ${fmt(Math.max(...results.filter((r) => !r.error).map((r) => r.ms)))} ms; ` +
+  `${(world.pushesSince(since2).length / CALLERS).toFixed(2)} pushes per call; subscriptions dropped: ` +
+  `${world.service.received.filter((e) => e.seq > since2 && e.type === 'unregister').length}.`, '');
+await Promise.all(callers.map((c) => c.close()));
+await closeAndDrop(bob, null);
+
+// --- 3. reloads at random moments ---
+out.push(`### Bob's page reloads at a random step of a call (${RELOADS} calls)`, '');
+out.push('| step | calls | connected within 12 s | failed (code) | stranded | next call works | max ms |');
+out.push('|---|---:|---:|---|---:|---:|---:|');
+const byStep = Object.fromEntries(STEPS.map((s) => [s, { n: 0, ok: 0, failed: [], stranded: 0, next: 0, max: 0 }]));
+for (let i = 0; i < RELOADS; i++) {
+  const step = STEPS[Math.floor(Math.random() * STEPS.length)];
+  const row = byStep[step];
+  row.n++;
+  await bob.page.reload({ waitUntil: 'load' });
+  await bob.page.waitForFunction(() => window.appReady === true);
+  await bob.call('create', { name: 'Bob', subject: SUBJECT, reloadOn: step });
+  const call = alice.call('connect', card);
+  const started = Date.now();
+  for (;;) {
+    const reloaded = await bob.page.evaluate(() => sessionStorage.getItem('reloaded')).catch(() => null);
+    if (reloaded === step || Date.now() - started > 30_000) break;
+    await sleep(50);
+  }
+  await bob.page.waitForFunction(() => window.appReady === true, { timeout: 30_000 });
+  await bob.page.evaluate(() => sessionStorage.removeItem('reloaded'));
+  await bob.call('create', { name: 'Bob', subject: SUBJECT });
+  const r = await Promise.race([call, sleep(GOAL_MS).then(() => null)]);
+  if (r === null) row.stranded++;
+  else if (r.error) row.failed.push(r.error.code);
+  else {
+    row.ok++;
+    row.max = Math.max(row.max, r.ms);
+  }
+  await call; // let it settle before the next one
+  await Promise.all([closeAndDrop(alice, null), closeAndDrop(bob, null)]);
+  const next = await alice.call('connect', card);
+  if (!next.error) row.next++;
+  await Promise.all([closeAndDrop(alice, null), closeAndDrop(bob, null)]);
+  say(`reload ${i + 1}/${RELOADS} at ${step}: ${r === null ? 'stranded' : r.error ? r.error.code : `connected in ${Math.round(r.ms)} ms`}`);
+}
+for (const [step, row] of Object.entries(byStep)) {
+  if (!row.n) continue;
+  out.push(`| ${step} | ${row.n} | ${row.ok} | ${row.failed.join(', ') || '–'} | ${row.stranded} | ${row.next}/${row.n} | ${fmt(row.max || NaN)} |`);
+}
+
+await world.close();
+await xvfb.stop();
+console.log(out.join('\n'));
