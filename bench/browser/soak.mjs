@@ -1,9 +1,10 @@
 // Reliability under load, measured (issue: 1000 calls back to back, 20 simultaneous callers, reloads at random
 // moments): real Firefox pages through the local push service (the world of tests/browser/apps.mjs), both headed on
-// a virtual display (Xvfb) so that notifications are really shown, as a user's browser does (headless Firefox has no
-// backend for them, and every push would cost push quota).
+// a virtual display (Xvfb) with a desktop notification service (dunst, tests/browser/notifier.mjs) so that
+// notifications are really shown, as a user's browser does (headless Firefox has no backend for them, and every push
+// would cost push quota).
 //
-//   node bench/browser/soak.mjs [--calls 1000] [--block 100] [--callers 20] [--reloads 20]
+//   node bench/browser/soak.mjs [--calls 1000] [--block 100] [--callers 20] [--reloads 20] [--notifications system]
 //
 // 1. calls back to back, Alice -> Bob, each closed and dropped on both sides after it opened; per block of calls:
 //    success, latency percentiles (drift), pushes per call, what Bob's and Alice's stores hold (inbox items,
@@ -16,6 +17,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { SUBJECT, startWorld } from '../../tests/browser/apps.mjs';
+import { startNotifier } from '../../tests/browser/notifier.mjs';
 import { startXvfb } from '../../tests/browser/xvfb.mjs';
 import { closeAndDrop } from './pages.mjs';
 
@@ -24,6 +26,9 @@ const { values: opts } = parseArgs({ options: {
   block: { type: 'string', default: '100' },
   callers: { type: 'string', default: '20' },
   reloads: { type: 'string', default: '20' },
+  // How Firefox shows notifications: 'system' (libnotify to dunst on a private bus, as on a Linux desktop), 'xul'
+  // (its built-in alert windows, as the tests use), 'headless' (none can be shown; every push costs quota).
+  notifications: { type: 'string', default: 'system' },
 } });
 const CALLS = Number(opts.calls);
 const BLOCK = Number(opts.block);
@@ -50,7 +55,9 @@ function guard(label, promise, ms = 30_000) {
 
 /** alice.call('connect'), or { stuck: true, events } when it has not settled within CALL_LIMIT_MS. */
 async function connect(caller, callee, card, options) {
-  const r = await Promise.race([caller.call('connect', card, options), sleep(CALL_LIMIT_MS).then(() => null)]);
+  const pending = caller.call('connect', card, options);
+  pending.catch(() => {}); // once abandoned, its protocol timeout must not end the run
+  const r = await Promise.race([pending, sleep(CALL_LIMIT_MS).then(() => null)]);
   if (r) return r;
   const events = async (a) => JSON.stringify((await a.call('events')).slice(-15));
   return { stuck: true, error: { code: 'STUCK' }, detail: `caller ${await events(caller)}\ncallee ${await events(callee)}` };
@@ -85,9 +92,16 @@ const storage = (app) => app.page.evaluate(async () => {
   }
 });
 
-const xvfb = await startXvfb();
+const NOTIFICATIONS = opts.notifications;
+if (!['system', 'xul', 'headless'].includes(NOTIFICATIONS)) throw new Error('--notifications is system, xul or headless');
+const xvfb = NOTIFICATIONS === 'headless' ? null : await startXvfb();
+const notifier = NOTIFICATIONS === 'system' ? await startNotifier(xvfb.display) : null;
 const world = await startWorld();
-const headed = { headless: false, env: { DISPLAY: xvfb.display }, extraPrefs: { 'alerts.useSystemBackend': false } };
+const headed = {
+  system: { headless: false, env: notifier?.env, extraPrefs: { 'alerts.useSystemBackend': true } },
+  xul: { headless: false, env: { DISPLAY: xvfb?.display }, extraPrefs: { 'alerts.useSystemBackend': false } },
+  headless: {},
+}[NOTIFICATIONS];
 const [alice, bob] = await Promise.all([world.open('firefox', 'alice', headed), world.open('firefox', 'bob', headed)]);
 await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }), bob.call('create', { name: 'Bob', subject: SUBJECT })]);
 const card = (await bob.call('card')).text;
@@ -95,7 +109,7 @@ const pid = (app) => app.browser.process()?.pid;
 const out = [];
 
 // --- 1. calls back to back ---
-out.push(`### ${CALLS} calls back to back, Firefox -> Firefox`, '');
+out.push(`### ${CALLS} calls back to back, Firefox -> Firefox (notifications: ${NOTIFICATIONS})`, '');
 out.push('| calls | connected | p50 ms | p90 ms | max ms | pushes/call | Bob: inbox, sessions, peers, replay B | Alice: inbox, sessions | Firefox RSS MiB (Alice, Bob) |');
 out.push('|---|---:|---:|---:|---:|---:|---|---|---|');
 let done = 0;
@@ -193,5 +207,6 @@ for (const [step, row] of Object.entries(byStep)) {
 }
 
 await world.close();
-await xvfb.stop();
+await notifier?.stop();
+await xvfb?.stop();
 console.log(out.join('\n'));

@@ -394,11 +394,82 @@ TEST(Envelope, OneSenderCannotFillTheReplayGuard) {
   mallory.fill(1);
   alice.fill(2);
   envelope::SessionId s{};
-  for (std::uint32_t i = 0; i < envelope::ReplayGuard::kPerSender; ++i) {
-    ASSERT_EQ(guard.check_and_record(mallory, s, i, kNow, kNow, 600), Status::ok);
+  // Eight a second for most of a window: each is accepted (its oldest entries give way), none stays beyond its share.
+  for (std::uint32_t i = 0; i < envelope::ReplayGuard::kCapacity; ++i) {
+    ASSERT_EQ(guard.check_and_record(mallory, s, i, kNow + i / 8, kNow + i / 8, 600), Status::ok);
   }
-  EXPECT_EQ(guard.check_and_record(mallory, s, 99999, kNow, kNow, 600), Status::replay_guard_full);
+  EXPECT_LE(guard.size(), envelope::ReplayGuard::kPerSender);
+  // All in one second: past its share they cannot be told apart from what was forgotten, so they are refused.
+  card::KeyId eve{};
+  eve.fill(3);
+  std::size_t stale = 0;
+  for (std::uint32_t i = 0; i < 2 * envelope::ReplayGuard::kPerSender; ++i) {
+    const Status st = guard.check_and_record(eve, s, i, kNow + 600, kNow + 600, 600);
+    if (st == Status::stale_message) ++stale;
+    else EXPECT_EQ(st, Status::ok);
+  }
+  EXPECT_EQ(stale, envelope::ReplayGuard::kPerSender);
   EXPECT_EQ(guard.check_and_record(alice, s, 1, kNow, kNow, 600), Status::ok);
+}
+
+// A peer who calls a lot (1000 calls in ten minutes) is never refused: past kPerSender its oldest entries give way
+// to a floor, and an envelope of that sender at or below the floor is refused as stale, so nothing forgotten can be
+// replayed.
+TEST(Envelope, ABusySenderIsNeverRefusedAndNothingForgottenReplays) {
+  envelope::ReplayGuard guard;
+  card::KeyId alice{};
+  alice.fill(2);
+  const std::int64_t max_age = envelope::kDefaultMaxAgeSeconds;
+  auto session = [](std::uint32_t i) {
+    envelope::SessionId s{};
+    std::memcpy(s.data(), &i, sizeof i);
+    return s;
+  };
+  const std::uint32_t calls = 999;
+  for (std::uint32_t i = 0; i < calls; ++i) {
+    const std::int64_t t = kNow + i / 2;  // two calls a second, within one window
+    ASSERT_EQ(guard.check_and_record(alice, session(i), 0, t, t, max_age), Status::ok) << "call " << i;
+  }
+  // The last call made two entries give way (they shared a second), so the sender is below its share and the floor
+  // alone refuses what was forgotten.
+  EXPECT_EQ(guard.size(), envelope::ReplayGuard::kPerSender - 1);
+  const std::int64_t now = kNow + calls / 2;
+  for (std::uint32_t i = 0; i < calls; ++i) {
+    const Status st = guard.check_and_record(alice, session(i), 0, kNow + i / 2, now, max_age);
+    EXPECT_TRUE(st == Status::replayed_message || st == Status::stale_message) << "call " << i << ": " << status_name(st);
+  }
+  // An envelope the sender never sent, stamped before the floor, is refused too (it cannot be told from a replay).
+  EXPECT_EQ(guard.check_and_record(alice, session(5000), 0, kNow + 10, now, max_age), Status::stale_message);
+  // The floor survives a save/restore.
+  envelope::ReplayGuard restored;
+  ASSERT_EQ(restored.restore(guard.save()), Status::ok);
+  EXPECT_EQ(restored.check_and_record(alice, session(3), 0, kNow + 1, now, max_age), Status::stale_message);
+  EXPECT_EQ(restored.check_and_record(alice, session(calls - 1), 0, kNow + (calls - 1) / 2, now, max_age),
+            Status::replayed_message);
+  // Once the window is past, the floor goes with the entries.
+  const std::int64_t later = now + 2 * max_age;
+  EXPECT_EQ(restored.check_and_record(alice, session(3), 0, later, later, max_age), Status::ok);
+  EXPECT_EQ(restored.size(), 1u);
+}
+
+// A guard saved before floors existed (format 1: entries only) is still read, so an upgrade forgets nothing.
+TEST(Envelope, ReplayGuardReadsTheFormatBeforeFloors) {
+  card::KeyId alice{};
+  alice.fill(2);
+  envelope::SessionId s{};
+  s.fill(7);
+  Bytes v1 = {1, 1};
+  v1.insert(v1.end(), alice.begin(), alice.end());
+  v1.insert(v1.end(), s.begin(), s.end());
+  const std::uint32_t expires = kNow + 600;
+  for (std::uint8_t b : {0, 0, 0, 4}) v1.push_back(b);  // sequence 4
+  for (int shift = 24; shift >= 0; shift -= 8) v1.push_back(static_cast<std::uint8_t>(expires >> shift));
+  envelope::ReplayGuard guard;
+  ASSERT_EQ(guard.restore(v1), Status::ok);
+  EXPECT_EQ(guard.check_and_record(alice, s, 4, kNow, kNow, 600), Status::replayed_message);
+  EXPECT_EQ(guard.check_and_record(alice, s, 5, kNow, kNow, 600), Status::ok);
+  v1[0] = 3;
+  EXPECT_EQ(guard.restore(v1), Status::bad_argument);
 }
 
 TEST(P256Compression, RoundTripsAndRejectsOffCurve) {

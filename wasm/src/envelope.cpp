@@ -88,34 +88,59 @@ Status parse(ByteView bytes, Parsed& p) {
 Status ReplayGuard::check_and_record(const card::KeyId& sender, const SessionId& session, std::uint32_t sequence,
                                      std::int64_t timestamp, std::int64_t now, std::int64_t max_age) {
   std::erase_if(entries_, [now](const Entry& e) { return e.expires < now; });
+  std::erase_if(floors_, [now](const Floor& f) { return f.expires < now; });
+  const std::int64_t expires = timestamp + max_age;
   std::size_t from_sender = 0;
+  std::int64_t oldest = INT64_MAX;
   for (const Entry& e : entries_) {
     if (e.sender != sender) continue;
     if (e.session == session && e.sequence == sequence) return Status::replayed_message;
     ++from_sender;
+    oldest = std::min(oldest, e.expires);
   }
-  // Full: refuse rather than forget a live entry (forgetting one would let its envelope be replayed).
-  if (entries_.size() >= kCapacity || from_sender >= kPerSender) return Status::replay_guard_full;
-  entries_.push_back({sender, session, sequence, timestamp + max_age});
+  auto floor = std::find_if(floors_.begin(), floors_.end(), [&](const Floor& f) { return f.sender == sender; });
+  if (floor != floors_.end() && expires <= floor->expires) return Status::stale_message;
+  if (from_sender >= kPerSender) {
+    // The sender's oldest entries (all that share the oldest end of life) give way to its floor. The new envelope
+    // must then lie above it, or it could be one of those just forgotten.
+    if (expires <= oldest) return Status::stale_message;
+    std::erase_if(entries_, [&](const Entry& e) { return e.sender == sender && e.expires == oldest; });
+    if (floor != floors_.end()) floor->expires = oldest;
+    else floors_.push_back({sender, oldest});
+  }
+  // Full with many senders' live entries: refuse rather than forget one (its envelope could then be replayed).
+  if (entries_.size() >= kCapacity) return Status::replay_guard_full;
+  entries_.push_back({sender, session, sequence, expires});
   return Status::ok;
 }
 
+namespace {
+constexpr std::uint8_t kGuardFormat = 2;  // 1: entries only (before floors)
+std::uint32_t clamp_u32(std::int64_t v) { return static_cast<std::uint32_t>(std::clamp<std::int64_t>(v, 0, UINT32_MAX)); }
+}  // namespace
+
 Bytes ReplayGuard::save() const {
   wire::Writer w;
-  w.u8(1);
+  w.u8(kGuardFormat);
   w.varint(static_cast<std::uint32_t>(entries_.size()));
   for (const Entry& e : entries_) {
     w.bytes(e.sender);
     w.bytes(e.session);
     w.u32(e.sequence);
-    w.u32(static_cast<std::uint32_t>(std::clamp<std::int64_t>(e.expires, 0, UINT32_MAX)));
+    w.u32(clamp_u32(e.expires));
+  }
+  w.varint(static_cast<std::uint32_t>(floors_.size()));
+  for (const Floor& f : floors_) {
+    w.bytes(f.sender);
+    w.u32(clamp_u32(f.expires));
   }
   return w.out;
 }
 
 Status ReplayGuard::restore(ByteView state) {
   wire::Reader r{state};
-  if (r.u8() != 1) return Status::bad_argument;
+  const std::uint8_t format = r.u8();
+  if (!r.ok || (format != 1 && format != kGuardFormat)) return Status::bad_argument;
   const std::uint32_t n = r.varint();
   if (!r.ok || n > kCapacity) return Status::bad_argument;
   std::vector<Entry> entries;
@@ -128,8 +153,23 @@ Status ReplayGuard::restore(ByteView state) {
     if (!r.ok) return Status::bad_argument;
     entries.push_back(e);
   }
+  std::vector<Floor> floors;
+  if (format == kGuardFormat) {
+    const std::uint32_t m = r.varint();
+    if (!r.ok || m > kCapacity) return Status::bad_argument;
+    for (std::uint32_t i = 0; i < m; ++i) {
+      Floor f;
+      copy_to(r.bytes(f.sender.size()), f.sender);
+      f.expires = r.u32();
+      if (!r.ok) return Status::bad_argument;
+      const bool repeated = std::any_of(floors.begin(), floors.end(), [&](const Floor& g) { return g.sender == f.sender; });
+      if (repeated) return Status::bad_argument;
+      floors.push_back(f);
+    }
+  }
   if (!r.done()) return Status::bad_argument;
   entries_ = std::move(entries);
+  floors_ = std::move(floors);
   return Status::ok;
 }
 

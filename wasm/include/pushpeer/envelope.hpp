@@ -58,19 +58,23 @@ struct Opened {
 };
 
 // Remembers (sender, session, sequence) for exactly as long as such an envelope could pass the time window, so a
-// replay is refused and memory stays bounded. It never forgets a live entry to make room: when full it refuses new
-// envelopes (replay_guard_full) until old ones expire, and no sender may hold more than kPerSender entries, so
-// one sender alone cannot fill it.
+// replay is refused and memory stays bounded. It never forgets a live entry without a trace:
+// - one sender holds at most kPerSender entries; past that its oldest give way to a floor for that sender (the
+//   latest end of life among those forgotten), and its envelopes whose end of life is at or below the floor are
+//   refused as stale_message. So a peer who calls a lot is never refused, and nothing forgotten can be replayed
+//   (an envelope it delayed past a newer kPerSender is refused as well: it cannot be told from a replay);
+// - when kCapacity entries from many senders are live, new envelopes are refused (replay_guard_full) until old
+//   ones expire, and nothing is forgotten early.
 class ReplayGuard {
  public:
   static constexpr std::size_t kCapacity = 4096;
   static constexpr std::size_t kPerSender = 256;
-  // replayed_message if seen; replay_guard_full if there is no room; otherwise records it (until
-  // timestamp + max_age, the last second the window accepts it) and returns ok.
+  // replayed_message if seen; stale_message if at or below the sender's floor; replay_guard_full if there is no
+  // room; otherwise records it (until timestamp + max_age, the last second the window accepts it) and returns ok.
   Status check_and_record(const card::KeyId& sender, const SessionId& session, std::uint32_t sequence,
                           std::int64_t timestamp, std::int64_t now, std::int64_t max_age);
   Bytes save() const;  // for persistence (e.g. IndexedDB)
-  Status restore(ByteView state);
+  Status restore(ByteView state);  // reads what save() wrote, and the format before floors
   std::size_t size() const { return entries_.size(); }
 
  private:
@@ -80,7 +84,12 @@ class ReplayGuard {
     std::uint32_t sequence;
     std::int64_t expires;
   };
+  struct Floor {
+    card::KeyId sender;
+    std::int64_t expires;  // refuse this sender's envelopes that would expire at or before this
+  };
   std::vector<Entry> entries_;
+  std::vector<Floor> floors_;  // at most one per sender with live entries, so at most kCapacity
 };
 
 // Builds and signs. The private key must be the identity of sender_card when one is given. Answers and byes need
