@@ -532,7 +532,7 @@ export class PushPeer extends EventTarget {
   async _offer(item) {
     const key = sessionKey(item.from, item.sessionId);
     const session = await this.store.getSession(key);
-    if (session?.opened) {
+    if (!session && (await this.store.callItems(item.from, item.sessionId)).some((i) => i.opened)) {
       // The call opened already: an offer that was retried while our answer was on its way. Nothing to do.
       if (await this.store.claimInbox(item.id, this.owner)) await this.store.updateInbox(item.id, { state: 'done' });
       return;
@@ -652,9 +652,10 @@ export class PushPeer extends EventTarget {
       // If this answer is lost, the caller offers again after answerTimeoutMs: keep waiting that long too, so the
       // answer sent again (_offer) finds this connection (docs/PROTOCOL.md §7.1).
       await this._opened(connection, o.openTimeoutMs + o.answerTimeoutMs);
-      // Open: the stored answer is not needed any more; what stays is that the call opened (retries are ignored).
-      await this.store.putSession({ key, peer: peer.keyId, sessionId: item.sessionId, role: 'callee', opened: true,
-        at: Date.now() });
+      // Open: the stored answer is not needed any more. What stays is a mark on the request (kept while handled
+      // items are, INBOX_LIMITS), so that an offer retried while the answer was on its way is ignored.
+      await this.store.updateInbox(item.id, { opened: true });
+      await this.store.deleteSession(key);
       return connection;
     } catch (error) {
       connection.close('answer failed');

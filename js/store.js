@@ -8,12 +8,13 @@
 //   peers    by keyId (base64url of the 8-byte key id): { keyId, identity, card, name, updated, gone }
 //            Only peers we chose: the app accepted a connection with them, we called them, or it saved them.
 //   inbox    by id (auto, so ids follow arrival order): { id, received, type, from, sessionId, sequence,
-//            timestamp, body, bytes, card (offers: the caller's card), offerRef / ref, state, owner, notified };
+//            timestamp, body, bytes, card (offers: the caller's card), offerRef / ref, state, owner, notified,
+//            opened (an answered offer whose connection opened: a retry of it is ignored) };
 //            index 'call' on [from, sessionId] (a call's items without reading the inbox)
 //            state: 'new' -> 'claimed' (one page took it) -> 'done'; or 'declined', 'expired', 'failed'.
 //            Bounded: trimInbox() drops the oldest items beyond a count and a byte budget.
 //   sessions by key `${peer}:${sessionId}`: { key, peer, sessionId, role, answer (sealed, re-sent when the offer is
-//            retried), at }
+//            retried), at }: calls answered whose connection has not opened (deleted when it opens)
 // Version 1 stores (cards and envelopes of format version 1, strangers kept as peers) are emptied on upgrade but
 // for the identity and config: nothing in them can be used with version 2 cards and envelopes. Version 3 adds the
 // index.

@@ -24,3 +24,47 @@ export function closeAndDrop(app, sessionId) {
     return { found: entries.length > 0, closed, live: state.peer.connections.size };
   }, sessionId);
 }
+
+/**
+ * The baseline for a call: a raw RTCPeerConnection with one RTCDataChannel from `caller`'s page to `callee`'s, its
+ * SDP carried by this process (no push, no pushpeer code), open, then closed on both sides and dropped. Resolves to
+ * { ms } (from the caller's new RTCPeerConnection to its channel open) or { error }.
+ */
+export async function rawDataChannelCall(caller, callee) {
+  try {
+    const offer = await caller.page.evaluate(async () => {
+      const pc = new RTCPeerConnection();
+      const channel = pc.createDataChannel('raw');
+      window.__raw = { pc, t0: Date.now(), open: new Promise((r) => { channel.onopen = r; }) };
+      await pc.setLocalDescription();
+      if (pc.iceGatheringState !== 'complete') {
+        await new Promise((r) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r()));
+      }
+      return pc.localDescription.sdp;
+    });
+    const answer = await callee.page.evaluate(async (sdp) => {
+      const pc = new RTCPeerConnection();
+      window.__raw = { pc, open: new Promise((r) => { pc.ondatachannel = (e) => { e.channel.onopen = r; }; }) };
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await pc.setLocalDescription();
+      if (pc.iceGatheringState !== 'complete') {
+        await new Promise((r) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r()));
+      }
+      return pc.localDescription.sdp;
+    }, offer);
+    const ms = await caller.page.evaluate(async (sdp) => {
+      await window.__raw.pc.setRemoteDescription({ type: 'answer', sdp });
+      await window.__raw.open;
+      return Date.now() - window.__raw.t0;
+    }, answer);
+    await callee.page.evaluate(() => window.__raw.open);
+    return { ms };
+  } catch (error) {
+    return { error: { code: 'RAW', message: String(error?.message ?? error) } };
+  } finally {
+    await Promise.all([caller, callee].map((a) => a.page.evaluate(() => {
+      window.__raw?.pc.close();
+      delete window.__raw;
+    }).catch(() => {})));
+  }
+}

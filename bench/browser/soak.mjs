@@ -5,10 +5,12 @@
 // would cost push quota).
 //
 //   node bench/browser/soak.mjs [--calls 1000] [--block 100] [--callers 20] [--reloads 20] [--notifications system]
+//   (after npm run build; the default --notifications system needs the Debian packages dunst and dbus)
 //
 // 1. calls back to back, Alice -> Bob, each closed and dropped on both sides after it opened; per block of calls:
 //    success, latency percentiles (drift), pushes per call, what Bob's and Alice's stores hold (inbox items,
 //    sessions, peers, replay-guard bytes) and the resident memory of each Firefox (its process tree).
+//    Then the baseline in the same two pages: raw RTCDataChannel calls, memory per call side by side.
 // 2. simultaneous callers to Bob (Chromium, a context each): how many connect, the slowest, Bob's subscription.
 // 3. Bob's page reloads at a random step of a call (the request, after accepting, as the answer leaves, once open):
 //    the outcome within 12 s (connected; failed with a code; stranded: neither), and whether the next call works.
@@ -19,13 +21,14 @@ import { parseArgs } from 'node:util';
 import { SUBJECT, startWorld } from '../../tests/browser/apps.mjs';
 import { startNotifier } from '../../tests/browser/notifier.mjs';
 import { startXvfb } from '../../tests/browser/xvfb.mjs';
-import { closeAndDrop } from './pages.mjs';
+import { closeAndDrop, rawDataChannelCall } from './pages.mjs';
 
 const { values: opts } = parseArgs({ options: {
   calls: { type: 'string', default: '1000' },
   block: { type: 'string', default: '100' },
   callers: { type: 'string', default: '20' },
   reloads: { type: 'string', default: '20' },
+  baseline: { type: 'string' }, // raw RTCDataChannel calls in the same pages (default: as many as --calls)
   // How Firefox shows notifications: 'system' (libnotify to dunst on a private bus, as on a Linux desktop), 'xul'
   // (its built-in alert windows, as the tests use), 'headless' (none can be shown; every push costs quota).
   notifications: { type: 'string', default: 'system' },
@@ -34,6 +37,7 @@ const CALLS = Number(opts.calls);
 const BLOCK = Number(opts.block);
 const CALLERS = Number(opts.callers);
 const RELOADS = Number(opts.reloads);
+const BASELINE = Number(opts.baseline ?? opts.calls);
 const GOAL_MS = 12_000;
 const STEPS = ['request', 'connecting', 'answer-sent', 'open'];
 
@@ -114,6 +118,7 @@ out.push('| calls | connected | p50 ms | p90 ms | max ms | pushes/call | Bob: in
 out.push('|---|---:|---:|---:|---:|---:|---|---|---|');
 let done = 0;
 let ok = 0;
+const memory = { pushpeer: [], raw: [] }; // { calls, kib: [Alice, Bob] } at the end of each block
 const unregisterSince = world.service.lastSeq;
 while (done < CALLS) {
   const times = [];
@@ -137,7 +142,9 @@ while (done < CALLS) {
   done += n;
   ok += connected;
   const [sb, sa] = await guard('reading the stores', Promise.all([storage(bob), storage(alice)]));
-  const rss = [alice, bob].map((a) => (treeRssKiB(pid(a)) / 1024).toFixed(0)).join(', ');
+  const kib = [alice, bob].map((a) => treeRssKiB(pid(a)));
+  memory.pushpeer.push({ calls: done, kib });
+  const rss = kib.map((k) => (k / 1024).toFixed(0)).join(', ');
   out.push(`| ${done - n + 1}–${done} | ${connected}/${n} | ${fmt(quantile(times, 0.5))} | ${fmt(quantile(times, 0.9))} | ` +
     `${fmt(Math.max(...times))} | ${(pushes / n).toFixed(2)} | ${sb.inbox}, ${sb.sessions}, ${sb.peers}, ${sb.replay} | ` +
     `${sa.inbox}, ${sa.sessions} | ${rss} |`);
@@ -146,6 +153,29 @@ while (done < CALLS) {
 await sleep(6000); // Firefox's quota checks run 3 s after each push
 const dropped = world.service.received.filter((e) => e.seq > unregisterSince && e.type === 'unregister').length;
 out.push('', `${ok}/${CALLS} connected; subscriptions dropped by the browsers during and after: ${dropped}.`, '');
+
+// --- 1b. the baseline in the same two Firefox processes: a raw RTCDataChannel per call, no push, no pushpeer ---
+out.push(`### Baseline: ${BASELINE} raw RTCDataChannel calls in the same two pages (SDP carried by the benchmark)`, '');
+out.push('| calls | connected | p50 ms | p90 ms | Firefox RSS MiB (Alice, Bob) |', '|---|---:|---:|---:|---|');
+for (let start = 0; start < BASELINE; start += BLOCK) {
+  const n = Math.min(BLOCK, BASELINE - start);
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const r = await guard(`raw call ${start + i + 1}`, rawDataChannelCall(alice, bob));
+    if (r.error) say(`raw call ${start + i + 1}: ${r.error.message}`);
+    else times.push(r.ms);
+  }
+  const kib = [alice, bob].map((a) => treeRssKiB(pid(a)));
+  memory.raw.push({ calls: start + n, kib });
+  out.push(`| ${start + 1}–${start + n} | ${times.length}/${n} | ${fmt(quantile(times, 0.5))} | ${fmt(quantile(times, 0.9))} | ` +
+    `${kib.map((k) => (k / 1024).toFixed(0)).join(', ')} |`);
+  say(out.at(-1));
+}
+/** Resident memory added per call (KiB) from the end of the first block to the end of the last, per page. */
+const perCall = (rows) => (rows.length < 2 ? ['–', '–']
+  : [0, 1].map((j) => ((rows.at(-1).kib[j] - rows[0].kib[j]) / (rows.at(-1).calls - rows[0].calls)).toFixed(0)));
+out.push('', `Firefox memory added per call after the first block (KiB, Alice/Bob): pushpeer ${perCall(memory.pushpeer).join('/')}, ` +
+  `raw RTCDataChannel ${perCall(memory.raw).join('/')}.`, '');
 
 // --- 2. simultaneous callers ---
 const callers = [];

@@ -333,4 +333,29 @@ describe('pushpeer.js and sw/handler.js', { timeout: 60_000 }, () => {
     assert.equal(conn.state, 'connected');
     assert.equal(asked, 1);
   });
+
+  it('an offer retried while the answer was on its way is ignored once the call opened, and nothing is kept for it', async () => {
+    const alice = await world.person('Alice', FAST);
+    const bob = await world.person('Bob', FAST);
+    const requests = [];
+    bob.peer.addEventListener('request', (e) => {
+      requests.push(e);
+      e.accept();
+    });
+    const accepted = nextEvent(bob.peer, 'connection');
+    const conn = await alice.peer.connect(bob.card().text);
+    const other = (await accepted).connection;
+    await until(async () => (await bob.peer.requests()).length === 0 && (await bob.store.sessions()).length === 0,
+      { what: "Bob's stored answer gone once the call opened" });
+    // Alice's retry (a new offer of the same session) reaches Bob after the call opened.
+    const sessionId = core.base64urlDecode(requests[0].sessionId);
+    await pushAs(alice, bob, seal(alice, bob, { sessionId, sequence: 1 }));
+    await until(async () => (await bob.store.inbox()).filter((i) => i.type === 'offer').every((i) => i.state === 'done') &&
+      (await bob.store.inbox()).length === 2, { what: 'the retry handled' });
+    assert.equal(requests.length, 1, 'nobody was asked again');
+    assert.equal(world.pushesTo(alice), 1, 'no second answer');
+    assert.equal(other.state, 'connected');
+    assert.equal(conn.state, 'connected');
+    assert.deepEqual(await bob.store.sessions(), []);
+  });
 });
