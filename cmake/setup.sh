@@ -13,6 +13,9 @@ if [ "${PUSHPEER_SETUP:-}" = build ]; then packages=(cmake ninja-build g++ pkg-c
 # Headed Firefox for the tests that need a shown notification (tests/browser/e2e-closed-tab.test.mjs,
 # docs/TESTING.md).
 [ "${PUSHPEER_SETUP:-}" = build ] || packages+=(xvfb xauth)
+# PUSHPEER_SETUP=bench (bench/run.sh): also a desktop notification service for the soak benchmark's headed Firefox
+# (tests/browser/notifier.mjs).
+if [ "${PUSHPEER_SETUP:-}" = bench ]; then packages+=(dunst dbus); fi
 # Fuzzing (tests/fuzz): clang 14's compiler-rt (libFuzzer, ASan and UBSan runtimes) and llvm-symbolizer.
 [ "${PUSHPEER_SETUP:-}" = build ] || packages+=(libclang-rt-14-dev llvm-14)
 missing=()
