@@ -80,7 +80,7 @@ soak_cmd="node bench/browser/soak.mjs --calls 1000"
   echo "at 200 items, no session for a call that opened, the replay guard at 256 entries per sender."
   echo "The few sessions Bob holds are calls the benchmark closed before Bob's end saw its channel open: a stored"
   echo "answer kept at most twice offerMaxAge (20 min). With --notifications xul (Firefox's fallback alert windows,"
-  echo "what the tests use) Firefox adds about 1 MiB per notification shown and stops answering after ~250 calls."
+  echo "what the tests use) Firefox adds about 1 MiB per notification shown (measured apart from calls)."
   echo
   echo "## Native (Google Benchmark)"
   echo
