@@ -1,7 +1,7 @@
 // A desktop notification service on a virtual display: a private D-Bus session bus and dunst on it, so that headed
 // Firefox shows notifications through its system backend (libnotify), as on a user's Linux desktop, instead of the
 // built-in XUL alert windows it falls back to without one. The XUL windows cost memory per notification shown (about
-// 1 MiB each in Firefox ESR 140, bench/RESULTS.md), which a long benchmark notices and users do not have.
+// 1 MiB each, bench/RESULTS.md), which a long benchmark notices and users do not have.
 // Needs the Debian packages dunst and dbus (dbus-daemon); without them startNotifier() rejects with a clear message.
 import { spawn } from 'node:child_process';
 
