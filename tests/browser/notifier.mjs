@@ -5,23 +5,13 @@
 // Needs the Debian packages dunst and dbus (dbus-daemon); without them startNotifier() rejects with a clear message.
 import { spawn } from 'node:child_process';
 
+import { ownChild } from './owned-child.mjs';
+
 const START_MS = 10_000;
 
 function started(command, args, env) {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const killAtExit = () => child.kill('SIGKILL');
-  process.once('exit', killAtExit);
-  const exited = new Promise((r) => child.once('exit', r));
-  const stop = async () => {
-    process.off('exit', killAtExit);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
-  return { child, stop };
+  return { child, ...ownChild(child) };
 }
 
 const missing = (command) => new Error(`${command} not found: the notification service for headed Firefox needs the ` +

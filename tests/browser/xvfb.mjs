@@ -3,6 +3,8 @@
 // Needs the Debian packages xvfb and xauth (cmake/setup.sh); without Xvfb, startXvfb() rejects with a clear message.
 import { spawn } from 'node:child_process';
 
+import { ownChild } from './owned-child.mjs';
+
 const XVFB = process.env.PUSHPEER_XVFB ?? 'Xvfb';
 const XVFB_START_MS = 15_000;
 
@@ -17,19 +19,7 @@ export function startXvfb() {
     let err = '';
     let out = '';
     let settled = false;
-    const exited = new Promise((r) => child.once('exit', r));
-    // Also when this process ends without after() (browsers.mjs turns SIGINT/SIGTERM into process.exit).
-    const killAtExit = () => child.kill('SIGKILL');
-    process.once('exit', killAtExit);
-    const stop = async () => {
-      process.off('exit', killAtExit);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(timer);
-      }
-    };
+    const { stop } = ownChild(child);
     const fail = (message) => {
       if (settled) return;
       settled = true;
