@@ -1,6 +1,6 @@
 # Third-party code: fetched at configure time by cmake/fetch-sources.sh (pinned, SHA-256 verified), never committed.
 # BearSSL is always built from those sources, so native tests exercise the same crypto code as the Wasm module;
-# nlohmann_json (header-only) is for the native tests' vector files, the core reads JSON itself (wasm/src/json.hpp).
+# nlohmann_json (header-only) is for the native tests' vector files, the core reads JSON itself (wasm/src/json_reader.hpp).
 # libsodium and zlib come from Debian's -dev packages natively and from the sources under Emscripten.
 execute_process(
   COMMAND bash ${CMAKE_SOURCE_DIR}/cmake/fetch-sources.sh ${PUSHPEER_SOURCES_DIR}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's promise, tested: a clone of the repository with nothing beside it (no ../shared/, no Wycheproof
-# mirror, upstream unreachable) passes the native and Wasm stages of `npm test`, and reports the Wycheproof tests as
+# The README's promise, tested: a clone of the repository with nothing beside it (no sibling directories, no
+# Wycheproof mirror, upstream unreachable) passes the native and Wasm stages of `npm test`, and reports the Wycheproof tests as
 # skipped with the reason. (That with a mirror they all run is what the ordinary run shows: .ci/run requires it.)
 #
 # It clones HEAD (commit first) into a fresh temporary directory, so nothing that is not committed can help. The
@@ -15,13 +15,14 @@ trap 'rm -rf "$work"' EXIT
 git clone --quiet --no-hardlinks "$repo" "$work/pushpeer"
 cd "$work/pushpeer"
 echo "fresh-clone: $(git log -1 --format='%h %s' | cut -c1-80) in $work/pushpeer"
-test ! -e ../shared
 
 fail() {
   echo "fresh-clone: FAILED: $*" >&2
   tail -n 40 "$work/log" >&2
   exit 1
 }
+# Nothing beside the clone: it stands alone in its temporary directory.
+[ "$(ls -A "$work")" = pushpeer ] || fail "something stands beside the clone: $(ls -A "$work" | tr '\n' ' ')"
 # Upstream unreachable on purpose (a closed local port), whatever network this machine has.
 run_stage() {
   env -u PUSHPEER_WYCHEPROOF_DIR -u PUSHPEER_WYCHEPROOF_REQUIRED -u PUSHPEER_VECTORS_DIR \

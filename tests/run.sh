@@ -47,7 +47,7 @@ if [ "$what" = fuzz ] || [ "$what" = all ]; then
   bash tests/fuzz/run.sh "${PUSHPEER_FUZZ_SECONDS:-15}" || status=1
 fi
 if [ "$what" = clone ] || [ "$what" = all ]; then
-  echo "== fresh clone (no ../shared, no Wycheproof mirror): native and Wasm stages"
+  echo "== fresh clone (nothing beside it, no Wycheproof mirror): native and Wasm stages"
   bash tests/fresh-clone.sh || status=1
 fi
 # The summary names what was not run and why (skipped Wycheproof tests must not look like passing ones).

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "json.hpp"
+#include "json_reader.hpp"
 #include "pushpeer/base64url.hpp"
 #include "pushpeer/p256.hpp"
 #include "pushpeer/symmetric.hpp"

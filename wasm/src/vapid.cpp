@@ -4,7 +4,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "json.hpp"
+#include "json_reader.hpp"
 #include "pushpeer/base64url.hpp"
 
 namespace pushpeer::vapid {

@@ -1,11 +1,11 @@
-// The core's strict JSON reader (wasm/src/json.hpp): what RFC 8259 allows, and what it refuses where parsers
+// The core's strict JSON reader (wasm/src/json_reader.hpp): what RFC 8259 allows, and what it refuses where parsers
 // disagree (a byte-order mark, a member twice, invalid UTF-8, lone surrogates) or where input could be hostile
 // (nesting depth).
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "json.hpp"
+#include "json_reader.hpp"
 
 namespace pushpeer::json {
 namespace {

@@ -1,4 +1,4 @@
-#include "json.hpp"
+#include "json_reader.hpp"
 
 #include "pushpeer/text.hpp"
 
