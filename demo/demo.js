@@ -1,6 +1,7 @@
 // The pushpeer demo: a card to share, calls over two pushes, chat and verified file transfer, and a timeline of
 // the signaling. Static files only; every path is relative, so it runs under any sub-path (GitHub Pages).
 import { PushPeer } from '../js/index.js';
+import { isLoopback } from '../js/push-hosts.js';
 import { openStore } from '../js/store.js';
 import { Exchange, deleteSavedFiles, savedFiles } from './files.js';
 import { qrSvg } from './qr.js';
@@ -33,9 +34,8 @@ function loadSettings() {
  * from this machine, so that a link can never make a published demo push to someone's local services.
  */
 function localPushHosts(push) {
-  const local = (host) => host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
   try {
-    return push && local(location.hostname) && local(new URL(push).hostname) ? [new URL(push).origin] : [];
+    return push && isLoopback(location.hostname) && isLoopback(new URL(push).hostname) ? [new URL(push).origin] : [];
   } catch {
     return [];
   }

@@ -562,6 +562,13 @@ class Core {
     return text;
   }
 
+  /** An envelope's bytes: given as bytes, or in text mode (base64url); over the protocol's limits: BAD_ENVELOPE. */
+  _envelopeBytes(envelope) {
+    return typeof envelope === 'string'
+      ? decodeBase64url(this._string(envelope, 'envelope', { max: this.limits.maxEnvelopeText, code: 'BAD_ENVELOPE' }), 'envelope')
+      : this._bytes(envelope, 'envelope', { base64: false, max: this.limits.maxPayload, code: 'BAD_ENVELOPE' });
+  }
+
   /**
    * Verifies and opens an envelope addressed to `self` (our key id, or our 65-byte public key): signature (by the
    * embedded card's key, else by the key `peers` returns for the sender's key id), recipient, time window and,
@@ -570,10 +577,7 @@ class Core {
   openEnvelope(envelope, options = {}) {
     const { bytes, now, maxAge, maxSkew, self, peers, replay } = readingArguments('openEnvelope', () => {
       const o = this._options(options, 'openEnvelope');
-      const max = this.limits.maxPayload;
-      const b = typeof envelope === 'string'
-        ? decodeBase64url(this._string(envelope, 'envelope', { max: this.limits.maxEnvelopeText, code: 'BAD_ENVELOPE' }), 'envelope')
-        : this._bytes(envelope, 'envelope', { base64: false, max, code: 'BAD_ENVELOPE' });
+      const b = this._envelopeBytes(envelope);
       if (o.self === undefined) throw fail('BAD_ARGUMENT', 'openEnvelope needs { self }: our key id, to refuse envelopes for others');
       const selfBytes = o.self instanceof Uint8Array && o.self.length === 65 ? null : this._keyId(o.self, 'self');
       return {
@@ -604,9 +608,7 @@ class Core {
    * a known sender's key before openEnvelope(), which verifies.
    */
   envelopeSender(envelope) {
-    const bytes = readingArguments('envelopeSender', () => (typeof envelope === 'string'
-      ? decodeBase64url(this._string(envelope, 'envelope', { max: this.limits.maxEnvelopeText, code: 'BAD_ENVELOPE' }), 'envelope')
-      : this._bytes(envelope, 'envelope', { base64: false, max: this.limits.maxPayload, code: 'BAD_ENVELOPE' })));
+    const bytes = readingArguments('envelopeSender', () => this._envelopeBytes(envelope));
     const who = this._call((m, a) => m.envelopeSender(...a.put(bytes)));
     return { keyId: encodeBase64url(who.keyId), hasCard: who.hasCard };
   }

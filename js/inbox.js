@@ -68,6 +68,15 @@ export function replacesCard(known, created, bytes) {
   return known.card.length !== bytes.length || known.card.some((b, i) => b !== bytes[i]);
 }
 
+/**
+ * Keeps a peer's card (bytes, and `card` decoded from them) unless the one we keep (`known`, or none) is newer or
+ * the same; the record is marked not gone.
+ */
+export async function keepPeerCard(store, known, { keyId, identity, bytes, card }) {
+  if (!replacesCard(known, card.created, bytes)) return;
+  await store.putPeer({ ...known, keyId, identity, card: bytes, name: card.name, updated: card.created, gone: false });
+}
+
 /** The host policy for cards' endpoints, from the saved config (the page writes allowPushHosts there). */
 export function cardHostPolicy(config) {
   return pushHostPolicy({ extraHosts: config?.allowPushHosts ?? [], what: 'allowPushHosts entry' });
@@ -103,9 +112,8 @@ export async function receivePush({ core, store, data, now }) {
       throw new PushPeerError('HOST_NOT_ALLOWED', `the caller's push service ${new URL(opened.card.endpoint).origin} is not allowed`);
     }
   }
-  if (peer && opened.cardBytes && replacesCard(peer, opened.card.created, opened.cardBytes)) {
-    await store.putPeer({ ...peer, identity: opened.senderKey, card: opened.cardBytes, name: opened.card.name,
-      updated: opened.card.created, gone: false });
+  if (peer && opened.cardBytes) {
+    await keepPeerCard(store, peer, { keyId, identity: opened.senderKey, bytes: opened.cardBytes, card: opened.card });
   }
   const item = {
     received: Date.now(),
@@ -135,7 +143,7 @@ export async function receivePush({ core, store, data, now }) {
     if (previous && ['declined', 'expired'].includes(previous.state)) item.state = previous.state;
   }
   item.id = await store.addInbox(item);
-  await store.trimInbox({ ...INBOX_LIMITS, now: Date.now() });
+  await pruneInbox(store);
   return { ...item, state: item.state ?? 'new' };
 }
 
@@ -144,15 +152,17 @@ export function pruneInbox(store, now = Date.now()) {
   return store.trimInbox({ ...INBOX_LIMITS, now });
 }
 
-/** Keeps the last few refusals (code, size, time) for diagnostics and the demo's timeline. */
+/**
+ * Keeps the last few refusals (code, size, time) for diagnostics, the demo's timeline and the worker's rotation
+ * rule; resolves to the list kept (empty when the store failed).
+ */
 export async function recordRejection(store, code, bytes) {
   try {
-    const list = (await store.get('rejections')) ?? [];
-    list.push({ code, bytes, at: Date.now() });
-    await store.set('rejections', list.slice(-MAX_REJECTIONS));
-    return list.length;
+    const list = ((await store.get('rejections')) ?? []).concat({ code, bytes, at: Date.now() }).slice(-MAX_REJECTIONS);
+    await store.set('rejections', list);
+    return list;
   } catch {
-    return 0; // diagnostics only
+    return []; // diagnostics only
   }
 }
 

@@ -326,8 +326,11 @@ export interface PushPeerStore {
   /** The inbox items of one call (its caller's key id and session id). */
   callItems(from: string, sessionId: string): Promise<InboxItem[]>;
   deleteInbox(id: number): Promise<void>;
-  /** Drops expired items, then the oldest, until within maxItems and maxBytes; resolves to the count dropped. */
-  trimInbox(limits: { maxItems: number; maxBytes: number; keepMs: number; keepNewMs: number; now: number }): Promise<number>;
+  /**
+   * Drops expired items, then the oldest beyond maxItems; resolves to the count dropped. maxBytes is not read: an
+   * item is at most one push (~4 KiB), so maxItems bounds the bytes (INBOX_LIMITS holds both).
+   */
+  trimInbox(limits: { maxItems: number; maxBytes?: number; keepMs: number; keepNewMs: number; now: number }): Promise<number>;
   getSession(key: string): Promise<SessionRecord | undefined>;
   putSession(session: SessionRecord): Promise<void>;
   sessions(): Promise<SessionRecord[]>;

@@ -100,17 +100,27 @@ export function createPushSender({
     return { endpoint, headers, body };
   }
 
-  async function post(request, via) {
+  /** The first way to try for an endpoint: the relay when relayMode says so or the origin refused CORS before. */
+  function route(endpoint) {
+    if (relayMode === 'never') return 'direct';
+    return relayMode === 'always' || (relay && viaRelayOnly.has(new URL(endpoint).origin)) ? 'relay' : 'direct';
+  }
+
+  /** fetch's arguments for a request sent `via` 'direct' or 'relay'; `extra` adds a signal or keepalive. */
+  function fetchArguments(request, via, extra) {
     const url = via === 'relay' ? relay : request.endpoint;
     const headers = via === 'relay' ? { ...request.headers, 'X-Push-Endpoint': request.endpoint } : request.headers;
-    onEvent({ type: 'attempt', via, endpoint: request.endpoint, bytes: request.body.length });
-    const started = Date.now();
     // No `cache: 'no-store'`: it would also disable the CORS preflight cache, an extra round trip per push. No
     // redirects: a push service answers, it does not send the request elsewhere, and following a 307 would take the
     // body to a host nobody checked (the relay passes a push service's 3xx on as is).
-    const signal = AbortSignal.timeout(requestTimeoutMs);
-    const response = await fetchFn(url, { method: 'POST', headers, body: request.body, mode: 'cors',
-      credentials: 'omit', referrerPolicy: 'no-referrer', redirect: 'error', signal });
+    return [url, { method: 'POST', headers, body: request.body, mode: 'cors', credentials: 'omit',
+      referrerPolicy: 'no-referrer', redirect: 'error', ...extra }];
+  }
+
+  async function post(request, via) {
+    onEvent({ type: 'attempt', via, endpoint: request.endpoint, bytes: request.body.length });
+    const started = Date.now();
+    const response = await fetchFn(...fetchArguments(request, via, { signal: AbortSignal.timeout(requestTimeoutMs) }));
     await response.arrayBuffer().catch(() => {});
     onEvent({ type: 'response', via, status: response.status, ms: Date.now() - started });
     return response;
@@ -120,8 +130,7 @@ export function createPushSender({
   async function send(options) {
     const request = build(options);
     const origin = new URL(request.endpoint).origin;
-    let via = relayMode === 'always' || (relay && viaRelayOnly.has(origin)) ? 'relay' : 'direct';
-    if (relayMode === 'never') via = 'direct';
+    let via = route(request.endpoint);
     let attempts = 0;
     let backoff = backoffMs;
     const fail = (code, message, response) => pushError(code, message, { endpoint: request.endpoint, via, attempts,
@@ -186,10 +195,7 @@ export function createPushSender({
   function sendBeacon(options) {
     try {
       const request = build(options);
-      const viaRelay = relayMode === 'always' || (relay && viaRelayOnly.has(new URL(request.endpoint).origin));
-      const headers = viaRelay ? { ...request.headers, 'X-Push-Endpoint': request.endpoint } : request.headers;
-      fetchFn(viaRelay ? relay : request.endpoint, { method: 'POST', headers, body: request.body, mode: 'cors',
-        credentials: 'omit', referrerPolicy: 'no-referrer', redirect: 'error', keepalive: true }).catch(() => {});
+      fetchFn(...fetchArguments(request, route(request.endpoint), { keepalive: true })).catch(() => {});
     } catch {
       // a page going away has nobody to tell
     }

@@ -14,7 +14,7 @@
 // nothing to the endpoint their card names.
 import { loadCore } from './core.js';
 import { PushPeerError } from './errors.js';
-import { cardHostPolicy, cardNeedsRenewal, channelName, issueCard, replacesCard, sendCardToPeers } from './inbox.js';
+import { cardHostPolicy, cardNeedsRenewal, channelName, issueCard, keepPeerCard, sendCardToPeers } from './inbox.js';
 import { createConnection, DEFAULT_GATHER_TIMEOUT_MS, HEARTBEAT_MS, isPolite, localSdp, PEER_GONE_MS } from './peer.js';
 import { createPushSender, DEFAULT_TTL } from './push.js';
 import { claimIsDead, lockName, tryHold } from './locks.js';
@@ -176,8 +176,7 @@ export class PushPeer extends EventTarget {
       await this.store.set('identity', identity);
     }
     this.identity = identity;
-    this._keyIdBytes = this.core.keyIdOf(identity.publicKey);
-    this.keyId = this.core.base64urlEncode(this._keyIdBytes);
+    this.keyId = this.core.base64urlEncode(this.core.keyIdOf(identity.publicKey));
     await this._ensureCard();
 
     this.sender = createPushSender({ core: this.core, relay: this.config.relay, relayMode: this.config.relayMode,
@@ -323,10 +322,7 @@ export class PushPeer extends EventTarget {
 
   async _keepPeer(keyId, bytes, decoded = this.core.decodeCard(bytes)) {
     const known = await this.store.getPeer(keyId);
-    if (replacesCard(known, decoded.created, bytes)) {
-      await this.store.putPeer({ keyId, identity: decoded.identity, card: bytes, name: decoded.name,
-        updated: decoded.created, gone: false });
-    }
+    await keepPeerCard(this.store, known, { keyId, identity: decoded.identity, bytes, card: decoded });
   }
 
   /**

@@ -12,7 +12,7 @@
 //            opened (an answered offer whose connection opened: a retry of it is ignored) };
 //            index 'call' on [from, sessionId] (a call's items without reading the inbox)
 //            state: 'new' -> 'claimed' (one page took it) -> 'done'; or 'declined', 'expired', 'failed'.
-//            Bounded: trimInbox() drops the oldest items beyond a count and a byte budget.
+//            Bounded: trimInbox() drops the oldest items beyond a count (which bounds the bytes, see trimStep).
 //   sessions by key `${peer}:${sessionId}`: { key, peer, sessionId, role, answer (sealed, re-sent when the offer is
 //            retried), at }: calls answered whose connection has not opened (deleted when it opens)
 // Version 1 stores (cards and envelopes of format version 1, strangers kept as peers) are emptied on upgrade but

@@ -24,15 +24,18 @@ function milliseconds(name, text) {
   return Number(text);
 }
 
+/** A variable's text, trimmed ('' when unset). */
+function readVariable(get, name) {
+  const value = get(name);
+  return value === undefined || value === null ? '' : String(value).trim();
+}
+
 /**
  * createRelay options from `get(name)`, which returns a variable's text or undefined. Returns only the options that
  * are set.
  */
 export function relayOptionsFromEnv(get) {
-  const read = (name) => {
-    const value = get(name);
-    return value === undefined || value === null ? '' : String(value).trim();
-  };
+  const read = (name) => readVariable(get, name);
   const options = {};
   const origins = read('RELAY_ALLOW_ORIGINS');
   if (origins !== '') options.allowOrigins = origins === '*' ? '*' : list(origins);
@@ -48,7 +51,7 @@ export function relayOptionsFromEnv(get) {
 /** relayOptionsFromEnv plus serveRelayNode's own options. */
 export function nodeRelayOptionsFromEnv(get) {
   const options = relayOptionsFromEnv(get);
-  const cap = String(get('RELAY_MAX_CONNECTIONS_PER_CLIENT') ?? '').trim();
+  const cap = readVariable(get, 'RELAY_MAX_CONNECTIONS_PER_CLIENT');
   if (cap !== '') {
     if (!/^[0-9]{1,9}$/.test(cap)) {
       throw new PushPeerError('BAD_ARGUMENT', `RELAY_MAX_CONNECTIONS_PER_CLIENT must be a whole number (0: no cap), got ${JSON.stringify(cap)}`);

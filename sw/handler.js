@@ -106,8 +106,8 @@ export function installPushPeer(scope = globalThis, options = {}) {
   }
 
   /** After ROTATE_AFTER_REFUSED refused pushes within the window: a new subscription and card, for peers only. */
-  async function rotateIfAbused(store, core) {
-    const recent = ((await store.get('rejections')) ?? []).filter((r) => Date.now() - r.at < ROTATE_WINDOW_MS);
+  async function rotateIfAbused(store, core, rejections) {
+    const recent = rejections.filter((r) => Date.now() - r.at < ROTATE_WINDOW_MS);
     const last = (await store.get('rotated')) ?? 0;
     if (recent.length < ROTATE_AFTER_REFUSED || Date.now() - last < ROTATE_MIN_INTERVAL_MS) return null;
     await store.set('rotated', Date.now());
@@ -137,10 +137,10 @@ export function installPushPeer(scope = globalThis, options = {}) {
       } catch (error) {
         // Refused: recorded, never acted on. The push itself is consumed, and still shows a (silent) notification.
         const code = error?.code ?? 'INTERNAL';
-        await recordRejection(store, code, bytes.length);
+        const rejections = await recordRejection(store, code, bytes.length);
         await notify(null);
         broadcast({ pushpeer: 'rejected', code, message: String(error?.message ?? error) });
-        await rotateIfAbused(store, core).catch(() => {});
+        await rotateIfAbused(store, core, rejections).catch(() => {});
         return undefined;
       }
       await notify(item);
