@@ -47,8 +47,6 @@ std::string producer(const std::string& name) {
   return parts.back() == "offer.sdp" ? parts[parts.size() - 3] : parts[parts.size() - 2];
 }
 
-// Size targets (docs/PROTOCOL.md §2.4): a data channel fits in 128 bytes, with host candidates only or with srflx
-// and relay candidates too; audio/video in 900.
 // Packs in token mode (mode 0) and unpacks to the same text.
 void ExpectTokensRoundTrip(const std::string& sdp) {
   Bytes packed;
@@ -61,6 +59,8 @@ void ExpectTokensRoundTrip(const std::string& sdp) {
   EXPECT_EQ(mode, sdp::Mode::tokens);
 }
 
+// Size targets (docs/PROTOCOL.md §2.4): a data channel fits in 128 bytes, with host candidates only or with srflx
+// and relay candidates too; audio/video in 900.
 std::size_t target(const std::string& name) { return name.starts_with("datachannel") ? 128 : 900; }
 
 const CorpusSdp& corpus_sdp(const std::vector<CorpusSdp>& all, const std::string& name) {
@@ -282,18 +282,19 @@ TEST(SdpCodec, DictionaryV2IsWhatProtocolMdDerives) {
   const std::string_view chromium = v1.substr(sessions.back());
   struct Browser {
     std::string_view session, srflx, relay;
-    std::vector<std::string> orders;
     bool firefox;
   };
   const Browser browsers[] = {
       {firefox, "a=candidate:1 1 UDP 1685987327 198.51.100.7 40010 typ srflx raddr 192.0.2.1 rport 40006\n",
-       "a=candidate:2 1 UDP 92151551 203.0.113.9 40011 typ relay raddr 203.0.113.9 rport 40011\n", {"0123sr"}, true},
+       "a=candidate:2 1 UDP 92151551 203.0.113.9 40011 typ relay raddr 203.0.113.9 rport 40011\n", true},
       {chromium,
        "a=candidate:1234567894 1 udp 1685987071 198.51.100.7 40010 typ srflx raddr 192.0.2.1 rport 40008 generation 0 "
        "network-id 1\n",
        "a=candidate:1234567895 1 udp 58597375 203.0.113.9 40011 typ relay raddr 198.51.100.7 rport 40010 generation 0 "
        "network-id 1\n",
-       {"0123sr"}, false}};
+       false}};
+  // The four host lines of the session (0-3), then srflx and relay.
+  const std::string_view order = "0123sr";
   std::string expected(v1);
   for (const bool one_host : {false, true}) {
     for (const Browser& b : browsers) {
@@ -309,18 +310,16 @@ TEST(SdpCodec, DictionaryV2IsWhatProtocolMdDerives) {
       if (!one_host) {
         head = std::regex_replace(head, std::regex("c=IN IP4 192\\.0\\.2\\.1\n"), "c=IN IP4 203.0.113.9\n");
       }
-      for (const std::string& order : b.orders) {
-        std::string candidates;
-        for (const char c : order) {
-          std::string line = c == 's' ? std::string(b.srflx) : c == 'r' ? std::string(b.relay) : lines[c - '0'];
-          if (b.firefox && c >= '1' && c <= '3') line.replace(12, 1, std::string(1, static_cast<char>(c + 2)));
-          if (one_host) {
-            line = std::regex_replace(line, std::regex("198\\.51\\.100\\.7|203\\.0\\.113\\.9"), "192.0.2.1");
-          }
-          candidates += line;
+      std::string candidates;
+      for (const char c : order) {
+        std::string line = c == 's' ? std::string(b.srflx) : c == 'r' ? std::string(b.relay) : lines[c - '0'];
+        if (b.firefox && c >= '1' && c <= '3') line.replace(12, 1, std::string(1, static_cast<char>(c + 2)));
+        if (one_host) {
+          line = std::regex_replace(line, std::regex("198\\.51\\.100\\.7|203\\.0\\.113\\.9"), "192.0.2.1");
         }
-        expected += head + candidates + std::string(b.session.substr(last));
+        candidates += line;
       }
+      expected += head + candidates + std::string(b.session.substr(last));
     }
   }
   EXPECT_EQ(sdp::detail::dictionary_v2_text(), expected);

@@ -25,12 +25,15 @@ void PrintTo(Status status, std::ostream* os) {
 
 namespace pushpeer::test {
 
-std::string vector_path(std::string_view relative) {
-  std::string path = PUSHPEER_VECTORS_DIR;
-  if (!path.empty() && path.back() != '/') path += '/';
-  path += relative;
-  return path;
+namespace {
+// `name` inside the directory `dir` (a path the build configured, with or without a trailing '/').
+std::string path_in(std::string dir, std::string_view name) {
+  if (!dir.empty() && dir.back() != '/') dir += '/';
+  return dir += name;
 }
+}  // namespace
+
+std::string vector_path(std::string_view relative) { return path_in(PUSHPEER_VECTORS_DIR, relative); }
 
 std::string read_file(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
@@ -70,11 +73,7 @@ json load_json_file(const std::string& path) {
 json load_vectors(std::string_view relative) { return load_json_file(vector_path(relative)); }
 
 namespace {
-std::string wycheproof_path(std::string_view name) {
-  std::string path = PUSHPEER_WYCHEPROOF_FILES;
-  if (!path.empty() && path.back() != '/') path += '/';
-  return path += name;
-}
+std::string wycheproof_path(std::string_view name) { return path_in(PUSHPEER_WYCHEPROOF_FILES, name); }
 }  // namespace
 
 bool wycheproof_available(std::string& reason) {

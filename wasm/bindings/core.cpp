@@ -1,7 +1,5 @@
 // Embind: keys, Web Push encryption (RFC 8291), VAPID (RFC 8292), push requests, hashing, status names and the
 // limits js/core.js checks arguments against before copying them into the heap.
-#include <cstring>
-#include <string_view>
 
 #include "common.hpp"
 #include "pushpeer/card.hpp"
@@ -13,7 +11,6 @@
 #include "pushpeer/vapid.hpp"
 #include "pushpeer/webpush.hpp"
 
-using emscripten::val;
 using namespace pushpeer;
 using namespace pushpeer::js;
 
@@ -38,9 +35,8 @@ val constants() {
   // Every status name the core can return, so a test can check that each one is declared in js/core.d.ts.
   val names = val::array();
   int n = 0;
-  for (int v = 0; v >= -256; --v) {
-    const char* name = status_name(static_cast<Status>(v));
-    if (std::string_view(name) != "INTERNAL" || static_cast<Status>(v) == Status::internal) names.set(n++, std::string(name));
+  for (int v = 0; v >= kLowestStatus; --v) {
+    if (status_known(static_cast<Status>(v))) names.set(n++, std::string(status_name(static_cast<Status>(v))));
   }
   val o = val::object();
   o.set("statusNames", names);
@@ -122,11 +118,12 @@ val push_request_js(std::string endpoint, std::uintptr_t p256dh, std::size_t p25
                     std::size_t priv_len, std::uintptr_t pub, std::size_t pub_len, std::string subject, double now,
                     double ttl, std::string urgency, std::string topic) {
   if (!(ttl >= 0 && ttl <= kMaxTtlSeconds && std::floor(ttl) == ttl)) return fail(Status::bad_ttl);
-  if (p256dh_len != p256::kPublicKeyLength || auth_len != webpush::kAuthSecretLength) return fail(Status::bad_key);
   Subscription subscription;
+  if (!copy_exact(in(p256dh, p256dh_len), subscription.p256dh) ||
+      !copy_exact(in(auth, auth_len), subscription.auth.span())) {
+    return fail(Status::bad_key);
+  }
   subscription.endpoint = std::move(endpoint);
-  std::memcpy(subscription.p256dh.data(), reinterpret_cast<const void*>(p256dh), p256dh_len);
-  std::memcpy(subscription.auth.data(), reinterpret_cast<const void*>(auth), auth_len);
   PushRequestOptions o;
   o.subscription = &subscription;
   o.payload = in(payload, payload_len);

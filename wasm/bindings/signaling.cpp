@@ -1,5 +1,4 @@
 // Embind: compact SDP, grants, cards, envelopes and the replay guard (docs/PROTOCOL.md §2-4).
-#include <cstring>
 
 #include "common.hpp"
 #include "pushpeer/card.hpp"
@@ -8,7 +7,6 @@
 #include "pushpeer/sdp_codec.hpp"
 #include "pushpeer/webpush.hpp"
 
-using emscripten::val;
 using namespace pushpeer;
 using namespace pushpeer::js;
 
@@ -71,13 +69,13 @@ val issue_grants(std::uintptr_t priv, std::size_t priv_len, std::string endpoint
 val create_card(std::uintptr_t priv, std::size_t priv_len, std::string endpoint, std::uintptr_t p256dh,
                 std::size_t p256dh_len, std::uintptr_t auth, std::size_t auth_len, std::string subject, std::string name,
                 double created, std::uintptr_t grants, std::size_t grants_len) {
-  if (p256dh_len != p256::kPublicKeyLength || auth_len != 16) return fail(Status::bad_key);
-  if (!(created >= 0 && created <= UINT32_MAX)) return fail(Status::bad_argument);
   card::Card c;
+  if (!copy_exact(in(p256dh, p256dh_len), c.p256dh) || !copy_exact(in(auth, auth_len), c.auth)) {
+    return fail(Status::bad_key);
+  }
+  if (!(created >= 0 && created <= UINT32_MAX)) return fail(Status::bad_argument);
   c.created = static_cast<std::uint32_t>(created);
   c.endpoint = std::move(endpoint);
-  std::memcpy(c.p256dh.data(), reinterpret_cast<const void*>(p256dh), p256dh_len);
-  std::memcpy(c.auth.data(), reinterpret_cast<const void*>(auth), auth_len);
   if (Status s = p256::public_key_from_private(in(priv, priv_len), c.identity); s != Status::ok) return fail(s);
   c.subject = std::move(subject);
   c.name = std::move(name);
@@ -127,13 +125,6 @@ val grant_authorization(std::uintptr_t card_bytes, std::size_t card_len, double 
   return o;
 }
 
-template <std::size_t N>
-bool copy_exact(std::uintptr_t p, std::size_t n, std::array<std::uint8_t, N>& out) {
-  if (n != N) return false;
-  std::memcpy(out.data(), reinterpret_cast<const void*>(p), N);
-  return true;
-}
-
 val seal_envelope(std::uintptr_t priv, std::size_t priv_len, double type, std::uintptr_t recipient,
                   std::size_t recipient_len, std::uintptr_t session, std::size_t session_len, double sequence,
                   double timestamp, std::uintptr_t ref, std::size_t ref_len, std::uintptr_t body, std::size_t body_len,
@@ -141,12 +132,12 @@ val seal_envelope(std::uintptr_t priv, std::size_t priv_len, double type, std::u
   envelope::Sealed e;
   if (!(type >= 1 && type <= 255 && sequence >= 0 && sequence <= UINT32_MAX && timestamp >= 0 &&
         timestamp <= UINT32_MAX) ||
-      !copy_exact(recipient, recipient_len, e.recipient) || !copy_exact(session, session_len, e.session)) {
+      !copy_exact(in(recipient, recipient_len), e.recipient) || !copy_exact(in(session, session_len), e.session)) {
     return fail(Status::bad_argument);
   }
   if (ref_len != 0) {
     envelope::Ref r{};
-    if (!copy_exact(ref, ref_len, r)) return fail(Status::bad_argument);
+    if (!copy_exact(in(ref, ref_len), r)) return fail(Status::bad_argument);
     e.ref = r;
   }
   if (body_len > envelope::kMaxBodyLength) return fail(Status::payload_too_large);
@@ -175,11 +166,11 @@ val open_envelope(std::uintptr_t p, std::size_t n, double now, std::uintptr_t se
                   std::uintptr_t known, std::size_t known_len, bool use_guard, double max_age, double max_skew) {
   if (!(max_age >= 0 && max_skew >= 0)) return fail(Status::bad_argument);
   card::KeyId self_id;
-  if (!copy_exact(self, self_len, self_id)) return fail(Status::bad_argument);
+  if (!copy_exact(in(self, self_len), self_id)) return fail(Status::bad_argument);
   p256::PublicKey key;
   const p256::PublicKey* known_key = nullptr;
   if (known_len != 0) {
-    if (!copy_exact(known, known_len, key)) return fail(Status::bad_key);
+    if (!copy_exact(in(known, known_len), key)) return fail(Status::bad_key);
     if (Status s = p256::validate_public_key(key); s != Status::ok) return fail(s);
     known_key = &key;
   }
@@ -208,8 +199,8 @@ val envelope_topic(double type, std::uintptr_t recipient, std::size_t recipient_
                    std::size_t session_len) {
   card::KeyId r;
   envelope::SessionId sid;
-  if (!(type >= 1 && type <= 255) || !copy_exact(recipient, recipient_len, r) ||
-      !copy_exact(session, session_len, sid)) {
+  if (!(type >= 1 && type <= 255) || !copy_exact(in(recipient, recipient_len), r) ||
+      !copy_exact(in(session, session_len), sid)) {
     return fail(Status::bad_argument);
   }
   return val(envelope::topic(static_cast<envelope::Type>(static_cast<std::uint8_t>(type)), r, sid));
@@ -217,7 +208,7 @@ val envelope_topic(double type, std::uintptr_t recipient, std::size_t recipient_
 
 val key_id_of(std::uintptr_t p, std::size_t n) {
   p256::PublicKey key;
-  if (!copy_exact(p, n, key)) return fail(Status::bad_key);
+  if (!copy_exact(in(p, n), key)) return fail(Status::bad_key);
   if (Status s = p256::validate_public_key(key); s != Status::ok) return fail(s);
   return copy_out(card::key_id(key));
 }

@@ -6,7 +6,6 @@
 #include "pushpeer/symmetric.hpp"
 #include "pushpeer/webpush.hpp"
 
-using emscripten::val;
 using namespace pushpeer;
 using namespace pushpeer::js;
 

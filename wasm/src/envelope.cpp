@@ -21,18 +21,13 @@ bool known_type(std::uint8_t t) {
          t == static_cast<std::uint8_t>(Type::bye) || t == static_cast<std::uint8_t>(Type::card);
 }
 
-// Which types carry a ref (answer, bye: the offer they answer) and which carry the sender's card (card).
+// Which types carry a ref: answers and byes name the offer they answer.
 bool needs_ref(Type t) { return t == Type::answer || t == Type::bye; }
 
 Bytes signing_input(ByteView body) {
   Bytes input(kSignatureContext.begin(), kSignatureContext.end());
   input.insert(input.end(), body.begin(), body.end());
   return input;
-}
-
-template <std::size_t N>
-void copy_to(ByteView from, std::array<std::uint8_t, N>& to) {
-  if (from.size() == N) std::copy(from.begin(), from.end(), to.begin());
 }
 
 struct Parsed {
@@ -66,15 +61,15 @@ Status parse(ByteView bytes, Parsed& p) {
   if (p.has_card) {
     p.card = r.blob(card::kMaxLength);
   } else {
-    copy_to(r.bytes(p.sender.size()), p.sender);
+    copy_exact(r.bytes(p.sender.size()), p.sender);
   }
-  copy_to(r.bytes(p.recipient.size()), p.recipient);
-  copy_to(r.bytes(p.session.size()), p.session);
+  copy_exact(r.bytes(p.recipient.size()), p.recipient);
+  copy_exact(r.bytes(p.session.size()), p.session);
   p.sequence = r.varint();
   p.timestamp = r.u32();
   if (flags & kHasRef) {
     Ref ref{};
-    copy_to(r.bytes(kRefLength), ref);
+    copy_exact(r.bytes(kRefLength), ref);
     p.ref = ref;
   }
   p.body = r.blob(kMaxBodyLength);
@@ -146,8 +141,8 @@ Status ReplayGuard::restore(ByteView state) {
   std::vector<Entry> entries;
   for (std::uint32_t i = 0; i < n; ++i) {
     Entry e;
-    copy_to(r.bytes(e.sender.size()), e.sender);
-    copy_to(r.bytes(e.session.size()), e.session);
+    copy_exact(r.bytes(e.sender.size()), e.sender);
+    copy_exact(r.bytes(e.session.size()), e.session);
     e.sequence = r.u32();
     e.expires = r.u32();
     if (!r.ok) return Status::bad_argument;
@@ -159,7 +154,7 @@ Status ReplayGuard::restore(ByteView state) {
     if (!r.ok || m > kCapacity) return Status::bad_argument;
     for (std::uint32_t i = 0; i < m; ++i) {
       Floor f;
-      copy_to(r.bytes(f.sender.size()), f.sender);
+      copy_exact(r.bytes(f.sender.size()), f.sender);
       f.expires = r.u32();
       if (!r.ok) return Status::bad_argument;
       const bool repeated = std::any_of(floors.begin(), floors.end(), [&](const Floor& g) { return g.sender == f.sender; });

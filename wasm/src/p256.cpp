@@ -127,7 +127,7 @@ Status sign_low_s(ByteView private_key, ByteView message, Signature& signature) 
 bool is_low_s(ByteView signature) { return signature.size() == kSignatureLength && !high_s(signature.data() + 32); }
 
 Status verify_low_s(ByteView public_key, ByteView message, ByteView signature) {
-  if (signature.size() == kSignatureLength && !is_low_s(signature)) return Status::bad_signature;
+  if (signature.size() == kSignatureLength && high_s(signature.data() + 32)) return Status::bad_signature;
   return verify(public_key, message, signature);
 }
 

@@ -513,9 +513,12 @@ struct Tokenized {
 // 1 or 2, naming the local preference the cheapest way (the first code of Local that gives it); advances `i`.
 PP_SIZE bool take_ice_priority(std::string_view s, std::size_t& i, Recent& recent, Tokenized& out,
                                std::vector<std::string>& history) {
+  // The cheap test first, and the walk back to the line's start stops past three spaces: a long line of numbers
+  // must not cost a walk per number.
+  if (i == 0 || s[i - 1] != ' ') return false;
   std::size_t line = i, spaces = 0;
-  while (line > 0 && s[line - 1] != '\n') spaces += s[--line] == ' ';
-  if (spaces != 3 || s[i - 1] != ' ' || s.substr(line, 12) != "a=candidate:") return false;
+  while (line > 0 && s[line - 1] != '\n' && spaces <= 3) spaces += s[--line] == ' ';
+  if (spaces != 3 || s.substr(line, 12) != "a=candidate:") return false;
   std::size_t end = i;
   std::uint64_t v = 0;
   while (end < s.size() && is_digit(s[end]) && v <= 0xFFFFFFFF) v = v * 10 + static_cast<unsigned>(s[end++] - '0');

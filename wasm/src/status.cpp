@@ -6,6 +6,7 @@ namespace {
 struct Entry {
   const char* name;
   const char* message;
+  bool known = true;
 };
 
 // A switch with no default: -Wswitch (an error in this build, CMakeLists.txt) names any Status left out.
@@ -82,11 +83,12 @@ Entry entry(Status s) {
     case Status::internal:
       return {"INTERNAL", "internal error"};
   }
-  return {"INTERNAL", "internal error"};  // a value outside the enum (a cast from an unknown number)
+  return {"INTERNAL", "internal error", false};  // a value outside the enum (a cast from an unknown number)
 }
 }  // namespace
 
 const char* status_name(Status s) { return entry(s).name; }
 const char* status_message(Status s) { return entry(s).message; }
+bool status_known(Status s) { return entry(s).known; }
 
 }  // namespace pushpeer

@@ -1,6 +1,7 @@
 // Byte containers shared by the core: views for inputs, vectors for variable outputs, and Secret<N> for key
 // material, which wipes itself (sodium_memzero) when it goes out of scope.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +40,13 @@ struct SecretBytes {
   SecretBytes& operator=(const SecretBytes&) = delete;
   ~SecretBytes() { wipe(bytes.data(), bytes.size()); }
 };
+
+// Copies `from` into `to` when their sizes match; false, with `to` untouched, when they do not.
+inline bool copy_exact(ByteView from, std::span<std::uint8_t> to) {
+  if (from.size() != to.size()) return false;
+  std::copy(from.begin(), from.end(), to.begin());
+  return true;
+}
 
 inline ByteView as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};

@@ -48,4 +48,8 @@ const char* status_name(Status s);
 // Short English description for error messages.
 const char* status_message(Status s);
 
+// Whether s is one of the codes above (not another number cast to Status); all lie in [kLowestStatus, 0].
+bool status_known(Status s);
+inline constexpr int kLowestStatus = -256;
+
 }  // namespace pushpeer
