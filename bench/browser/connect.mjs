@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 
 import { startWorld } from '../../tests/browser/apps.mjs';
 import { browserVersion, CHROMIUM_PATH, FIREFOX_PATH } from '../../tests/browser/browsers.mjs';
-import { closeAndDrop } from './pages.mjs';
+import { closeAndDrop, fmt, quantile, say, sleep } from './pages.mjs';
 
 const SUBJECT = 'mailto:bench@pushpeer.invalid';
 const ALL_PAIRS = ['firefox-firefox', 'chromium-firefox', 'firefox-chromium'];
@@ -41,21 +41,12 @@ const pairs = opts.pairs.split(',').map((p) => p.trim()).filter(Boolean).map((p)
   return { caller, callee };
 });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const say = (line) => process.stderr.write(`${line}\n`);
-
-function quantile(values, q) {
-  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  return v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))]; // nearest rank
-}
 const median = (v) => {
   const s = v.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (!s.length) return NaN;
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const fmt = (x) => (Number.isFinite(x) ? String(Math.round(x)) : '–');
 const range = (v) => {
   const s = v.filter((x) => Number.isFinite(x));
   if (!s.length) return '–';

@@ -1,4 +1,18 @@
-// Helpers the browser benchmarks share, on the app pages of tests/browser/app/.
+// Helpers the browser benchmarks share, on the app pages of tests/browser/app/, and for their reports.
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Progress goes to stderr; the report (Markdown) to stdout. */
+export const say = (line) => process.stderr.write(`${line}\n`);
+
+/** The q-quantile by nearest rank of the finite values; NaN when there are none. */
+export function quantile(values, q) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  return v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))];
+}
+
+/** Milliseconds (or any count) for a table: rounded, '–' when not a number. */
+export const fmt = (x) => (Number.isFinite(x) ? String(Math.round(x)) : '–');
 
 /**
  * Closes the connection of `sessionId` (null: every connection) in this page, with app.close when the app has

@@ -18,10 +18,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { SUBJECT, startWorld } from '../../tests/browser/apps.mjs';
+import { armReload, openCallers, startAfterReload, SUBJECT, startWorld } from '../../tests/browser/apps.mjs';
+import { withTimeout } from '../../tests/browser/harness.mjs';
 import { startNotifier } from '../../tests/browser/notifier.mjs';
 import { startXvfb } from '../../tests/browser/xvfb.mjs';
-import { closeAndDrop, rawDataChannelCall } from './pages.mjs';
+import { closeAndDrop, fmt, quantile, rawDataChannelCall, say, sleep } from './pages.mjs';
 
 const { values: opts } = parseArgs({ options: {
   calls: { type: 'string', default: '1000' },
@@ -41,21 +42,8 @@ const BASELINE = Number(opts.baseline ?? opts.calls);
 const GOAL_MS = 12_000;
 const STEPS = ['request', 'connecting', 'answer-sent', 'open'];
 
-const say = (line) => process.stderr.write(`${line}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const quantile = (values, q) => {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  return v.length ? v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))] : NaN;
-};
-const fmt = (x) => (Number.isFinite(x) ? String(Math.round(x)) : '–');
+const PAGE_MS = 30_000; // a page that has not answered by then stopped answering: the run ends with the step named
 const CALL_LIMIT_MS = 120_000; // a call that takes longer is reported as stuck (with what the pages saw) and skipped
-
-/** The promise's value, or an Error naming `label` when it has not settled within ms (a page that stopped answering). */
-function guard(label, promise, ms = 30_000) {
-  return Promise.race([promise, sleep(ms).then(() => {
-    throw new Error(`${label}: no answer from the page within ${ms} ms`);
-  })]);
-}
 
 /** alice.call('connect'), or { stuck: true, events } when it has not settled within CALL_LIMIT_MS. */
 async function connect(caller, callee, card, options) {
@@ -107,7 +95,8 @@ const headed = {
   headless: {},
 }[NOTIFICATIONS];
 const [alice, bob] = await Promise.all([world.open('firefox', 'alice', headed), world.open('firefox', 'bob', headed)]);
-await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }), bob.call('create', { name: 'Bob', subject: SUBJECT })]);
+const BOB = { name: 'Bob', subject: SUBJECT };
+await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }), bob.call('create', BOB)]);
 const card = (await bob.call('card')).text;
 const pid = (app) => app.browser.process()?.pid;
 const out = [];
@@ -131,17 +120,19 @@ while (done < CALLS) {
     if (!r.error) {
       connected++;
       times.push(r.ms);
-      await guard(`closing call ${done + i + 1}`, Promise.all([closeAndDrop(alice, null), closeAndDrop(bob, null)]));
+      await withTimeout(Promise.all([closeAndDrop(alice, null), closeAndDrop(bob, null)]), PAGE_MS,
+        `closing call ${done + i + 1}`);
     } else {
       say(`call ${done + i + 1}: ${JSON.stringify(r.error)}`);
     }
     if ((done + i + 1) % 10 === 0) say(`${done + i + 1} calls`);
   }
   const pushes = world.pushesSince(since).length;
-  await guard('clearing events', Promise.all([alice, bob].map((a) => a.page.evaluate(() => { window.app.state.events.length = 0; }))));
+  await withTimeout(Promise.all([alice, bob].map((a) => a.page.evaluate(() => { window.app.state.events.length = 0; }))),
+    PAGE_MS, 'clearing events');
   done += n;
   ok += connected;
-  const [sb, sa] = await guard('reading the stores', Promise.all([storage(bob), storage(alice)]));
+  const [sb, sa] = await withTimeout(Promise.all([storage(bob), storage(alice)]), PAGE_MS, 'reading the stores');
   const kib = [alice, bob].map((a) => treeRssKiB(pid(a)));
   memory.pushpeer.push({ calls: done, kib });
   const rss = kib.map((k) => (k / 1024).toFixed(0)).join(', ');
@@ -161,7 +152,7 @@ for (let start = 0; start < BASELINE; start += BLOCK) {
   const n = Math.min(BLOCK, BASELINE - start);
   const times = [];
   for (let i = 0; i < n; i++) {
-    const r = await guard(`raw call ${start + i + 1}`, rawDataChannelCall(alice, bob));
+    const r = await withTimeout(rawDataChannelCall(alice, bob), PAGE_MS, `raw call ${start + i + 1}`);
     if (r.error) say(`raw call ${start + i + 1}: ${r.error.message}`);
     else times.push(r.ms);
   }
@@ -178,11 +169,7 @@ out.push('', `Firefox memory added per call after the first block (KiB, Alice/Bo
   `raw RTCDataChannel ${perCall(memory.raw).join('/')}.`, '');
 
 // --- 2. simultaneous callers ---
-const callers = [];
-const first = await world.open('chromium', 'caller-1');
-callers.push(first);
-for (let i = 2; i <= CALLERS; i++) callers.push(await world.open('chromium', `caller-${i}`, { inside: first }));
-await Promise.all(callers.map((c) => c.call('create', { name: c.label, subject: SUBJECT, hostSubscribe: true })));
+const callers = await openCallers(world, CALLERS);
 const since2 = world.service.lastSeq;
 const results = await Promise.all(callers.map((c) => c.call('connect', card, { answerTimeoutMs: 60_000 })));
 await sleep(6000);
@@ -204,19 +191,9 @@ for (let i = 0; i < RELOADS; i++) {
   const step = STEPS[Math.floor(Math.random() * STEPS.length)];
   const row = byStep[step];
   row.n++;
-  await bob.page.reload({ waitUntil: 'load' });
-  await bob.page.waitForFunction(() => window.appReady === true);
-  await bob.call('create', { name: 'Bob', subject: SUBJECT, reloadOn: step });
+  await armReload(bob, step, BOB);
   const call = alice.call('connect', card);
-  const started = Date.now();
-  for (;;) {
-    const reloaded = await bob.page.evaluate(() => sessionStorage.getItem('reloaded')).catch(() => null);
-    if (reloaded === step || Date.now() - started > 30_000) break;
-    await sleep(50);
-  }
-  await bob.page.waitForFunction(() => window.appReady === true, { timeout: 30_000 });
-  await bob.page.evaluate(() => sessionStorage.removeItem('reloaded'));
-  await bob.call('create', { name: 'Bob', subject: SUBJECT });
+  await startAfterReload(bob, step, BOB);
   const r = await Promise.race([call, sleep(GOAL_MS).then(() => null)]);
   if (r === null) row.stranded++;
   else if (r.error) row.failed.push(r.error.code);

@@ -71,6 +71,36 @@ export async function pollUntil(read, done, { timeoutMs = 10_000, intervalMs = 1
 }
 
 /**
+ * `n` callers, each a person of their own (own storage, service worker and subscription) in one Chromium: the first
+ * launches it, the others are contexts inside it. Each app is created (named caller-i) and subscribed.
+ */
+export async function openCallers(world, n) {
+  const callers = [await world.open('chromium', 'caller-1')];
+  for (let i = 2; i <= n; i++) callers.push(await world.open('chromium', `caller-${i}`, { inside: callers[0] }));
+  await Promise.all(callers.map((c) => c.call('create', { name: c.label, subject: SUBJECT, hostSubscribe: true })));
+  return callers;
+}
+
+/**
+ * Reloads the app's page and starts the app on the fresh page armed to reload itself once more at `step` of the
+ * next call (app.mjs: reloadOn).
+ */
+export async function armReload(app, step, createOptions) {
+  await app.page.reload({ waitUntil: 'load' });
+  await app.page.waitForFunction(() => window.appReady === true);
+  await app.call('create', { ...createOptions, reloadOn: step });
+}
+
+/** Waits (up to 30 s) until the page reloaded itself at `step`, then starts the app again on the new page. */
+export async function startAfterReload(app, step, createOptions) {
+  await pollUntil(() => app.page.evaluate(() => sessionStorage.getItem('reloaded')).catch(() => null),
+    (v) => v === step, { timeoutMs: 30_000, intervalMs: 50 });
+  await app.page.waitForFunction(() => window.appReady === true, { timeout: 30_000 });
+  await app.page.evaluate(() => sessionStorage.removeItem('reloaded'));
+  await app.call('create', createOptions);
+}
+
+/**
  * An Error for a failed end-to-end step: the original message, then per app its events, inbox (read from
  * IndexedDB, so also before a PushPeer exists), Chromium's DevTools deliveries and last console lines, then the
  * push service's last pushes, acks and notifications, then `extra` (e.g. a helper process's stderr).

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { diagnose, pollUntil, SUBJECT, startWorld } from './apps.mjs';
+import { diagnose, openCallers, SUBJECT, startWorld } from './apps.mjs';
 import { startXvfb } from './xvfb.mjs';
 
 const CALLS = 50;
@@ -83,13 +83,9 @@ describe('load: bursts of pushes keep the push subscriptions', { timeout: 10 * 6
   test(`${CALLERS} callers at once to one page: all connect and its subscription stays`, { timeout: 6 * 60_000 },
     async (t) => {
       if (noDisplay) throw noDisplay;
-      const callers = [];
+      let callers = [];
       try {
-        // Each caller is a person of their own (own storage, service worker and subscription) in one Chromium.
-        const first = await world.open('chromium', 'caller-1');
-        callers.push(first);
-        for (let i = 2; i <= CALLERS; i++) callers.push(await world.open('chromium', `caller-${i}`, { inside: first }));
-        await Promise.all(callers.map((c) => c.call('create', { name: c.label, subject: SUBJECT, hostSubscribe: true })));
+        callers = await openCallers(world, CALLERS);
         const bobSub = await subscriptionOf(bob);
         const since = world.service.lastSeq;
         const card = (await bob.call('card')).text;

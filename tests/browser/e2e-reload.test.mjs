@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { diagnose, pollUntil, SUBJECT, startWorld } from './apps.mjs';
+import { armReload, diagnose, pollUntil, SUBJECT, startAfterReload, startWorld } from './apps.mjs';
 
 const TEST_MS = 90_000;
+const BOB = { name: 'Bob', subject: SUBJECT };
 
 describe('reload: the callee page reloads during a connect', { timeout: 8 * 60_000 }, () => {
   let world;
@@ -19,7 +20,7 @@ describe('reload: the callee page reloads during a connect', { timeout: 8 * 60_0
     world = await startWorld();
     [alice, bob] = await Promise.all([world.open('firefox', 'alice'), world.open('firefox', 'bob')]);
     await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }),
-      bob.call('create', { name: 'Bob', subject: SUBJECT })]);
+      bob.call('create', BOB)]);
     // Bob knows Alice from a first call, as a person who reloads mid-call usually does.
     const first = await alice.call('connect', (await bob.call('card')).text);
     assert.equal(first.error, undefined, JSON.stringify(first.error));
@@ -29,27 +30,17 @@ describe('reload: the callee page reloads during a connect', { timeout: 8 * 60_0
     await world?.close();
   });
 
-  /** Bob's page reloads at `step`; the new page starts the app again (its PushPeer takes over what was left). */
-  async function bobReloadsAt(step) {
-    await bob.page.reload({ waitUntil: 'load' }); // a fresh page, armed
-    await bob.page.waitForFunction(() => window.appReady === true);
-    await bob.call('create', { name: 'Bob', subject: SUBJECT, reloadOn: step });
-  }
-
   for (const step of ['request', 'connecting', 'answer-sent', 'open']) {
     test(`Bob's page reloads at '${step}': the call connects (or fails with a code), and the next one works`,
       { timeout: TEST_MS }, async (t) => {
         try {
-          await bobReloadsAt(step);
+          // Bob's page reloads at `step`; the new page starts the app again (its PushPeer takes over what was left).
+          await armReload(bob, step, BOB);
           const card = (await bob.call('card')).text;
           const since = world.service.lastSeq;
           const call = alice.call('connect', card);
           // The page reloads by itself at that step; then the app starts again on the new page.
-          await pollUntil(() => bob.page.evaluate(() => sessionStorage.getItem('reloaded')).catch(() => null),
-            (v) => v === step, { timeoutMs: 30_000, intervalMs: 50 });
-          await bob.page.waitForFunction(() => window.appReady === true, { timeout: 30_000 });
-          await bob.page.evaluate(() => sessionStorage.removeItem('reloaded'));
-          await bob.call('create', { name: 'Bob', subject: SUBJECT });
+          await startAfterReload(bob, step, BOB);
           const r = await call;
           t.diagnostic(`reload at ${step}: ${r.error ? `failed with ${r.error.code}` : 'connected'} in ${Math.round(r.ms)} ms, ` +
             `${world.pushesSince(since).length} pushes`);

@@ -84,6 +84,14 @@ export const PAIRS = [
 ];
 
 /** What every SDP a browser produced must have for the pushpeer data channel. */
+/** An SDP gathered with a STUN/TURN server has srflx and relay candidates, with raddr/rport (AssertionError if not). */
+export function assertRelayedCandidates(sdp, who) {
+  for (const type of ['srflx', 'relay']) {
+    assert.match(sdp, new RegExp(`^a=candidate:.* typ ${type} raddr \\S+ rport \\d+`, 'm'),
+      `${who}: a "typ ${type} raddr … rport …" candidate in\n${sdp}`);
+  }
+}
+
 export function assertDataChannelSdp(sdp, who) {
   assert.match(sdp, /^v=0\r\n/, `${who}: SDP starts with v=0 and uses CRLF`);
   assert.match(sdp, /^m=application \d+ UDP\/DTLS\/SCTP webrtc-datachannel$/m, `${who}: data channel m-line`);

@@ -21,6 +21,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { ownChild } from './owned-child.mjs';
+
 export const TURN_BINARY = process.env.PUSHPEER_TURNSERVER ?? '/usr/bin/turnserver';
 export const TURN_USER = 'pushpeer';
 export const TURN_PASSWORD = 'pushpeer-test';
@@ -137,10 +139,8 @@ export async function startTurn({ address = hostAddress() } = {}) {
   const child = spawn(TURN_BINARY, ['-c', configFile, '--log-file', 'stdout'], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (d) => output.push(String(d)));
   child.stderr.on('data', (d) => output.push(String(d)));
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   // A test process that dies leaves no turnserver behind.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
+  const { exited, stop } = ownChild(child, { graceMs: 5000 });
   const log = () => output.join('');
 
   // Ready when a STUN binding request is answered.
@@ -164,7 +164,7 @@ export async function startTurn({ address = hostAddress() } = {}) {
     }
   } catch (error) {
     child.kill('SIGKILL');
-    process.off('exit', killOnExit);
+    await stop();
     rmSync(dir, { recursive: true, force: true });
     throw error;
   } finally {
@@ -190,11 +190,7 @@ export async function startTurn({ address = hostAddress() } = {}) {
       if (closed) return;
       closed = true;
       nat.close();
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-      process.off('exit', killOnExit);
+      await stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

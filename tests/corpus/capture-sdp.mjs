@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { browserVersion } from '../browser/browsers.mjs';
-import { PAIRS, parseCandidates, startHarness } from '../browser/harness.mjs';
+import { assertRelayedCandidates, PAIRS, parseCandidates, startHarness } from '../browser/harness.mjs';
 import { startTurn } from '../browser/turn.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,11 +37,7 @@ function check(kind, role, sdp) {
   const types = new Set(parseCandidates(sdp).map((c) => c.type));
   if (!types.has('host')) throw new Error(`${where}: no host candidate`);
   if (kind.turn) {
-    for (const type of ['srflx', 'relay']) {
-      if (!new RegExp(`^a=candidate:.* typ ${type} raddr \\S+ rport \\d+`, 'm').test(sdp)) {
-        throw new Error(`${where}: no "typ ${type} raddr … rport …" candidate in\n${sdp}`);
-      }
-    }
+    assertRelayedCandidates(sdp, where);
   } else if (types.size !== 1) {
     throw new Error(`${where}: candidates other than host without ICE servers: ${[...types]}`);
   }

@@ -694,7 +694,7 @@ forEachFlavor((core, flavor) => {
       }
     });
 
-    (core.testing ? it : () => {})('after a trap the core reloads itself instead of staying broken', async () => {
+    itTesting('after a trap the core reloads itself instead of staying broken', async () => {
       const own = await loadCore({ flavor });
       const before = own.generation;
       assert.throws(() => own.testing.trap(), (e) => e instanceof PushPeerError && e.code === 'INTERNAL');

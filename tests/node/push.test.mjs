@@ -744,8 +744,9 @@ describe('push.js: send one push to a card', { timeout: 60_000 }, () => {
   });
 
   describe('options', () => {
-    const card = () => core.createCard({ identity: core.generateVapidKeys(), subject: SUBJECT,
-      subscription: { endpoint: `${service.httpOrigin}/wpush/opts`, keys: { p256dh: b64(core.generateVapidKeys().publicKey), auth: b64(new Uint8Array(16)) } } });
+    /** A fresh card for `endpoint` (keys that nobody holds: these tests never decrypt). */
+    const card = (endpoint = `${service.httpOrigin}/wpush/opts`) => core.createCard({ identity: core.generateVapidKeys(),
+      subject: SUBJECT, subscription: { endpoint, keys: { p256dh: b64(core.generateVapidKeys().publicKey), auth: b64(new Uint8Array(16)) } } });
 
     it('createPushSender without core, with a bad relayMode, always without relay, or a bad relay URL → BAD_ARGUMENT', () => {
       const bad = (fn, label) => assert.throws(fn, (e) => e instanceof PushPeerError && e.code === 'BAD_ARGUMENT', label);
@@ -796,8 +797,7 @@ describe('push.js: send one push to a card', { timeout: 60_000 }, () => {
       const sender = createSender({ core, fetch: f, relay: relayUrl });
       for (const endpoint of ['https://attacker.example/x', 'http://127.0.0.1:9/x', `${service.httpOrigin}/wpush/x`,
         'https://updates.push.services.mozilla.com:8443/wpush/v2/x', 'https://evil.notify.windows.com.attacker.example/w']) {
-        const c = core.createCard({ identity: core.generateVapidKeys(), subject: SUBJECT,
-          subscription: { endpoint, keys: { p256dh: b64(core.generateVapidKeys().publicKey), auth: b64(new Uint8Array(16)) } } });
+        const c = card(endpoint);
         await rejectsWith(sender.send({ card: c.bytes, payload: 'x' }), 'HOST_NOT_ALLOWED', { endpoint });
         assert.equal(sender.allows(endpoint), false, endpoint);
       }
@@ -827,8 +827,7 @@ describe('push.js: send one push to a card', { timeout: 60_000 }, () => {
       try {
         const origin = `http://127.0.0.1:${redirecting.address().port}`;
         const f = recordingFetch();
-        const c = core.createCard({ identity: core.generateVapidKeys(), subject: SUBJECT,
-          subscription: { endpoint: `${origin}/wpush/r`, keys: { p256dh: b64(core.generateVapidKeys().publicKey), auth: b64(new Uint8Array(16)) } } });
+        const c = card(`${origin}/wpush/r`);
         await rejectsWith(createSender({ core, fetch: f, allowPushHosts: [origin] }).send({ card: c.bytes, payload: 'x' }),
           'PUSH_UNREACHABLE');
         assert.equal(f.calls[0].init.redirect, 'error');
@@ -845,8 +844,7 @@ describe('push.js: send one push to a card', { timeout: 60_000 }, () => {
       await new Promise((r) => silent.listen(0, '127.0.0.1', r));
       try {
         const origin = `http://127.0.0.1:${silent.address().port}`;
-        const c = core.createCard({ identity: core.generateVapidKeys(), subject: SUBJECT,
-          subscription: { endpoint: `${origin}/wpush/s`, keys: { p256dh: b64(core.generateVapidKeys().publicKey), auth: b64(new Uint8Array(16)) } } });
+        const c = card(`${origin}/wpush/s`);
         const error = await rejectsWith(createSender({ core, allowPushHosts: [origin], requestTimeoutMs: 300 })
           .send({ card: c.bytes, payload: 'x' }), 'PUSH_UNREACHABLE');
         assert.match(error.message, /did not answer within 300 ms/);
