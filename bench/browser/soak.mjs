@@ -91,7 +91,7 @@ const notifier = NOTIFICATIONS === 'system' ? await startNotifier(xvfb.display) 
 const world = await startWorld();
 const headed = {
   system: { headless: false, env: notifier?.env, extraPrefs: { 'alerts.useSystemBackend': true } },
-  xul: { headless: false, env: { DISPLAY: xvfb?.display }, extraPrefs: { 'alerts.useSystemBackend': false } },
+  xul: xvfb?.headedFirefox,
   headless: {},
 }[NOTIFICATIONS];
 const [alice, bob] = await Promise.all([world.open('firefox', 'alice', headed), world.open('firefox', 'bob', headed)]);

@@ -32,8 +32,7 @@ describe('PushPeer end to end: the callee\'s tab is closed when the offer comes'
     world = await startWorld();
     [alice, bob] = await Promise.all([
       world.open('firefox', 'alice'),
-      world.open('firefox', 'bob', { headless: false, env: { DISPLAY: xvfb.display },
-        extraPrefs: { 'alerts.useSystemBackend': false } }),
+      world.open('firefox', 'bob', xvfb.headedFirefox),
     ]);
     await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }),
       bob.call('create', { name: 'Bob', subject: SUBJECT })]);

@@ -20,7 +20,6 @@ describe('load: bursts of pushes keep the push subscriptions', { timeout: 10 * 6
   let alice;
   let bob;
   let noDisplay = null; // Xvfb missing or broken: the test fails with this (never skips)
-  const headed = () => ({ headless: false, env: { DISPLAY: xvfb.display }, extraPrefs: { 'alerts.useSystemBackend': false } });
 
   before(async () => {
     try {
@@ -30,7 +29,7 @@ describe('load: bursts of pushes keep the push subscriptions', { timeout: 10 * 6
       return;
     }
     world = await startWorld();
-    [alice, bob] = await Promise.all([world.open('firefox', 'alice', headed()), world.open('firefox', 'bob', headed())]);
+    [alice, bob] = await Promise.all([world.open('firefox', 'alice', xvfb.headedFirefox), world.open('firefox', 'bob', xvfb.headedFirefox)]);
     await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }),
       bob.call('create', { name: 'Bob', subject: SUBJECT })]);
   });

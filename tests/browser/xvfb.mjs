@@ -10,7 +10,8 @@ const XVFB_START_MS = 15_000;
 
 /**
  * Starts Xvfb on a free display (Xvfb picks it and writes its number to -displayfd). Resolves to
- * { display: ':N', stderr(), stop() }; rejects with a clear message when Xvfb is not installed or does not start.
+ * { display: ':N', headedFirefox, stderr(), stop() }; rejects with a clear message when Xvfb is not installed or
+ * does not start.
  */
 export function startXvfb() {
   return new Promise((resolve, reject) => {
@@ -44,7 +45,11 @@ export function startXvfb() {
       if (!m || settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ display: `:${m[1]}`, pid: child.pid, stderr: () => err, stop });
+      const display = `:${m[1]}`;
+      // world.open options for a headed Firefox on this display that shows notifications in its own alert windows.
+      const headedFirefox = { headless: false, env: { DISPLAY: display },
+        extraPrefs: { 'alerts.useSystemBackend': false } };
+      resolve({ display, headedFirefox, stderr: () => err, stop });
     });
   });
 }
