@@ -18,7 +18,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { armReload, openCallers, startAfterReload, SUBJECT, startWorld } from '../../tests/browser/apps.mjs';
+import { armReload, openAliceAndBob, openCallers, startAfterReload, SUBJECT, startWorld } from '../../tests/browser/apps.mjs';
 import { withTimeout } from '../../tests/browser/harness.mjs';
 import { startNotifier } from '../../tests/browser/notifier.mjs';
 import { startXvfb } from '../../tests/browser/xvfb.mjs';
@@ -94,9 +94,8 @@ const headed = {
   xul: xvfb?.headedFirefox,
   headless: {},
 }[NOTIFICATIONS];
-const [alice, bob] = await Promise.all([world.open('firefox', 'alice', headed), world.open('firefox', 'bob', headed)]);
-const BOB = { name: 'Bob', subject: SUBJECT };
-await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }), bob.call('create', BOB)]);
+const { alice, bob } = await openAliceAndBob(world, { alice: headed, bob: headed });
+const BOB = { name: 'Bob', subject: SUBJECT }; // Bob's app as created, for the reloads
 const card = (await bob.call('card')).text;
 const pid = (app) => app.browser.process()?.pid;
 const out = [];

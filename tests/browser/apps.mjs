@@ -71,6 +71,18 @@ export async function pollUntil(read, done, { timeoutMs = 10_000, intervalMs = 1
 }
 
 /**
+ * Alice and Bob in Firefox, each app created with their name: the two people most tests need. `alice` and `bob` are
+ * their world.open options (e.g. a headed Firefox). Resolves to { alice, bob }.
+ */
+export async function openAliceAndBob(world, { alice: aliceOptions = {}, bob: bobOptions = {} } = {}) {
+  const [alice, bob] = await Promise.all([world.open('firefox', 'alice', aliceOptions),
+    world.open('firefox', 'bob', bobOptions)]);
+  await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }),
+    bob.call('create', { name: 'Bob', subject: SUBJECT })]);
+  return { alice, bob };
+}
+
+/**
  * `n` callers, each a person of their own (own storage, service worker and subscription) in one Chromium: the first
  * launches it, the others are contexts inside it. Each app is created (named caller-i) and subscribed.
  */

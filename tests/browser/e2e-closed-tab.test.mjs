@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { diagnose, pollUntil, SUBJECT, startWorld } from './apps.mjs';
+import { diagnose, openAliceAndBob, pollUntil, SUBJECT, startWorld } from './apps.mjs';
 import { startXvfb } from './xvfb.mjs';
 
 const TEST_MS = 120_000;
@@ -30,12 +30,7 @@ describe('PushPeer end to end: the callee\'s tab is closed when the offer comes'
       return;
     }
     world = await startWorld();
-    [alice, bob] = await Promise.all([
-      world.open('firefox', 'alice'),
-      world.open('firefox', 'bob', xvfb.headedFirefox),
-    ]);
-    await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }),
-      bob.call('create', { name: 'Bob', subject: SUBJECT })]);
+    ({ alice, bob } = await openAliceAndBob(world, { bob: xvfb.headedFirefox }));
   });
 
   after(async () => {

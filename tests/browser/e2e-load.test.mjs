@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { diagnose, openCallers, SUBJECT, startWorld } from './apps.mjs';
+import { diagnose, openAliceAndBob, openCallers, startWorld } from './apps.mjs';
 import { startXvfb } from './xvfb.mjs';
 
 const CALLS = 50;
@@ -29,9 +29,7 @@ describe('load: bursts of pushes keep the push subscriptions', { timeout: 10 * 6
       return;
     }
     world = await startWorld();
-    [alice, bob] = await Promise.all([world.open('firefox', 'alice', xvfb.headedFirefox), world.open('firefox', 'bob', xvfb.headedFirefox)]);
-    await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }),
-      bob.call('create', { name: 'Bob', subject: SUBJECT })]);
+    ({ alice, bob } = await openAliceAndBob(world, { alice: xvfb.headedFirefox, bob: xvfb.headedFirefox }));
   });
 
   after(async () => {

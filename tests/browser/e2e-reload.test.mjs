@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { armReload, diagnose, pollUntil, SUBJECT, startAfterReload, startWorld } from './apps.mjs';
+import { armReload, diagnose, openAliceAndBob, pollUntil, SUBJECT, startAfterReload, startWorld } from './apps.mjs';
 
 const TEST_MS = 90_000;
 const BOB = { name: 'Bob', subject: SUBJECT };
@@ -18,9 +18,7 @@ describe('reload: the callee page reloads during a connect', { timeout: 8 * 60_0
 
   before(async () => {
     world = await startWorld();
-    [alice, bob] = await Promise.all([world.open('firefox', 'alice'), world.open('firefox', 'bob')]);
-    await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }),
-      bob.call('create', BOB)]);
+    ({ alice, bob } = await openAliceAndBob(world));
     // Bob knows Alice from a first call, as a person who reloads mid-call usually does.
     const first = await alice.call('connect', (await bob.call('card')).text);
     assert.equal(first.error, undefined, JSON.stringify(first.error));

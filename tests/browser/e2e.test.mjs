@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadCore } from '../../js/core.js';
 import { createPushSender } from '../../js/push.js';
 import { connectFakeUA } from '../push-service/fake-ua.mjs';
-import { connectAndTalk, diagnose, pollUntil, SUBJECT, startWorld } from './apps.mjs';
+import { connectAndTalk, diagnose, openAliceAndBob, pollUntil, SUBJECT, startWorld } from './apps.mjs';
 
 const TEST_MS = 90_000;
 
@@ -32,9 +32,7 @@ describe('PushPeer end to end: Firefox -> Firefox over the local push service', 
   before(async () => {
     core = await loadCore();
     world = await startWorld();
-    [alice, bob] = await Promise.all([world.open('firefox', 'alice'), world.open('firefox', 'bob')]);
-    await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }),
-      bob.call('create', { name: 'Bob', subject: SUBJECT })]);
+    ({ alice, bob } = await openAliceAndBob(world));
   });
 
   after(async () => {
