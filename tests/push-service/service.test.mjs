@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import WebSocket from 'ws';
 
 import { loadCore } from '../../js/core.js';
 import { connectFakeUA, paddedBase64url } from './fake-ua.mjs';
@@ -103,6 +104,24 @@ describe('local push service', { timeout: 120_000 }, () => {
       await assert.rejects(connectFakeUA(service.wsUrl, { protocol: 'chat' }), /HTTP 400/);
       await assert.rejects(connectFakeUA(service.wsUrl.replace(/\/$/, '/other'), {}), /HTTP 404/);
     });
+
+    test('a page\'s WebSocket (js/page-push.js): any Origin is accepted, as autopush does, with the subprotocol',
+      async () => {
+        // A browser sends the page's Origin and cannot set other headers; the service checks no origin, only the
+        // subprotocol, so the demo page and the test app (other ports, localhost or 127.0.0.1) can connect.
+        for (const origin of ['http://localhost:8080', 'https://you.github.io', 'null']) {
+          const ws = new WebSocket(service.wsUrl, ['push-notification'], { origin });
+          await new Promise((resolve, reject) => {
+            ws.once('open', resolve);
+            ws.once('unexpected-response', (req, res) => reject(new Error(`${origin}: HTTP ${res.statusCode}`)));
+          });
+          assert.equal(ws.protocol, 'push-notification');
+          ws.send(JSON.stringify({ messageType: 'hello', use_webpush: true, broadcasts: {} }));
+          const reply = JSON.parse(await new Promise((resolve) => ws.once('message', (data) => resolve(String(data)))));
+          assert.equal(reply.status, 200, origin);
+          ws.close();
+        }
+      });
 
     test('hello: a new uaid, then the same uaid echoed on reconnect', async () => {
       const a = await ua();

@@ -1,6 +1,6 @@
 // Test app for tests/browser/e2e.test.mjs: window.app drives the public PushPeer API (js/index.js) and records
 // what a user would see (connections, messages, tracks, requests, errors).
-import { PushPeer } from '/js/index.js';
+import { loadCore, PushPeer } from '/js/index.js';
 import { openStore } from '/js/store.js';
 
 const state = { peer: null, registration: null, connections: [], events: [], requests: [], errors: [] };
@@ -47,7 +47,8 @@ window.app = {
   async create(options = {}) {
     // reloadOn: reload this page the moment the callee reaches a step ('request', 'connecting', 'answer-sent',
     // 'open'), once: the reload tests.
-    const { hostSubscribe, manual, swType = 'module', reloadOn, ...rest } = options;
+    // pagePush: the push service's WebSocket URL; the page holds its push channel itself (call-only mode).
+    const { hostSubscribe, manual, swType = 'module', reloadOn, pagePush, ...rest } = options;
     state.registration = swType === 'classic'
       ? await navigator.serviceWorker.register('./sw-classic.js', { scope: './' })
       : await navigator.serviceWorker.register('./sw.mjs', { type: 'module', scope: './' });
@@ -55,6 +56,12 @@ window.app = {
     const peerOptions = { serviceWorker: state.registration, ...rest };
     // Browsers without a reachable push service (Chromium offline): the test makes the subscription.
     if (hostSubscribe) peerOptions.subscribe = (key) => window.pushpeerSubscribe(toB64u(key));
+    if (pagePush) {
+      const { openPagePush } = await import('/js/page-push.js');
+      peerOptions.core = await loadCore();
+      state.pagePush = await openPagePush({ url: pagePush, core: peerOptions.core, store: rest.store });
+      peerOptions.subscribe = state.pagePush.subscribe;
+    }
     const peer = await PushPeer.create(peerOptions);
     state.peer = peer;
     if (reloadOn) {
@@ -163,6 +170,8 @@ window.app = {
   notifications: async () => (await (state.registration ?? await navigator.serviceWorker.ready).getNotifications())
     .map((n) => ({ title: n.title, body: n.body, tag: n.tag })),
   visibility: () => document.visibilityState,
+  /** The browser's own push subscription's endpoint (null: none, as in call-only mode). */
+  browserSubscription: async () => (await state.registration.pushManager.getSubscription())?.endpoint ?? null,
   /** Asks the service worker to re-subscribe (what pushsubscriptionchange does); resolves to its reply. */
   refreshSubscription: () => new Promise((resolve) => {
     navigator.serviceWorker.addEventListener('message', function once(e) {
