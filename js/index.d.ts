@@ -341,3 +341,5 @@ export interface PushPeerStore {
 
 export function openStore(options?: { name?: string; indexedDB?: IDBFactory }): Promise<PushPeerStore>;
 export function createMemoryStore(options?: { name?: string }): PushPeerStore;
+
+export { openPagePush, PagePushChannel, type PagePushOptions, type PagePushState } from './page-push.js';

@@ -6,3 +6,4 @@ export { PushPeerError } from './errors.js';
 export { loadCore } from './core.js';
 export { createPushSender } from './push.js';
 export { openStore, createMemoryStore } from './store.js';
+export { openPagePush, PagePushChannel } from './page-push.js';

@@ -1,6 +1,7 @@
 // Compiled by `tsc -p tests/types` (npm test): the package's types as an app sees them, through its exports.
 // A wrong or missing declaration is a type error here.
-import { PushPeer, PushPeerError, createMemoryStore, loadCore, type Connection, type PushPeerErrorCode } from 'pushpeer';
+import { PushPeer, PushPeerError, createMemoryStore, loadCore, openPagePush, type Connection, type PagePushState,
+  type PushPeerErrorCode } from 'pushpeer';
 import { loadCore as loadCoreOnly } from 'pushpeer/core';
 import { createRelay, serveRelayNode, type RelayErrorCode } from 'pushpeer/relay';
 
@@ -62,4 +63,16 @@ export async function node(): Promise<void> {
   await relay.close();
   const codes: RelayErrorCode[] = ['BODY_TIMEOUT', 'REQUEST_TIMEOUT', 'TOO_MANY_CONNECTIONS'];
   console.log(response.status, codes);
+}
+
+/** Call-only mode: the page holds its push channel (js/page-push.d.ts) and hands its subscribe to PushPeer. */
+export async function callOnly(wsUrl: string, cardText: string): Promise<void> {
+  const core = await loadCore();
+  const channel = await openPagePush({ url: wsUrl, core, connectTimeoutMs: 5000 });
+  channel.addEventListener('statechange', (e) => console.log(e.state));
+  channel.addEventListener('subscriptionchange', (e) => console.log(e.subscription.endpoint));
+  const state: PagePushState = channel.state;
+  const peer = await PushPeer.create({ core, subscribe: channel.subscribe, name: state });
+  await peer.connect(cardText);
+  channel.close();
 }
