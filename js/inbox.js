@@ -137,8 +137,11 @@ export async function receivePush({ core, store, data, now }) {
     // request that was declined or has expired stays that way. One for a call we answered is for the page to act
     // on (our answer was lost: it is sent again).
     const previous = (await store.callItems(from, item.sessionId)).filter((i) => i.type === 'offer').at(-1);
+    // `received` stays the first offer's arrival; `lastReceived`, the latest's, is when the caller's wait restarted
+    // (a request expires answerTimeoutMs after it: docs/PROTOCOL.md §7.1).
     if (previous?.state === 'new') {
-      return store.updateInbox(previous.id, { ...item, received: previous.received, retries: (previous.retries ?? 0) + 1 });
+      return store.updateInbox(previous.id, { ...item, received: previous.received, lastReceived: item.received,
+        retries: (previous.retries ?? 0) + 1 });
     }
     if (previous && ['declined', 'expired'].includes(previous.state)) item.state = previous.state;
   }

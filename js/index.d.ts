@@ -33,7 +33,11 @@ export type PushPeerErrorCode = CoreErrorCode
   /** A card names a push endpoint on a host that is not a known push service (see allowPushHosts): nothing sent. */
   | 'HOST_NOT_ALLOWED'
   /** accept()/decline() of a request another page of the app already answered or declined. */
-  | 'ALREADY_HANDLED';
+  | 'ALREADY_HANDLED'
+  /** accept() of a request whose caller stopped waiting (RequestEvent.expiresAt passed): nothing was sent. */
+  | 'EXPIRED'
+  /** connect() whose AbortSignal aborted: the connection is closed, nothing more is sent. */
+  | 'ABORTED';
 
 export class PushPeerError extends Error {
   readonly name: 'PushPeerError';
@@ -57,7 +61,10 @@ export interface PushSubscriptionJSONLike {
 export interface Timeouts {
   /** Non-trickle ICE: the SDP goes out when gathering completes or after this long. Default 3000. */
   gatherTimeoutMs?: number;
-  /** Per offer: how long to wait for the answer push. Default 30000. */
+  /**
+   * Per offer: how long to wait for the answer push. Default 30000. A callee expires a request this long (+ 5 s)
+   * after its latest offer arrived, so both sides must use the same value (docs/PROTOCOL.md §7.1).
+   */
   answerTimeoutMs?: number;
   /** Offers sent again (same session) when no answer came. Default 1. */
   offerRetries?: number;
@@ -140,7 +147,22 @@ export interface ConnectionEventMap {
   statechange: Event & { state: RTCPeerConnectionState };
   negotiation: Event & { direction: 'sent' | 'received'; sdpType: 'offer' | 'answer' };
   card: Event & { card: string };
-  close: Event & { reason: string };
+  /** What we know of the peer changed: their new card (e.g. a new name) arrived over the control channel. */
+  remotechange: Event & { remote: RemotePeer };
+  close: Event & CloseInfo;
+}
+
+/** Who ended a connection, and why. */
+export interface CloseInfo {
+  /**
+   * The reason given to close() (by 'us'); 'closed by the peer[: their reason]' (by 'peer'); 'peer gone: nothing
+   * heard for N s', 'connection failed' or 'data channel closed' (by 'network').
+   */
+  reason: string;
+  /** 'us': close() on this side (also the library's own, e.g. 'page closed'); 'peer': its bye; 'network': anything else. */
+  by: 'us' | 'peer' | 'network';
+  /** The reason the peer put in its bye ('hung up', 'page closed', …); '' when none or when by is not 'peer'. */
+  peerReason: string;
 }
 
 /** A connection to one peer: an open data channel, and perfect negotiation over a control channel. */
@@ -155,10 +177,20 @@ export class Connection extends EventTarget {
   readonly role: 'caller' | 'callee';
   readonly polite: boolean;
   readonly closed: boolean;
+  /** null until closed; then who ended it and why (the close event's fields). */
+  readonly closeInfo: CloseInfo | null;
   readonly state: RTCPeerConnectionState | 'closed';
   /** Resolves once the data channel is open. */
   readonly opened: Promise<Connection>;
   send(data: string | ArrayBuffer | ArrayBufferView | Blob): void;
+  /**
+   * Sends with back-pressure: waits while more than highWater bytes (default 4 MiB) wait in the channel's buffer, then
+   * sends; writes go in order. Rejects with NOT_CONNECTED when the connection is closed before or while it waits.
+   * Sets channel.bufferedAmountLowThreshold to highWater / 2 unless the app set one at or below highWater.
+   */
+  write(data: string | ArrayBuffer | ArrayBufferView | Blob, options?: { highWater?: number }): Promise<void>;
+  /** Takes new facts about the peer (PushPeer calls it when their new card arrives); fires remotechange on a change. */
+  updateRemote(fields: Partial<Pick<RemotePeer, 'name'>>): void;
   /** Adds the stream's tracks; renegotiates over the control channel (no push). */
   addStream(stream: MediaStream): RTCRtpSender[];
   restartIce(): void;
@@ -175,6 +207,8 @@ export class Connection extends EventTarget {
  */
 export class RequestEvent extends Event {
   readonly type: 'request';
+  /** The request's inbox id. */
+  readonly id: number;
   /** The caller's name from their card (displayable text only: no control or bidi-override characters). */
   readonly from: { name: string; keyId: string };
   /** True when the caller is already a peer of ours (accepted before, called by us, or saved). */
@@ -184,11 +218,20 @@ export class RequestEvent extends Event {
   readonly received: number;
   /** Seconds since the caller sealed the offer (it gives up after offerMaxAge). */
   readonly age: number;
-  /** One push: our answer. Fails with ALREADY_HANDLED when another page of the app took the request. */
+  /**
+   * ms since the epoch after which the caller no longer waits: its latest offer's arrival + answerTimeoutMs (which
+   * both sides must share) + 5 s, at most offerMaxAge after it was sealed. A retried offer moves it later. Then the
+   * request expires ('requestexpired') and leaves requests().
+   */
+  readonly expiresAt: number;
+  /**
+   * One push: our answer. Fails with ALREADY_HANDLED when another page of the app took the request, EXPIRED (nothing
+   * sent) when the caller stopped waiting.
+   */
   accept(options?: { media?: MediaStream } & Timeouts & { iceServers?: RTCIceServer[] }): Promise<Connection>;
   /**
    * Sends the caller a bye only when it is a known peer or notify is true: by default a stranger is told nothing
-   * (its card names an endpoint it chose) and its call times out.
+   * (its card names an endpoint it chose) and its call times out. An expired request is declined without a word.
    */
   decline(options?: { notify?: boolean }): Promise<null>;
 }
@@ -203,7 +246,16 @@ export interface PushPeerEventMap {
   rejected: Event & { code: PushPeerErrorCode; message?: string };
   peergone: Event & { keyId: string; name: string; status: number };
   progress: Event & { sessionId: string; step: 'gathering' | 'offer-sent' | 'answer-received' | 'answer-sent' | 'reoffer' | 'open';
-    ms?: number; bytes?: number; sdpBytes?: number; attempt?: number; via?: 'direct' | 'relay'; reason?: string };
+    ms?: number; bytes?: number; sdpBytes?: number; attempt?: number; via?: 'direct' | 'relay'; reason?: string;
+    /** offer-sent: ms since the epoch when this attempt stops waiting for the answer. */
+    answerBy?: number;
+    /** offer-sent: ms since the epoch when the call gives up if no answer comes (the retries left included). */
+    giveUpAt?: number };
+  /**
+   * A request nobody decided expired (its caller stopped waiting): forget it. Also, once, for one that expired while
+   * no page was open (a missed call).
+   */
+  requestexpired: Event & { request: RequestEvent };
   push: Event & { detail: { type: 'attempt' | 'response' | 'retry' | 'fallback'; [key: string]: unknown } };
   /** A push reached the worker and was accepted (also one that a page handled already). */
   received: Event & { id: number; messageType: InboxItem['type']; from: string; sessionId: string;
@@ -220,8 +272,17 @@ export class PushPeer extends EventTarget {
   readonly keyId: string;
   readonly connections: Set<Connection>;
   card(): Card;
-  /** Two pushes: our offer, their answer. Resolves once the data channel is open. */
-  connect(card: CardInput, options?: { media?: MediaStream; iceServers?: RTCIceServer[] } & Timeouts): Promise<Connection>;
+  /**
+   * Two pushes: our offer, their answer. Resolves once the data channel is open. `signal` cancels the call: the
+   * connection is closed and connect() rejects with ABORTED (an aborted signal: at once, nothing sent).
+   */
+  connect(card: CardInput, options?: { media?: MediaStream; iceServers?: RTCIceServer[]; signal?: AbortSignal } & Timeouts):
+    Promise<Connection>;
+  /**
+   * Changes our display name, keeping live calls: a new card (BAD_TEXT for a name the core refuses), sent to live
+   * peers over their connections (their remotechange); others get it with our next offer. Fires cardchange.
+   */
+  setName(name: string): Promise<void>;
   /** Our peers: people we accepted a call from, called, or saved. */
   peers(): Promise<Array<{ keyId: string; name: string; updated: number; gone: boolean }>>;
   /** Keeps a card's owner as a peer (they get our new card when it changes); resolves to its key id. */
@@ -271,7 +332,10 @@ export function createPushSender(options: {
 
 export interface InboxItem {
   id: number;
+  /** ms since the epoch: when the worker got it (an offer's first arrival: its retries keep it). */
   received: number;
+  /** Offers updated by a retry: when the latest one arrived. */
+  lastReceived?: number;
   type: 'offer' | 'answer' | 'bye' | 'card';
   from: string;
   /** The sender's name (their card's, or the peer's we keep). */

@@ -12,6 +12,8 @@ export const DEFAULT_GATHER_TIMEOUT_MS = 3000;
 // connection ('peer gone') after PEER_GONE_MS without a frame from the other side.
 export const HEARTBEAT_MS = 2000;
 export const PEER_GONE_MS = 8000;
+// write()'s default: how much may wait in the data channel's buffer before a write waits for it to drain.
+export const DEFAULT_HIGH_WATER = 4 * 1024 * 1024;
 
 /** The polite side of perfect negotiation: the peer whose identity key sorts first (both sides agree). */
 export function isPolite(ourKey, theirKey) {
@@ -52,8 +54,9 @@ function event(type, fields = {}) {
 
 /**
  * A connection to one peer. Events: 'open' (data channel open), 'message' ({ data }), 'track' ({ track, streams }),
- * 'statechange' ({ state }), 'negotiation' ({ direction: 'sent' | 'received', sdpType }), 'close' ({ reason }).
- * `channel` is the app's RTCDataChannel (ordered, reliable); `pc` the RTCPeerConnection.
+ * 'statechange' ({ state }), 'negotiation' ({ direction: 'sent' | 'received', sdpType }), 'remotechange'
+ * ({ remote }), 'close' ({ reason, by, peerReason }). `channel` is the app's RTCDataChannel (ordered, reliable);
+ * `pc` the RTCPeerConnection.
  */
 export class Connection extends EventTarget {
   constructor({ pc, polite, remote, sessionId, role, log = () => {}, heartbeatMs = HEARTBEAT_MS,
@@ -66,6 +69,10 @@ export class Connection extends EventTarget {
     this.sessionId = sessionId;
     this.role = role; // 'caller' | 'callee'
     this.closed = false;
+    /** Once closed: { reason, by: 'us' | 'peer' | 'network', peerReason } (the close event's fields). */
+    this.closeInfo = null;
+    this._writes = Promise.resolve(); // write()s in the order they were made
+    this._writesQueued = 0;
     this._log = log;
     this._makingOffer = false;
     this._ignoreOffer = false;
@@ -83,13 +90,14 @@ export class Connection extends EventTarget {
       this.dispatchEvent(event('open'));
     });
     this.channel.addEventListener('message', (e) => this.dispatchEvent(new MessageEvent('message', { data: e.data })));
-    this.channel.addEventListener('close', () => this._closed('data channel closed'));
+    // Without a bye first: the path or the peer's side went away.
+    this.channel.addEventListener('close', () => this._closed('data channel closed', 'network'));
     this.control.addEventListener('open', () => {
       if (this._negotiationPending) this._negotiate();
       this._heard = Date.now();
       this._heartbeat = setInterval(() => {
         if (Date.now() - this._heard > peerGoneMs) {
-          this._closed(`peer gone: nothing heard for ${Math.round((Date.now() - this._heard) / 1000)} s`);
+          this._closed(`peer gone: nothing heard for ${Math.round((Date.now() - this._heard) / 1000)} s`, 'network');
         } else if (this.control.readyState === 'open') {
           this._sendControl({ t: 'ping' });
         }
@@ -111,9 +119,9 @@ export class Connection extends EventTarget {
       if (state === 'failed') {
         // The path broke: try a restart over the control channel while SCTP may still get through.
         if (this.control.readyState === 'open') this.restartIce();
-        else this._closed('connection failed');
+        else this._closed('connection failed', 'network');
       } else if (state === 'closed') {
-        this._closed('closed');
+        this._closed('closed', 'us'); // only our side closes our RTCPeerConnection
       }
     });
   }
@@ -130,6 +138,59 @@ export class Connection extends EventTarget {
     this.channel.send(data);
   }
 
+  /**
+   * Sends with back-pressure: waits while more than `highWater` bytes wait in the data channel's buffer (for its
+   * bufferedamountlow), then sends. Resolves once `data` is handed to the channel; writes go in the order they were
+   * made. Rejects with NOT_CONNECTED when the connection is closed, before or while it waits (a loop that awaited
+   * bufferedamountlow itself would wait for ever on a channel that closed). Sets bufferedAmountLowThreshold to
+   * highWater / 2 unless the app set one at or below highWater (one above it would never wake a waiting write).
+   */
+  write(data, { highWater = DEFAULT_HIGH_WATER } = {}) {
+    try {
+      if (!(highWater >= 0)) throw new PushPeerError('BAD_ARGUMENT', 'highWater must be a number >= 0');
+      // Nothing queued and room in the buffer: sent now, so that a send() right after it comes after it.
+      if (this._writesQueued === 0 && this._writable() && this.channel.bufferedAmount <= highWater) {
+        this.send(data);
+        return Promise.resolve();
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this._writesQueued++;
+    const done = this._writes.then(() => this._drained(highWater)).then(() => this.send(data))
+      .finally(() => this._writesQueued--);
+    this._writes = done.catch(() => {});
+    return done;
+  }
+
+  _writable() {
+    if (this.closed || this.channel.readyState !== 'open') {
+      throw new PushPeerError('NOT_CONNECTED', this.closed ? `the connection is closed (${this.closeInfo.reason})`
+        : `the data channel is ${this.channel.readyState}`);
+    }
+    return true;
+  }
+
+  /** Resolves once the channel's buffer holds at most highWater bytes; rejects once the connection is closed. */
+  async _drained(highWater) {
+    const { channel } = this;
+    const threshold = channel.bufferedAmountLowThreshold;
+    if (threshold === 0 || threshold > highWater) channel.bufferedAmountLowThreshold = Math.floor(highWater / 2);
+    while (this._writable() && channel.bufferedAmount > highWater) {
+      await new Promise((resolve) => {
+        const wake = () => {
+          channel.removeEventListener('bufferedamountlow', wake);
+          channel.removeEventListener('close', wake);
+          this.removeEventListener('close', wake);
+          resolve();
+        };
+        channel.addEventListener('bufferedamountlow', wake);
+        channel.addEventListener('close', wake);
+        this.addEventListener('close', wake);
+      });
+    }
+  }
+
   /** Adds the stream's tracks; the renegotiation runs over the control channel (no push). Returns the senders. */
   addStream(stream) {
     return stream.getTracks().map((track) => this.pc.addTrack(track, stream));
@@ -141,7 +202,6 @@ export class Connection extends EventTarget {
     this.pc.restartIce();
   }
 
-  /** Tells the peer, then closes. */
   /** Tells the peer (with `reason`, when given: 'page closed', 'hung up', …), then closes. */
   close(reason) {
     if (this.closed) return;
@@ -150,7 +210,18 @@ export class Connection extends EventTarget {
     } catch {
       // closing anyway
     }
-    this._closed(reason ?? 'closed by us');
+    this._closed(reason ?? 'closed by us', 'us');
+  }
+
+  /**
+   * What we know of the peer changed (PushPeer calls it when a live peer's new card arrives): `remote` takes the
+   * fields given, and 'remotechange' ({ remote }) fires when one of them differs.
+   */
+  updateRemote(fields) {
+    const changed = Object.keys(fields).filter((k) => this.remote[k] !== fields[k]);
+    if (!changed.length) return;
+    Object.assign(this.remote, fields);
+    this.dispatchEvent(event('remotechange', { remote: this.remote }));
   }
 
   /**
@@ -218,7 +289,8 @@ export class Connection extends EventTarget {
       } else if (frame.t === 'ping') {
         // liveness only (see HEARTBEAT_MS)
       } else if (frame.t === 'bye') {
-        this._closed(typeof frame.reason === 'string' ? `closed by the peer: ${frame.reason.slice(0, 100)}` : 'closed by the peer');
+        const peerReason = typeof frame.reason === 'string' ? frame.reason.slice(0, 100) : '';
+        this._closed(peerReason ? `closed by the peer: ${peerReason}` : 'closed by the peer', 'peer', peerReason);
       } else if (frame.t === 'card' && typeof frame.card === 'string') {
         this.dispatchEvent(event('card', { card: frame.card }));
       } else {
@@ -229,9 +301,11 @@ export class Connection extends EventTarget {
     }
   }
 
-  _closed(reason) {
+  /** by: 'us' (close()), 'peer' (its bye, with its reason), 'network' (silence, failure, a channel closing under us). */
+  _closed(reason, by, peerReason = '') {
     if (this.closed) return;
     this.closed = true;
+    this.closeInfo = { reason, by, peerReason };
     clearInterval(this._heartbeat);
     this._opened.reject(new PushPeerError('NOT_CONNECTED', `connection closed before it opened: ${reason}`));
     try {
@@ -239,7 +313,7 @@ export class Connection extends EventTarget {
     } catch {
       // already closed
     }
-    this.dispatchEvent(event('close', { reason }));
+    this.dispatchEvent(event('close', { ...this.closeInfo }));
   }
 }
 

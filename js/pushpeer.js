@@ -83,12 +83,18 @@ function waitingCall() {
   return call;
 }
 
+// A request lives this long past its latest offer's answerTimeoutMs: time for a retried offer to arrive
+// (docs/PROTOCOL.md §7.1).
+export const REQUEST_GRACE_MS = 5000;
+
 // A bye's body: empty, the callee declines; BYE_GONE, the callee's page went away after it answered (offer again).
 const BYE_GONE = 1;
 const isGone = (item) => item.body?.length === 1 && item.body[0] === BYE_GONE;
 
 /** An accepted request whose page may have gone away before answering (_offer checks the claim's lock). */
 const takeable = (item) => item.type === 'offer' && item.state === 'claimed' && item.accepted === true;
+
+const expiredError = () => new PushPeerError('EXPIRED', 'the caller stopped waiting: call them back instead');
 
 const ownerId = () => Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -101,11 +107,13 @@ function defaultSubject() {
 
 /**
  * A pending incoming request: accept() or decline() it, or call preventDefault() and decide later (it stays in
- * the inbox; peer.requests() lists it again, also after a reload).
+ * the inbox; peer.requests() lists it again, also after a reload) until it expires (expiresAt).
  */
 export class RequestEvent extends Event {
   constructor(peer, item) {
     super('request', { cancelable: true });
+    /** The inbox id of the request. */
+    this.id = item.id;
     this.from = { name: item.name ?? '', keyId: item.from };
     /** True when the caller is a peer of ours already (we accepted them before, called them, or saved them). */
     this.known = Boolean(item.knownPeer);
@@ -116,10 +124,20 @@ export class RequestEvent extends Event {
     this._peer = peer;
     this._item = item;
     this._decided = null;
+    this._expired = false;
   }
 
-  /** Answers the offer (one push): resolves to the Connection once its data channel is open. */
+  /** ms since the epoch after which the caller no longer waits (a retried offer moves it later). */
+  get expiresAt() {
+    return this._peer._expiresAt(this._item);
+  }
+
+  /**
+   * Answers the offer (one push): resolves to the Connection once its data channel is open. Fails with EXPIRED,
+   * sending nothing, once the caller stopped waiting.
+   */
   accept(options = {}) {
+    if (this._expired) return Promise.reject(expiredError());
     this._decided ??= this._peer._accept(this._item, options);
     return this._decided;
   }
@@ -129,6 +147,7 @@ export class RequestEvent extends Event {
    * card names an endpoint of their choosing, so by default nothing is sent to it and the caller times out.
    */
   decline({ notify = this.known } = {}) {
+    if (this._expired) return Promise.resolve(null); // the caller is not waiting: nothing to tell
     this._decided ??= this._peer._decline(this._item, { notify }).then(() => null);
     return this._decided;
   }
@@ -158,6 +177,7 @@ export class PushPeer extends EventTarget {
     this._answering = new Map(); // sessionKey(caller, session) -> our live callee-side Connection
     this._requests = new Map(); // inbox id -> RequestEvent not decided yet
     this._handled = new Set(); // inbox ids this page already looked at
+    this._expiredIds = new Set(); // inbox ids of requests this page saw expire (requestexpired fires once)
     this._closed = false;
   }
 
@@ -285,6 +305,23 @@ export class PushPeer extends EventTarget {
     return card.bytes;
   }
 
+  /**
+   * Changes our display name, without a reload and keeping live calls: a new card (the core's text rules hold:
+   * BAD_TEXT), saved in the config the worker reads; live peers get it over their connection's control channel
+   * (their `remotechange`), everyone else with our next offer (offers carry our card); 'cardchange' fires.
+   */
+  async setName(name) {
+    if (name === this.config.name) return;
+    // Checked before anything is stored: a card with our current one's fields and the new name.
+    const current = this.core.decodeCard(this._card.bytes);
+    this.core.createCard({ identity: this.identity, subject: current.subject, name, grants: current.grants,
+      subscription: { endpoint: current.endpoint, keys: { p256dh: this.core.base64urlEncode(current.p256dh),
+        auth: this.core.base64urlEncode(current.auth) } } });
+    this.options.name = name; // _ensureCard prefers it over the stored name
+    await this._ensureCard();
+    this._emit('cardchange', { card: this.card() });
+  }
+
   /** The worker re-subscribed and issued a new card (pushsubscriptionchange, or a rotation after abuse). */
   async _reloadCard() {
     const card = await this.store.get('card');
@@ -330,14 +367,19 @@ export class PushPeer extends EventTarget {
    * MediaStream sent from the start), timeouts (answerTimeoutMs, offerRetries, gatherTimeoutMs, openTimeoutMs),
    * reconnects. Resolves to a Connection whose data channel is open. Fails with PushPeerError: BAD_CARD,
    * NO_USABLE_GRANT, HOST_NOT_ALLOWED, PEER_GONE, RATE_LIMITED, PUSH_FAILED, PUSH_UNREACHABLE, TIMEOUT (no answer),
-   * DECLINED, NOT_CONNECTED.
+   * DECLINED, NOT_CONNECTED, ABORTED (options.signal: the connection is closed and nothing more is sent; an aborted
+   * signal sends nothing).
    *
    * If the answer came but the callee's page went away before the connection opened (it says so with a bye as it
    * goes, or the connection fails), the call is offered again at once with a new RTCPeerConnection, in the same
    * session: the callee's next page answers it without asking the person again (`reconnects` times, default 1).
    */
   async connect(card, options = {}) {
-    const o = { ...this.options, ...options };
+    const { signal, ...rest } = options;
+    const o = { ...this.options, ...rest };
+    const aborted = () => new PushPeerError('ABORTED', `the call was aborted${signal.reason?.message ? `: ${signal.reason.message}` : ''}`,
+      { cause: signal.reason });
+    if (signal?.aborted) throw aborted();
     const cardBytes = await this._cardOf(card);
     const remote = this.core.decodeCard(cardBytes);
     const keyId = this.core.base64urlEncode(remote.keyId);
@@ -356,14 +398,27 @@ export class PushPeer extends EventTarget {
     const started = Date.now();
     let sequence = 0;
     let connection = null;
+    // An abort settles whatever the call waits on (gathering, a push, the answer, the channel) at once.
+    let onAbort;
+    const abortedWait = new Promise((_, reject) => {
+      onAbort = () => {
+        const error = aborted();
+        pending.reject(error);
+        reject(error);
+      };
+    });
+    abortedWait.catch(() => {});
+    signal?.addEventListener('abort', onAbort);
+    const step = (promise) => (signal ? Promise.race([promise, abortedWait]) : promise);
     try {
+      if (signal?.aborted) throw aborted(); // while the card was read
       for (let leg = 0; ; leg++) {
         connection = createConnection({ iceServers: o.iceServers, polite: isPolite(this.identity.publicKey,
           remote.identity), remote: { name: remote.name, keyId, identity: remote.identity }, sessionId, role: 'caller',
         media: o.media, heartbeatMs: o.heartbeatMs, peerGoneMs: o.peerGoneMs, log: (m) => this._emit('log', { message: m }) });
         this._emit('connecting', { connection, role: 'caller' });
         this._emit('progress', { sessionId, step: 'gathering', attempt: leg });
-        const { sdp } = await localSdp(connection.pc, o.gatherTimeoutMs);
+        const { sdp } = await step(localSdp(connection.pc, o.gatherTimeoutMs));
         const body = this.core.packSdp(sdp);
         pending.refs = []; // an answer must name an offer of this leg: one for an earlier connection cannot open this
         let answer = null;
@@ -371,9 +426,12 @@ export class PushPeer extends EventTarget {
           const envelope = this.core.sealEnvelope({ type: 'offer', privateKey: this.identity.privateKey, body,
             recipient: remote.keyId, sessionId: sessionBytes, sequence: sequence++, card: this._card.bytes });
           pending.refs.push(this.core.envelopeReference(envelope));
-          const sent = await this.sender.send({ card: cardBytes, payload: envelope, topic, ttl: DEFAULT_TTL });
+          const sent = await step(this.sender.send({ card: cardBytes, payload: envelope, topic, ttl: DEFAULT_TTL }));
+          // For a countdown: when this attempt stops waiting, and when the call gives up if no answer comes.
+          const answerBy = Date.now() + o.answerTimeoutMs;
           this._emit('progress', { sessionId, step: 'offer-sent', bytes: envelope.length, sdpBytes: body.length,
-            attempt, via: sent.via, ms: Date.now() - started });
+            attempt, via: sent.via, ms: Date.now() - started, answerBy,
+            giveUpAt: answerBy + (o.offerRetries - attempt) * o.answerTimeoutMs });
           answer = await pending.next(o.answerTimeoutMs);
         }
         if (!answer) throw new PushPeerError('TIMEOUT', `no answer after ${o.offerRetries + 1} offer(s)`);
@@ -384,10 +442,11 @@ export class PushPeer extends EventTarget {
           gone = "the callee's page went away";
         } else {
           this._emit('progress', { sessionId, step: 'answer-received', ms: Date.now() - started });
-          await connection.pc.setRemoteDescription({ type: 'answer', sdp: this.core.unpackSdp(answer.body) });
+          await step(connection.pc.setRemoteDescription({ type: 'answer', sdp: this.core.unpackSdp(answer.body) }));
           connection._pushLegDone();
-          gone = await this._openOrGone(connection, pending, o.openTimeoutMs);
+          gone = await step(this._openOrGone(connection, pending, o.openTimeoutMs));
         }
+        if (signal?.aborted) throw aborted();
         if (!gone) break;
         connection.close(gone);
         if (leg >= o.reconnects) {
@@ -399,7 +458,7 @@ export class PushPeer extends EventTarget {
       this._emit('progress', { sessionId, step: 'open', ms: Date.now() - started });
       return connection;
     } catch (error) {
-      connection?.close('connect failed');
+      connection?.close(error?.code === 'ABORTED' ? 'aborted' : 'connect failed');
       if (error?.code === 'PEER_GONE') {
         // Their subscription is gone: their card is useless until they send a new one.
         const peer = await this.store.getPeer(keyId);
@@ -408,6 +467,7 @@ export class PushPeer extends EventTarget {
       }
       throw error;
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       this._pending.delete(key);
     }
   }
@@ -435,7 +495,7 @@ export class PushPeer extends EventTarget {
       connection.addEventListener('statechange', onState);
       connection.opened.then(() => finish(null), () => {});
       pending.next(timeoutMs).then((item) => item?.type === 'bye' && finish(isGone(item) ? "the callee's page went away"
-        : 'declined after answering'));
+        : 'declined after answering'), (error) => finish(null, error));
     });
   }
 
@@ -477,6 +537,7 @@ export class PushPeer extends EventTarget {
       const card = this.core.decodeCard(text);
       if (this.core.base64urlEncode(card.keyId) !== connection.remote.keyId) return;
       await this._keepPeer(connection.remote.keyId, this.core.base64urlDecode(text), card);
+      connection.updateRemote({ name: card.name });
     } catch (error) {
       this._error(error);
     }
@@ -489,10 +550,61 @@ export class PushPeer extends EventTarget {
     }
   }
 
-  /** Requests that arrived and were not decided yet (also those from before a reload), oldest first. */
+  /** Requests that arrived and were not decided yet (also those from before a reload), oldest first; not expired. */
   async requests() {
     await this.processInbox();
-    return [...this._requests.values()];
+    return [...this._requests.values()].filter((r) => !r._expired && Date.now() < r.expiresAt);
+  }
+
+  /**
+   * When the caller of a request stops waiting (docs/PROTOCOL.md §7.1): its latest offer's arrival + answerTimeoutMs
+   * (the same on both sides) + REQUEST_GRACE_MS, and never later than offerMaxAge after that offer was sealed.
+   */
+  _expiresAt(item) {
+    return Math.min((item.lastReceived ?? item.received) + this.options.answerTimeoutMs + REQUEST_GRACE_MS,
+      (item.timestamp + this.options.offerMaxAge) * 1000);
+  }
+
+  /** Looks at a request again when it is due to expire. */
+  _expireLater(request) {
+    clearTimeout(request._timer);
+    if (this._closed) return;
+    request._timer = setTimeout(() => void this._expireIfDue(request.id).catch((error) => this._error(error)),
+      Math.max(0, request.expiresAt - Date.now()) + 20);
+  }
+
+  async _expireIfDue(id) {
+    const request = this._requests.get(id);
+    if (!request || this._closed) return;
+    const item = await this.store.getInbox(id);
+    if (item?.state === 'new' && Date.now() < this._expiresAt(item)) {
+      request._item = item; // a retried offer this page has not looked at yet moved it later
+      this._expireLater(request);
+    } else if (item?.state === 'new' || item?.state === 'expired') {
+      await this._expire(item);
+    } else {
+      this._requests.delete(id); // another page of the profile decided it
+    }
+  }
+
+  /**
+   * The caller stopped waiting for a request nobody decided: its inbox item is marked expired (a retry of it stays
+   * so: js/inbox.js), the request is forgotten and 'requestexpired' fires, also for one that expired while no page
+   * was open (a missed call).
+   */
+  async _expire(item) {
+    if (this._expiredIds.has(item.id)) return; // the timer and processInbox can both get here
+    this._expiredIds.add(item.id);
+    const request = this._requests.get(item.id) ?? new RequestEvent(this, item);
+    clearTimeout(request._timer);
+    this._requests.delete(item.id);
+    if (item.state === 'new') {
+      // Claimed first: a page accepting it at this very moment and this one do not both act on it.
+      if (await this.store.claimInbox(item.id, this.owner)) await this.store.updateInbox(item.id, { state: 'expired' });
+      else if ((await this.store.getInbox(item.id))?.state !== 'expired') return; // another page decided it
+    }
+    request._expired = true;
+    this._emit('requestexpired', { request });
   }
 
   async _inboxItem(id) {
@@ -544,18 +656,19 @@ export class PushPeer extends EventTarget {
       }
       return;
     }
-    if (Date.now() / 1000 - item.timestamp > this.options.offerMaxAge) {
-      await this.store.updateInbox(item.id, { state: 'expired' });
-      this._requests.delete(item.id);
+    if (Date.now() >= this._expiresAt(item)) {
+      await this._expire(item);
       return;
     }
     const existing = this._requests.get(item.id);
     if (existing) {
       existing._item = item; // a retry of a request not decided yet: the newest offer is the one to answer
+      this._expireLater(existing); // ... and it lives longer
       return;
     }
     const request = new RequestEvent(this, item);
     this._requests.set(item.id, request);
+    this._expireLater(request);
     this.dispatchEvent(request);
     if (!request._decided && !request.defaultPrevented && this.options.autoAccept === true) {
       request.accept().catch((error) => this._error(error));
@@ -606,8 +719,20 @@ export class PushPeer extends EventTarget {
 
   /** accept(): exactly one page of this profile takes the request. */
   async _accept(item, options) {
+    const request = this._requests.get(item.id);
+    clearTimeout(request?._timer);
     this._requests.delete(item.id);
     return this._take(item, { accepted: true }, async (current) => {
+      if (Date.now() >= this._expiresAt(current)) {
+        // The caller stopped waiting (its timer had not run yet): nothing is sent.
+        await this.store.updateInbox(current.id, { state: 'expired' });
+        this._expiredIds.add(current.id);
+        if (request) {
+          request._expired = true;
+          this._emit('requestexpired', { request });
+        }
+        throw expiredError();
+      }
       // Accepted: the caller becomes a peer (we push our answer to their card, and our new cards later).
       await this._keepPeer(current.from, current.card);
       return this._answer(current, options);
@@ -668,6 +793,7 @@ export class PushPeer extends EventTarget {
   }
 
   async _decline(item, { notify }) {
+    clearTimeout(this._requests.get(item.id)?._timer);
     this._requests.delete(item.id);
     await this._take(item, {}, async (current) => {
       await this.store.updateInbox(current.id, { state: 'declined' });
@@ -722,6 +848,7 @@ export class PushPeer extends EventTarget {
     globalThis.document?.removeEventListener('visibilitychange', this._onVisible);
     globalThis.removeEventListener?.('pagehide', this._onPageHide);
     this._channel?.close();
+    for (const r of this._requests.values()) clearTimeout(r._timer);
     for (const [, p] of this._pending) p.reject(new PushPeerError('NOT_CONNECTED', 'PushPeer closed'));
   }
 

@@ -194,6 +194,9 @@ describe('inbox.js: receivePush', { timeout: 60_000 }, () => {
     assert.equal(retry.id, first.id);
     assert.equal(retry.sequence, 1);
     assert.equal(retry.retries, 1);
+    // The request keeps its first arrival; the latest one is when the caller's wait restarted (its expiry).
+    assert.equal(retry.received, first.received);
+    assert.ok(retry.lastReceived >= first.received);
     assert.equal((await store.inbox()).length, 1);
     // Once declined, a further retry stays declined (nobody is asked again).
     await store.updateInbox(first.id, { state: 'declined' });

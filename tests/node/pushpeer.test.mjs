@@ -282,6 +282,30 @@ describe('pushpeer.js and sw/handler.js', { timeout: 60_000 }, () => {
     bobs.close();
   });
 
+  it('a missed call: a request that expired while no page was open fires requestexpired once, is not listed, and '
+    + 'cannot be accepted (EXPIRED, nothing sent)', async () => {
+    const quick = { ...FAST, answerTimeoutMs: 300 };
+    const alice = await world.person('Alice', quick);
+    const bob = await world.person('Bob', quick);
+    bob.peer.close(); // no page open: only the worker hears the offer
+    await assert.rejects(alice.peer.connect(bob.card().text, { offerRetries: 0 }), (e) => e.code === 'TIMEOUT');
+    const [item] = await bob.store.inbox();
+    assert.equal(item.state, 'new');
+    await new Promise((resolve) => setTimeout(resolve, item.received + 300 + 5000 + 50 - Date.now()));
+    const expired = [];
+    const page = await bob.reload({ before: (p) => p.addEventListener('requestexpired', (e) => expired.push(e.request)) });
+    await until(() => expired.length === 1, { what: 'requestexpired' });
+    assert.equal(expired[0].id, item.id);
+    assert.equal(expired[0].from.name, 'Alice');
+    assert.deepEqual(await page.requests(), []);
+    assert.equal((await bob.store.getInbox(item.id)).state, 'expired');
+    await assert.rejects(expired[0].accept(), (e) => e.code === 'EXPIRED');
+    assert.equal(await expired[0].decline({ notify: true }), null);
+    await page.processInbox();
+    assert.equal(expired.length, 1, 'once');
+    assert.equal(world.pushesTo(alice), 0, 'nothing sent to the caller');
+  });
+
   it('the callee reloads after it answered, before the connection opened: the caller offers again, the next page answers', async () => {
     const alice = await world.person('Alice', FAST);
     const bob = await world.person('Bob', FAST);

@@ -18,11 +18,22 @@ export async function page(registration: ServiceWorkerRegistration, cardText: st
   peer.addEventListener('connection', (event) => {
     event.connection.addEventListener('message', (m) => console.log(m.data));
     event.connection.addEventListener('track', (t) => console.log(t.track.kind));
+    event.connection.addEventListener('remotechange', (r) => console.log(r.remote.name));
+    event.connection.addEventListener('close', (c) => {
+      const by: 'us' | 'peer' | 'network' = c.by;
+      console.log(c.reason, by, c.peerReason, event.connection.closeInfo?.by);
+    });
   });
   peer.addEventListener('peergone', (event) => console.log(event.keyId, event.status));
   try {
-    const connection = await peer.connect(cardText, { answerTimeoutMs: 10_000 });
+    const cancel = new AbortController();
+    peer.addEventListener('progress', (p) => {
+      if (p.step === 'offer-sent' && p.giveUpAt !== undefined && p.answerBy !== undefined) console.log(p.giveUpAt - p.answerBy);
+    });
+    const connection = await peer.connect(cardText, { answerTimeoutMs: 10_000, signal: cancel.signal });
     connection.send(new Uint8Array([1, 2, 3]));
+    await connection.write(new Uint8Array(64 * 1024), { highWater: 1 << 20 });
+    await peer.setName('Alicia');
     connection.addStream(await navigator.mediaDevices.getUserMedia({ audio: true }));
     connection.close();
   } catch (error) {
@@ -30,10 +41,12 @@ export async function page(registration: ServiceWorkerRegistration, cardText: st
       const code: PushPeerErrorCode = error.code;
       if (code === 'PEER_GONE' || code === 'RATE_LIMITED') return `${code} ${error.status} ${error.retryAfter}`;
       if (code === 'HOST_NOT_ALLOWED' || code === 'WRONG_RECIPIENT' || code === 'BAD_TEXT') return code;
+      if (code === 'ABORTED' || code === 'EXPIRED') return code;
     }
     throw error;
   }
   const peers = await peer.peers();
+  peer.addEventListener('requestexpired', (e) => console.log(e.request.id, e.request.expiresAt));
   for (const request of await peer.requests()) {
     if (request.known && request.age < 60) await request.accept();
     else await request.decline({ notify: false });

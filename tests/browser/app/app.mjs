@@ -3,7 +3,7 @@
 import { loadCore, PushPeer } from '/js/index.js';
 import { openStore } from '/js/store.js';
 
-const state = { peer: null, registration: null, connections: [], events: [], requests: [], errors: [] };
+const state = { peer: null, registration: null, connections: [], events: [], requests: [], errors: [], connecting: [] };
 
 function toB64u(bytes) {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -27,11 +27,15 @@ const earlyTracks = new WeakMap();
 function track(connection) {
   // The same array the 'connecting' listener fills keeps filling.
   const tracks = earlyTracks.get(connection) ?? [];
-  const entry = { connection, messages: [], tracks, negotiations: [], closed: null };
+  const entry = { connection, messages: [], tracks, negotiations: [], closed: null, closeInfo: null, remoteNames: [] };
   connection.addEventListener('message', (e) => entry.messages.push(typeof e.data === 'string' ? e.data : `[${e.data.byteLength} bytes]`));
   if (!earlyTracks.has(connection)) connection.addEventListener('track', (e) => entry.tracks.push(e.track.kind));
   connection.addEventListener('negotiation', (e) => entry.negotiations.push(`${e.direction}:${e.sdpType}`));
-  connection.addEventListener('close', (e) => { entry.closed = e.reason; });
+  connection.addEventListener('close', (e) => {
+    entry.closed = e.reason;
+    entry.closeInfo = { reason: e.reason, by: e.by, peerReason: e.peerReason };
+  });
+  connection.addEventListener('remotechange', (e) => entry.remoteNames.push(e.remote.name));
   state.connections.push(entry);
   return state.connections.length - 1;
 }
@@ -76,6 +80,7 @@ window.app = {
     }
     // Tracks of media sent from the start arrive with the offer, before the connection opens.
     peer.addEventListener('connecting', (e) => {
+      state.connecting.push(e.connection);
       // ICE and connection states with times, for the timelines the reload tests read.
       e.connection.addEventListener('statechange', (s) => state.events.push({ type: 'pcstate', at: Date.now(),
         detail: `${e.connection.role}:${s.state}`, code: e.connection.sessionId }));
@@ -91,7 +96,7 @@ window.app = {
       state.events.push({ type: 'request', from: e.from.name, at: Date.now() });
       // The app decides (pushpeer answers nobody on its own: autoAccept is off by default).
       if (reloadOn === 'request') return; // reloading instead (see above)
-      if (manual) {
+      if (manual || state.decision === 'hold') {
         e.preventDefault();
         state.requests.push(e);
       } else if (state.decision === 'decline') {
@@ -102,8 +107,12 @@ window.app = {
     });
     for (const type of ['error', 'rejected', 'peergone', 'progress', 'push', 'log']) {
       peer.addEventListener(type, (e) => state.events.push({ type, at: Date.now(), code: e.code ?? e.error?.code,
-        detail: e.detail ?? e.step ?? e.message ?? null, status: e.status ?? null }));
+        detail: e.detail ?? e.step ?? e.message ?? null, status: e.status ?? null,
+        ...(e.step === 'offer-sent' ? { answerBy: e.answerBy, giveUpAt: e.giveUpAt, attempt: e.attempt } : {}) }));
     }
+    peer.addEventListener('requestexpired', (e) => state.events.push({ type: 'requestexpired', at: Date.now(),
+      id: e.request.id, sessionId: e.request.sessionId, from: e.request.from.name }));
+    peer.addEventListener('cardchange', (e) => state.events.push({ type: 'cardchange', at: Date.now(), detail: e.card.text }));
     return { card: peer.card(), keyId: peer.keyId };
   },
   card: () => state.peer.card(),
@@ -113,10 +122,25 @@ window.app = {
   },
   async connect(card, options = {}) {
     const t0 = performance.now();
+    // abortAfter: 'now' (a signal aborted before the call) or a progress step ('offer-sent') at which to abort.
+    const { abortAfter, ...rest } = options;
+    let signal;
+    if (abortAfter) {
+      const controller = new AbortController();
+      signal = controller.signal;
+      if (abortAfter === 'now') controller.abort();
+      else {
+        state.peer.addEventListener('progress', function onStep(e) {
+          if (e.step !== abortAfter) return;
+          state.peer.removeEventListener('progress', onStep);
+          controller.abort();
+        });
+      }
+    }
     try {
       // { media: true }: call with the (fake) camera and microphone from the start.
-      const media = options.media ? await navigator.mediaDevices.getUserMedia({ audio: true, video: true }) : undefined;
-      const connection = await state.peer.connect(card, { ...options, media });
+      const media = rest.media ? await navigator.mediaDevices.getUserMedia({ audio: true, video: true }) : undefined;
+      const connection = await state.peer.connect(card, { ...rest, media, ...(signal ? { signal } : {}) });
       const index = state.connections.findIndex((c) => c.connection === connection);
       return { index: index >= 0 ? index : track(connection), ms: performance.now() - t0 };
     } catch (error) {
@@ -182,9 +206,62 @@ window.app = {
     navigator.serviceWorker.startMessages();
     state.registration.active.postMessage({ pushpeer: 'refresh-subscription' });
   }),
-  close(index) {
-    state.connections[index].connection.close();
+  close(index, reason) {
+    state.connections[index].connection.close(reason);
   },
+  /** How connection `index` ended: the close event's { reason, by, peerReason } and connection.closeInfo. */
+  closeInfo: (index) => ({ event: state.connections[index].closeInfo, property: state.connections[index].connection.closeInfo ?? null }),
+  /** The last connection created (also one that never opened): its state and how it ended. */
+  lastConnecting: () => {
+    const c = state.connecting.at(-1);
+    return c ? { state: c.state, closeInfo: c.closeInfo ?? null, listed: state.peer.connections.has(c) } : null;
+  },
+  remoteNames: (index) => ({ names: state.connections[index].remoteNames.slice(),
+    remote: state.connections[index].connection.remote.name, state: state.connections[index].connection.state }),
+  setName: (name) => state.peer.setName(name).then(() => ({ card: state.peer.card().text }),
+    (error) => ({ error: describeError(error) })),
+  /** One connection.write(); resolves to {} or { error }. */
+  write: (index, text, options) => state.connections[index].connection.write(text, options).then(() => ({}),
+    (error) => ({ error: describeError(error) })),
+  /**
+   * A send loop like a file transfer's: connection.write() of `chunkBytes` at a time for ever, until a write fails.
+   * writer(index) reports it: writes done, how many had waited on back-pressure, and the failure (and whether that
+   * write was waiting on back-pressure).
+   */
+  startWriting(index, { chunkBytes = 64 * 1024, highWater = 256 * 1024 } = {}) {
+    const entry = state.connections[index];
+    const chunk = new Uint8Array(chunkBytes);
+    const writer = { writes: 0, waited: 0, error: null, failedWhileWaiting: null, done: false };
+    entry.writer = writer;
+    void (async () => {
+      for (;;) {
+        const waiting = entry.connection.channel.bufferedAmount > highWater;
+        try {
+          await entry.connection.write(chunk, { highWater });
+        } catch (error) {
+          Object.assign(writer, { error: describeError(error), failedWhileWaiting: waiting, done: true });
+          return;
+        }
+        writer.writes++;
+        if (waiting) writer.waited++;
+      }
+    })();
+  },
+  writer: (index) => ({ ...state.connections[index].writer }),
+  /** The requests peer.requests() lists now. */
+  pendingRequests: async () => (await state.peer.requests()).map((r) => ({ id: r.id, sessionId: r.sessionId,
+    from: r.from.name, received: r.received, expiresAt: r.expiresAt })),
+  /** accept() of the held request (decision 'hold') of a session: { index } or { error }. */
+  async acceptSession(sessionId) {
+    const request = state.requests.find((r) => r.sessionId === sessionId);
+    try {
+      const c = await request.accept();
+      return { index: state.connections.findIndex((e) => e.connection === c) };
+    } catch (error) {
+      return { error: describeError(error) };
+    }
+  },
+  heldSessions: () => state.requests.map((r) => r.sessionId),
   connectionStates: () => state.connections.map((c) => c.connection.state),
 };
 window.appReady = true;
