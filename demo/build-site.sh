@@ -8,6 +8,11 @@ dest=${1:-_site}
 rm -rf "$dest"
 mkdir -p "$dest/js/wasm" "$dest/sw" "$dest/demo"
 cp demo/*.html demo/*.css demo/*.js "$dest/demo/"
+# GitHub Actions names the repository: the demo's footer links to it.
+if [ -n "${GITHUB_REPOSITORY:-}" ]; then
+  repo="${GITHUB_SERVER_URL:-https://github.com}/$GITHUB_REPOSITORY"
+  sed -i "s|<title>|<meta name=\"pushpeer-repository\" content=\"$repo\">\n<title>|" "$dest/demo/index.html"
+fi
 cp js/*.js "$dest/js/"
 cp js/wasm/pushpeer-core.mjs js/wasm/pushpeer-core.wasm js/wasm/pushpeer-sw.classic.js "$dest/js/wasm/"
 cp sw/*.js "$dest/sw/"

@@ -3,14 +3,19 @@
 import { PushPeer } from '../js/index.js';
 import { isLoopback } from '../js/push-hosts.js';
 import { openStore } from '../js/store.js';
-import { Exchange, deleteSavedFiles, savedFiles } from './files.js';
+import { CallView } from './call.js';
+import { deleteSavedFiles, interruptedFiles, savedFiles } from './files.js';
+import { PushMode } from './push-mode.js';
 import { qrSvg } from './qr.js';
+import { Requests } from './requests.js';
 import { Timeline } from './timeline.js';
+import { formatBytes, formatDate, remaining, sentence } from './words.js';
 
 const $ = (id) => document.getElementById(id);
 const SETTINGS_KEY = 'pushpeer-demo-settings';
-const CREATE_TIMEOUT_MS = 20_000; // a browser whose push service is unreachable never settles subscribe()
-const state = { peer: null, registration: null, exchange: null, connection: null, requests: [], timeline: null };
+const DEFAULT_ASK_MIB = 50;
+const state = { peer: null, registration: null, call: null, calling: null, requests: null, timeline: null,
+  pushMode: null, peerList: [] };
 window.pushpeerDemo = state; // for automation and the curious (console)
 
 function loadSettings() {
@@ -20,13 +25,22 @@ function loadSettings() {
   } catch {
     s = {};
   }
-  // ?relay=… and ?push=… (npm start prints such a link) are remembered.
+  // ?relay=…, ?push=… and ?pagepush=… (npm start prints such a link) are remembered.
   const query = new URLSearchParams(location.search);
-  for (const key of ['relay', 'push']) {
-    if (query.get(key)) s[key] = query.get(key);
+  let changed = false;
+  for (const key of ['relay', 'push', 'pagepush']) {
+    if (query.get(key) && s[key] !== query.get(key)) {
+      s[key] = query.get(key);
+      changed = true;
+    }
   }
-  if (query.get('relay') || query.get('push')) localStorage.setItem(SETTINGS_KEY, JSON.stringify(s));
-  return { name: s.name ?? '', relay: s.relay ?? '', ice: s.ice ?? '', push: s.push ?? '' };
+  if (changed) localStorage.setItem(SETTINGS_KEY, JSON.stringify(s));
+  return { name: s.name ?? '', relay: s.relay ?? '', ice: s.ice ?? '', push: s.push ?? '', pagepush: s.pagepush ?? '',
+    askMiB: Number.isFinite(s.askMiB) ? s.askMiB : DEFAULT_ASK_MIB };
+}
+
+function saveSettings(changes) {
+  localStorage.setItem(SETTINGS_KEY, JSON.stringify({ ...loadSettings(), ...changes }));
 }
 
 /**
@@ -60,26 +74,10 @@ function banner(text, kind = 'error') {
   b.textContent = text ?? '';
 }
 
-function describe(error) {
-  const messages = {
-    PEER_GONE: 'Their push address is gone: ask them for a new card.',
-    TIMEOUT: 'No answer: they may be offline, or their browser did not get the push.',
-    DECLINED: 'They declined the call.',
-    PUSH_UNREACHABLE: 'Their push service does not accept calls from web pages: set a relay in Settings.',
-    NO_USABLE_GRANT: 'Their card has expired: ask them for a new one.',
-    RATE_LIMITED: 'Their push service asks us to slow down: try again in a minute.',
-    BAD_CARD: 'That is not a valid card link.',
-    BAD_SIGNATURE: 'That card has been tampered with.',
-    BAD_BASE64: 'That is not a valid card link.',
-  };
-  return messages[error?.code] ?? `${error?.code ?? 'Error'}: ${error?.message ?? error}`;
-}
-
-function withTimeout(promise, ms, message) {
-  let timer;
-  return Promise.race([promise, new Promise((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(message), { code: 'TIMEOUT' })), ms);
-  })]).finally(() => clearTimeout(timer));
+/** A failure for the person (a sentence) and for the timeline (the code and message). */
+function report(error, what) {
+  banner(sentence(error));
+  state.timeline?.add('bad', `${what}: ${error?.code ?? 'error'} ${error?.message ?? error}`);
 }
 
 async function hasIdentity() {
@@ -105,42 +103,72 @@ async function start() {
     options.subscribe = (key) => window.pushpeerSubscribe(btoa(String.fromCharCode(...key))
       .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
   }
+  state.pushMode = new PushMode({ registration: state.registration, pagePushUrl: settings.pagepush });
   try {
-    state.peer = await withTimeout(PushPeer.create(options), CREATE_TIMEOUT_MS,
-      "This browser's push service did not answer, so others cannot reach you here. You can still call people.");
+    state.peer = await state.pushMode.create(options);
   } catch (error) {
-    banner(error.code === 'TIMEOUT' ? error.message : describe(error));
+    if (state.pushMode.callOnly) showNoPush(error);
+    else report(error, 'creating the card');
     return;
   }
   banner(null);
   const peer = state.peer;
   state.timeline.watchPeer(peer);
-  peer.addEventListener('request', onRequest);
+  state.requests.watch(peer);
   peer.addEventListener('connecting', (e) => state.timeline.watchConnection(e.connection));
   peer.addEventListener('connection', (e) => {
-    if (e.connection.role === 'callee') onConnected(e.connection);
+    if (e.connection.role === 'callee') openCall(e.connection);
   });
+  peer.addEventListener('cardchange', () => renderCard());
   peer.addEventListener('error', (e) => console.warn('pushpeer:', e.error));
   renderCard();
+  renderCallOnly();
   await renderPeers();
   await renderSavedFiles();
   show('home');
   offerCallFromHash();
 }
 
+/** No push service at all (and no page-held one): say what this browser can and cannot do, plainly. */
+function showNoPush(error) {
+  banner(null);
+  show('home');
+  $('card-box').hidden = true;
+  $('call-form').hidden = true;
+  renderCallOnly();
+  state.timeline.add('bad', `no push: ${error?.code ?? 'error'} ${error?.message ?? error}`);
+}
+
+function renderCallOnly() {
+  const mode = state.pushMode;
+  $('call-only').hidden = !mode?.callOnly;
+  if (!mode?.callOnly) return;
+  $('call-only-text').textContent = state.peer
+    ? `Call-only mode: ${mode.reason} You can call people whose card you have; they can reach you only while this ` +
+      'tab is open (a push service keeps a line open to this page).'
+    : `${mode.reason} A call needs one push back to you, so calls cannot be made or received in this browser. ` +
+      'Use a browser whose push service works, or set a push service for call-only mode in Settings.';
+  $('card-share').textContent = state.peer
+    ? 'Share this link only for now: it reaches you while this tab is open.'
+    : 'Share this link. Anyone who opens it can call you.';
+}
+
 function renderCard() {
   const card = state.peer.card();
+  $('card-box').hidden = false;
   $('card-link').value = card.link;
   $('qr').innerHTML = qrSvg(card.link, { ecc: 'L', scale: 3, title: 'QR code of my card link' });
   const decoded = state.peer.core.decodeCard(card.bytes);
-  const until = new Date(Math.max(...decoded.grants.map((g) => g.exp)) * 1000);
-  $('card-info').textContent = `${card.bytes.length} bytes, ${decoded.grants.length} grants; reachable with this card ` +
-    `until ${until.toLocaleString()} (it renews itself while this page is open).`;
+  const until = Math.max(...decoded.grants.map((g) => g.exp)) * 1000;
+  $('card-info').textContent = `${decoded.name ? `On the card: "${decoded.name}". ` : ''}Reachable with this card ` +
+    `${remaining(until)}, until ${formatDate(until)}; it renews itself while this page is open. ` +
+    `(${card.bytes.length} bytes, ${decoded.grants.length} push grants.)`;
 }
 
 async function renderPeers() {
   const list = $('peers');
   const peers = await state.peer.peers();
+  state.peerList = peers;
   list.replaceChildren();
   if (peers.length === 0) {
     list.innerHTML = '<li class="empty">No one yet.</li>';
@@ -148,35 +176,44 @@ async function renderPeers() {
   }
   for (const p of peers) {
     const li = document.createElement('li');
-    li.textContent = p.name || `(no name) ${p.keyId}`;
+    li.textContent = p.name || 'Someone without a name';
     const call = document.createElement('button');
     call.type = 'button';
+    call.className = 'call-action';
     call.textContent = 'Call';
-    call.setAttribute('aria-label', `Call ${p.name || p.keyId}`);
-    call.addEventListener('click', () => void call_(p.keyId));
+    call.setAttribute('aria-label', `Call ${p.name || 'them'}`);
+    call.disabled = Boolean(state.calling);
+    call.addEventListener('click', () => void callSomeone(p.keyId, p.name));
     li.append(call);
+    if (p.gone) li.append(' (their card is out of date: ask them for a new link)');
     list.append(li);
   }
 }
 
 async function renderSavedFiles() {
+  const list = $('saved');
   let files = [];
+  let lost = [];
   try {
-    files = await savedFiles();
+    [files, lost] = [await savedFiles(), await interruptedFiles()];
   } catch {
     return;
   }
-  let section = $('saved');
-  if (!section) {
-    const h = document.createElement('h2');
-    h.textContent = 'Received files';
-    section = document.createElement('ul');
-    section.id = 'saved';
-    $('home').append(h, section);
+  state.lostFiles = [...lost, ...(state.lostFiles ?? [])];
+  list.replaceChildren();
+  for (const f of state.lostFiles) {
+    const li = document.createElement('li');
+    li.className = 'bad';
+    li.dataset.state = 'failed';
+    li.textContent = `${f.name} (${formatBytes(f.size)}) from ${f.from || 'someone'}: failed, this page closed at ` +
+      `${Math.floor((100 * f.done) / Math.max(1, f.size))}% and the partial file was not kept.`;
+    list.append(li);
   }
-  section.replaceChildren();
-  if (files.length === 0) section.innerHTML = '<li class="empty">None yet.</li>';
-  for (const f of files) section.append(fileLink(f.name, f.blob, `${formatBytes(f.size)} from ${f.from || 'someone'}, SHA-256 verified`));
+  for (const f of files) {
+    list.append(fileLink(f.name, f.blob, `${formatBytes(f.size)} from ${f.from || 'someone'}, ${formatDate(f.at)}; ` +
+      'checked: every chunk matched.'));
+  }
+  if (!list.children.length) list.innerHTML = '<li class="empty">None yet.</li>';
 }
 
 function fileLink(name, blob, note) {
@@ -189,12 +226,6 @@ function fileLink(name, blob, note) {
   return li;
 }
 
-function formatBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 2 ** 20) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 2 ** 20).toFixed(1)} MiB`;
-}
-
 function offerCallFromHash() {
   const m = /card=([A-Za-z0-9_-]+)/.exec(location.hash);
   if (!m) return;
@@ -202,7 +233,11 @@ function offerCallFromHash() {
   try {
     name = state.peer.core.decodeCard(m[1]).name;
   } catch (error) {
-    banner(describe(error));
+    report(error, 'opening the card link');
+    return;
+  }
+  if (state.peer.card().text === m[1]) {
+    banner(sentence({ code: 'BAD_ARGUMENT', message: 'own card' }), 'info');
     return;
   }
   $('offer-call-text').textContent = `This link is ${name || 'someone'}'s card. Connect to ${name || 'them'}?`;
@@ -210,7 +245,7 @@ function offerCallFromHash() {
   $('offer-call-yes').onclick = () => {
     $('offer-call').hidden = true;
     history.replaceState(null, '', location.href.split('#')[0]);
-    void call_(m[1]);
+    void callSomeone(m[1], name);
   };
   $('offer-call-no').onclick = () => {
     $('offer-call').hidden = true;
@@ -218,134 +253,85 @@ function offerCallFromHash() {
   $('offer-call-yes').focus();
 }
 
-async function call_(card) {
-  banner('Calling… (one push there, one push back)', 'info');
-  $('call-button').disabled = true;
-  try {
-    const connection = await state.peer.connect(card);
-    banner(null);
-    onConnected(connection);
-  } catch (error) {
-    banner(describe(error));
-  } finally {
-    $('call-button').disabled = false;
+function setCalling(abort, name) {
+  state.calling = abort;
+  for (const b of document.querySelectorAll('.call-action')) b.disabled = Boolean(abort);
+  $('calling').hidden = !abort;
+  clearInterval(state.countdown);
+  $('calling-countdown').textContent = '';
+  if (abort) {
+    $('calling-text').textContent = `Calling ${name || 'them'}… (one push there, one push back)`;
+    $('cancel-call').focus();
   }
 }
 
-function onRequest(event) {
-  event.preventDefault(); // we decide with the user
-  state.requests.push(event);
-  const list = $('requests');
-  list.querySelector('.empty')?.remove();
-  const li = document.createElement('li');
-  li.textContent = `${event.from.name || 'Someone'} wants to connect.`;
-  const accept = document.createElement('button');
-  accept.type = 'button';
-  accept.className = 'primary';
-  accept.textContent = 'Accept';
-  const decline = document.createElement('button');
-  decline.type = 'button';
-  decline.textContent = 'Decline';
-  accept.addEventListener('click', async () => {
-    li.remove();
-    banner('Answering… (one push back)', 'info');
+/** Calls a card (link, text or a known peer's key id): Cancel and a countdown while it rings. */
+async function callSomeone(card, name) {
+  if (state.calling || !state.peer) return;
+  if (!name) {
     try {
-      await event.accept(); // the 'connection' event shows the call
-      banner(null);
-    } catch (error) {
-      banner(describe(error));
+      name = typeof card === 'string' && /^[A-Za-z0-9_-]{11}$/.test(card)
+        ? state.peerList.find((p) => p.keyId === card)?.name
+        : state.peer.core.decodeCard(/card=([A-Za-z0-9_-]+)/.exec(card)?.[1] ?? card).name;
+    } catch {
+      name = '';
     }
-  });
-  decline.addEventListener('click', () => {
-    li.remove();
-    event.decline().catch((error) => banner(describe(error)));
-  });
-  li.append(accept, decline);
-  list.append(li);
-  accept.focus();
+  }
+  const abort = new AbortController();
+  setCalling(abort, name);
+  banner(null);
+  const onProgress = (e) => {
+    if (e.step !== 'offer-sent' || !e.giveUpAt) return;
+    clearInterval(state.countdown);
+    const tick = () => {
+      const s = Math.max(0, Math.ceil((e.giveUpAt - Date.now()) / 1000));
+      $('calling-countdown').textContent = `${s} s left`;
+    };
+    tick();
+    state.countdown = setInterval(tick, 1000);
+  };
+  state.peer.addEventListener('progress', onProgress);
+  const started = Date.now();
+  try {
+    const connection = await state.peer.connect(card, { signal: abort.signal });
+    openCall(connection);
+  } catch (error) {
+    if (error?.code === 'ABORTED') {
+      banner('Call cancelled.', 'info');
+      state.timeline.add('bad', 'call cancelled');
+    } else if (error?.code === 'TIMEOUT') {
+      banner(sentence(error));
+      state.timeline.add('bad', `no answer: the call timed out after ${Math.round((Date.now() - started) / 1000)} s`);
+    } else {
+      report(error, 'the call failed');
+    }
+  } finally {
+    state.peer.removeEventListener('progress', onProgress);
+    setCalling(null);
+    void renderPeers();
+  }
 }
 
-function onConnected(connection) {
-  state.connection = connection;
-  const name = connection.remote.name || 'someone';
-  $('peer-name').textContent = name;
-  $('messages').replaceChildren();
-  $('transfers').replaceChildren();
-  const exchange = new Exchange(connection, state.peer.core, { peerName: name });
-  state.exchange = exchange;
-  exchange.addEventListener('chat', (e) => addMessage(e.mine ? 'me' : name, e.text, e.mine));
-  exchange.addEventListener('transfer', (e) => renderTransfer(e.transfer));
-  connection.addEventListener('close', () => {
-    if (state.connection !== connection) return;
-    state.connection = null;
-    state.timeline.add('bad', `connection closed: ${connection.closed ? 'ended' : ''}`);
-    show('home');
-    void renderPeers();
-    void renderSavedFiles();
-  });
+function openCall(connection) {
+  if (state.call?.live) state.call.connection.close('hung up'); // one call at a time in this demo
+  state.call = new CallView(connection, { core: state.peer.core, askAbove: () => loadSettings().askMiB * 2 ** 20,
+    onEnd: () => {
+      void renderPeers();
+      void renderSavedFiles();
+    } });
   show('connected');
   void renderPeers();
   $('chat-input').focus();
 }
 
-function addMessage(who, text, mine) {
-  const li = document.createElement('li');
-  if (mine) li.className = 'me';
-  const w = document.createElement('span');
-  w.className = 'who';
-  w.textContent = who;
-  li.append(w, text);
-  $('messages').append(li);
-  li.scrollIntoView?.({ block: 'nearest' });
-}
-
-const transferItems = new Map();
-function renderTransfer(t) {
-  const key = `${t.direction}-${t.id}`;
-  let li = transferItems.get(key);
-  if (!li) {
-    li = document.createElement('li');
-    li.dataset.state = t.state;
-    li.innerHTML = '<div class="name"></div><progress max="1" value="0"></progress><div class="status"></div>';
-    transferItems.set(key, li);
-    $('transfers').append(li);
-  }
-  li.dataset.state = t.state;
-  li.querySelector('.name').textContent = `${t.direction === 'out' ? '↑' : '↓'} ${t.name} (${formatBytes(t.size)})`;
-  const progress = li.querySelector('progress');
-  progress.value = t.size ? t.done / t.size : 1;
-  progress.setAttribute('aria-label', `${t.name}: ${Math.round(progress.value * 100)}%`);
-  const seconds = (performance.now() - t.startedAt) / 1000;
-  const speed = seconds > 0 ? `${formatBytes(Math.round(t.done / seconds))}/s` : '';
-  const status = li.querySelector('.status');
-  status.className = 'status';
-  if (t.state === 'failed') {
-    status.className = 'status bad';
-    status.textContent = `failed: ${t.error}`;
-  } else if (t.state === 'verified') {
-    status.className = 'status ok';
-    status.textContent = `all ${Math.max(1, Math.ceil(t.size / 65536))} chunks match their SHA-256; root ${t.root.slice(0, 12)}… `;
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(t.blob);
-    a.download = t.name;
-    a.textContent = 'Download';
-    status.append(a);
-  } else if (t.state === 'sent') {
-    status.className = 'status ok';
-    status.textContent = `sent, ${speed}`;
-  } else {
-    status.textContent = `${t.state} ${formatBytes(t.done)} of ${formatBytes(t.size)}, ${speed}`;
-  }
-}
-
-function sendFiles(files) {
-  for (const file of files) void state.exchange?.sendFile(file);
-}
-
 function wireUi() {
   state.timeline = new Timeline($('timeline'), $('timeline-summary'));
-  $('start').addEventListener('click', async () => {
-    // Only on a click: browsers block (and users hate) permission prompts on load.
+  state.requests = new Requests($('requests'), { banner, onAccepted: () => {} });
+  $('welcome-name').value = loadSettings().name;
+  $('welcome-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    saveSettings({ name: $('welcome-name').value.trim() });
+    // Only on a click: browsers block (and people hate) permission prompts on load.
     if ('Notification' in window && Notification.permission === 'default') {
       const answer = await Notification.requestPermission().catch(() => 'default');
       if (answer === 'denied') banner('Without notifications, calls reach you only while this page is open.', 'info');
@@ -353,32 +339,40 @@ function wireUi() {
     await start();
   });
   $('copy-link').addEventListener('click', async () => {
+    const status = $('copy-status');
     try {
       await navigator.clipboard.writeText($('card-link').value);
-      $('copy-status').textContent = 'Copied.';
+      status.textContent = 'Copied.';
     } catch {
       $('card-link').select();
-      $('copy-status').textContent = 'Press Ctrl+C to copy.';
+      status.textContent = 'Press Ctrl+C to copy.';
     }
+    status.classList.remove('fade');
+    clearTimeout(state.copyTimer);
+    state.copyTimer = setTimeout(() => status.classList.add('fade'), 2000);
   });
   $('call-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    void call_($('call-card').value.trim());
+    void callSomeone($('call-card').value.trim());
   });
+  $('cancel-call').addEventListener('click', () => state.calling?.abort());
   $('chat-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const text = $('chat-input').value;
-    if (!text || !state.exchange) return;
+    if (!text || !state.call?.live) return;
     try {
-      state.exchange.sendChat(text);
+      state.call.sendChat(text);
       $('chat-input').value = '';
     } catch (error) {
-      banner(describe(error));
+      report(error, 'sending a message');
     }
   });
-  $('hang-up').addEventListener('click', () => state.connection?.close());
+  $('hang-up').addEventListener('click', () => {
+    if (state.call?.live) state.call.connection.close('hung up');
+    else show('home');
+  });
   $('file-input').addEventListener('change', (e) => {
-    sendFiles(e.target.files);
+    state.call?.sendFiles(e.target.files);
     e.target.value = '';
   });
   const drop = $('drop');
@@ -396,33 +390,61 @@ function wireUi() {
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
     drop.classList.remove('over');
-    sendFiles(e.dataTransfer.files);
+    state.call?.sendFiles(e.dataTransfer.files);
   });
   $('open-settings').addEventListener('click', () => {
     const s = loadSettings();
     $('set-name').value = s.name;
+    $('set-ask').value = String(s.askMiB);
     $('set-relay').value = s.relay;
     $('set-ice').value = s.ice;
+    $('set-page-push').value = s.pagepush;
     $('settings').showModal();
   });
-  $('settings').addEventListener('close', () => {
-    if ($('settings').returnValue !== 'save') return;
-    localStorage.setItem(SETTINGS_KEY, JSON.stringify({ ...loadSettings(), name: $('set-name').value.trim(),
-      relay: $('set-relay').value.trim(), ice: $('set-ice').value }));
-    location.reload(); // the new name goes on a new card, the relay and ICE servers into a new PushPeer
+  $('settings').addEventListener('close', () => void saveSettingsDialog());
+  $('retry-push').addEventListener('click', () => {
+    state.pushMode?.forgetFailure();
+    location.reload();
   });
   $('forget').addEventListener('click', async () => {
     $('settings').close();
     await state.peer?.forget();
     await deleteSavedFiles().catch(() => {});
+    state.pushMode?.forgetFailure();
     localStorage.removeItem(SETTINGS_KEY);
     location.replace(location.href.split('#')[0]);
   });
   window.addEventListener('hashchange', () => state.peer && offerCallFromHash());
 }
 
+/** Settings: the name changes live (a new card, sent to whoever is connected); relay, ICE and push need a reload. */
+async function saveSettingsDialog() {
+  if ($('settings').returnValue !== 'save') return;
+  const before = loadSettings();
+  const ask = Number($('set-ask').value);
+  const after = { name: $('set-name').value.trim(), relay: $('set-relay').value.trim(), ice: $('set-ice').value,
+    pagepush: $('set-page-push').value.trim(), askMiB: Number.isFinite(ask) && ask >= 0 ? ask : before.askMiB };
+  if (after.name !== before.name && state.peer) {
+    try {
+      await state.peer.setName(after.name);
+    } catch (error) {
+      report(error, 'changing the name');
+      return;
+    }
+  }
+  saveSettings(after);
+  if (after.relay !== before.relay || after.ice !== before.ice || after.pagepush !== before.pagepush) {
+    if (state.call?.live) banner('Saved: the new relay, ICE and push settings apply after this call, when you reload.', 'info');
+    else location.reload(); // the relay and ICE servers go into a new PushPeer
+  } else if (after.name !== before.name) {
+    banner(`Saved: your card now says "${after.name}".`, 'info');
+  }
+}
+
 async function main() {
   wireUi();
+  const repo = document.querySelector('meta[name="pushpeer-repository"]')?.content;
+  if (repo) $('repo-link').href = repo;
   if (!('serviceWorker' in navigator) || !window.isSecureContext) {
     banner('This browser cannot run the demo here: it needs service workers (https or localhost).');
     return;
@@ -432,4 +454,4 @@ async function main() {
   $('version').textContent = 'demo';
 }
 
-main().catch((error) => banner(describe(error)));
+main().catch((error) => report(error, 'starting'));

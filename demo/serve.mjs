@@ -32,7 +32,9 @@ async function onPort(start, port) {
 const service = await onPort((port) => startPushService({ port, cors: !values['no-cors'] }), values['push-port']);
 const relay = await onPort((port) => serveRelayNode({ port, allowHosts: [service.httpOrigin] }), values['relay-port']);
 const server = await onPort((port) => startServer({ port }), values.port);
-const url = `${server.origin}/demo/?relay=${encodeURIComponent(`${relay.url}/push`)}&push=${encodeURIComponent(service.httpOrigin)}`;
+// pagepush: the push service's WebSocket, for a browser whose own push service is out of reach (call-only mode).
+const url = `${server.origin}/demo/?relay=${encodeURIComponent(`${relay.url}/push`)}&push=${encodeURIComponent(service.httpOrigin)}` +
+  `&pagepush=${encodeURIComponent(service.wsUrl)}`;
 
 // Firefox reads dom.push.serverURL at start-up: a profile per person, with the prefs in user.js.
 const profiles = path.join(os.tmpdir(), 'pushpeer-demo-profiles');
@@ -57,7 +59,8 @@ Try it with two browser profiles (each is one person; both use the local push se
   firefox-esr --no-remote --profile ${path.join(profiles, 'bob')} '${url}' &
 Create a card in each, copy Alice's card link into Bob's "Call someone" box, accept in Alice's window, then chat
 and drop a file. Close Alice's tab first to see the call arrive as a notification.
-Chromium has no reachable push service offline: it can call Firefox users (through the relay) but not be called.
+Chromium's push service is out of reach offline: after 20 s the demo there goes to call-only mode (this push
+service holds a line open to the page), so it calls Firefox users and is reachable while its tab is open.
 Ctrl+C stops.`);
 
 async function stop() {

@@ -1,11 +1,22 @@
-// The signaling timeline: every push sent and received (size, latency, direct or relay), the connection's ICE
-// and DTLS steps, and the total time to connect. Fed by PushPeer and Connection events.
+// The signaling timeline: every push sent and received (size, latency, direct or relay), the connection's ICE and
+// DTLS steps, and the time to connect, in the order they happened. Times count from the start of each call; the
+// latency of a push we receive is measured from our own push of the same call (an answer from our offer), or from
+// the sender's seal (whole seconds: the envelope's timestamp) when we did not push first.
+const GATHERING = { new: 'ICE: not gathering yet', gathering: 'ICE: gathering candidates',
+  complete: 'ICE: candidates gathered (non-trickle: they all go in the one push)' };
+
 export class Timeline {
   constructor(list, summary) {
     this.list = list;
     this.summary = summary;
     this.t0 = null;
-    this.lastSent = null;
+    this.sentAt = new Map(); // sessionId -> when our push of that call went out
+  }
+
+  /** A new call: times count from here. */
+  startCall(text) {
+    this.t0 = performance.now();
+    this.add('call', text);
   }
 
   add(kind, text) {
@@ -26,28 +37,31 @@ export class Timeline {
   watchPeer(peer) {
     peer.addEventListener('push', ({ detail: d }) => {
       if (d.type === 'attempt') {
-        this.lastSent = performance.now();
-        this.add('push', `push sent${d.via === 'relay' ? ' via relay' : ''} to ${new URL(d.endpoint).host}: ${d.bytes} B`);
+        this.add('push', `push sent${d.via === 'relay' ? ' via the relay' : ''} to ${new URL(d.endpoint).host}: ${d.bytes} B`);
       } else if (d.type === 'response') {
         this.add(d.status < 300 ? 'push' : 'bad', `push service answered ${d.status} in ${d.ms} ms`);
       } else if (d.type === 'retry') {
-        this.add('bad', `${d.status}: retrying in ${Math.round(d.delayMs)} ms`);
+        this.add('bad', `push service answered ${d.status}: trying again in ${Math.round(d.delayMs)} ms`);
       } else if (d.type === 'fallback') {
         this.add('bad', 'the push service refused the page (no CORS): using the relay');
       }
     });
     peer.addEventListener('received', (e) => {
-      // Envelope timestamps are whole seconds: a round trip is measured from our own push when there was one.
-      const since = this.lastSent === null ? `sealed ${Math.max(0, Math.round(e.latencyMs / 1000))} s before`
-        : `${Math.round(performance.now() - this.lastSent)} ms after our push went out`;
+      const ours = this.sentAt.get(e.sessionId);
+      const since = ours === undefined ? `sealed ${Math.max(0, Math.round(e.latencyMs / 1000))} s before it arrived`
+        : `${Math.round(performance.now() - ours)} ms after our push for this call`;
+      if (e.messageType === 'offer' && ours === undefined) this.startCall('incoming call');
       this.add('push', `push received: ${e.messageType}${e.bytes ? `, ${e.bytes} B` : ''}, ${since}`);
     });
     peer.addEventListener('progress', (e) => {
       if (e.step === 'gathering') {
-        this.add('ice', 'calling: gathering ICE candidates (non-trickle: they all go in the one offer)');
-      } else if (e.step === 'offer-sent') {
+        if (!e.attempt) this.startCall('calling');
+        else this.add('ice', 'the callee\'s page went away: calling again with a new connection');
+      } else if (e.step === 'offer-sealed') {
+        this.sentAt.set(e.sessionId, performance.now());
         this.add('push', `offer sealed: ${e.bytes} B envelope, SDP packed to ${e.sdpBytes} B${e.attempt ? ` (attempt ${e.attempt + 1})` : ''}`);
-      } else if (e.step === 'answer-sent') {
+      } else if (e.step === 'answer-sealed') {
+        this.sentAt.set(e.sessionId, performance.now());
         this.add('push', `answer sealed: ${e.bytes} B envelope`);
       } else if (e.step === 'answer-received') {
         this.add('push', 'answer applied');
@@ -61,13 +75,25 @@ export class Timeline {
   /** ICE and DTLS steps of one connection. */
   watchConnection(connection) {
     const pc = connection.pc;
-    pc.addEventListener('icegatheringstatechange', () => this.add('ice', `ICE gathering ${pc.iceGatheringState}`));
+    let secured = false;
+    const dtls = () => {
+      if (secured) return;
+      secured = true;
+      this.add('ok', 'DTLS handshake done: the channel is bound to both identities');
+    };
+    pc.addEventListener('icegatheringstatechange', () => this.add('ice', GATHERING[pc.iceGatheringState] ?? pc.iceGatheringState));
     pc.addEventListener('iceconnectionstatechange', () => this.add('ice', `ICE ${pc.iceConnectionState}`));
-    pc.addEventListener('connectionstatechange', () =>
-      this.add(pc.connectionState === 'connected' ? 'ok' : 'ice', `DTLS/connection ${pc.connectionState}`));
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc.connectionState === 'connected') dtls();
+      else this.add('ice', `connection ${pc.connectionState}`);
+    });
     connection.addEventListener('negotiation', (e) =>
       this.add('ok', `${e.direction === 'sent' ? 'sent' : 'received'} ${e.sdpType} over the data channel (no push)`));
-    connection.addEventListener('open', () => this.add('ok', 'data channel open'));
+    connection.addEventListener('open', () => {
+      dtls(); // an open channel means DTLS is done, whichever event the browser fires first
+      this.add('ok', 'data channel open');
+    });
+    connection.addEventListener('close', (e) => this.add('bad', `connection closed: ${e.reason}`));
   }
 
   done(ms) {

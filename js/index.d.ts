@@ -245,7 +245,7 @@ export interface PushPeerEventMap {
   /** The worker refused a push (bad signature, replay, stale, unknown sender, ...). */
   rejected: Event & { code: PushPeerErrorCode; message?: string };
   peergone: Event & { keyId: string; name: string; status: number };
-  progress: Event & { sessionId: string; step: 'gathering' | 'offer-sent' | 'answer-received' | 'answer-sent' | 'reoffer' | 'open';
+  progress: Event & { sessionId: string; step: 'gathering' | 'offer-sealed' | 'offer-sent' | 'answer-received' | 'answer-sealed' | 'answer-sent' | 'reoffer' | 'open';
     ms?: number; bytes?: number; sdpBytes?: number; attempt?: number; via?: 'direct' | 'relay'; reason?: string;
     /** offer-sent: ms since the epoch when this attempt stops waiting for the answer. */
     answerBy?: number;

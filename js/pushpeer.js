@@ -426,6 +426,8 @@ export class PushPeer extends EventTarget {
           const envelope = this.core.sealEnvelope({ type: 'offer', privateKey: this.identity.privateKey, body,
             recipient: remote.keyId, sessionId: sessionBytes, sequence: sequence++, card: this._card.bytes });
           pending.refs.push(this.core.envelopeReference(envelope));
+          // Sealed, then pushed: a timeline shows the two steps in the order they happen.
+          this._emit('progress', { sessionId, step: 'offer-sealed', bytes: envelope.length, sdpBytes: body.length, attempt });
           const sent = await step(this.sender.send({ card: cardBytes, payload: envelope, topic, ttl: DEFAULT_TTL }));
           // For a countdown: when this attempt stops waiting, and when the call gives up if no answer comes.
           const answerBy = Date.now() + o.answerTimeoutMs;
@@ -767,6 +769,7 @@ export class PushPeer extends EventTarget {
       await this.store.putSession({ key, peer: peer.keyId, sessionId: item.sessionId, role: 'callee', answer,
         offerBody: item.body, offerRef: item.offerRef, sequence: item.sequence, owner: this.owner, at: Date.now() });
       await this._pruneSessions();
+      this._emit('progress', { sessionId: item.sessionId, step: 'answer-sealed', bytes: answer.length });
       await this.sender.send({ card: peer.card, payload: answer, topic: this.core.pushTopic('answer', recipient, session) });
       await this.store.updateInbox(item.id, { state: 'done' });
       this._emit('progress', { sessionId: item.sessionId, step: 'answer-sent', bytes: answer.length });

@@ -165,10 +165,11 @@ export async function startWorld({ cors = true, log = null } = {}) {
   /**
    * Options: headless (default true), env (of the browser process), extraPrefs (Firefox, over the service's),
    * inside (Chromium: an app whose browser to share, in a new context of its own: own storage, service worker and
-   * subscription, without a browser process per person).
+   * subscription, without a browser process per person), hostPush (Chromium: the push leg played from here, below;
+   * default true; false leaves the page with Chromium's own push service, which offline never answers).
    */
   async function open(name, label = name, { headless = true, env, extraPrefs = {}, path = APP_PATH,
-    ready = () => window.appReady === true, inside } = {}) {
+    ready = () => window.appReady === true, inside, hostPush = true } = {}) {
     const options = name === 'firefox' ? { extraPrefs: { ...firefoxPrefs(service), ...extraPrefs }, headless, env }
       : { headless, env };
     const browser = inside ? inside.browser : await launchBrowser(name, options);
@@ -182,7 +183,7 @@ export async function startWorld({ cors = true, log = null } = {}) {
       app = new App(world, name, label, browser, page);
       app.context = context;
       app.path = path;
-      if (name === 'chromium') await chromiumPush(app);
+      if (name === 'chromium' && hostPush) await chromiumPush(app);
       await page.goto(server.url(path), { waitUntil: 'load' });
       await page.waitForFunction(ready);
       apps.add(app);

@@ -1,7 +1,10 @@
-// The demo (demo/) in real browsers, driven through its UI like a person would: headless Chromium renders every
-// main screen (screenshots in build/screenshots/), then Chromium calls Firefox (a real push subscription through
-// the local push service), they chat, and a file dropped in Chromium arrives in Firefox with every chunk's
-// SHA-256 checked, offered for download and kept across a reload. No console errors anywhere.
+// The demo (demo/) in real browsers, driven through its UI like a person would: Chromium ("Carla", its push leg
+// played from Node) calls Firefox ("Fiona", a real subscription through the local push service). They chat with a
+// long word at two widths, send files (every chunk checked; a large one asked for first), change a name mid-call,
+// hang up and call again, cancel a call, let a request go stale, and lose a transfer to a reload; a third person, in
+// a Chromium whose push service never answers, starts in call-only mode and still calls. Screenshots of the main
+// screens go to build/screenshots/ (docs/screenshots/ with `npm run screenshots`, which the README shows). No
+// console errors anywhere, and no error code in what a person reads.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -10,22 +13,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { startWorld } from './apps.mjs';
+import { pollUntil, startWorld } from './apps.mjs';
 import { repoRoot, startServer } from './server.mjs';
 
 const DEMO = '/demo/';
-// The demo allows the local push service when it is served from this machine and told where it is (npm start).
-let demoPath = () => DEMO;
-const SHOTS = path.join(repoRoot, 'build', 'screenshots');
-const TEST_MS = 90_000;
+const SHOTS = process.env.PUSHPEER_SCREENSHOTS_DIR
+  ? path.resolve(repoRoot, process.env.PUSHPEER_SCREENSHOTS_DIR) : path.join(repoRoot, 'build', 'screenshots');
+const TEST_MS = 120_000;
 const shown = (id) => `#${id}:not([hidden])`;
 const demoReady = () => Boolean(document.querySelector('#welcome:not([hidden]), #home:not([hidden]), #banner:not([hidden])'));
+// What a person reads: the page without the timeline (which may show codes).
+const CODE = /\b[A-Z]{2,}_[A-Z_]{2,}\b/;
 
-async function screenshot(app, name) {
+async function screenshot(app, name, selector) {
   mkdirSync(SHOTS, { recursive: true });
-  const png = await app.page.screenshot({ fullPage: true });
-  writeFileSync(path.join(SHOTS, `${name}.png`), png);
-  return png;
+  const target = selector ? await app.page.$(selector) : app.page;
+  const image = await target.screenshot({ type: 'webp', quality: 80, ...(selector ? {} : { fullPage: true }) });
+  writeFileSync(path.join(SHOTS, `${name}.webp`), image);
+  return image;
 }
 
 /** The element is displayed with a non-empty box (not hidden, not zero-sized). */
@@ -41,17 +46,29 @@ function consoleErrors(app) {
   return app.consoleLines.filter((l) => /^(error|pageerror)/.test(l) && !/favicon/.test(l));
 }
 
-describe('the demo: screens in Chromium, a call and a verified file transfer to Firefox', { timeout: 6 * 60_000 }, () => {
+/** Nothing a person reads (banner, screens) shows an error code. */
+async function assertNoCodes(app) {
+  const text = await app.page.evaluate(() => [...document.querySelectorAll('#banner, main > section:not([hidden])')]
+    .filter((el) => !el.hidden).map((el) => el.innerText).join('\n'));
+  assert.doesNotMatch(text, CODE, `${app.label} shows an error code: ${text}`);
+}
+
+const text = (app, selector) => app.page.$eval(selector, (el) => el.textContent);
+const waitText = (app, selector, pattern, timeout = 30_000) => app.page.waitForFunction(
+  (s, source) => new RegExp(source).test(document.querySelector(s)?.textContent ?? ''), { timeout }, selector, pattern.source);
+
+describe('the demo, through its UI: Chromium and Firefox people, and one without push', { timeout: 12 * 60_000 }, () => {
   let world;
   let chromium;
   let firefox;
+  let demoPath;
 
   before(async () => {
     world = await startWorld();
-    demoPath = () => `${DEMO}?push=${encodeURIComponent(world.service.httpOrigin)}`;
+    demoPath = `${DEMO}?push=${encodeURIComponent(world.service.httpOrigin)}`;
     [chromium, firefox] = await Promise.all([
-      world.open('chromium', 'chromium', { path: demoPath(), ready: demoReady }),
-      world.open('firefox', 'firefox', { path: demoPath(), ready: demoReady }),
+      world.open('chromium', 'chromium', { path: demoPath, ready: demoReady }),
+      world.open('firefox', 'firefox', { path: demoPath, ready: demoReady }),
     ]);
   });
 
@@ -59,76 +76,152 @@ describe('the demo: screens in Chromium, a call and a verified file transfer to 
     await world?.close();
   });
 
-  test('first visit: the welcome screen explains and waits for a click', { timeout: TEST_MS }, async () => {
+  async function hangUp(app, other, otherSays) {
+    await app.page.click('#hang-up');
+    await waitText(app, '#call-status', /You hung up/);
+    await waitText(other, '#call-status', otherSays);
+    for (const a of [app, other]) {
+      await a.page.click('#hang-up'); // "Back to my card"
+      await a.page.waitForSelector(shown('home'));
+    }
+  }
+
+  async function call(from, to) {
+    const link = await to.page.$eval('#card-link', (el) => el.value);
+    await from.page.$eval('#call-card', (el) => { el.value = ''; });
+    await from.page.type('#call-card', link);
+    await from.page.click('#call-button');
+    await to.page.waitForSelector('#requests button.primary', { timeout: 30_000 });
+    await to.page.click('#requests button.primary');
+    await Promise.all([from.page.waitForSelector(shown('connected'), { timeout: 30_000 }),
+      to.page.waitForSelector(shown('connected'), { timeout: 30_000 })]);
+  }
+
+  async function dropFile(app, name, bytes) {
+    const file = path.join(os.tmpdir(), `pushpeer-demo-${process.pid}-${name}`);
+    writeFileSync(file, bytes);
+    await (await app.page.$('#file-input')).uploadFile(file);
+    return file;
+  }
+
+  test('first visit: the welcome screen explains, asks for a name and waits for a click', { timeout: TEST_MS }, async () => {
     await chromium.page.waitForSelector(shown('welcome'));
-    await assertVisible(chromium, '#welcome h2');
-    await assertVisible(chromium, '#start');
+    for (const id of ['#welcome h2', '#welcome-name', '#start']) await assertVisible(chromium, id);
     assert.equal(await chromium.page.$eval('#home', (el) => el.hidden), true);
     const png = await screenshot(chromium, '1-welcome');
-    assert.ok(png.length > 10_000, `a rendered page, not a blank one (${png.length} bytes)`);
+    assert.ok(png.length > 5_000, `a rendered page, not a blank one (${png.length} bytes)`);
     // Nothing asked for yet: no identity before the click.
     assert.equal(await chromium.page.evaluate(() => window.pushpeerDemo.peer), null);
   });
 
-  test('after the click: my card as QR code and link, keyboard reachable', { timeout: TEST_MS }, async () => {
-    for (const app of [chromium, firefox]) {
-      await app.page.click('#start');
-      await app.page.waitForSelector(shown('home'), { timeout: 30_000 });
-    }
-    await assertVisible(chromium, '#qr svg');
-    const link = await chromium.page.$eval('#card-link', (el) => el.value);
-    assert.match(link, new RegExp(`^${world.server.origin}/demo/#card=[A-Za-z0-9_-]{600,}$`));
-    assert.match(await chromium.page.$eval('#qr svg', (el) => el.outerHTML), /<path/);
-    // Every control is reachable with Tab.
-    const tabbable = await chromium.page.evaluate(() => [...document.querySelectorAll('#home button, #home input, #home textarea')]
-      .filter((el) => el.offsetParent !== null).every((el) => el.tabIndex >= 0));
-    assert.equal(tabbable, true);
-    await screenshot(chromium, '2-my-card');
-  });
+  test('the name typed on the welcome screen goes on the card; the card says how long it reaches us',
+    { timeout: TEST_MS }, async () => {
+      for (const [app, name] of [[chromium, 'Carla'], [firefox, 'Fiona']]) {
+        await app.page.type('#welcome-name', name);
+        await app.page.click('#start');
+        await app.page.waitForSelector(shown('home'), { timeout: 30_000 });
+        const link = await app.page.$eval('#card-link', (el) => el.value);
+        assert.equal(await app.page.evaluate((l) => window.pushpeerDemo.peer.core.decodeCard(l).name, link), name);
+      }
+      await assertVisible(chromium, '#qr svg');
+      const link = await chromium.page.$eval('#card-link', (el) => el.value);
+      assert.match(link, new RegExp(`^${world.server.origin}/demo/#card=[A-Za-z0-9_-]{600,}$`));
+      assert.match(await chromium.page.$eval('#qr svg', (el) => el.outerHTML), /<path/);
+      assert.match(await text(chromium, '#card-info'), /Reachable with this card for \d+ more (days|hours)/);
+      assert.match(await text(chromium, '#requests'), /Nobody is calling\./);
+      // Every control is reachable with Tab.
+      const tabbable = await chromium.page.evaluate(() => [...document.querySelectorAll('#home button, #home input, #home textarea')]
+        .filter((el) => el.offsetParent !== null).every((el) => el.tabIndex >= 0));
+      assert.equal(tabbable, true);
+      // "Copied." says so, then fades.
+      await chromium.page.click('#copy-link');
+      await waitText(chromium, '#copy-status', /Copied|Ctrl\+C/);
+      await chromium.page.waitForSelector('#copy-status.fade', { timeout: 5000 });
+      await screenshot(chromium, '2-my-card');
+    });
 
-  test('settings: a dialog with name, relay, ICE servers and forget', { timeout: TEST_MS }, async () => {
+  test('settings: a dialog with name, file question, relay, ICE and push servers, and forget', { timeout: TEST_MS }, async () => {
     await chromium.page.click('#open-settings');
     await assertVisible(chromium, '#settings');
-    for (const id of ['#set-name', '#set-relay', '#set-ice', '#forget']) await assertVisible(chromium, id);
+    for (const id of ['#set-name', '#set-ask', '#set-relay', '#set-ice', '#set-page-push', '#forget']) {
+      await assertVisible(chromium, id);
+    }
     await screenshot(chromium, '3-settings');
     await chromium.page.keyboard.press('Escape');
     await chromium.page.waitForFunction(() => !document.getElementById('settings').open);
   });
 
-  test('Chromium opens Firefox\'s card link, Firefox accepts, they chat: two pushes', { timeout: TEST_MS }, async () => {
+  test('Chromium opens Fiona\'s card link, Fiona accepts (two pushes); the timeline is in order', { timeout: TEST_MS }, async () => {
     const since = world.service.lastSeq;
     const link = await firefox.page.$eval('#card-link', (el) => el.value);
-    // Opening a card link offers to connect.
+    // Opening a card link offers to connect, at the top of the page.
     await chromium.page.goto(link);
     await chromium.page.waitForSelector('#offer-call:not([hidden])', { timeout: 30_000 });
-    assert.match(await chromium.page.$eval('#offer-call-text', (el) => el.textContent), /Connect to/);
+    assert.match(await text(chromium, '#offer-call-text'), /Connect to Fiona\?/);
+    const first = await chromium.page.$eval('#home', (el) => el.querySelector(':scope > :not([hidden])').id);
+    assert.equal(first, 'offer-call', 'the prompt is the first thing on the page');
     await chromium.page.click('#offer-call-yes');
     await firefox.page.waitForSelector('#requests button.primary', { timeout: 30_000 });
+    // The request says who and how long ago.
+    assert.match(await text(firefox, '#requests'), /Carla wants to connect \((just now|\d+ seconds? ago)\)/);
     await firefox.page.click('#requests button.primary');
     await Promise.all([chromium.page.waitForSelector(shown('connected'), { timeout: 30_000 }),
       firefox.page.waitForSelector(shown('connected'), { timeout: 30_000 })]);
     assert.equal(world.pushesSince(since).length, 2);
+    assert.match(await text(firefox, '#requests'), /Nobody is calling\./, 'the placeholder is back');
     await chromium.page.type('#chat-input', 'hi from chromium');
     await chromium.page.keyboard.press('Enter');
-    await firefox.page.waitForFunction(() => document.getElementById('messages').textContent.includes('hi from chromium'));
-    // The timeline shows the pushes with sizes and the total time.
-    const timeline = await chromium.page.$eval('#timeline', (el) => el.textContent);
-    assert.match(timeline, /push sent to 127\.0\.0\.1:\d+: \d+ B/);
-    assert.match(timeline, /push received: answer, \d+ B/);
-    assert.match(timeline, /connected in \d+ ms with two pushes/);
-    await screenshot(chromium, '4-connected');
+    await waitText(firefox, '#messages', /hi from chromium/);
+    // The timeline: sizes, steps in the order they happened, times from this call's start.
+    const lines = await chromium.page.$$eval('#timeline li', (items) => items.map((li) => li.textContent));
+    const at = (pattern) => {
+      const i = lines.findIndex((l) => pattern.test(l));
+      assert.ok(i >= 0, `timeline has ${pattern}: ${lines.join(' | ')}`);
+      return i;
+    };
+    assert.ok(at(/offer sealed: \d+ B envelope/) < at(/push sent to 127\.0\.0\.1:\d+: \d+ B/));
+    assert.ok(at(/DTLS handshake done/) < at(/data channel open/));
+    assert.match(lines[at(/push received: answer/)], /push received: answer, \d+ B, \d+ ms after our push for this call/);
+    at(/connected in \d+ ms with two pushes/);
+    assert.equal(lines.filter((l) => /gathering gathering/.test(l)).length, 0);
+    assert.match(lines[at(/calling/)], /^\+0 ms/);
+    await screenshot(chromium, '4-call');
+    await screenshot(chromium, '7-timeline', '#timeline-box');
   });
 
-  test('a file dropped in Chromium arrives in Firefox, every chunk checked, kept after a reload', { timeout: TEST_MS },
+  test('a long word in the chat wraps: the Files pane keeps its width at 1280 and 375 px', { timeout: TEST_MS }, async () => {
+    const url = `https://example.org/${'a-very-long-path-segment-'.repeat(4)}`;
+    await chromium.page.type('#chat-input', url);
+    await chromium.page.keyboard.press('Enter');
+    await waitText(firefox, '#messages', /a-very-long-path-segment/);
+    for (const width of [1280, 375]) {
+      for (const app of [chromium, firefox]) {
+        await app.page.setViewport({ width, height: 900 });
+        const layout = await app.page.evaluate(() => {
+          const drop = document.getElementById('drop').getBoundingClientRect();
+          const files = document.querySelector('.files').getBoundingClientRect();
+          const panes = document.querySelector('.panes').getBoundingClientRect();
+          const hit = document.elementFromPoint(drop.x + drop.width / 2, drop.y + drop.height / 2);
+          return { files: files.width, panes: panes.width, scroll: document.documentElement.scrollWidth,
+            view: window.innerWidth, hit: Boolean(hit && (hit.id === 'drop' || hit.closest('#drop'))) };
+        });
+        assert.ok(layout.scroll <= layout.view, `${app.label} at ${width}: no horizontal scrolling (${JSON.stringify(layout)})`);
+        const share = width > 600 ? 0.4 : 0.9;
+        assert.ok(layout.files >= share * layout.panes, `${app.label} at ${width}: the Files pane keeps its share (${JSON.stringify(layout)})`);
+        assert.ok(layout.hit, `${app.label} at ${width}: a click on the drop zone reaches it`);
+        if (app === chromium) await screenshot(chromium, `5-chat-${width}`);
+      }
+    }
+    for (const app of [chromium, firefox]) await app.page.setViewport({ width: 1280, height: 900 });
+  });
+
+  test('files: every chunk checked, speed and time shown, a large one asked for first, a bad one refused', { timeout: TEST_MS },
     async () => {
       const data = randomBytes(300_000); // 5 chunks of 64 KiB
-      const file = path.join(os.tmpdir(), `pushpeer-demo-${process.pid}.bin`);
-      writeFileSync(file, data);
-      const input = await chromium.page.$('#file-input');
-      await input.uploadFile(file);
+      const file = await dropFile(chromium, 'photo.bin', data);
       await firefox.page.waitForSelector('#transfers li[data-state="verified"]', { timeout: 30_000 });
-      const status = await firefox.page.$eval('#transfers li[data-state="verified"] .status', (el) => el.textContent);
-      assert.match(status, /all 5 chunks match their SHA-256/);
+      const status = await text(firefox, '#transfers li[data-state="verified"] .status');
+      assert.match(status, /received in [\d.]+ m?s \([\d.]+ (B|KiB|MiB)\/s\); checked: every chunk matched/);
       // The bytes offered for download are the file's bytes.
       const got = await firefox.page.evaluate(async () => {
         const a = document.querySelector('#transfers li[data-state="verified"] a');
@@ -136,89 +229,192 @@ describe('the demo: screens in Chromium, a call and a verified file transfer to 
       });
       assert.equal(createHash('sha256').update(Buffer.from(got)).digest('hex'), createHash('sha256').update(data).digest('hex'));
       await chromium.page.waitForSelector('#transfers li[data-state="sent"]');
-      await screenshot(chromium, '5-file-sent');
-      // Drag and drop works too (a synthetic drop of a second file on the drop zone).
-      await chromium.page.evaluate(() => {
-        const dt = new DataTransfer();
-        dt.items.add(new File([new Uint8Array(70_000).fill(7)], 'dropped.bin'));
-        document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-      });
+      assert.match(await text(chromium, '#transfers li[data-state="sent"] .status'), /sent in [\d.]+ m?s/);
+      assert.match(await text(chromium, '#file-limit'), /Up to 256 MiB per file/);
+      // Fiona asks before files over 0 MiB now: the file waits for her; declined, Carla is told.
+      await setAsk(firefox, 0);
+      await dropFile(chromium, 'asked.bin', randomBytes(2000));
+      await firefox.page.waitForSelector('#transfers li[data-state="asking"] button', { timeout: 30_000 });
+      await waitText(chromium, '#transfers', /waiting for Fiona to accept it/);
+      await screenshot(firefox, '6-files-asking');
+      await firefox.page.$$eval('#transfers li[data-state="asking"] button', (b) => b.find((x) => x.textContent === 'Decline').click());
+      await waitText(chromium, '#transfers', /Fiona declined it/);
+      await dropFile(chromium, 'taken.bin', randomBytes(2000));
+      await firefox.page.waitForSelector('#transfers li[data-state="asking"] button.primary', { timeout: 30_000 });
+      await firefox.page.click('#transfers li[data-state="asking"] button.primary');
       await firefox.page.waitForFunction(() => [...document.querySelectorAll('#transfers li[data-state="verified"] .name')]
-        .some((el) => el.textContent.includes('dropped.bin')), { timeout: 30_000 });
+        .some((el) => el.textContent.includes('taken.bin')), { timeout: 30_000 });
+      await setAsk(firefox, 50);
       // A chunk altered on the way (one bit flipped by a patched sender): the receiver refuses the file.
       await chromium.page.evaluate(() => {
-        const c = window.pushpeerDemo.exchange.connection;
-        const send = c.send.bind(c);
-        c.send = (data) => {
+        const c = window.pushpeerDemo.call.connection;
+        const write = c.write.bind(c);
+        c.write = (data, options) => {
           if (data instanceof Uint8Array && data.length > 100) {
             data[100] ^= 1;
-            c.send = send;
+            c.write = write;
           }
-          send(data);
+          return write(data, options);
         };
       });
-      await chromium.page.evaluate(() => window.pushpeerDemo.exchange.sendFile(new File([new Uint8Array(1000)], 'altered.bin')));
+      await chromium.page.evaluate(() => window.pushpeerDemo.call.exchange.sendFile(new File([new Uint8Array(1000)], 'altered.bin')));
       await firefox.page.waitForSelector('#transfers li[data-state="failed"]', { timeout: 30_000 });
-      assert.match(await firefox.page.$eval('#transfers li[data-state="failed"]', (el) => el.textContent),
-        /altered\.bin[\s\S]*failed: chunk 0 does not match its hash/);
+      assert.match(await text(firefox, '#transfers li[data-state="failed"]'), /altered\.bin[\s\S]*failed: chunk 0 does not match its hash/);
       assert.equal(await firefox.page.$$eval('#transfers li[data-state="failed"] a', (a) => a.length), 0, 'no download offered');
-      // Kept in IndexedDB: after a reload it is listed under "Received files".
+      await screenshot(chromium, '6-files');
+      rmSync(file, { force: true });
+    });
+
+  async function setAsk(app, mib) {
+    await app.page.click('#open-settings');
+    await app.page.$eval('#set-ask', (el, v) => { el.value = v; }, String(mib));
+    await app.page.click('#settings button[value="save"]');
+    await app.page.waitForFunction(() => !document.getElementById('settings').open);
+  }
+
+  test('a new name mid-call reaches the other side at once; the call stays up; hanging up says who', { timeout: TEST_MS },
+    async () => {
+      await firefox.page.click('#open-settings');
+      await firefox.page.$eval('#set-name', (el) => { el.value = ''; });
+      await firefox.page.type('#set-name', 'Fiona B.');
+      await firefox.page.click('#settings button[value="save"]');
+      await waitText(chromium, '#peer-name', /Fiona B\./);
+      assert.equal(await chromium.page.evaluate(() => window.pushpeerDemo.call.live), true);
+      const link = await firefox.page.$eval('#card-link', (el) => el.value);
+      assert.equal(await firefox.page.evaluate((l) => window.pushpeerDemo.peer.core.decodeCard(l).name, link), 'Fiona B.');
+      await chromium.page.type('#chat-input', 'still here');
+      await chromium.page.keyboard.press('Enter');
+      await waitText(firefox, '#messages', /still here/);
+      await hangUp(chromium, firefox, /Carla hung up\./);
+      await assertNoCodes(firefox);
+    });
+
+  test('a second call on the same pages shows its transfers on both sides', { timeout: TEST_MS }, async () => {
+    await call(chromium, firefox);
+    for (const app of [chromium, firefox]) assert.equal(await app.page.$$eval('#transfers li', (l) => l.length), 0);
+    await dropFile(chromium, 'second.bin', randomBytes(100_000));
+    await firefox.page.waitForFunction(() => [...document.querySelectorAll('#transfers li[data-state="verified"] .name')]
+      .some((el) => el.textContent.includes('second.bin')), { timeout: 30_000 });
+    await chromium.page.waitForFunction(() => [...document.querySelectorAll('#transfers li[data-state="sent"] .name')]
+      .some((el) => el.textContent.includes('second.bin')), { timeout: 30_000 });
+  });
+
+  test('a transfer cut by a reload of the receiver fails on both sides with the reason and how far it got',
+    { timeout: TEST_MS }, async () => {
+      await dropFile(chromium, 'big.bin', randomBytes(96 * 2 ** 20));
+      // Over Fiona's 50 MiB threshold: she takes it; her page reloads once some of it arrived.
+      await firefox.page.waitForSelector('#transfers li[data-state="asking"] button.primary', { timeout: 30_000 });
+      await firefox.page.click('#transfers li[data-state="asking"] button.primary');
+      await pollUntil(() => firefox.page.evaluate(() => {
+        const p = [...document.querySelectorAll('#transfers li')].find((li) => li.textContent.includes('big.bin'))
+          ?.querySelector('progress');
+        return p ? p.value : 0;
+      }), (v) => v > 0.08, { timeoutMs: 60_000, intervalMs: 50 });
       await firefox.page.reload({ waitUntil: 'load' });
-      await firefox.page.waitForSelector('#saved li a', { timeout: 30_000 });
-      const saved = await firefox.page.$eval('#saved', (el) => el.textContent);
-      assert.match(saved, new RegExp(`${path.basename(file)}.*SHA-256 verified`));
-      assert.doesNotMatch(saved, /altered\.bin/);
+      await chromium.page.waitForFunction(() => [...document.querySelectorAll('#transfers li[data-state="failed"]')]
+        .some((li) => li.textContent.includes('big.bin')), { timeout: 30_000 });
+      assert.match(await chromium.page.$$eval('#transfers li[data-state="failed"]', (items) => items
+        .find((li) => li.textContent.includes('big.bin')).textContent), /big\.bin[\s\S]*failed: Fiona B\.'s page closed at \d+%/);
+      assert.match(await text(chromium, '#call-status'), /Fiona B\.'s page closed\./);
+      // Fiona's new page says what it lost.
+      await firefox.page.waitForSelector(shown('home'), { timeout: 30_000 });
+      await waitText(firefox, '#saved', /big\.bin .*from Carla: failed, this page closed at \d+%/);
+      assert.match(await text(firefox, '#saved'), /photo\.bin.*checked: every chunk matched/, 'kept across the reload');
+      await assertNoCodes(chromium);
+      await chromium.page.click('#hang-up');
+      await chromium.page.waitForSelector(shown('home'));
+    });
+
+  test('calling: a countdown and Cancel; other Call buttons are off meanwhile; the request goes stale at the callee',
+    { timeout: TEST_MS }, async () => {
+      const link = await firefox.page.$eval('#card-link', (el) => el.value);
+      await chromium.page.$eval('#call-card', (el) => { el.value = ''; });
+      await chromium.page.type('#call-card', link);
+      await chromium.page.click('#call-button');
+      await chromium.page.waitForSelector(shown('calling'));
+      await waitText(chromium, '#calling-countdown', /^\d+ s left$/);
+      assert.equal(await chromium.page.$$eval('.call-action', (b) => b.every((x) => x.disabled)), true);
+      assert.ok(await chromium.page.$$eval('#peers button.call-action', (b) => b.length) >= 1);
+      await firefox.page.waitForSelector('#requests button.primary', { timeout: 30_000 });
+      await chromium.page.click('#cancel-call');
+      await waitText(chromium, '#banner', /Call cancelled\./);
+      assert.equal(await chromium.page.$$eval('.call-action', (b) => b.some((x) => x.disabled)), false);
+      // Fiona was away: the request shows its age, then goes once Carla stopped waiting (the library knows when).
+      await waitText(firefox, '#requests', /Missed: Carla called at .* and gave up waiting\./, 60_000);
+      assert.equal(await firefox.page.$$eval('#requests button', (b) => b.length), 0);
+      assert.match(await text(firefox, '#requests'), /Nobody is calling\./);
+      await assertNoCodes(firefox);
+    });
+
+  test('a browser whose push service never answers starts in call-only mode, calls, and does not wait again',
+    { timeout: TEST_MS }, async () => {
+      const pageUrl = `${demoPath}&pagepush=${encodeURIComponent(world.service.wsUrl)}`;
+      const pushless = await world.open('chromium', 'pushless', { path: pageUrl, ready: demoReady, inside: chromium,
+        hostPush: false });
+      // Its push service never answers (Chromium offline): subscribe() does not settle. Counted across reloads.
+      const hang = () => {
+        window.pushpeerDemoPushWaitMs = 3000;
+        PushManager.prototype.subscribe = function subscribe() {
+          sessionStorage.setItem('subscribes', String(Number(sessionStorage.getItem('subscribes') ?? 0) + 1));
+          return new Promise(() => {});
+        };
+      };
+      await pushless.page.evaluateOnNewDocument(hang);
+      await pushless.page.reload({ waitUntil: 'load' });
+      await pushless.page.waitForSelector(shown('welcome'));
+      await pushless.page.type('#welcome-name', 'Pat');
+      await pushless.page.click('#start');
+      await pushless.page.waitForSelector(shown('call-only'), { timeout: 30_000 });
+      assert.match(await text(pushless, '#call-only-text'), /Call-only mode: .*push service does not answer.*You can call people/);
+      await screenshot(pushless, '8-call-only');
+      const since = world.service.lastSeq;
+      await call(pushless, firefox);
+      assert.equal(world.pushesSince(since).length, 2);
+      await hangUp(pushless, firefox, /Pat hung up\./);
+      // The next visit starts in call-only mode at once: the push service is not asked (nor waited for) again.
+      await pushless.page.reload({ waitUntil: 'load' });
+      await pushless.page.waitForSelector(shown('call-only'), { timeout: 30_000 });
+      assert.equal(await pushless.page.evaluate(() => sessionStorage.getItem('subscribes')), '1');
+      await assertNoCodes(pushless);
+      assert.deepEqual(consoleErrors(pushless), []);
       for (const app of [chromium, firefox]) assert.deepEqual(consoleErrors(app), [], `${app.label} console`);
     });
 
-  test('settings: a new display name goes on a new card; forget returns to the first visit', { timeout: TEST_MS },
-    async () => {
-      await chromium.page.goto(world.server.url(demoPath()), { waitUntil: 'load' });
-      await chromium.page.waitForSelector(shown('home'), { timeout: 30_000 });
-      const before = await chromium.page.$eval('#card-link', (el) => el.value);
-      await chromium.page.click('#open-settings');
-      await chromium.page.$eval('#set-name', (el) => { el.value = ''; });
-      await chromium.page.type('#set-name', 'Carla');
-      await Promise.all([chromium.page.waitForNavigation({ waitUntil: 'load' }),
-        chromium.page.click('#settings button[value="save"]')]);
-      await chromium.page.waitForSelector(shown('home'), { timeout: 30_000 });
-      const after = await chromium.page.$eval('#card-link', (el) => el.value);
-      assert.notEqual(after, before);
-      const name = await chromium.page.evaluate((link) => window.pushpeerDemo.peer.core.decodeCard(link).name, after);
-      assert.equal(name, 'Carla');
-      await chromium.page.click('#open-settings');
-      await Promise.all([chromium.page.waitForNavigation({ waitUntil: 'load' }), chromium.page.click('#forget')]);
-      await chromium.page.waitForSelector(shown('welcome'), { timeout: 30_000 });
-      assert.deepEqual(consoleErrors(chromium), []);
-    });
-
-  test('the site GitHub Pages publishes (demo/build-site.sh) runs under a sub-path', { timeout: TEST_MS }, async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'pushpeer-site-'));
-    const site = await (async () => {
-      execFileSync('bash', [path.join(repoRoot, 'demo/build-site.sh'), path.join(dir, 'pushpeer')], { stdio: 'pipe' });
-      return startServer({ root: dir });
-    })();
-    const page = await chromium.browser.newPage();
-    const errors = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(e.message));
-    // A console 404 does not say which URL; this does (any request of the site's, the favicon included).
-    page.on('response', (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
-    try {
-      await page.goto(site.url('/pushpeer/'), { waitUntil: 'load' });
-      await page.waitForSelector('#welcome:not([hidden])', { timeout: 30_000 });
-      assert.equal(new URL(page.url()).pathname, '/pushpeer/demo/');
-      // The core loads from the published files and works.
-      const keyLength = await page.evaluate(async () => {
-        const { loadCore } = await import('../js/core.js');
-        return (await loadCore()).generateVapidKeys().publicKey.length;
-      });
-      assert.equal(keyLength, 65);
-      assert.deepEqual(errors, []);
-    } finally {
-      await page.close();
-      await site.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+  test('forget returns to the first visit', { timeout: TEST_MS }, async () => {
+    await chromium.page.click('#open-settings');
+    await Promise.all([chromium.page.waitForNavigation({ waitUntil: 'load' }), chromium.page.click('#forget')]);
+    await chromium.page.waitForSelector(shown('welcome'), { timeout: 30_000 });
+    assert.deepEqual(consoleErrors(chromium), []);
   });
+
+  test('the site GitHub Pages publishes (demo/build-site.sh) runs under a sub-path and links its repository',
+    { timeout: TEST_MS }, async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'pushpeer-site-'));
+      execFileSync('bash', [path.join(repoRoot, 'demo/build-site.sh'), path.join(dir, 'pushpeer')], { stdio: 'pipe',
+        env: { ...process.env, GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'someone/pushpeer' } });
+      const site = await startServer({ root: dir });
+      const page = await chromium.browser.newPage();
+      const errors = [];
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('pageerror', (e) => errors.push(e.message));
+      // A console 404 does not say which URL; this does (any request of the site's, the favicon included).
+      page.on('response', (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
+      try {
+        await page.goto(site.url('/pushpeer/'), { waitUntil: 'load' });
+        await page.waitForSelector('#welcome:not([hidden])', { timeout: 30_000 });
+        assert.equal(new URL(page.url()).pathname, '/pushpeer/demo/');
+        assert.equal(await page.$eval('#repo-link', (a) => a.href), 'https://github.com/someone/pushpeer');
+        // The core loads from the published files and works.
+        const keyLength = await page.evaluate(async () => {
+          const { loadCore } = await import('../js/core.js');
+          return (await loadCore()).generateVapidKeys().publicKey.length;
+        });
+        assert.equal(keyLength, 65);
+        assert.deepEqual(errors, []);
+      } finally {
+        await page.close();
+        await site.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
 });
