@@ -20,7 +20,9 @@ const MODULES = [
   'js/push-hosts.js',
   'js/core.js',
   'js/push.js',
-  'js/store.js',
+  'js/store/indexeddb.js',
+  'js/store/memory.js',
+  'js/store/store.js',
   'js/inbox.js',
   'sw/handler.js',
 ];

@@ -2,7 +2,7 @@
 // the signaling. Static files only; every path is relative, so it runs under any sub-path (GitHub Pages).
 import { PushPeer } from '../js/index.js';
 import { isLoopback } from '../js/push-hosts.js';
-import { openStore } from '../js/store.js';
+import { openStore } from '../js/store/store.js';
 import { CallView } from './call.js';
 import { deleteSavedFiles, interruptedFiles, savedFiles } from './files.js';
 import { PushMode } from './push-mode.js';

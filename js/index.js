@@ -5,5 +5,5 @@ export { Connection } from './peer.js';
 export { PushPeerError } from './errors.js';
 export { loadCore } from './core.js';
 export { createPushSender } from './push.js';
-export { openStore, createMemoryStore } from './store.js';
+export { openStore, createMemoryStore } from './store/store.js';
 export { openPagePush, PagePushChannel } from './page-push.js';

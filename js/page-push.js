@@ -14,7 +14,7 @@
 import { loadCore } from './core.js';
 import { PushPeerError } from './errors.js';
 import { channelName, receivePush, recordRejection } from './inbox.js';
-import { DEFAULT_STORE_NAME, openStore } from './store.js';
+import { DEFAULT_STORE_NAME, openStore } from './store/store.js';
 
 export const SUBPROTOCOL = 'push-notification';
 /** The store key of the channel's state: { url, uaid, channelID, applicationServerKey, endpoint, keys }. */

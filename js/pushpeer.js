@@ -18,7 +18,7 @@ import { cardHostPolicy, cardNeedsRenewal, channelName, issueCard, keepPeerCard,
 import { createConnection, DEFAULT_GATHER_TIMEOUT_MS, HEARTBEAT_MS, isPolite, localSdp, PEER_GONE_MS } from './peer.js';
 import { createPushSender, DEFAULT_TTL } from './push.js';
 import { claimIsDead, lockName, tryHold } from './locks.js';
-import { DEFAULT_STORE_NAME, openStore, sessionKey } from './store.js';
+import { DEFAULT_STORE_NAME, openStore, sessionKey } from './store/store.js';
 
 const DEFAULTS = {
   gatherTimeoutMs: DEFAULT_GATHER_TIMEOUT_MS,

@@ -15,7 +15,7 @@
 // Or register sw/pushpeer-sw.js as is (module worker).
 import { loadCore } from '../js/core.js';
 import { channelName, receivePush, recordRejection, refreshSubscription } from '../js/inbox.js';
-import { openStore } from '../js/store.js';
+import { openStore } from '../js/store/store.js';
 
 /** Refused pushes within ROTATE_WINDOW_MS that make the worker rotate the subscription, at most once an hour. */
 export const ROTATE_AFTER_REFUSED = 8;

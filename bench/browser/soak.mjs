@@ -74,7 +74,7 @@ function treeRssKiB(pid) {
 
 /** What a page's store holds. */
 const storage = (app) => app.page.evaluate(async () => {
-  const { openStore } = await import('/js/store.js');
+  const { openStore } = await import('/js/store/store.js');
   const store = await openStore();
   try {
     return { inbox: (await store.inbox()).length, sessions: (await store.sessions()).length,

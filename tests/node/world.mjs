@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 
 import { PushPeer } from '../../js/pushpeer.js';
-import { createMemoryStore } from '../../js/store.js';
+import { createMemoryStore } from '../../js/store/store.js';
 import { installPushPeer } from '../../sw/handler.js';
 import { connectFakeUA } from '../push-service/fake-ua.mjs';
 import { startPushService } from '../push-service/service.mjs';

@@ -1,7 +1,7 @@
 // Test app for tests/browser/e2e.test.mjs: window.app drives the public PushPeer API (js/index.js) and records
 // what a user would see (connections, messages, tracks, requests, errors).
 import { loadCore, PushPeer } from '/js/index.js';
-import { openStore } from '/js/store.js';
+import { openStore } from '/js/store/store.js';
 
 const state = { peer: null, registration: null, connections: [], events: [], requests: [], errors: [], connecting: [] };
 
