@@ -23,7 +23,9 @@ const MODULES = [
   'js/store/indexeddb.js',
   'js/store/memory.js',
   'js/store/store.js',
-  'js/inbox.js',
+  'js/card.js',
+  'js/push/reception.js',
+  'js/push/subscription.js',
   'sw/handler.js',
 ];
 const OUT = 'js/wasm/pushpeer-sw.classic.js';

@@ -3,8 +3,9 @@
 // push"). The page speaks the Mozilla push WebSocket protocol (what Firefox speaks to autopush: subprotocol
 // 'push-notification'; hello, register, notification, ack, ping; docs/PROTOCOL.md §7.6) to a push service that
 // offers it, gets an ordinary RFC 8030 subscription, and decrypts what arrives itself (RFC 8291). Each push then
-// takes the service worker's path: receivePush (js/inbox.js) puts it in the inbox and the BroadcastChannel
-// message the worker posts tells the PushPeer, which needs no change. Reachable only while the page is open.
+// takes the service worker's path: deliverEnvelope (js/push/reception.js) puts it in the inbox and posts the
+// worker's BroadcastChannel message, which tells the PushPeer; it needs no change. Reachable only while the page is
+// open.
 //
 //   const channel = await openPagePush({ url: 'wss://push.example/', core });
 //   const peer = await PushPeer.create({ subscribe: channel.subscribe, ... });
@@ -13,7 +14,7 @@
 // reloaded page says hello as the same user agent and the endpoint on our card stays valid.
 import { loadCore } from './core.js';
 import { PushPeerError } from './errors.js';
-import { channelName, receivePush, recordRejection } from './inbox.js';
+import { deliverEnvelope, refuseEnvelope } from './push/reception.js';
 import { DEFAULT_STORE_NAME, openStore } from './store/store.js';
 
 export const SUBPROTOCOL = 'push-notification';
@@ -398,35 +399,17 @@ export class PagePushChannel extends EventTarget {
         plaintext = this.core.decrypt({ ...saved.keys, body: this.core.base64urlDecode(msg.data.replace(/=+$/, '')) });
       } catch (error) {
         code = ACK_DECRYPT_FAILED;
-        await this._rejected(error, 0);
+        await refuseEnvelope({ store: this.store, storeName: this.storeName, error, bytes: 0 });
       } finally {
         saved.keys.privateKey.fill(0);
       }
       if (plaintext) {
-        try {
-          const item = await receivePush({ core: this.core, store: this.store, data: plaintext });
-          this._broadcast({ pushpeer: 'inbox', id: item.id, type: item.type });
-        } catch (error) {
-          // Refused: recorded, never acted on; delivered all the same (the worker's push event also ends well).
-          await this._rejected(error, plaintext.length);
-        }
+        // Refused: recorded, never acted on; delivered all the same (the worker's push event also ends well).
+        await deliverEnvelope({ core: this.core, store: this.store, storeName: this.storeName, data: plaintext });
       }
     }
     if (this._ws === ws && ws.readyState === 1) {
       ws.send(JSON.stringify({ messageType: 'ack', updates: [{ channelID: msg.channelID, version: msg.version, code }] }));
     }
-  }
-
-  async _rejected(error, bytes) {
-    const code = error?.code ?? 'INTERNAL';
-    await recordRejection(this.store, code, bytes);
-    this._broadcast({ pushpeer: 'rejected', code, message: String(error?.message ?? error) });
-  }
-
-  _broadcast(message) {
-    if (typeof BroadcastChannel === 'undefined') return;
-    const bc = new BroadcastChannel(channelName(this.storeName));
-    bc.postMessage(message);
-    bc.close();
   }
 }

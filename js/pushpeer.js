@@ -14,7 +14,8 @@
 // nothing to the endpoint their card names.
 import { loadCore } from './core.js';
 import { PushPeerError } from './errors.js';
-import { cardHostPolicy, cardNeedsRenewal, channelName, issueCard, keepPeerCard, sendCardToPeers } from './inbox.js';
+import { cardHostPolicy, cardNeedsRenewal, issueCard, keepPeerCard, sendCardToPeers } from './card.js';
+import { channelName } from './push/reception.js';
 import { createConnection, DEFAULT_GATHER_TIMEOUT_MS, HEARTBEAT_MS, isPolite, localSdp, PEER_GONE_MS } from './peer.js';
 import { createPushSender, DEFAULT_TTL } from './push.js';
 import { claimIsDead, lockName, tryHold } from './locks.js';
@@ -591,7 +592,7 @@ export class PushPeer extends EventTarget {
 
   /**
    * The caller stopped waiting for a request nobody decided: its inbox item is marked expired (a retry of it stays
-   * so: js/inbox.js), the request is forgotten and 'requestexpired' fires, also for one that expired while no page
+   * so: js/push/reception.js), the request is forgotten and 'requestexpired' fires, also for one that expired while no page
    * was open (a missed call).
    */
   async _expire(item) {

@@ -14,7 +14,8 @@
 // In your own service worker (module):   import { installPushPeer } from 'pushpeer/sw';  installPushPeer(self);
 // Or register sw/pushpeer-sw.js as is (module worker).
 import { loadCore } from '../js/core.js';
-import { channelName, receivePush, recordRejection, refreshSubscription } from '../js/inbox.js';
+import { deliverEnvelope, tellPages } from '../js/push/reception.js';
+import { refreshSubscription } from '../js/push/subscription.js';
 import { openStore } from '../js/store/store.js';
 
 /** Refused pushes within ROTATE_WINDOW_MS that make the worker rotate the subscription, at most once an hour. */
@@ -82,11 +83,7 @@ export function installPushPeer(scope = globalThis, options = {}) {
     });
     return readying;
   }
-  const broadcast = (message) => {
-    const bc = new BroadcastChannel(channelName(storeName));
-    bc.postMessage(message);
-    bc.close();
-  };
+  const broadcast = (message) => tellPages(storeName, message);
   const appUrl = () => options.appUrl ?? scope.registration.scope;
 
   /** Shows the notification for a push (item null: refused); never throws. */
@@ -123,7 +120,6 @@ export function installPushPeer(scope = globalThis, options = {}) {
     // Resolves whatever happens: a rejected waitUntil counts as a push without a notification (WebKit).
     event.waitUntil((async () => {
       const bytes = event.data ? new Uint8Array(event.data.arrayBuffer()) : new Uint8Array(0);
-      let item = null;
       try {
         await ready();
       } catch (error) {
@@ -132,19 +128,9 @@ export function installPushPeer(scope = globalThis, options = {}) {
         return undefined;
       }
       const { core, store } = state;
-      try {
-        item = await receivePush({ core, store, data: bytes });
-      } catch (error) {
-        // Refused: recorded, never acted on. The push itself is consumed, and still shows a (silent) notification.
-        const code = error?.code ?? 'INTERNAL';
-        const rejections = await recordRejection(store, code, bytes.length);
-        await notify(null);
-        broadcast({ pushpeer: 'rejected', code, message: String(error?.message ?? error) });
-        await rotateIfAbused(store, core, rejections).catch(() => {});
-        return undefined;
-      }
-      await notify(item);
-      broadcast({ pushpeer: 'inbox', id: item.id, type: item.type });
+      // Refused: recorded, never acted on. The push itself is consumed, and still shows a (silent) notification.
+      const { error, rejections } = await deliverEnvelope({ core, store, storeName, data: bytes, before: notify });
+      if (error) await rotateIfAbused(store, core, rejections).catch(() => {});
       return undefined;
     })().catch(() => {}));
   });

@@ -58,7 +58,7 @@ const range = (v) => {
 /** Listeners in the page that stamp what happens (window.__bench.log); nothing in the library changes. */
 async function instrument(app) {
   await app.page.evaluate(async () => {
-    const { channelName } = await import('/js/inbox.js');
+    const { channelName } = await import('/js/push/reception.js');
     const log = [];
     const pcs = { created: 0, closed: 0 };
     window.__bench = { log, pcs };

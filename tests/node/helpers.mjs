@@ -101,6 +101,23 @@ export function findAll(haystack, needle) {
   return out;
 }
 
+/** docs/PROTOCOL.md §4: key id = SHA-256(compressed identity)[0..8], as base64url; computed without the core. */
+export function keyIdOf(publicKey) {
+  const compressed = Buffer.concat([Buffer.from([0x02 | (publicKey[64] & 1)]), Buffer.from(publicKey.subarray(1, 33))]);
+  return toB64u(crypto.createHash('sha256').update(compressed).digest().subarray(0, 8));
+}
+
+/** Asserts that `promise` rejects with a PushPeerError of `code`. */
+export async function rejectsWith(promise, code) {
+  await assert.rejects(promise, (e) => {
+    assert.ok(e instanceof PushPeerError, `expected a PushPeerError, got ${e?.constructor?.name}: ${e?.message}`);
+    assert.equal(e.code, code, `code (${e.message})`);
+    return true;
+  });
+}
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
 export function randomBytes(n) {
   return u8(crypto.randomBytes(n));
 }

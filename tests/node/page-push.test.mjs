@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 
 import { loadCore, PushPeerError } from '../../js/core.js';
-import { channelName } from '../../js/inbox.js';
+import { channelName } from '../../js/push/reception.js';
 import { openPagePush, STORE_KEY } from '../../js/page-push.js';
 import { createMemoryStore } from '../../js/store/store.js';
 import { startPushService } from '../push-service/service.mjs';

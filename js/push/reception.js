@@ -1,14 +1,11 @@
-// What a received push becomes, shared by the service worker (sw/handler.js) and tests: the envelope is opened
-// (verified, addressed to us, fresh, not a replay) and put in the inbox for a page to act on. Nothing a stranger
-// sends makes them a peer: an offer's card stays in its inbox item until the app accepts the call; card updates
-// are taken from peers only. Also our own card (re)issued, which both the page and pushsubscriptionchange need.
-import { PushPeerError } from './errors.js';
-import { createPushSender } from './push.js';
-import { pushHostPolicy } from './push-hosts.js';
+// What a received push becomes, shared by the service worker (sw/handler.js), the page that holds its push channel
+// (js/push/page-push.js) and tests: the envelope is opened (verified, addressed to us, fresh, not a replay) and put in
+// the inbox for a page to act on, and the pages are told on a BroadcastChannel. Nothing a stranger sends makes them a
+// peer: an offer's card stays in its inbox item until the app accepts the call; card updates are taken from peers
+// only (js/card.js).
+import { cardHostPolicy, keepPeerCard } from '../card.js';
+import { PushPeerError } from '../errors.js';
 
-export const GRANT_COUNT = 4;
-export const GRANT_INTERVAL = 20 * 3600; // seconds: 4 grants keep a card usable for 80 hours (docs/PROTOCOL.md §3.1)
-export const CARD_RENEW_BEFORE = 40 * 3600; // re-issue our card when its last grant ends sooner than this
 const MAX_REJECTIONS = 50;
 
 /**
@@ -24,8 +21,6 @@ export const INBOX_LIMITS = Object.freeze({
 
 /** BroadcastChannel name on which the worker tells pages about new inbox items. */
 export const channelName = (storeName) => `pushpeer:${storeName}`;
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /**
  * A push's data as the envelope: binary, or its base64url text (what a text-only channel such as CDP carries). A
@@ -56,30 +51,6 @@ async function restoreReplayGuard(core, store) {
     restored.set(core, entry);
   }
   await entry.ready;
-}
-
-/**
- * Whether a card (created at `created`, seconds) should replace the one we keep for a peer: a newer one, or another
- * one made in the same second (a re-subscription right after a card was issued); never an older one.
- */
-export function replacesCard(known, created, bytes) {
-  if (!known) return true;
-  if (known.updated !== created) return known.updated < created;
-  return known.card.length !== bytes.length || known.card.some((b, i) => b !== bytes[i]);
-}
-
-/**
- * Keeps a peer's card (bytes, and `card` decoded from them) unless the one we keep (`known`, or none) is newer or
- * the same; the record is marked not gone.
- */
-export async function keepPeerCard(store, known, { keyId, identity, bytes, card }) {
-  if (!replacesCard(known, card.created, bytes)) return;
-  await store.putPeer({ ...known, keyId, identity, card: bytes, name: card.name, updated: card.created, gone: false });
-}
-
-/** The host policy for cards' endpoints, from the saved config (the page writes allowPushHosts there). */
-export function cardHostPolicy(config) {
-  return pushHostPolicy({ extraHosts: config?.allowPushHosts ?? [], what: 'allowPushHosts entry' });
 }
 
 /**
@@ -169,77 +140,43 @@ export async function recordRejection(store, code, bytes) {
   }
 }
 
-/** Our card for a subscription: fresh grants (GRANT_COUNT, GRANT_INTERVAL apart), saved in the store. */
-export async function issueCard({ core, store, identity, subscription, config }) {
-  const grants = core.issueGrants({ privateKey: identity.privateKey, endpoint: subscription.endpoint,
-    subject: config.subject, count: GRANT_COUNT, interval: GRANT_INTERVAL });
-  const card = core.createCard({ identity, subscription, subject: config.subject, name: config.name ?? '', grants });
-  const saved = { bytes: card.bytes, text: card.text, endpoint: subscription.endpoint,
-    grantsUntil: grants[grants.length - 1].exp, name: config.name ?? '', subject: config.subject };
-  await store.set('card', saved);
-  return saved;
+/** Tells the pages of the store (every tab of the origin) on its BroadcastChannel. */
+export function tellPages(storeName, message) {
+  if (typeof BroadcastChannel === 'undefined') return;
+  const bc = new BroadcastChannel(channelName(storeName));
+  bc.postMessage(message);
+  bc.close();
 }
 
 /**
- * True when the saved card is missing, unreadable by this version of the core (an older format), for another
- * endpoint/name/subject, or its grants run out soon.
+ * A refused envelope (or push): recorded (recordRejection), never acted on, and the pages told ('rejected') after
+ * `before(null)` (the worker's notification). Resolves to the refusals kept.
  */
-export function cardNeedsRenewal(saved, { core, endpoint, config, now = nowSeconds() }) {
-  if (!saved || saved.endpoint !== endpoint || saved.name !== (config.name ?? '') || saved.subject !== config.subject ||
-      saved.grantsUntil - now < CARD_RENEW_BEFORE) return true;
+export async function refuseEnvelope({ store, storeName, error, bytes, before = async () => {} }) {
+  const code = error?.code ?? 'INTERNAL';
+  const rejections = await recordRejection(store, code, bytes);
+  await before(null);
+  tellPages(storeName, { pushpeer: 'rejected', code, message: String(error?.message ?? error) });
+  return rejections;
+}
+
+/**
+ * The one way in for a received envelope (its decrypted bytes), whatever carried it: the worker's push event, the
+ * page that holds its push channel, and next a neighbour link in the page (docs/API.md, "Links"). Opens and keeps it
+ * (receivePush), then, after `before(item)` (the worker shows its notification there; item null when refused), tells
+ * the pages: { pushpeer: 'inbox', id, type }, which PushPeer acts on, or { pushpeer: 'rejected', code, message }.
+ * Never throws for a refused envelope: resolves to { item } or { error, rejections }.
+ */
+export async function deliverEnvelope({ core, store, storeName, data, now, before = async () => {} }) {
+  let item;
   try {
-    core.decodeCard(saved.bytes);
-    return false;
-  } catch {
-    return true;
+    item = await receivePush({ core, store, data, now });
+  } catch (error) {
+    return { error, rejections: await refuseEnvelope({ store, storeName, error, bytes: data.length, before }) };
   }
-}
-
-/**
- * After the push service replaced our subscription (or we replaced it): subscribe again with our identity as
- * applicationServerKey, issue a new card and send it to every peer (sendCardToPeers). Resolves to
- * { endpoint, sent, failed }.
- */
-export async function refreshSubscription({ core, store, registration, newSubscription = null, force = false,
-  fetch: fetchFn } = {}) {
-  const identity = await store.get('identity');
-  const config = await store.get('config');
-  if (!identity || !config) throw new PushPeerError('NOT_SUPPORTED', 'no pushpeer identity in this store yet');
-  let subscription = newSubscription;
-  if (!subscription) {
-    const current = await registration.pushManager.getSubscription();
-    if (current && force) await current.unsubscribe();
-    subscription = (!force && current) || await registration.pushManager.subscribe({ userVisibleOnly: true,
-      applicationServerKey: identity.publicKey });
-  }
-  const json = subscription.toJSON ? subscription.toJSON() : subscription;
-  const card = await issueCard({ core, store, identity, subscription: json, config });
-  return { endpoint: json.endpoint, ...await sendCardToPeers({ core, store, identity, config, card, fetch: fetchFn }) };
-}
-
-/**
- * Our new card to every peer (envelope type 'card', one push each): after a new subscription, the old card's endpoint
- * is dead. Peers are only those we chose (docs/PROTOCOL.md §7.4). Resolves to { sent, failed }.
- */
-export async function sendCardToPeers({ core, store, identity, config, card, fetch: fetchFn }) {
-  const sender = createPushSender({ core, relay: config.relay ?? null, relayMode: config.relayMode ?? 'auto',
-    allowPushHosts: config.allowPushHosts ?? [], fetch: fetchFn });
-  const sent = [];
-  const failed = [];
-  for (const peer of await store.peers()) {
-    try {
-      const recipient = core.base64urlDecode(peer.keyId);
-      // A random session (each card envelope is new to the replay guard) but one Topic per peer, so that a newer
-      // card replaces an older one still waiting at the push service.
-      const envelope = core.sealEnvelope({ type: 'card', privateKey: identity.privateKey, recipient, card: card.bytes });
-      await sender.send({ card: peer.card, payload: envelope, topic: core.pushTopic('card', recipient, new Uint8Array(8)),
-        ttl: 24 * 3600, urgency: 'normal' });
-      sent.push(peer.keyId);
-    } catch (error) {
-      failed.push({ peer: peer.keyId, code: error?.code ?? 'INTERNAL' });
-    }
-  }
-  return { sent, failed };
+  await before(item);
+  tellPages(storeName, { pushpeer: 'inbox', id: item.id, type: item.type });
+  return { item };
 }
 
 /** For tests: forget which cores had their replay state restored. */
