@@ -90,6 +90,8 @@ export interface CoreLimits {
   maxSubject: number; maxName: number; maxSdp: number; maxJwt: number; maxTtl: number;
   envelopeMaxAge: number; envelopeMaxSkew: number; keyIdLength: number; sessionIdLength: number; refLength: number;
   envelopeTypes: Readonly<Record<EnvelopeType, number>>;
+  /** The largest push body (4096 bytes): what openFromPeer takes. */
+  maxPushBody: number;
 }
 
 export interface Core {
@@ -181,6 +183,13 @@ export interface Core {
   pushTopic(type: EnvelopeType | number, recipient: BytesLike, sessionId: Uint8Array): string;
   /** The 8-byte key id of a 65-byte identity key. */
   keyIdOf(identity: BytesLike): Uint8Array;
+  /**
+   * An envelope sealed for a neighbour to carry to the owner of `recipientIdentity` (a card's 65-byte identity key):
+   * an RFC 8291 aes128gcm body only that key opens (docs/PROTOCOL.md §4.1). At most 3993 bytes of envelope.
+   */
+  sealForPeer(options: { envelope: Uint8Array; recipientIdentity: BytesLike }): Uint8Array;
+  /** Opens a sealForPeer body with our identity key pair: the envelope, still to be verified with openEnvelope. */
+  openFromPeer(options: { body: Uint8Array; privateKey: BytesLike; publicKey: BytesLike }): Uint8Array;
   saveReplayState(): Uint8Array;
   restoreReplayState(state: Uint8Array): void;
   /** SHA-256 (content hashes of files and chunks; docs/PROTOCOL.md §8). */
@@ -195,6 +204,11 @@ export interface CoreTesting {
   encryptWithKeys(options: {
     p256dh: BytesLike; auth: BytesLike; plaintext: Uint8Array; senderPrivateKey: BytesLike;
     senderPublicKey: BytesLike; salt: BytesLike; recordSize?: number; padding?: number;
+  }): Uint8Array;
+  /** sealForPeer with the ephemeral key pair and salt given (the docs/PROTOCOL.md §4.1 vector). */
+  sealForPeerWithKeys(options: {
+    envelope: Uint8Array; recipientIdentity: BytesLike; ephemeralPrivateKey: BytesLike; ephemeralPublicKey: BytesLike;
+    salt: BytesLike;
   }): Uint8Array;
   eceEncrypt(options: {
     ikm: Uint8Array; salt: Uint8Array; keyId?: Uint8Array; recordSize: number; padding?: number; plaintext: Uint8Array;

@@ -636,6 +636,30 @@ class Core {
     return this._call((m, a) => m.keyIdOf(...a.put(key)));
   }
 
+  /**
+   * Seals an envelope for a neighbour to carry to the owner of `recipientIdentity` (their card's 65-byte identity
+   * key): an RFC 8291 body that only that key opens (docs/PROTOCOL.md §4.1). The carrier can neither read nor alter
+   * it; who sealed it is not proven by the seal but by the envelope's signature (openEnvelope).
+   */
+  sealForPeer(options) {
+    const [envelope, identity] = readingArguments('sealForPeer', () => {
+      const o = this._options(options, 'sealForPeer');
+      return [this._bytes(o.envelope, 'envelope', { base64: false, max: this.limits.maxPayload, code: 'PAYLOAD_TOO_LARGE' }),
+        this._bytes(o.recipientIdentity, 'recipientIdentity', { length: 65 })];
+    });
+    return this._call((m, a) => m.sealForPeer(...a.put(envelope), ...a.put(identity)));
+  }
+
+  /** Opens what sealForPeer sealed to our identity key pair: the envelope bytes (still to be checked: openEnvelope). */
+  openFromPeer(options) {
+    const [body, priv, pub] = readingArguments('openFromPeer', () => {
+      const o = this._options(options, 'openFromPeer');
+      return [this._bytes(o.body, 'body', { base64: false, max: this.limits.maxPushBody, code: 'PAYLOAD_TOO_LARGE' }),
+        this._bytes(o.privateKey, 'privateKey', { length: 32 }), this._bytes(o.publicKey, 'publicKey', { length: 65 })];
+    });
+    return this._call((m, a) => m.openFromPeer(...a.put(body), ...a.put(priv), ...a.put(pub)));
+  }
+
   /** The replay guard's state (to persist across service-worker restarts) and its restore. */
   saveReplayState() {
     return this._call((m) => m.saveReplayState());
@@ -683,6 +707,14 @@ class CoreTesting {
     const rs = c._integer(o.recordSize, 'recordSize', { fallback: 4096 });
     const pad = c._integer(o.padding, 'padding', { fallback: 0 });
     return this.#raw('encryptWithKeys', args, [rs, pad]);
+  }
+
+  /** sealForPeer with the ephemeral key pair and salt given (docs/PROTOCOL.md §4.1 vector). */
+  sealForPeerWithKeys(options) {
+    const o = this.#core._options(options, 'sealForPeerWithKeys');
+    return this.#raw('sealForPeerWithKeys', [this.#b(o.envelope, 'envelope', { base64: false }),
+      this.#b(o.recipientIdentity, 'recipientIdentity'), this.#b(o.ephemeralPrivateKey, 'ephemeralPrivateKey'),
+      this.#b(o.ephemeralPublicKey, 'ephemeralPublicKey'), this.#b(o.salt, 'salt')]);
   }
 
   eceEncrypt(options) {

@@ -11,6 +11,7 @@
 #include "fuzz_common.hpp"
 #include "pushpeer/base64url.hpp"
 #include "pushpeer/ece.hpp"
+#include "pushpeer/neighbour.hpp"
 #include "pushpeer/p256.hpp"
 #include "pushpeer/symmetric.hpp"
 #include "pushpeer/vapid.hpp"
@@ -161,6 +162,13 @@ void webpush_seeds() {
   write("webpush_decrypt", "key_id_prefix_02", compressed_prefix);
   write("webpush_decrypt", "header_only", ByteView(hello).first(webpush::kWebPushHeaderLength));
   write("webpush_decrypt", "truncated_header", ByteView(hello).first(40));
+
+  // Sealed for a neighbour to carry (docs/PROTOCOL.md §4.1), with this key pair as the recipient's identity.
+  Bytes sealed_for_peer;
+  expect(neighbour::seal_with_keys(receiver, as_bytes("an envelope for a neighbour"), {fuzz::kSenderPrivate, 32}, sender,
+                                   salt_of(7), sealed_for_peer),
+         "neighbour::seal_with_keys");
+  write("webpush_decrypt", "neighbour_sealed", sealed_for_peer);
 }
 
 // --- jwt ---------------------------------------------------------------------------------------------------------

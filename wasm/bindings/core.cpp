@@ -45,6 +45,7 @@ val constants() {
   o.set("sessionIdLength", static_cast<double>(std::tuple_size_v<envelope::SessionId>));
   o.set("refLength", static_cast<double>(envelope::kRefLength));
   o.set("maxPayload", static_cast<double>(webpush::kMaxPlaintextLength));
+  o.set("maxPushBody", static_cast<double>(webpush::kMaxBodyLength));
   o.set("maxEnvelopeBody", static_cast<double>(envelope::kMaxBodyLength));
   o.set("maxCard", static_cast<double>(card::kMaxLength));
   o.set("maxEndpoint", static_cast<double>(card::kMaxEndpointLength));

@@ -4,6 +4,7 @@
 #include "pushpeer/card.hpp"
 #include "pushpeer/envelope.hpp"
 #include "pushpeer/grant.hpp"
+#include "pushpeer/neighbour.hpp"
 #include "pushpeer/sdp_codec.hpp"
 #include "pushpeer/webpush.hpp"
 
@@ -213,6 +214,21 @@ val key_id_of(std::uintptr_t p, std::size_t n) {
   return copy_out(card::key_id(key));
 }
 
+// An envelope sealed for a neighbour to carry, and its opening (docs/PROTOCOL.md §4.1).
+val seal_for_peer(std::uintptr_t envelope, std::size_t envelope_len, std::uintptr_t identity, std::size_t identity_len) {
+  Bytes body;
+  return bytes_or_fail(neighbour::seal(in(identity, identity_len), in(envelope, envelope_len), body), body);
+}
+
+val open_from_peer(std::uintptr_t body, std::size_t body_len, std::uintptr_t priv, std::size_t priv_len,
+                   std::uintptr_t pub, std::size_t pub_len) {
+  Bytes envelope;
+  Status s = neighbour::open(in(priv, priv_len), in(pub, pub_len), in(body, body_len), envelope);
+  val out = bytes_or_fail(s, envelope);
+  wipe(envelope.data(), envelope.size());
+  return out;
+}
+
 val save_replay_state() { return copy_out(replay_guard().save()); }
 
 int restore_replay_state(std::uintptr_t p, std::size_t n) {
@@ -235,6 +251,8 @@ EMSCRIPTEN_BINDINGS(pushpeer_signaling) {
   function("envelopeReference", &envelope_reference);
   function("envelopeTopic", &envelope_topic);
   function("keyIdOf", &key_id_of);
+  function("sealForPeer", &seal_for_peer);
+  function("openFromPeer", &open_from_peer);
   function("saveReplayState", &save_replay_state);
   function("restoreReplayState", &restore_replay_state);
 }

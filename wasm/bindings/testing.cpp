@@ -2,6 +2,7 @@
 // into the testing and debug flavours only (cmake/Wasm.cmake), never into the release module a page loads.
 #include "common.hpp"
 #include "pushpeer/ece.hpp"
+#include "pushpeer/neighbour.hpp"
 #include "pushpeer/p256.hpp"
 #include "pushpeer/symmetric.hpp"
 #include "pushpeer/webpush.hpp"
@@ -23,6 +24,15 @@ val encrypt_with_keys(std::uintptr_t p256dh, std::size_t p256dh_len, std::uintpt
                                         in(as_pub, as_pub_len), in(salt, salt_len), in(pt, pt_len),
                                         static_cast<std::uint32_t>(record_size), static_cast<std::size_t>(padding),
                                         body);
+  return bytes_or_fail(s, body);
+}
+
+val seal_for_peer_with_keys(std::uintptr_t envelope, std::size_t envelope_len, std::uintptr_t identity,
+                            std::size_t identity_len, std::uintptr_t eph_priv, std::size_t eph_priv_len,
+                            std::uintptr_t eph_pub, std::size_t eph_pub_len, std::uintptr_t salt, std::size_t salt_len) {
+  Bytes body;
+  Status s = neighbour::seal_with_keys(in(identity, identity_len), in(envelope, envelope_len), in(eph_priv, eph_priv_len),
+                                       in(eph_pub, eph_pub_len), in(salt, salt_len), body);
   return bytes_or_fail(s, body);
 }
 
@@ -101,6 +111,7 @@ EMSCRIPTEN_BINDINGS(pushpeer_testing) {
   using emscripten::function;
   function("hasTestingEntryPoints", +[] { return true; });
   function("encryptWithKeys", &encrypt_with_keys);
+  function("sealForPeerWithKeys", &seal_for_peer_with_keys);
   function("eceEncrypt", &ece_encrypt);
   function("eceDecrypt", &ece_decrypt);
   function("ecdh", &ecdh);

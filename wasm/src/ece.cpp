@@ -92,9 +92,9 @@ Status encrypt_with_ikm(ByteView ikm, ByteView salt, ByteView key_id, std::uint3
     std::fill(record.bytes.begin() + static_cast<std::ptrdiff_t>(data + 1),
               record.bytes.begin() + static_cast<std::ptrdiff_t>(data + 1 + pad), 0);
     const std::size_t len = data + 1 + pad;
-    std::uint8_t nonce[kNonceLength];
-    record_nonce(keys, seq, nonce);
-    if (Status s = symmetric::aes128gcm_seal(keys.cek.view(), {nonce, kNonceLength}, {},
+    Secret<kNonceLength> nonce;
+    record_nonce(keys, seq, nonce.data());
+    if (Status s = symmetric::aes128gcm_seal(keys.cek.view(), nonce.view(), {},
                                              {record.bytes.data(), len}, {body.data() + out, len + kTagLength});
         s != Status::ok) {
       body.clear();
@@ -126,10 +126,10 @@ Status decrypt_with_ikm(ByteView ikm, ByteView body, Bytes& plaintext) {
       result = Status::ece_truncated_record;
       break;
     }
-    std::uint8_t nonce[kNonceLength];
-    record_nonce(keys, seq, nonce);
+    Secret<kNonceLength> nonce;
+    record_nonce(keys, seq, nonce.data());
     std::span<std::uint8_t> dst(out.bytes.data() + produced, len - kTagLength);
-    result = symmetric::aes128gcm_open(keys.cek.view(), {nonce, kNonceLength}, {}, body.subspan(offset, len), dst);
+    result = symmetric::aes128gcm_open(keys.cek.view(), nonce.view(), {}, body.subspan(offset, len), dst);
     if (result != Status::ok) break;
     // RFC 8188 §2: strip zero padding back to the delimiter, 1 for every record but the last, 2 for the last.
     std::size_t i = dst.size();
