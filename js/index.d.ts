@@ -195,6 +195,16 @@ export class Connection extends EventTarget {
   addStream(stream: MediaStream): RTCRtpSender[];
   restartIce(): void;
   close(reason?: string): void;
+  /**
+   * Registers the handler of control frames `{ t, … }` of one type (docs/PROTOCOL.md §7.3; built in: sdp, ice, ping,
+   * bye, card). One handler per type (BAD_ARGUMENT for a second); its errors are logged, not thrown. Returns a function
+   * that removes it. For pushpeer's own modules and extensions: the app has channel 1.
+   */
+  onControl(t: string, handler: (frame: { t: string; [field: string]: unknown }) => void | Promise<void>): () => void;
+  /** Sends a control frame as JSON if the control channel is open; returns whether it was sent. */
+  sendControl(frame: { t: string; [field: string]: unknown }): boolean;
+  /** The first offer/answer (carried by a link) is applied: later changes are negotiated over the control channel. */
+  signalingDone(): void;
   addEventListener<K extends keyof ConnectionEventMap>(type: K,
     listener: (event: ConnectionEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null,

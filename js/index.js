@@ -1,7 +1,7 @@
 // pushpeer's page API. The Wasm core (js/core.js), the service-worker handler (sw/handler.js) and the relay
 // (js/relay.js) have their own entry points.
 export { PushPeer, RequestEvent } from './pushpeer.js';
-export { Connection } from './peer.js';
+export { Connection } from './connection/connection.js';
 export { PushPeerError } from './errors.js';
 export { loadCore } from './core.js';
 export { createPushSender } from './push.js';

@@ -16,7 +16,7 @@ import { loadCore } from './core.js';
 import { PushPeerError } from './errors.js';
 import { cardHostPolicy, cardNeedsRenewal, issueCard, keepPeerCard, sendCardToPeers } from './card.js';
 import { channelName } from './push/reception.js';
-import { createConnection, DEFAULT_GATHER_TIMEOUT_MS, HEARTBEAT_MS, isPolite, localSdp, PEER_GONE_MS } from './peer.js';
+import { createConnection, DEFAULT_GATHER_TIMEOUT_MS, HEARTBEAT_MS, isPolite, localSdp, PEER_GONE_MS } from './connection/connection.js';
 import { createPushSender, DEFAULT_TTL } from './push.js';
 import { claimIsDead, lockName, tryHold } from './locks.js';
 import { DEFAULT_STORE_NAME, openStore, sessionKey } from './store/store.js';
@@ -176,6 +176,7 @@ export class PushPeer extends EventTarget {
     this.connections = new Set();
     this._pending = new Map(); // sessionKey(callee, session) -> outgoing call waiting for its answer
     this._answering = new Map(); // sessionKey(caller, session) -> our live callee-side Connection
+    this._callOf = new WeakMap(); // callee-side Connection -> the call it answers (for a bye as the page goes)
     this._requests = new Map(); // inbox id -> RequestEvent not decided yet
     this._handled = new Set(); // inbox ids this page already looked at
     this._expiredIds = new Set(); // inbox ids of requests this page saw expire (requestexpired fires once)
@@ -224,8 +225,9 @@ export class PushPeer extends EventTarget {
       // A call we answered that has not opened yet: the caller would wait for nothing. A bye now (sent with
       // keepalive, so it outlives the page) makes it offer again at once, and our next page answers that.
       for (const c of this._answering.values()) {
-        if (c.closed || c.channel.readyState === 'open' || !c._call) continue;
-        this.sender.sendBeacon(this._byeFor(c._call, { gone: true }));
+        const call = this._callOf.get(c);
+        if (c.closed || c.channel.readyState === 'open' || !call) continue;
+        this.sender.sendBeacon(this._byeFor(call, { gone: true }));
         c.close('page closed');
       }
     };
@@ -293,7 +295,7 @@ export class PushPeer extends EventTarget {
       card = await issueCard({ core: this.core, store: this.store, identity: this.identity, subscription,
         config: this.config });
       // Live peers get the new card over their control channel: no push.
-      for (const c of this.connections) c.control.readyState === 'open' && c._sendControl({ t: 'card', card: card.text });
+      for (const c of this.connections) c.sendControl({ t: 'card', card: card.text });
       if (previous && previous.endpoint !== card.endpoint) {
         // The subscription was lost and replaced: the old card's endpoint is dead, so every peer gets the new one.
         this._card = card;
@@ -328,7 +330,7 @@ export class PushPeer extends EventTarget {
     const card = await this.store.get('card');
     if (!card) return;
     this._card = card;
-    for (const c of this.connections) c.control.readyState === 'open' && c._sendControl({ t: 'card', card: card.text });
+    for (const c of this.connections) c.sendControl({ t: 'card', card: card.text });
     this._emit('cardchange', { card: this.card() });
   }
 
@@ -446,7 +448,7 @@ export class PushPeer extends EventTarget {
         } else {
           this._emit('progress', { sessionId, step: 'answer-received', ms: Date.now() - started });
           await step(connection.pc.setRemoteDescription({ type: 'answer', sdp: this.core.unpackSdp(answer.body) }));
-          connection._pushLegDone();
+          connection.signalingDone();
           gone = await step(this._openOrGone(connection, pending, o.openTimeoutMs));
         }
         if (signal?.aborted) throw aborted();
@@ -754,15 +756,15 @@ export class PushPeer extends EventTarget {
     this._emit('connecting', { connection, role: 'callee' });
     this._answering.set(key, connection);
     connection.addEventListener('close', () => this._answering.get(key) === connection && this._answering.delete(key));
-    connection._call = { card: peer.card, from: item.from, sessionId: item.sessionId, sequence: item.sequence,
-      offerRef: item.offerRef };
+    this._callOf.set(connection, { card: peer.card, from: item.from, sessionId: item.sessionId, sequence: item.sequence,
+      offerRef: item.offerRef });
     // This page owns the call while the connection lives: the lock tells the next page when it is gone.
     const releaseSession = await tryHold(lockName(this._storeName, 'session', key), this.options.lockManager);
     connection.addEventListener('close', () => releaseSession?.());
     try {
       await connection.pc.setRemoteDescription({ type: 'offer', sdp: this.core.unpackSdp(item.body) });
       const { sdp } = await localSdp(connection.pc, o.gatherTimeoutMs);
-      connection._pushLegDone();
+      connection.signalingDone();
       const recipient = this.core.base64urlDecode(item.from);
       const session = this.core.base64urlDecode(item.sessionId);
       const answer = this.core.sealEnvelope({ type: 'answer', privateKey: this.identity.privateKey,

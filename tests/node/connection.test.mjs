@@ -1,11 +1,13 @@
-// The pure parts of js/peer.js: isPolite and waitGathered (the rest runs in real browsers).
+// The pure parts of js/connection/connection.js: isPolite and waitGathered (the rest runs in real browsers), and the
+// channel registry.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { loadCore, PushPeerError } from '../../js/core.js';
-import { DEFAULT_GATHER_TIMEOUT_MS, isPolite, waitGathered } from '../../js/peer.js';
+import { CHANNELS } from '../../js/connection/channels.js';
+import { Connection, DEFAULT_GATHER_TIMEOUT_MS, isPolite, waitGathered } from '../../js/connection/connection.js';
 
-describe('peer.js: isPolite and waitGathered', () => {
+describe('connection.js: isPolite and waitGathered', () => {
   it('isPolite: exactly one side is polite, both agree; the same key twice is BAD_ARGUMENT', async () => {
     const core = await loadCore();
     for (let i = 0; i < 20; i++) {
@@ -91,5 +93,92 @@ describe('peer.js: isPolite and waitGathered', () => {
     // a late completion after the timeout changes nothing (and throws nothing)
     c.iceGatheringState = 'complete';
     c.dispatchEvent(new Event('icegatheringstatechange'));
+  });
+});
+
+describe('connection.js: the channel and control-frame registries', () => {
+  /** A stand-in RTCDataChannel: readyState, send() recorded, and the events Connection listens to. */
+  function fakeChannel(label, options) {
+    const ch = new EventTarget();
+    Object.assign(ch, { label, id: options.id, negotiated: options.negotiated, readyState: 'connecting', sent: [],
+      send: (data) => ch.sent.push(data), close: () => {} });
+    return ch;
+  }
+  /** A stand-in RTCPeerConnection: enough for a Connection that never negotiates. */
+  function fakePeerConnection() {
+    const pc = new EventTarget();
+    pc.channels = [];
+    Object.assign(pc, { connectionState: 'new', signalingState: 'stable', close: () => {},
+      createDataChannel: (label, options) => pc.channels[pc.channels.push(fakeChannel(label, options)) - 1] });
+    return pc;
+  }
+  const connectionFor = () => {
+    const log = [];
+    const connection = new Connection({ pc: fakePeerConnection(), polite: true, remote: { name: 'B', keyId: 'k' },
+      sessionId: 's', role: 'caller', log: (m) => log.push(m) });
+    return { connection, log };
+  };
+  const frame = (connection, value) => connection.control.dispatchEvent(Object.assign(new Event('message'),
+    { data: typeof value === 'string' ? value : JSON.stringify(value) }));
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it('the channels: control 0 and app 1 pre-negotiated on every connection, 2 reserved for content', () => {
+    assert.deepEqual(Object.entries(CHANNELS).map(([name, c]) => [name, c.id, c.label]),
+      [['control', 0, 'pushpeer-control'], ['app', 1, 'pushpeer-data'], ['content', 2, 'pushpeer-content']]);
+    assert.equal(CHANNELS.content.reserved, true);
+    const { connection } = connectionFor();
+    assert.deepEqual(connection.pc.channels.map((c) => [c.label, c.id, c.negotiated]),
+      [['pushpeer-control', 0, true], ['pushpeer-data', 1, true]], 'the reserved channel is not opened');
+    assert.equal(connection.control.id, CHANNELS.control.id);
+    assert.equal(connection.channel.id, CHANNELS.app.id);
+    connection.close();
+  });
+
+  it('a registered type gets its frames; unknown types and non-JSON are ignored; one handler per type', async () => {
+    const { connection, log } = connectionFor();
+    const got = [];
+    const remove = connection.onControl('intro', (f) => got.push(f));
+    frame(connection, { t: 'intro', to: 'abc' });
+    frame(connection, { t: 'nobody-knows' });
+    frame(connection, 'not json');
+    frame(connection, 'null');
+    await settle();
+    assert.deepEqual(got, [{ t: 'intro', to: 'abc' }]);
+    assert.ok(log.includes('control: unknown frame nobody-knows'), log.join('; '));
+    assert.ok(log.includes('control: not JSON, ignored'));
+    for (const t of ['intro', 'sdp', 'bye']) {
+      assert.throws(() => connection.onControl(t, () => {}), (e) => e instanceof PushPeerError && e.code === 'BAD_ARGUMENT', t);
+    }
+    // a failing handler is logged, never thrown
+    connection.onControl('boom', () => Promise.reject(new Error('bad frame')));
+    frame(connection, { t: 'boom' });
+    await settle();
+    assert.ok(log.includes('control boom: bad frame'), log.join('; '));
+    remove();
+    frame(connection, { t: 'intro' });
+    await settle();
+    assert.equal(got.length, 1, 'removed');
+    connection.onControl('intro', () => {}); // free again
+    connection.close();
+  });
+
+  it("sendControl sends JSON only on an open control channel; the built-in 'card' and 'bye' frames", async () => {
+    const { connection } = connectionFor();
+    assert.equal(connection.sendControl({ t: 'ping' }), false);
+    assert.deepEqual(connection.control.sent, []);
+    connection.control.readyState = 'open';
+    assert.equal(connection.sendControl({ t: 'card', card: 'abc' }), true);
+    assert.deepEqual(connection.control.sent, ['{"t":"card","card":"abc"}']);
+    const cards = [];
+    connection.addEventListener('card', (e) => cards.push(e.card));
+    frame(connection, { t: 'card', card: 'AAAA' });
+    frame(connection, { t: 'card', card: 7 });
+    await settle();
+    assert.deepEqual(cards, ['AAAA']);
+    const closed = new Promise((resolve) => connection.addEventListener('close', resolve));
+    frame(connection, { t: 'bye', reason: 'hung up' });
+    const e = await closed;
+    assert.deepEqual({ by: e.by, reason: e.reason, peerReason: e.peerReason },
+      { by: 'peer', reason: 'closed by the peer: hung up', peerReason: 'hung up' });
   });
 });

@@ -1,11 +1,12 @@
 // One WebRTC connection to a peer. The first offer/answer crosses as two pushes (non-trickle: the SDP is sent once
 // ICE gathering is complete or a timeout passed); everything afterwards (renegotiation for audio/video, ICE
 // restarts, card refreshes, bye) goes over a pre-negotiated control channel with perfect negotiation, whose roles
-// come from the two identity keys, so no more pushes are needed. Control frames: docs/PROTOCOL.md §7.
-import { PushPeerError } from './errors.js';
+// come from the two identity keys, so no more pushes are needed. Control frames: docs/PROTOCOL.md §7.3, one handler
+// per frame type `t` (connection.onControl: the built-in ones below, and what other modules register); the data
+// channels' ids: js/connection/channels.js.
+import { PushPeerError } from '../errors.js';
+import { CHANNELS } from './channels.js';
 
-export const CONTROL_CHANNEL = { label: 'pushpeer-control', id: 0 };
-export const DATA_CHANNEL = { label: 'pushpeer-data', id: 1 };
 export const DEFAULT_GATHER_TIMEOUT_MS = 3000;
 // A peer whose page is gone (a crash, a lost network; a closing page says bye) often leaves the channels open for
 // tens of seconds: both sides send a ping on the control channel every HEARTBEAT_MS once it is open, and close the
@@ -54,8 +55,8 @@ function event(type, fields = {}) {
 
 /**
  * A connection to one peer. Events: 'open' (data channel open), 'message' ({ data }), 'track' ({ track, streams }),
- * 'statechange' ({ state }), 'negotiation' ({ direction: 'sent' | 'received', sdpType }), 'remotechange'
- * ({ remote }), 'close' ({ reason, by, peerReason }). `channel` is the app's RTCDataChannel (ordered, reliable);
+ * 'statechange' ({ state }), 'negotiation' ({ direction: 'sent' | 'received', sdpType }), 'card' ({ card }: the
+ * peer's new card, base64url), 'remotechange' ({ remote }), 'close' ({ reason, by, peerReason }). `channel` is the app's RTCDataChannel (ordered, reliable);
  * `pc` the RTCPeerConnection.
  */
 export class Connection extends EventTarget {
@@ -77,8 +78,20 @@ export class Connection extends EventTarget {
     this._makingOffer = false;
     this._ignoreOffer = false;
     this._negotiationPending = false;
-    this.control = pc.createDataChannel(CONTROL_CHANNEL.label, { negotiated: true, id: CONTROL_CHANNEL.id });
-    this.channel = pc.createDataChannel(DATA_CHANNEL.label, { negotiated: true, id: DATA_CHANNEL.id });
+    /** Control-frame type `t` -> handler(frame); unknown types are ignored (docs/PROTOCOL.md §7.3). */
+    this._controlHandlers = new Map();
+    this.onControl('sdp', (frame) => this._sdpFrame(frame));
+    this.onControl('ice', (frame) => this._iceFrame(frame));
+    this.onControl('ping', () => {}); // liveness only (see HEARTBEAT_MS): any frame counts as heard
+    this.onControl('bye', (frame) => {
+      const peerReason = typeof frame.reason === 'string' ? frame.reason.slice(0, 100) : '';
+      this._closed(peerReason ? `closed by the peer: ${peerReason}` : 'closed by the peer', 'peer', peerReason);
+    });
+    this.onControl('card', (frame) => {
+      if (typeof frame.card === 'string') this.dispatchEvent(event('card', { card: frame.card }));
+    });
+    this.control = pc.createDataChannel(CHANNELS.control.label, { negotiated: true, id: CHANNELS.control.id });
+    this.channel = pc.createDataChannel(CHANNELS.app.label, { negotiated: true, id: CHANNELS.app.id });
     this.channel.binaryType = 'arraybuffer';
     this.opened = new Promise((resolve, reject) => {
       this._opened = { resolve, reject };
@@ -98,8 +111,8 @@ export class Connection extends EventTarget {
       this._heartbeat = setInterval(() => {
         if (Date.now() - this._heard > peerGoneMs) {
           this._closed(`peer gone: nothing heard for ${Math.round((Date.now() - this._heard) / 1000)} s`, 'network');
-        } else if (this.control.readyState === 'open') {
-          this._sendControl({ t: 'ping' });
+        } else {
+          this.sendControl({ t: 'ping' });
         }
       }, heartbeatMs);
     });
@@ -110,7 +123,7 @@ export class Connection extends EventTarget {
     pc.addEventListener('negotiationneeded', () => this._negotiate());
     pc.addEventListener('icecandidate', ({ candidate }) => {
       // The push leg is non-trickle (candidates are in the SDP); later ones (ICE restarts) go over the channel.
-      if (candidate && this.control.readyState === 'open') this._sendControl({ t: 'ice', candidate: candidate.toJSON() });
+      if (candidate) this.sendControl({ t: 'ice', candidate: candidate.toJSON() });
     });
     pc.addEventListener('track', (e) => this.dispatchEvent(event('track', { track: e.track, streams: e.streams })));
     pc.addEventListener('connectionstatechange', () => {
@@ -206,7 +219,7 @@ export class Connection extends EventTarget {
   close(reason) {
     if (this.closed) return;
     try {
-      if (this.control.readyState === 'open') this._sendControl(reason === undefined ? { t: 'bye' } : { t: 'bye', reason });
+      this.sendControl(reason === undefined ? { t: 'bye' } : { t: 'bye', reason });
     } catch {
       // closing anyway
     }
@@ -225,15 +238,32 @@ export class Connection extends EventTarget {
   }
 
   /**
-   * The push leg's offer/answer is applied: what negotiationneeded asked for before (the channels themselves) is
-   * in it. Perfect negotiation over the control channel from now on.
+   * The first offer/answer (the push leg, or whatever link carried it) is applied: what negotiationneeded asked for
+   * before (the channels themselves) is in it. Perfect negotiation over the control channel from now on.
    */
-  _pushLegDone() {
+  signalingDone() {
     this._negotiationPending = false;
   }
 
-  _sendControl(frame) {
+  /**
+   * Registers the handler of control frames of type `t` (docs/PROTOCOL.md §7.3): handler(frame) gets the parsed
+   * object, may return a promise, and its errors are logged, not thrown. One handler per type (BAD_ARGUMENT for a
+   * second). Returns a function that removes it.
+   */
+  onControl(t, handler) {
+    if (typeof t !== 'string' || typeof handler !== 'function') {
+      throw new PushPeerError('BAD_ARGUMENT', 'onControl(t, handler): a frame type and a function');
+    }
+    if (this._controlHandlers.has(t)) throw new PushPeerError('BAD_ARGUMENT', `control frames '${t}' have a handler already`);
+    this._controlHandlers.set(t, handler);
+    return () => this._controlHandlers.get(t) === handler && this._controlHandlers.delete(t);
+  }
+
+  /** Sends a control frame ({ t, ... }, as JSON) if the control channel is open; returns whether it was sent. */
+  sendControl(frame) {
+    if (this.control.readyState !== 'open') return false;
     this.control.send(JSON.stringify(frame));
+    return true;
   }
 
   async _negotiate() {
@@ -248,7 +278,7 @@ export class Connection extends EventTarget {
       this._makingOffer = true;
       await this.pc.setLocalDescription();
       const { type, sdp } = this.pc.localDescription;
-      this._sendControl({ t: 'sdp', type, sdp });
+      this.sendControl({ t: 'sdp', type, sdp });
       this.dispatchEvent(event('negotiation', { direction: 'sent', sdpType: type }));
     } catch (error) {
       this._log(`negotiation failed: ${error?.message ?? error}`);
@@ -266,38 +296,40 @@ export class Connection extends EventTarget {
       this._log('control: not JSON, ignored');
       return;
     }
+    const handler = typeof frame?.t === 'string' ? this._controlHandlers.get(frame.t) : undefined;
+    if (!handler) {
+      this._log(`control: unknown frame ${String(frame?.t)}`);
+      return;
+    }
     try {
-      if (frame.t === 'sdp' && (frame.type === 'offer' || frame.type === 'answer') && typeof frame.sdp === 'string') {
-        // Perfect negotiation (W3C WebRTC §10.7): the impolite side ignores a colliding offer.
-        const collision = frame.type === 'offer' && (this._makingOffer || this.pc.signalingState !== 'stable');
-        this._ignoreOffer = !this.polite && collision;
-        if (this._ignoreOffer) return;
-        await this.pc.setRemoteDescription({ type: frame.type, sdp: frame.sdp });
-        this.dispatchEvent(event('negotiation', { direction: 'received', sdpType: frame.type }));
-        if (frame.type === 'offer') {
-          await this.pc.setLocalDescription();
-          const { type, sdp } = this.pc.localDescription;
-          this._sendControl({ t: 'sdp', type, sdp });
-          this.dispatchEvent(event('negotiation', { direction: 'sent', sdpType: type }));
-        }
-      } else if (frame.t === 'ice' && frame.candidate) {
-        try {
-          await this.pc.addIceCandidate(frame.candidate);
-        } catch (error) {
-          if (!this._ignoreOffer) throw error;
-        }
-      } else if (frame.t === 'ping') {
-        // liveness only (see HEARTBEAT_MS)
-      } else if (frame.t === 'bye') {
-        const peerReason = typeof frame.reason === 'string' ? frame.reason.slice(0, 100) : '';
-        this._closed(peerReason ? `closed by the peer: ${peerReason}` : 'closed by the peer', 'peer', peerReason);
-      } else if (frame.t === 'card' && typeof frame.card === 'string') {
-        this.dispatchEvent(event('card', { card: frame.card }));
-      } else {
-        this._log(`control: unknown frame ${String(frame.t)}`);
-      }
+      await handler(frame);
     } catch (error) {
       this._log(`control ${frame.t}: ${error?.message ?? error}`);
+    }
+  }
+
+  /** Perfect negotiation (W3C WebRTC §10.7): the impolite side ignores a colliding offer. */
+  async _sdpFrame(frame) {
+    if ((frame.type !== 'offer' && frame.type !== 'answer') || typeof frame.sdp !== 'string') return;
+    const collision = frame.type === 'offer' && (this._makingOffer || this.pc.signalingState !== 'stable');
+    this._ignoreOffer = !this.polite && collision;
+    if (this._ignoreOffer) return;
+    await this.pc.setRemoteDescription({ type: frame.type, sdp: frame.sdp });
+    this.dispatchEvent(event('negotiation', { direction: 'received', sdpType: frame.type }));
+    if (frame.type === 'offer') {
+      await this.pc.setLocalDescription();
+      const { type, sdp } = this.pc.localDescription;
+      this.sendControl({ t: 'sdp', type, sdp });
+      this.dispatchEvent(event('negotiation', { direction: 'sent', sdpType: type }));
+    }
+  }
+
+  async _iceFrame(frame) {
+    if (!frame.candidate) return;
+    try {
+      await this.pc.addIceCandidate(frame.candidate);
+    } catch (error) {
+      if (!this._ignoreOffer) throw error;
     }
   }
 
