@@ -23,6 +23,7 @@ const MODULES = [
   'js/store/indexeddb.js',
   'js/store/memory.js',
   'js/store/store.js',
+  'js/signaling/push-link.js',
   'js/card.js',
   'js/push/reception.js',
   'js/push/subscription.js',

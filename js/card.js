@@ -3,6 +3,7 @@
 // newer card kept; which push services a card may name.
 import { createPushSender } from './push.js';
 import { pushHostPolicy } from './push-hosts.js';
+import { createPushLink } from './signaling/push-link.js';
 
 export const GRANT_COUNT = 4;
 export const GRANT_INTERVAL = 20 * 3600; // seconds: 4 grants keep a card usable for 80 hours (docs/PROTOCOL.md §3.1)
@@ -64,18 +65,17 @@ export function cardNeedsRenewal(saved, { core, endpoint, config, now = nowSecon
  * is dead. Peers are only those we chose (docs/PROTOCOL.md §7.4). Resolves to { sent, failed }.
  */
 export async function sendCardToPeers({ core, store, identity, config, card, fetch: fetchFn }) {
-  const sender = createPushSender({ core, relay: config.relay ?? null, relayMode: config.relayMode ?? 'auto',
-    allowPushHosts: config.allowPushHosts ?? [], fetch: fetchFn });
+  const link = createPushLink({ core, sender: createPushSender({ core, relay: config.relay ?? null,
+    relayMode: config.relayMode ?? 'auto', allowPushHosts: config.allowPushHosts ?? [], fetch: fetchFn }) });
   const sent = [];
   const failed = [];
   for (const peer of await store.peers()) {
     try {
       const recipient = core.base64urlDecode(peer.keyId);
-      // A random session (each card envelope is new to the replay guard) but one Topic per peer, so that a newer
-      // card replaces an older one still waiting at the push service.
+      // A random session (each card envelope is new to the replay guard); the push link gives it one Topic per peer,
+      // so that a newer card replaces an older one still waiting at the push service.
       const envelope = core.sealEnvelope({ type: 'card', privateKey: identity.privateKey, recipient, card: card.bytes });
-      await sender.send({ card: peer.card, payload: envelope, topic: core.pushTopic('card', recipient, new Uint8Array(8)),
-        ttl: 24 * 3600, urgency: 'normal' });
+      await link.send({ to: peer.keyId, card: peer.card, type: 'card', envelope });
       sent.push(peer.keyId);
     } catch (error) {
       failed.push({ peer: peer.keyId, code: error?.code ?? 'INTERNAL' });

@@ -117,7 +117,7 @@ describe('a call\'s life: names, close reasons, back-pressure, abort, expiry', {
       assert.equal(last.state, 'closed');
       assert.equal(last.closeInfo?.by, 'us');
       assert.equal(last.listed, false);
-      assert.equal(await alice.page.evaluate(() => window.app.state.peer._pending.size), 0, 'no call waits');
+      assert.equal(await alice.page.evaluate(() => window.app.state.peer.calls.pending.size), 0, 'no call waits');
       // No retry: past the moment the second offer would have gone, still the one push.
       await sleep(ANSWER_MS + 1000);
       assert.equal(world.pushesSince(since).length, 1, 'exactly one push (the offer)');

@@ -261,12 +261,13 @@ export async function startWorld({ core }) {
       const old = me.peer;
       old._onPageHide();
       old.close();
-      for (const c of old._answering.values()) c.pc.close();
+      for (const c of old.calls.answering.values()) c.pc.close();
       me.locks.die();
       // The old page's script stops: whatever it was awaiting never comes back.
       const never = () => new Promise(() => {});
       old.store = new Proxy({}, { get: () => never });
-      old.sender = { send: never, sendBeacon: () => {}, allows: () => true };
+      old.calls.store = old.store;
+      old.calls.link = { check: () => {}, send: never, sendBeacon: () => {} };
       me.peer = await page();
       before?.(me.peer);
       return me.peer;
