@@ -17,9 +17,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODULES = [
   'js/wasm/pushpeer-core.mjs',
   'js/errors.js',
-  'js/push-hosts.js',
+  'js/push/hosts.js',
   'js/core.js',
-  'js/push.js',
+  'js/push/sender.js',
   'js/store/indexeddb.js',
   'js/store/memory.js',
   'js/store/store.js',

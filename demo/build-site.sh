@@ -13,7 +13,8 @@ if [ -n "${GITHUB_REPOSITORY:-}" ]; then
   repo="${GITHUB_SERVER_URL:-https://github.com}/$GITHUB_REPOSITORY"
   sed -i "s|<title>|<meta name=\"pushpeer-repository\" content=\"$repo\">\n<title>|" "$dest/demo/index.html"
 fi
-cp js/*.js "$dest/js/"
+# The library keeps its folders (js/push/, js/signaling/, …): its modules import each other by relative paths.
+find js -name '*.js' -not -path 'js/wasm/*' -exec cp --parents -t "$dest/" {} +
 cp js/wasm/pushpeer-core.mjs js/wasm/pushpeer-core.wasm js/wasm/pushpeer-sw.classic.js "$dest/js/wasm/"
 cp sw/*.js "$dest/sw/"
 # The redirect names an empty icon too: without it a browser may ask the host for /favicon.ico (a 404 on Pages).

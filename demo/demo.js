@@ -1,7 +1,7 @@
 // The pushpeer demo: a card to share, calls over two pushes, chat and verified file transfer, and a timeline of
 // the signaling. Static files only; every path is relative, so it runs under any sub-path (GitHub Pages).
 import { PushPeer } from '../js/index.js';
-import { isLoopback } from '../js/push-hosts.js';
+import { isLoopback } from '../js/push/hosts.js';
 import { openStore } from '../js/store/store.js';
 import { CallView } from './call.js';
 import { deleteSavedFiles, interruptedFiles, savedFiles } from './files.js';

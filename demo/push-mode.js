@@ -5,7 +5,7 @@
 // wait for the push service again: it starts in call-only mode at once and offers to try again.
 import { loadCore } from '../js/core.js';
 import { PushPeer } from '../js/index.js';
-import { openPagePush } from '../js/page-push.js';
+import { openPagePush } from '../js/push/page-push.js';
 
 const FAILURE_KEY = 'pushpeer-demo-push-failure';
 const CREATE_TIMEOUT_MS = 20_000; // a browser whose push service is unreachable never settles subscribe()

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { serveRelayNode } from '../js/relay.js';
+import { serveRelayNode } from '../relay/relay.js';
 import { firefoxPrefs, startPushService } from '../tests/push-service/service.mjs';
 import { startServer } from '../tests/browser/server.mjs';
 

@@ -1,8 +1,8 @@
 // Our card and our peers' cards, shared by the page (js/pushpeer.js) and the service worker (sw/handler.js): our card
 // (re)issued with fresh grants, whether it needs renewing, sent to every peer after a new subscription; a peer's
 // newer card kept; which push services a card may name.
-import { createPushSender } from './push.js';
-import { pushHostPolicy } from './push-hosts.js';
+import { createPushSender } from './push/sender.js';
+import { pushHostPolicy } from './push/hosts.js';
 import { createPushLink } from './signaling/push-link.js';
 
 export const GRANT_COUNT = 4;

@@ -16,7 +16,7 @@ export type PushPeerErrorCode = CoreErrorCode
   | 'PUSH_REJECTED'
   /** The push service (no CORS and no relay configured) or the relay could not be reached. */
   | 'PUSH_UNREACHABLE'
-  /** The relay refused the request itself (`relayCode`, see relay.d.ts). */
+  /** The relay refused the request itself (`relayCode`, see relay/relay.d.ts). */
   | 'RELAY_ERROR'
   /** No answer to our offer in time (after the retries). */
   | 'TIMEOUT'
@@ -83,7 +83,7 @@ export interface PushPeerOptions extends Timeouts {
   /** Our display name on our card. */
   name?: string;
   iceServers?: RTCIceServer[];
-  /** URL of a relay (js/relay.js, e.g. 'https://relay.example/push'), for push services without CORS. */
+  /** URL of a relay (relay/relay.js, e.g. 'https://relay.example/push'), for push services without CORS. */
   relay?: string | null;
   /** 'auto' (default): direct, and the relay once the browser could not reach a push service; 'always'; 'never'. */
   relayMode?: 'auto' | 'always' | 'never';
@@ -416,4 +416,4 @@ export interface PushPeerStore {
 export function openStore(options?: { name?: string; indexedDB?: IDBFactory }): Promise<PushPeerStore>;
 export function createMemoryStore(options?: { name?: string }): PushPeerStore;
 
-export { openPagePush, PagePushChannel, type PagePushOptions, type PagePushState } from './page-push.js';
+export { openPagePush, PagePushChannel, type PagePushOptions, type PagePushState } from './push/page-push.js';

@@ -19,7 +19,7 @@ import { PushPeerError } from './errors.js';
 import { cardHostPolicy, cardNeedsRenewal, issueCard, keepPeerCard, sendCardToPeers } from './card.js';
 import { channelName } from './push/reception.js';
 import { DEFAULT_GATHER_TIMEOUT_MS, HEARTBEAT_MS, PEER_GONE_MS } from './connection/connection.js';
-import { createPushSender } from './push.js';
+import { createPushSender } from './push/sender.js';
 import { actionable, Calls } from './signaling/calls.js';
 import { createPushLink } from './signaling/push-link.js';
 import { DEFAULT_STORE_NAME, openStore } from './store/store.js';
@@ -56,7 +56,7 @@ function defaultSubject() {
 export class PushPeer extends EventTarget {
   /**
    * Options: serviceWorker (ServiceWorkerRegistration, or a script URL registered as a module worker), subject
-   * (VAPID sub: 'mailto:' or 'https:'), name (shown to others), iceServers, relay (URL of a js/relay.js relay),
+   * (VAPID sub: 'mailto:' or 'https:'), name (shown to others), iceServers, relay (URL of a relay/relay.js relay),
    * relayMode, store (a store object, or { name } of the IndexedDB database), subscribe (function(key) ->
    * PushSubscription(JSON), to use a subscription made elsewhere), core (a loaded core), appUrl (opened from a
    * notification), linkBase (where card links point, default this page), autoAccept, allowPushHosts, and the

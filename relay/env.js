@@ -11,7 +11,7 @@
 //
 // An unset or empty variable keeps createRelay's default. A value that is not valid throws PushPeerError
 // BAD_ARGUMENT naming the variable, so a misconfigured deployment fails at its first request, not quietly.
-import { PushPeerError } from '../js/relay.js';
+import { PushPeerError } from './relay.js';
 
 function list(text) {
   return text.split(/[\s,]+/).filter((item) => item.length > 0);

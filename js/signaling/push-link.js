@@ -1,10 +1,10 @@
 // The push link (js/signaling/link.js has the contract): an envelope as one Web Push message to the recipient's card,
-// through the push sender (js/push.js: RFC 8291 body, a grant of the card, direct or through the relay, only to
+// through the push sender (js/push/sender.js: RFC 8291 body, a grant of the card, direct or through the relay, only to
 // known push services). The push-only details are chosen here from the message's type: the Topic (docs/PROTOCOL.md
 // §4: retries of one call's message replace each other at the push service, a bye the answer it follows, a card the
 // previous card for that recipient), the TTL and the urgency.
 import { PushPeerError } from '../errors.js';
-import { DEFAULT_TTL } from '../push.js';
+import { DEFAULT_TTL } from '../push/sender.js';
 
 const CARD_TTL = 24 * 3600; // a new card is worth delivering for a day; a call's messages for DEFAULT_TTL
 const CARD_SESSION = new Uint8Array(8); // cards: one Topic per recipient, whatever their random session id

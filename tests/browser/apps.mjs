@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { createECDH } from 'node:crypto';
 import ece from 'http_ece';
 
-import { serveRelayNode } from '../../js/relay.js';
+import { serveRelayNode } from '../../relay/relay.js';
 import { connectFakeUA } from '../push-service/fake-ua.mjs';
 import { firefoxPrefs, startPushService } from '../push-service/service.mjs';
 import { launchBrowser } from './browsers.mjs';

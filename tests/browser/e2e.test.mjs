@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { loadCore } from '../../js/core.js';
-import { createPushSender } from '../../js/push.js';
+import { createPushSender } from '../../js/push/sender.js';
 import { connectFakeUA } from '../push-service/fake-ua.mjs';
 import { connectAndTalk, diagnose, openAliceAndBob, pollUntil, SUBJECT, startWorld } from './apps.mjs';
 

@@ -1,5 +1,5 @@
 // Call-only mode in real browsers (issue #10): a Chromium page with no push subscription of the browser's own (as
-// offline, where pushManager.subscribe() never settles) holds its push channel itself (js/page-push.js): it speaks
+// offline, where pushManager.subscribe() never settles) holds its push channel itself (js/push/page-push.js): it speaks
 // the Mozilla push WebSocket protocol to the local push service and decrypts what arrives. It calls a Firefox
 // peer with exactly two pushes; after a reload the same endpoint still reaches it, so its card keeps working and
 // Firefox can call it while the page is open. No DevTools delivery and no Node user agent take part.

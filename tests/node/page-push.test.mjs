@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 
 import { loadCore, PushPeerError } from '../../js/core.js';
 import { channelName } from '../../js/push/reception.js';
-import { openPagePush, STORE_KEY } from '../../js/page-push.js';
+import { openPagePush, STORE_KEY } from '../../js/push/page-push.js';
 import { createMemoryStore } from '../../js/store/store.js';
 import { startPushService } from '../push-service/service.mjs';
 import { closedPort } from './helpers.mjs';

@@ -10,8 +10,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import ece from 'http_ece';
 
 import { loadCore, PushPeerError } from '../../js/core.js';
-import { createPushSender as createSender, DEFAULT_TTL, parseRetryAfter } from '../../js/push.js';
-import { serveRelayNode } from '../../js/relay.js';
+import { createPushSender as createSender, DEFAULT_TTL, parseRetryAfter } from '../../js/push/sender.js';
+import { serveRelayNode } from '../../relay/relay.js';
 import { connectFakeUA } from '../push-service/fake-ua.mjs';
 import { startPushService } from '../push-service/service.mjs';
 import { closedPort } from './helpers.mjs';

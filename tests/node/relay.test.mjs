@@ -8,7 +8,7 @@ import http from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 
 import { loadCore, PushPeerError } from '../../js/core.js';
-import { createRelay, DEFAULT_PUSH_HOSTS, FORWARDED_REQUEST_HEADERS, serveRelayNode } from '../../js/relay.js';
+import { createRelay, DEFAULT_PUSH_HOSTS, FORWARDED_REQUEST_HEADERS, serveRelayNode } from '../../relay/relay.js';
 import { closedPort } from './helpers.mjs';
 import { rawRequest as rawRequestOnce, requestHead } from './raw-client.mjs';
 

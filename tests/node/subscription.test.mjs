@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadCore } from '../../js/core.js';
 import { receivePush } from '../../js/push/reception.js';
 import { refreshSubscription } from '../../js/push/subscription.js';
-import { createPushSender } from '../../js/push.js';
+import { createPushSender } from '../../js/push/sender.js';
 import { createMemoryStore } from '../../js/store/store.js';
 import { connectFakeUA } from '../push-service/fake-ua.mjs';
 import { startPushService } from '../push-service/service.mjs';

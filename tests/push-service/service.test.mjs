@@ -105,7 +105,7 @@ describe('local push service', { timeout: 120_000 }, () => {
       await assert.rejects(connectFakeUA(service.wsUrl.replace(/\/$/, '/other'), {}), /HTTP 404/);
     });
 
-    test('a page\'s WebSocket (js/page-push.js): any Origin is accepted, as autopush does, with the subprotocol',
+    test('a page\'s WebSocket (js/push/page-push.js): any Origin is accepted, as autopush does, with the subprotocol',
       async () => {
         // A browser sends the page's Origin and cannot set other headers; the service checks no origin, only the
         // subprotocol, so the demo page and the test app (other ports, localhost or 127.0.0.1) can connect.

@@ -78,7 +78,7 @@ export async function node(): Promise<void> {
   console.log(response.status, codes);
 }
 
-/** Call-only mode: the page holds its push channel (js/page-push.d.ts) and hands its subscribe to PushPeer. */
+/** Call-only mode: the page holds its push channel (js/push/page-push.d.ts) and hands its subscribe to PushPeer. */
 export async function callOnly(wsUrl: string, cardText: string): Promise<void> {
   const core = await loadCore();
   const channel = await openPagePush({ url: wsUrl, core, connectTimeoutMs: 5000 });

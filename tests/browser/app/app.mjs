@@ -61,7 +61,7 @@ window.app = {
     // Browsers without a reachable push service (Chromium offline): the test makes the subscription.
     if (hostSubscribe) peerOptions.subscribe = (key) => window.pushpeerSubscribe(toB64u(key));
     if (pagePush) {
-      const { openPagePush } = await import('/js/page-push.js');
+      const { openPagePush } = await import('/js/push/page-push.js');
       peerOptions.core = await loadCore();
       state.pagePush = await openPagePush({ url: pagePush, core: peerOptions.core, store: rest.store });
       peerOptions.subscribe = state.pagePush.subscribe;

@@ -1,7 +1,7 @@
 // Sending one push to a peer whose card we hold: RFC 8291 body from the core, the VAPID Authorization rebuilt from
 // one of the card's grants (docs/PROTOCOL.md §3), then fetch. Direct when the push service answers CORS (Mozilla),
-// else through a relay (js/relay.js), because FCM, WNS and Apple do not (w3c/push-api#303). Only to known push
-// services (js/push-hosts.js): a card comes from a stranger, so its endpoint is not trusted.
+// else through a relay (relay/relay.js), because FCM, WNS and Apple do not (w3c/push-api#303). Only to known push
+// services (js/push/hosts.js): a card comes from a stranger, so its endpoint is not trusted.
 //
 //   const sender = createPushSender({ core, relay: 'https://relay.example/push' });
 //   const result = await sender.send({ card, payload, topic: 'offer' });   // { status, via, attempts, ... }
@@ -11,8 +11,8 @@
 // (5xx after the retries), PUSH_REJECTED (other 4xx, e.g. a grant the service refused), PUSH_UNREACHABLE (network
 // or CORS failure and no relay to try), RELAY_ERROR (the relay itself refused: `.relayCode`), HOST_NOT_ALLOWED
 // (the card's endpoint is not a known push service; nothing is sent).
-import { PushPeerError } from './errors.js';
-import { pushHostPolicy } from './push-hosts.js';
+import { PushPeerError } from '../errors.js';
+import { pushHostPolicy } from './hosts.js';
 
 export const DEFAULT_TTL = 120; // seconds: a signal older than this is useless to a caller waiting for an answer
 export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000; // one HTTP request to a push service or the relay, answer included

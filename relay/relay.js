@@ -31,8 +31,8 @@
 //   Node:                await serveRelayNode({ port: 8787, allowOrigins: ['https://me.github.io'] });
 // Put it behind TLS (any of the above platforms does) and list the app's origins: with the default '*' any page can
 // use the relay's bandwidth (not anyone's subscriptions: each push still needs its VAPID signature).
-import { PushPeerError } from './errors.js';
-import { DEFAULT_PUSH_HOSTS, pushHostPolicy } from './push-hosts.js';
+import { PushPeerError } from '../js/errors.js';
+import { DEFAULT_PUSH_HOSTS, pushHostPolicy } from '../js/push/hosts.js';
 
 export { DEFAULT_PUSH_HOSTS, PushPeerError };
 
@@ -110,7 +110,7 @@ function normalizeOptions(options) {
   const defaultHosts = options.defaultHosts ?? true;
   if (typeof defaultHosts !== 'boolean') throw badOption('defaultHosts must be a boolean');
   return {
-    // The same list and rules as the pages' push sender (js/push-hosts.js).
+    // The same list and rules as the pages' push sender (js/push/hosts.js).
     hostAllowed: pushHostPolicy({ defaultHosts, extraHosts: allowHosts, what: 'createRelay: allowHosts entry' }),
     origins: allowOrigins === '*' ? null : new Set(allowOrigins.map(originKey)),
     timeoutMs,

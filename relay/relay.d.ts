@@ -1,6 +1,6 @@
-// Types for js/relay.js: a stateless Web Push relay for push services that do not answer CORS (FCM, WNS, Apple).
+// Types for relay/relay.js: a stateless Web Push relay for push services that do not answer CORS (FCM, WNS, Apple).
 
-export { PushPeerError } from './core.js';
+export { PushPeerError } from '../js/core.js';
 
 /**
  * `error` of the JSON body, and value of the `X-Push-Relay-Error` header, of an answer made by the relay itself

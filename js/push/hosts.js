@@ -1,7 +1,7 @@
 // Which push services a push may go to. A card names its owner's push endpoint, and a card is handed to strangers:
 // without this check a stranger's card could make our page (or worker) POST to any host it chose, or to a service
-// on our own machine. Shared by the page's push sender (js/push.js) and the relay (js/relay.js).
-import { PushPeerError } from './errors.js';
+// on our own machine. Shared by the page's push sender (js/push/sender.js) and the relay (relay/relay.js).
+import { PushPeerError } from '../errors.js';
 
 /** Push services that browsers hand out endpoints for. `*.` matches exactly one DNS label. */
 export const DEFAULT_PUSH_HOSTS = Object.freeze([

@@ -12,10 +12,10 @@
 //
 // The uaid, the channel id and the subscription's keys are kept in the PushPeer store (key 'pagePush'), so that a
 // reloaded page says hello as the same user agent and the endpoint on our card stays valid.
-import { loadCore } from './core.js';
-import { PushPeerError } from './errors.js';
-import { deliverEnvelope, refuseEnvelope } from './push/reception.js';
-import { DEFAULT_STORE_NAME, openStore } from './store/store.js';
+import { loadCore } from '../core.js';
+import { PushPeerError } from '../errors.js';
+import { deliverEnvelope, refuseEnvelope } from './reception.js';
+import { DEFAULT_STORE_NAME, openStore } from '../store/store.js';
 
 export const SUBPROTOCOL = 'push-notification';
 /** The store key of the channel's state: { url, uaid, channelID, applicationServerKey, endpoint, keys }. */

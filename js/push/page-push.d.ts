@@ -1,6 +1,6 @@
 // Types for js/page-push.js: a push channel held by the page itself (call-only mode, docs/API.md "Page-held push").
-import type { Core } from './core.js';
-import type { PushPeerStore, PushSubscriptionJSONLike } from './index.js';
+import type { Core } from '../core.js';
+import type { PushPeerStore, PushSubscriptionJSONLike } from '../index.js';
 
 export const SUBPROTOCOL: 'push-notification';
 /** The store key of the channel's state (uaid, channel id, endpoint, the subscription's keys). */
