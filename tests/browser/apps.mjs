@@ -1,4 +1,4 @@
-// End-to-end world for the PushPeer tests: the local push service (tests/push-service), a relay (js/relay.js), the
+// End-to-end world for the PushPeer tests: the local push service (tests/push-service), a relay (relay/relay.js), the
 // static server, and app pages (tests/browser/app/) in real browsers, each browser with its own profile.
 //
 //   const world = await startWorld();

@@ -10,7 +10,7 @@ import { connectAndTalk, diagnose, pollUntil, SUBJECT, startWorld } from './apps
 
 const TEST_MS = 90_000;
 const ANSWER_MS = 6000; // answerTimeoutMs of both people
-const GRACE_MS = 5000; // what a request lives past its latest offer's answerTimeoutMs (js/pushpeer.js)
+const GRACE_MS = 5000; // what a request lives past its latest offer's answerTimeoutMs (js/signaling/calls.js)
 const ALICE = { name: 'Alice', subject: SUBJECT, answerTimeoutMs: ANSWER_MS };
 const BOB = { name: 'Bob', subject: SUBJECT, answerTimeoutMs: ANSWER_MS };
 

@@ -1,4 +1,4 @@
-// js/page-push.js against the local push service (tests/push-service): the page's own push channel for call-only
+// js/push/page-push.js against the local push service (tests/push-service): the page's own push channel for call-only
 // mode, here with ws's WebSocket (a page uses the browser's) and a memory store. Pushes are built by the core as a
 // peer's page would send them and POSTed to the endpoint; what arrives must reach the inbox by the worker's path
 // (receivePush) and be announced on the BroadcastChannel with the worker's message. tests/browser/page-push.test.mjs

@@ -1,4 +1,4 @@
-// js/push.js: one push to a peer described by a signed card, with the card's grant as VAPID Authorization, sent
+// js/push/sender.js: one push to a peer described by a signed card, with the card's grant as VAPID Authorization, sent
 // directly or through the relay. Everything goes through the local push service (tests/push-service), which checks
 // VAPID (signature, aud, exp, k = the key the subscription was made with) and the push headers, and a fake Firefox
 // UA (fake-ua.mjs) that receives the notification; its payload is decrypted here with http_ece (independent of the

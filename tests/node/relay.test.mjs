@@ -1,4 +1,4 @@
-// js/relay.js: the stateless push relay. A fake push service (node:http on 127.0.0.1) records what reaches it; the
+// relay/relay.js: the stateless push relay. A fake push service (node:http on 127.0.0.1) records what reaches it; the
 // relay (serveRelayNode) stands in front of it with allowHosts for the fake; the client is Node's own fetch (or
 // node:http where fetch cannot send what we need). Checks: only the push headers and the exact body go through, the
 // push service's answers come back with their headers, and everything the relay must refuse never leaves it.
