@@ -1,6 +1,6 @@
 // Which push this browser gets: its own push service (reachable even with the tab closed), or, when that does not
 // work (subscribe() never settles offline, notifications are blocked, the browser has push turned off), call-only
-// mode: a push service that keeps a line open to this page (js/page-push.js), so that the answers to our calls
+// mode: a push service that keeps a line open to this page (js/push/page-push.js), so that the answers to our calls
 // reach us and people can call us while this tab is open. A failure is remembered, so that the next visit does not
 // wait for the push service again: it starts in call-only mode at once and offers to try again.
 import { loadCore } from '../js/core.js';
