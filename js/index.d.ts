@@ -37,7 +37,14 @@ export type PushPeerErrorCode = CoreErrorCode
   /** accept() of a request whose caller stopped waiting (RequestEvent.expiresAt passed): nothing was sent. */
   | 'EXPIRED'
   /** connect() whose AbortSignal aborted: the connection is closed, nothing more is sent. */
-  | 'ABORTED';
+  | 'ABORTED'
+  /**
+   * connect({ via }): the neighbour refused to carry the offer (its introductions policy), or the target refused what
+   * arrived (it did not open or verify): `.reason` has the carrier's or the target's code (docs/PROTOCOL.md §7.7).
+   */
+  | 'INTRODUCTION_REFUSED'
+  /** connect({ via }): the neighbour holds no live connection to the target. */
+  | 'NO_ROUTE';
 
 export class PushPeerError extends Error {
   readonly name: 'PushPeerError';
@@ -48,6 +55,8 @@ export class PushPeerError extends Error {
   readonly retryAfter?: number | null;
   readonly endpoint?: string;
   readonly relayCode?: string;
+  /** INTRODUCTION_REFUSED: the carrier's or the target's code (e.g. 'DECRYPT_FAILED', 'REPLAYED_MESSAGE'). */
+  readonly reason?: string;
   constructor(code: PushPeerErrorCode, message?: string, options?: ErrorOptions);
 }
 
@@ -110,6 +119,15 @@ export interface PushPeerOptions extends Timeouts {
    * other host is refused (HOST_NOT_ALLOWED), so a stranger's card cannot make us send requests where it likes.
    */
   allowPushHosts?: string[];
+  /**
+   * Whom our live connections carry introductions for (docs/PROTOCOL.md §7.7): 'peers' (both ends are our peers),
+   * 'group' (both are members of a group we are in; the default), 'off'.
+   */
+  introductions?: 'peers' | 'group' | 'off';
+  /** fwd frames taken from one connection per minute, carried or for us. Default 30. */
+  forwardsPerMinute?: number;
+  /** A carried envelope without fwd-ok / fwd-no by then fails with TIMEOUT. Default 10000 ms. */
+  forwardTimeoutMs?: number;
   /** Seconds: older offers in the inbox are not answered. Default 600. */
   offerMaxAge?: number;
   /** New offers (same session, new RTCPeerConnection) when the callee's page went away before the connection opened. Default 1. */
@@ -223,6 +241,8 @@ export class RequestEvent extends Event {
   readonly from: { name: string; keyId: string };
   /** True when the caller is already a peer of ours (accepted before, called by us, or saved). */
   readonly known: boolean;
+  /** The neighbour that carried the offer (an introduction), or null when it came by push. */
+  readonly via: { keyId: string; name: string } | null;
   readonly sessionId: string;
   /** ms since the epoch, when the worker got the offer. */
   readonly received: number;
@@ -266,6 +286,8 @@ export interface PushPeerEventMap {
    * no page was open (a missed call).
    */
   requestexpired: Event & { request: RequestEvent };
+  /** We carried an envelope between two of our peers (an introduction): key ids. */
+  carried: Event & { from: string; to: string };
   push: Event & { detail: { type: 'attempt' | 'response' | 'retry' | 'fallback'; [key: string]: unknown } };
   /** A push reached the worker and was accepted (also one that a page handled already). */
   received: Event & { id: number; messageType: InboxItem['type']; from: string; sessionId: string;
@@ -284,10 +306,12 @@ export class PushPeer extends EventTarget {
   card(): Card;
   /**
    * Two pushes: our offer, their answer. Resolves once the data channel is open. `signal` cancels the call: the
-   * connection is closed and connect() rejects with ABORTED (an aborted signal: at once, nothing sent).
+   * connection is closed and connect() rejects with ABORTED (an aborted signal: at once, nothing sent). `via` (a live
+   * Connection, or the key id of a peer we hold one to): no push; that peer carries the offer and the answer
+   * (docs/PROTOCOL.md §7.7). Fails then also with INTRODUCTION_REFUSED (`.reason`), NO_ROUTE, NOT_CONNECTED.
    */
-  connect(card: CardInput, options?: { media?: MediaStream; iceServers?: RTCIceServer[]; signal?: AbortSignal } & Timeouts):
-    Promise<Connection>;
+  connect(card: CardInput, options?: { media?: MediaStream; iceServers?: RTCIceServer[]; signal?: AbortSignal;
+    via?: Connection | string } & Timeouts): Promise<Connection>;
   /**
    * Changes our display name, keeping live calls: a new card (BAD_TEXT for a name the core refuses), sent to live
    * peers over their connections (their remotechange); others get it with our next offer. Fires cardchange.

@@ -17,7 +17,8 @@
 import { loadCore } from './core.js';
 import { PushPeerError } from './errors.js';
 import { cardHostPolicy, cardNeedsRenewal, issueCard, keepPeerCard, sendCardToPeers } from './card.js';
-import { channelName } from './push/reception.js';
+import { channelName, deliverCarriedFromPage } from './push/reception.js';
+import { NEIGHBOUR_DEFAULTS, Neighbours } from './mesh/neighbours.js';
 import { DEFAULT_GATHER_TIMEOUT_MS, HEARTBEAT_MS, PEER_GONE_MS } from './connection/connection.js';
 import { createPushSender } from './push/sender.js';
 import { actionable, Calls } from './signaling/calls.js';
@@ -39,6 +40,7 @@ const DEFAULTS = {
   peerGoneMs: PEER_GONE_MS, // ...and how long without a frame before it is closed as 'peer gone'
   autoAccept: false, // answer requests no listener decided on: only for apps whose every card holder is trusted
   allowPushHosts: [], // push services besides the known ones that cards may name (e.g. a local one in tests)
+  ...NEIGHBOUR_DEFAULTS, // introductions, forwardsPerMinute, forwardTimeoutMs (docs/PROTOCOL.md §7.7)
 };
 
 // The worker shows a (silent) notification for every push, even while a page is visible (browsers count pushes
@@ -97,8 +99,15 @@ export class PushPeer extends EventTarget {
 
     this.sender = createPushSender({ core: this.core, relay: this.config.relay, relayMode: this.config.relayMode,
       allowPushHosts: this.config.allowPushHosts, onEvent: (e) => this._emit('push', { detail: e }) });
+    // Introductions: our live connections carry envelopes for others, and carry ours (js/mesh/neighbours.js).
+    this.neighbours = new Neighbours({ core: this.core, store: this.store, options: this.options,
+      connections: () => this.connections, emit: (type, fields) => this._emit(type, fields),
+      deliver: (body, { via, from }) => deliverCarriedFromPage({ registration: this.registration, core: this.core,
+        store: this.store, storeName, body, via, from }) });
     this.calls = new Calls({ core: this.core, store: this.store, identity: this.identity, keyId: this.keyId,
       options: this.options, owner: this.owner, storeName, link: createPushLink({ core: this.core, sender: this.sender }),
+      linkVia: (connection) => this.neighbours.linkVia(connection),
+      carrier: (keyId) => this.neighbours.connectionTo(keyId),
       ourCard: () => this._card.bytes, cardOf: (card) => this._cardOf(card),
       keepPeer: (keyId, bytes, decoded) => this._keepPeer(keyId, bytes, decoded),
       opened: (connection) => this._register(connection), emit: (type, fields) => this._emit(type, fields),
@@ -288,6 +297,7 @@ export class PushPeer extends EventTarget {
   /** An open connection joins `connections` (until it closes) and the app hears of it. */
   _register(connection) {
     this.connections.add(connection);
+    this.neighbours.attach(connection);
     connection.addEventListener('close', () => this.connections.delete(connection));
     connection.addEventListener('card', (e) => void this._peerCard(connection, e.card));
     this._emit('connection', { connection });

@@ -14,7 +14,7 @@
 // In your own service worker (module):   import { installPushPeer } from 'pushpeer/sw';  installPushPeer(self);
 // Or register sw/pushpeer-sw.js as is (module worker).
 import { loadCore } from '../js/core.js';
-import { deliverEnvelope, tellPages } from '../js/push/reception.js';
+import { deliverCarried, deliverEnvelope, tellPages } from '../js/push/reception.js';
 import { refreshSubscription } from '../js/push/subscription.js';
 import { openStore } from '../js/store/store.js';
 
@@ -152,6 +152,26 @@ export function installPushPeer(scope = globalThis, options = {}) {
       const result = await refreshSubscription({ core, store, registration: scope.registration,
         newSubscription: event.newSubscription ?? null });
       broadcast({ pushpeer: 'subscription', reason: 'changed', ...result });
+    })());
+  });
+
+  // A page hands over an envelope a neighbour carried to it (docs/PROTOCOL.md §7.7): opened here, where the one
+  // replay guard of the profile lives; the answer goes back on the port the page gave.
+  scope.addEventListener('message', (event) => {
+    const data = event.data;
+    if (data?.pushpeer !== 'carried' || !(data.body instanceof Uint8Array) || !event.ports?.[0]) return;
+    event.waitUntil((async () => {
+      let reply;
+      try {
+        const { core, store } = await ready();
+        const { item, error } = await deliverCarried({ core, store, storeName, body: data.body,
+          via: String(data.via ?? ''), from: String(data.from ?? '') });
+        reply = error ? { error: { code: error.code ?? 'INTERNAL', message: String(error.message ?? error) } }
+          : { item: { id: item.id, type: item.type } };
+      } catch (error) {
+        reply = { error: { code: error?.code ?? 'INTERNAL', message: String(error?.message ?? error) } };
+      }
+      event.ports[0].postMessage(reply);
     })());
   });
 

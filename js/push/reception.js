@@ -58,7 +58,7 @@ async function restoreReplayGuard(core, store) {
  * updated); throws PushPeerError (BAD_ENVELOPE, UNKNOWN_SENDER, BAD_SIGNATURE, WRONG_RECIPIENT, STALE_MESSAGE,
  * REPLAYED_MESSAGE, REPLAY_GUARD_FULL, HOST_NOT_ALLOWED, ...) for anything that must not be acted on.
  */
-export async function receivePush({ core, store, data, now }) {
+export async function receivePush({ core, store, data, now, via = null }) {
   await restoreReplayGuard(core, store);
   const identity = await store.get('identity');
   if (!identity) throw new PushPeerError('NOT_SUPPORTED', 'no pushpeer identity in this store yet');
@@ -100,6 +100,7 @@ export async function receivePush({ core, store, data, now }) {
     offerRef: type === 'offer' ? core.envelopeReference(typeof envelope === 'string' ? core.base64urlDecode(envelope) : envelope) : null,
     ref: opened.ref,
     knownPeer: Boolean(peer),
+    via, // the key id of the neighbour that carried it (docs/PROTOCOL.md §7.7); null for a push
   };
   // A card update needs no page: it is applied above.
   if (type === 'card') item.state = 'done';
@@ -177,6 +178,54 @@ export async function deliverEnvelope({ core, store, storeName, data, now, befor
   await before(item);
   tellPages(storeName, { pushpeer: 'inbox', id: item.id, type: item.type });
   return { item };
+}
+
+/**
+ * An envelope a neighbour carried to us (docs/PROTOCOL.md §7.7), in the worker (or a page without one): opened with
+ * our identity key (core.openFromPeer, §4.1), checked to be from `from` (the one the carrier says asked), then
+ * opened and kept like a push, the item naming the carrier (`via`), and the pages told. A refusal is not recorded
+ * with the refused pushes: a neighbour cannot make the worker rotate our subscription. Never throws: resolves to
+ * { item } or { error }.
+ */
+export async function deliverCarried({ core, store, storeName, body, via, from, now }) {
+  try {
+    const identity = await store.get('identity');
+    if (!identity) throw new PushPeerError('NOT_SUPPORTED', 'no pushpeer identity in this store yet');
+    const envelope = core.openFromPeer({ body, privateKey: identity.privateKey, publicKey: identity.publicKey });
+    if (core.envelopeSender(envelope).keyId !== from) {
+      throw new PushPeerError('BAD_ENVELOPE', 'the carried envelope is not from the peer the neighbour named');
+    }
+    const item = await receivePush({ core, store, data: envelope, now, via });
+    tellPages(storeName, { pushpeer: 'inbox', id: item.id, type: item.type });
+    return { item };
+  } catch (error) {
+    tellPages(storeName, { pushpeer: 'rejected', code: error?.code ?? 'INTERNAL', message: String(error?.message ?? error), via });
+    return { error };
+  }
+}
+
+/**
+ * From a page: a carried envelope goes to the service worker, which holds the profile's one replay guard (two cores
+ * saving over each other's guard could let a replay through); a page without an active worker opens it itself.
+ * Resolves to { item: { id, type } } or { error: { code, message } }.
+ */
+export async function deliverCarriedFromPage({ registration, core, store, storeName, body, via, from, timeoutMs = 10_000 }) {
+  const worker = registration?.active;
+  if (!worker || typeof MessageChannel === 'undefined') {
+    const { item, error } = await deliverCarried({ core, store, storeName, body, via, from });
+    return error ? { error: { code: error.code ?? 'INTERNAL', message: String(error.message ?? error) } }
+      : { item: { id: item.id, type: item.type } };
+  }
+  const { port1, port2 } = new MessageChannel();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ error: { code: 'TIMEOUT', message: 'the service worker did not answer' } }), timeoutMs);
+    port1.onmessage = (e) => {
+      clearTimeout(timer);
+      port1.close();
+      resolve(e.data);
+    };
+    worker.postMessage({ pushpeer: 'carried', body, via, from }, [port2]);
+  });
 }
 
 /** For tests: forget which cores had their replay state restored. */

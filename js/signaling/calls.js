@@ -4,7 +4,12 @@
 // js/push/reception.js, deliverEnvelope), which the PushPeer hands to inboxItem(). The PushPeer owns the identity,
 // the card and the peers and gives this module what it needs as a host:
 //   { core, store, identity, keyId, options, owner, storeName, link, ourCard() -> card bytes, cardOf(card) -> bytes,
-//     keepPeer(keyId, bytes, decoded), opened(connection), emit(type, fields), dispatch(event), error(error) }
+//     keepPeer(keyId, bytes, decoded), opened(connection), emit(type, fields), dispatch(event), error(error),
+//     linkVia(connection) -> a link whose envelopes that connection's peer carries (js/mesh/neighbours.js),
+//     carrier(keyId) -> our live connection to that peer or null }
+// A call goes over the push link unless connect() names a neighbour (`via`); what we send back for a request (an
+// answer, a bye) goes the way its offer came: through the neighbour that carried it while that connection lives, else
+// by push to the card in the offer.
 // A card is a capability handed to strangers (docs/PROTOCOL.md §7.4): a request is answered only when the app
 // accepts it (autoAccept is off by default), a stranger becomes a peer only then, and declining a stranger sends
 // nothing to the endpoint their card names.
@@ -87,6 +92,8 @@ export class RequestEvent extends Event {
     this.from = { name: item.name ?? '', keyId: item.from };
     /** True when the caller is a peer of ours already (we accepted them before, called them, or saved them). */
     this.known = Boolean(item.knownPeer);
+    /** The neighbour that carried the offer ({ keyId, name }), or null: it came by push. */
+    this.via = item.via ? { keyId: item.via, name: calls.host.carrier(item.via)?.remote.name ?? '' } : null;
     this.sessionId = item.sessionId;
     this.received = item.received;
     /** Seconds since the caller sealed the offer; the caller gives up after offerMaxAge. */
@@ -151,7 +158,7 @@ export class Calls {
    * session: the callee's next page answers it without asking the person again (`reconnects` times, default 1).
    */
   async connect(card, options = {}) {
-    const { signal, ...rest } = options;
+    const { signal, via, ...rest } = options;
     const o = { ...this.options, ...rest };
     const aborted = () => new PushPeerError('ABORTED', `the call was aborted${signal.reason?.message ? `: ${signal.reason.message}` : ''}`,
       { cause: signal.reason });
@@ -160,7 +167,8 @@ export class Calls {
     const remote = this.core.decodeCard(cardBytes);
     const keyId = this.core.base64urlEncode(remote.keyId);
     if (keyId === this.host.keyId) throw new PushPeerError('BAD_ARGUMENT', 'that is our own card');
-    this.link.check({ to: keyId, card: cardBytes }); // e.g. a card naming a host that is not a push service
+    const link = via === undefined || via === null ? this.link : this.host.linkVia(this._neighbour(via));
+    link.check({ to: keyId, card: cardBytes }); // e.g. a card naming a host that is not a push service
     // We chose to call them: they are a peer (their answer names them by key id only).
     await this.host.keepPeer(keyId, cardBytes, remote);
     const sessionBytes = crypto.getRandomValues(new Uint8Array(8));
@@ -201,7 +209,7 @@ export class Calls {
           pending.refs.push(this.core.envelopeReference(envelope));
           // Sealed, then sent: a timeline shows the two steps in the order they happen.
           this.host.emit('progress', { sessionId, step: 'offer-sealed', bytes: envelope.length, sdpBytes: body.length, attempt });
-          const sent = await step(this.link.send({ to: keyId, card: cardBytes, type: 'offer', sessionId, envelope }));
+          const sent = await step(link.send({ to: keyId, card: cardBytes, type: 'offer', sessionId, envelope }));
           // For a countdown: when this attempt stops waiting, and when the call gives up if no answer comes.
           const answerBy = Date.now() + o.answerTimeoutMs;
           this.host.emit('progress', { sessionId, step: 'offer-sent', bytes: envelope.length, sdpBytes: body.length,
@@ -245,6 +253,21 @@ export class Calls {
       signal?.removeEventListener('abort', onAbort);
       this.pending.delete(key);
     }
+  }
+
+  /** `via` of connect(): a live Connection, or the key id of a peer we hold one to. */
+  _neighbour(via) {
+    const connection = typeof via === 'string' ? this.host.carrier(via) : via;
+    if (!connection || typeof connection.sendControl !== 'function') {
+      throw new PushPeerError('NOT_CONNECTED', 'via: no live connection to that neighbour');
+    }
+    return connection;
+  }
+
+  /** The way back for a request: through the neighbour that carried its offer while that connection lives, else push. */
+  _replyLink(item) {
+    const carrier = item.via ? this.host.carrier(item.via) : null;
+    return carrier ? this.host.linkVia(carrier) : this.link;
   }
 
   /**
@@ -412,7 +435,7 @@ export class Calls {
       if (!(await this.store.claimInbox(item.id, this.host.owner))) return;
       await this.store.updateInbox(item.id, { state: 'done' });
       const peer = await this.store.getPeer(item.from);
-      await this.link.send({ to: item.from, card: peer.card, type: 'answer', sessionId: item.sessionId,
+      await this._replyLink(item).send({ to: item.from, card: peer.card, type: 'answer', sessionId: item.sessionId,
         envelope: session.answer });
       return;
     }
@@ -476,7 +499,7 @@ export class Calls {
     this.answering.set(key, connection);
     connection.addEventListener('close', () => this.answering.get(key) === connection && this.answering.delete(key));
     this._callOf.set(connection, { card: peer.card, from: item.from, sessionId: item.sessionId, sequence: item.sequence,
-      offerRef: item.offerRef });
+      offerRef: item.offerRef, via: item.via });
     // This page owns the call while the connection lives: the lock tells the next page when it is gone.
     const releaseSession = await tryHold(lockName(this.host.storeName, 'session', key), this.options.lockManager);
     connection.addEventListener('close', () => releaseSession?.());
@@ -492,7 +515,7 @@ export class Calls {
         offerBody: item.body, offerRef: item.offerRef, sequence: item.sequence, owner: this.host.owner, at: Date.now() });
       await this._pruneSessions();
       this.host.emit('progress', { sessionId: item.sessionId, step: 'answer-sealed', bytes: answer.length });
-      await this.link.send({ to: item.from, card: peer.card, type: 'answer', sessionId: item.sessionId, envelope: answer });
+      await this._replyLink(item).send({ to: item.from, card: peer.card, type: 'answer', sessionId: item.sessionId, envelope: answer });
       await this.store.updateInbox(item.id, { state: 'done' });
       this.host.emit('progress', { sessionId: item.sessionId, step: 'answer-sent', bytes: answer.length });
       // If this answer is lost, the caller offers again after answerTimeoutMs: keep waiting that long too, so the
@@ -524,7 +547,7 @@ export class Calls {
       await this.store.updateInbox(current.id, { state: 'declined' });
       if (!notify) return;
       const card = current.card ?? (await this.store.getPeer(current.from))?.card;
-      await this.link.send(this._byeFor({ card, from: current.from, sessionId: current.sessionId,
+      await this._replyLink(current).send(this._byeFor({ card, from: current.from, sessionId: current.sessionId,
         sequence: current.sequence, offerRef: current.offerRef }));
     });
   }
@@ -550,7 +573,7 @@ export class Calls {
     for (const c of this.answering.values()) {
       const call = this._callOf.get(c);
       if (c.closed || c.channel.readyState === 'open' || !call) continue;
-      this.link.sendBeacon(this._byeFor(call, { gone: true }));
+      this._replyLink(call).sendBeacon(this._byeFor(call, { gone: true }));
       c.close('page closed');
     }
   }

@@ -19,14 +19,11 @@
 // (js/push/reception.js), which verifies them (signature, recipient, freshness, replay) and keeps them in the inbox,
 // and the pages' PushPeer acts on the inbox item. So an envelope is checked the same way whatever carried it.
 //
-// The push link (js/signaling/push-link.js) is today's: RFC 8291 to the card's subscription keys, POSTed to its push
-// endpoint with one of its grants (directly or through the relay). The neighbour link comes next: a peer we hold a
-// live connection to forwards the envelope over its control channel (a control-frame type registered with
-// connection.onControl) to the target, which is connected to it. It implements the same three calls: check refuses a
-// target the neighbour is not connected to; send encrypts the envelope to the target's card keys exactly like a push
-// body (RFC 8291), so the neighbour sees only ciphertext and can neither read nor forge it, and resolves with
-// { via: 'neighbour' } once the neighbour took it; the target's page decrypts it and calls deliverEnvelope, as the
-// page-held push channel (js/push/page-push.js) does. calls.js does not change for it.
+// The push link (js/signaling/push-link.js): RFC 8291 to the card's subscription keys, POSTed to its push endpoint
+// with one of its grants (directly or through the relay). The neighbour link (js/mesh/neighbours.js, linkVia): a peer
+// we hold a live connection to carries the envelope over its control channel to the target, sealed to the target's
+// identity key (core.sealForPeer, docs/PROTOCOL.md §4.1), so the neighbour sees only ciphertext and can neither read
+// nor forge it; the target's worker opens it and calls the same delivery (deliverCarried). calls.js does not care.
 import { PushPeerError } from '../errors.js';
 
 /** Throws BAD_ARGUMENT unless `link` has the three calls of the contract above. */

@@ -41,7 +41,8 @@ function track(connection) {
 }
 
 function describeError(error) {
-  return { code: error?.code ?? null, message: String(error?.message ?? error), status: error?.status ?? null };
+  return { code: error?.code ?? null, message: String(error?.message ?? error), status: error?.status ?? null,
+    reason: error?.reason ?? null };
 }
 
 window.app = {
@@ -93,7 +94,7 @@ window.app = {
       state.events.push({ type: 'connection', at: Date.now() });
     });
     peer.addEventListener('request', (e) => {
-      state.events.push({ type: 'request', from: e.from.name, at: Date.now() });
+      state.events.push({ type: 'request', from: e.from.name, via: e.via, at: Date.now() });
       // The app decides (pushpeer answers nobody on its own: autoAccept is off by default).
       if (reloadOn === 'request') return; // reloading instead (see above)
       if (manual || state.decision === 'hold') {
@@ -105,6 +106,7 @@ window.app = {
         e.accept().catch((error) => state.events.push({ type: 'accept-failed', code: error?.code, at: Date.now() }));
       }
     });
+    peer.addEventListener('carried', (e) => state.events.push({ type: 'carried', from: e.from, to: e.to, at: Date.now() }));
     for (const type of ['error', 'rejected', 'peergone', 'progress', 'push', 'log']) {
       peer.addEventListener(type, (e) => state.events.push({ type, at: Date.now(), code: e.code ?? e.error?.code,
         detail: e.detail ?? e.step ?? e.message ?? null, status: e.status ?? null,

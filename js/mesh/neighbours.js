@@ -1,0 +1,209 @@
+// Introductions: signed envelopes carried by a neighbour (docs/PROTOCOL.md §7.7). A page connected to B reaches C,
+// whom B is connected to, with no push: the offer, the answer and a bye are the envelopes of the push leg, sealed to
+// the recipient's identity key (core.sealForPeer, §4.1), and B carries the ciphertext over its control channels:
+//   {t:'fwd', id, to, body}    please carry body to `to`          {t:'fwd', id, from, body}   carried for `from`
+//   {t:'fwd-ok', id}           taken (the recipient delivered it)  {t:'fwd-no', id, code}      refused, and why
+// A carrier answers fwd-ok only once the recipient did, so the one who asked learns a refusal with its code. The
+// recipient hands what arrives to its service worker (one core, one replay guard per profile: js/push/reception.js,
+// deliverCarried), which opens it like a push; a carried envelope never counts towards the worker's rotation rule.
+import { PushPeerError } from '../errors.js';
+
+export const NEIGHBOUR_DEFAULTS = Object.freeze({
+  introductions: 'group', // whom we carry for: 'peers' (both ends are our peers), 'group' (members of a shared group), 'off'
+  forwardsPerMinute: 30, // fwd frames we take from one connection per minute (carried or delivered to us)
+  forwardTimeoutMs: 10_000, // a fwd we sent without fwd-ok / fwd-no by then fails with TIMEOUT
+});
+
+export const MAX_BODY = 4096; // a sealed envelope: at most one push body (§4.1)
+const MAX_BODY_TEXT = Math.ceil((MAX_BODY * 4) / 3);
+const KEY_ID = /^[A-Za-z0-9_-]{11}$/;
+const POLICIES = ['peers', 'group', 'off'];
+
+/** A per-connection budget of frames per minute (a token bucket refilled continuously). */
+function bucket(perMinute) {
+  let tokens = perMinute;
+  let at = Date.now();
+  return () => {
+    const now = Date.now();
+    tokens = Math.min(perMinute, tokens + ((now - at) * perMinute) / 60_000);
+    at = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
+
+/**
+ * The mesh's carrier and its links. host: { core, store, options, connections() -> live Connections,
+ * deliver(body, { via, from }) -> Promise<{ item } | { error }> (our receiving end), emit(type, fields) }.
+ */
+export class Neighbours {
+  constructor(host) {
+    this.host = host;
+    this.core = host.core;
+    this.options = { ...NEIGHBOUR_DEFAULTS, ...pick(host.options, Object.keys(NEIGHBOUR_DEFAULTS)) };
+    if (!POLICIES.includes(this.options.introductions)) {
+      throw new PushPeerError('BAD_ARGUMENT', `introductions must be one of ${POLICIES.join(', ')}`);
+    }
+    this._state = new WeakMap(); // Connection -> { nextId, waiting: id -> settle, carried: id -> { from, id }, allow }
+  }
+
+  /** Takes part in introductions on this connection (its fwd frames). */
+  attach(connection) {
+    const state = { nextId: 1, waiting: new Map(), carried: new Map(), allow: bucket(this.options.forwardsPerMinute) };
+    this._state.set(connection, state);
+    connection.onControl('fwd', (frame) => this._fwd(connection, frame));
+    connection.onControl('fwd-ok', (frame) => this._reply(connection, frame, null));
+    connection.onControl('fwd-no', (frame) => this._reply(connection, frame, typeof frame.code === 'string'
+      ? frame.code.slice(0, 40) : 'INTRODUCTION_REFUSED'));
+    connection.addEventListener('close', () => {
+      for (const settle of state.waiting.values()) settle(new PushPeerError('NOT_CONNECTED', 'the neighbour went away'));
+      for (const { from, id } of state.carried.values()) from.sendControl({ t: 'fwd-no', id, code: 'NO_ROUTE' });
+      state.waiting.clear();
+      state.carried.clear();
+    });
+  }
+
+  /** The live connection to key id `keyId` whose control channel is open, if any. */
+  connectionTo(keyId) {
+    for (const c of this.host.connections()) {
+      if (c.remote.keyId === keyId && !c.closed && c.control.readyState === 'open' && this._state.has(c)) return c;
+    }
+    return null;
+  }
+
+  /** A link (js/signaling/link.js) whose envelopes `connection`'s peer carries to their recipient. */
+  linkVia(connection) {
+    const send = ({ to, card, envelope }) => {
+      const identity = this.core.decodeCard(card).identity;
+      const body = this.core.base64urlEncode(this.core.sealForPeer({ envelope, recipientIdentity: identity }));
+      return this._send(connection, { t: 'fwd', to, body });
+    };
+    return {
+      via: 'neighbour',
+      check: ({ to }) => {
+        if (!this._state.has(connection) || connection.closed || connection.control.readyState !== 'open') {
+          throw new PushPeerError('NOT_CONNECTED', 'the neighbour is not connected');
+        }
+        if (to === connection.remote.keyId) {
+          throw new PushPeerError('BAD_ARGUMENT', 'the neighbour itself is the one to call: connect to them directly');
+        }
+      },
+      send: async (message) => {
+        await send(message);
+        return { via: 'neighbour', neighbour: connection.remote.keyId };
+      },
+      sendBeacon: (message) => {
+        try {
+          void send(message).catch(() => {});
+        } catch {
+          // a page going away has nobody to tell
+        }
+      },
+    };
+  }
+
+  /** Sends a fwd frame with a fresh id; settles on its fwd-ok / fwd-no, the connection's end, or the timeout. */
+  _send(connection, frame) {
+    const state = this._state.get(connection);
+    if (!state || connection.closed) return Promise.reject(new PushPeerError('NOT_CONNECTED', 'the neighbour is not connected'));
+    const id = state.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => settle(new PushPeerError('TIMEOUT',
+        `no word from the neighbour within ${this.options.forwardTimeoutMs} ms`)), this.options.forwardTimeoutMs);
+      const settle = (error) => {
+        clearTimeout(timer);
+        state.waiting.delete(id);
+        if (error) reject(error);
+        else resolve();
+      };
+      state.waiting.set(id, settle);
+      if (!connection.sendControl({ ...frame, id })) settle(new PushPeerError('NOT_CONNECTED', 'the neighbour is not connected'));
+    });
+  }
+
+  _reply(connection, frame, code) {
+    const state = this._state.get(connection);
+    if (!state || !Number.isInteger(frame.id)) return;
+    const carried = state.carried.get(frame.id);
+    if (carried) {
+      // The recipient's word on a frame we carried goes back to whoever asked, under their id.
+      state.carried.delete(frame.id);
+      carried.from.sendControl(code === null ? { t: 'fwd-ok', id: carried.id } : { t: 'fwd-no', id: carried.id, code });
+      return;
+    }
+    const settle = state.waiting.get(frame.id);
+    if (!settle) return;
+    settle(code === null ? null : refusal(code));
+  }
+
+  async _fwd(connection, frame) {
+    const state = this._state.get(connection);
+    if (!state || !Number.isInteger(frame.id) || frame.id < 0) return;
+    const no = (code) => connection.sendControl({ t: 'fwd-no', id: frame.id, code });
+    if (!state.allow()) return no('RATE_LIMITED');
+    if (typeof frame.body !== 'string' || frame.body.length > MAX_BODY_TEXT || !/^[A-Za-z0-9_-]+$/.test(frame.body)) {
+      return no('BAD_ARGUMENT');
+    }
+    if (typeof frame.to === 'string') return this._carry(connection, frame, no);
+    if (typeof frame.from === 'string' && KEY_ID.test(frame.from)) return this._receive(connection, frame, no);
+    return no('BAD_ARGUMENT');
+  }
+
+  /** Someone asks us to carry an envelope: our policy, a route, then on to the recipient under an id of ours. */
+  async _carry(from, frame, no) {
+    if (!KEY_ID.test(frame.to)) return no('BAD_ARGUMENT');
+    if (!(await this._mayCarry(from.remote.keyId, frame.to))) return no('INTRODUCTION_REFUSED');
+    const target = this.connectionTo(frame.to);
+    if (!target || target === from) return no('NO_ROUTE');
+    const state = this._state.get(target);
+    const id = state.nextId++;
+    state.carried.set(id, { from, id: frame.id });
+    // A recipient that never answers must not hold the entry for ever: the asker times out on its side too.
+    setTimeout(() => state.carried.delete(id), 2 * this.options.forwardTimeoutMs);
+    if (!target.sendControl({ t: 'fwd', id, from: from.remote.keyId, body: frame.body })) {
+      state.carried.delete(id);
+      return no('NO_ROUTE');
+    }
+    this.host.emit('carried', { from: from.remote.keyId, to: frame.to });
+    return undefined;
+  }
+
+  /** Our policy: 'peers' carries between two of our peers; groups come with the group module; 'off' never. */
+  async _mayCarry(fromKeyId, toKeyId) {
+    const policy = this.options.introductions;
+    if (policy === 'off') return false;
+    const [a, b] = await Promise.all([this.host.store.getPeer(fromKeyId), this.host.store.getPeer(toKeyId)]);
+    if (!a || !b) return false;
+    if (policy === 'peers') return true;
+    return Boolean(this.host.inSameGroup?.(fromKeyId, toKeyId));
+  }
+
+  /** An envelope carried to us: the worker opens and keeps it like a push; the carrier hears how it went. */
+  async _receive(carrier, frame, no) {
+    let body;
+    try {
+      body = this.core.base64urlDecode(frame.body);
+    } catch {
+      return no('BAD_ARGUMENT');
+    }
+    const result = await this.host.deliver(body, { via: carrier.remote.keyId, from: frame.from })
+      .catch((error) => ({ error }));
+    if (result.error) return no(result.error.code ?? 'INTERNAL');
+    carrier.sendControl({ t: 'fwd-ok', id: frame.id });
+    return undefined;
+  }
+}
+
+/** The requester's error for a refusal: INTRODUCTION_REFUSED, the carrier's or recipient's code in `.reason`. */
+function refusal(code) {
+  if (code === 'NO_ROUTE') return new PushPeerError('NO_ROUTE', 'the neighbour has no live connection to that peer');
+  if (code === 'RATE_LIMITED') return new PushPeerError('RATE_LIMITED', 'the neighbour asks us to slow down');
+  return Object.assign(new PushPeerError('INTRODUCTION_REFUSED', `the introduction was refused: ${code}`), { reason: code });
+}
+
+function pick(object, keys) {
+  const out = {};
+  for (const key of keys) if (object?.[key] !== undefined) out[key] = object[key];
+  return out;
+}

@@ -1,0 +1,177 @@
+// Introductions in real browsers (docs/PROTOCOL.md §7.7): Alice (Firefox) and Carol (Firefox) each call Bob
+// (Chromium) by push, two pushes each; then Alice reaches Carol through Bob with no push at all. Bob carries only
+// ciphertext: a byte he flips, an envelope he replays, a route he does not have, a policy that forbids it — each is a
+// typed refusal on the asking side and nothing kept at the target; and the introduced connection outlives Bob.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { connectAndTalk, diagnose, pollUntil, startWorld, SUBJECT } from './apps.mjs';
+
+const TEST_MS = 90_000;
+
+describe('introductions: a neighbour carries the offer and the answer, no push', { timeout: 8 * 60_000 }, () => {
+  let world;
+  let alice;
+  let bob;
+  let carol;
+  const keyIds = {};
+  const index = {}; // connection indexes in each page: { aliceBob, bobAlice, carolBob, bobCarol, aliceCarol, carolAlice }
+
+  before(async () => {
+    world = await startWorld();
+    [alice, bob, carol] = await Promise.all([world.open('firefox', 'alice'), world.open('chromium', 'bob'),
+      world.open('firefox', 'carol')]);
+    const made = await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }),
+      bob.call('create', { name: 'Bob', subject: SUBJECT, hostSubscribe: true, introductions: 'peers' }),
+      carol.call('create', { name: 'Carol', subject: SUBJECT })]);
+    [keyIds.alice, keyIds.bob, keyIds.carol] = made.map((m) => m.keyId);
+  });
+
+  after(async () => {
+    await world?.close();
+  });
+
+  const requestsOf = async (app) => (await app.call('events', 'request')).length;
+  const inboxSize = async (app) => (await app.call('inbox')).length;
+
+  test('Alice and Carol call Bob by push (2 each); Bob introduces Alice to Carol: 0 pushes, messages both ways',
+    { timeout: TEST_MS }, async (t) => {
+      try {
+        let r = await connectAndTalk(world, alice, bob, t);
+        [index.aliceBob, index.bobAlice] = [r.callerIndex, r.calleeIndex];
+        r = await connectAndTalk(world, carol, bob, t);
+        [index.carolBob, index.bobCarol] = [r.callerIndex, r.calleeIndex];
+        const since = world.service.lastSeq;
+        const carolCard = await carol.call('card');
+        const before = await carol.call('events', 'connection').then((e) => e.length);
+        const result = await alice.call('connect', carolCard.text, { via: keyIds.bob });
+        assert.equal(result.error, undefined, `introduced connect failed: ${JSON.stringify(result.error)}`);
+        t.diagnostic(`Alice -> Carol via Bob: open in ${Math.round(result.ms)} ms`);
+        index.aliceCarol = result.index;
+        index.carolAlice = (await carol.call('waitConnections', before + 1)) - 1;
+        assert.equal(world.pushesSince(since).length, 0, 'no push for an introduction');
+        const request = (await carol.call('events', 'request')).at(-1);
+        assert.deepEqual({ from: request.from, via: request.via }, { from: 'Alice', via: { keyId: keyIds.bob, name: 'Bob' } });
+        assert.deepEqual((await bob.call('events', 'carried')).map((e) => [e.from, e.to]),
+          [[keyIds.alice, keyIds.carol], [keyIds.carol, keyIds.alice]], 'Bob carried the offer and the answer');
+        await alice.call('send', index.aliceCarol, 'hello Carol');
+        await carol.call('send', index.carolAlice, 'hello Alice');
+        assert.deepEqual(await carol.call('waitMessages', index.carolAlice, 1), ['hello Carol']);
+        assert.deepEqual(await alice.call('waitMessages', index.aliceCarol, 1), ['hello Alice']);
+      } catch (error) {
+        throw await diagnose(world, [alice, bob, carol], error);
+      }
+    });
+
+  test('a byte Bob flips in a carried offer: refused with a typed code, nothing kept at Carol', { timeout: TEST_MS }, async () => {
+    const inbox = await inboxSize(carol);
+    const requests = await requestsOf(carol);
+    // Bob's connection to Carol alters the next envelope it carries.
+    await bob.page.evaluate((i) => {
+      const c = window.app.state.connections[i].connection;
+      const send = c.sendControl.bind(c);
+      c.sendControl = (frame) => {
+        if (frame.t === 'fwd' && frame.from) {
+          c.sendControl = send;
+          // Past the 86-byte header (salt, rs, key id): a byte of the record itself.
+          const at = 300;
+          const flipped = frame.body[at] === 'A' ? 'B' : 'A';
+          return send({ ...frame, body: frame.body.slice(0, at) + flipped + frame.body.slice(at + 1) });
+        }
+        return send(frame);
+      };
+    }, index.bobCarol);
+    const carolCard = await carol.call('card');
+    const result = await alice.call('connect', carolCard.text, { via: keyIds.bob });
+    assert.equal(result.error?.code, 'INTRODUCTION_REFUSED', JSON.stringify(result));
+    assert.equal(result.error.reason, 'DECRYPT_FAILED');
+    assert.equal(await inboxSize(carol), inbox, 'nothing kept at Carol');
+    assert.equal(await requestsOf(carol), requests, 'Carol was not asked');
+    // The links still work: the live connections are untouched.
+    await alice.call('send', index.aliceCarol, 'still here');
+    assert.deepEqual((await carol.call('waitMessages', index.carolAlice, 2)).at(-1), 'still here');
+  });
+
+  test('Bob names someone else as the sender of what he carries: refused (BAD_ENVELOPE), nothing kept', { timeout: TEST_MS },
+    async () => {
+      const inbox = await inboxSize(carol);
+      await bob.page.evaluate((i, bobKeyId) => {
+        const c = window.app.state.connections[i].connection;
+        const send = c.sendControl.bind(c);
+        c.sendControl = (frame) => {
+          if (frame.t === 'fwd' && frame.from) {
+            c.sendControl = send;
+            return send({ ...frame, from: bobKeyId });
+          }
+          return send(frame);
+        };
+      }, index.bobCarol, keyIds.bob);
+      const result = await alice.call('connect', (await carol.call('card')).text, { via: keyIds.bob });
+      assert.equal(result.error?.code, 'INTRODUCTION_REFUSED', JSON.stringify(result));
+      assert.equal(result.error.reason, 'BAD_ENVELOPE');
+      assert.equal(await inboxSize(carol), inbox, 'nothing kept at Carol');
+    });
+
+  test('an envelope Bob carried once and sends again is refused as a replay', { timeout: TEST_MS }, async () => {
+    // Bob keeps a copy of what he carries to Carol, then sends the offer again under a new id.
+    await bob.page.evaluate((i) => {
+      const c = window.app.state.connections[i].connection;
+      const send = c.sendControl.bind(c);
+      window.carriedToCarol = [];
+      c.sendControl = (frame) => {
+        if (frame.t === 'fwd' && frame.from) window.carriedToCarol.push(frame);
+        return send(frame);
+      };
+    }, index.bobCarol);
+    await carol.call('setDecision', 'hold'); // the request waits; the replay must not make another
+    const carolCard = await carol.call('card');
+    const requests = await requestsOf(carol);
+    const calling = alice.call('connect', carolCard.text, { via: keyIds.bob, answerTimeoutMs: 4000, offerRetries: 0 });
+    await pollUntil(() => requestsOf(carol), (n) => n > requests, { timeoutMs: 20_000 });
+    const inbox = await inboxSize(carol);
+    await bob.page.evaluate((i) => {
+      const c = window.app.state.connections[i].connection;
+      const frame = window.carriedToCarol.find((f) => f.from);
+      c.sendControl({ ...frame, id: 999_999 });
+    }, index.bobCarol);
+    const rejected = await pollUntil(() => carol.call('events', 'rejected'),
+      (events) => events.some((e) => e.code === 'REPLAYED_MESSAGE'), { timeoutMs: 10_000 });
+    assert.ok(rejected.some((e) => e.code === 'REPLAYED_MESSAGE'), JSON.stringify(rejected));
+    assert.equal(await inboxSize(carol), inbox, 'the replay kept nothing');
+    assert.equal(await requestsOf(carol), requests + 1, 'asked once');
+    assert.equal((await calling).error?.code, 'TIMEOUT');
+    await carol.call('setDecision', 'accept');
+  });
+
+  test('Carol declines an introduced call: the bye comes back through Bob (DECLINED), no push', { timeout: TEST_MS },
+    async () => {
+      await carol.call('setDecision', 'decline');
+      const since = world.service.lastSeq;
+      const result = await alice.call('connect', (await carol.call('card')).text, { via: keyIds.bob });
+      assert.equal(result.error?.code, 'DECLINED', JSON.stringify(result));
+      assert.equal(world.pushesSince(since).length, 0);
+      await carol.call('setDecision', 'accept');
+    });
+
+  test('a neighbour whose policy forbids carrying refuses: INTRODUCTION_REFUSED (Carol carries for no one by default)',
+    { timeout: TEST_MS }, async () => {
+      // Carol (introductions: 'group', the default, and no group) is asked by Bob to carry to Alice.
+      const result = await bob.call('connect', (await alice.call('card')).text, { via: keyIds.carol });
+      assert.equal(result.error?.code, 'INTRODUCTION_REFUSED', JSON.stringify(result));
+      assert.equal(result.error.reason, 'INTRODUCTION_REFUSED');
+    });
+
+  test('no route: Bob is not connected to the target any more (NO_ROUTE); the introduced link outlives Bob',
+    { timeout: TEST_MS }, async () => {
+      await bob.call('close', index.bobCarol, 'hung up');
+      await pollUntil(() => carol.call('connectionStates'), (s) => s[index.carolBob] === 'closed');
+      const result = await alice.call('connect', (await carol.call('card')).text, { via: keyIds.bob });
+      assert.equal(result.error?.code, 'NO_ROUTE', JSON.stringify(result));
+      // Bob's page goes: Alice and Carol still talk.
+      await bob.page.close();
+      await alice.call('send', index.aliceCarol, 'after Bob left');
+      assert.equal((await carol.call('waitMessages', index.carolAlice, 3)).at(-1), 'after Bob left');
+      await carol.call('send', index.carolAlice, 'yes');
+      assert.equal((await alice.call('waitMessages', index.aliceCarol, 2)).at(-1), 'yes');
+    });
+});
