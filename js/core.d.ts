@@ -92,6 +92,8 @@ export interface CoreLimits {
   envelopeTypes: Readonly<Record<EnvelopeType, number>>;
   /** The largest push body (4096 bytes): what openFromPeer takes. */
   maxPushBody: number;
+  /** A group secret's bounds (16 and 64 bytes), and the lengths of a group id and a membership proof (16 each). */
+  minGroupSecret: number; maxGroupSecret: number; groupIdLength: number; groupProofLength: number;
 }
 
 export interface Core {
@@ -190,6 +192,18 @@ export interface Core {
   sealForPeer(options: { envelope: Uint8Array; recipientIdentity: BytesLike }): Uint8Array;
   /** Opens a sealForPeer body with our identity key pair: the envelope, still to be verified with openEnvelope. */
   openFromPeer(options: { body: Uint8Array; privateKey: BytesLike; publicKey: BytesLike }): Uint8Array;
+  /**
+   * A group's public 16-byte id: HMAC-SHA256(secret, "pushpeer/group/v1/id")[0..16] (docs/PROTOCOL.md §7.8). The
+   * secret is 16 to 64 bytes (or base64url text), else BAD_ARGUMENT.
+   */
+  groupId(secret: BytesLike): Uint8Array;
+  /**
+   * The 16-byte proof that the holder of `secret` vouches for the identity key `keyId` (8 bytes or base64url):
+   * HMAC-SHA256(secret, "pushpeer/group/v1/member" || keyId)[0..16]. BAD_ARGUMENT for a bad secret or key id.
+   */
+  groupProof(options: { secret: BytesLike; keyId: BytesLike }): Uint8Array;
+  /** Whether `proof` is keyId's proof (constant time); a proof of any other length is false, not an error. */
+  checkGroupProof(options: { secret: BytesLike; keyId: BytesLike; proof: BytesLike }): boolean;
   saveReplayState(): Uint8Array;
   restoreReplayState(state: Uint8Array): void;
   /** SHA-256 (content hashes of files and chunks; docs/PROTOCOL.md §8). */

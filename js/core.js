@@ -660,6 +660,46 @@ class Core {
     return this._call((m, a) => m.openFromPeer(...a.put(body), ...a.put(priv), ...a.put(pub)));
   }
 
+  /**
+   * A group's public id (docs/PROTOCOL.md §7.8): HMAC-SHA256(secret, "pushpeer/group/v1/id")[0..16]. `secret` is the
+   * group's 16 to 64 bytes, or their base64url text as an invite link carries them; the id reveals nothing of it.
+   */
+  groupId(secret) {
+    const s = readingArguments('groupId', () => this._groupSecret(secret));
+    return this._call((m, a) => m.groupId(...a.put(s)));
+  }
+
+  /**
+   * Proves membership for one identity key: HMAC-SHA256(secret, "pushpeer/group/v1/member" || keyId)[0..16]
+   * (docs/PROTOCOL.md §7.8), keyId the key's 8-byte id. Bound to that key id: it proves nothing for another.
+   */
+  groupProof(options) {
+    const [s, id] = readingArguments('groupProof', () => {
+      const o = this._options(options, 'groupProof');
+      return [this._groupSecret(o.secret), this._keyId(o.keyId, 'keyId')];
+    });
+    return this._call((m, a) => m.groupProof(...a.put(s), ...a.put(id)));
+  }
+
+  /**
+   * Whether `proof` is keyId's proof for the group of `secret`, compared in constant time. A proof of any other
+   * length (bytes or base64url text) is false, not an error; a bad secret or key id is BAD_ARGUMENT.
+   */
+  checkGroupProof(options) {
+    const [s, id, proof] = readingArguments('checkGroupProof', () => {
+      const o = this._options(options, 'checkGroupProof');
+      const n = this.limits.groupProofLength;
+      const secret = this._groupSecret(o.secret);
+      const keyId = this._keyId(o.keyId, 'keyId');
+      // Text longer than a proof's base64url cannot be one: it is neither decoded nor copied.
+      const tooLong = typeof o.proof === 'string' && o.proof.length > 4 * Math.ceil(n / 3) + 2;
+      const p = tooLong ? null : this._bytes(o.proof, 'proof', { code: 'BAD_ARGUMENT' });
+      // The core says false for any other length; such a proof is not copied into the heap, an empty one is.
+      return [secret, keyId, p?.length === n ? p : new Uint8Array(0)];
+    });
+    return this._call((m, a) => m.checkGroupProof(...a.put(s), ...a.put(id), ...a.put(proof)));
+  }
+
   /** The replay guard's state (to persist across service-worker restarts) and its restore. */
   saveReplayState() {
     return this._call((m) => m.saveReplayState());
@@ -668,6 +708,14 @@ class Core {
   restoreReplayState(state) {
     const bytes = readingArguments('restoreReplayState', () => this._bytes(state, 'state', { base64: false, max: 1 << 20, code: 'BAD_ARGUMENT' }));
     this._call((m, a) => m.restoreReplayState(...a.put(bytes)));
+  }
+
+  /** A group secret: 16 to 64 bytes, or their base64url text (docs/PROTOCOL.md §7.8). */
+  _groupSecret(value) {
+    const { minGroupSecret: min, maxGroupSecret: max } = this.limits;
+    const bytes = this._bytes(value, 'secret', { max, code: 'BAD_ARGUMENT' });
+    if (bytes.length < min) throw fail('BAD_ARGUMENT', `secret must be ${min} to ${max} bytes, got ${bytes.length}`);
+    return bytes;
   }
 
   _cardBytes(card) {

@@ -4,6 +4,7 @@
 #include "common.hpp"
 #include "pushpeer/card.hpp"
 #include "pushpeer/envelope.hpp"
+#include "pushpeer/group.hpp"
 #include "pushpeer/p256.hpp"
 #include "pushpeer/push_request.hpp"
 #include "pushpeer/sdp_codec.hpp"
@@ -57,6 +58,10 @@ val constants() {
   o.set("envelopeMaxAge", static_cast<double>(envelope::kDefaultMaxAgeSeconds));
   o.set("envelopeMaxSkew", static_cast<double>(envelope::kDefaultMaxSkewSeconds));
   o.set("maxTtl", static_cast<double>(kMaxTtlSeconds));
+  o.set("minGroupSecret", static_cast<double>(group::kMinSecretLength));
+  o.set("maxGroupSecret", static_cast<double>(group::kMaxSecretLength));
+  o.set("groupIdLength", static_cast<double>(group::kIdLength));
+  o.set("groupProofLength", static_cast<double>(group::kProofLength));
   return o;
 }
 

@@ -1,9 +1,10 @@
-// Embind: compact SDP, grants, cards, envelopes and the replay guard (docs/PROTOCOL.md §2-4).
+// Embind: compact SDP, grants, cards, envelopes and the replay guard (docs/PROTOCOL.md §2-4), groups (§7.8).
 
 #include "common.hpp"
 #include "pushpeer/card.hpp"
 #include "pushpeer/envelope.hpp"
 #include "pushpeer/grant.hpp"
+#include "pushpeer/group.hpp"
 #include "pushpeer/neighbour.hpp"
 #include "pushpeer/sdp_codec.hpp"
 #include "pushpeer/webpush.hpp"
@@ -229,6 +230,25 @@ val open_from_peer(std::uintptr_t body, std::size_t body_len, std::uintptr_t pri
   return out;
 }
 
+// Groups (docs/PROTOCOL.md §7.8): the secret arrives in a wiped buffer (js/core.js); the outputs leave as copies
+// and are wiped here.
+val group_id(std::uintptr_t secret, std::size_t secret_len) {
+  Secret<group::kIdLength> id;
+  return bytes_or_fail(group::id(in(secret, secret_len), id.data()), id);
+}
+
+val group_proof(std::uintptr_t secret, std::size_t secret_len, std::uintptr_t key_id, std::size_t key_id_len) {
+  Secret<group::kProofLength> proof;
+  return bytes_or_fail(group::proof(in(secret, secret_len), in(key_id, key_id_len), proof.data()), proof);
+}
+
+val check_group_proof(std::uintptr_t secret, std::size_t secret_len, std::uintptr_t key_id, std::size_t key_id_len,
+                      std::uintptr_t proof, std::size_t proof_len) {
+  bool valid = false;
+  Status s = group::check_proof(in(secret, secret_len), in(key_id, key_id_len), in(proof, proof_len), valid);
+  return s == Status::ok ? val(valid) : fail(s);
+}
+
 val save_replay_state() { return copy_out(replay_guard().save()); }
 
 int restore_replay_state(std::uintptr_t p, std::size_t n) {
@@ -253,6 +273,9 @@ EMSCRIPTEN_BINDINGS(pushpeer_signaling) {
   function("keyIdOf", &key_id_of);
   function("sealForPeer", &seal_for_peer);
   function("openFromPeer", &open_from_peer);
+  function("groupId", &group_id);
+  function("groupProof", &group_proof);
+  function("checkGroupProof", &check_group_proof);
   function("saveReplayState", &save_replay_state);
   function("restoreReplayState", &restore_replay_state);
 }
