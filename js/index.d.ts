@@ -44,7 +44,9 @@ export type PushPeerErrorCode = CoreErrorCode
    */
   | 'INTRODUCTION_REFUSED'
   /** connect({ via }): the neighbour holds no live connection to the target. */
-  | 'NO_ROUTE';
+  | 'NO_ROUTE'
+  /** group.join(): the member does not hold this group's secret, or refused our proof of it. */
+  | 'NOT_A_MEMBER';
 
 export class PushPeerError extends Error {
   readonly name: 'PushPeerError';
@@ -128,6 +130,12 @@ export interface PushPeerOptions extends Timeouts {
   forwardsPerMinute?: number;
   /** A carried envelope without fwd-ok / fwd-no by then fails with TIMEOUT. Default 10000 ms. */
   forwardTimeoutMs?: number;
+  /** Groups: up to this many members everyone connects to everyone (default 8)... */
+  maxFullMesh?: number;
+  /** ...beyond it a newcomer connects to this many members chosen at random (default 4). */
+  neighbourLimit?: number;
+  /** group.join(): the member's answer to our hello by then, else TIMEOUT (default 15000 ms). */
+  joinTimeoutMs?: number;
   /** Seconds: older offers in the inbox are not answered. Default 600. */
   offerMaxAge?: number;
   /** New offers (same session, new RTCPeerConnection) when the callee's page went away before the connection opened. Default 1. */
@@ -296,6 +304,39 @@ export interface PushPeerEventMap {
   log: Event & { message: string };
 }
 
+export interface GroupEventMap {
+  /** A member is connected to us (joined, or we joined and were introduced to them). */
+  peerjoin: Event & { keyId: string; name: string };
+  /** That member's connection ended (a closing page: at once; a lost network: after peerGoneMs). */
+  peerleave: Event & { keyId: string; name: string };
+  /** group.send() of a member. */
+  message: Event & { from: string; name: string; data: string };
+}
+
+/** A group (docs/API.md "Groups"): peers that introduce newcomers to each other; named by a shared secret. */
+export class Group extends EventTarget {
+  readonly name: string;
+  /** The group's public id (base64url of 16 bytes; PROTOCOL §7.8). */
+  readonly id: string;
+  /** The members we know, and whether we hold a live connection to each. */
+  peers(): Array<{ keyId: string; name: string; connected: boolean }>;
+  /** A link with our card and the group's name and secret: whoever holds it can join. */
+  invite(): string;
+  /**
+   * Joins through a member: calls their card (two pushes; none when connected already), proves we hold the secret,
+   * and is introduced to the members they are connected to (no push). NOT_A_MEMBER, TIMEOUT, or connect()'s errors.
+   */
+  join(cardOrLink: CardInput): Promise<Array<{ keyId: string; name: string; connected: boolean }>>;
+  /** Text to every member (flooded with duplicate suppression beyond maxFullMesh). At most 16384 characters. */
+  send(data: string): void;
+  /** Stops taking part (connections stay). */
+  leave(): void;
+  addEventListener<K extends keyof GroupEventMap>(type: K, listener: (event: GroupEventMap[K]) => void,
+    options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions): void;
+}
+
 export class PushPeer extends EventTarget {
   static create(options?: PushPeerOptions): Promise<PushPeer>;
   readonly core: Core;
@@ -317,6 +358,10 @@ export class PushPeer extends EventTarget {
    * peers over their connections (their remotechange); others get it with our next offer. Fires cardchange.
    */
   setName(name: string): Promise<void>;
+  /** The group `name`, made with `secret` (random when none) the first time; the same Group afterwards. */
+  group(name: string, options?: { secret?: Uint8Array | string }): Group;
+  /** Joins the group of an invite link (Group.invite()); resolves once the member we joined through answered. */
+  joinGroup(link: string): Promise<Group>;
   /** Our peers: people we accepted a call from, called, or saved. */
   peers(): Promise<Array<{ keyId: string; name: string; updated: number; gone: boolean }>>;
   /** Keeps a card's owner as a peer (they get our new card when it changes); resolves to its key id. */

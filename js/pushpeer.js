@@ -18,6 +18,7 @@ import { loadCore } from './core.js';
 import { PushPeerError } from './errors.js';
 import { cardHostPolicy, cardNeedsRenewal, issueCard, keepPeerCard, sendCardToPeers } from './card.js';
 import { channelName, deliverCarriedFromPage } from './push/reception.js';
+import { GROUP_DEFAULTS, Groups } from './mesh/groups.js';
 import { NEIGHBOUR_DEFAULTS, Neighbours } from './mesh/neighbours.js';
 import { DEFAULT_GATHER_TIMEOUT_MS, HEARTBEAT_MS, PEER_GONE_MS } from './connection/connection.js';
 import { createPushSender } from './push/sender.js';
@@ -41,6 +42,7 @@ const DEFAULTS = {
   autoAccept: false, // answer requests no listener decided on: only for apps whose every card holder is trusted
   allowPushHosts: [], // push services besides the known ones that cards may name (e.g. a local one in tests)
   ...NEIGHBOUR_DEFAULTS, // introductions, forwardsPerMinute, forwardTimeoutMs (docs/PROTOCOL.md §7.7)
+  ...GROUP_DEFAULTS, // maxFullMesh, neighbourLimit, joinTimeoutMs (§7.8)
 };
 
 // The worker shows a (silent) notification for every push, even while a page is visible (browsers count pushes
@@ -100,14 +102,20 @@ export class PushPeer extends EventTarget {
     this.sender = createPushSender({ core: this.core, relay: this.config.relay, relayMode: this.config.relayMode,
       allowPushHosts: this.config.allowPushHosts, onEvent: (e) => this._emit('push', { detail: e }) });
     // Introductions: our live connections carry envelopes for others, and carry ours (js/mesh/neighbours.js).
+    this.groups = new Groups({ core: this.core, keyId: this.keyId, options: this.options, card: () => this.card(),
+      cardBytes: (card) => this._cardOf(card), connect: (card, options) => this.connect(card, options),
+      connectionTo: (keyId) => this.neighbours.connectionTo(keyId),
+      peerCard: async (keyId) => (await this.store.getPeer(keyId))?.card ?? null, error: (error) => this._error(error) });
     this.neighbours = new Neighbours({ core: this.core, store: this.store, options: this.options,
       connections: () => this.connections, emit: (type, fields) => this._emit(type, fields),
+      inSameGroup: (a, b) => Boolean(this.groups.shared(a, b)),
       deliver: (body, { via, from }) => deliverCarriedFromPage({ registration: this.registration, core: this.core,
         store: this.store, storeName, body, via, from }) });
     this.calls = new Calls({ core: this.core, store: this.store, identity: this.identity, keyId: this.keyId,
       options: this.options, owner: this.owner, storeName, link: createPushLink({ core: this.core, sender: this.sender }),
       linkVia: (connection) => this.neighbours.linkVia(connection),
       carrier: (keyId) => this.neighbours.connectionTo(keyId),
+      admits: (item) => this.groups.admits(item),
       ourCard: () => this._card.bytes, cardOf: (card) => this._cardOf(card),
       keepPeer: (keyId, bytes, decoded) => this._keepPeer(keyId, bytes, decoded),
       opened: (connection) => this._register(connection), emit: (type, fields) => this._emit(type, fields),
@@ -236,6 +244,21 @@ export class PushPeer extends EventTarget {
     this._emit('cardchange', { card: this.card() });
   }
 
+  /**
+   * The group `name` (docs/API.md, "Groups"): created with `secret` (bytes or base64url; a random one when none)
+   * the first time, the same object afterwards. group.invite() makes a link; group.join(card) joins through a member.
+   */
+  group(name, options) {
+    return this.groups.group(name, options);
+  }
+
+  /** Joins the group of an invite link (group.invite()): resolves to the Group once its member answered. */
+  async joinGroup(link) {
+    const { group, card } = this.groups.fromLink(link);
+    await group.join(card);
+    return group;
+  }
+
   /** Our card: bytes, base64url text, and a link (`#card=<text>`) that opens this app. */
   card() {
     const base = this.options.linkBase ?? globalThis.location?.href.split('#')[0] ?? '';
@@ -298,6 +321,7 @@ export class PushPeer extends EventTarget {
   _register(connection) {
     this.connections.add(connection);
     this.neighbours.attach(connection);
+    this.groups.attach(connection);
     connection.addEventListener('close', () => this.connections.delete(connection));
     connection.addEventListener('card', (e) => void this._peerCard(connection, e.card));
     this._emit('connection', { connection });

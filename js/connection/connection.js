@@ -11,6 +11,8 @@ export const DEFAULT_GATHER_TIMEOUT_MS = 3000;
 // A peer whose page is gone (a crash, a lost network; a closing page says bye) often leaves the channels open for
 // tens of seconds: both sides send a ping on the control channel every HEARTBEAT_MS once it is open, and close the
 // connection ('peer gone') after PEER_GONE_MS without a frame from the other side.
+// Control frames of a type nobody handles yet, kept for a handler registered later (onControl).
+const UNCLAIMED_FRAMES = 32;
 export const HEARTBEAT_MS = 2000;
 export const PEER_GONE_MS = 8000;
 // write()'s default: how much may wait in the data channel's buffer before a write waits for it to drain.
@@ -256,6 +258,13 @@ export class Connection extends EventTarget {
     }
     if (this._controlHandlers.has(t)) throw new PushPeerError('BAD_ARGUMENT', `control frames '${t}' have a handler already`);
     this._controlHandlers.set(t, handler);
+    // Frames of this type that came before anyone took them (the other side may use a connection the moment its
+    // end opened, before ours registered its handlers): handled now, in the order they came.
+    const waiting = (this._unclaimed ?? []).filter((f) => f.t === t);
+    if (waiting.length) {
+      this._unclaimed = this._unclaimed.filter((f) => f.t !== t);
+      queueMicrotask(() => waiting.reduce((p, f) => p.then(() => this._handle(handler, f)), Promise.resolve()));
+    }
     return () => this._controlHandlers.get(t) === handler && this._controlHandlers.delete(t);
   }
 
@@ -298,9 +307,15 @@ export class Connection extends EventTarget {
     }
     const handler = typeof frame?.t === 'string' ? this._controlHandlers.get(frame.t) : undefined;
     if (!handler) {
-      this._log(`control: unknown frame ${String(frame?.t)}`);
+      // Kept for a handler registered later (a few only: unknown types from newer versions stay ignored).
+      if (typeof frame?.t === 'string') this._unclaimed = [...(this._unclaimed ?? []), frame].slice(-UNCLAIMED_FRAMES);
+      this._log(`control: no handler (yet) for frame ${String(frame?.t)}`);
       return;
     }
+    await this._handle(handler, frame);
+  }
+
+  async _handle(handler, frame) {
     try {
       await handler(frame);
     } catch (error) {

@@ -6,7 +6,8 @@
 //   { core, store, identity, keyId, options, owner, storeName, link, ourCard() -> card bytes, cardOf(card) -> bytes,
 //     keepPeer(keyId, bytes, decoded), opened(connection), emit(type, fields), dispatch(event), error(error),
 //     linkVia(connection) -> a link whose envelopes that connection's peer carries (js/mesh/neighbours.js),
-//     carrier(keyId) -> our live connection to that peer or null }
+//     carrier(keyId) -> our live connection to that peer or null,
+//     admits(item) -> a group both the caller and the neighbour that carried the offer are members of, or null }
 // A call goes over the push link unless connect() names a neighbour (`via`); what we send back for a request (an
 // answer, a bye) goes the way its offer came: through the neighbour that carried it while that connection lives, else
 // by push to the card in the offer.
@@ -416,6 +417,13 @@ export class Calls {
     const request = new RequestEvent(this, item);
     this._requests.set(item.id, request);
     this._expireLater(request);
+    const group = this.host.admits?.(item);
+    if (group) {
+      // A member of a group we are in, carried by a member: joining a group is consent to connect with its members
+      // (no 'request' event; the 'connection' event follows).
+      request.accept().catch((error) => this.host.error(error));
+      return;
+    }
     this.host.dispatch(request);
     if (!request._decided && !request.defaultPrevented && this.options.autoAccept === true) {
       request.accept().catch((error) => this.host.error(error));

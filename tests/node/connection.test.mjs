@@ -144,7 +144,7 @@ describe('connection.js: the channel and control-frame registries', () => {
     frame(connection, 'null');
     await settle();
     assert.deepEqual(got, [{ t: 'intro', to: 'abc' }]);
-    assert.ok(log.includes('control: unknown frame nobody-knows'), log.join('; '));
+    assert.ok(log.includes('control: no handler (yet) for frame nobody-knows'), log.join('; '));
     assert.ok(log.includes('control: not JSON, ignored'));
     for (const t of ['intro', 'sdp', 'bye']) {
       assert.throws(() => connection.onControl(t, () => {}), (e) => e instanceof PushPeerError && e.code === 'BAD_ARGUMENT', t);
@@ -159,6 +159,29 @@ describe('connection.js: the channel and control-frame registries', () => {
     await settle();
     assert.equal(got.length, 1, 'removed');
     connection.onControl('intro', () => {}); // free again
+    connection.close();
+  });
+
+  it('frames of a type registered late are handled then, in order; only the last few are kept', async () => {
+    const { connection } = connectionFor();
+    frame(connection, { t: 'late', n: 1 });
+    frame(connection, { t: 'other' });
+    frame(connection, { t: 'late', n: 2 });
+    await settle();
+    const got = [];
+    connection.onControl('late', (f) => got.push(f.n));
+    await settle();
+    assert.deepEqual(got, [1, 2]);
+    frame(connection, { t: 'late', n: 3 });
+    await settle();
+    assert.deepEqual(got, [1, 2, 3], 'handled once each');
+    for (let n = 0; n < 100; n++) frame(connection, { t: 'flood', n });
+    await settle();
+    const flood = [];
+    connection.onControl('flood', (f) => flood.push(f.n));
+    await settle();
+    assert.equal(flood.length, 32);
+    assert.equal(flood[0], 68, 'the newest are kept');
     connection.close();
   });
 

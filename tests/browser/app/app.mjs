@@ -251,6 +251,34 @@ window.app = {
   },
   writer: (index) => ({ ...state.connections[index].writer }),
   /** The requests peer.requests() lists now. */
+  /** Groups: make (or take) one, with its events recorded; join by invite link; peers, send, events. */
+  group(name, secret) {
+    const group = state.peer.group(name, secret ? { secret } : undefined);
+    state.groupEvents ??= new Map();
+    if (!state.groupEvents.has(group)) {
+      const events = [];
+      state.groupEvents.set(group, events);
+      for (const type of ['peerjoin', 'peerleave', 'message']) {
+        group.addEventListener(type, (e) => events.push({ type, keyId: e.keyId ?? e.from, name: e.name, data: e.data,
+          at: Date.now() }));
+      }
+    }
+    return { id: group.id, invite: group.invite() };
+  },
+  /** Joins by invite link (the group's name and secret come from it), or the group `name` through `card`. */
+  async joinGroup(link, { name, card } = {}) {
+    try {
+      const found = name ? { group: state.peer.group(name), card } : state.peer.groups.fromLink(link);
+      window.app.group(found.group.name);
+      await found.group.join(found.card);
+      return { peers: found.group.peers() };
+    } catch (error) {
+      return { error: describeError(error) };
+    }
+  },
+  groupPeers: (name) => state.peer.group(name).peers(),
+  groupSend: (name, data) => state.peer.group(name).send(data),
+  groupEvents: (name) => state.groupEvents?.get(state.peer.group(name))?.slice() ?? [],
   pendingRequests: async () => (await state.peer.requests()).map((r) => ({ id: r.id, sessionId: r.sessionId,
     from: r.from.name, received: r.received, expiresAt: r.expiresAt })),
   /** accept() of the held request (decision 'hold') of a session: { index } or { error }. */

@@ -1,0 +1,112 @@
+// Groups in real browsers (docs/PROTOCOL.md §7.8): Alice (Firefox) makes a group and an invite link; Bob (Firefox)
+// and Carol, Dave and Erin (Chromium, one browser, a context each) join with it one after the other. Each newcomer
+// costs exactly two pushes (its call to Alice) whatever the group's size, and ends connected to everyone: the others
+// are introduced through Alice with no push. A group message reaches everyone; a page that closes is a peerleave for
+// the others at once; someone without the group's secret is refused (NOT_A_MEMBER) and nothing of theirs is kept.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { diagnose, pollUntil, startWorld, SUBJECT } from './apps.mjs';
+
+const TEST_MS = 120_000;
+const GROUP = 'club';
+
+describe('a group of five: each newcomer costs two pushes, everyone connects to everyone', { timeout: 8 * 60_000 }, () => {
+  let world;
+  let people;
+  const keyIds = {};
+
+  before(async () => {
+    world = await startWorld();
+    const [alice, bob, carol] = await Promise.all([world.open('firefox', 'alice'), world.open('firefox', 'bob'),
+      world.open('chromium', 'carol')]);
+    const dave = await world.open('chromium', 'dave', { inside: carol });
+    const erin = await world.open('chromium', 'erin', { inside: carol });
+    people = { alice, bob, carol, dave, erin };
+    for (const [name, app] of Object.entries(people)) {
+      const made = await app.call('create', { name, subject: SUBJECT, hostSubscribe: app.label !== 'alice' && app.label !== 'bob' });
+      keyIds[name] = made.keyId;
+      // Only Alice (whose card is in the invite) answers calls by push; the others take none but their group's.
+      if (name !== 'alice') await app.call('setDecision', 'hold');
+    }
+  });
+
+  after(async () => {
+    await world?.close();
+  });
+
+  const connectedNames = async (app) => (await app.call('groupPeers', GROUP)).filter((p) => p.connected).map((p) => p.name).sort();
+
+  test('newcomers join one after the other with the invite link: 2 pushes each, a full mesh', { timeout: TEST_MS }, async (t) => {
+    const { alice } = people;
+    try {
+      const { invite } = await alice.call('group', GROUP);
+      assert.match(invite, /#card=[A-Za-z0-9_-]+&group=[A-Za-z0-9_-]{43}&gname=club$/);
+      const joined = ['alice'];
+      for (const name of ['bob', 'carol', 'dave', 'erin']) {
+        const since = world.service.lastSeq;
+        const result = await people[name].call('joinGroup', invite);
+        assert.equal(result.error, undefined, `${name} joined: ${JSON.stringify(result.error)}`);
+        joined.push(name);
+        // Everyone who joined so far is connected to everyone else.
+        for (const who of joined) {
+          const expected = joined.filter((n) => n !== who).sort();
+          const names = await pollUntil(() => connectedNames(people[who]), (n) => n.length === expected.length,
+            { timeoutMs: 30_000 });
+          assert.deepEqual(names, expected, `${who} after ${name} joined`);
+        }
+        const pushes = world.pushesSince(since).length;
+        t.diagnostic(`${name} joined a group of ${joined.length - 1}: ${pushes} pushes`);
+        assert.equal(pushes, 2, `${name}: exactly two pushes`);
+      }
+    } catch (error) {
+      throw await diagnose(world, Object.values(people), error);
+    }
+  });
+
+  test('a group message reaches every member once', { timeout: TEST_MS }, async () => {
+    await people.carol.call('groupSend', GROUP, 'hello club');
+    for (const name of ['alice', 'bob', 'dave', 'erin']) {
+      const events = await pollUntil(() => people[name].call('groupEvents', GROUP),
+        (e) => e.some((x) => x.type === 'message'), { timeoutMs: 10_000 });
+      assert.deepEqual(events.filter((x) => x.type === 'message').map((x) => [x.name, x.data]), [['carol', 'hello club']], name);
+    }
+  });
+
+  test('someone without the secret is refused (NOT_A_MEMBER), and the group keeps nothing of theirs', { timeout: TEST_MS },
+    async () => {
+      // Erin leaves the page; the others see her go at once.
+      const before = Date.now();
+      await people.erin.page.close();
+      for (const name of ['alice', 'bob', 'carol', 'dave']) {
+        const events = await pollUntil(() => people[name].call('groupEvents', GROUP),
+          (e) => e.some((x) => x.type === 'peerleave' && x.name === 'erin'), { timeoutMs: 10_000 });
+        const left = events.find((x) => x.type === 'peerleave' && x.name === 'erin');
+        assert.ok(left && left.at - before < 5000, `${name} saw erin leave within 5 s`);
+      }
+      // Mallory: a Firefox page of her own with a group of the same name and another secret, calls Alice to join.
+      const mallory = await world.open('firefox', 'mallory');
+      await mallory.call('create', { name: 'mallory', subject: SUBJECT });
+      await mallory.call('group', GROUP);
+      const aliceCard = (await people.alice.call('card')).text;
+      const result = await mallory.call('joinGroup', null, { name: GROUP, card: aliceCard });
+      assert.equal(result.error?.code, 'NOT_A_MEMBER', JSON.stringify(result));
+      // She has heard the group's id (it is no secret) and says hello with it and a made-up proof.
+      const { id } = await people.alice.call('group', GROUP);
+      await mallory.page.evaluate((groupId) => {
+        const c = window.app.state.connections.at(-1).connection;
+        const proof = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
+          .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+        c.sendControl({ t: 'group-hello', group: groupId, proof });
+      }, id);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const names = (await people.alice.call('groupPeers', GROUP)).map((p) => p.name);
+      assert.ok(!names.includes('mallory'), `Alice's group does not list Mallory: ${names}`);
+      const joins = (await people.alice.call('groupEvents', GROUP)).filter((e) => e.type === 'peerjoin').map((e) => e.name);
+      assert.ok(!joins.includes('mallory'), `no peerjoin for Mallory: ${joins}`);
+      // Nor can a member's carrier introduce her into the group: Alice carries for members only.
+      const bobCard = (await people.bob.call('card')).text;
+      const carried = await mallory.call('connect', bobCard, { via: keyIds.alice });
+      assert.equal(carried.error?.code, 'INTRODUCTION_REFUSED', JSON.stringify(carried));
+    });
+});
