@@ -101,6 +101,65 @@ export function findAll(haystack, needle) {
   return out;
 }
 
+// SHA-256's compression function (FIPS 180-4 §6.2.2), for what Node's crypto does not expose: the hash state after
+// one block, as an HMAC key schedule holds it.
+const SHA256_K = new Uint32Array([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
+  0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+  0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
+  0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+  0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+  0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+  0xc67178f2]);
+export const SHA256_IV = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+export function sha256Compress(state, block) {
+  const w = new Uint32Array(64);
+  const v = new DataView(block.buffer, block.byteOffset, 64);
+  for (let i = 0; i < 16; i++) w[i] = v.getUint32(4 * i);
+  const rotr = (x, n) => (x >>> n) | (x << (32 - n));
+  for (let i = 16; i < 64; i++) {
+    const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >>> 3);
+    const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >>> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  let [a, b, c, d, e, f, g, h] = state;
+  for (let i = 0; i < 64; i++) {
+    const t1 = (h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + SHA256_K[i] + w[i]) >>> 0;
+    const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
+    [h, g, f, e, d, c, b, a] = [g, f, e, (d + t1) >>> 0, c, b, a, (t1 + t2) >>> 0];
+  }
+  return state.map((x, i) => (x + [a, b, c, d, e, f, g, h][i]) >>> 0);
+}
+
+/**
+ * An HMAC-SHA-256 key's schedule (RFC 2104), named for a heap search, for a key of at most 64 bytes: K ^ ipad and
+ * K ^ opad (as bytes, and as the big-endian words a compression function loads into its native-order message
+ * schedule), and SHA-256's state after each block, big-endian as a key context keeps it and as 32-bit
+ * little-endian words as a hash context holds it in Wasm memory. Each of these keys the HMAC as well as K does.
+ */
+export function hmacKeySchedule(key, name = 'key') {
+  assert.ok(key.length <= 64, 'a key longer than the block is hashed first: not covered');
+  const out = {};
+  for (const [pad, byte] of [['ipad', 0x36], ['opad', 0x5c]]) {
+    const block = new Uint8Array(64).fill(byte);
+    key.forEach((x, i) => { block[i] = x ^ byte; });
+    const words = u8(Buffer.from(block).swap32()).subarray(0, key.length & ~3);
+    const state = sha256Compress(SHA256_IV, block);
+    const be = new Uint8Array(32);
+    const le = new Uint8Array(32);
+    state.forEach((x, i) => {
+      new DataView(be.buffer).setUint32(4 * i, x);
+      new DataView(le.buffer).setUint32(4 * i, x, true);
+    });
+    Object.assign(out, {
+      [`${name} ^ ${pad}`]: block.subarray(0, key.length), [`${name} ^ ${pad} (words)`]: words,
+      [`${name} ${pad} state`]: be, [`${name} ${pad} state (words)`]: le,
+    });
+  }
+  return out;
+}
+
 /** docs/PROTOCOL.md §4: key id = SHA-256(compressed identity)[0..8], as base64url; computed without the core. */
 export function keyIdOf(publicKey) {
   const compressed = Buffer.concat([Buffer.from([0x02 | (publicKey[64] & 1)]), Buffer.from(publicKey.subarray(1, 33))]);

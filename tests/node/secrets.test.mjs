@@ -1,12 +1,15 @@
 // Secrets do not outlive the call that used them (every key is wiped before its memory is freed, and this checks
 // it): after key generation, VAPID signing, a push request and a decrypt, the whole Wasm heap holds neither the
-// private keys nor the auth secret — not the exact bytes and not any 16-byte window of them.
+// private keys nor the auth secret — not the exact bytes and not any 16-byte window of them. Nor does it hold what
+// HKDF derives on the way (RFC 8291's IKM, RFC 8188's PRK, CEK and nonce), nor any HMAC key's schedule (K ^ ipad,
+// K ^ opad, the hash state after them): BearSSL leaves those in its own stack frames, which under Wasm are heap.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { it } from 'node:test';
 
 import {
-  assertBytes, concat, findAll, forEachFlavor, nodeKeyPair, randomBytes, toB64u, toHex, u8, utf8,
+  assertBytes, concat, expectCode, findAll, forEachFlavor, fromB64u, hmacKeySchedule, keyIdOf, nodeKeyPair, randomBytes,
+  toB64u, toHex, u8, utf8,
 } from './helpers.mjs';
 
 const ENDPOINT = 'https://push.example.net/wpush/v2/secret';
@@ -36,7 +39,88 @@ function assertNotOnHeap(heap, secret, what) {
   assert.deepEqual(where, [], `${what} (${toHex(secret)}) is still on the Wasm heap of ${heap.length} bytes`);
 }
 
+/** The names of the secrets (name -> bytes) found on the heap, whole or by any WINDOW-byte slice. */
+function leftOnHeap(heap, secrets) {
+  return Object.entries(secrets).filter(([, bytes]) => leaks(heap, bytes).length).map(([name]) => name);
+}
+
+// RFC 5869 with Node's HMAC: Extract's PRK, Expand's first block T(1) (all the core ever takes is L <= 32), and every
+// HMAC key on the way with its schedule. The salt is a key too: a secret one (RFC 8291's auth) is named in `secret`.
+const hmac = (key, ...message) => u8(crypto.createHmac('sha256', key).update(concat(...message)).digest());
+function hkdf(name, { salt, ikm, info }) {
+  const prk = hmac(salt, ikm);
+  return { prk, t1: hmac(prk, info, u8([1])), schedule: { [`${name} PRK`]: prk, ...hmacKeySchedule(prk, `${name} PRK`) } };
+}
+
+// Everything RFC 8291 and RFC 8188 derive for one push message, recomputed from its body (salt, the sender's key)
+// and the receiver's key pair; auth is the subscription's secret (in sealForPeer, public: from the identity).
+function messageSecrets({ body, receiver, auth }) {
+  const salt = body.subarray(0, 16);
+  const sender = body.subarray(21, 86);
+  const ecdhSecret = u8(receiver.ecdh.computeSecret(Buffer.from(sender)));
+  const key = hkdf('key', { salt: auth, ikm: ecdhSecret, info: concat(utf8('WebPush: info\0'), receiver.publicKey, sender) });
+  const ikm = key.t1; // L = 32: all of T(1)
+  const cek = hkdf('content', { salt, ikm, info: utf8('Content-Encoding: aes128gcm\0') });
+  const nonce = hkdf('content', { salt, ikm, info: utf8('Content-Encoding: nonce\0') });
+  return {
+    'the ECDH secret': ecdhSecret, ...key.schedule, 'the IKM': ikm, ...cek.schedule,
+    'the CEK': cek.t1.subarray(0, 16), 'the rest of the CEK\'s T(1)': cek.t1.subarray(16),
+    'the nonce': nonce.t1.subarray(0, 12), 'the rest of the nonce\'s T(1)': nonce.t1.subarray(12),
+  };
+}
+
 forEachFlavor((core) => {
+  it('HKDF (testing.hkdfSha256) leaves no IKM, PRK, key schedule or unused output on the heap', () => {
+    const salt = randomBytes(16);
+    const ikm = randomBytes(32);
+    const info = utf8('Content-Encoding: aes128gcm\0');
+    const { prk, t1, schedule } = hkdf('the', { salt, ikm, info });
+    assertBytes(core.testing.hkdfSha256(salt, ikm, info, 16), t1.subarray(0, 16));
+    const heap = core.testing.heapSnapshot();
+    // The 16 bytes asked for are the caller's (this entry point returns them through the heap); the rest of T(1) not.
+    assert.deepEqual(leftOnHeap(heap, {
+      'the IKM': ikm, ...hmacKeySchedule(salt, 'the salt'), ...schedule, 'the rest of T(1)': t1.subarray(16),
+    }), [], 'left on the Wasm heap');
+  });
+
+  it('a push encrypted and decrypted (RFC 8291) leaves none of its derived secrets or key schedules on the heap', () => {
+    const receiver = nodeKeyPair();
+    const auth = randomBytes(16);
+    const message = randomBytes(48);
+    const body = core.encrypt({ p256dh: receiver.publicKey, auth, plaintext: message });
+    const secrets = { ...hmacKeySchedule(auth, 'auth'), ...messageSecrets({ body, receiver, auth }) };
+    assert.deepEqual(leftOnHeap(core.testing.heapSnapshot(), secrets), [], 'left on the Wasm heap after encrypt');
+    assertBytes(core.decrypt({ ...receiver, auth, body }), message);
+    assert.deepEqual(leftOnHeap(core.testing.heapSnapshot(), secrets), [], 'left on the Wasm heap after decrypt');
+  });
+
+  it('nor does a decrypt that fails after the keys are derived (a truncated record, a wrong tag)', () => {
+    const receiver = nodeKeyPair();
+    const auth = randomBytes(16);
+    const body = core.encrypt({ p256dh: receiver.publicKey, auth, plaintext: randomBytes(48) });
+    const secrets = { ...hmacKeySchedule(auth, 'auth'), ...messageSecrets({ body, receiver, auth }) };
+    // A record shorter than its tag and delimiter: RFC 8188 keys derived, no AES-GCM run.
+    expectCode(() => core.decrypt({ ...receiver, auth, body: body.subarray(0, 86 + 10) }), 'ECE_TRUNCATED_RECORD');
+    assert.deepEqual(leftOnHeap(core.testing.heapSnapshot(), secrets), [], 'left on the Wasm heap (truncated record)');
+    const flipped = body.slice();
+    flipped[flipped.length - 1] ^= 1;
+    expectCode(() => core.decrypt({ ...receiver, auth, body: flipped }), 'DECRYPT_FAILED');
+    assert.deepEqual(leftOnHeap(core.testing.heapSnapshot(), secrets), [], 'left on the Wasm heap (wrong tag)');
+  });
+
+  it('an envelope sealed for a peer and opened (sealForPeer / openFromPeer) leaves none of them either', () => {
+    const bob = nodeKeyPair();
+    const envelope = randomBytes(200);
+    const body = core.sealForPeer({ envelope, recipientIdentity: bob.publicKey });
+    // PROTOCOL.md §4.1: the auth secret is public, SHA-256("pushpeer/neighbour/v1" || key id)[0..16].
+    const keyId = fromB64u(keyIdOf(bob.publicKey));
+    const auth = u8(crypto.createHash('sha256').update(concat(utf8('pushpeer/neighbour/v1'), keyId)).digest().subarray(0, 16));
+    const secrets = messageSecrets({ body, receiver: bob, auth });
+    assert.deepEqual(leftOnHeap(core.testing.heapSnapshot(), secrets), [], 'left on the Wasm heap after sealForPeer');
+    assertBytes(core.openFromPeer({ body, ...bob }), envelope);
+    assert.deepEqual(leftOnHeap(core.testing.heapSnapshot(), secrets), [], 'left on the Wasm heap after openFromPeer');
+  });
+
   it('the heap holds no private key and no auth secret after generate, authorize, build and decrypt', () => {
     const vapid = core.generateVapidKeys();
     const receiver = nodeKeyPair(); // the subscription's key pair, given to decrypt

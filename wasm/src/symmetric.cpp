@@ -13,18 +13,6 @@ void sha256(ByteView message, std::uint8_t out[kSha256Length]) {
   br_sha256_out(&ctx, out);
 }
 
-namespace {
-
-// BearSSL's HMAC keeps copies it does not clear in its own stack frames: the key block K ^ opad and the hash state
-// after it (mac/hmac.c process_key, br_hmac_key_init's hash context) and the MAC (br_hmac_out). Called right after
-// them, this frame lies where theirs did, and zeroes it (under Wasm the stack is heap memory a snapshot can read).
-[[gnu::noinline]] void wipe_callee_stack() {
-  std::uint8_t area[2048];
-  wipe(area, sizeof area);
-}
-
-}  // namespace
-
 void hmac_sha256(ByteView key, ByteView message, std::uint8_t out[kSha256Length]) {
   br_hmac_key_context kc;
   br_hmac_context ctx;
@@ -35,7 +23,7 @@ void hmac_sha256(ByteView key, ByteView message, std::uint8_t out[kSha256Length]
   br_hmac_out(&ctx, out);
   wipe(&kc, sizeof kc);
   wipe(&ctx, sizeof ctx);
-  wipe_callee_stack();
+  detail::burn_stack();  // see hkdf_sha256
 }
 
 Status hkdf_sha256(ByteView salt, ByteView ikm, ByteView info, std::span<std::uint8_t> out) {
@@ -47,6 +35,10 @@ Status hkdf_sha256(ByteView salt, ByteView ikm, ByteView info, std::span<std::ui
   br_hkdf_flip(&hc);
   br_hkdf_produce(&hc, info.data(), info.size(), out.data(), out.size());
   wipe(&hc, sizeof hc);
+  // BearSSL's HMAC leaves copies it does not clear in its own stack frames: the key blocks K ^ ipad / K ^ opad and
+  // the hash states after them (mac/hmac.c process_key), the MAC (br_hmac_out), here also the PRK (br_hkdf_flip)
+  // and each T(i) (br_hkdf_produce's HMAC context). Under Wasm that stack is heap memory a snapshot can read.
+  detail::burn_stack();
   return Status::ok;
 }
 
