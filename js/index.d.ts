@@ -352,7 +352,12 @@ export class PushPeer extends EventTarget {
    * (docs/PROTOCOL.md §7.7). Fails then also with INTRODUCTION_REFUSED (`.reason`), NO_ROUTE, NOT_CONNECTED.
    */
   connect(card: CardInput, options?: { media?: MediaStream; iceServers?: RTCIceServer[]; signal?: AbortSignal;
-    via?: Connection | string } & Timeouts): Promise<Connection>;
+    via?: Connection | string;
+    /**
+     * Without `via`: a call to a member of one of our groups first tries (up to 3 of) the members we are connected
+     * to, then push. false: straight to push. Default true.
+     */
+    route?: boolean } & Timeouts): Promise<Connection>;
   /**
    * Changes our display name, keeping live calls: a new card (BAD_TEXT for a name the core refuses), sent to live
    * peers over their connections (their remotechange); others get it with our next offer. Fires cardchange.

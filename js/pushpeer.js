@@ -50,6 +50,10 @@ const DEFAULTS = {
 // (dom.push.quotaUpdateDelay) has seen it (docs/PROTOCOL.md §7.5).
 const NOTIFICATION_LINGER_MS = 5000;
 
+// connect() without `via`: how many neighbours it tries before push, and what makes it try the next.
+const MAX_ROUTES = 3;
+const ROUTE_MISSES = new Set(['NO_ROUTE', 'INTRODUCTION_REFUSED', 'RATE_LIMITED', 'NOT_CONNECTED']);
+
 const ownerId = () => Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 function defaultSubject() {
@@ -301,9 +305,26 @@ export class PushPeer extends EventTarget {
    * If the answer came but the callee's page went away before the connection opened (it says so with a bye as it
    * goes, or the connection fails), the call is offered again at once with a new RTCPeerConnection, in the same
    * session: the callee's next page answers it without asking the person again (`reconnects` times, default 1).
+   *
+   * `via` (a live Connection or a peer's key id): that neighbour carries the call, no push (docs/PROTOCOL.md §7.7).
+   * Without `via`, a call to a member of one of our groups first tries the members we are connected to (they are
+   * likely connected to it: a group is a full mesh up to maxFullMesh); a neighbour that cannot carry it (NO_ROUTE,
+   * INTRODUCTION_REFUSED, RATE_LIMITED, gone) costs a round trip, then the next, then push. `route: false` goes
+   * straight to push.
    */
-  connect(card, options = {}) {
-    return this.calls.connect(card, options);
+  async connect(card, options = {}) {
+    const { route = true, ...rest } = options;
+    if (rest.via !== undefined || !route) return this.calls.connect(card, rest);
+    const keyId = this.core.base64urlEncode(this.core.decodeCard(await this._cardOf(card)).keyId);
+    for (const via of this.groups.routesTo(keyId).slice(0, MAX_ROUTES)) {
+      try {
+        return await this.calls.connect(card, { ...rest, via });
+      } catch (error) {
+        if (!ROUTE_MISSES.has(error?.code) || rest.signal?.aborted) throw error;
+        this._emit('progress', { step: 'route-missed', via: via.remote.keyId, code: error.code });
+      }
+    }
+    return this.calls.connect(card, rest);
   }
 
   /** Card bytes from bytes, text, a #card= link, or the key id of a known peer (its latest card). */

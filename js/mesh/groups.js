@@ -75,12 +75,28 @@ export class Groups {
     connection.addEventListener('close', () => {
       for (const g of this.byId.values()) g._closed(connection);
     });
+    // A connection to someone we know as a member (an introduction while joining, or any later call between
+    // members): say so, and it is a member's connection for both sides.
+    for (const g of this.byId.values()) if (g._members.has(connection.remote.keyId)) g._sayHello(connection);
   }
 
   /** A group both key ids are connected members of (the carrier's 'group' policy), or null. */
   shared(a, b) {
     for (const g of this.byId.values()) if (g._isMember(a) && g._isMember(b)) return g;
     return null;
+  }
+
+  /**
+   * Our live connections to members of a group that `keyId` is a member of too (not `keyId` itself): the
+   * neighbours likely to be connected to it, for connect() to try before push. Members of a full-mesh group first.
+   */
+  routesTo(keyId) {
+    const routes = [];
+    for (const g of this.byId.values()) {
+      if (!g._members.has(keyId)) continue;
+      for (const m of g._connected()) if (m.keyId !== keyId && !routes.includes(m.connection)) routes.push(m.connection);
+    }
+    return routes;
   }
 
   /** A carried request from a member of one of our groups, carried by a member: accepted without asking. */
@@ -264,8 +280,7 @@ export class Group extends EventTarget {
     await Promise.all(chosen.map(async ({ keyId, card }) => {
       try {
         if (host.connectionTo(keyId)) return;
-        const c = await host.connect(card, { via: connection });
-        this._sayHello(c);
+        await host.connect(card, { via: connection }); // attach() says hello on it: we know them as a member
       } catch (error) {
         host.error(error);
       }

@@ -73,6 +73,30 @@ describe('a group of five: each newcomer costs two pushes, everyone connects to 
     }
   });
 
+  test('a member calls another with no `via`: the call goes through a member they share, no push', { timeout: TEST_MS },
+    async (t) => {
+      const { bob, dave } = people;
+      // Bob hangs up on Dave; then calls him again the ordinary way.
+      const index = await bob.page.evaluate((keyId) => window.app.state.connections
+        .findIndex((c) => c.connection.remote.keyId === keyId && !c.connection.closed), keyIds.dave);
+      await bob.call('close', index, 'hung up');
+      assert.ok(!(await pollUntil(() => connectedNames(dave), (n) => !n.includes('bob'), { timeoutMs: 10_000 })).includes('bob'));
+      // Dave heard Bob's bye (not 8 s of silence): a page that hangs up right after sending still gets it out.
+      const heard = await dave.page.evaluate((keyId) => window.app.state.connections
+        .filter((c) => c.connection.remote.keyId === keyId).map((c) => c.connection.closeInfo), keyIds.bob);
+      assert.deepEqual(heard.at(-1), { reason: 'closed by the peer: hung up', by: 'peer', peerReason: 'hung up' });
+      const since = world.service.lastSeq;
+      const result = await bob.call('connect', (await dave.call('card')).text);
+      assert.equal(result.error, undefined, JSON.stringify(result.error));
+      const missed = (await bob.call('events', 'progress')).filter((e) => e.detail === 'route-missed');
+      t.diagnostic(`Bob -> Dave routed in ${Math.round(result.ms)} ms; ${JSON.stringify(missed)}`);
+      assert.equal(world.pushesSince(since).length, 0, 'routed through the group: no push');
+      // The new connection is a member's for both of them again.
+      for (const [a, b] of [[dave, 'bob'], [bob, 'dave']]) {
+        assert.ok((await pollUntil(() => connectedNames(a), (n) => n.includes(b), { timeoutMs: 10_000 })).includes(b));
+      }
+    });
+
   test('someone without the secret is refused (NOT_A_MEMBER), and the group keeps nothing of theirs', { timeout: TEST_MS },
     async () => {
       // Erin leaves the page; the others see her go at once.
