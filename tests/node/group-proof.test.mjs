@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
 import {
-  assertBytes, concat, expectCode, findAll, forEachFlavor, fromB64u, keyIdOf, randomBytes, toB64u, u8, utf8,
+  assertBytes, concat, expectCode, findAll, forEachFlavor, fromB64u, hmacKeySchedule, keyIdOf, randomBytes,
+  sha256Compress, SHA256_IV as IV, toB64u, u8, utf8,
 } from './helpers.mjs';
 
 const protocol = readFileSync(new URL('../../docs/PROTOCOL.md', import.meta.url), 'utf8');
@@ -23,53 +24,6 @@ const nodeGroupId = (secret) => hmac(secret, utf8('pushpeer/group/v1/id')).subar
 const nodeProof = (secret, keyId) => hmac(secret, utf8('pushpeer/group/v1/member'), keyId).subarray(0, 16);
 
 const SECRET_LENGTHS = [16, 17, 32, 48, 63, 64];
-
-// The HMAC key schedule (RFC 2104): the key block K ^ ipad / K ^ opad, and SHA-256's state after it, big-endian as
-// BearSSL keeps it in a key context and as 32-bit little-endian words as its hash context holds it on the heap.
-const K = new Uint32Array([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
-  0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-  0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
-  0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-  0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-  0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-  0xc67178f2]);
-const IV = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-function sha256Compress(state, block) {
-  const w = new Uint32Array(64);
-  const v = new DataView(block.buffer, block.byteOffset, 64);
-  for (let i = 0; i < 16; i++) w[i] = v.getUint32(4 * i);
-  const rotr = (x, n) => (x >>> n) | (x << (32 - n));
-  for (let i = 16; i < 64; i++) {
-    const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >>> 3);
-    const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >>> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-  }
-  let [a, b, c, d, e, f, g, h] = state;
-  for (let i = 0; i < 64; i++) {
-    const t1 = (h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i]) >>> 0;
-    const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
-    [h, g, f, e, d, c, b, a] = [g, f, e, (d + t1) >>> 0, c, b, a, (t1 + t2) >>> 0];
-  }
-  return state.map((x, i) => (x + [a, b, c, d, e, f, g, h][i]) >>> 0);
-}
-function keySchedule(secret) {
-  const out = {};
-  for (const [name, pad] of [['ipad', 0x36], ['opad', 0x5c]]) {
-    const block = new Uint8Array(64).fill(pad);
-    secret.forEach((x, i) => { block[i] = x ^ pad; });
-    const state = sha256Compress(IV, block);
-    const be = new Uint8Array(32);
-    const le = new Uint8Array(32);
-    state.forEach((x, i) => {
-      new DataView(be.buffer).setUint32(4 * i, x);
-      new DataView(le.buffer).setUint32(4 * i, x, true);
-    });
-    Object.assign(out, { [`key^${name}`]: block.subarray(0, secret.length), [`${name} state`]: be, [`${name} state (words)`]: le });
-  }
-  return out;
-}
 
 it('the key schedule helper is SHA-256 (checked on a full digest against Node)', () => {
   // SHA-256 of one 64-byte block = the compression of the block, then of the padding block.
@@ -211,7 +165,7 @@ forEachFlavor((core) => {
       // A non-member's guess: the check must not leave the right proof behind for anyone reading the heap.
       assert.equal(core.checkGroupProof({ secret, keyId, proof: randomBytes(16) }), false);
       const heap = core.testing.heapSnapshot();
-      const left = Object.entries({ secret, ...keySchedule(secret), idMac, proofMac })
+      const left = Object.entries({ secret, ...hmacKeySchedule(secret, 'secret'), idMac, proofMac })
         .filter(([, bytes]) => onHeap(heap, bytes)).map(([name]) => name);
       assert.deepEqual(left, [], 'secrets left on the Wasm heap');
     });
@@ -222,7 +176,7 @@ forEachFlavor((core) => {
       const proof = nodeProof(secret, keyId);
       assert.equal(core.checkGroupProof({ secret, keyId, proof }), true);
       const heap = core.testing.heapSnapshot();
-      const left = Object.entries({ secret, ...keySchedule(secret), proof })
+      const left = Object.entries({ secret, ...hmacKeySchedule(secret, 'secret'), proof })
         .filter(([, bytes]) => onHeap(heap, bytes)).map(([name]) => name);
       assert.deepEqual(left, [], 'secrets left on the Wasm heap');
     });
