@@ -5,6 +5,7 @@ import { isLoopback } from '../js/push/hosts.js';
 import { openStore } from '../js/store/store.js';
 import { CallView } from './call.js';
 import { deleteSavedFiles, interruptedFiles, savedFiles } from './files.js';
+import { GroupsView } from './group.js';
 import { PushMode } from './push-mode.js';
 import { qrSvg } from './qr.js';
 import { Requests } from './requests.js';
@@ -65,6 +66,9 @@ function iceServers(text) {
 
 function show(id) {
   for (const s of ['welcome', 'home', 'connected']) $(s).hidden = s !== id;
+  // Requests and groups stay in sight during a call too.
+  $('requests-box').hidden = id === 'welcome';
+  $('groups-box').hidden = id === 'welcome' || !$('groups').children.length;
 }
 
 function banner(text, kind = 'error') {
@@ -116,10 +120,9 @@ async function start() {
   state.timeline.watchPeer(peer);
   state.requests.watch(peer);
   peer.addEventListener('connecting', (e) => state.timeline.watchConnection(e.connection));
-  peer.addEventListener('connection', (e) => {
-    if (e.connection.role === 'callee') openCall(e.connection);
-  });
+  // A call view opens for the calls the person made or accepted (not for a group's introductions, which join quietly).
   peer.addEventListener('cardchange', () => renderCard());
+  state.groups = new GroupsView(peer, { banner, report });
   peer.addEventListener('error', (e) => console.warn('pushpeer:', e.error));
   renderCard();
   renderCallOnly();
@@ -226,7 +229,34 @@ function fileLink(name, blob, note) {
   return li;
 }
 
+/** A group invite link (`#card=…&group=…&gname=…`): offer to join. */
+function offerJoinFromHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (!params.get('group') || !params.get('card')) return false;
+  let inviter = '';
+  try {
+    inviter = state.peer.core.decodeCard(params.get('card')).name;
+  } catch (error) {
+    report(error, 'opening the invite link');
+    return true;
+  }
+  const link = location.href;
+  $('offer-join-text').textContent = `${inviter || 'Someone'} invites you to the group "${params.get('gname') || 'group'}". Join?`;
+  $('offer-join').hidden = false;
+  $('offer-join-yes').onclick = () => {
+    $('offer-join').hidden = true;
+    history.replaceState(null, '', location.href.split('#')[0]);
+    void state.groups.join(link);
+  };
+  $('offer-join-no').onclick = () => {
+    $('offer-join').hidden = true;
+  };
+  $('offer-join-yes').focus();
+  return true;
+}
+
 function offerCallFromHash() {
+  if (offerJoinFromHash()) return;
   const m = /card=([A-Za-z0-9_-]+)/.exec(location.hash);
   if (!m) return;
   let name = '';
@@ -313,7 +343,12 @@ async function callSomeone(card, name) {
 }
 
 function openCall(connection) {
-  if (state.call?.live) state.call.connection.close('hung up'); // one call at a time in this demo
+  if (state.call?.live) {
+    // One call view at a time in this demo: the new connection stays up (a group's link, say) without a view.
+    banner(`${connection.remote.name || 'Someone'} is connected too; this call with ${state.call.connection.remote.name ||
+      'them'} stays on screen.`, 'info');
+    return;
+  }
   state.call = new CallView(connection, { core: state.peer.core, askAbove: () => loadSettings().askMiB * 2 ** 20,
     onEnd: () => {
       void renderPeers();
@@ -326,7 +361,7 @@ function openCall(connection) {
 
 function wireUi() {
   state.timeline = new Timeline($('timeline'), $('timeline-summary'));
-  state.requests = new Requests($('requests'), { banner, onAccepted: () => {} });
+  state.requests = new Requests($('requests'), { banner, onAccepted: (connection) => openCall(connection) });
   $('welcome-name').value = loadSettings().name;
   $('welcome-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -356,6 +391,15 @@ function wireUi() {
     void callSomeone($('call-card').value.trim());
   });
   $('cancel-call').addEventListener('click', () => state.calling?.abort());
+  $('group-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    try {
+      state.groups?.start($('group-name').value.trim());
+      $('group-name').value = '';
+    } catch (error) {
+      report(error, 'starting a group');
+    }
+  });
   $('chat-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const text = $('chat-input').value;

@@ -11,6 +11,7 @@ export class Timeline {
     this.summary = summary;
     this.t0 = null;
     this.sentAt = new Map(); // sessionId -> when our push of that call went out
+    this.carried = new Set(); // sessionIds of calls a neighbour carried (introductions: no push)
   }
 
   /** A new call: times count from here. */
@@ -51,7 +52,8 @@ export class Timeline {
       const since = ours === undefined ? `sealed ${Math.max(0, Math.round(e.latencyMs / 1000))} s before it arrived`
         : `${Math.round(performance.now() - ours)} ms after our push for this call`;
       if (e.messageType === 'offer' && ours === undefined) this.startCall('incoming call');
-      this.add('push', `push received: ${e.messageType}${e.bytes ? `, ${e.bytes} B` : ''}, ${since}`);
+      const how = e.via ? 'carried by a member (no push)' : 'push';
+      this.add(e.via ? 'ok' : 'push', `${how} received: ${e.messageType}${e.bytes ? `, ${e.bytes} B` : ''}, ${since}`);
     });
     peer.addEventListener('progress', (e) => {
       if (e.step === 'gathering') {
@@ -65,8 +67,13 @@ export class Timeline {
         this.add('push', `answer sealed: ${e.bytes} B envelope`);
       } else if (e.step === 'answer-received') {
         this.add('push', 'answer applied');
+      } else if (e.step === 'offer-sent' && e.via === 'neighbour') {
+        this.carried.add(e.sessionId);
+        this.add('ok', 'offer carried by a member of the group (no push)');
+      } else if (e.step === 'route-missed') {
+        this.add('bad', `that member could not carry the call (${e.code}): trying the next way`);
       } else if (e.step === 'open') {
-        this.done(e.ms);
+        this.done(e.ms, this.carried.has(e.sessionId));
       }
     });
     peer.addEventListener('rejected', (e) => this.add('bad', `a push was refused: ${e.code}`));
@@ -96,8 +103,8 @@ export class Timeline {
     connection.addEventListener('close', (e) => this.add('bad', `connection closed: ${e.reason}`));
   }
 
-  done(ms) {
-    this.add('ok', `connected in ${Math.round(ms)} ms with two pushes`);
+  done(ms, carried = false) {
+    this.add('ok', `connected in ${Math.round(ms)} ms ${carried ? 'with no push (introduced)' : 'with two pushes'}`);
     this.summary.textContent = `Last connection: ${Math.round(ms)} ms from connect() to an open data channel.`;
   }
 }

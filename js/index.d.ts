@@ -299,7 +299,9 @@ export interface PushPeerEventMap {
   push: Event & { detail: { type: 'attempt' | 'response' | 'retry' | 'fallback'; [key: string]: unknown } };
   /** A push reached the worker and was accepted (also one that a page handled already). */
   received: Event & { id: number; messageType: InboxItem['type']; from: string; sessionId: string;
-    bytes: number | null; latencyMs: number };
+    bytes: number | null; latencyMs: number;
+    /** The key id of the neighbour that carried it (an introduction), or null: it came by push. */
+    via: string | null };
   cardchange: Event & { card: Card };
   log: Event & { message: string };
 }

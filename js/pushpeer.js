@@ -385,7 +385,7 @@ export class PushPeer extends EventTarget {
       if (!seen) {
         // For timelines: what arrived, its size, and how long it took from the sender's seal to the worker.
         this._emit('received', { id, messageType: item.type, from: item.from, sessionId: item.sessionId,
-          bytes: item.bytes ?? null, latencyMs: item.received - item.timestamp * 1000 });
+          bytes: item.bytes ?? null, latencyMs: item.received - item.timestamp * 1000, via: item.via ?? null });
       }
       this._closeNotificationLater(item.id);
       await this.calls.inboxItem(item);

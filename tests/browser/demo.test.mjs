@@ -61,6 +61,7 @@ describe('the demo, through its UI: Chromium and Firefox people, and one without
   let world;
   let chromium;
   let firefox;
+  let pushless;
   let demoPath;
 
   before(async () => {
@@ -350,7 +351,7 @@ describe('the demo, through its UI: Chromium and Firefox people, and one without
   test('a browser whose push service never answers starts in call-only mode, calls, and does not wait again',
     { timeout: TEST_MS }, async () => {
       const pageUrl = `${demoPath}&pagepush=${encodeURIComponent(world.service.wsUrl)}`;
-      const pushless = await world.open('chromium', 'pushless', { path: pageUrl, ready: demoReady, inside: chromium,
+      pushless = await world.open('chromium', 'pushless', { path: pageUrl, ready: demoReady, inside: chromium,
         hostPush: false });
       // Its push service never answers (Chromium offline): subscribe() does not settle. Counted across reloads.
       const hang = () => {
@@ -380,6 +381,45 @@ describe('the demo, through its UI: Chromium and Firefox people, and one without
       assert.deepEqual(consoleErrors(pushless), []);
       for (const app of [chromium, firefox]) assert.deepEqual(consoleErrors(app), [], `${app.label} console`);
     });
+
+  test('a group: Carla starts one, Fiona and Pat join with its invite link (two pushes each), Pat meets Fiona through '
+    + 'Carla with no push', { timeout: TEST_MS }, async () => {
+    const group = 'section.group[data-group="Friends"]';
+    await chromium.page.type('#group-name', 'Friends');
+    await chromium.page.click('#group-start');
+    await chromium.page.waitForSelector(`${group} .invite`);
+    const invite = await chromium.page.$eval(`${group} .invite`, (el) => el.value);
+    assert.match(invite, /#card=[A-Za-z0-9_-]+&group=[A-Za-z0-9_-]+&gname=Friends$/);
+    const join = async (app) => {
+      const since = world.service.lastSeq;
+      await app.page.goto(invite);
+      await app.page.waitForSelector('#offer-join:not([hidden])', { timeout: 30_000 });
+      assert.match(await text(app, '#offer-join-text'), /Carla invites you to the group "Friends"\. Join\?/);
+      await app.page.click('#offer-join-yes');
+      // Carla decides on the call, as on any other (her call view opens; requests stay in sight).
+      await chromium.page.waitForSelector('#requests button.primary', { timeout: 30_000 });
+      await chromium.page.click('#requests button.primary');
+      await app.page.waitForSelector(`${group} .members li[data-kind="push"]`, { timeout: 30_000 });
+      return since;
+    };
+    let since = await join(firefox);
+    assert.equal(world.pushesSince(since).length, 2, 'Fiona joined with two pushes');
+    since = await join(pushless);
+    // Pat is introduced to Fiona through Carla: no push, no question to Fiona.
+    await pushless.page.waitForSelector(`${group} .members li[data-kind="introduction"]`, { timeout: 30_000 });
+    await firefox.page.waitForSelector(`${group} .members li[data-kind="introduction"]`, { timeout: 30_000 });
+    assert.equal(world.pushesSince(since).length, 2, 'Pat joined with two pushes, whatever the group\'s size');
+    assert.match(await text(pushless, `${group} .pushes`), /2 of 2 members connected to you; joining cost 2 pushes/);
+    assert.match(await text(pushless, `${group} .members`), /Carla: called by push[\s\S]*Fiona B\.: introduced by a member \(no push\)/);
+    assert.equal(await pushless.page.$$eval(`${group} .graph line.introduction`, (l) => l.length), 1);
+    assert.equal(await pushless.page.$$eval(`${group} .graph line.push`, (l) => l.length), 1);
+    // A message to the group reaches both.
+    await pushless.page.type(`${group} .group-say input`, 'hi friends');
+    await pushless.page.click(`${group} .group-say button`);
+    for (const app of [chromium, firefox]) await waitText(app, `${group} .group-log`, /Pat: hi friends/);
+    await screenshot(pushless, '9-group');
+    for (const app of [chromium, firefox, pushless]) await assertNoCodes(app);
+  });
 
   test('forget returns to the first visit', { timeout: TEST_MS }, async () => {
     await chromium.page.click('#open-settings');
