@@ -101,13 +101,16 @@ export async function armReload(app, step, createOptions) {
   await app.page.reload({ waitUntil: 'load' });
   await app.page.waitForFunction(() => window.appReady === true);
   await app.call('create', { ...createOptions, reloadOn: step });
+  // Marks this document: startAfterReload waits for another one (the armed page has appReady too).
+  await app.page.evaluate(() => { window.armedForReload = true; });
 }
 
 /** Waits (up to 30 s) until the page reloaded itself at `step`, then starts the app again on the new page. */
 export async function startAfterReload(app, step, createOptions) {
   await pollUntil(() => app.page.evaluate(() => sessionStorage.getItem('reloaded')).catch(() => null),
     (v) => v === step, { timeoutMs: 30_000, intervalMs: 50 });
-  await app.page.waitForFunction(() => window.appReady === true, { timeout: 30_000 });
+  // The armed document carries a mark and has appReady too: wait for the new one, not the one going away.
+  await app.page.waitForFunction(() => window.appReady === true && !window.armedForReload, { timeout: 30_000 });
   await app.page.evaluate(() => sessionStorage.removeItem('reloaded'));
   await app.call('create', createOptions);
 }
