@@ -13,6 +13,8 @@ export const DEFAULT_GATHER_TIMEOUT_MS = 3000;
 // connection ('peer gone') after PEER_GONE_MS without a frame from the other side.
 // Control frames of a type nobody handles yet, kept for a handler registered later (onControl).
 const UNCLAIMED_FRAMES = 32;
+// Control frames sent before the control channel opened, sent when it does (sendControl).
+const QUEUED_FRAMES = 64;
 export const HEARTBEAT_MS = 2000;
 export const PEER_GONE_MS = 8000;
 // write()'s default: how much may wait in the data channel's buffer before a write waits for it to drain.
@@ -82,6 +84,7 @@ export class Connection extends EventTarget {
     this._negotiationPending = false;
     /** Control-frame type `t` -> handler(frame); unknown types are ignored (docs/PROTOCOL.md §7.3). */
     this._controlHandlers = new Map();
+    this._controlQueue = []; // frames said before the control channel opened (sendControl)
     this.onControl('sdp', (frame) => this._sdpFrame(frame));
     this.onControl('ice', (frame) => this._iceFrame(frame));
     this.onControl('ping', () => {}); // liveness only (see HEARTBEAT_MS): any frame counts as heard
@@ -108,6 +111,7 @@ export class Connection extends EventTarget {
     // Without a bye first: the path or the peer's side went away.
     this.channel.addEventListener('close', () => this._closed('data channel closed', 'network'));
     this.control.addEventListener('open', () => {
+      for (const text of this._controlQueue.splice(0)) this.control.send(text);
       if (this._negotiationPending) this._negotiate();
       this._heard = Date.now();
       this._heartbeat = setInterval(() => {
@@ -270,6 +274,13 @@ export class Connection extends EventTarget {
 
   /** Sends a control frame ({ t, ... }, as JSON) if the control channel is open; returns whether it was sent. */
   sendControl(frame) {
+    if (this.control.readyState === 'connecting' && !this.closed) {
+      // The app channel can open before this one (Firefox, now and then): what is said meanwhile goes out once it
+      // opens, in order, instead of being lost (a group's hello, a carried envelope).
+      if (this._controlQueue.length >= QUEUED_FRAMES) return false;
+      this._controlQueue.push(JSON.stringify(frame));
+      return true;
+    }
     if (this.control.readyState !== 'open') return false;
     this.control.send(JSON.stringify(frame));
     return true;

@@ -228,7 +228,8 @@ export class Group extends EventTarget {
       return;
     }
     const known = this._members.get(keyId);
-    const newcomer = !known;
+    // New to us, or back after its connection ended (a reloaded page joining again): it needs the members.
+    const newcomer = !known || known.left === true;
     this._connect(keyId, { name: connection.remote.name, card: known?.card ?? null, proof: frame.proof, connection });
     if (!this._helloTo.has(connection)) this._sayHello(connection);
     const joining = this._joining.get(connection);
@@ -238,10 +239,14 @@ export class Group extends EventTarget {
       joining.resolve();
     }
     if (!newcomer) return;
-    const others = this._connected().filter((m) => m.keyId !== keyId && m.card);
     const card = await this.groups.host.peerCard(keyId).catch(() => null);
+    if (card) this._members.get(keyId).card = card;
+    // Who is connected is read after the wait: two newcomers at once each hear of the other. Beyond full mesh only
+    // a random few (the newcomer calls neighbourLimit of them): the list stays one small frame, the announcements
+    // do not grow with the group, and newcomers do not all pile onto the oldest members.
+    let others = this._connected().filter((m) => m.keyId !== keyId && m.card);
+    if (this._members.size + 1 > this.options.maxFullMesh) others = shuffle(others).slice(0, 2 * this.options.neighbourLimit);
     if (card) {
-      this._members.get(keyId).card = card;
       const entry = { card: this._core.base64urlEncode(card), proof: frame.proof };
       for (const m of others) m.connection.sendControl({ t: 'group-members', group: this.id, members: [entry] });
     }
@@ -291,7 +296,7 @@ export class Group extends EventTarget {
     const before = this._members.get(keyId);
     const was = before?.connection && !before.connection.closed;
     this._members.set(keyId, { ...before, keyId, name: name || before?.name || '', card: card ?? before?.card ?? null,
-      proof, connection });
+      proof, connection, left: false });
     if (!was) this._emit('peerjoin', { keyId, name: name || before?.name || '' });
   }
 
@@ -325,6 +330,7 @@ export class Group extends EventTarget {
     for (const m of this._members.values()) {
       if (m.connection !== connection) continue;
       m.connection = null;
+      m.left = true;
       this._emit('peerleave', { keyId: m.keyId, name: m.name });
     }
   }

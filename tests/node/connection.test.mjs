@@ -185,13 +185,23 @@ describe('connection.js: the channel and control-frame registries', () => {
     connection.close();
   });
 
-  it("sendControl sends JSON only on an open control channel; the built-in 'card' and 'bye' frames", async () => {
+  it("sendControl: frames said before the control channel opened go out when it opens, in order; never after it "
+    + "closed; the built-in 'card' and 'bye' frames", async () => {
     const { connection } = connectionFor();
-    assert.equal(connection.sendControl({ t: 'ping' }), false);
+    assert.equal(connection.sendControl({ t: 'group-hello', n: 1 }), true, 'queued');
+    assert.equal(connection.sendControl({ t: 'fwd', n: 2 }), true, 'queued');
     assert.deepEqual(connection.control.sent, []);
     connection.control.readyState = 'open';
+    connection.control.dispatchEvent(new Event('open'));
+    assert.deepEqual(connection.control.sent, ['{"t":"group-hello","n":1}', '{"t":"fwd","n":2}']);
     assert.equal(connection.sendControl({ t: 'card', card: 'abc' }), true);
-    assert.deepEqual(connection.control.sent, ['{"t":"card","card":"abc"}']);
+    assert.deepEqual(connection.control.sent.at(-1), '{"t":"card","card":"abc"}');
+    const other = connectionFor().connection;
+    for (let n = 0; n < 64; n++) other.sendControl({ t: 'x', n });
+    assert.equal(other.sendControl({ t: 'x', n: 64 }), false, 'at most 64 wait');
+    other.close();
+    other.control.readyState = 'closed';
+    assert.equal(other.sendControl({ t: 'x' }), false, 'nothing after close');
     const cards = [];
     connection.addEventListener('card', (e) => cards.push(e.card));
     frame(connection, { t: 'card', card: 'AAAA' });
