@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 
 import { startWorld } from '../../tests/browser/apps.mjs';
 import { browserVersion, CHROMIUM_PATH, FIREFOX_PATH } from '../../tests/browser/browsers.mjs';
-import { closeAndDrop, fmt, quantile, say, sleep } from './pages.mjs';
+import { closeAndDrop, fmt, median, parsePairs, quantile, range, say, sleep } from './pages.mjs';
 
 const SUBJECT = 'mailto:bench@pushpeer.invalid';
 const ALL_PAIRS = ['firefox-firefox', 'chromium-firefox', 'firefox-chromium'];
@@ -33,27 +33,7 @@ const { values: opts } = parseArgs({ options: {
 } });
 const runs = Number(opts.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: a positive integer, not ${opts.runs}`);
-const pairs = opts.pairs.split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
-  const [caller, callee, extra] = p.split('-');
-  if (extra !== undefined || !NAMES[caller] || !NAMES[callee]) {
-    throw new Error(`--pairs: caller-callee with firefox or chromium, e.g. firefox-chromium, not ${p}`);
-  }
-  return { caller, callee };
-});
-
-const median = (v) => {
-  const s = v.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const range = (v) => {
-  const s = v.filter((x) => Number.isFinite(x));
-  if (!s.length) return '–';
-  const lo = Math.min(...s);
-  const hi = Math.max(...s);
-  return lo === hi ? String(lo) : `${lo}–${hi}`;
-};
+const pairs = parsePairs(opts.pairs, NAMES, ['caller', 'callee']);
 
 /** Listeners in the page that stamp what happens (window.__bench.log); nothing in the library changes. */
 async function instrument(app) {

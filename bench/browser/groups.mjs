@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 
 import { pollUntil, startWorld } from '../../tests/browser/apps.mjs';
 import { browserVersion } from '../../tests/browser/browsers.mjs';
-import { closeAndDrop, fmt, quantile, say, sleep } from './pages.mjs';
+import { closeAndDrop, fmt, quantile, range, say, sleep } from './pages.mjs';
 
 const SUBJECT = 'mailto:bench@pushpeer.invalid';
 const MESH_TIMEOUT_MS = 30_000;
@@ -47,13 +47,6 @@ const median = (v) => quantile(v, 0.5);
 const mean = (v) => {
   const s = v.filter((x) => Number.isFinite(x));
   return s.length ? s.reduce((a, b) => a + b, 0) / s.length : NaN;
-};
-const range = (v) => {
-  const s = v.filter((x) => Number.isFinite(x));
-  if (!s.length) return '–';
-  const lo = Math.min(...s);
-  const hi = Math.max(...s);
-  return lo === hi ? fmt(lo) : `${fmt(lo)}–${fmt(hi)}`;
 };
 
 const connectedKeys = async (app, group) => (await app.call('groupPeers', group)).filter((p) => p.connected)

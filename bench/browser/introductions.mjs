@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 
 import { connectAndTalk, startWorld } from '../../tests/browser/apps.mjs';
 import { browserVersion } from '../../tests/browser/browsers.mjs';
-import { closeAndDrop, fmt, quantile, say, sleep } from './pages.mjs';
+import { closeAndDrop, fmt, median, parsePairs, quantile, range, say, sleep } from './pages.mjs';
 
 const SUBJECT = 'mailto:bench@pushpeer.invalid';
 const ALL_PAIRS = ['firefox-firefox', 'firefox-chromium', 'chromium-firefox', 'chromium-chromium'];
@@ -41,27 +41,7 @@ const runs = Number(opts.runs);
 const warmup = Number(opts.warmup);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: a positive integer, not ${opts.runs}`);
 if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`--warmup: an integer >= 0, not ${opts.warmup}`);
-const pairs = opts.pairs.split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
-  const [asker, target, extra] = p.split('-');
-  if (extra !== undefined || !NAMES[asker] || !NAMES[target]) {
-    throw new Error(`--pairs: asker-target with firefox or chromium, e.g. firefox-chromium, not ${p}`);
-  }
-  return { asker, target };
-});
-
-const median = (v) => {
-  const s = v.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const range = (v) => {
-  const s = v.filter((x) => Number.isFinite(x));
-  if (!s.length) return '–';
-  const lo = Math.min(...s);
-  const hi = Math.max(...s);
-  return lo === hi ? String(lo) : `${lo}–${hi}`;
-};
+const pairs = parsePairs(opts.pairs, NAMES, ['asker', 'target']);
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '–');
 
 /** Listeners in the page that stamp the steps of a call (window.__bench.log); nothing in the library changes. */

@@ -14,6 +14,37 @@ export function quantile(values, q) {
 /** Milliseconds (or any count) for a table: rounded, '–' when not a number. */
 export const fmt = (x) => (Number.isFinite(x) ? String(Math.round(x)) : '–');
 
+/** The median of the finite values (the mean of the middle two for an even count); NaN when there are none. */
+export function median(values) {
+  const s = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** 'lo–hi' of the finite values for a table (one number when they are all the same, '–' when there are none). */
+export function range(values) {
+  const s = values.filter((x) => Number.isFinite(x));
+  if (!s.length) return '–';
+  const lo = Math.min(...s);
+  const hi = Math.max(...s);
+  return lo === hi ? fmt(lo) : `${fmt(lo)}–${fmt(hi)}`;
+}
+
+/**
+ * --pairs "firefox-chromium,chromium-chromium" -> [{ [first]: 'firefox', [second]: 'chromium' }, …], each name
+ * one of `names`' keys; `roles` names the two sides (e.g. ['caller', 'callee']).
+ */
+export function parsePairs(text, names, roles) {
+  return text.split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
+    const [a, b, extra] = p.split('-');
+    if (extra !== undefined || !names[a] || !names[b]) {
+      throw new Error(`--pairs: ${roles.join('-')} with firefox or chromium, e.g. firefox-chromium, not ${p}`);
+    }
+    return { [roles[0]]: a, [roles[1]]: b };
+  });
+}
+
 /**
  * Closes the connection of `sessionId` (null: every connection) in this page, with app.close when the app has
  * it, waits until its RTCPeerConnection is closed, and drops the app's entry: PushPeer forgets a connection on
