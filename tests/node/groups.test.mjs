@@ -1,0 +1,209 @@
+// A group's rules (js/mesh/groups.js, docs/PROTOCOL.md §7.8) with stand-in connections and the real core: who is a
+// member (a proof for its own key id), what a member list may hold, who gets told what when a newcomer says hello,
+// duplicate suppression, and the refusals. Five real pages: tests/browser/mesh-groups.test.mjs; thousands of
+// simulated ones: bench/sim/groups.mjs.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+
+import { loadCore } from '../../js/core.js';
+import { Groups } from '../../js/mesh/groups.js';
+import { randomBytes } from './helpers.mjs';
+
+const SUBJECT = 'mailto:groups@pushpeer.invalid';
+
+/** A Connection as a group sees one: control frames in (receive), frames out (sent). */
+class FakeConnection extends EventTarget {
+  constructor(keyId, name) {
+    super();
+    this.remote = { keyId, name };
+    this.closed = false;
+    this.sent = [];
+    this.handlers = new Map();
+  }
+
+  onControl(t, handler) {
+    this.handlers.set(t, handler);
+  }
+
+  sendControl(frame) {
+    this.sent.push(frame);
+    return true;
+  }
+
+  receive(frame) {
+    return this.handlers.get(frame.t)?.(frame);
+  }
+
+  close() {
+    this.closed = true;
+    this.dispatchEvent(new Event('close'));
+  }
+}
+
+describe('groups', () => {
+  let core;
+  const people = {};
+
+  before(async () => {
+    core = await loadCore();
+    for (const name of ['me', 'ann', 'ben', 'cat', 'dan']) {
+      const identity = core.generateVapidKeys();
+      const card = core.createCard({ identity, subject: SUBJECT, name, subscription: {
+        endpoint: `https://updates.push.services.mozilla.com/wpush/v2/${name}`,
+        keys: { p256dh: core.base64urlEncode(core.generateVapidKeys().publicKey), auth: core.base64urlEncode(randomBytes(16)) } } });
+      people[name] = { name, card, keyId: core.base64urlEncode(core.keyIdOf(identity.publicKey)) };
+    }
+  });
+
+  /** Our Groups, as `me`; cards of our peers from `people`. */
+  function ours(options = {}) {
+    const errors = [];
+    const groups = new Groups({ core, keyId: people.me.keyId, options, card: () => ({ text: people.me.card.text,
+      link: `https://app.example/#card=${people.me.card.text}` }), cardBytes: async (c) => c,
+    connect: async () => { throw new Error('no calls in this test'); }, connectionTo: () => null,
+    peerCard: async (keyId) => Object.values(people).find((p) => p.keyId === keyId)?.card.bytes ?? null,
+    error: (e) => errors.push(e) });
+    return { groups, errors };
+  }
+  const open = (groups, who) => {
+    const c = new FakeConnection(people[who].keyId, who);
+    groups.attach(c);
+    return c;
+  };
+  const proofOf = (secret, who) => core.base64urlEncode(core.groupProof({ secret, keyId: people[who].keyId }));
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+  it('a hello with the proof for the sender\'s key id makes a member; any other proof, or another group, is refused alike',
+    async () => {
+      const { groups } = ours();
+      const secret = randomBytes(32);
+      const group = groups.group('club', { secret });
+      const joins = [];
+      group.addEventListener('peerjoin', (e) => joins.push(e.name));
+      const ann = open(groups, 'ann');
+      await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben') }); // Ben's proof, Ann's link
+      await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(randomBytes(32), 'ann') });
+      await ann.receive({ t: 'group-hello', group: core.base64urlEncode(randomBytes(16)), proof: proofOf(secret, 'ann') });
+      assert.deepEqual(ann.sent.map((f) => [f.t, f.code]), [['group-no', 'NOT_A_MEMBER'], ['group-no', 'NOT_A_MEMBER'],
+        ['group-no', 'NOT_A_MEMBER']]);
+      assert.deepEqual(group.peers(), []);
+      await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
+      await settle();
+      assert.deepEqual(joins, ['ann']);
+      assert.deepEqual(group.peers(), [{ keyId: people.ann.keyId, name: 'ann', connected: true }]);
+      assert.deepEqual(ann.sent.slice(3).map((f) => f.t), ['group-hello', 'group-members'], 'our hello, then the members');
+    });
+
+  it('a newcomer\'s hello: the members hear of it first, then it gets their list (cards with proofs)', async () => {
+    const { groups } = ours();
+    const secret = randomBytes(32);
+    const group = groups.group('club', { secret });
+    const ann = open(groups, 'ann');
+    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
+    const ben = open(groups, 'ben');
+    await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben') });
+    await settle();
+    const toAnn = ann.sent.filter((f) => f.t === 'group-members').at(-1);
+    assert.deepEqual(toAnn.members.map((m) => core.decodeCard(m.card).name), ['ben']);
+    assert.equal(toAnn.members[0].proof, proofOf(secret, 'ben'));
+    const toBen = ben.sent.find((f) => f.t === 'group-members');
+    assert.deepEqual(toBen.members.map((m) => core.decodeCard(m.card).name), ['ann']);
+    assert.ok(ann.sent.indexOf(toAnn) >= 0 && toBen, 'both told');
+  });
+
+  it('a member list keeps only entries whose card and proof hold, and only from a member', async () => {
+    const { groups } = ours();
+    const secret = randomBytes(32);
+    const group = groups.group('club', { secret });
+    const dan = open(groups, 'dan'); // not a member (no hello)
+    await dan.receive({ t: 'group-members', group: group.id, members: [{ card: people.cat.card.text, proof: proofOf(secret, 'cat') }] });
+    assert.deepEqual(group.peers(), [], 'not from a non-member');
+    const ann = open(groups, 'ann');
+    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
+    const altered = `${people.cat.card.text.slice(0, -4)}AAAA`;
+    await ann.receive({ t: 'group-members', group: group.id, members: [
+      { card: people.cat.card.text, proof: proofOf(secret, 'ben') }, // a proof for someone else
+      { card: altered, proof: proofOf(secret, 'cat') }, // a card whose signature fails
+      { card: 'not a card', proof: 'x' },
+      { card: people.ben.card.text, proof: proofOf(secret, 'ben') },
+    ] });
+    assert.deepEqual(group.peers().map((p) => [p.name, p.connected]).sort(), [['ann', true], ['ben', false]]);
+  });
+
+  it('a group message is delivered once however many members pass it on; only members\' messages count', async () => {
+    const { groups } = ours();
+    const secret = randomBytes(32);
+    const group = groups.group('club', { secret });
+    const got = [];
+    group.addEventListener('message', (e) => got.push([e.from, e.data]));
+    const ann = open(groups, 'ann');
+    const ben = open(groups, 'ben');
+    for (const [c, who] of [[ann, 'ann'], [ben, 'ben']]) await c.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, who) });
+    const frame = { t: 'group-msg', group: group.id, mid: 'AAAAAAAAAAAA', from: people.ann.keyId, data: 'hi' };
+    ann.receive(frame);
+    ben.receive(frame);
+    open(groups, 'dan').receive({ ...frame, mid: 'BBBBBBBBBBBB' });
+    ann.receive({ ...frame, mid: 'CCCCCCCCCCCC', data: 'x'.repeat(20_000) });
+    assert.deepEqual(got, [[people.ann.keyId, 'hi']]);
+    // Our own message goes to every connected member and is not delivered back to us.
+    group.send('hello');
+    const mine = ann.sent.find((f) => f.t === 'group-msg');
+    assert.equal(mine.data, 'hello');
+    ben.receive(ben.sent.find((f) => f.t === 'group-msg'));
+    assert.equal(got.length, 1);
+    assert.throws(() => group.send('x'.repeat(20_000)), { code: 'BAD_ARGUMENT' });
+  });
+
+  it('beyond full mesh, a newcomer gets and is announced to a few members only', async () => {
+    const { groups } = ours({ maxFullMesh: 2, neighbourLimit: 1 });
+    const secret = randomBytes(32);
+    const group = groups.group('club', { secret });
+    const links = {};
+    for (const who of ['ann', 'ben', 'cat']) {
+      links[who] = open(groups, who);
+      await links[who].receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, who) });
+      await settle();
+    }
+    links.dan = open(groups, 'dan');
+    await links.dan.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'dan') });
+    await settle();
+    const list = links.dan.sent.find((f) => f.t === 'group-members');
+    assert.equal(list.members.length, 2, '2 x neighbourLimit of the 3 others');
+    const told = ['ann', 'ben', 'cat'].filter((who) => links[who].sent.some((f) => f.t === 'group-members' &&
+      f.members.some((m) => core.decodeCard(m.card).name === 'dan')));
+    assert.equal(told.length, 2);
+  });
+
+  it('a member whose connection ended and who says hello again is a newcomer again (gets the members)', async () => {
+    const { groups } = ours();
+    const secret = randomBytes(32);
+    const group = groups.group('club', { secret });
+    const leaves = [];
+    group.addEventListener('peerleave', (e) => leaves.push(e.name));
+    const ann = open(groups, 'ann');
+    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
+    const ben = open(groups, 'ben');
+    await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben') });
+    await settle();
+    ben.close();
+    assert.deepEqual(leaves, ['ben']);
+    const again = open(groups, 'ben');
+    await again.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben') });
+    await settle();
+    assert.deepEqual(again.sent.find((f) => f.t === 'group-members')?.members.map((m) => core.decodeCard(m.card).name), ['ann']);
+  });
+
+  it('names and secrets: the same name gives the same group; a short secret or another secret under a taken name is refused; '
+    + 'an invite carries the secret and the name', () => {
+    const { groups } = ours();
+    const club = groups.group('club');
+    assert.equal(groups.group('club'), club);
+    assert.throws(() => groups.group('other', { secret: randomBytes(8) }), { code: 'BAD_ARGUMENT' });
+    assert.throws(() => groups.group('club', { secret: randomBytes(32) }), { code: 'BAD_ARGUMENT' });
+    const { group, card } = ours().groups.fromLink(club.invite());
+    assert.equal(group.id, club.id);
+    assert.equal(group.name, 'club');
+    assert.equal(card, people.me.card.text);
+    assert.throws(() => groups.fromLink('https://app.example/#card=abc'), { code: 'BAD_ARGUMENT' });
+  });
+});
