@@ -388,7 +388,8 @@ export class Calls {
   async _offer(item) {
     const key = sessionKey(item.from, item.sessionId);
     const session = await this.store.getSession(key);
-    if (!session && (await this.store.callItems(item.from, item.sessionId)).some((i) => i.opened)) {
+    const callItems = await this.store.callItems(item.from, item.sessionId);
+    if (!session && callItems.some((i) => i.opened)) {
       // The call opened already: an offer that was retried while our answer was on its way. Nothing to do.
       if (await this.store.claimInbox(item.id, this.host.owner)) await this.store.updateInbox(item.id, { state: 'done' });
       return;
@@ -397,11 +398,28 @@ export class Calls {
       await this._offerAgain(item, session);
       return;
     }
+    const offers = callItems.filter((i) => i.type === 'offer' && i.id !== item.id);
     if (item.state === 'claimed') {
-      // Accepted by a page that went away before it answered: this page answers, without asking again.
+      // Accepted by a page that went away before it answered: this page answers, without asking again; unless the
+      // caller offered again since (that page said it was going), and the newer offer is the one to answer.
       if (item.accepted && await claimIsDead(lockName(this.host.storeName, 'claim', item.id), item.claimedAt, this.options.lockManager)) {
-        this._take(item, { takeOver: item.owner }, (current) => this._answer(current, {})).catch(this._unlessHandled);
+        if (offers.some((i) => i.id > item.id)) {
+          if (await this.store.claimInbox(item.id, this.host.owner, { takeOver: item.owner })) {
+            await this.store.updateInbox(item.id, { state: 'done' });
+          }
+        } else {
+          this._take(item, { takeOver: item.owner }, (current) => this._answer(current, {})).catch(this._unlessHandled);
+        }
       }
+      return;
+    }
+    if (item.state === 'new' && offers.some((i) => i.id < item.id && i.accepted)) {
+      // A new offer in a call the person accepted (the caller offers again because our page went away before it
+      // answered): answered without asking again (docs/PROTOCOL.md §7.1). An answer this page is still making for
+      // the older offer is for a connection the caller has dropped.
+      const live = this.answering.get(key);
+      if (live && !live.closed) live.close('offered again');
+      this._take(item, { accepted: true }, (current) => this._answer(current, {})).catch(this._unlessHandled);
       return;
     }
     if (Date.now() >= this.expiresAt(item)) {
