@@ -19,7 +19,8 @@ import { parseArgs } from 'node:util';
 
 import { startWorld } from '../../tests/browser/apps.mjs';
 import { browserVersion, CHROMIUM_PATH, FIREFOX_PATH } from '../../tests/browser/browsers.mjs';
-import { closeAndDrop, fmt, median, parsePairs, quantile, range, say, sleep } from './pages.mjs';
+import { closeAndDrop, fmt, median, parsePairs, quantile, range, say, sleep, takeLog, waitConnection }
+  from './pages.mjs';
 
 const SUBJECT = 'mailto:bench@pushpeer.invalid';
 const ALL_PAIRS = ['firefox-firefox', 'chromium-firefox', 'firefox-chromium'];
@@ -76,19 +77,6 @@ async function instrument(app) {
   });
 }
 
-const takeLog = (app) => app.page.evaluate(() => window.__bench.log.splice(0));
-
-/** The callee's 'connection' for this session (its data channel open), within timeoutMs. */
-function waitCallee(app, sessionId, timeoutMs = 20_000) {
-  return app.page.evaluate(async (sid, ms) => {
-    const t0 = Date.now();
-    while (Date.now() - t0 < ms) {
-      if (window.app.state.connections.some((c) => c.connection?.sessionId === sid)) return true;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return false;
-  }, sessionId, timeoutMs);
-}
 
 /** 'Mozilla Firefox 153.7.0esr (firefox/153.7.0)': the package's own line, then what the protocol reports. */
 async function version(app) {
@@ -188,7 +176,7 @@ async function benchPair({ caller: callerName, callee: calleeName }) {
         await Promise.all([closeAndDrop(caller, null), closeAndDrop(callee, null)]); // whatever half-opened
         continue;
       }
-      const calleeOpened = await waitCallee(callee, r.sessionId);
+      const calleeOpened = await waitConnection(callee, r.sessionId);
       const pushes = world.pushesSince(since);
       const events = world.service.received.filter((e) => e.seq > since);
       const [callerLog, calleeLog] = await Promise.all([takeLog(caller), takeLog(callee)]);

@@ -20,7 +20,8 @@ import { parseArgs } from 'node:util';
 
 import { connectAndTalk, startWorld } from '../../tests/browser/apps.mjs';
 import { browserVersion } from '../../tests/browser/browsers.mjs';
-import { closeAndDrop, fmt, median, parsePairs, quantile, range, say, sleep } from './pages.mjs';
+import { closeAndDrop, fmt, median, parsePairs, quantile, range, say, sleep, takeLog, waitConnection }
+  from './pages.mjs';
 
 const SUBJECT = 'mailto:bench@pushpeer.invalid';
 const ALL_PAIRS = ['firefox-firefox', 'firefox-chromium', 'chromium-firefox', 'chromium-chromium'];
@@ -58,19 +59,6 @@ async function instrument(app) {
   });
 }
 
-const takeLog = (app) => app.page.evaluate(() => window.__bench.log.splice(0));
-
-/** The target's 'connection' for this session (its data channel open), within timeoutMs. */
-function waitTarget(app, sessionId, timeoutMs = 20_000) {
-  return app.page.evaluate(async (sid, ms) => {
-    const t0 = Date.now();
-    while (Date.now() - t0 < ms) {
-      if (window.app.state.connections.some((c) => c.connection?.sessionId === sid)) return true;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return false;
-  }, sessionId, timeoutMs);
-}
 
 /** Closes and drops every connection in the page but those to `keepKeyId` (the links to Bob stay). */
 async function closeAllBut(app, keepKeyId) {
@@ -103,7 +91,7 @@ async function once(world, { asker, target, bob }, card, via) {
     await Promise.all([closeAllBut(asker, bob.keyId), closeAllBut(target, bob.keyId)]); // whatever half-opened
     return { error: r.error, ms: r.ms };
   }
-  const targetOpened = await waitTarget(target, r.sessionId);
+  const targetOpened = await waitConnection(target, r.sessionId);
   const pushesAtOpen = world.pushesSince(since).length;
   const [askerLog, targetLog, bobLog] = await Promise.all([takeLog(asker), takeLog(target), takeLog(bob)]);
   const [a, b] = await Promise.all([closeAndDrop(asker, r.sessionId), closeAndDrop(target, r.sessionId)]);

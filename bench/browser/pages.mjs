@@ -45,6 +45,21 @@ export function parsePairs(text, names, roles) {
   });
 }
 
+/** The page's stamps since the last take (window.__bench.log, which a benchmark's instrument() fills). */
+export const takeLog = (app) => app.page.evaluate(() => window.__bench.log.splice(0));
+
+/** Whether the page's app has the connection of `sessionId` (its data channel open) within timeoutMs. */
+export function waitConnection(app, sessionId, timeoutMs = 20_000) {
+  return app.page.evaluate(async (sid, ms) => {
+    const t0 = Date.now();
+    while (Date.now() - t0 < ms) {
+      if (window.app.state.connections.some((c) => c.connection?.sessionId === sid)) return true;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return false;
+  }, sessionId, timeoutMs);
+}
+
 /**
  * Closes the connection of `sessionId` (null: every connection) in this page, with app.close when the app has
  * it, waits until its RTCPeerConnection is closed, and drops the app's entry: PushPeer forgets a connection on

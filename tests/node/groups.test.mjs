@@ -7,38 +7,9 @@ import { before, describe, it } from 'node:test';
 
 import { loadCore } from '../../js/core.js';
 import { Groups } from '../../js/mesh/groups.js';
-import { randomBytes } from './helpers.mjs';
+import { FakeConnection, randomBytes } from './helpers.mjs';
 
 const SUBJECT = 'mailto:groups@pushpeer.invalid';
-
-/** A Connection as a group sees one: control frames in (receive), frames out (sent). */
-class FakeConnection extends EventTarget {
-  constructor(keyId, name) {
-    super();
-    this.remote = { keyId, name };
-    this.closed = false;
-    this.sent = [];
-    this.handlers = new Map();
-  }
-
-  onControl(t, handler) {
-    this.handlers.set(t, handler);
-  }
-
-  sendControl(frame) {
-    this.sent.push(frame);
-    return true;
-  }
-
-  receive(frame) {
-    return this.handlers.get(frame.t)?.(frame);
-  }
-
-  close() {
-    this.closed = true;
-    this.dispatchEvent(new Event('close'));
-  }
-}
 
 describe('groups', () => {
   let core;

@@ -344,3 +344,37 @@ export function forEachFlavor(fn, { testing = false } = {}) {
     });
   }
 }
+
+/**
+ * A Connection as the mesh modules see one (js/mesh/: onControl, sendControl, remote, closed, the 'close' event),
+ * without WebRTC: receive(frame) plays a control frame in, `sent` keeps what went out.
+ */
+export class FakeConnection extends EventTarget {
+  constructor(keyId, name = keyId) {
+    super();
+    this.remote = { keyId, name };
+    this.closed = false;
+    this.control = { readyState: 'open' };
+    this.sent = [];
+    this.handlers = new Map();
+  }
+
+  onControl(t, handler) {
+    this.handlers.set(t, handler);
+  }
+
+  sendControl(frame) {
+    if (this.closed) return false;
+    this.sent.push(frame);
+    return true;
+  }
+
+  receive(frame) {
+    return this.handlers.get(frame.t)?.(frame);
+  }
+
+  close() {
+    this.closed = true;
+    this.dispatchEvent(new Event('close'));
+  }
+}

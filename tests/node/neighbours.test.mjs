@@ -7,41 +7,10 @@ import { describe, it } from 'node:test';
 import { loadCore } from '../../js/core.js';
 import { Neighbours } from '../../js/mesh/neighbours.js';
 import { createMemoryStore } from '../../js/store/store.js';
-import { rejectsWith } from './helpers.mjs';
+import { FakeConnection, rejectsWith } from './helpers.mjs';
 
 const KEY = { alice: 'AAAAAAAAAAA', bob: 'BBBBBBBBBBB', carol: 'CCCCCCCCCCC', dave: 'DDDDDDDDDDD' };
 const BODY = 'x'.repeat(200);
-
-/** A Connection as the carrier sees one: control frames in (receive), frames out (sent). */
-class FakeConnection extends EventTarget {
-  constructor(keyId) {
-    super();
-    this.remote = { keyId, name: keyId };
-    this.closed = false;
-    this.control = { readyState: 'open' };
-    this.sent = [];
-    this.handlers = new Map();
-  }
-
-  onControl(t, handler) {
-    this.handlers.set(t, handler);
-  }
-
-  sendControl(frame) {
-    if (this.closed) return false;
-    this.sent.push(frame);
-    return true;
-  }
-
-  receive(frame) {
-    return this.handlers.get(frame.t)?.(frame);
-  }
-
-  close() {
-    this.closed = true;
-    this.dispatchEvent(new Event('close'));
-  }
-}
 
 async function carrier({ peers = [KEY.alice, KEY.carol], delivered = [], ...options } = {}) {
   const store = createMemoryStore();
