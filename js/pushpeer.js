@@ -314,7 +314,8 @@ export class PushPeer extends EventTarget {
    */
   async connect(card, options = {}) {
     const { route = true, ...rest } = options;
-    if (rest.via !== undefined || !route) return this.calls.connect(card, rest);
+    // Routes exist only through groups: without one, nothing to look up (the card is read once, by the call).
+    if (rest.via !== undefined || !route || this.groups.byId.size === 0) return this.calls.connect(card, rest);
     const keyId = this.core.base64urlEncode(this.core.decodeCard(await this._cardOf(card)).keyId);
     for (const via of this.groups.routesTo(keyId).slice(0, MAX_ROUTES)) {
       try {

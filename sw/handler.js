@@ -14,7 +14,7 @@
 // In your own service worker (module):   import { installPushPeer } from 'pushpeer/sw';  installPushPeer(self);
 // Or register sw/pushpeer-sw.js as is (module worker).
 import { loadCore } from '../js/core.js';
-import { deliverCarried, deliverEnvelope, tellPages } from '../js/push/reception.js';
+import { carriedReply, deliverCarried, deliverEnvelope, tellPages } from '../js/push/reception.js';
 import { refreshSubscription } from '../js/push/subscription.js';
 import { openStore } from '../js/store/store.js';
 
@@ -164,10 +164,8 @@ export function installPushPeer(scope = globalThis, options = {}) {
       let reply;
       try {
         const { core, store } = await ready();
-        const { item, error } = await deliverCarried({ core, store, storeName, body: data.body,
-          via: String(data.via ?? ''), from: String(data.from ?? '') });
-        reply = error ? { error: { code: error.code ?? 'INTERNAL', message: String(error.message ?? error) } }
-          : { item: { id: item.id, type: item.type } };
+        reply = carriedReply(await deliverCarried({ core, store, storeName, body: data.body,
+          via: String(data.via ?? ''), from: String(data.from ?? '') }));
       } catch (error) {
         reply = { error: { code: error?.code ?? 'INTERNAL', message: String(error?.message ?? error) } };
       }

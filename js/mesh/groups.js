@@ -12,6 +12,7 @@
 // chosen at random and group messages are flooded with duplicate suppression (their `from` is then as the origin
 // said it: every member holds the secret, so the group trusts its members with that).
 import { PushPeerError } from '../errors.js';
+import { pick } from './neighbours.js';
 
 export const GROUP_DEFAULTS = Object.freeze({
   maxFullMesh: 8, // up to this many members, everyone connects to everyone
@@ -352,10 +353,4 @@ function shuffle(list) {
     [a[i], a[j]] = [a[j], a[i]];
   }
   return a;
-}
-
-function pick(object, keys) {
-  const out = {};
-  for (const key of keys) if (object?.[key] !== undefined) out[key] = object[key];
-  return out;
 }

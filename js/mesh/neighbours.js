@@ -202,7 +202,8 @@ function refusal(code) {
   return Object.assign(new PushPeerError('INTRODUCTION_REFUSED', `the introduction was refused: ${code}`), { reason: code });
 }
 
-function pick(object, keys) {
+/** The fields of `object` named in `keys` that are set: a module's options out of the PushPeer's. */
+export function pick(object, keys) {
   const out = {};
   for (const key of keys) if (object?.[key] !== undefined) out[key] = object[key];
   return out;

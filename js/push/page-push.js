@@ -38,17 +38,11 @@ const ACK_DECRYPT_FAILED = 101;
 const ACK_NOT_DELIVERED = 102;
 const CLOSE_REPLACED = 4000; // the service took a newer connection of the same uaid (another page of this store)
 
-function b64u(bytes) {
-  let text = '';
-  for (const b of bytes) text += String.fromCharCode(b);
-  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 /** register's key as Firefox sends it: base64url with '=' padding. */
 const padded = (text) => text + '='.repeat((4 - (text.length % 4)) % 4);
 
-const subscriptionJson = (saved) => ({ endpoint: saved.endpoint, expirationTime: null,
-  keys: { p256dh: b64u(saved.keys.publicKey), auth: b64u(saved.keys.auth) } });
+const subscriptionJson = (core, saved) => ({ endpoint: saved.endpoint, expirationTime: null,
+  keys: { p256dh: core.base64urlEncode(saved.keys.publicKey), auth: core.base64urlEncode(saved.keys.auth) } });
 
 /**
  * Opens the channel: connects to the push service at `url` (ws: or wss:) and says hello (with the saved uaid).
@@ -317,7 +311,7 @@ export class PagePushChannel extends EventTarget {
   }
 
   async _subscribeNew(saved, key) {
-    const keyText = b64u(key);
+    const keyText = this.core.base64urlEncode(key);
     const channelID = crypto.randomUUID();
     const endpoint = await this._register(channelID, keyText);
     const pair = this.core.generateVapidKeys();
@@ -325,7 +319,7 @@ export class PagePushChannel extends EventTarget {
       keys: { privateKey: pair.privateKey, publicKey: pair.publicKey, auth: crypto.getRandomValues(new Uint8Array(16)) } };
     await this.store.set(STORE_KEY, next); // the store keeps its own copy: ours is wiped
     pair.privateKey.fill(0);
-    return subscriptionJson(next);
+    return subscriptionJson(this.core, next);
   }
 
   // --- the API ---------------------------------------------------------------------------------------------------
@@ -347,7 +341,7 @@ export class PagePushChannel extends EventTarget {
     await this._whenOpen();
     return this._serially(async () => {
       const saved = await this._load();
-      if (saved.channelID && saved.applicationServerKey === b64u(key)) return subscriptionJson(saved);
+      if (saved.channelID && saved.applicationServerKey === this.core.base64urlEncode(key)) return subscriptionJson(this.core, saved);
       if (saved.channelID) await this._request('unregister', saved.channelID, { code: 200 }).catch(() => {});
       return this._subscribeNew(saved, key);
     });

@@ -204,6 +204,12 @@ export async function deliverCarried({ core, store, storeName, body, via, from, 
   }
 }
 
+/** What deliverCarried resolved to, as a page hears it (structured-clonable): { item: { id, type } } | { error }. */
+export function carriedReply({ item, error }) {
+  return error ? { error: { code: error.code ?? 'INTERNAL', message: String(error.message ?? error) } }
+    : { item: { id: item.id, type: item.type } };
+}
+
 /**
  * From a page: a carried envelope goes to the service worker, which holds the profile's one replay guard (two cores
  * saving over each other's guard could let a replay through); a page without an active worker opens it itself.
@@ -212,9 +218,7 @@ export async function deliverCarried({ core, store, storeName, body, via, from, 
 export async function deliverCarriedFromPage({ registration, core, store, storeName, body, via, from, timeoutMs = 10_000 }) {
   const worker = registration?.active;
   if (!worker || typeof MessageChannel === 'undefined') {
-    const { item, error } = await deliverCarried({ core, store, storeName, body, via, from });
-    return error ? { error: { code: error.code ?? 'INTERNAL', message: String(error.message ?? error) } }
-      : { item: { id: item.id, type: item.type } };
+    return carriedReply(await deliverCarried({ core, store, storeName, body, via, from }));
   }
   const { port1, port2 } = new MessageChannel();
   return new Promise((resolve) => {
