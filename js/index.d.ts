@@ -73,6 +73,11 @@ export interface Timeouts {
   /** Non-trickle ICE: the SDP goes out when gathering completes or after this long. Default 3000. */
   gatherTimeoutMs?: number;
   /**
+   * The SDP also leaves this long after the last candidate once a candidate of every type the configuration can
+   * give has come (host; srflx with a STUN server; relay with TURN). 0: wait for the end of gathering. Default 30.
+   */
+  gatherQuietMs?: number;
+  /**
    * Per offer: how long to wait for the answer push. Default 30000. A callee expires a request this long (+ 5 s)
    * after its latest offer arrived, so both sides must use the same value (docs/PROTOCOL.md §7.1).
    */

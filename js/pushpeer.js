@@ -20,7 +20,7 @@ import { cardHostPolicy, cardNeedsRenewal, issueCard, keepPeerCard, sendCardToPe
 import { channelName, deliverCarriedFromPage } from './push/reception.js';
 import { GROUP_DEFAULTS, Groups } from './mesh/groups.js';
 import { NEIGHBOUR_DEFAULTS, Neighbours } from './mesh/neighbours.js';
-import { DEFAULT_GATHER_TIMEOUT_MS, HEARTBEAT_MS, PEER_GONE_MS } from './connection/connection.js';
+import { DEFAULT_GATHER_QUIET_MS, DEFAULT_GATHER_TIMEOUT_MS, HEARTBEAT_MS, PEER_GONE_MS } from './connection/connection.js';
 import { createPushSender } from './push/sender.js';
 import { actionable, Calls } from './signaling/calls.js';
 import { createPushLink } from './signaling/push-link.js';
@@ -30,6 +30,7 @@ export { RequestEvent, REQUEST_GRACE_MS } from './signaling/calls.js';
 
 const DEFAULTS = {
   gatherTimeoutMs: DEFAULT_GATHER_TIMEOUT_MS,
+  gatherQuietMs: DEFAULT_GATHER_QUIET_MS, // the SDP leaves this long after the last candidate once every expected type came
   answerTimeoutMs: 30_000, // per attempt: from the offer's push to the answer's arrival
   offerRetries: 1, // offers sent again (same session) when no answer came in time
   reconnects: 1, // new offers (same session) when the answer came but the callee's page went away before it opened

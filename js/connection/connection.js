@@ -30,23 +30,53 @@ export function isPolite(ourKey, theirKey) {
   throw new PushPeerError('BAD_ARGUMENT', 'cannot connect to our own identity');
 }
 
-/** Waits until ICE gathering is complete, or timeoutMs: then the SDP carries whatever was gathered. */
-export function waitGathered(pc, timeoutMs = DEFAULT_GATHER_TIMEOUT_MS) {
+// Chromium reports an offerer's gathering complete about 120 ms after its last host candidate even when no other
+// candidate can come (no STUN/TURN server; bench/RESULTS.md, "Introductions"). Once there is a candidate of every
+// kind the configuration can give and none came for this long, the SDP leaves with them (waitGathered).
+export const DEFAULT_GATHER_QUIET_MS = 30;
+
+/** The candidate types an RTCPeerConnection's configuration can give: host, srflx with a STUN url, relay with TURN. */
+export function expectedCandidateTypes(configuration = {}) {
+  const urls = (configuration.iceServers ?? []).flatMap(({ urls: u }) => (Array.isArray(u) ? u : [u]));
+  const types = new Set();
+  if (configuration.iceTransportPolicy !== 'relay') {
+    types.add('host');
+    if (urls.some((url) => /^stuns?:/i.test(String(url)))) types.add('srflx');
+  }
+  if (urls.some((url) => /^turns?:/i.test(String(url)))) types.add('relay');
+  return types;
+}
+
+function candidateType(candidate) {
+  return candidate.type ?? /\btyp (\w+)/.exec(candidate.candidate ?? '')?.[1];
+}
+
+/**
+ * Waits until ICE gathering is complete (true), or until there is a candidate of every type the configuration can
+ * give and none came for quietMs (true; 0 turns this off), or timeoutMs (false): the SDP carries what was gathered.
+ */
+export function waitGathered(pc, timeoutMs = DEFAULT_GATHER_TIMEOUT_MS, quietMs = 0) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve(true);
+  const missing = expectedCandidateTypes(pc.getConfiguration?.());
   return new Promise((resolve) => {
     const timer = setTimeout(() => finish(false), timeoutMs);
+    let quiet = null;
     function check() {
       if (pc.iceGatheringState === 'complete') finish(true);
     }
     function finish(complete) {
       clearTimeout(timer);
+      clearTimeout(quiet);
       pc.removeEventListener('icegatheringstatechange', check);
       pc.removeEventListener('icecandidate', onCandidate);
       resolve(complete);
     }
-    // Some browsers signal the end only with a null candidate.
     function onCandidate(event) {
-      if (!event.candidate) finish(true);
+      // Some browsers signal the end only with a null candidate.
+      if (!event.candidate) return finish(true);
+      missing.delete(candidateType(event.candidate));
+      clearTimeout(quiet);
+      if (quietMs > 0 && missing.size === 0) quiet = setTimeout(() => finish(true), quietMs);
     }
     pc.addEventListener('icegatheringstatechange', check);
     pc.addEventListener('icecandidate', onCandidate);
@@ -385,9 +415,9 @@ export function createConnection({ iceServers = [], polite, remote, sessionId, r
   return connection;
 }
 
-/** setLocalDescription + non-trickle gathering: resolves to the complete local SDP. */
-export async function localSdp(pc, gatherTimeoutMs) {
+/** setLocalDescription + non-trickle gathering (waitGathered): resolves to the local SDP with its candidates. */
+export async function localSdp(pc, gatherTimeoutMs, gatherQuietMs = DEFAULT_GATHER_QUIET_MS) {
   await pc.setLocalDescription();
-  const complete = await waitGathered(pc, gatherTimeoutMs);
+  const complete = await waitGathered(pc, gatherTimeoutMs, gatherQuietMs);
   return { sdp: pc.localDescription.sdp, complete };
 }

@@ -200,7 +200,7 @@ export class Calls {
         media: o.media, heartbeatMs: o.heartbeatMs, peerGoneMs: o.peerGoneMs, log: (m) => this.host.emit('log', { message: m }) });
         this.host.emit('connecting', { connection, role: 'caller' });
         this.host.emit('progress', { sessionId, step: 'gathering', attempt: leg });
-        const { sdp } = await step(localSdp(connection.pc, o.gatherTimeoutMs));
+        const { sdp } = await step(localSdp(connection.pc, o.gatherTimeoutMs, o.gatherQuietMs));
         const body = this.core.packSdp(sdp);
         pending.refs = []; // an answer must name an offer of this leg: one for an earlier connection cannot open this
         let answer = null;
@@ -531,7 +531,7 @@ export class Calls {
     connection.addEventListener('close', () => releaseSession?.());
     try {
       await connection.pc.setRemoteDescription({ type: 'offer', sdp: this.core.unpackSdp(item.body) });
-      const { sdp } = await localSdp(connection.pc, o.gatherTimeoutMs);
+      const { sdp } = await localSdp(connection.pc, o.gatherTimeoutMs, o.gatherQuietMs);
       connection.signalingDone();
       const recipient = this.core.base64urlDecode(item.from);
       const session = this.core.base64urlDecode(item.sessionId);

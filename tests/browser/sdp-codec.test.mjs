@@ -42,6 +42,34 @@ describe('browser data channel, SDP through the pushpeer codec', { timeout: 10 *
         await turn?.close();
       });
 
+      // The library's own gathering (js/connection/connection.js localSdp, default gatherQuietMs) leaves as soon as
+      // it has a candidate of every type the servers can give: it must not leave without the srflx and relay ones.
+      if (withTurn) {
+        for (const [offerer, answerer] of PAIRS.slice(0, 2)) {
+          test(`localSdp with its defaults: ${offerer} offer and ${answerer} answer keep srflx and relay`,
+            { timeout: TEST_TIMEOUT_MS }, async () => {
+              const [a, b] = [await harness.openPeer(offerer), await harness.openPeer(answerer)];
+              try {
+                const gather = (peer, offer) => peer.evaluate(async (iceServers, remote) => {
+                  const { localSdp } = await import('/js/connection/connection.js');
+                  const pc = new RTCPeerConnection({ iceServers });
+                  pc.createDataChannel('c', { negotiated: true, id: 0 });
+                  // The offer without its candidates: on one host a working pair would stop the answerer's gathering.
+                  if (remote) await pc.setRemoteDescription({ type: 'offer', sdp: remote.replace(/a=candidate:.*\r\n/g, '') });
+                  const { sdp } = await localSdp(pc, 10_000);
+                  pc.close();
+                  return sdp;
+                }, turn.iceServers, offer ?? null);
+                const offer = await gather(a);
+                assertRelayedCandidates(offer, `${offerer} offer`);
+                assertRelayedCandidates(await gather(b, offer), `${answerer} answer`);
+              } finally {
+                await Promise.all([a.close(), b.close()]);
+              }
+            });
+        }
+      }
+
       for (const [offerer, answerer] of PAIRS) {
         test(`${offerer} -> ${answerer}`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
           const transform = (sdp, { kind }) => {

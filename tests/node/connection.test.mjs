@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 
 import { loadCore, PushPeerError } from '../../js/core.js';
 import { CHANNELS } from '../../js/connection/channels.js';
-import { Connection, DEFAULT_GATHER_TIMEOUT_MS, isPolite, waitGathered } from '../../js/connection/connection.js';
+import { Connection, DEFAULT_GATHER_QUIET_MS, DEFAULT_GATHER_TIMEOUT_MS, expectedCandidateTypes, isPolite, waitGathered }
+  from '../../js/connection/connection.js';
 
 describe('connection.js: isPolite and waitGathered', () => {
   it('isPolite: exactly one side is polite, both agree; the same key twice is BAD_ARGUMENT', async () => {
@@ -93,6 +94,66 @@ describe('connection.js: isPolite and waitGathered', () => {
     // a late completion after the timeout changes nothing (and throws nothing)
     c.iceGatheringState = 'complete';
     c.dispatchEvent(new Event('icegatheringstatechange'));
+  });
+
+  it('expectedCandidateTypes: host always (unless relay-only), srflx with a STUN url, relay with a TURN url', () => {
+    const types = (configuration) => [...expectedCandidateTypes(configuration)].sort().join(',');
+    assert.equal(types(undefined), 'host');
+    assert.equal(types({ iceServers: [] }), 'host');
+    assert.equal(types({ iceServers: [{ urls: 'stun:stun.example:3478' }] }), 'host,srflx');
+    assert.equal(types({ iceServers: [{ urls: ['STUNS:a', 'turn:b?transport=tcp'] }] }), 'host,relay,srflx');
+    assert.equal(types({ iceServers: [{ urls: 'turns:b' }] }), 'host,relay');
+    assert.equal(types({ iceServers: [{ urls: 'turn:b' }, { urls: 'stun:a' }], iceTransportPolicy: 'relay' }), 'relay');
+  });
+
+  it('waitGathered with quietMs: settles quietMs after the last candidate once every expected type came', async () => {
+    assert.equal(DEFAULT_GATHER_QUIET_MS, 30);
+    const host = { candidate: 'candidate:1 1 udp 2113937151 192.0.2.2 5000 typ host', type: 'host' };
+    const srflx = { candidate: 'candidate:2 1 udp 1677729535 198.51.100.7 6000 typ srflx raddr 0.0.0.0 rport 0' };
+    const relay = { candidate: 'candidate:3 1 udp 33562623 203.0.113.9 7000 typ relay raddr 0.0.0.0 rport 0' };
+    const settledAt = (pc, promise) => promise.then((v) => ({ v, at: Date.now(), listeners: pc.listeners }));
+
+    // no server: the host candidates, then quiet -> true long before the timeout; each candidate restarts the wait
+    const a = fakePc();
+    a.getConfiguration = () => ({ iceServers: [] });
+    const t0 = Date.now();
+    const pa = settledAt(a, waitGathered(a, 5000, 40));
+    a.dispatchEvent(candidateEvent(host));
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    a.dispatchEvent(candidateEvent({ ...host, candidate: host.candidate.replace('192.0.2.2', 'fd00::2') }));
+    const ra = await pa;
+    assert.equal(ra.v, true);
+    assert.ok(ra.at - t0 >= 60 && ra.at - t0 < 1000, `settled ${ra.at - t0} ms after the start (25 + 40 expected)`);
+    assert.equal(ra.listeners, 0, 'listeners removed');
+
+    // STUN configured: host alone is not enough; the srflx (type read from the candidate line) completes the set
+    const b = fakePc();
+    b.getConfiguration = () => ({ iceServers: [{ urls: 'stun:stun.example' }] });
+    let bDone = false;
+    const pb = waitGathered(b, 5000, 10).then((v) => {
+      bDone = true;
+      return v;
+    });
+    b.dispatchEvent(candidateEvent(host));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.equal(bDone, false, 'still waiting for a srflx candidate');
+    b.dispatchEvent(candidateEvent(srflx));
+    assert.equal(await pb, true);
+
+    // TURN, relay-only: host candidates never come; the relay one completes it
+    const c = fakePc();
+    c.getConfiguration = () => ({ iceServers: [{ urls: 'turn:turn.example' }], iceTransportPolicy: 'relay' });
+    const pc = waitGathered(c, 5000, 10);
+    c.dispatchEvent(candidateEvent(relay));
+    assert.equal(await pc, true);
+
+    // quietMs 0 (off): candidates of every type do not settle it; only completion or the timeout does
+    const d = fakePc();
+    const t1 = Date.now();
+    const pd = waitGathered(d, 120, 0);
+    d.dispatchEvent(candidateEvent(host));
+    assert.equal(await pd, false);
+    assert.ok(Date.now() - t1 >= 110, `waited ${Date.now() - t1} ms`);
   });
 });
 
