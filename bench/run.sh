@@ -16,6 +16,7 @@ node_cmd="node bench/node/push-request.mjs --iterations 2000 --batch 20"
 sizes_cmd="node bench/sizes.mjs"
 sdp_cmd="node bench/node/sdp-sizes.mjs"
 connect_cmd="node bench/browser/connect.mjs --runs 20"
+dtls_cmd="node bench/browser/dtls-roles.mjs --runs 20"
 intro_cmd="node bench/browser/introductions.mjs --runs 20"
 groups_cmd="node bench/browser/groups.mjs --rounds 10"
 groups_sim_cmd="node --max-old-space-size=12000 bench/sim/groups.mjs --sizes 10,100,1000,10000 --seed 1"
@@ -61,6 +62,16 @@ soak_cmd="node bench/browser/soak.mjs --calls 1000"
   echo "\`$connect_cmd\`"
   echo
   $connect_cmd
+  echo
+  echo "## DTLS roles: the answer as browsers make it, and passive, raw RTCPeerConnections"
+  echo
+  echo "\`$dtls_cmd\`"
+  echo
+  $dtls_cmd
+  echo
+  echo "Reading these rows: only a Chromium answerer to a Firefox offerer is slow as made, and its passive answer"
+  echo "is not; no pair is slower passive beyond the noise. So pushpeer's first answer is passive unless this browser"
+  echo "is Firefox (js/connection/connection.js passiveAnswerSdp), and a Firefox → Chromium call saves the difference."
   echo
   echo "## Introductions: connect(card, { via }) to open data channel, no push, beside a push connect"
   echo

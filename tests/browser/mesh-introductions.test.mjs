@@ -58,6 +58,11 @@ describe('introductions: a neighbour carries the offer and the answer, no push',
         await carol.call('send', index.carolAlice, 'hello Alice');
         assert.deepEqual(await carol.call('waitMessages', index.carolAlice, 1), ['hello Carol']);
         assert.deepEqual(await alice.call('waitMessages', index.aliceCarol, 1), ['hello Alice']);
+        // DTLS roles (connection.js passiveAnswerSdp): Bob (Chromium) answered Alice's offer passive, so Alice
+        // (Firefox) is the DTLS client; Carol (Firefox) answered Alice as browsers do (active).
+        assert.deepEqual(await bob.call('dtlsSetup', index.bobAlice), { local: 'passive', remote: 'actpass' });
+        assert.deepEqual(await alice.call('dtlsSetup', index.aliceBob), { local: 'actpass', remote: 'passive' });
+        assert.deepEqual(await carol.call('dtlsSetup', index.carolAlice), { local: 'active', remote: 'actpass' });
       } catch (error) {
         throw await diagnose(world, [alice, bob, carol], error);
       }

@@ -1,12 +1,13 @@
 // The pure parts of js/connection/connection.js: isPolite and waitGathered (the rest runs in real browsers), and the
 // channel registry.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
 import { loadCore, PushPeerError } from '../../js/core.js';
 import { CHANNELS } from '../../js/connection/channels.js';
-import { Connection, DEFAULT_GATHER_QUIET_MS, DEFAULT_GATHER_TIMEOUT_MS, expectedCandidateTypes, isPolite, waitGathered }
-  from '../../js/connection/connection.js';
+import { Connection, DEFAULT_GATHER_QUIET_MS, DEFAULT_GATHER_TIMEOUT_MS, expectedCandidateTypes, isPolite,
+  passiveAnswerSdp, waitGathered } from '../../js/connection/connection.js';
 
 describe('connection.js: isPolite and waitGathered', () => {
   it('isPolite: exactly one side is polite, both agree; the same key twice is BAD_ARGUMENT', async () => {
@@ -107,7 +108,7 @@ describe('connection.js: isPolite and waitGathered', () => {
   });
 
   it('waitGathered with quietMs: settles quietMs after the last candidate once every expected type came', async () => {
-    assert.equal(DEFAULT_GATHER_QUIET_MS, 30);
+    assert.equal(DEFAULT_GATHER_QUIET_MS, 20);
     const host = { candidate: 'candidate:1 1 udp 2113937151 192.0.2.2 5000 typ host', type: 'host' };
     const srflx = { candidate: 'candidate:2 1 udp 1677729535 198.51.100.7 6000 typ srflx raddr 0.0.0.0 rport 0' };
     const relay = { candidate: 'candidate:3 1 udp 33562623 203.0.113.9 7000 typ relay raddr 0.0.0.0 rport 0' };
@@ -154,6 +155,32 @@ describe('connection.js: isPolite and waitGathered', () => {
     d.dispatchEvent(candidateEvent(host));
     assert.equal(await pd, false);
     assert.ok(Date.now() - t1 >= 110, `waited ${Date.now() - t1} ms`);
+  });
+});
+
+describe('connection.js: DTLS roles of the first answer (passiveAnswerSdp)', () => {
+  const corpus = (name) => readFileSync(new URL(`../corpus/sdp/${name}.sdp`, import.meta.url), 'utf8');
+
+  it('an answer made by a browser other than Firefox becomes passive, every m-section; a Firefox answer stays', async () => {
+    const core = await loadCore();
+    for (const kind of ['datachannel-host', 'datachannel-turn', 'audio-video-turn', 'two-video-turn']) {
+      for (const offerer of ['firefox', 'chromium']) {
+        const answer = corpus(`${kind}-${offerer}-chromium-answer`);
+        const passive = passiveAnswerSdp(answer, { firefox: false });
+        const who = `${kind}, ${offerer} -> chromium`;
+        assert.ok(passive, who);
+        assert.doesNotMatch(passive, /a=setup:active/, who);
+        assert.equal(passive.match(/a=setup:passive\r\n/g).length, answer.match(/a=setup:active\r\n/g).length, who);
+        assert.equal(passive.replace(/a=setup:passive/g, 'a=setup:active'), answer, `${who}: nothing else changed`);
+        assert.equal(core.unpackSdp(core.packSdp(passive)), passive, `${who}: the codec keeps it`);
+        assert.equal(passiveAnswerSdp(corpus(`${kind}-${offerer}-firefox-answer`), { firefox: true }), null,
+          `${kind}, ${offerer} -> firefox`);
+      }
+    }
+    // an answer that is already passive: nothing to change; in Node (no Firefox user agent) the default is to change
+    const answer = corpus('datachannel-host-firefox-chromium-answer');
+    assert.equal(passiveAnswerSdp(answer.replace('a=setup:active', 'a=setup:passive'), { firefox: false }), null);
+    assert.ok(passiveAnswerSdp(answer));
   });
 });
 

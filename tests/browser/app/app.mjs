@@ -169,6 +169,12 @@ window.app = {
     const ufrag = (d) => /a=ice-ufrag:(\S+)/.exec(d?.sdp ?? '')?.[1] ?? null;
     return { local: ufrag(pc.currentLocalDescription), remote: ufrag(pc.currentRemoteDescription) };
   },
+  /** The a=setup roles of a connection's local and remote descriptions (connection.js passiveAnswerSdp). */
+  dtlsSetup(index) {
+    const pc = state.connections[index].connection.pc;
+    const setup = (d) => /a=setup:(\S+)/.exec(d?.sdp ?? '')?.[1] ?? null;
+    return { local: setup(pc.currentLocalDescription), remote: setup(pc.currentRemoteDescription) };
+  },
   restartIce(index) {
     state.connections[index].connection.restartIce();
   },
