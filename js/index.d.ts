@@ -74,7 +74,8 @@ export interface Timeouts {
   gatherTimeoutMs?: number;
   /**
    * The SDP also leaves this long after the last candidate once a candidate of every type the configuration can
-   * give has come (host; srflx with a STUN server; relay with TURN). 0: wait for the end of gathering. Default 30.
+   * give has come (host; srflx with a STUN server; relay with TURN); at most 5 ms with no STUN/TURN server, where
+   * host candidates come in one burst. 0: wait for the end of gathering. Default 20.
    */
   gatherQuietMs?: number;
   /**

@@ -34,6 +34,9 @@ export function isPolite(ourKey, theirKey) {
 // candidate can come (no STUN/TURN server; bench/RESULTS.md, "Introductions"). Once there is a candidate of every
 // kind the configuration can give and none came for this long, the SDP leaves with them (waitGathered).
 export const DEFAULT_GATHER_QUIET_MS = 20;
+// With no STUN/TURN server only host candidates can come, and browsers give them in one burst (all interfaces
+// within 2 ms here): then the quiet time is at most this.
+const HOST_ONLY_QUIET_MS = 5;
 
 /** The candidate types an RTCPeerConnection's configuration can give: host, srflx with a STUN url, relay with TURN. */
 export function expectedCandidateTypes(configuration = {}) {
@@ -53,11 +56,13 @@ function candidateType(candidate) {
 
 /**
  * Waits until ICE gathering is complete (true), or until there is a candidate of every type the configuration can
- * give and none came for quietMs (true; 0 turns this off), or timeoutMs (false): the SDP carries what was gathered.
+ * give and none came for quietMs (true; 0 turns this off; at most HOST_ONLY_QUIET_MS with no STUN/TURN server), or
+ * timeoutMs (false): the SDP carries what was gathered.
  */
 export function waitGathered(pc, timeoutMs = DEFAULT_GATHER_TIMEOUT_MS, quietMs = 0) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve(true);
   const missing = expectedCandidateTypes(pc.getConfiguration?.());
+  const quietFor = missing.size === 1 && missing.has('host') ? Math.min(quietMs, HOST_ONLY_QUIET_MS) : quietMs;
   return new Promise((resolve) => {
     const timer = setTimeout(() => finish(false), timeoutMs);
     let quiet = null;
@@ -76,7 +81,7 @@ export function waitGathered(pc, timeoutMs = DEFAULT_GATHER_TIMEOUT_MS, quietMs 
       if (!event.candidate) return finish(true);
       missing.delete(candidateType(event.candidate));
       clearTimeout(quiet);
-      if (quietMs > 0 && missing.size === 0) quiet = setTimeout(() => finish(true), quietMs);
+      if (quietFor > 0 && missing.size === 0) quiet = setTimeout(() => finish(true), quietFor);
     }
     pc.addEventListener('icegatheringstatechange', check);
     pc.addEventListener('icecandidate', onCandidate);

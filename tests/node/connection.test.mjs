@@ -114,18 +114,30 @@ describe('connection.js: isPolite and waitGathered', () => {
     const relay = { candidate: 'candidate:3 1 udp 33562623 203.0.113.9 7000 typ relay raddr 0.0.0.0 rport 0' };
     const settledAt = (pc, promise) => promise.then((v) => ({ v, at: Date.now(), listeners: pc.listeners }));
 
-    // no server: the host candidates, then quiet -> true long before the timeout; each candidate restarts the wait
+    // STUN: a host and a srflx candidate, then quiet -> true long before the timeout; each candidate restarts the wait
     const a = fakePc();
-    a.getConfiguration = () => ({ iceServers: [] });
+    a.getConfiguration = () => ({ iceServers: [{ urls: ['stun:stun.example'] }] });
     const t0 = Date.now();
     const pa = settledAt(a, waitGathered(a, 5000, 40));
     a.dispatchEvent(candidateEvent(host));
+    a.dispatchEvent(candidateEvent(srflx));
     await new Promise((resolve) => setTimeout(resolve, 25));
-    a.dispatchEvent(candidateEvent({ ...host, candidate: host.candidate.replace('192.0.2.2', 'fd00::2') }));
+    a.dispatchEvent(candidateEvent({ ...srflx, candidate: srflx.candidate.replace('198.51.100.7', '198.51.100.8') }));
     const ra = await pa;
     assert.equal(ra.v, true);
     assert.ok(ra.at - t0 >= 60 && ra.at - t0 < 1000, `settled ${ra.at - t0} ms after the start (25 + 40 expected)`);
     assert.equal(ra.listeners, 0, 'listeners removed');
+
+    // no server: only host candidates can come, in one burst: the quiet time is cut to 5 ms whatever quietMs says
+    const h = fakePc();
+    h.getConfiguration = () => ({ iceServers: [] });
+    let hSettled = null;
+    waitGathered(h, 5000, 1000).then((v) => {
+      hSettled = v;
+    });
+    h.dispatchEvent(candidateEvent(host));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(hSettled, true, 'settled 5 ms after the host candidate, not 1000');
 
     // STUN configured: host alone is not enough; the srflx (type read from the candidate line) completes the set
     const b = fakePc();
