@@ -83,8 +83,8 @@ soak_cmd="node bench/browser/soak.mjs --calls 1000"
   echo "host is noisy, compare the ratio to the push connect measured beside it. What an introduction replaces is"
   echo "the two push legs (the offer and answer rows): each carried leg is a seal to the recipient's identity key, two"
   echo "data-channel hops through Bob (his policy reads both peers from his store) and the recipient's service worker"
-  echo "opening and keeping it like a push. Everything else (ICE gathering, which Chromium takes about 130 ms to"
-  echo "complete even on loopback, DTLS, SCTP) is the same work on both paths."
+  echo "opening and keeping it like a push. Everything else (ICE gathering, cut short by gatherQuietMs; DTLS, with a"
+  echo "Chromium answer passive: see DTLS roles; SCTP) is the same work on both paths."
   echo
   echo "## Groups: joining, pushes and time to a full mesh, real browsers"
   echo

@@ -30,7 +30,7 @@ export { RequestEvent, REQUEST_GRACE_MS } from './signaling/calls.js';
 
 const DEFAULTS = {
   gatherTimeoutMs: DEFAULT_GATHER_TIMEOUT_MS,
-  gatherQuietMs: DEFAULT_GATHER_QUIET_MS, // the SDP leaves this long after the last candidate once every expected type came (5 ms host-only)
+  gatherQuietMs: DEFAULT_GATHER_QUIET_MS, // SDP out this long after the last candidate, once every expected type came
   answerTimeoutMs: 30_000, // per attempt: from the offer's push to the answer's arrival
   offerRetries: 1, // offers sent again (same session) when no answer came in time
   reconnects: 1, // new offers (same session) when the answer came but the callee's page went away before it opened
