@@ -569,6 +569,22 @@ async function broadcast(peers, sender, label) {
 }
 
 // ---- one group -----------------------------------------------------------------------------------------------------
+/**
+ * A join (or a rejoin) through the inviter: j.last = when the newcomer first had `target` member connections (every
+ * member before it in a full mesh, neighbourLimit beyond); j.connected is read when the joins are over (degrees).
+ */
+function watchJoin(group, j, target) {
+  Object.defineProperty(j, 'group', { value: group }); // not in --json
+  group.addEventListener('peerjoin', () => {
+    if (Number.isNaN(j.last) && group.peers().filter((m) => m.connected).length >= target) j.last = now - j.start;
+  });
+  group.join(inviter0.cardText).catch((error) => {
+    j.error = error.code ?? error.message;
+  });
+}
+const degreeOf = (j) => j.group.peers().filter((m) => m.connected).length;
+let inviter0 = null;
+
 async function simulate(n) {
   const cheap = n >= CHEAP_FROM;
   heap.length = 0;
@@ -580,6 +596,7 @@ async function simulate(n) {
   for (const p of peers) world.byKey.set(p.keyId, p);
   const secret = new Uint8Array(32).map((_, i) => (i * 7 + n) & 255);
   const inviter = peers[0];
+  inviter0 = inviter;
   inviter.groups.group('sim', { secret });
   const joins = [];
   let t = 0;
@@ -590,16 +607,7 @@ async function simulate(n) {
     const j = { i, n: i + 1, start: t, last: NaN, connected: 0, error: null, frames: 0, bytes: 0, byType: {}, pushes: 0 };
     joins.push(j);
     at(t, () => cause.run(j, () => {
-      const g = p.groups.group('sim', { secret });
-      p.calling = new Set(); // whom this newcomer calls while joining: the inviter, then the members it was told of
-      g.addEventListener('peerjoin', (e) => {
-        if (!p.calling.has(e.keyId)) return; // someone who called us later
-        j.last = now - j.start;
-        j.connected++;
-      });
-      g.join(inviter.cardText).catch((error) => {
-        j.error = error.code ?? error.message;
-      });
+      watchJoin(p.groups.group('sim', { secret }), j, i + 1 <= options.maxFullMesh ? i : options.neighbourLimit);
     }));
   }
   let step = 0;
@@ -608,6 +616,7 @@ async function simulate(n) {
     if (++step % 20 === 0) say(`  N=${n}: ${(now / 1000).toFixed(0)} s virtual, ${((performance.now() - wall) / 1000).toFixed(0)} s wall`);
   }
   const formation = { ...stats, byType: structuredClone(stats.byType), maxFrame: { ...stats.maxFrame } };
+  for (const j of joins) j.connected = degreeOf(j);
   const g0 = graph(peers, { sources: n > 2000 ? 200 : Infinity });
   // Missing edges where the group should be a full mesh (N ≤ maxFullMesh).
   const fullMeshMissing = n <= options.maxFullMesh ? g0.degrees.reduce((a, d) => a + (n - 1 - d), 0) / 2 : null;
@@ -634,21 +643,11 @@ async function simulate(n) {
     world.byKey.set(p.keyId, p);
     const j = { i: old.index, n: NaN, start: now, last: NaN, connected: 0, error: null, frames: 0, bytes: 0, byType: {}, pushes: 0 };
     rejoins.push(j);
-    cause.run(j, () => {
-      const g = p.groups.group('sim', { secret });
-      p.calling = new Set();
-      g.addEventListener('peerjoin', (e) => {
-        if (!p.calling.has(e.keyId)) return;
-        j.last = now - j.start;
-        j.connected++;
-      });
-      g.join(inviter.cardText).catch((error) => {
-        j.error = error.code ?? error.message;
-      });
-    });
+    cause.run(j, () => watchJoin(p.groups.group('sim', { secret }), j, options.neighbourLimit));
     await runUntil(now + exponential(MEAN_ARRIVAL_MS));
   }
   await runUntil(now + 60_000);
+  for (const j of rejoins) j.connected = degreeOf(j);
   const gRejoin = graph(peers, { sources: n > 2000 ? 200 : Infinity });
   // Then the inviter leaves too.
   inviter.leave();
@@ -680,7 +679,7 @@ function report(results) {
   line();
   line('### Joining');
   line();
-  line('| N | pushes, all joins (2·(N−1)) | pushes per join | joins failed | control frames per join: mean | last 10% of joins | of which group-members (last 10%) | fwd (last 10%) | KB per join: mean | last 10% | largest frame KB (type) | frames > 256 KiB | newcomer connected to all it called: median ms | p90 | its connections (mean, max) |');
+  line('| N | pushes, all joins (2·(N−1)) | pushes per join | joins failed | control frames per join: mean | last 10% of joins | of which group-members (last 10%) | fwd (last 10%) | KB per join: mean | last 10% | largest frame KB (type) | frames > 256 KiB | newcomer has its connections (all members in a full mesh, neighbourLimit beyond): median ms | p90 | its connections once all joined (mean, max) |');
   line('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const js = r.joins;
@@ -732,7 +731,7 @@ function report(results) {
   line('5% of the members (never the inviter) close their pages at once; then they come back (a reloaded page: same');
   line('identity, a new PushPeer) and join again with the invite, one every few seconds; then the inviter leaves too.');
   line();
-  line('| N | left | connected after 5% left | parts | members left with 0 connections | mean connections | came back: pushes each | their connections: mean (max) | frames per rejoin | connected after the inviter left too | parts | isolated |');
+  line('| N | left | connected after 5% left | parts | members left with 0 connections | mean connections | came back: pushes each | their connections a minute later: mean (max) | frames per rejoin | connected after the inviter left too | parts | isolated |');
   line('|---:|---:|:---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|');
   for (const r of results) {
     const rj = r.rejoins;

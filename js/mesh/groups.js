@@ -122,7 +122,10 @@ export class Group extends EventTarget {
     this._seen = new Set();
     this._joining = new Map(); // Connection -> { resolve, reject }
     this._joinedVia = null; // the connection we joined through, until its member list came
+    this._joiningKey = null; // the key id of the member we join through, while we call it
+    this._earlyList = null; // { connection, frame }: its member list, when it came before our call resolved
     this._helloTo = new WeakSet(); // connections we said hello on
+    this._helloFrom = new WeakSet(); // connections a member said hello on (its proof checked)
     this._left = false;
     const o = { ...GROUP_DEFAULTS, ...pick(groups.host.options, Object.keys(GROUP_DEFAULTS)) };
     this.options = o;
@@ -162,7 +165,13 @@ export class Group extends EventTarget {
       .get('card') ?? cardOrLink : cardOrLink;
     const decoded = this._core.decodeCard(await host.cardBytes(card));
     const keyId = this._core.base64urlEncode(decoded.keyId);
-    const connection = host.connectionTo(keyId) ?? await host.connect(card);
+    // A member that knows us already (we are back after a reload) says hello as soon as the connection opens, we
+    // answer, and its list can come before connect() resolved here: it is kept for us (_memberList).
+    this._joiningKey = keyId;
+    const connection = host.connectionTo(keyId) ?? await host.connect(card).finally(() => {
+      this._joiningKey = null;
+    });
+    this._joiningKey = null;
     this._joinedVia = connection;
     const answered = new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -173,6 +182,11 @@ export class Group extends EventTarget {
         reject: (e) => { clearTimeout(timer); reject(e); } });
     });
     this._sayHello(connection);
+    // That member's hello is then its answer (it came before we were waiting for one), and its list is here too.
+    if (this._helloFrom.has(connection)) this._joining.get(connection)?.resolve();
+    const early = this._earlyList;
+    this._earlyList = null;
+    if (early?.connection === connection) void this._memberList(connection, early.frame).catch((error) => host.error(error));
     await answered;
     return this.peers();
   }
@@ -228,6 +242,7 @@ export class Group extends EventTarget {
       connection.sendControl({ t: 'group-no', group: this.id, code: 'NOT_A_MEMBER' });
       return;
     }
+    this._helloFrom.add(connection);
     const known = this._members.get(keyId);
     // New to us, or back after its connection ended (a reloaded page joining again): it needs the members.
     const newcomer = !known || known.left === true;
@@ -262,6 +277,10 @@ export class Group extends EventTarget {
   async _memberList(connection, frame) {
     if (!this._isMember(connection.remote.keyId) || !Array.isArray(frame.members)) return;
     const host = this.groups.host;
+    if (connection.remote.keyId === this._joiningKey && !this._joinedVia) {
+      this._earlyList = { connection, frame }; // the member we are joining through was quicker than our call
+      return;
+    }
     const fresh = [];
     for (const entry of frame.members.slice(0, 256)) {
       let card;

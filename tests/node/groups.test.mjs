@@ -27,15 +27,16 @@ describe('groups', () => {
   });
 
   /** Our Groups, as `me`; cards of our peers from `people`. */
-  function ours(options = {}) {
+  function ours(options = {}, host = {}) {
     const errors = [];
     const groups = new Groups({ core, keyId: people.me.keyId, options, card: () => ({ text: people.me.card.text,
       link: `https://app.example/#card=${people.me.card.text}` }), cardBytes: async (c) => c,
     connect: async () => { throw new Error('no calls in this test'); }, connectionTo: () => null,
     peerCard: async (keyId) => Object.values(people).find((p) => p.keyId === keyId)?.card.bytes ?? null,
-    error: (e) => errors.push(e) });
+    error: (e) => errors.push(e), ...host });
     return { groups, errors };
   }
+  const who = (card) => Object.values(people).find((p) => p.card.text === card || p.card.bytes === card)?.name;
   const open = (groups, who) => {
     const c = new FakeConnection(people[who].keyId, who);
     groups.attach(c);
@@ -162,6 +163,35 @@ describe('groups', () => {
     await again.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben') });
     await settle();
     assert.deepEqual(again.sent.find((f) => f.t === 'group-members')?.members.map((m) => core.decodeCard(m.card).name), ['ann']);
+  });
+
+  it('a page back after a reload joins through a member that knew it: that member\'s hello and its list can come '
+    + 'before our call to it resolved; the hello answers the join, and the members in the list are called', async () => {
+    const secret = randomBytes(32);
+    const calls = [];
+    let link;
+    const { groups, errors } = ours({ joinTimeoutMs: 300 }, {
+      connect: async (card, { via } = {}) => {
+        calls.push([who(card), via?.remote.name ?? 'push']);
+        const c = new FakeConnection(people[who(card)].keyId, who(card));
+        if (via) return c;
+        // PushPeer registers a connection (attach) as it opens, before connect() resolves; Ann knows us already,
+        // so her hello is the first frame, we answer it, and her list follows: all before connect() is back.
+        link = c;
+        groups.attach(c);
+        const id = groups.byName.get('club').id;
+        await c.receive({ t: 'group-hello', group: id, proof: proofOf(secret, 'ann') });
+        await c.receive({ t: 'group-members', group: id, members: [{ card: people.ben.card.text, proof: proofOf(secret, 'ben') }] });
+        return c;
+      },
+    });
+    const group = groups.group('club', { secret });
+    const peers = await group.join(people.ann.card.text);
+    assert.deepEqual(peers.map((p) => [p.name, p.connected]).sort(), [['ann', true], ['ben', false]]);
+    assert.ok(link.sent.some((f) => f.t === 'group-hello'), 'we said hello (Ann sends the members for it)');
+    await settle();
+    assert.deepEqual(calls, [['ann', 'push'], ['ben', 'ann']], 'Ben called through Ann');
+    assert.deepEqual(errors, []);
   });
 
   it('names and secrets: the same name gives the same group; a short secret or another secret under a taken name is refused; '
