@@ -65,9 +65,17 @@ export class FakeRTCPeerConnection extends EventTarget {
     return channel;
   }
 
-  async setLocalDescription() {
-    const type = this.remoteDescription?.type === 'offer' ? 'answer' : 'offer';
-    this.localDescription = { type, sdp: `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\na=fake:${this.token}\r\n` };
+  async createAnswer() {
+    return { type: 'answer', sdp: this._sdp() };
+  }
+
+  _sdp() {
+    return `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\na=fake:${this.token}\r\n`;
+  }
+
+  async setLocalDescription(description) {
+    const type = description?.type ?? (this.remoteDescription?.type === 'offer' ? 'answer' : 'offer');
+    this.localDescription = { type, sdp: description?.sdp ?? this._sdp() };
     this.signalingState = type === 'offer' ? 'have-local-offer' : 'stable';
     this.iceGatheringState = 'complete';
   }
