@@ -68,6 +68,32 @@ describe('introductions: a neighbour carries the offer and the answer, no push',
       }
     });
 
+  test('calls Bob (Chromium) answered passive renegotiate as any other: media from each side on Alice\'s, an ICE '
+    + 'restart from Bob on Carol\'s, over the data channel, no push', { timeout: TEST_MS }, async () => {
+    try {
+      const since = world.service.lastSeq;
+      assert.deepEqual((await alice.call('addMedia', index.aliceBob)).sort(), ['audio', 'video']);
+      assert.deepEqual((await bob.call('waitTracks', index.bobAlice, 2)).sort(), ['audio', 'video']);
+      await bob.call('addMedia', index.bobAlice);
+      assert.deepEqual((await alice.call('waitTracks', index.aliceBob, 2)).sort(), ['audio', 'video']);
+      // The DTLS roles of the first answer stay: Bob's offer for his media said actpass, and Alice, the DTLS client
+      // since Bob answered passive, answered it as the client again.
+      assert.deepEqual(await alice.call('dtlsSetup', index.aliceBob), { local: 'active', remote: 'actpass' });
+      await alice.call('send', index.aliceBob, 'after renegotiating');
+      assert.ok((await bob.call('waitMessages', index.bobAlice, 2)).includes('after renegotiating'));
+      const before = await carol.call('iceUfrags', index.carolBob);
+      await bob.call('restartIce', index.bobCarol);
+      const now = await pollUntil(() => carol.call('iceUfrags', index.carolBob),
+        (ufrags) => ufrags.local !== before.local && ufrags.remote !== before.remote, { timeoutMs: 20_000 });
+      assert.notEqual(now.remote, before.remote, 'Carol has Bob\'s new ICE credentials');
+      await carol.call('send', index.carolBob, 'after restart');
+      assert.ok((await bob.call('waitMessages', index.bobCarol, 2)).includes('after restart'));
+      assert.equal(world.pushesSince(since).length, 0, 'no push');
+    } catch (error) {
+      throw await diagnose(world, [alice, bob, carol], error);
+    }
+  });
+
   test('a byte Bob flips in a carried offer: refused with a typed code, nothing kept at Carol', { timeout: TEST_MS }, async () => {
     const inbox = await inboxSize(carol);
     const requests = await requestsOf(carol);
