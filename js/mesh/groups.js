@@ -168,10 +168,12 @@ export class Group extends EventTarget {
     // A member that knows us already (we are back after a reload) says hello as soon as the connection opens, we
     // answer, and its list can come before connect() resolved here: it is kept for us (_memberList).
     this._joiningKey = keyId;
-    const connection = host.connectionTo(keyId) ?? await host.connect(card).finally(() => {
-      this._joiningKey = null;
-    });
-    this._joiningKey = null;
+    let connection;
+    try {
+      connection = host.connectionTo(keyId) ?? await host.connect(card);
+    } finally {
+      this._joiningKey = null; // (kept until here: a list that comes before this line is kept, not dropped)
+    }
     this._joinedVia = connection;
     const answered = new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -300,16 +302,23 @@ export class Group extends EventTarget {
     // Who calls whom: the newcomer calls the members it was told of (they expect it); members told of a newcomer wait.
     if (connection !== this._joinedVia) return;
     this._joinedVia = null;
+    // Beyond full mesh, neighbourLimit of them at random; a call that fails (the member left, the carrier lost its
+    // route) is replaced by the next one in the list, so that a newcomer does not keep the one it joined through only.
     const limit = this._members.size + 1 > this.options.maxFullMesh ? this.options.neighbourLimit : Infinity;
-    const chosen = shuffle(fresh).slice(0, Math.max(0, limit - this._connected().length));
-    await Promise.all(chosen.map(async ({ keyId, card }) => {
-      try {
-        if (host.connectionTo(keyId)) return;
-        await host.connect(card, { via: connection }); // attach() says hello on it: we know them as a member
-      } catch (error) {
-        host.error(error);
-      }
-    }));
+    const candidates = shuffle(fresh);
+    let need = limit - this._connected().length;
+    while (need > 0 && candidates.length && !connection.closed) {
+      const made = await Promise.all(candidates.splice(0, need).map(async ({ keyId, card }) => {
+        try {
+          if (!host.connectionTo(keyId)) await host.connect(card, { via: connection }); // attach() says hello on it
+          return true;
+        } catch (error) {
+          host.error(error);
+          return false;
+        }
+      }));
+      need -= made.filter(Boolean).length;
+    }
   }
 
   _connect(keyId, { name, card, proof, connection }) {

@@ -194,6 +194,35 @@ describe('groups', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('beyond full mesh, a newcomer whose introduction fails calls the next member in the list instead', async () => {
+    const secret = randomBytes(32);
+    const calls = [];
+    const { groups, errors } = ours({ maxFullMesh: 2, neighbourLimit: 3, joinTimeoutMs: 1000 }, {
+      connect: async (card, { via } = {}) => {
+        const name = who(card);
+        calls.push([name, via?.remote.name ?? 'push']);
+        const c = new FakeConnection(people[name].keyId, name);
+        if (via && calls.length === 2) throw Object.assign(new Error('no route'), { code: 'NO_ROUTE' });
+        if (!via) {
+          groups.attach(c);
+          const id = groups.byName.get('club').id;
+          queueMicrotask(async () => {
+            await c.receive({ t: 'group-hello', group: id, proof: proofOf(secret, 'ann') });
+            await c.receive({ t: 'group-members', group: id,
+              members: ['ben', 'cat', 'dan'].map((m) => ({ card: people[m].card.text, proof: proofOf(secret, m) })) });
+          });
+        }
+        return c;
+      },
+    });
+    await groups.group('club', { secret }).join(people.ann.card.text);
+    await settle();
+    assert.equal(calls.length, 4, `calls: ${JSON.stringify(calls)}`);
+    assert.deepEqual(calls.slice(1).map(([, via]) => via), ['ann', 'ann', 'ann']);
+    assert.deepEqual(new Set(calls.slice(1).map(([name]) => name)).size, 3, 'three different members');
+    assert.deepEqual(errors.map((e) => e.code), ['NO_ROUTE']);
+  });
+
   it('names and secrets: the same name gives the same group; a short secret or another secret under a taken name is refused; '
     + 'an invite carries the secret and the name', () => {
     const { groups } = ours();
