@@ -1,8 +1,9 @@
 // Groups in real browsers (docs/PROTOCOL.md §7.8): Alice (Firefox) makes a group and an invite link; Bob (Firefox)
 // and Carol, Dave and Erin (Chromium, one browser, a context each) join with it one after the other. Each newcomer
 // costs exactly two pushes (its call to Alice) whatever the group's size, and ends connected to everyone: the others
-// are introduced through Alice with no push. A group message reaches everyone; a page that closes is a peerleave for
-// the others at once; someone without the group's secret is refused (NOT_A_MEMBER) and nothing of theirs is kept.
+// are introduced through Alice with no push. A group message reaches everyone; a page that reloads joins again with
+// the invite (two pushes) and is connected to everyone again; a page that closes is a peerleave for the others at
+// once; someone without the group's secret is refused (NOT_A_MEMBER) and nothing of theirs is kept.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -94,6 +95,41 @@ describe('a group of five: each newcomer costs two pushes, everyone connects to 
       // The new connection is a member's for both of them again.
       for (const [a, b] of [[dave, 'bob'], [bob, 'dave']]) {
         assert.ok((await pollUntil(() => connectedNames(a), (n) => n.includes(b), { timeoutMs: 10_000 })).includes(b));
+      }
+    });
+
+  test('a member whose page reloads joins again with the invite: 2 pushes, connected to everyone again', { timeout: TEST_MS },
+    async (t) => {
+      const { alice, dave } = people;
+      try {
+        const { invite } = await alice.call('group', GROUP);
+        await dave.page.reload({ waitUntil: 'load' });
+        await dave.page.waitForFunction(() => window.appReady === true);
+        const made = await dave.call('create', { name: 'dave', subject: SUBJECT, hostSubscribe: true });
+        assert.equal(made.keyId, keyIds.dave, 'the same identity after the reload');
+        await dave.call('setDecision', 'hold');
+        for (const name of ['alice', 'bob', 'carol', 'erin']) {
+          assert.ok(!(await pollUntil(() => connectedNames(people[name]), (n) => !n.includes('dave'), { timeoutMs: 15_000 }))
+            .includes('dave'), `${name} saw the old page go`);
+        }
+        const since = world.service.lastSeq;
+        const result = await dave.call('joinGroup', invite);
+        assert.equal(result.error, undefined, JSON.stringify(result.error));
+        const names = await pollUntil(() => connectedNames(dave), (n) => n.length === 4, { timeoutMs: 30_000 });
+        assert.deepEqual(names, ['alice', 'bob', 'carol', 'erin']);
+        for (const name of ['alice', 'bob', 'carol', 'erin']) {
+          assert.ok((await pollUntil(() => connectedNames(people[name]), (n) => n.includes('dave'), { timeoutMs: 15_000 }))
+            .includes('dave'), `${name} is connected to dave again`);
+        }
+        // Calls are urgent pushes (an offer, an answer); a page that starts may also send its peers a new card
+        // (urgency normal, a day's TTL), which has nothing to do with joining.
+        const all = world.pushesSince(since);
+        const calls = all.filter((p) => p.urgency === 'high');
+        t.diagnostic(`dave back: ${calls.length} call pushes (${all.length - calls.length} card updates)`);
+        assert.equal(calls.length, 2, 'the call to Alice, and nothing else');
+        assert.ok(all.every((p) => p.urgency === 'high' || p.ttl === 86400), JSON.stringify(all));
+      } catch (error) {
+        throw await diagnose(world, Object.values(people), error);
       }
     });
 
