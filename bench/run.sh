@@ -104,10 +104,10 @@ soak_cmd="node bench/browser/soak.mjs --calls 1000"
   echo
   $groups_sim_cmd
   echo
-  echo "Reading these tables: the pushes per join must stay at 2; the inviter's connections and the frames it sends per"
-  echo "join grow with N (it is connected to every member and tells each of them about each newcomer); the member list a"
-  echo "newcomer gets outgrows Chromium's 256 KiB data channel message at a few hundred members; a group message's"
-  echo "frames are the sum of the members' connections."
+  echo "Reading these tables: the pushes per join must stay at 2; the frames per join stay flat (lists and announcements"
+  echo "go to a random few beyond full mesh); the member in the invite is connected to every member (the hub, PROTOCOL"
+  echo "§7.8); a group message's frames are the sum of the members' connections; members who come back after a reload"
+  echo "get neighbourLimit connections again."
   echo
   echo "## Reliability under load: the soak, real Firefox"
   echo
