@@ -355,7 +355,8 @@ export class PushPeer extends EventTarget {
   card(): Card;
   /**
    * Two pushes: our offer, their answer. Resolves once the data channel is open. `signal` cancels the call: the
-   * connection is closed and connect() rejects with ABORTED (an aborted signal: at once, nothing sent). `via` (a live
+   * connection is closed and connect() rejects with ABORTED (an aborted signal: at once, nothing sent; a carried call
+   * whose offer went out sends a bye through the carrier, and the callee's request expires at once). `via` (a live
    * Connection, or the key id of a peer we hold one to): no push; that peer carries the offer and the answer
    * (docs/PROTOCOL.md §7.7). Fails then also with INTRODUCTION_REFUSED (`.reason`), NO_ROUTE, NOT_CONNECTED.
    */

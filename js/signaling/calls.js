@@ -243,6 +243,15 @@ export class Calls {
       return connection;
     } catch (error) {
       connection?.close(error?.code === 'ABORTED' ? 'aborted' : 'connect failed');
+      // A carried call that we abort after its offer went: the callee is told (it costs no push), so that its
+      // request goes at once instead of when it expires. A bye naming our latest offer, with our card (the callee
+      // does not know us yet). Pushed calls send nothing: the push would be spent on a call we gave up.
+      if (error?.code === 'ABORTED' && link.via === 'neighbour' && pending.refs?.length) {
+        const envelope = this.core.sealEnvelope({ type: 'bye', privateKey: this.host.identity.privateKey,
+          recipient: remote.keyId, sessionId: sessionBytes, sequence: sequence++, ref: pending.refs.at(-1),
+          card: this.host.ourCard() });
+        link.sendBeacon({ to: keyId, card: cardBytes, type: 'bye', sessionId, envelope });
+      }
       if (error?.code === 'PEER_GONE') {
         // Their subscription is gone: their card is useless until they send a new one.
         const peer = await this.store.getPeer(keyId);
@@ -373,6 +382,7 @@ export class Calls {
    */
   async inboxItem(item) {
     if (this.closed || !actionable(item)) return;
+    if (item.type === 'bye' && await this._withdrawn(item)) return;
     if (item.type === 'answer' || item.type === 'bye') {
       // Only the key we called, for the session we opened, naming an offer we sent (its reference).
       const pending = this.pending.get(sessionKey(item.from, item.sessionId));
@@ -383,6 +393,26 @@ export class Calls {
     } else if (item.type === 'offer') {
       await this._offer(item);
     }
+  }
+
+  /**
+   * A caller's bye naming an offer it sent us (it gave up: connect() aborted): a request nobody decided yet expires
+   * now ('requestexpired'); an answer we are making, or a connection still opening, for that offer is closed. True
+   * when the bye was such a withdrawal (it is then taken); false for a bye about a call we made.
+   */
+  async _withdrawn(item) {
+    const offer = (await this.store.callItems(item.from, item.sessionId))
+      .find((i) => i.type === 'offer' && i.offerRef && sameBytes(i.offerRef, item.ref));
+    if (!offer) return false;
+    if (!(await this.store.claimInbox(item.id, this.host.owner))) return true;
+    await this.store.deleteInbox(item.id);
+    if (offer.state === 'new') {
+      await this._expire(offer);
+    } else {
+      const live = this.answering.get(sessionKey(item.from, item.sessionId));
+      if (live && !live.closed && live.state !== 'connected') live.close('the caller gave up');
+    }
+    return true;
   }
 
   async _offer(item) {

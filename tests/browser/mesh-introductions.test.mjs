@@ -184,6 +184,35 @@ describe('introductions: a neighbour carries the offer and the answer, no push',
       await carol.call('setDecision', 'accept');
     });
 
+  test('Alice gives up on an introduced call Carol has not decided: her bye goes through Bob, Carol\'s request goes at '
+    + 'once (requestexpired), no push', { timeout: TEST_MS }, async () => {
+    await carol.call('setDecision', 'hold');
+    try {
+      const since = world.service.lastSeq;
+      const requests = await requestsOf(carol);
+      const expiredBefore = (await carol.call('events', 'requestexpired')).length;
+      const result = await alice.call('connect', (await carol.call('card')).text, { via: keyIds.bob,
+        abortAfter: 'offer-sent' });
+      assert.equal(result.error?.code, 'ABORTED', JSON.stringify(result));
+      await pollUntil(() => requestsOf(carol), (n) => n === requests + 1, { timeoutMs: 10_000 });
+      const expired = await pollUntil(() => carol.call('events', 'requestexpired'), (e) => e.length > expiredBefore,
+        { timeoutMs: 10_000 });
+      const asked = (await carol.call('events', 'request')).at(-1);
+      assert.ok(expired.at(-1).at - asked.at < 5000, 'gone at once, not after answerTimeoutMs');
+      const offer = (await carol.call('inbox')).filter((i) => i.type === 'offer').at(-1);
+      assert.equal(offer.state, 'expired');
+      assert.ok(!(await carol.call('pendingRequests')).some((r) => r.sessionId === offer.sessionId), 'not pending');
+      assert.ok(!(await carol.call('inbox')).some((i) => i.type === 'bye'), 'the bye was taken');
+      assert.deepEqual((await bob.call('events', 'carried')).slice(-2).map((e) => [e.from, e.to]),
+        [[keyIds.alice, keyIds.carol], [keyIds.alice, keyIds.carol]], 'Bob carried the offer, then the bye');
+      assert.equal(world.pushesSince(since).length, 0, 'no push');
+    } catch (error) {
+      throw await diagnose(world, [alice, bob, carol], error);
+    } finally {
+      await carol.call('setDecision', 'accept');
+    }
+  });
+
   test('a neighbour whose policy forbids carrying refuses: INTRODUCTION_REFUSED (Carol carries for no one by default)',
     { timeout: TEST_MS }, async () => {
       // Carol (introductions: 'group', the default, and no group) is asked by Bob to carry to Alice.
