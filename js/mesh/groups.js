@@ -121,9 +121,7 @@ export class Group extends EventTarget {
     this._members = new Map(); // keyId -> { keyId, name, card (bytes), proof (bytes), connection | null }
     this._seen = new Set();
     this._joining = new Map(); // Connection -> { resolve, reject }
-    this._joinedVia = null; // the connection we joined through, until its member list came
-    this._joiningKey = null; // the key id of the member we join through, while we call it
-    this._earlyList = null; // { connection, frame }: its member list, when it came before our call resolved
+    this._joiningThrough = null; // the key id of the member we join through, until its member list came
     this._helloTo = new WeakSet(); // connections we said hello on
     this._helloFrom = new WeakSet(); // connections a member said hello on (its proof checked)
     this._left = false;
@@ -165,16 +163,16 @@ export class Group extends EventTarget {
       .get('card') ?? cardOrLink : cardOrLink;
     const decoded = this._core.decodeCard(await host.cardBytes(card));
     const keyId = this._core.base64urlEncode(decoded.keyId);
-    // A member that knows us already (we are back after a reload) says hello as soon as the connection opens, we
-    // answer, and its list can come before connect() resolved here: it is kept for us (_memberList).
-    this._joiningKey = keyId;
+    // Named by key id, not by connection: a member that knows us already (we are back after a reload) says hello as
+    // soon as the connection opens, we answer, and its list can come before connect() has returned here.
+    this._joiningThrough = keyId;
     let connection;
     try {
       connection = host.connectionTo(keyId) ?? await host.connect(card);
-    } finally {
-      this._joiningKey = null; // (kept until here: a list that comes before this line is kept, not dropped)
+    } catch (error) {
+      this._joiningThrough = null;
+      throw error;
     }
-    this._joinedVia = connection;
     const answered = new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this._joining.delete(connection);
@@ -184,12 +182,14 @@ export class Group extends EventTarget {
         reject: (e) => { clearTimeout(timer); reject(e); } });
     });
     this._sayHello(connection);
-    // That member's hello is then its answer (it came before we were waiting for one), and its list is here too.
+    // That member's hello is then its answer (it came before we were waiting for one).
     if (this._helloFrom.has(connection)) this._joining.get(connection)?.resolve();
-    const early = this._earlyList;
-    this._earlyList = null;
-    if (early?.connection === connection) void this._memberList(connection, early.frame).catch((error) => host.error(error));
-    await answered;
+    try {
+      await answered;
+    } catch (error) {
+      if (this._joiningThrough === keyId) this._joiningThrough = null;
+      throw error;
+    }
     return this.peers();
   }
 
@@ -279,10 +279,6 @@ export class Group extends EventTarget {
   async _memberList(connection, frame) {
     if (!this._isMember(connection.remote.keyId) || !Array.isArray(frame.members)) return;
     const host = this.groups.host;
-    if (connection.remote.keyId === this._joiningKey && !this._joinedVia) {
-      this._earlyList = { connection, frame }; // the member we are joining through was quicker than our call
-      return;
-    }
     const fresh = [];
     for (const entry of frame.members.slice(0, 256)) {
       let card;
@@ -300,8 +296,8 @@ export class Group extends EventTarget {
       fresh.push({ keyId, card: entry.card });
     }
     // Who calls whom: the newcomer calls the members it was told of (they expect it); members told of a newcomer wait.
-    if (connection !== this._joinedVia) return;
-    this._joinedVia = null;
+    if (connection.remote.keyId !== this._joiningThrough) return;
+    this._joiningThrough = null;
     // Beyond full mesh, neighbourLimit of them at random; a call that fails (the member left, the carrier lost its
     // route) is replaced by the next one in the list, so that a newcomer does not keep the one it joined through only.
     const limit = this._members.size + 1 > this.options.maxFullMesh ? this.options.neighbourLimit : Infinity;

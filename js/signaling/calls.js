@@ -382,11 +382,14 @@ export class Calls {
    */
   async inboxItem(item) {
     if (this.closed || !actionable(item)) return;
-    if (item.type === 'bye' && await this._withdrawn(item)) return;
     if (item.type === 'answer' || item.type === 'bye') {
       // Only the key we called, for the session we opened, naming an offer we sent (its reference).
       const pending = this.pending.get(sessionKey(item.from, item.sessionId));
-      if (!pending || !pending.refs.some((r) => sameBytes(r, item.ref))) return; // another page's call, or stale
+      if (!pending || !pending.refs.some((r) => sameBytes(r, item.ref))) {
+        // Not about a call of ours: a bye may be a caller withdrawing an offer it sent us.
+        if (item.type === 'bye') await this._withdraw(item);
+        return; // else another page's call, or stale
+      }
       if (!(await this.store.claimInbox(item.id, this.host.owner))) return;
       await this.store.deleteInbox(item.id); // taken: nothing else needs it (storage follows live calls)
       pending.deliver(item);
@@ -397,14 +400,13 @@ export class Calls {
 
   /**
    * A caller's bye naming an offer it sent us (it gave up: connect() aborted): a request nobody decided yet expires
-   * now ('requestexpired'); an answer we are making, or a connection still opening, for that offer is closed. True
-   * when the bye was such a withdrawal (it is then taken); false for a bye about a call we made.
+   * now ('requestexpired'); an answer we are making, or a connection still opening, for that offer is closed. The
+   * bye is taken. A bye that names no offer of ours is left as it is.
    */
-  async _withdrawn(item) {
+  async _withdraw(item) {
     const offer = (await this.store.callItems(item.from, item.sessionId))
       .find((i) => i.type === 'offer' && i.offerRef && sameBytes(i.offerRef, item.ref));
-    if (!offer) return false;
-    if (!(await this.store.claimInbox(item.id, this.host.owner))) return true;
+    if (!offer || !(await this.store.claimInbox(item.id, this.host.owner))) return;
     await this.store.deleteInbox(item.id);
     if (offer.state === 'new') {
       await this._expire(offer);
@@ -412,7 +414,6 @@ export class Calls {
       const live = this.answering.get(sessionKey(item.from, item.sessionId));
       if (live && !live.closed && live.state !== 'connected') live.close('the caller gave up');
     }
-    return true;
   }
 
   async _offer(item) {
