@@ -25,6 +25,7 @@ const MODULES = [
   'js/store/store.js',
   'js/signaling/push-link.js',
   'js/card.js',
+  'js/mesh/route.js',
   'js/push/reception.js',
   'js/push/subscription.js',
   'sw/handler.js',

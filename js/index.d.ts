@@ -138,8 +138,12 @@ export interface PushPeerOptions extends Timeouts {
   forwardTimeoutMs?: number;
   /** Groups: up to this many members everyone connects to everyone (default 8)... */
   maxFullMesh?: number;
-  /** ...beyond it a newcomer connects to this many members chosen at random (default 4). */
+  /** ...beyond it a newcomer gets this many connections, to members at the ends of random walks (default 4)... */
   neighbourLimit?: number;
+  /** ...and a member ends a walk (takes a newcomer) only while it has fewer connections than this (default 12). */
+  maxNeighbours?: number;
+  /** Hops of a group's random walk (default 4, at most 8). */
+  walkLength?: number;
   /** group.join(): the member's answer to our hello by then, else TIMEOUT (default 15000 ms). */
   joinTimeoutMs?: number;
   /** Seconds: older offers in the inbox are not answered. Default 600. */
@@ -300,8 +304,11 @@ export interface PushPeerEventMap {
    * no page was open (a missed call).
    */
   requestexpired: Event & { request: RequestEvent };
-  /** We carried an envelope between two of our peers (an introduction): key ids. */
-  carried: Event & { from: string; to: string };
+  /**
+   * We carried an envelope between two of our peers (an introduction): key ids of its caller and callee; `hops`: how
+   * many carry it when that is more than one (a route, docs/PROTOCOL.md §7.7).
+   */
+  carried: Event & { from: string; to: string; hops?: number };
   push: Event & { detail: { type: 'attempt' | 'response' | 'retry' | 'fallback'; [key: string]: unknown } };
   /** A push reached the worker and was accepted (also one that a page handled already). */
   received: Event & { id: number; messageType: InboxItem['type']; from: string; sessionId: string;
@@ -362,6 +369,10 @@ export class PushPeer extends EventTarget {
    */
   connect(card: CardInput, options?: { media?: MediaStream; iceServers?: RTCIceServer[]; signal?: AbortSignal;
     via?: Connection | string;
+    /** With `via`: the carriers after it (key ids, in order; at most 7), each passing the call on to the next. */
+    carriers?: string[];
+    /** With `via`: a group membership proof for the callee (groups' walks use it: docs/PROTOCOL.md §7.8). */
+    vouch?: { group: string; proof: string };
     /**
      * Without `via`: a call to a member of one of our groups first tries (up to 3 of) the members we are connected
      * to, then push. false: straight to push. Default true.

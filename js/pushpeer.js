@@ -111,14 +111,14 @@ export class PushPeer extends EventTarget {
       cardBytes: (card) => this._cardOf(card), connect: (card, options) => this.connect(card, options),
       connectionTo: (keyId) => this.neighbours.connectionTo(keyId),
       peerCard: async (keyId) => (await this.store.getPeer(keyId))?.card ?? null, error: (error) => this._error(error) });
-    this.neighbours = new Neighbours({ core: this.core, store: this.store, options: this.options,
+    this.neighbours = new Neighbours({ core: this.core, store: this.store, options: this.options, keyId: this.keyId,
       connections: () => this.connections, emit: (type, fields) => this._emit(type, fields),
-      inSameGroup: (a, b) => Boolean(this.groups.shared(a, b)),
-      deliver: (body, { via, from }) => deliverCarriedFromPage({ registration: this.registration, core: this.core,
-        store: this.store, storeName, body, via, from }) });
+      inSameGroup: (a, b) => Boolean(this.groups.shared(a, b)), vouch: (keyId, vouch) => this.groups.vouch(keyId, vouch),
+      deliver: (body, { via, from, route }) => deliverCarriedFromPage({ registration: this.registration, core: this.core,
+        store: this.store, storeName, body, via, from, route }) });
     this.calls = new Calls({ core: this.core, store: this.store, identity: this.identity, keyId: this.keyId,
       options: this.options, owner: this.owner, storeName, link: createPushLink({ core: this.core, sender: this.sender }),
-      linkVia: (connection) => this.neighbours.linkVia(connection),
+      linkVia: (connection, options) => this.neighbours.linkVia(connection, options),
       carrier: (keyId) => this.neighbours.connectionTo(keyId),
       admits: (item) => this.groups.admits(item),
       ourCard: () => this._card.bytes, cardOf: (card) => this._cardOf(card),

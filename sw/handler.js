@@ -165,7 +165,7 @@ export function installPushPeer(scope = globalThis, options = {}) {
       try {
         const { core, store } = await ready();
         reply = carriedReply(await deliverCarried({ core, store, storeName, body: data.body,
-          via: String(data.via ?? ''), from: String(data.from ?? '') }));
+          via: String(data.via ?? ''), from: String(data.from ?? ''), route: data.route ?? [] }));
       } catch (error) {
         reply = { error: { code: error?.code ?? 'INTERNAL', message: String(error?.message ?? error) } };
       }

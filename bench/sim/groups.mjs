@@ -3,7 +3,7 @@
 // js/core.js for cards and proofs) over fake links in virtual time, for groups of 10 to 10,000 peers.
 //
 //   node --max-old-space-size=12000 bench/sim/groups.mjs [--sizes 10,100,1000,10000] [--seed 1] [--every 2000]
-//        [--cheap-from 5000] [--broadcasts 5] [--store-ms 0] [--json /tmp/sim-groups.json]
+//        [--broadcasts 5] [--store-ms 0] [--json /tmp/sim-groups.json]
 //
 // --every: mean ms between two arrivals (Poisson); --store-ms: a store read's latency (IndexedDB, a few ms in a
 // page; 0 by default). SIMTRACE=1 in the environment prints every frame.
@@ -20,11 +20,12 @@
 //   - connect(card) without `via` (the newcomer's call to the inviter): "2 pushes", each a push latency drawn
 //     log-uniformly from 0.3–2 s, plus ICE gathering (offerer: Firefox 12 ms or Chromium 18 ms, half the peers each;
 //     answerer 15 ms) and 3 round trips of ICE/DTLS/SCTP on the new link; the inviter accepts every request;
-//   - connect(card, { via }): the introduction runs through the real carrier: the asker's Neighbours sends a fwd with
-//     a stand-in body of a sealed offer's size (no sealing: core.sealForPeer is not called), the carrier applies its
-//     rules for real, the target's Neighbours delivers it to a stub that plays the worker and Calls: it opens it in
-//     5 ms, accepts it without asking exactly when the real Calls would (groups.admits(item): a member carried by a
-//     member), and sends the answer (a stand-in body) back through the carrier the same way; the asker's connect()
+//   - connect(card, { via, carriers, vouch }): the introduction runs through the real carriers (one, or a walk's
+//     route): the asker's Neighbours sends a fwd with a stand-in body of a sealed offer's size (no sealing:
+//     core.sealForPeer is not called) and the route and vouch, each carrier applies its rules for real, the target's
+//     Neighbours hands the vouch to its groups and delivers the offer to a stub that plays the worker and Calls: it
+//     opens it in 5 ms, accepts it without asking exactly when the real Calls would (groups.admits(item): a member
+//     carried by a member), and sends the answer (a stand-in body) back along the route the same way; the asker's connect()
 //     resolves after ICE/DTLS/SCTP on the new link. A request that is not admitted is held, as the bench's apps do
 //     ('hold'), and the asker gives up after answerTimeoutMs (30 s);
 //   - a page that leaves closes its connections: the other end sees 'close' one latency later (a bye); a page that
@@ -36,14 +37,6 @@
 // Not modelled: NAT traversal failures, TURN, packet loss, CPU time (crypto and JSON cost nothing in virtual time),
 // the service worker and its store, card renewal, the data channel's max message size (frames of any size go; the
 // report says which frames would exceed Chromium's 256 KiB), and reconnects.
-//
-// Cheap mode (--cheap-from, by default groups of 5000 and more): the inviter tells every member it is connected to
-// about every newcomer (N−1 frames per join, N²/2 in all). Such a one-entry group-members frame to a member that
-// already knows more than maxFullMesh members is counted (frames, bytes) but held back on its link; it is delivered,
-// in order, just before the next fwd frame on that link (an introduction, which needs it to admit the caller), and
-// never if none comes. What it would change at that member (peers() lists; _members.size, already past the
-// full-mesh limit) does not change who connects, who carries, what is admitted or how a group-msg floods, which is
-// all this measures; it keeps the sim's memory at O(N) member records per peer instead of N² in all.
 //
 // Markdown on stdout, progress on stderr.
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -57,14 +50,12 @@ const { values: opts } = parseArgs({ options: {
   sizes: { type: 'string', default: '10,100,1000,10000' },
   seed: { type: 'string', default: '1' },
   every: { type: 'string', default: '2000' }, // mean ms between two arrivals (Poisson)
-  'cheap-from': { type: 'string', default: '5000' },
   broadcasts: { type: 'string', default: '5' },
   'store-ms': { type: 'string', default: '0' }, // a store read's latency (IndexedDB in a page: a few ms)
   json: { type: 'string' },
 } });
 const SIZES = opts.sizes.split(',').map(Number);
 const MEAN_ARRIVAL_MS = Number(opts.every);
-const CHEAP_FROM = Number(opts['cheap-from']);
 const BROADCASTS = Number(opts.broadcasts);
 const STORE_MS = Number(opts['store-ms']);
 const TRACE = Boolean(process.env.SIMTRACE);
@@ -232,7 +223,7 @@ const core = memoCore(realCore);
 // ---- frames: counting and sizes ------------------------------------------------------------------------------------
 let stats;
 function newStats() {
-  return { frames: 0, bytes: 0, byType: {}, pushes: 0, held: 0, released: 0, maxFrame: { bytes: 0, t: '' },
+  return { frames: 0, bytes: 0, byType: {}, pushes: 0, maxFrame: { bytes: 0, t: '' },
     overChromium: 0 };
 }
 const entrySize = new Map();
@@ -249,7 +240,10 @@ function frameSize(frame) {
     }
     return n;
   }
-  if (frame.t === 'fwd') return 40 + frame.body.length;
+  if (frame.t === 'fwd') {
+    return 40 + frame.body.length + 14 * ((frame.route?.length ?? 0) + (frame.back?.length ?? 0)) + (frame.vouch ? 100 : 0);
+  }
+  if (frame.t === 'group-walk') return 90 + frame.card.length + frame.proof.length + 14 * frame.trail.length;
   if (frame.t === 'group-msg') return 90 + frame.data.length;
   if (frame.t === 'group-hello') return 90;
   return 30;
@@ -273,7 +267,7 @@ function count(frame, bytes) {
 // ---- fake connections ----------------------------------------------------------------------------------------------
 /** One end of a link, as groups.js and neighbours.js see a Connection. */
 class End extends EventTarget {
-  constructor(owner, remotePeer, latency, cheap) {
+  constructor(owner, remotePeer, latency) {
     super();
     this.owner = owner;
     this.remote = { keyId: remotePeer.keyId, name: remotePeer.name };
@@ -282,8 +276,6 @@ class End extends EventTarget {
     this.handlers = new Map();
     this.latency = latency;
     this.lastAt = 0; // in order: a frame is delivered no earlier than the previous one on this direction
-    this.held = []; // cheap mode: one-entry member lists held back (see the top of the file)
-    this.cheap = cheap;
     this.other = null;
   }
 
@@ -295,26 +287,6 @@ class End extends EventTarget {
     if (this.closed) return false;
     const bytes = frameSize(frame);
     count(frame, bytes);
-    const other = this.other;
-    if (this.cheap) {
-      if (frame.t === 'group-members' && frame.members.length === 1) {
-        const g = other.owner.groups.byId.get(frame.group);
-        if (g && g._members.size + 1 > g.options.maxFullMesh) {
-          this.held.push(frame.group, frame.members[0]); // the entry is one object per join: 16 bytes held here
-          stats.held++;
-          return true;
-        }
-      } else if (this.held.length) {
-        if (frame.t === 'fwd') {
-          const held = this.held.splice(0);
-          for (let i = 0; i < held.length; i += 2) {
-            const f = { t: 'group-members', group: held[i], members: [held[i + 1]] };
-            stats.released++;
-            this._deliver(f, frameSize(f));
-          }
-        }
-      }
-    }
     this._deliver(frame, bytes);
     return true;
   }
@@ -351,8 +323,8 @@ class End extends EventTarget {
 
 // ---- the sim's host: what PushPeer gives Groups and Neighbours -----------------------------------------------------
 class SimPeer {
-  constructor(index, { identity, cardText, keyId, name, options, cheap }) {
-    Object.assign(this, { index, identity, cardText, keyId, name, cheap });
+  constructor(index, { identity, cardText, keyId, name, options }) {
+    Object.assign(this, { index, identity, cardText, keyId, name });
     this.browser = rand() < 0.5 ? 'firefox' : 'chromium';
     this.gone = false;
     this.connections = new Set();
@@ -377,9 +349,9 @@ class SimPeer {
         return this.peers.get(k)?.card ?? null;
       },
       error: (error) => this.errors.push(error) });
-    this.neighbours = new Neighbours({ core, store, options, connections: () => this.connections, emit: () => {},
-      inSameGroup: (a, b) => Boolean(this.groups.shared(a, b)),
-      deliver: (body, { via, from }) => this._deliver(body, { via, from }) });
+    this.neighbours = new Neighbours({ core, store, options, keyId, connections: () => this.connections, emit: () => {},
+      inSameGroup: (a, b) => Boolean(this.groups.shared(a, b)), vouch: (k, v) => this.groups.vouch(k, v),
+      deliver: (body, { via, from, route }) => this._deliver(body, { via, from, route }) });
   }
 
   keep(peer) {
@@ -395,8 +367,8 @@ class SimPeer {
   /** An open connection between two peers: both ends registered (neighbours, groups), as PushPeer._register. */
   link(other) {
     const latency = linkLatency();
-    const a = new End(this, other, latency, this.cheap);
-    const b = new End(other, this, latency, this.cheap);
+    const a = new End(this, other, latency);
+    const b = new End(other, this, latency);
     a.other = b;
     b.other = a;
     for (const [peer, end] of [[this, a], [other, b]]) {
@@ -407,7 +379,7 @@ class SimPeer {
     return { a, b, latency };
   }
 
-  async connect(card, { via } = {}) {
+  async connect(card, { via, carriers = [], vouch } = {}) {
     const bytes = typeof card === 'string' ? core.base64urlDecode(card) : card;
     const keyId = core.base64urlEncode(core.decodeCard(bytes).keyId);
     const target = world.byKey.get(keyId);
@@ -440,7 +412,8 @@ class SimPeer {
       });
     });
     answered.catch(() => {}); // awaited below, unless the carrier refused the offer first
-    await this.neighbours._send(via, { t: 'fwd', to: keyId, body: OFFER_BODY });
+    await this.neighbours._send(via, { t: 'fwd', to: keyId, body: OFFER_BODY, ...(carriers.length ? { route: carriers } : {}),
+      ...(vouch ? { vouch } : {}) });
     await answered;
     if (target.gone || this.gone) throw Object.assign(new Error('gone'), { code: 'NOT_CONNECTED' });
     const { a, latency } = this.link(target);
@@ -449,7 +422,7 @@ class SimPeer {
   }
 
   /** The worker and Calls, stood in for: an offer accepted exactly when the real Calls would (a member via a member). */
-  async _deliver(body, { via, from }) {
+  async _deliver(body, { via, from, route }) {
     await sleep(OPEN_MS);
     if (core.base64urlEncode(body) === ANSWER_BODY) { // (the memoised decode gave these bytes: a table look-up)
       this.pending.get(from)?.();
@@ -463,7 +436,8 @@ class SimPeer {
         await sleep(15);
         const carrier = this.neighbours.connectionTo(via);
         if (!carrier) return;
-        await this.neighbours._send(carrier, { t: 'fwd', to: from, body: ANSWER_BODY }).catch((e) => this.errors.push(e));
+        await this.neighbours._send(carrier, { t: 'fwd', to: from, body: ANSWER_BODY, ...(route.length ? { route } : {}) })
+          .catch((e) => this.errors.push(e));
       })();
     } else {
       stats.held_requests = (stats.held_requests ?? 0) + 1;
@@ -591,13 +565,12 @@ const degreeOf = (j) => j.group.peers().filter((m) => m.connected).length;
 let inviter0 = null;
 
 async function simulate(n) {
-  const cheap = n >= CHEAP_FROM;
   heap.length = 0;
   now = 0;
   stats = newStats();
   world.byKey.clear();
   const options = { maxFullMesh: 8, neighbourLimit: 4, introductions: 'group' };
-  const peers = cards(n).map((c, i) => new SimPeer(i, { ...c, options, cheap }));
+  const peers = cards(n).map((c, i) => new SimPeer(i, { ...c, options }));
   for (const p of peers) world.byKey.set(p.keyId, p);
   const secret = new Uint8Array(32).map((_, i) => (i * 7 + n) & 255);
   const inviter = peers[0];
@@ -643,7 +616,7 @@ async function simulate(n) {
   // Those who left come back: a reloaded page (same identity, a new PushPeer) joins again with the invite.
   const rejoins = [];
   for (const old of leavers) {
-    const p = new SimPeer(old.index, { ...cardPool[old.index], options, cheap });
+    const p = new SimPeer(old.index, { ...cardPool[old.index], options });
     peers[old.index] = p;
     world.byKey.set(p.keyId, p);
     const j = { i: old.index, n: NaN, start: now, last: NaN, connected: 0, error: null, frames: 0, bytes: 0, byType: {}, pushes: 0 };
@@ -665,10 +638,9 @@ async function simulate(n) {
   }
   const errors = {};
   for (const p of peers) for (const e of p.errors) errors[e.code ?? e.message] = (errors[e.code ?? e.message] ?? 0) + 1;
-  const result = { n, cheap, joins, rejoins, gRejoin, formation, g0, g1, g2, fullMeshMissing, casts, castsAfterLeave, castsNoInviter,
+  const result = { n, joins, rejoins, gRejoin, formation, g0, g1, g2, fullMeshMissing, casts, castsAfterLeave, castsNoInviter,
     leavers: leavers.length, errors, wallS: (performance.now() - wall) / 1000, inviterDegree: g0.degrees[0],
     virtualS: now / 1000 };
-  say(`N=${n}: done in ${result.wallS.toFixed(0)} s wall; inviter degree ${result.inviterDegree}, pushes ${formation.pushes}`);
   return result;
 }
 
@@ -678,14 +650,15 @@ function report(results) {
   const out = [];
   const line = (s = '') => out.push(s);
   line(`Seed ${opts.seed}${STORE_MS ? `, store reads ${STORE_MS} ms` : ''}; arrivals Poisson, one every ${MEAN_ARRIVAL_MS / 1000} s on average; maxFullMesh 8, neighbourLimit 4,`);
-  line('introductions \'group\', forwardsPerMinute 30 (the defaults). Times are virtual (the sim\'s clock). A join\'s frames:');
+  line('maxNeighbours 12, walkLength 4, introductions \'group\', forwardsPerMinute 30 (the defaults). Times are virtual (the sim\'s');
+  line('clock). A join\'s frames:');
   line('every control frame any peer sent because of it (followed through frames, timers and promises: AsyncLocalStorage),');
   line('so joins that overlap are still told apart; bytes: the frames\' JSON size (a card with 4 grants is 756 characters).');
   line();
   line('### Joining');
   line();
-  line('| N | pushes, all joins (2·(N−1)) | pushes per join | joins failed | control frames per join: mean | last 10% of joins | of which group-members (last 10%) | fwd (last 10%) | KB per join: mean | last 10% | largest frame KB (type) | frames > 256 KiB | newcomer has its connections (all members in a full mesh, neighbourLimit beyond): median ms | p90 | its connections once all joined (mean, max) |');
-  line('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  line('| N | pushes, all joins (2·(N−1)) | pushes per join | joins failed | control frames per join: mean | last 10% of joins | of which group-members (last 10%) | group-walk (last 10%) | fwd (last 10%) | KB per join: mean | last 10% | largest frame KB (type) | frames > 256 KiB | newcomer has its connections (all members in a full mesh, neighbourLimit beyond): median ms | p90 | its connections once all joined (mean, max) |');
+  line('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const js = r.joins;
     const tail = js.slice(Math.floor(js.length * 0.9));
@@ -693,9 +666,9 @@ function report(results) {
     const ok = r.formation.pushes === 2 * (r.n - 1) && pushes.every((x) => x === 2);
     r.pushesOk = ok;
     const type = (list, t) => mean(list.map((j) => j.byType[t] ?? 0));
-    line(`| ${r.n}${r.cheap ? ' (cheap)' : ''} | ${r.formation.pushes}${ok ? '' : ' **FAIL**'} | ${Math.min(...pushes)}–${Math.max(...pushes)} | ` +
+    line(`| ${r.n} | ${r.formation.pushes}${ok ? '' : ' **FAIL**'} | ${Math.min(...pushes)}–${Math.max(...pushes)} | ` +
       `${js.filter((j) => j.error).length} | ${fmt(mean(js.map((j) => j.frames)), 1)} | ${fmt(mean(tail.map((j) => j.frames)), 1)} | ` +
-      `${fmt(type(tail, 'group-members'), 1)} | ${fmt(type(tail, 'fwd'), 1)} | ` +
+      `${fmt(type(tail, 'group-members'), 1)} | ${fmt(type(tail, 'group-walk'), 1)} | ${fmt(type(tail, 'fwd'), 1)} | ` +
       `${fmt(mean(js.map((j) => j.bytes)) / 1024, 1)} | ${fmt(mean(tail.map((j) => j.bytes)) / 1024, 1)} | ` +
       `${fmt(r.formation.maxFrame.bytes / 1024, 1)} (${r.formation.maxFrame.t}) | ${r.formation.overChromium} | ` +
       `${fmt(quant(js.map((j) => j.last), 0.5))} | ${fmt(quant(js.map((j) => j.last), 0.9))} | ` +
@@ -704,11 +677,12 @@ function report(results) {
   line();
   line('### The graph once everyone joined');
   line();
-  line('| N | connections per member: mean | median | p99 | max but the inviter | the inviter | mean, the first 256 to join (inviter aside) | mean, the others | members with ≤ 4 | connected | diameter | diameter after 5% and then the inviter left |');
-  line('|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|');
+  line('| N | connections per member: mean | median | p99 | max but the inviter | the inviter | above maxNeighbours (12) | mean, the first 256 to join (inviter aside) | mean, the others | members with ≤ 4 | connected | diameter | diameter after 5% and then the inviter left |');
+  line('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|');
   for (const r of results) {
     const d = r.g0.degrees;
     line(`| ${r.n} | ${fmt(mean(d), 2)} | ${quant(d, 0.5)} | ${quant(d, 0.99)} | ${Math.max(...d.slice(1))} | ${d[0]} | ` +
+      `${d.filter((x) => x > 12).length} | ` +
       `${fmt(mean(d.slice(1, 257)), 1)} | ${d.length > 257 ? fmt(mean(d.slice(257)), 1) : '–'} | ` +
       `${d.filter((x) => x <= 4).length} | ${r.g0.connected ? 'yes' : `**no** (${r.g0.components} parts)`} | ` +
       `${r.g0.diameter}${r.g0.diameterExact ? '' : ' (≥, 200 sources)'} | ${fmt(r.g2.diameter)}${r.g2.diameterExact ? '' : ' (≥)'} |`);
@@ -747,7 +721,6 @@ function report(results) {
   }
   line();
   const notes = results.map((r) => `N=${r.n}: ${fmt(r.wallS)} s wall for ${fmt(r.virtualS)} s virtual` +
-    `${r.cheap ? `, ${r.formation.held} one-entry lists held (cheap mode), ${r.formation.held - r.formation.released} never needed` : ''}` +
     `${Object.keys(r.errors).length ? `, errors the group reported: ${JSON.stringify(r.errors)}` : ''}` +
     `${r.fullMeshMissing ? `, **${r.fullMeshMissing} connection(s) missing from the full mesh**` : ''}` +
     `${r.formation.held_requests ? `, ${r.formation.held_requests} carried offers not admitted (held)` : ''}`);

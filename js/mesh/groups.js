@@ -1,26 +1,40 @@
 // Groups (docs/PROTOCOL.md §7.8): peers that introduce newcomers to each other. A group is named by a shared secret
 // (handed out in an invite link); a member proves it holds the secret for its own key id (core.groupProof), and the
 // member list a newcomer gets is a list of signed cards with such proofs. A newcomer calls one member with its card
-// (two pushes), says hello with its proof, gets the members that member is connected to, and calls each of them
-// through it (introductions, js/mesh/neighbours.js: no push); the members accept a carried call from a member of a
-// group they are in without asking. Control frames, per group id:
+// (two pushes) and says hello with its proof. Up to maxFullMesh members, it gets the members that member is
+// connected to and calls each of them through it (introductions, js/mesh/neighbours.js: no push); the members
+// accept a carried call from a member of a group they are in without asking. Beyond, the member sends random walks
+// into the group instead (HyParView's ForwardJoin): the member at each walk's end calls the newcomer back along the
+// walk (a carried call over several hops, vouched for with its proof), and once the newcomer has neighbourLimit
+// such connections it closes the one it joined through, so that no member's connections grow with the group.
+// Control frames, per group id:
 //   {t:'group-hello', group, proof}                   I am a member (sent to a member, answered by one)
-//   {t:'group-members', group, members:[{card, proof}]} members I am connected to (to a newcomer; a newcomer to the rest)
+//   {t:'group-members', group, members:[{card, proof}], walks?}
+//                                                     members I am connected to (to a newcomer; a newcomer to the
+//                                                     rest); `walks`: none, walks went instead (the group is large)
+//   {t:'group-walk', group, card, proof, trail}       a member (card, proof) wants a neighbour; `trail`: the walk's
+//                                                     carriers from that member to the sender (not included)
 //   {t:'group-msg', group, mid, from, data}          a message to the whole group (flooded beyond full mesh)
 //   {t:'group-no', group, code}                       your hello was refused (NOT_A_MEMBER)
-// Up to maxFullMesh members everyone connects to everyone; beyond, a newcomer connects to neighbourLimit members
-// chosen at random and group messages are flooded with duplicate suppression (their `from` is then as the origin
-// said it: every member holds the secret, so the group trusts its members with that).
+// Group messages are flooded with duplicate suppression beyond full mesh (their `from` is then as the origin said
+// it: every member holds the secret, so the group trusts its members with that).
 import { PushPeerError } from '../errors.js';
 import { pick } from './neighbours.js';
+import { MAX_HOPS, checkRoute } from './route.js';
 
 export const GROUP_DEFAULTS = Object.freeze({
   maxFullMesh: 8, // up to this many members, everyone connects to everyone
-  neighbourLimit: 4, // beyond it, a newcomer connects to this many members chosen at random
+  neighbourLimit: 4, // beyond it, a newcomer gets this many connections, to the members at the ends of random walks
+  maxNeighbours: 12, // ... and a member ends a walk (takes the newcomer) only while it has fewer connections than this
+  walkLength: 4, // hops of a walk (a full member passes it on, up to MAX_HOPS)
   joinTimeoutMs: 15_000, // group-hello without an answer by then: join() fails with TIMEOUT
 });
 const MAX_MESSAGE = 16 * 1024; // group.send(data): characters of text
 const SEEN_LIMIT = 2048; // message ids remembered for duplicate suppression
+const HANDOFF_GRACE_MS = 2_000; // the connection join() made is closed this long after the walks' calls came
+const WALK_WAIT_MS = 5_000; // a newcomer's walks not all answered by then: some were dropped (_handOff)
+const WALK_TRIES = 3;
+const REPAIR_PAUSE_MS = 2_000; // walks for ourselves at most this often (their calls take a few round trips)
 const MIN_SECRET = 16;
 
 /** The groups of one PushPeer, and the control frames they use. host: the PushPeer (public methods only). */
@@ -73,6 +87,7 @@ export class Groups {
     connection.onControl('group-members', frame((g, f) => g._memberList(connection, f)));
     connection.onControl('group-msg', frame((g, f) => g._message(connection, f)));
     connection.onControl('group-no', frame((g, f) => g._refused(connection, f)));
+    connection.onControl('group-walk', frame((g, f) => g._walk(connection, f)));
     connection.addEventListener('close', () => {
       for (const g of this.byId.values()) g._closed(connection);
     });
@@ -100,6 +115,15 @@ export class Groups {
     return routes;
   }
 
+  /**
+   * A carried call came with `keyId`'s proof of membership (js/mesh/neighbours.js, vouch): a member at a walk's end
+   * calls the newcomer, who has not heard of it. Kept as a member (not connected) when the proof holds.
+   */
+  vouch(keyId, { group: id, proof }) {
+    const group = this.byId.get(id);
+    if (group && group._checks(keyId, proof)) group._vouched(keyId, proof);
+  }
+
   /** A carried request from a member of one of our groups, carried by a member: accepted without asking. */
   admits(item) {
     if (!item.via) return null;
@@ -125,7 +149,17 @@ export class Group extends EventTarget {
     this._helloTo = new WeakSet(); // connections we said hello on
     this._helloFrom = new WeakSet(); // connections a member said hello on (its proof checked)
     this._left = false;
+    this._large = false; // beyond full mesh (we may know fewer members than that: our neighbours only)
+    this._joinedVia = null; // the connection join() made (not one that was there before)
+    this._handoff = null; // joining a large group: { connection (ours to close), timer } until the walks' calls came
+    this._repairAt = 0; // when we last sent walks for ourselves (a neighbour went)
+    this._calling = new Set(); // key ids we call at a walk's end, until that call settled
     const o = { ...GROUP_DEFAULTS, ...pick(groups.host.options, Object.keys(GROUP_DEFAULTS)) };
+    for (const key of ['maxFullMesh', 'neighbourLimit', 'maxNeighbours', 'walkLength']) {
+      if (!Number.isInteger(o[key]) || o[key] < 1) throw new PushPeerError('BAD_ARGUMENT', `${key}: a whole number ≥ 1`);
+    }
+    if (o.walkLength > MAX_HOPS) throw new PushPeerError('BAD_ARGUMENT', `walkLength: at most ${MAX_HOPS}`);
+    if (o.maxNeighbours < o.neighbourLimit) throw new PushPeerError('BAD_ARGUMENT', 'maxNeighbours: at least neighbourLimit');
     this.options = o;
   }
 
@@ -167,8 +201,14 @@ export class Group extends EventTarget {
     // soon as the connection opens, we answer, and its list can come before connect() has returned here.
     this._joiningThrough = keyId;
     let connection;
+    let made = false; // a connection join() made is the group's: closed once walks brought others (a large group)
     try {
-      connection = host.connectionTo(keyId) ?? await host.connect(card);
+      connection = host.connectionTo(keyId);
+      if (!connection) {
+        connection = await host.connect(card);
+        made = true;
+      }
+      this._joinedVia = made ? connection : null;
     } catch (error) {
       this._joiningThrough = null;
       throw error;
@@ -215,6 +255,11 @@ export class Group extends EventTarget {
     return [...this._members.values()].filter((m) => m.connection && !m.connection.closed);
   }
 
+  /** Beyond full mesh: said by the members we know, or by a walk, a member list or a message that came. */
+  _isLarge() {
+    return this._large || this._members.size + 1 > this.options.maxFullMesh;
+  }
+
   _isMember(keyId) {
     return keyId === this.groups.host.keyId || this._members.has(keyId);
   }
@@ -256,14 +301,23 @@ export class Group extends EventTarget {
       this._joining.delete(connection);
       joining.resolve();
     }
-    if (!newcomer) return;
+    if (!newcomer && this._members.get(keyId).card) return;
     const card = await this.groups.host.peerCard(keyId).catch(() => null);
     if (card) this._members.get(keyId).card = card;
-    // Who is connected is read after the wait: two newcomers at once each hear of the other. Beyond full mesh only
-    // a random few (the newcomer calls neighbourLimit of them): the list stays one small frame, the announcements
-    // do not grow with the group, and newcomers do not all pile onto the oldest members.
-    let others = this._connected().filter((m) => m.keyId !== keyId && m.card);
-    if (this._members.size + 1 > this.options.maxFullMesh) others = shuffle(others).slice(0, 2 * this.options.neighbourLimit);
+    if (!newcomer) return; // a member vouched for (it called us from a walk's end): its card, kept above
+    // Who is connected is read after the wait: two newcomers at once each hear of the other.
+    const others = this._connected().filter((m) => m.keyId !== keyId && m.card);
+    if (this._isLarge() && card && others.length) {
+      // Beyond full mesh: walks find the newcomer its neighbours (they call it), so that it does not stay on us.
+      const proof = frame.proof;
+      const cardText = this._core.base64urlEncode(card);
+      connection.sendControl({ t: 'group-members', group: this.id, members: [], walks: this.options.neighbourLimit });
+      const firsts = shuffle(others);
+      for (let i = 0; i < this.options.neighbourLimit; i++) {
+        firsts[i % firsts.length].connection.sendControl({ t: 'group-walk', group: this.id, card: cardText, proof, trail: [] });
+      }
+      return;
+    }
     if (card) {
       const entry = { card: this._core.base64urlEncode(card), proof: frame.proof };
       for (const m of others) m.connection.sendControl({ t: 'group-members', group: this.id, members: [entry] });
@@ -298,6 +352,16 @@ export class Group extends EventTarget {
     // Who calls whom: the newcomer calls the members it was told of (they expect it); members told of a newcomer wait.
     if (connection.remote.keyId !== this._joiningThrough) return;
     this._joiningThrough = null;
+    if (Number.isInteger(frame.walks) && frame.walks > 0) {
+      // A large group: walks bring us our neighbours (they call us). The connection join() made is closed once
+      // neighbourLimit of them are open, or when the join's time is up if at least one is.
+      this._large = true;
+      if (this._joinedVia === connection && !connection.closed) {
+        this._handoff = { connection, timer: setTimeout(() => this._handOff(true), WALK_WAIT_MS), tries: 0 };
+        this._handOff(false);
+      }
+      return;
+    }
     // Beyond full mesh, neighbourLimit of them at random; a call that fails (the member left, the carrier lost its
     // route) is replaced by the next one in the list, so that a newcomer does not keep the one it joined through only.
     const limit = this._members.size + 1 > this.options.maxFullMesh ? this.options.neighbourLimit : Infinity;
@@ -323,6 +387,108 @@ export class Group extends EventTarget {
     this._members.set(keyId, { ...before, keyId, name: name || before?.name || '', card: card ?? before?.card ?? null,
       proof, connection, left: false });
     if (!was) this._emit('peerjoin', { keyId, name: name || before?.name || '' });
+    if (this._handoff) this._handOff(false);
+  }
+
+  /**
+   * Joining a large group: closes the connection join() made once the walks brought neighbourLimit others. Walks
+   * that full members dropped do not come: after WALK_WAIT_MS, with some others we close it all the same (then walk
+   * for the rest ourselves: _repair); with none, we walk again through it, and keep it after WALK_TRIES.
+   */
+  _handOff(timeUp) {
+    const handoff = this._handoff;
+    const { connection } = handoff;
+    const others = this._connected().filter((m) => m.connection !== connection).length;
+    const done = () => {
+      clearTimeout(handoff.timer);
+      this._handoff = null;
+    };
+    if (connection.closed) {
+      done();
+    } else if (others >= this.options.neighbourLimit || (timeUp && others > 0)) {
+      done();
+      // A moment later: word on the walks' calls (fwd-ok) may still come back through it.
+      setTimeout(() => connection.close('group: joined through the walks'), HANDOFF_GRACE_MS);
+    } else if (timeUp && ++handoff.tries < WALK_TRIES) {
+      this._walkFor(this.options.neighbourLimit, [this._members.get(connection.remote.keyId)]);
+      handoff.timer = setTimeout(() => this._handOff(true), WALK_WAIT_MS);
+    } else if (timeUp) {
+      done(); // nobody came: we keep it
+    }
+  }
+
+  /** A member's proof came with its carried call (Groups.vouch): known as a member, its connection to come. */
+  _vouched(keyId, proof) {
+    const known = this._members.get(keyId);
+    if (known?.connection && !known.connection.closed) return;
+    this._members.set(keyId, { ...known, keyId, name: known?.name ?? '', card: known?.card ?? null, proof,
+      connection: null, left: false });
+  }
+
+  /**
+   * A walk (a member wants a neighbour): passed on to a random member of ours until it has gone walkLength hops (or
+   * further while we are full, joining ourselves, or connected to that member already, up to MAX_HOPS); at its end
+   * we call the member back along the walk's carriers, vouched for by our proof. A walk that cannot go on is lost
+   * (the member then has one neighbour fewer, and keeps the one it joined through).
+   */
+  _walk(connection, frame) {
+    if (!this._helloFrom.has(connection) || typeof frame.card !== 'string' || typeof frame.proof !== 'string') return;
+    const host = this.groups.host;
+    let card;
+    let trail;
+    try {
+      card = this._core.decodeCard(frame.card); // its signature checked
+      trail = checkRoute(frame.trail ?? []);
+    } catch {
+      return;
+    }
+    const keyId = this._core.base64urlEncode(card.keyId);
+    if (keyId === host.keyId || !this._checks(keyId, frame.proof)) return;
+    this._large = true;
+    const sender = connection.remote.keyId;
+    const path = sender === keyId ? [] : [...trail, sender];
+    if (path.length > MAX_HOPS || path.includes(host.keyId) || path.includes(keyId)) return;
+    const there = host.connectionTo(keyId) || this._calling.has(keyId);
+    const busy = this._connected().length + this._calling.size >= this.options.maxNeighbours ||
+      this._joiningThrough !== null || this._handoff;
+    if (path.length < this.options.walkLength || ((busy || there) && path.length < MAX_HOPS)) {
+      const next = shuffle(this._connected().filter((m) => m.keyId !== sender && m.keyId !== keyId &&
+        !path.includes(m.keyId)))[0];
+      if (next) {
+        next.connection.sendControl({ t: 'group-walk', group: this.id, card: frame.card, proof: frame.proof, trail: path });
+        return;
+      }
+    }
+    // Lost: we are full or joining (or have it already) at MAX_HOPS, or nobody to pass it to. The member then has a
+    // neighbour fewer; it walks again for itself when its join's time is up (_handOff) or a neighbour goes (_repair).
+    if (there || busy || !path.length) return;
+    const known = this._members.get(keyId);
+    this._members.set(keyId, { ...known, keyId, name: card.name, card: this._core.base64urlDecode(frame.card),
+      proof: frame.proof, connection: known?.connection ?? null, left: false });
+    this._calling.add(keyId);
+    host.connect(frame.card, { via: connection, carriers: path.slice(0, -1).reverse(),
+      vouch: { group: this.id, proof: this._core.base64urlEncode(this._proof) } })
+      .catch((error) => host.error(error)).finally(() => this._calling.delete(keyId));
+  }
+
+  /** A large group's member whose neighbours went: walks for itself, for as many as it is short of neighbourLimit. */
+  _repair() {
+    if (this._left || !this._isLarge() || this._handoff || this._joiningThrough !== null) return;
+    const connected = this._connected();
+    const short = this.options.neighbourLimit - connected.length;
+    if (short <= 0 || !connected.length || Date.now() - this._repairAt < REPAIR_PAUSE_MS) return;
+    this._repairAt = Date.now();
+    this._walkFor(short, connected);
+  }
+
+  /** Sends `count` walks for ourselves, each through one of `members` (connected), spread over them at random. */
+  _walkFor(count, members) {
+    const card = this.groups.host.card().text;
+    const proof = this._core.base64urlEncode(this._proof);
+    const firsts = shuffle(members);
+    for (let i = 0; i < count; i++) {
+      firsts[i % firsts.length].connection.sendControl({ t: 'group-walk', group: this.id, card, proof, trail: [] });
+    }
   }
 
   _message(connection, frame) {
@@ -330,10 +496,12 @@ export class Group extends EventTarget {
         typeof frame.data !== 'string' || frame.data.length > MAX_MESSAGE || typeof frame.from !== 'string') return;
     if (this._seen.has(frame.mid)) return;
     this._remember(frame.mid);
+    // From a member we have not heard of: the group is larger than those we know (a full mesh knows everyone).
+    if (!this._isMember(frame.from)) this._large = true;
     const name = this._members.get(frame.from)?.name ?? '';
     this._emit('message', { from: frame.from, name, data: frame.data });
     // Beyond full mesh not everyone hears the origin: pass it on (duplicates are dropped by their id).
-    if (this._members.size + 1 > this.options.maxFullMesh) {
+    if (this._isLarge()) {
       for (const m of this._connected()) if (m.connection !== connection) m.connection.sendControl(frame);
     }
   }
@@ -352,12 +520,16 @@ export class Group extends EventTarget {
       this._joining.delete(connection);
       joining.reject(new PushPeerError('NOT_CONNECTED', 'the member went away before answering'));
     }
+    let lost = false;
     for (const m of this._members.values()) {
       if (m.connection !== connection) continue;
       m.connection = null;
       m.left = true;
+      lost = true;
       this._emit('peerleave', { keyId: m.keyId, name: m.name });
     }
+    if (this._handoff?.connection === connection) this._handOff(false);
+    if (lost) this._repair();
   }
 
   _remember(mid) {

@@ -1,12 +1,19 @@
 // Introductions: signed envelopes carried by a neighbour (docs/PROTOCOL.md §7.7). A page connected to B reaches C,
 // whom B is connected to, with no push: the offer, the answer and a bye are the envelopes of the push leg, sealed to
 // the recipient's identity key (core.sealForPeer, §4.1), and B carries the ciphertext over its control channels:
-//   {t:'fwd', id, to, body}    please carry body to `to`          {t:'fwd', id, from, body}   carried for `from`
-//   {t:'fwd-ok', id}           taken (the recipient delivered it)  {t:'fwd-no', id, code}      refused, and why
-// A carrier answers fwd-ok only once the recipient did, so the one who asked learns a refusal with its code. The
-// recipient hands what arrives to its service worker (one core, one replay guard per profile: js/push/reception.js,
-// deliverCarried), which opens it like a push; a carried envelope never counts towards the worker's rotation rule.
+//   {t:'fwd', id, to, route?, vouch?, body}   please carry body to `to` (through the carriers in `route` first)
+//   {t:'fwd', id, to, from, route, back, …}   the same, passed on by a carrier (`from`: the caller; `back`: the
+//                                             carriers before the sender, nearest first)
+//   {t:'fwd', id, from, back?, vouch?, body}  carried for `from` (the way back: the sender, then `back`)
+//   {t:'fwd-ok', id}                          taken (the recipient delivered it)
+//   {t:'fwd-no', id, code}                    refused, and why
+// Every carrier checks its own rule for the two it stands between (the sender and the next one), so a route is a
+// chain of such introductions; a group's random walks use it (js/mesh/groups.js). A carrier answers fwd-ok only
+// once the next one did, so the one who asked learns a refusal with its code. The recipient hands what arrives to
+// its service worker (one core, one replay guard per profile: js/push/reception.js, deliverCarried), which opens it
+// like a push; a carried envelope never counts towards the worker's rotation rule.
 import { PushPeerError } from '../errors.js';
+import { KEY_ID, MAX_HOPS, checkRoute } from './route.js';
 
 export const NEIGHBOUR_DEFAULTS = Object.freeze({
   introductions: 'group', // whom we carry for: 'peers' (both ends are our peers), 'group' (members of a shared group), 'off'
@@ -16,7 +23,6 @@ export const NEIGHBOUR_DEFAULTS = Object.freeze({
 
 export const MAX_BODY = 4096; // a sealed envelope: at most one push body (§4.1)
 const MAX_BODY_TEXT = Math.ceil((MAX_BODY * 4) / 3);
-const KEY_ID = /^[A-Za-z0-9_-]{11}$/;
 const POLICIES = ['peers', 'group', 'off'];
 
 /** A per-connection budget of frames per minute (a token bucket refilled continuously). */
@@ -35,7 +41,8 @@ function bucket(perMinute) {
 
 /**
  * The mesh's carrier and its links. host: { core, store, options, connections() -> live Connections,
- * deliver(body, { via, from }) -> Promise<{ item } | { error }> (our receiving end), emit(type, fields) }.
+ * deliver(body, { via, from, route }) -> Promise<{ item } | { error }> (our receiving end), emit(type, fields),
+ * vouch(keyId, { group, proof }) (a group member's proof that came with a carried call: js/mesh/groups.js) }.
  */
 export class Neighbours {
   constructor(host) {
@@ -72,12 +79,17 @@ export class Neighbours {
     return null;
   }
 
-  /** A link (js/signaling/link.js) whose envelopes `connection`'s peer carries to their recipient. */
-  linkVia(connection) {
+  /**
+   * A link (js/signaling/link.js) whose envelopes `connection`'s peer carries to their recipient, through the
+   * carriers in `route` after it (key ids, in order; none by default). `vouch` ({ group, proof }) goes along to the
+   * recipient: the proof that we are a member of a group it is in, so that it takes our call as a member's.
+   */
+  linkVia(connection, { route = [], vouch } = {}) {
+    const path = checkRoute(route, MAX_HOPS - 1);
     const send = ({ to, card, envelope }) => {
       const identity = this.core.decodeCard(card).identity;
       const body = this.core.base64urlEncode(this.core.sealForPeer({ envelope, recipientIdentity: identity }));
-      return this._send(connection, { t: 'fwd', to, body });
+      return this._send(connection, { t: 'fwd', to, body, ...(path.length ? { route: path } : {}), ...(vouch ? { vouch } : {}) });
     };
     return {
       via: 'neighbour',
@@ -85,13 +97,16 @@ export class Neighbours {
         if (!this._state.has(connection) || connection.closed || connection.control.readyState !== 'open') {
           throw new PushPeerError('NOT_CONNECTED', 'the neighbour is not connected');
         }
-        if (to === connection.remote.keyId) {
+        if (to === connection.remote.keyId && !path.length) {
           throw new PushPeerError('BAD_ARGUMENT', 'the neighbour itself is the one to call: connect to them directly');
+        }
+        if (path.includes(to) || path.includes(connection.remote.keyId)) {
+          throw new PushPeerError('BAD_ARGUMENT', 'a route names each carrier once, and not the one called');
         }
       },
       send: async (message) => {
         await send(message);
-        return { via: 'neighbour', neighbour: connection.remote.keyId };
+        return { via: 'neighbour', neighbour: connection.remote.keyId, ...(path.length ? { route: path } : {}) };
       },
       sendBeacon: (message) => {
         try {
@@ -150,26 +165,54 @@ export class Neighbours {
     return no('BAD_ARGUMENT');
   }
 
-  /** Someone asks us to carry an envelope: our policy, a route, then on to the recipient under an id of ours. */
-  async _carry(from, frame, no) {
-    if (!KEY_ID.test(frame.to)) return no('BAD_ARGUMENT');
-    if (!(await this._mayCarry(from.remote.keyId, frame.to))) return no('INTRODUCTION_REFUSED');
-    const target = this.connectionTo(frame.to);
-    if (!target || target === from) return no('NO_ROUTE');
+  /**
+   * Someone asks us to carry an envelope (the caller, or the carrier before us): our policy for the two we stand
+   * between, a route, then on to the next one under an id of ours.
+   */
+  async _carry(prev, frame, no) {
+    let route;
+    let back;
+    let vouch;
+    try {
+      route = checkRoute(frame.route ?? []);
+      back = checkRoute(frame.back ?? []);
+      vouch = checkVouch(frame.vouch);
+    } catch {
+      return no('BAD_ARGUMENT');
+    }
+    // From the caller itself (no `from`), or passed on by a carrier, who is then the first on the way back.
+    const passedOn = frame.from !== undefined;
+    if (!KEY_ID.test(frame.to) || (passedOn && (!KEY_ID.test(frame.from) || frame.from === prev.remote.keyId)) ||
+        (!passedOn && back.length)) return no('BAD_ARGUMENT');
+    const origin = passedOn ? frame.from : prev.remote.keyId;
+    const backOut = passedOn ? [prev.remote.keyId, ...back] : [];
+    const path = [origin, ...backOut.slice().reverse(), this.host.keyId, ...route, frame.to];
+    if (new Set(path).size !== path.length || backOut.length + 1 + route.length > MAX_HOPS) return no('BAD_ARGUMENT');
+    const next = route[0] ?? frame.to;
+    if (!(await this._mayCarry(prev.remote.keyId, next))) return no('INTRODUCTION_REFUSED');
+    const target = this.connectionTo(next);
+    if (!target || target === prev) return no('NO_ROUTE');
     const state = this._state.get(target);
     const id = state.nextId++;
-    state.carried.set(id, { from, id: frame.id });
+    state.carried.set(id, { from: prev, id: frame.id });
     // A recipient that never answers must not hold the entry for ever: the asker times out on its side too.
     setTimeout(() => state.carried.delete(id), 2 * this.options.forwardTimeoutMs);
-    if (!target.sendControl({ t: 'fwd', id, from: from.remote.keyId, body: frame.body })) {
+    const out = route.length
+      ? { t: 'fwd', id, to: frame.to, from: origin, route: route.slice(1), back: backOut, body: frame.body }
+      : { t: 'fwd', id, from: origin, ...(backOut.length ? { back: backOut } : {}), body: frame.body };
+    if (vouch) out.vouch = vouch;
+    if (!target.sendControl(out)) {
       state.carried.delete(id);
       return no('NO_ROUTE');
     }
-    this.host.emit('carried', { from: from.remote.keyId, to: frame.to });
+    this.host.emit('carried', { from: origin, to: frame.to, ...(route.length || backOut.length ? { hops: path.length - 2 } : {}) });
     return undefined;
   }
 
-  /** Our policy: 'peers' carries between two of our peers; groups come with the group module; 'off' never. */
+  /**
+   * Our policy for the two we stand between: 'peers' carries between two of our peers; 'group' between two members
+   * of a group we share (the group module knows); 'off' never.
+   */
   async _mayCarry(fromKeyId, toKeyId) {
     const policy = this.options.introductions;
     if (policy === 'off') return false;
@@ -182,17 +225,35 @@ export class Neighbours {
   /** An envelope carried to us: the worker opens and keeps it like a push; the carrier hears how it went. */
   async _receive(carrier, frame, no) {
     let body;
+    let route;
+    let vouch;
     try {
       body = this.core.base64urlDecode(frame.body);
+      route = checkRoute(frame.back ?? [], MAX_HOPS - 1);
+      vouch = checkVouch(frame.vouch);
     } catch {
       return no('BAD_ARGUMENT');
     }
-    const result = await this.host.deliver(body, { via: carrier.remote.keyId, from: frame.from })
+    if (route.includes(frame.from) || route.includes(carrier.remote.keyId)) return no('BAD_ARGUMENT');
+    // Before the envelope: its call is then looked at with the caller known as a member (the worker checks that
+    // the envelope is from `from`; the group checks the proof is for `from`).
+    if (vouch) this.host.vouch?.(frame.from, vouch);
+    const result = await this.host.deliver(body, { via: carrier.remote.keyId, from: frame.from, route })
       .catch((error) => ({ error }));
     if (result.error) return no(result.error.code ?? 'INTERNAL');
     carrier.sendControl({ t: 'fwd-ok', id: frame.id });
     return undefined;
   }
+}
+
+/** A vouch as it may travel: { group, proof }, two short base64url texts; or none. */
+function checkVouch(vouch) {
+  if (vouch === undefined) return undefined;
+  const text = (v) => typeof v === 'string' && v.length <= 64 && /^[A-Za-z0-9_-]+$/.test(v);
+  if (!vouch || typeof vouch !== 'object' || !text(vouch.group) || !text(vouch.proof)) {
+    throw new PushPeerError('BAD_ARGUMENT', 'a vouch is { group, proof }');
+  }
+  return { group: vouch.group, proof: vouch.proof };
 }
 
 /** The requester's error for a refusal: INTRODUCTION_REFUSED, the carrier's or recipient's code in `.reason`. */

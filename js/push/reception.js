@@ -5,6 +5,7 @@
 // only (js/card.js).
 import { cardHostPolicy, keepPeerCard } from '../card.js';
 import { PushPeerError } from '../errors.js';
+import { checkRoute } from '../mesh/route.js';
 
 const MAX_REJECTIONS = 50;
 
@@ -58,7 +59,7 @@ async function restoreReplayGuard(core, store) {
  * updated); throws PushPeerError (BAD_ENVELOPE, UNKNOWN_SENDER, BAD_SIGNATURE, WRONG_RECIPIENT, STALE_MESSAGE,
  * REPLAYED_MESSAGE, REPLAY_GUARD_FULL, HOST_NOT_ALLOWED, ...) for anything that must not be acted on.
  */
-export async function receivePush({ core, store, data, now, via = null }) {
+export async function receivePush({ core, store, data, now, via = null, route = [] }) {
   await restoreReplayGuard(core, store);
   const identity = await store.get('identity');
   if (!identity) throw new PushPeerError('NOT_SUPPORTED', 'no pushpeer identity in this store yet');
@@ -101,6 +102,8 @@ export async function receivePush({ core, store, data, now, via = null }) {
     ref: opened.ref,
     knownPeer: Boolean(peer),
     via, // the key id of the neighbour that carried it (docs/PROTOCOL.md §7.7); null for a push
+    // Carried over several hops (§7.7): the carriers beyond `via` on the way back to the caller, nearest first.
+    route: via ? route : [],
   };
   // A card update needs no page: it is applied above.
   if (type === 'card') item.state = 'done';
@@ -187,7 +190,7 @@ export async function deliverEnvelope({ core, store, storeName, data, now, befor
  * with the refused pushes: a neighbour cannot make the worker rotate our subscription. Never throws: resolves to
  * { item } or { error }.
  */
-export async function deliverCarried({ core, store, storeName, body, via, from, now }) {
+export async function deliverCarried({ core, store, storeName, body, via, from, route = [], now }) {
   try {
     const identity = await store.get('identity');
     if (!identity) throw new PushPeerError('NOT_SUPPORTED', 'no pushpeer identity in this store yet');
@@ -195,7 +198,7 @@ export async function deliverCarried({ core, store, storeName, body, via, from, 
     if (core.envelopeSender(envelope).keyId !== from) {
       throw new PushPeerError('BAD_ENVELOPE', 'the carried envelope is not from the peer the neighbour named');
     }
-    const item = await receivePush({ core, store, data: envelope, now, via });
+    const item = await receivePush({ core, store, data: envelope, now, via, route: checkRoute(route) });
     tellPages(storeName, { pushpeer: 'inbox', id: item.id, type: item.type });
     return { item };
   } catch (error) {
@@ -215,10 +218,11 @@ export function carriedReply({ item, error }) {
  * saving over each other's guard could let a replay through); a page without an active worker opens it itself.
  * Resolves to { item: { id, type } } or { error: { code, message } }.
  */
-export async function deliverCarriedFromPage({ registration, core, store, storeName, body, via, from, timeoutMs = 10_000 }) {
+export async function deliverCarriedFromPage({ registration, core, store, storeName, body, via, from, route = [],
+  timeoutMs = 10_000 }) {
   const worker = registration?.active;
   if (!worker || typeof MessageChannel === 'undefined') {
-    return carriedReply(await deliverCarried({ core, store, storeName, body, via, from }));
+    return carriedReply(await deliverCarried({ core, store, storeName, body, via, from, route }));
   }
   const { port1, port2 } = new MessageChannel();
   return new Promise((resolve) => {
@@ -228,7 +232,7 @@ export async function deliverCarriedFromPage({ registration, core, store, storeN
       port1.close();
       resolve(e.data);
     };
-    worker.postMessage({ pushpeer: 'carried', body, via, from }, [port2]);
+    worker.postMessage({ pushpeer: 'carried', body, via, from, route }, [port2]);
   });
 }
 

@@ -5,12 +5,13 @@
 // the card and the peers and gives this module what it needs as a host:
 //   { core, store, identity, keyId, options, owner, storeName, link, ourCard() -> card bytes, cardOf(card) -> bytes,
 //     keepPeer(keyId, bytes, decoded), opened(connection), emit(type, fields), dispatch(event), error(error),
-//     linkVia(connection) -> a link whose envelopes that connection's peer carries (js/mesh/neighbours.js),
+//     linkVia(connection, { route, vouch }) -> a link whose envelopes that connection's peer carries, through the
+//       carriers in route after it (js/mesh/neighbours.js),
 //     carrier(keyId) -> our live connection to that peer or null,
 //     admits(item) -> a group both the caller and the neighbour that carried the offer are members of, or null }
-// A call goes over the push link unless connect() names a neighbour (`via`); what we send back for a request (an
-// answer, a bye) goes the way its offer came: through the neighbour that carried it while that connection lives, else
-// by push to the card in the offer.
+// A call goes over the push link unless connect() names a neighbour (`via`, and `carriers` after it); what we send
+// back for a request (an answer, a bye) goes the way its offer came: through the neighbour that carried it (and the
+// carriers before that one) while that connection lives, else by push to the card in the offer.
 // A card is a capability handed to strangers (docs/PROTOCOL.md §7.4): a request is answered only when the app
 // accepts it (autoAccept is off by default), a stranger becomes a peer only then, and declining a stranger sends
 // nothing to the endpoint their card names.
@@ -159,7 +160,7 @@ export class Calls {
    * session: the callee's next page answers it without asking the person again (`reconnects` times, default 1).
    */
   async connect(card, options = {}) {
-    const { signal, via, ...rest } = options;
+    const { signal, via, carriers, vouch, ...rest } = options;
     const o = { ...this.options, ...rest };
     const aborted = () => new PushPeerError('ABORTED', `the call was aborted${signal.reason?.message ? `: ${signal.reason.message}` : ''}`,
       { cause: signal.reason });
@@ -168,7 +169,11 @@ export class Calls {
     const remote = this.core.decodeCard(cardBytes);
     const keyId = this.core.base64urlEncode(remote.keyId);
     if (keyId === this.host.keyId) throw new PushPeerError('BAD_ARGUMENT', 'that is our own card');
-    const link = via === undefined || via === null ? this.link : this.host.linkVia(this._neighbour(via));
+    if ((carriers !== undefined || vouch !== undefined) && (via === undefined || via === null)) {
+      throw new PushPeerError('BAD_ARGUMENT', 'carriers and vouch go with via: they are for a carried call');
+    }
+    const link = via === undefined || via === null ? this.link
+      : this.host.linkVia(this._neighbour(via), { route: carriers ?? [], vouch });
     link.check({ to: keyId, card: cardBytes }); // e.g. a card naming a host that is not a push service
     // We chose to call them: they are a peer (their answer names them by key id only).
     await this.host.keepPeer(keyId, cardBytes, remote);
@@ -274,10 +279,13 @@ export class Calls {
     return connection;
   }
 
-  /** The way back for a request: through the neighbour that carried its offer while that connection lives, else push. */
+  /**
+   * The way back for a request: through the neighbour that carried its offer (then the carriers before it) while
+   * that connection lives, else push.
+   */
   _replyLink(item) {
     const carrier = item.via ? this.host.carrier(item.via) : null;
-    return carrier ? this.host.linkVia(carrier) : this.link;
+    return carrier ? this.host.linkVia(carrier, { route: item.route ?? [] }) : this.link;
   }
 
   /**

@@ -170,3 +170,97 @@ describe('a group of five: each newcomer costs two pushes, everyone connects to 
       assert.equal(carried.error?.code, 'INTRODUCTION_REFUSED', JSON.stringify(carried));
     });
 });
+
+// Beyond full mesh (docs/PROTOCOL.md §7.8, "Large groups"): small limits make five pages a large group. A newcomer
+// still costs two pushes (its call to Alice); walks from Alice find its neighbours, who call it back over one or
+// more carriers, and the connection it joined through goes once they came. Nobody ends with more than
+// maxNeighbours connections, and the five stay one group that a message crosses.
+describe('a large group (maxFullMesh 2, neighbourLimit 2, maxNeighbours 3): walks, not a hub', { timeout: 8 * 60_000 }, () => {
+  const LIMITS = { maxFullMesh: 2, neighbourLimit: 2, maxNeighbours: 3 };
+  let world;
+  let people;
+  const keyIds = {};
+
+  before(async () => {
+    world = await startWorld();
+    const [alice, bob, carol] = await Promise.all([world.open('firefox', 'alice'), world.open('firefox', 'bob'),
+      world.open('chromium', 'carol')]);
+    const dave = await world.open('chromium', 'dave', { inside: carol });
+    const erin = await world.open('chromium', 'erin', { inside: carol });
+    people = { alice, bob, carol, dave, erin };
+    for (const [name, app] of Object.entries(people)) {
+      const made = await app.call('create', { name, subject: SUBJECT, hostSubscribe: name !== 'alice' && name !== 'bob',
+        ...LIMITS });
+      keyIds[name] = made.keyId;
+      if (name !== 'alice') await app.call('setDecision', 'hold');
+    }
+  });
+
+  after(async () => {
+    await world?.close();
+  });
+
+  const connectedNames = async (app) => (await app.call('groupPeers', GROUP)).filter((p) => p.connected).map((p) => p.name).sort();
+  /** Who is connected to whom, as each page says: name -> names. */
+  const graph = async () => Object.fromEntries(await Promise.all(Object.entries(people)
+    .map(async ([name, app]) => [name, await connectedNames(app)])));
+  const parts = (g) => {
+    const seen = new Set();
+    let count = 0;
+    for (const start of Object.keys(g)) {
+      if (seen.has(start)) continue;
+      count++;
+      const queue = [start];
+      seen.add(start);
+      while (queue.length) for (const next of g[queue.shift()]) if (!seen.has(next)) seen.add(next) && queue.push(next);
+    }
+    return count;
+  };
+
+  test('five join with the invite: 2 pushes each; walks bring each its neighbours; nobody above maxNeighbours; one group',
+    { timeout: 4 * TEST_MS }, async (t) => {
+      const { alice } = people;
+      try {
+        const { invite } = await alice.call('group', GROUP);
+        for (const name of ['bob', 'carol', 'dave', 'erin']) {
+          const since = world.service.lastSeq;
+          const result = await people[name].call('joinGroup', invite);
+          assert.equal(result.error, undefined, `${name} joined: ${JSON.stringify(result.error)}`);
+          // Beyond full mesh the newcomer's neighbours come by walks; the call to Alice goes once they are there
+          // (or, with fewer than neighbourLimit, after a few seconds), unless a walk brings Alice back.
+          const names = await pollUntil(() => connectedNames(people[name]), (n) => n.some((x) => x !== 'alice'),
+            { timeoutMs: 30_000 });
+          t.diagnostic(`${name}: connected to ${names.join(', ')}`);
+          const calls = world.pushesSince(since).filter((p) => p.urgency === 'high');
+          assert.equal(calls.length, 2, `${name}: the call to Alice, and nothing else`);
+        }
+        // Walks settle within a few seconds (WALK_WAIT_MS 5 s, then the grace before a join's connection closes).
+        await new Promise((resolve) => setTimeout(resolve, 12_000));
+        const g = await graph();
+        t.diagnostic(`the group: ${JSON.stringify(g)}`);
+        for (const [name, names] of Object.entries(g)) {
+          assert.ok(names.length >= 1 && names.length <= LIMITS.maxNeighbours, `${name}: ${names.length} connections`);
+          for (const other of names) assert.ok(g[other].includes(name), `${name} and ${other} agree`);
+        }
+        assert.equal(parts(g), 1, 'one group');
+        const hops = (await Promise.all(Object.values(people).map((app) => app.call('events', 'carried'))))
+          .flat().map((e) => e.hops ?? 1);
+        t.diagnostic(`carried frames: ${hops.length}; carriers per route: ${JSON.stringify(hops)}`);
+        assert.ok(hops.some((h) => h >= 2), 'some walks\' calls were carried over more than one carrier');
+        assert.equal(world.pushesSince(0).filter((p) => p.urgency === 'high').length, 8, '2 per newcomer in all');
+      } catch (error) {
+        throw await diagnose(world, Object.values(people), error);
+      }
+    });
+
+  test('a group message reaches every member once, flooded', { timeout: TEST_MS }, async () => {
+    await people.erin.call('groupSend', GROUP, 'hello large club');
+    for (const name of ['alice', 'bob', 'carol', 'dave']) {
+      const events = await pollUntil(() => people[name].call('groupEvents', GROUP),
+        (e) => e.some((x) => x.type === 'message'), { timeoutMs: 10_000 });
+      // From Erin's key id (a member Erin is not connected to may not know her name).
+      assert.deepEqual(events.filter((x) => x.type === 'message').map((x) => [x.keyId, x.data]),
+        [[keyIds.erin, 'hello large club']], name);
+    }
+  });
+});

@@ -1,7 +1,8 @@
 // Introductions in real browsers (docs/PROTOCOL.md §7.7): Alice (Firefox) and Carol (Firefox) each call Bob
 // (Chromium) by push, two pushes each; then Alice reaches Carol through Bob with no push at all. Bob carries only
 // ciphertext: a byte he flips, an envelope he replays, a route he does not have, a policy that forbids it — each is a
-// typed refusal on the asking side and nothing kept at the target; and the introduced connection outlives Bob.
+// typed refusal on the asking side and nothing kept at the target; and the introduced connection outlives Bob. Dave
+// (Chromium), who knows Carol only, reaches Alice over two carriers (Carol, then Bob), with no push either.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -14,6 +15,7 @@ describe('introductions: a neighbour carries the offer and the answer, no push',
   let alice;
   let bob;
   let carol;
+  let dave;
   const keyIds = {};
   const index = {}; // connection indexes in each page: { aliceBob, bobAlice, carolBob, bobCarol, aliceCarol, carolAlice }
 
@@ -23,8 +25,10 @@ describe('introductions: a neighbour carries the offer and the answer, no push',
       world.open('firefox', 'carol')]);
     const made = await Promise.all([alice.call('create', { name: 'Alice', subject: SUBJECT }),
       bob.call('create', { name: 'Bob', subject: SUBJECT, hostSubscribe: true, introductions: 'peers' }),
-      carol.call('create', { name: 'Carol', subject: SUBJECT })]);
+      carol.call('create', { name: 'Carol', subject: SUBJECT, introductions: 'peers' })]);
     [keyIds.alice, keyIds.bob, keyIds.carol] = made.map((m) => m.keyId);
+    dave = await world.open('chromium', 'dave', { inside: bob });
+    keyIds.dave = (await dave.call('create', { name: 'Dave', subject: SUBJECT, hostSubscribe: true })).keyId;
   });
 
   after(async () => {
@@ -213,13 +217,51 @@ describe('introductions: a neighbour carries the offer and the answer, no push',
     }
   });
 
-  test('a neighbour whose policy forbids carrying refuses: INTRODUCTION_REFUSED (Carol carries for no one by default)',
+  test('a neighbour whose policy forbids carrying refuses: INTRODUCTION_REFUSED (Alice carries for no one by default)',
     { timeout: TEST_MS }, async () => {
-      // Carol (introductions: 'group', the default, and no group) is asked by Bob to carry to Alice.
-      const result = await bob.call('connect', (await alice.call('card')).text, { via: keyIds.carol });
+      // Alice (introductions: 'group', the default, and no group) is asked by Bob to carry to Carol.
+      const result = await bob.call('connect', (await carol.call('card')).text, { via: keyIds.alice });
       assert.equal(result.error?.code, 'INTRODUCTION_REFUSED', JSON.stringify(result));
       assert.equal(result.error.reason, 'INTRODUCTION_REFUSED');
     });
+
+  test('over two carriers: Dave calls Carol by push (2), then reaches Alice through Carol and Bob: 0 pushes, the answer '
+    + 'back the same way, messages both ways; a carrier along the way whose rule forbids it refuses', { timeout: TEST_MS },
+  async (t) => {
+    try {
+      const r = await connectAndTalk(world, dave, carol, t);
+      const since = world.service.lastSeq;
+      const carriedBefore = { bob: (await bob.call('events', 'carried')).length, carol: (await carol.call('events', 'carried')).length };
+      const before = await alice.call('events', 'connection').then((e) => e.length);
+      const aliceCard = (await alice.call('card')).text;
+      const result = await dave.call('connect', aliceCard, { via: keyIds.carol, carriers: [keyIds.bob] });
+      assert.equal(result.error, undefined, `connect over two carriers failed: ${JSON.stringify(result.error)}`);
+      t.diagnostic(`Dave -> Alice via Carol and Bob: open in ${Math.round(result.ms)} ms`);
+      const aliceDave = (await alice.call('waitConnections', before + 1)) - 1;
+      assert.equal(world.pushesSince(since).length, 0, 'no push');
+      const request = (await alice.call('events', 'request')).at(-1);
+      assert.deepEqual({ from: request.from, via: request.via }, { from: 'Dave', via: { keyId: keyIds.bob, name: 'Bob' } },
+        'Alice sees the carrier next to her');
+      // Offer one way, answer the other: each carrier names the caller and the callee, and how many carry it.
+      const carried = async (app, n) => (await app.call('events', 'carried')).slice(n).map((e) => [e.from, e.to, e.hops]);
+      assert.deepEqual(await carried(carol, carriedBefore.carol), [[keyIds.dave, keyIds.alice, 2], [keyIds.alice, keyIds.dave, 2]]);
+      assert.deepEqual(await carried(bob, carriedBefore.bob), [[keyIds.dave, keyIds.alice, 2], [keyIds.alice, keyIds.dave, 2]]);
+      await dave.call('send', result.index, 'hello Alice, from two hops away');
+      await alice.call('send', aliceDave, 'hello Dave');
+      assert.deepEqual(await alice.call('waitMessages', aliceDave, 1), ['hello Alice, from two hops away']);
+      assert.deepEqual(await dave.call('waitMessages', result.index, 1), ['hello Dave']);
+      // Carol's connection to Dave stays as it was.
+      await dave.call('send', r.callerIndex, 'still there');
+      assert.ok((await carol.call('waitMessages', r.calleeIndex, 2)).includes('still there'));
+      // Alice (she carries for her groups only) as the second carrier: Bob passes Carol's call on, Alice refuses,
+      // and Carol hears her code back through Bob.
+      const refused = await carol.call('connect', (await dave.call('card')).text, { via: keyIds.bob, carriers: [keyIds.alice] });
+      assert.equal(refused.error?.code, 'INTRODUCTION_REFUSED', JSON.stringify(refused));
+      assert.equal(world.pushesSince(since).length, 0, 'no push');
+    } catch (error) {
+      throw await diagnose(world, [alice, bob, carol, dave], error);
+    }
+  });
 
   test('no route: Bob is not connected to the target any more (NO_ROUTE); the introduced link outlives Bob',
     { timeout: TEST_MS }, async () => {

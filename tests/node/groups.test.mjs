@@ -126,24 +126,147 @@ describe('groups', () => {
     assert.throws(() => group.send('x'.repeat(20_000)), { code: 'BAD_ARGUMENT' });
   });
 
-  it('beyond full mesh, a newcomer gets and is announced to a few members only', async () => {
-    const { groups } = ours({ maxFullMesh: 2, neighbourLimit: 1 });
-    const secret = randomBytes(32);
-    const group = groups.group('club', { secret });
+  /** Ann, Ben and Cat said hello to us (they are connected members); their links by name. */
+  async function withMembers(groups, group, secret, names = ['ann', 'ben', 'cat']) {
     const links = {};
-    for (const who of ['ann', 'ben', 'cat']) {
-      links[who] = open(groups, who);
-      await links[who].receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, who) });
+    for (const name of names) {
+      links[name] = open(groups, name);
+      await links[name].receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, name) });
       await settle();
     }
+    for (const l of Object.values(links)) l.sent.length = 0; // the walks for the third (beyond full mesh) and such
+    return links;
+  }
+  const walksIn = (links) => Object.entries(links).flatMap(([name, l]) => l.sent.filter((f) => f.t === 'group-walk')
+    .map((f) => ({ to: name, ...f })));
+  const FAR = 'XXXXXXXXXXX'; // a member further along a walk, not connected to us
+
+  it('beyond full mesh, a newcomer\'s hello sends neighbourLimit walks into the group instead of a member list', async () => {
+    const { groups } = ours({ maxFullMesh: 2, neighbourLimit: 2 });
+    const secret = randomBytes(32);
+    const group = groups.group('club', { secret });
+    const links = await withMembers(groups, group, secret);
     links.dan = open(groups, 'dan');
     await links.dan.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'dan') });
     await settle();
-    const list = links.dan.sent.find((f) => f.t === 'group-members');
-    assert.equal(list.members.length, 2, '2 x neighbourLimit of the 3 others');
-    const told = ['ann', 'ben', 'cat'].filter((who) => links[who].sent.some((f) => f.t === 'group-members' &&
-      f.members.some((m) => core.decodeCard(m.card).name === 'dan')));
-    assert.equal(told.length, 2);
+    assert.deepEqual(links.dan.sent.filter((f) => f.t === 'group-members'), [{ t: 'group-members', group: group.id, members: [], walks: 2 }]);
+    const walks = walksIn(links);
+    assert.equal(walks.length, 2);
+    for (const w of walks) {
+      assert.notEqual(w.to, 'dan');
+      assert.deepEqual([who(w.card), w.proof, w.trail], ['dan', proofOf(secret, 'dan'), []]);
+    }
+    assert.ok(!['ann', 'ben', 'cat'].some((n) => links[n].sent.some((f) => f.t === 'group-members')), 'nobody is told of Dan');
+  });
+
+  it('a walk goes walkLength hops; the member at its end calls the newcomer back along it, vouched for by its proof',
+    async () => {
+      const secret = randomBytes(32);
+      const calls = [];
+      const { groups, errors } = ours({ maxFullMesh: 2, walkLength: 2 }, {
+        connect: async (card, options) => {
+          calls.push({ name: who(card), via: options.via.remote.name, carriers: options.carriers, vouch: options.vouch });
+          return new FakeConnection(people[who(card)].keyId, who(card));
+        },
+      });
+      const group = groups.group('club', { secret });
+      const links = await withMembers(groups, group, secret);
+      const walk = { t: 'group-walk', group: group.id, card: people.dan.card.text, proof: proofOf(secret, 'dan') };
+      // Two hops so far (FAR, then Ann): its end is here.
+      await links.ann.receive({ ...walk, trail: [FAR] });
+      await settle();
+      assert.deepEqual(calls, [{ name: 'dan', via: 'ann', carriers: [FAR],
+        vouch: { group: group.id, proof: proofOf(secret, 'me') } }]);
+      assert.ok(groups.shared(people.dan.keyId, people.ann.keyId), 'Dan is a member to us now');
+      assert.deepEqual(walksIn(links), []);
+      // One hop so far (Ann): passed on to another member of ours, with the trail so far.
+      const { groups: g2 } = ours({ maxFullMesh: 2, walkLength: 2 });
+      const group2 = g2.group('club', { secret });
+      const links2 = await withMembers(g2, group2, secret);
+      await links2.ann.receive({ ...walk, group: group2.id, trail: [] });
+      const passed = walksIn(links2);
+      assert.equal(passed.length, 1);
+      assert.ok(['ben', 'cat'].includes(passed[0].to), 'not back to the sender');
+      assert.deepEqual(passed[0].trail, [people.ann.keyId]);
+      assert.deepEqual(errors, []);
+    });
+
+  it('a full member passes a walk on past walkLength and drops it at MAX_HOPS; walks from non-members or with a wrong '
+    + 'proof go nowhere', async () => {
+    const secret = randomBytes(32);
+    const calls = [];
+    const { groups } = ours({ maxFullMesh: 2, neighbourLimit: 2, maxNeighbours: 3, walkLength: 2 }, {
+      connect: async (card) => calls.push(who(card)),
+    });
+    const group = groups.group('club', { secret });
+    const links = await withMembers(groups, group, secret); // 3 connections: full
+    const walk = { t: 'group-walk', group: group.id, card: people.dan.card.text, proof: proofOf(secret, 'dan') };
+    const farther = (n) => Array.from({ length: n }, (_, i) => `${'Y'.repeat(10)}${i}`);
+    await links.ann.receive({ ...walk, trail: farther(3) });
+    assert.equal(walksIn(links).length, 1, 'passed on');
+    assert.equal(walksIn(links)[0].trail.length, 4);
+    await links.ann.receive({ ...walk, trail: farther(7) }); // with Ann, MAX_HOPS (8) behind it
+    await links.ann.receive({ ...walk, proof: proofOf(secret, 'ben'), trail: farther(3) });
+    const stranger = open(groups, 'dan'); // connected, never said hello
+    await stranger.receive({ ...walk, card: people.cat.card.text, proof: proofOf(secret, 'cat'), trail: [] });
+    assert.equal(walksIn({ ...links, stranger }).length, 1);
+    assert.deepEqual(calls, []);
+  });
+
+  it('Groups.vouch: a member we have not heard of is one when the proof that came with its call is for its key id', async () => {
+    const { groups } = ours();
+    const secret = randomBytes(32);
+    const group = groups.group('club', { secret });
+    await withMembers(groups, group, secret, ['ann']);
+    const item = { from: people.dan.keyId, via: people.ann.keyId };
+    groups.vouch(people.dan.keyId, { group: group.id, proof: proofOf(secret, 'ben') });
+    groups.vouch(people.dan.keyId, { group: core.base64urlEncode(randomBytes(16)), proof: proofOf(secret, 'dan') });
+    assert.equal(groups.admits(item), null);
+    groups.vouch(people.dan.keyId, { group: group.id, proof: proofOf(secret, 'dan') });
+    assert.equal(groups.admits(item), group);
+    assert.deepEqual(group.peers().find((p) => p.keyId === people.dan.keyId)?.connected, false);
+  });
+
+  it('joining a large group: the connection join() made is closed once neighbourLimit walk calls came; one that was '
+    + 'there before stays', async () => {
+    const secret = randomBytes(32);
+    for (const before of [false, true]) {
+      const ann = new FakeConnection(people.ann.keyId, 'ann');
+      const { groups, errors } = ours({ maxFullMesh: 2, neighbourLimit: 2 }, {
+        connectionTo: (keyId) => (before && keyId === people.ann.keyId ? ann : null),
+        connect: async () => ann,
+      });
+      groups.attach(ann);
+      const group = groups.group('club', { secret });
+      const joined = group.join(people.ann.card.text);
+      await settle();
+      await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
+      await joined;
+      await ann.receive({ t: 'group-members', group: group.id, members: [], walks: 2 });
+      // The walks' ends call us (vouched), and say hello as their connections open.
+      for (const name of ['ben', 'cat']) {
+        groups.vouch(people[name].keyId, { group: group.id, proof: proofOf(secret, name) });
+        const c = open(groups, name);
+        assert.ok(c.sent.some((f) => f.t === 'group-hello'), 'a vouched member is greeted');
+        await c.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, name) });
+        assert.equal(ann.closed, false, 'not before the grace time');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      assert.equal(ann.closed, !before, before ? 'ours before the join: kept' : 'made by join(): closed');
+      assert.deepEqual(errors, []);
+    }
+  });
+
+  it('a member of a large group whose neighbours went walks for itself, for as many as it is short', async () => {
+    const { groups } = ours({ maxFullMesh: 2, neighbourLimit: 3 });
+    const secret = randomBytes(32);
+    const group = groups.group('club', { secret });
+    const links = await withMembers(groups, group, secret);
+    links.ann.close();
+    const walks = walksIn(links);
+    assert.equal(walks.length, 1, 'two left of three: one walk');
+    assert.deepEqual([who(walks[0].card), walks[0].proof, walks[0].trail], ['me', proofOf(secret, 'me'), []]);
+    assert.ok(['ben', 'cat'].includes(walks[0].to));
   });
 
   it('a member whose connection ended and who says hello again is a newcomer again (gets the members)', async () => {
@@ -194,7 +317,7 @@ describe('groups', () => {
     assert.deepEqual(errors, []);
   });
 
-  it('beyond full mesh, a newcomer whose introduction fails calls the next member in the list instead', async () => {
+  it('a newcomer whose introduction fails calls the next member in the list instead', async () => {
     const secret = randomBytes(32);
     const calls = [];
     const { groups, errors } = ours({ maxFullMesh: 2, neighbourLimit: 3, joinTimeoutMs: 1000 }, {

@@ -9,15 +9,17 @@ import { Neighbours } from '../../js/mesh/neighbours.js';
 import { createMemoryStore } from '../../js/store/store.js';
 import { FakeConnection, rejectsWith } from './helpers.mjs';
 
-const KEY = { alice: 'AAAAAAAAAAA', bob: 'BBBBBBBBBBB', carol: 'CCCCCCCCCCC', dave: 'DDDDDDDDDDD' };
+const KEY = { alice: 'AAAAAAAAAAA', bob: 'BBBBBBBBBBB', carol: 'CCCCCCCCCCC', dave: 'DDDDDDDDDDD', eve: 'EEEEEEEEEEE',
+  self: 'SSSSSSSSSSS' };
 const BODY = 'x'.repeat(200);
 
-async function carrier({ peers = [KEY.alice, KEY.carol], delivered = [], ...options } = {}) {
+async function carrier({ peers = [KEY.alice, KEY.carol], delivered = [], vouched = [], keyId = KEY.self, ...options } = {}) {
   const store = createMemoryStore();
   for (const keyId of peers) await store.putPeer({ keyId, name: keyId, card: new Uint8Array(1), updated: 0 });
   const connections = new Set();
-  const neighbours = new Neighbours({ core, store, options: { introductions: 'peers', ...options },
+  const neighbours = new Neighbours({ core, store, keyId, options: { introductions: 'peers', ...options },
     connections: () => connections, emit: () => {},
+    vouch: (from, vouch) => vouched.push({ from, ...vouch, delivered: delivered.length }),
     deliver: async (body, via) => {
       delivered.push({ body, ...via });
       return { item: { id: 1 } };
@@ -28,7 +30,7 @@ async function carrier({ peers = [KEY.alice, KEY.carol], delivered = [], ...opti
     neighbours.attach(c);
     return c;
   };
-  return { neighbours, open, delivered };
+  return { neighbours, open, delivered, vouched };
 }
 
 const core = await loadCore();
@@ -108,11 +110,111 @@ describe('the carrier', () => {
     const { neighbours, open, delivered } = await carrier();
     const bob = open(KEY.bob);
     await bob.receive({ t: 'fwd', id: 9, from: KEY.alice, body: 'AQID' });
-    assert.deepEqual(delivered, [{ body: new Uint8Array([1, 2, 3]), via: KEY.bob, from: KEY.alice }]);
+    assert.deepEqual(delivered, [{ body: new Uint8Array([1, 2, 3]), via: KEY.bob, from: KEY.alice, route: [] }]);
     assert.deepEqual(bob.sent, [{ t: 'fwd-ok', id: 9 }]);
     neighbours.host.deliver = async () => ({ error: Object.assign(new Error('replay'), { code: 'REPLAYED_MESSAGE' }) });
     await bob.receive({ t: 'fwd', id: 10, from: KEY.alice, body: 'AQID' });
     assert.deepEqual(bob.sent.at(-1), { t: 'fwd-no', id: 10, code: 'REPLAYED_MESSAGE' });
+  });
+});
+
+describe('carried over several hops (a route)', () => {
+  it('the first carrier passes the rest of the route on, naming the caller; the next one starts the way back', async () => {
+    // Alice -> us -> Carol -> Dave: we are the first carrier.
+    const { open } = await carrier({ peers: [KEY.alice, KEY.carol] });
+    const alice = open(KEY.alice);
+    const carol = open(KEY.carol);
+    await alice.receive({ t: 'fwd', id: 5, to: KEY.dave, route: [KEY.carol], body: BODY });
+    const { id, ...rest } = carol.sent[0];
+    assert.deepEqual(rest, { t: 'fwd', to: KEY.dave, from: KEY.alice, route: [], back: [], body: BODY });
+    // Dave's word comes back through Carol, and goes on to Alice under her id.
+    carol.receive({ t: 'fwd-no', id, code: 'WRONG_RECIPIENT' });
+    assert.deepEqual(alice.sent, [{ t: 'fwd-no', id: 5, code: 'WRONG_RECIPIENT' }]);
+  });
+
+  it('the last carrier delivers with the way back (the carriers before it, nearest first) and the vouch', async () => {
+    // Alice -> Bob -> us -> Dave: Bob passed it on to us; we are the last carrier.
+    const { open } = await carrier({ peers: [KEY.bob, KEY.dave] });
+    const bob = open(KEY.bob);
+    const dave = open(KEY.dave);
+    const vouch = { group: 'Z3JvdXA', proof: 'cHJvb2Y' };
+    await bob.receive({ t: 'fwd', id: 3, to: KEY.dave, from: KEY.alice, route: [], back: [], body: BODY, vouch });
+    const { id, ...rest } = dave.sent[0];
+    assert.deepEqual(rest, { t: 'fwd', from: KEY.alice, back: [KEY.bob], body: BODY, vouch });
+    dave.receive({ t: 'fwd-ok', id });
+    assert.deepEqual(bob.sent, [{ t: 'fwd-ok', id: 3 }]);
+  });
+
+  it('the recipient keeps the way back on the item, and hears of the vouch before the envelope', async () => {
+    const { open, delivered, vouched } = await carrier();
+    const dave = open(KEY.dave);
+    const vouch = { group: 'Z3JvdXA', proof: 'cHJvb2Y' };
+    await dave.receive({ t: 'fwd', id: 7, from: KEY.alice, back: [KEY.bob, KEY.carol], body: 'AQID', vouch });
+    assert.deepEqual(delivered, [{ body: new Uint8Array([1, 2, 3]), via: KEY.dave, from: KEY.alice,
+      route: [KEY.bob, KEY.carol] }]);
+    assert.deepEqual(vouched, [{ from: KEY.alice, ...vouch, delivered: 0 }]);
+    assert.deepEqual(dave.sent, [{ t: 'fwd-ok', id: 7 }]);
+  });
+
+  it('refuses a route that loops, is too long, or is not key ids; a next hop it may not carry to, or has no link to',
+    async () => {
+      const { open } = await carrier({ peers: [KEY.alice, KEY.carol, KEY.bob] });
+      const alice = open(KEY.alice);
+      open(KEY.carol);
+      const bob = open(KEY.bob);
+      const refusals = [
+        { to: KEY.dave, route: [KEY.self] }, // through us again
+        { to: KEY.dave, route: [KEY.carol, KEY.carol] },
+        { to: KEY.dave, route: [KEY.dave] }, // the recipient as a carrier
+        { to: KEY.dave, route: [KEY.alice] }, // back to the caller
+        { to: KEY.dave, route: ['not a key id'] },
+        { to: KEY.dave, route: 'CCCCCCCCCCC' },
+        { to: KEY.dave, route: Array.from({ length: 8 }, (_, i) => `${'K'.repeat(10)}${i}`) }, // 9 carriers with us
+        { to: KEY.dave, route: [], back: [KEY.carol] }, // a way back without the caller named
+      ];
+      for (const [i, f] of refusals.entries()) await alice.receive({ t: 'fwd', id: i, body: BODY, ...f });
+      assert.deepEqual(alice.sent.map((f) => f.code), refusals.map(() => 'BAD_ARGUMENT'));
+      // Passed on by Bob: the caller must not be Bob himself, nor be on the way back.
+      await bob.receive({ t: 'fwd', id: 1, to: KEY.carol, from: KEY.bob, body: BODY });
+      await bob.receive({ t: 'fwd', id: 2, to: KEY.carol, from: KEY.alice, back: [KEY.alice], body: BODY });
+      await bob.receive({ t: 'fwd', id: 3, to: KEY.carol, from: KEY.dave, back: [KEY.eve, KEY.carol], body: BODY });
+      assert.deepEqual(bob.sent.map((f) => f.code), ['BAD_ARGUMENT', 'BAD_ARGUMENT', 'BAD_ARGUMENT']);
+      // The next hop, not the recipient, is what our policy looks at: Eve is not our peer; Dave is, but not here.
+      await alice.receive({ t: 'fwd', id: 20, to: KEY.carol, route: [KEY.eve], body: BODY });
+      assert.equal(alice.sent.at(-1).code, 'INTRODUCTION_REFUSED');
+      const { open: open2 } = await carrier({ peers: [KEY.alice, KEY.dave] });
+      const alice2 = open2(KEY.alice);
+      await alice2.receive({ t: 'fwd', id: 21, to: KEY.carol, route: [KEY.dave], body: BODY });
+      assert.equal(alice2.sent.at(-1).code, 'NO_ROUTE');
+      // A delivered frame whose way back names the caller or the carrier.
+      const dave = open(KEY.dave);
+      await dave.receive({ t: 'fwd', id: 30, from: KEY.alice, back: [KEY.alice], body: 'AQID' });
+      await dave.receive({ t: 'fwd', id: 31, from: KEY.alice, back: [KEY.dave], body: 'AQID' });
+      await dave.receive({ t: 'fwd', id: 32, from: KEY.alice, body: 'AQID', vouch: { group: 'x' } });
+      assert.deepEqual(dave.sent.map((f) => f.code), ['BAD_ARGUMENT', 'BAD_ARGUMENT', 'BAD_ARGUMENT']);
+    });
+
+  it('linkVia with a route sends it and the vouch; it may name the neighbour as the callee then, never on the route', async () => {
+    const { neighbours, open } = await carrier();
+    const bob = open(KEY.bob);
+    const vouch = { group: 'Z3JvdXA', proof: 'cHJvb2Y' };
+    const cardOf = (name) => { // a real card: linkVia seals to its identity key
+      const identity = core.generateVapidKeys();
+      return core.createCard({ identity, subject: 'mailto:t@pushpeer.invalid', name, subscription: {
+        endpoint: 'https://updates.push.services.mozilla.com/wpush/v2/x', keys: {
+          p256dh: core.base64urlEncode(core.generateVapidKeys().publicKey), auth: core.base64urlEncode(new Uint8Array(16)) } } }).bytes;
+    };
+    const link = neighbours.linkVia(bob, { route: [KEY.carol], vouch });
+    link.check({ to: KEY.dave });
+    assert.throws(() => link.check({ to: KEY.carol }), { code: 'BAD_ARGUMENT' });
+    assert.throws(() => neighbours.linkVia(bob, { route: [KEY.bob] }).check({ to: KEY.dave }), { code: 'BAD_ARGUMENT' });
+    assert.throws(() => neighbours.linkVia(bob, { route: [KEY.carol, KEY.carol] }), { code: 'BAD_ARGUMENT' });
+    assert.throws(() => neighbours.linkVia(bob).check({ to: KEY.bob }), { code: 'BAD_ARGUMENT' });
+    const sent = link.send({ to: KEY.dave, card: cardOf('dave'), envelope: new Uint8Array(100) });
+    const frame = bob.sent.at(-1);
+    assert.deepEqual([frame.t, frame.to, frame.route, frame.vouch], ['fwd', KEY.dave, [KEY.carol], vouch]);
+    bob.receive({ t: 'fwd-ok', id: frame.id });
+    assert.deepEqual(await sent, { via: 'neighbour', neighbour: KEY.bob, route: [KEY.carol] });
   });
 });
 

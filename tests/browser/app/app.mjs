@@ -106,7 +106,7 @@ window.app = {
         e.accept().catch((error) => state.events.push({ type: 'accept-failed', code: error?.code, at: Date.now() }));
       }
     });
-    peer.addEventListener('carried', (e) => state.events.push({ type: 'carried', from: e.from, to: e.to, at: Date.now() }));
+    peer.addEventListener('carried', (e) => state.events.push({ type: 'carried', from: e.from, to: e.to, hops: e.hops, at: Date.now() }));
     for (const type of ['error', 'rejected', 'peergone', 'progress', 'push', 'log']) {
       peer.addEventListener(type, (e) => state.events.push({ type, at: Date.now(), code: e.code ?? e.error?.code,
         detail: e.detail ?? e.step ?? e.message ?? null, status: e.status ?? null,
