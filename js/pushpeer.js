@@ -114,6 +114,7 @@ export class PushPeer extends EventTarget {
     this.neighbours = new Neighbours({ core: this.core, store: this.store, options: this.options, keyId: this.keyId,
       connections: () => this.connections, emit: (type, fields) => this._emit(type, fields),
       inSameGroup: (a, b) => Boolean(this.groups.shared(a, b)), vouch: (keyId, vouch) => this.groups.vouch(keyId, vouch),
+      vouches: (keyId, vouch, a, b) => this.groups.vouches(keyId, vouch, a, b),
       deliver: (body, { via, from, route }) => deliverCarriedFromPage({ registration: this.registration, core: this.core,
         store: this.store, storeName, body, via, from, route }) });
     this.calls = new Calls({ core: this.core, store: this.store, identity: this.identity, keyId: this.keyId,

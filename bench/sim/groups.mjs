@@ -351,6 +351,7 @@ class SimPeer {
       error: (error) => this.errors.push(error) });
     this.neighbours = new Neighbours({ core, store, options, keyId, connections: () => this.connections, emit: () => {},
       inSameGroup: (a, b) => Boolean(this.groups.shared(a, b)), vouch: (k, v) => this.groups.vouch(k, v),
+      vouches: (k, v, a, b) => this.groups.vouches(k, v, a, b),
       deliver: (body, { via, from, route }) => this._deliver(body, { via, from, route }) });
   }
 

@@ -19,7 +19,7 @@
 // Group messages are flooded with duplicate suppression beyond full mesh (their `from` is then as the origin said
 // it: every member holds the secret, so the group trusts its members with that).
 import { PushPeerError } from '../errors.js';
-import { pick } from './neighbours.js';
+import { bucket, pick } from './neighbours.js';
 import { MAX_HOPS, checkRoute } from './route.js';
 
 export const GROUP_DEFAULTS = Object.freeze({
@@ -34,7 +34,8 @@ const SEEN_LIMIT = 2048; // message ids remembered for duplicate suppression
 const HANDOFF_GRACE_MS = 2_000; // the connection join() made is closed this long after the walks' calls came
 const WALK_WAIT_MS = 5_000; // a newcomer's walks not all answered by then: some were dropped (_handOff)
 const WALK_TRIES = 3;
-const REPAIR_PAUSE_MS = 2_000; // walks for ourselves at most this often (their calls take a few round trips)
+const REPAIR_PAUSE_MS = 2_000;
+const WALKS_PER_MINUTE = 60; // walks for ourselves at most this often (their calls take a few round trips)
 const MIN_SECRET = 16;
 
 /** The groups of one PushPeer, and the control frames they use. host: the PushPeer (public methods only). */
@@ -87,7 +88,9 @@ export class Groups {
     connection.onControl('group-members', frame((g, f) => g._memberList(connection, f)));
     connection.onControl('group-msg', frame((g, f) => g._message(connection, f)));
     connection.onControl('group-no', frame((g, f) => g._refused(connection, f)));
-    connection.onControl('group-walk', frame((g, f) => g._walk(connection, f)));
+    // Walks make members call (and pass frames on): at most WALKS_PER_MINUTE taken from one connection.
+    const walkAllowed = bucket(WALKS_PER_MINUTE);
+    connection.onControl('group-walk', frame((g, f) => walkAllowed() && g._walk(connection, f)));
     connection.addEventListener('close', () => {
       for (const g of this.byId.values()) g._closed(connection);
     });
@@ -122,6 +125,15 @@ export class Groups {
   vouch(keyId, { group: id, proof }) {
     const group = this.byId.get(id);
     if (group && group._checks(keyId, proof)) group._vouched(keyId, proof);
+  }
+
+  /**
+   * The carrier's 'group' rule for a call passed on over several hops: `vouch` proves `keyId` (its caller) a member
+   * of a group of ours that `a` and `b` (the two we stand between) are members of.
+   */
+  vouches(keyId, { group: id, proof }, a, b) {
+    const group = this.byId.get(id);
+    return Boolean(group && group._isMember(a) && group._isMember(b) && group._checks(keyId, proof));
   }
 
   /** A carried request from a member of one of our groups, carried by a member: accepted without asking. */

@@ -26,7 +26,7 @@ const MAX_BODY_TEXT = Math.ceil((MAX_BODY * 4) / 3);
 const POLICIES = ['peers', 'group', 'off'];
 
 /** A per-connection budget of frames per minute (a token bucket refilled continuously). */
-function bucket(perMinute) {
+export function bucket(perMinute) {
   let tokens = perMinute;
   let at = Date.now();
   return () => {
@@ -42,7 +42,8 @@ function bucket(perMinute) {
 /**
  * The mesh's carrier and its links. host: { core, store, options, connections() -> live Connections,
  * deliver(body, { via, from, route }) -> Promise<{ item } | { error }> (our receiving end), emit(type, fields),
- * vouch(keyId, { group, proof }) (a group member's proof that came with a carried call: js/mesh/groups.js) }.
+ * vouch(keyId, { group, proof }) (a group member's proof that came with a carried call: js/mesh/groups.js),
+ * vouches(keyId, vouch, a, b) -> whether `vouch` proves keyId a member of a group a and b are members of }.
  */
 export class Neighbours {
   constructor(host) {
@@ -189,7 +190,9 @@ export class Neighbours {
     const path = [origin, ...backOut.slice().reverse(), this.host.keyId, ...route, frame.to];
     if (new Set(path).size !== path.length || backOut.length + 1 + route.length > MAX_HOPS) return no('BAD_ARGUMENT');
     const next = route[0] ?? frame.to;
-    if (!(await this._mayCarry(prev.remote.keyId, next))) return no('INTRODUCTION_REFUSED');
+    if (!(await this._mayCarry(prev.remote.keyId, next, passedOn ? { origin, vouch } : null))) {
+      return no('INTRODUCTION_REFUSED');
+    }
     const target = this.connectionTo(next);
     if (!target || target === prev) return no('NO_ROUTE');
     const state = this._state.get(target);
@@ -211,15 +214,19 @@ export class Neighbours {
 
   /**
    * Our policy for the two we stand between: 'peers' carries between two of our peers; 'group' between two members
-   * of a group we share (the group module knows); 'off' never.
+   * of a group we share (the group module knows); 'off' never. A call passed on by a carrier (`relayed`: its caller
+   * and vouch) must be one our rule admits too: with 'peers', the caller is our peer as well; with 'group', its vouch
+   * proves it a member of a group both are members of. So a route is never a way around a carrier's rule.
    */
-  async _mayCarry(fromKeyId, toKeyId) {
+  async _mayCarry(fromKeyId, toKeyId, relayed = null) {
     const policy = this.options.introductions;
     if (policy === 'off') return false;
-    const [a, b] = await Promise.all([this.host.store.getPeer(fromKeyId), this.host.store.getPeer(toKeyId)]);
-    if (!a || !b) return false;
+    const ends = [fromKeyId, toKeyId, ...(relayed && policy === 'peers' ? [relayed.origin] : [])];
+    const known = await Promise.all(ends.map((keyId) => this.host.store.getPeer(keyId)));
+    if (!known.every(Boolean)) return false;
     if (policy === 'peers') return true;
-    return Boolean(this.host.inSameGroup?.(fromKeyId, toKeyId));
+    if (!relayed) return Boolean(this.host.inSameGroup?.(fromKeyId, toKeyId));
+    return Boolean(relayed.vouch && this.host.vouches?.(relayed.origin, relayed.vouch, fromKeyId, toKeyId));
   }
 
   /** An envelope carried to us: the worker opens and keeps it like a push; the carrier hears how it went. */

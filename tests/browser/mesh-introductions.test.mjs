@@ -225,15 +225,22 @@ describe('introductions: a neighbour carries the offer and the answer, no push',
       assert.equal(result.error.reason, 'INTRODUCTION_REFUSED');
     });
 
-  test('over two carriers: Dave calls Carol by push (2), then reaches Alice through Carol and Bob: 0 pushes, the answer '
-    + 'back the same way, messages both ways; a carrier along the way whose rule forbids it refuses', { timeout: TEST_MS },
+  test('over two carriers: Dave calls Carol by push (2), then reaches Alice through Carol and Bob once Bob knows him: '
+    + '0 pushes, the answer back the same way, messages both ways; a carrier along the way whose rule forbids it refuses',
+  { timeout: TEST_MS },
   async (t) => {
     try {
       const r = await connectAndTalk(world, dave, carol, t);
       const since = world.service.lastSeq;
-      const carriedBefore = { bob: (await bob.call('events', 'carried')).length, carol: (await carol.call('events', 'carried')).length };
       const before = await alice.call('events', 'connection').then((e) => e.length);
       const aliceCard = (await alice.call('card')).text;
+      // Bob carries for his peers, and for callers who are his peers too: Dave is not one yet.
+      const asked = await requestsOf(alice);
+      const notYet = await dave.call('connect', aliceCard, { via: keyIds.carol, carriers: [keyIds.bob] });
+      assert.equal(notYet.error?.code, 'INTRODUCTION_REFUSED', JSON.stringify(notYet));
+      assert.equal(await requestsOf(alice), asked, 'nothing reached Alice');
+      await bob.call('savePeer', (await dave.call('card')).text);
+      const carriedBefore = { bob: (await bob.call('events', 'carried')).length, carol: (await carol.call('events', 'carried')).length };
       const result = await dave.call('connect', aliceCard, { via: keyIds.carol, carriers: [keyIds.bob] });
       assert.equal(result.error, undefined, `connect over two carriers failed: ${JSON.stringify(result.error)}`);
       t.diagnostic(`Dave -> Alice via Carol and Bob: open in ${Math.round(result.ms)} ms`);

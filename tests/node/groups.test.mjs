@@ -222,7 +222,13 @@ describe('groups', () => {
     groups.vouch(people.dan.keyId, { group: group.id, proof: proofOf(secret, 'ben') });
     groups.vouch(people.dan.keyId, { group: core.base64urlEncode(randomBytes(16)), proof: proofOf(secret, 'dan') });
     assert.equal(groups.admits(item), null);
-    groups.vouch(people.dan.keyId, { group: group.id, proof: proofOf(secret, 'dan') });
+    // A carrier's 'group' rule for a call passed on: the vouch for the caller, both ends members.
+    const vouch = { group: group.id, proof: proofOf(secret, 'dan') };
+    assert.equal(groups.vouches(people.dan.keyId, vouch, people.ann.keyId, people.me.keyId), true);
+    assert.equal(groups.vouches(people.dan.keyId, { ...vouch, proof: proofOf(secret, 'ben') }, people.ann.keyId,
+      people.me.keyId), false);
+    assert.equal(groups.vouches(people.dan.keyId, vouch, people.ann.keyId, people.cat.keyId), false, 'Cat is no member');
+    groups.vouch(people.dan.keyId, vouch);
     assert.equal(groups.admits(item), group);
     assert.deepEqual(group.peers().find((p) => p.keyId === people.dan.keyId)?.connected, false);
   });
@@ -255,6 +261,19 @@ describe('groups', () => {
       assert.equal(ann.closed, !before, before ? 'ours before the join: kept' : 'made by join(): closed');
       assert.deepEqual(errors, []);
     }
+  });
+
+  it('walks taken from one connection: at most 60 a minute', async () => {
+    const secret = randomBytes(32);
+    const calls = [];
+    const { groups } = ours({ maxFullMesh: 2, walkLength: 8 }, { connect: async (card) => calls.push(who(card)) });
+    const group = groups.group('club', { secret });
+    const links = await withMembers(groups, group, secret);
+    const walk = { t: 'group-walk', group: group.id, card: people.dan.card.text, proof: proofOf(secret, 'dan'), trail: [] };
+    for (let i = 0; i < 70; i++) await links.ann.receive(walk);
+    assert.equal(walksIn(links).length, 60);
+    await links.ben.receive(walk);
+    assert.equal(walksIn(links).length, 61, 'another connection has its own budget');
   });
 
   it('a member of a large group whose neighbours went walks for itself, for as many as it is short', async () => {

@@ -133,8 +133,8 @@ describe('carried over several hops (a route)', () => {
   });
 
   it('the last carrier delivers with the way back (the carriers before it, nearest first) and the vouch', async () => {
-    // Alice -> Bob -> us -> Dave: Bob passed it on to us; we are the last carrier.
-    const { open } = await carrier({ peers: [KEY.bob, KEY.dave] });
+    // Alice -> Bob -> us -> Dave: Bob passed it on to us; we are the last carrier. Alice is our peer too.
+    const { open } = await carrier({ peers: [KEY.alice, KEY.bob, KEY.dave] });
     const bob = open(KEY.bob);
     const dave = open(KEY.dave);
     const vouch = { group: 'Z3JvdXA', proof: 'cHJvb2Y' };
@@ -143,6 +143,35 @@ describe('carried over several hops (a route)', () => {
     assert.deepEqual(rest, { t: 'fwd', from: KEY.alice, back: [KEY.bob], body: BODY, vouch });
     dave.receive({ t: 'fwd-ok', id });
     assert.deepEqual(bob.sent, [{ t: 'fwd-ok', id: 3 }]);
+  });
+
+  it('a call passed on by a carrier is carried only for a caller our rule admits: our peer (\'peers\'), or a member its '
+    + 'vouch proves to be in a group with both ends (\'group\')', async () => {
+    const passed = (id, extra = {}) => ({ t: 'fwd', id, to: KEY.dave, from: KEY.alice, route: [], back: [], body: BODY, ...extra });
+    const vouch = { group: 'Z3JvdXA', proof: 'cHJvb2Y' };
+    // 'peers': Bob and Dave are our peers, Alice is not.
+    const peers = await carrier({ peers: [KEY.bob, KEY.dave] });
+    const bob = peers.open(KEY.bob);
+    const dave = peers.open(KEY.dave);
+    await bob.receive(passed(1));
+    assert.deepEqual(bob.sent, [{ t: 'fwd-no', id: 1, code: 'INTRODUCTION_REFUSED' }]);
+    assert.equal(dave.sent.length, 0);
+    // 'group': the vouch decides (the group module checks the proof for Alice and the membership of Bob and Dave).
+    const asked = [];
+    const group = await carrier({ peers: [KEY.bob, KEY.dave], introductions: 'group' });
+    group.neighbours.host.inSameGroup = () => true;
+    group.neighbours.host.vouches = (keyId, v, a, b) => {
+      asked.push([keyId, v, a, b]);
+      return v.proof === vouch.proof;
+    };
+    const bob2 = group.open(KEY.bob);
+    const dave2 = group.open(KEY.dave);
+    await bob2.receive(passed(1)); // no vouch
+    await bob2.receive(passed(2, { vouch: { ...vouch, proof: 'b3RoZXI' } }));
+    await bob2.receive(passed(3, { vouch }));
+    assert.deepEqual(bob2.sent.map((f) => [f.id, f.code]), [[1, 'INTRODUCTION_REFUSED'], [2, 'INTRODUCTION_REFUSED']]);
+    assert.equal(dave2.sent.length, 1);
+    assert.deepEqual(asked.at(-1), [KEY.alice, vouch, KEY.bob, KEY.dave]);
   });
 
   it('the recipient keeps the way back on the item, and hears of the vouch before the envelope', async () => {

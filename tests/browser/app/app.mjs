@@ -283,6 +283,11 @@ window.app = {
     }
   },
   groupPeers: (name) => state.peer.group(name).peers(),
+  /** peer.savePeer(card): a peer of ours without a call. */
+  savePeer: async (card) => {
+    await state.peer.savePeer(card);
+    return {};
+  },
   groupSend: (name, data) => state.peer.group(name).send(data),
   groupEvents: (name) => state.groupEvents?.get(state.peer.group(name))?.slice() ?? [],
   pendingRequests: async () => (await state.peer.requests()).map((r) => ({ id: r.id, sessionId: r.sessionId,
