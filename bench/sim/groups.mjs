@@ -642,6 +642,7 @@ async function simulate(n) {
   const result = { n, joins, rejoins, gRejoin, formation, g0, g1, g2, fullMeshMissing, casts, castsAfterLeave, castsNoInviter,
     leavers: leavers.length, errors, wallS: (performance.now() - wall) / 1000, inviterDegree: g0.degrees[0],
     virtualS: now / 1000 };
+  say(`N=${n}: done in ${result.wallS.toFixed(0)} s wall; inviter degree ${result.inviterDegree}, pushes ${formation.pushes}`);
   return result;
 }
 
@@ -658,8 +659,8 @@ function report(results) {
   line();
   line('### Joining');
   line();
-  line('| N | pushes, all joins (2·(N−1)) | pushes per join | joins failed | control frames per join: mean | last 10% of joins | of which group-members (last 10%) | group-walk (last 10%) | fwd (last 10%) | KB per join: mean | last 10% | largest frame KB (type) | frames > 256 KiB | newcomer has its connections (all members in a full mesh, neighbourLimit beyond): median ms | p90 | its connections once all joined (mean, max) |');
-  line('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  line('| N | pushes, all joins (2·(N−1)) | pushes per join | joins failed | control frames per join: mean | last 10% of joins | of which group-members (last 10%) | group-walk (last 10%) | fwd (last 10%) | KB per join: mean | last 10% | largest frame KB (type) | frames > 256 KiB | newcomer has its connections (all members in a full mesh, neighbourLimit beyond): median ms | p90 | joins that never had them | its connections once all joined (mean, max) |');
+  line('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const js = r.joins;
     const tail = js.slice(Math.floor(js.length * 0.9));
@@ -667,12 +668,13 @@ function report(results) {
     const ok = r.formation.pushes === 2 * (r.n - 1) && pushes.every((x) => x === 2);
     r.pushesOk = ok;
     const type = (list, t) => mean(list.map((j) => j.byType[t] ?? 0));
+    const had = js.map((j) => j.last).filter(Number.isFinite);
     line(`| ${r.n} | ${r.formation.pushes}${ok ? '' : ' **FAIL**'} | ${Math.min(...pushes)}–${Math.max(...pushes)} | ` +
       `${js.filter((j) => j.error).length} | ${fmt(mean(js.map((j) => j.frames)), 1)} | ${fmt(mean(tail.map((j) => j.frames)), 1)} | ` +
       `${fmt(type(tail, 'group-members'), 1)} | ${fmt(type(tail, 'group-walk'), 1)} | ${fmt(type(tail, 'fwd'), 1)} | ` +
       `${fmt(mean(js.map((j) => j.bytes)) / 1024, 1)} | ${fmt(mean(tail.map((j) => j.bytes)) / 1024, 1)} | ` +
       `${fmt(r.formation.maxFrame.bytes / 1024, 1)} (${r.formation.maxFrame.t}) | ${r.formation.overChromium} | ` +
-      `${fmt(quant(js.map((j) => j.last), 0.5))} | ${fmt(quant(js.map((j) => j.last), 0.9))} | ` +
+      `${fmt(quant(had, 0.5))} | ${fmt(quant(had, 0.9))} | ${js.length - had.length} | ` +
       `${fmt(mean(js.map((j) => j.connected)), 2)}, ${Math.max(...js.map((j) => j.connected))} |`);
   }
   line();

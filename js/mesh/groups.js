@@ -32,10 +32,10 @@ export const GROUP_DEFAULTS = Object.freeze({
 const MAX_MESSAGE = 16 * 1024; // group.send(data): characters of text
 const SEEN_LIMIT = 2048; // message ids remembered for duplicate suppression
 const HANDOFF_GRACE_MS = 2_000; // the connection join() made is closed this long after the walks' calls came
-const WALK_WAIT_MS = 5_000; // a newcomer's walks not all answered by then: some were dropped (_handOff)
+const WALK_WAIT_MS = 2_000; // a newcomer's walks not all answered by then: some were dropped (_handOff)
 const WALK_TRIES = 3;
-const REPAIR_PAUSE_MS = 2_000;
-const WALKS_PER_MINUTE = 60; // walks for ourselves at most this often (their calls take a few round trips)
+const REPAIR_PAUSE_MS = 2_000; // walks for ourselves at most this often (their calls take a few round trips)
+const WALKS_PER_MINUTE = 60; // group-walk frames taken from one connection
 const MIN_SECRET = 16;
 
 /** The groups of one PushPeer, and the control frames they use. host: the PushPeer (public methods only). */
@@ -213,14 +213,14 @@ export class Group extends EventTarget {
     // soon as the connection opens, we answer, and its list can come before connect() has returned here.
     this._joiningThrough = keyId;
     let connection;
-    let made = false; // a connection join() made is the group's: closed once walks brought others (a large group)
     try {
+      // A connection join() made is the group's: closed once walks brought others (a large group); one we had stays.
       connection = host.connectionTo(keyId);
+      this._joinedVia = null;
       if (!connection) {
         connection = await host.connect(card);
-        made = true;
+        this._joinedVia = connection;
       }
-      this._joinedVia = made ? connection : null;
     } catch (error) {
       this._joiningThrough = null;
       throw error;

@@ -21,6 +21,11 @@ export const NEIGHBOUR_DEFAULTS = Object.freeze({
   forwardTimeoutMs: 10_000, // a fwd we sent without fwd-ok / fwd-no by then fails with TIMEOUT
 });
 
+// A reply (an answer, a decline) comes within the caller's wait (answerTimeoutMs and its retries: about a minute
+// and a half by default); carriers remember the calls they carried this long, the newest few hundred.
+const CALL_MEMORY_MS = 5 * 60_000;
+const MAX_CALLS_REMEMBERED = 512;
+
 export const MAX_BODY = 4096; // a sealed envelope: at most one push body (§4.1)
 const MAX_BODY_TEXT = Math.ceil((MAX_BODY * 4) / 3);
 const POLICIES = ['peers', 'group', 'off'];
@@ -54,6 +59,7 @@ export class Neighbours {
       throw new PushPeerError('BAD_ARGUMENT', `introductions must be one of ${POLICIES.join(', ')}`);
     }
     this._state = new WeakMap(); // Connection -> { nextId, waiting: id -> settle, carried: id -> { from, id }, allow }
+    this._calls = new Map(); // "caller>callee" -> until when: calls we carried, whose replies we carry back
   }
 
   /** Takes part in introductions on this connection (its fwd frames). */
@@ -190,7 +196,7 @@ export class Neighbours {
     const path = [origin, ...backOut.slice().reverse(), this.host.keyId, ...route, frame.to];
     if (new Set(path).size !== path.length || backOut.length + 1 + route.length > MAX_HOPS) return no('BAD_ARGUMENT');
     const next = route[0] ?? frame.to;
-    if (!(await this._mayCarry(prev.remote.keyId, next, passedOn ? { origin, vouch } : null))) {
+    if (!(await this._mayCarry(prev.remote.keyId, next, passedOn ? { origin, to: frame.to, vouch } : null))) {
       return no('INTRODUCTION_REFUSED');
     }
     const target = this.connectionTo(next);
@@ -208,6 +214,7 @@ export class Neighbours {
       state.carried.delete(id);
       return no('NO_ROUTE');
     }
+    this._remember(origin, frame.to);
     this.host.emit('carried', { from: origin, to: frame.to, ...(route.length || backOut.length ? { hops: path.length - 2 } : {}) });
     return undefined;
   }
@@ -221,12 +228,23 @@ export class Neighbours {
   async _mayCarry(fromKeyId, toKeyId, relayed = null) {
     const policy = this.options.introductions;
     if (policy === 'off') return false;
-    const ends = [fromKeyId, toKeyId, ...(relayed && policy === 'peers' ? [relayed.origin] : [])];
+    // The reply to a call we carried (its callee answering its caller) is that call's: the caller passed our rule.
+    const reply = relayed && this._calls.get(`${relayed.to}>${relayed.origin}`) > Date.now();
+    const ends = [fromKeyId, toKeyId, ...(relayed && !reply && policy === 'peers' ? [relayed.origin] : [])];
     const known = await Promise.all(ends.map((keyId) => this.host.store.getPeer(keyId)));
     if (!known.every(Boolean)) return false;
     if (policy === 'peers') return true;
     if (!relayed) return Boolean(this.host.inSameGroup?.(fromKeyId, toKeyId));
+    if (reply) return Boolean(this.host.inSameGroup?.(fromKeyId, toKeyId));
     return Boolean(relayed.vouch && this.host.vouches?.(relayed.origin, relayed.vouch, fromKeyId, toKeyId));
+  }
+
+  /** A call we carried from `origin` to `to`: its replies may come back through us for a while (CALL_MEMORY_MS). */
+  _remember(origin, to) {
+    const key = `${origin}>${to}`;
+    this._calls.delete(key);
+    this._calls.set(key, Date.now() + CALL_MEMORY_MS);
+    if (this._calls.size > MAX_CALLS_REMEMBERED) this._calls.delete(this._calls.keys().next().value);
   }
 
   /** An envelope carried to us: the worker opens and keeps it like a push; the carrier hears how it went. */

@@ -172,6 +172,25 @@ describe('carried over several hops (a route)', () => {
     assert.deepEqual(bob2.sent.map((f) => [f.id, f.code]), [[1, 'INTRODUCTION_REFUSED'], [2, 'INTRODUCTION_REFUSED']]);
     assert.equal(dave2.sent.length, 1);
     assert.deepEqual(asked.at(-1), [KEY.alice, vouch, KEY.bob, KEY.dave]);
+    // Dave's reply to Alice, passed on to us by another carrier (Carol) and on to Bob: no vouch, and none needed for
+    // the reply to a call we carried; a call from Dave to Alice that is not one is refused as before.
+    const { open: open3, neighbours: n3 } = await carrier({ peers: [KEY.bob, KEY.carol, KEY.dave], introductions: 'group' });
+    n3.host.inSameGroup = () => true;
+    n3.host.vouches = () => false;
+    const bob3 = open3(KEY.bob);
+    const carol3 = open3(KEY.carol);
+    const dave3 = open3(KEY.dave);
+    const reply = { t: 'fwd', to: KEY.alice, from: KEY.dave, route: [KEY.bob], back: [], body: BODY };
+    await carol3.receive({ ...reply, id: 1 });
+    assert.deepEqual(carol3.sent.at(-1), { t: 'fwd-no', id: 1, code: 'INTRODUCTION_REFUSED' }, 'not a reply: refused');
+    n3.host.vouches = () => true;
+    await bob3.receive({ t: 'fwd', id: 2, to: KEY.dave, from: KEY.alice, route: [], back: [], body: BODY, vouch });
+    assert.equal(dave3.sent.length, 1, 'Alice\'s call, carried to Dave');
+    n3.host.vouches = () => false;
+    await carol3.receive({ ...reply, id: 3 });
+    assert.equal(carol3.sent.length, 1, 'the reply is not refused');
+    const out = bob3.sent.at(-1);
+    assert.deepEqual(out, { t: 'fwd', id: out.id, to: KEY.alice, from: KEY.dave, route: [], back: [KEY.carol], body: BODY });
   });
 
   it('the recipient keeps the way back on the item, and hears of the vouch before the envelope', async () => {
