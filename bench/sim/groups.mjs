@@ -246,6 +246,7 @@ function frameSize(frame) {
   if (frame.t === 'group-walk') return 90 + frame.card.length + frame.proof.length + 14 * frame.trail.length;
   if (frame.t === 'group-msg') return 90 + frame.data.length;
   if (frame.t === 'group-hello') return 90;
+  if (frame.t === 'group-room') return 60;
   return 30;
 }
 function count(frame, bytes) {

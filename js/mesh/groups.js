@@ -14,6 +14,8 @@
 //                                                     rest); `walks`: none, walks went instead (the group is large)
 //   {t:'group-walk', group, card, proof, trail}       a member (card, proof) wants a neighbour; `trail`: the walk's
 //                                                     carriers from that member to the sender (not included)
+//   {t:'group-room', group, full}                     I have maxNeighbours connections (or no longer): a walk that
+//                                                     must go on past a full member goes to one with room
 //   {t:'group-msg', group, mid, from, data}          a message to the whole group (flooded beyond full mesh)
 //   {t:'group-no', group, code}                       your hello was refused (NOT_A_MEMBER)
 // Group messages are flooded with duplicate suppression beyond full mesh (their `from` is then as the origin said
@@ -91,6 +93,7 @@ export class Groups {
     // Walks make members call (and pass frames on): at most WALKS_PER_MINUTE taken from one connection.
     const walkAllowed = bucket(WALKS_PER_MINUTE);
     connection.onControl('group-walk', frame((g, f) => walkAllowed() && g._walk(connection, f)));
+    connection.onControl('group-room', frame((g, f) => g._room(connection, f)));
     connection.addEventListener('close', () => {
       for (const g of this.byId.values()) g._closed(connection);
     });
@@ -166,6 +169,7 @@ export class Group extends EventTarget {
     this._handoff = null; // joining a large group: { connection (ours to close), timer } until the walks' calls came
     this._repairAt = 0; // when we last sent walks for ourselves (a neighbour went)
     this._calling = new Set(); // key ids we call at a walk's end, until that call settled
+    this._full = false; // what we last told our neighbours (group-room)
     const o = { ...GROUP_DEFAULTS, ...pick(groups.host.options, Object.keys(GROUP_DEFAULTS)) };
     for (const key of ['maxFullMesh', 'neighbourLimit', 'maxNeighbours', 'walkLength']) {
       if (!Number.isInteger(o[key]) || o[key] < 1) throw new PushPeerError('BAD_ARGUMENT', `${key}: a whole number ≥ 1`);
@@ -400,6 +404,27 @@ export class Group extends EventTarget {
       proof, connection, left: false });
     if (!was) this._emit('peerjoin', { keyId, name: name || before?.name || '' });
     if (this._handoff) this._handOff(false);
+    this._tellRoom(was ? null : connection);
+  }
+
+  /**
+   * Large groups: when we reach maxNeighbours connections, or drop below, our neighbours hear of it (a walk past a
+   * full member goes to one with room). A new neighbour hears it once when we are full.
+   */
+  _tellRoom(fresh) {
+    if (!this._isLarge()) return;
+    const full = this._connected().length >= this.options.maxNeighbours;
+    if (full !== this._full) {
+      this._full = full;
+      for (const m of this._connected()) m.connection.sendControl({ t: 'group-room', group: this.id, full });
+    } else if (full && fresh) {
+      fresh.sendControl({ t: 'group-room', group: this.id, full });
+    }
+  }
+
+  _room(connection, frame) {
+    const member = this._members.get(connection.remote.keyId);
+    if (member?.connection === connection && typeof frame.full === 'boolean') member.full = frame.full;
   }
 
   /**
@@ -464,8 +489,10 @@ export class Group extends EventTarget {
     const busy = this._connected().length + this._calling.size >= this.options.maxNeighbours ||
       this._joiningThrough !== null || this._handoff;
     if (path.length < this.options.walkLength || ((busy || there) && path.length < MAX_HOPS)) {
-      const next = shuffle(this._connected().filter((m) => m.keyId !== sender && m.keyId !== keyId &&
-        !path.includes(m.keyId)))[0];
+      const candidates = shuffle(this._connected().filter((m) => m.keyId !== sender && m.keyId !== keyId &&
+        !path.includes(m.keyId)));
+      // Past walkLength (we are full, or have it already): a member that said it has room, if any.
+      const next = (path.length >= this.options.walkLength && candidates.find((m) => !m.full)) || candidates[0];
       if (next) {
         next.connection.sendControl({ t: 'group-walk', group: this.id, card: frame.card, proof: frame.proof, trail: path });
         return;
@@ -541,7 +568,10 @@ export class Group extends EventTarget {
       this._emit('peerleave', { keyId: m.keyId, name: m.name });
     }
     if (this._handoff?.connection === connection) this._handOff(false);
-    if (lost) this._repair();
+    if (lost) {
+      this._tellRoom(null);
+      this._repair();
+    }
   }
 
   _remember(mid) {

@@ -11,32 +11,42 @@ import { diagnose, pollUntil, startWorld, SUBJECT } from './apps.mjs';
 
 const TEST_MS = 120_000;
 const GROUP = 'club';
+const connectedNames = async (app) => (await app.call('groupPeers', GROUP)).filter((p) => p.connected).map((p) => p.name).sort();
+
+/**
+ * Five pages: Alice and Bob (Firefox), Carol, Dave and Erin (Chromium, one browser, a context each), made with
+ * `options`. Only Alice (whose card is in the invite) answers calls by push; the others take none but their
+ * group's. Resolves to { people, keyIds } (by name).
+ */
+async function openFive(world, options = {}) {
+  const [alice, bob, carol] = await Promise.all([world.open('firefox', 'alice'), world.open('firefox', 'bob'),
+    world.open('chromium', 'carol')]);
+  const dave = await world.open('chromium', 'dave', { inside: carol });
+  const erin = await world.open('chromium', 'erin', { inside: carol });
+  const people = { alice, bob, carol, dave, erin };
+  const keyIds = {};
+  for (const [name, app] of Object.entries(people)) {
+    const made = await app.call('create', { name, subject: SUBJECT, hostSubscribe: name !== 'alice' && name !== 'bob',
+      ...options });
+    keyIds[name] = made.keyId;
+    if (name !== 'alice') await app.call('setDecision', 'hold');
+  }
+  return { people, keyIds };
+}
 
 describe('a group of five: each newcomer costs two pushes, everyone connects to everyone', { timeout: 8 * 60_000 }, () => {
   let world;
   let people;
-  const keyIds = {};
+  let keyIds;
 
   before(async () => {
     world = await startWorld();
-    const [alice, bob, carol] = await Promise.all([world.open('firefox', 'alice'), world.open('firefox', 'bob'),
-      world.open('chromium', 'carol')]);
-    const dave = await world.open('chromium', 'dave', { inside: carol });
-    const erin = await world.open('chromium', 'erin', { inside: carol });
-    people = { alice, bob, carol, dave, erin };
-    for (const [name, app] of Object.entries(people)) {
-      const made = await app.call('create', { name, subject: SUBJECT, hostSubscribe: app.label !== 'alice' && app.label !== 'bob' });
-      keyIds[name] = made.keyId;
-      // Only Alice (whose card is in the invite) answers calls by push; the others take none but their group's.
-      if (name !== 'alice') await app.call('setDecision', 'hold');
-    }
+    ({ people, keyIds } = await openFive(world));
   });
 
   after(async () => {
     await world?.close();
   });
-
-  const connectedNames = async (app) => (await app.call('groupPeers', GROUP)).filter((p) => p.connected).map((p) => p.name).sort();
 
   test('newcomers join one after the other with the invite link: 2 pushes each, a full mesh', { timeout: TEST_MS }, async (t) => {
     const { alice } = people;
@@ -179,28 +189,16 @@ describe('a large group (maxFullMesh 2, neighbourLimit 2, maxNeighbours 3): walk
   const LIMITS = { maxFullMesh: 2, neighbourLimit: 2, maxNeighbours: 3 };
   let world;
   let people;
-  const keyIds = {};
+  let keyIds;
 
   before(async () => {
     world = await startWorld();
-    const [alice, bob, carol] = await Promise.all([world.open('firefox', 'alice'), world.open('firefox', 'bob'),
-      world.open('chromium', 'carol')]);
-    const dave = await world.open('chromium', 'dave', { inside: carol });
-    const erin = await world.open('chromium', 'erin', { inside: carol });
-    people = { alice, bob, carol, dave, erin };
-    for (const [name, app] of Object.entries(people)) {
-      const made = await app.call('create', { name, subject: SUBJECT, hostSubscribe: name !== 'alice' && name !== 'bob',
-        ...LIMITS });
-      keyIds[name] = made.keyId;
-      if (name !== 'alice') await app.call('setDecision', 'hold');
-    }
+    ({ people, keyIds } = await openFive(world, LIMITS));
   });
 
   after(async () => {
     await world?.close();
   });
-
-  const connectedNames = async (app) => (await app.call('groupPeers', GROUP)).filter((p) => p.connected).map((p) => p.name).sort();
   /** Who is connected to whom, as each page says: name -> names. */
   const graph = async () => Object.fromEntries(await Promise.all(Object.entries(people)
     .map(async ([name, app]) => [name, await connectedNames(app)])));

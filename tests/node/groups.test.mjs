@@ -263,6 +263,33 @@ describe('groups', () => {
     }
   });
 
+  it('a member of a large group tells its neighbours when it is full and when it has room again; a walk that must go '
+    + 'on past a full member goes to one that said it has room', async () => {
+    const secret = randomBytes(32);
+    const { groups } = ours({ maxFullMesh: 2, neighbourLimit: 1, maxNeighbours: 3, walkLength: 1 });
+    const group = groups.group('club', { secret });
+    const links = {};
+    for (const name of ['ann', 'ben', 'cat']) {
+      links[name] = open(groups, name);
+      await links[name].receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, name) });
+      await settle();
+    }
+    const rooms = (l) => l.sent.filter((f) => f.t === 'group-room').map((f) => f.full);
+    assert.deepEqual(['ann', 'ben', 'cat'].map((n) => rooms(links[n])), [[true], [true], [true]], 'full at 3');
+    links.cat.close();
+    assert.deepEqual(['ann', 'ben'].map((n) => rooms(links[n])), [[true, false], [true, false]], 'room again');
+    // We are full again (Dan), and Ann says she is full, Ben that he has room: a walk past its length goes to Ben.
+    links.dan = open(groups, 'dan');
+    await links.dan.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'dan') });
+    await settle();
+    await links.ann.receive({ t: 'group-room', group: group.id, full: true });
+    await links.ben.receive({ t: 'group-room', group: group.id, full: false });
+    for (const l of Object.values(links)) l.sent.length = 0;
+    const walk = { t: 'group-walk', group: group.id, card: people.cat.card.text, proof: proofOf(secret, 'cat') };
+    for (let i = 0; i < 5; i++) await links.dan.receive({ ...walk, trail: [`${'Y'.repeat(10)}${i}`] });
+    assert.deepEqual(walksIn(links).map((w) => w.to), ['ben', 'ben', 'ben', 'ben', 'ben']);
+  });
+
   it('walks taken from one connection: at most 60 a minute', async () => {
     const secret = randomBytes(32);
     const calls = [];
