@@ -167,6 +167,7 @@ export class Group extends EventTarget {
     this._large = false; // beyond full mesh (we may know fewer members than that: our neighbours only)
     this._joinedVia = null; // the connection join() made (not one that was there before)
     this._handoff = null; // joining a large group: { connection (ours to close), timer } until the walks' calls came
+    this._kept = null; // that connection, kept when no walk's call came in time: closed should enough come later
     this._repairAt = 0; // when we last sent walks for ourselves (a neighbour went)
     this._calling = new Set(); // key ids we call at a walk's end, until that call settled
     this._full = false; // what we last told our neighbours (group-room)
@@ -404,6 +405,14 @@ export class Group extends EventTarget {
       proof, connection, left: false });
     if (!was) this._emit('peerjoin', { keyId, name: name || before?.name || '' });
     if (this._handoff) this._handOff(false);
+    if (this._kept) {
+      const kept = this._kept;
+      if (kept.closed) this._kept = null;
+      else if (this._connected().filter((m) => m.connection !== kept).length >= this.options.neighbourLimit) {
+        this._kept = null;
+        setTimeout(() => kept.close('group: joined through the walks'), HANDOFF_GRACE_MS);
+      }
+    }
     this._tellRoom(was ? null : connection);
   }
 
@@ -450,7 +459,8 @@ export class Group extends EventTarget {
       this._walkFor(this.options.neighbourLimit, [this._members.get(connection.remote.keyId)]);
       handoff.timer = setTimeout(() => this._handOff(true), WALK_WAIT_MS);
     } else if (timeUp) {
-      done(); // nobody came: we keep it
+      done(); // nobody came yet: we keep it, until neighbourLimit others are there after all (_connect)
+      this._kept = connection;
     }
   }
 

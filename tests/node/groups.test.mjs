@@ -303,6 +303,29 @@ describe('groups', () => {
     assert.equal(walksIn(links).length, 61, 'another connection has its own budget');
   });
 
+  it('joining a large group: no walk\'s call in time, the joined-through connection is kept (walks again twice); '
+    + 'neighbourLimit calls that come later close it all the same', async () => {
+    const secret = randomBytes(32);
+    const ann = new FakeConnection(people.ann.keyId, 'ann');
+    const { groups, errors } = ours({ maxFullMesh: 2, neighbourLimit: 1 }, { connect: async () => ann });
+    groups.attach(ann);
+    const group = groups.group('club', { secret });
+    const joined = group.join(people.ann.card.text);
+    await settle();
+    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
+    await joined;
+    await ann.receive({ t: 'group-members', group: group.id, members: [], walks: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 6500)); // 3 waits of 2 s
+    assert.equal(ann.sent.filter((f) => f.t === 'group-walk').length, 2, 'walked again twice, through Ann');
+    assert.equal(ann.closed, false, 'kept');
+    groups.vouch(people.ben.keyId, { group: group.id, proof: proofOf(secret, 'ben') });
+    const ben = open(groups, 'ben');
+    await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben') });
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    assert.equal(ann.closed, true, 'closed once Ben came');
+    assert.deepEqual(errors, []);
+  });
+
   it('a member of a large group whose neighbours went walks for itself, for as many as it is short', async () => {
     const { groups } = ours({ maxFullMesh: 2, neighbourLimit: 3 });
     const secret = randomBytes(32);
