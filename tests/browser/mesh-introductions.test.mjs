@@ -72,8 +72,8 @@ describe('introductions: a neighbour carries the offer and the answer, no push',
       }
     });
 
-  test('calls Bob (Chromium) answered passive renegotiate as any other: media from each side on Alice\'s, an ICE '
-    + 'restart from Bob on Carol\'s, over the data channel, no push', { timeout: TEST_MS }, async () => {
+  test('calls Bob (Chromium) answered passive renegotiate as any other: media from each side on Alice\'s, over the '
+    + 'data channel, no push', { timeout: TEST_MS }, async () => {
     try {
       const since = world.service.lastSeq;
       assert.deepEqual((await alice.call('addMedia', index.aliceBob)).sort(), ['audio', 'video']);
@@ -85,13 +85,6 @@ describe('introductions: a neighbour carries the offer and the answer, no push',
       assert.deepEqual(await alice.call('dtlsSetup', index.aliceBob), { local: 'active', remote: 'actpass' });
       await alice.call('send', index.aliceBob, 'after renegotiating');
       assert.ok((await bob.call('waitMessages', index.bobAlice, 2)).includes('after renegotiating'));
-      const before = await carol.call('iceUfrags', index.carolBob);
-      await bob.call('restartIce', index.bobCarol);
-      const now = await pollUntil(() => carol.call('iceUfrags', index.carolBob),
-        (ufrags) => ufrags.local !== before.local && ufrags.remote !== before.remote, { timeoutMs: 20_000 });
-      assert.notEqual(now.remote, before.remote, 'Carol has Bob\'s new ICE credentials');
-      await carol.call('send', index.carolBob, 'after restart');
-      assert.ok((await bob.call('waitMessages', index.bobCarol, 2)).includes('after restart'));
       assert.equal(world.pushesSince(since).length, 0, 'no push');
     } catch (error) {
       throw await diagnose(world, [alice, bob, carol], error);
@@ -269,6 +262,25 @@ describe('introductions: a neighbour carries the offer and the answer, no push',
       throw await diagnose(world, [alice, bob, carol, dave], error);
     }
   });
+
+  // Last but one: the tests before use Bob's connection to Carol, and a Firefox peer's connection to Chromium
+  // sometimes dies some seconds after an ICE restart (a known fault, not ours: tests/browser/README.md).
+  test('an ICE restart from Bob (Chromium, answered passive) on Carol\'s call, over the data channel, no push',
+    { timeout: TEST_MS }, async () => {
+      try {
+        const since = world.service.lastSeq;
+        const before = await carol.call('iceUfrags', index.carolBob);
+        await bob.call('restartIce', index.bobCarol);
+        const now = await pollUntil(() => carol.call('iceUfrags', index.carolBob),
+          (ufrags) => ufrags.local !== before.local && ufrags.remote !== before.remote, { timeoutMs: 20_000 });
+        assert.notEqual(now.remote, before.remote, 'Carol has Bob\'s new ICE credentials');
+        await carol.call('send', index.carolBob, 'after restart');
+        assert.ok((await bob.call('waitMessages', index.bobCarol, 2)).includes('after restart'));
+        assert.equal(world.pushesSince(since).length, 0, 'no push');
+      } catch (error) {
+        throw await diagnose(world, [alice, bob, carol], error);
+      }
+    });
 
   test('no route: Bob is not connected to the target any more (NO_ROUTE); the introduced link outlives Bob',
     { timeout: TEST_MS }, async () => {
