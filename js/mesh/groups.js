@@ -35,7 +35,6 @@ const MAX_MESSAGE = 16 * 1024; // group.send(data): characters of text
 const SEEN_LIMIT = 2048; // message ids remembered for duplicate suppression
 const HANDOFF_GRACE_MS = 2_000; // the connection join() made is closed this long after the walks' calls came
 const WALK_WAIT_MS = 2_000; // a newcomer's walks not all answered by then: some were dropped (_handOff)
-const WALK_TRIES = 3;
 const REPAIR_PAUSE_MS = 2_000; // walks for ourselves at most this often (their calls take a few round trips)
 const WALKS_PER_MINUTE = 60; // group-walk frames taken from one connection
 const MIN_SECRET = 16;
@@ -167,7 +166,6 @@ export class Group extends EventTarget {
     this._large = false; // beyond full mesh (we may know fewer members than that: our neighbours only)
     this._joinedVia = null; // the connection join() made (not one that was there before)
     this._handoff = null; // joining a large group: { connection (ours to close), timer } until the walks' calls came
-    this._kept = null; // that connection, kept when no walk's call came in time: closed should enough come later
     this._repairAt = 0; // when we last sent walks for ourselves (a neighbour went)
     this._calling = new Set(); // key ids we call at a walk's end, until that call settled
     this._full = false; // what we last told our neighbours (group-room)
@@ -405,14 +403,6 @@ export class Group extends EventTarget {
       proof, connection, left: false });
     if (!was) this._emit('peerjoin', { keyId, name: name || before?.name || '' });
     if (this._handoff) this._handOff(false);
-    if (this._kept) {
-      const kept = this._kept;
-      if (kept.closed) this._kept = null;
-      else if (this._connected().filter((m) => m.connection !== kept).length >= this.options.neighbourLimit) {
-        this._kept = null;
-        setTimeout(() => kept.close('group: joined through the walks'), HANDOFF_GRACE_MS);
-      }
-    }
     this._tellRoom(was ? null : connection);
   }
 
@@ -439,7 +429,7 @@ export class Group extends EventTarget {
   /**
    * Joining a large group: closes the connection join() made once the walks brought neighbourLimit others. Walks
    * that full members dropped do not come: after WALK_WAIT_MS, with some others we close it all the same (then walk
-   * for the rest ourselves: _repair); with none, we walk again through it, and keep it after WALK_TRIES.
+   * for the rest ourselves: _repair); with none, we walk again through it, less often each time.
    */
   _handOff(timeUp) {
     const handoff = this._handoff;
@@ -455,12 +445,11 @@ export class Group extends EventTarget {
       done();
       // A moment later: word on the walks' calls (fwd-ok) may still come back through it.
       setTimeout(() => connection.close('group: joined through the walks'), HANDOFF_GRACE_MS);
-    } else if (timeUp && ++handoff.tries < WALK_TRIES) {
-      this._walkFor(this.options.neighbourLimit, [this._members.get(connection.remote.keyId)]);
-      handoff.timer = setTimeout(() => this._handOff(true), WALK_WAIT_MS);
     } else if (timeUp) {
-      done(); // nobody came yet: we keep it, until neighbourLimit others are there after all (_connect)
-      this._kept = connection;
+      // Nobody came: walk again through it, waiting longer each time (up to a minute), until somebody does.
+      handoff.tries++;
+      this._walkFor(this.options.neighbourLimit, [this._members.get(connection.remote.keyId)]);
+      handoff.timer = setTimeout(() => this._handOff(true), Math.min(60_000, WALK_WAIT_MS * 2 ** handoff.tries));
     }
   }
 
