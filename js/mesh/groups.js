@@ -166,7 +166,8 @@ export class Group extends EventTarget {
     this._large = false; // beyond full mesh (we may know fewer members than that: our neighbours only)
     this._joinedVia = null; // the connection join() made (not one that was there before)
     this._handoff = null; // joining a large group: { connection (ours to close), timer } until the walks' calls came
-    this._repairAt = 0; // when we last sent walks for ourselves (a neighbour went)
+    this._repairNext = 0; // walks for ourselves (a neighbour went): not again before then
+    this._repairWait = REPAIR_PAUSE_MS; // ... and the wait after the next ones, doubling while we stay short
     this._calling = new Set(); // key ids we call at a walk's end, until that call settled
     this._full = false; // what we last told our neighbours (group-room)
     const o = { ...GROUP_DEFAULTS, ...pick(groups.host.options, Object.keys(GROUP_DEFAULTS)) };
@@ -450,6 +451,7 @@ export class Group extends EventTarget {
       handoff.tries++;
       this._walkFor(this.options.neighbourLimit, [this._members.get(connection.remote.keyId)]);
       handoff.timer = setTimeout(() => this._handOff(true), Math.min(60_000, WALK_WAIT_MS * 2 ** handoff.tries));
+      handoff.timer.unref?.(); // (Node: a page's timers do not hold a process)
     }
   }
 
@@ -509,14 +511,24 @@ export class Group extends EventTarget {
       .catch((error) => host.error(error)).finally(() => this._calling.delete(keyId));
   }
 
-  /** A large group's member whose neighbours went: walks for itself, for as many as it is short of neighbourLimit. */
+  /**
+   * A large group's member whose neighbours went: walks for itself, for as many as it is short of neighbourLimit,
+   * and again after a wait that doubles (up to a minute) while it stays short (walks can end among full members).
+   */
   _repair() {
     if (this._left || !this._isLarge() || this._handoff || this._joiningThrough !== null) return;
     const connected = this._connected();
     const short = this.options.neighbourLimit - connected.length;
-    if (short <= 0 || !connected.length || Date.now() - this._repairAt < REPAIR_PAUSE_MS) return;
-    this._repairAt = Date.now();
+    if (short <= 0 || !connected.length) {
+      this._repairWait = REPAIR_PAUSE_MS;
+      return;
+    }
+    const now = Date.now();
+    if (now < this._repairNext) return; // a timer comes back then
     this._walkFor(short, connected);
+    this._repairNext = now + this._repairWait;
+    setTimeout(() => this._repair(), this._repairWait).unref?.();
+    this._repairWait = Math.min(60_000, 2 * this._repairWait);
   }
 
   /** Sends `count` walks for ourselves, each through one of `members` (connected), spread over them at random. */

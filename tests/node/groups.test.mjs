@@ -336,6 +336,9 @@ describe('groups', () => {
     assert.equal(walks.length, 1, 'two left of three: one walk');
     assert.deepEqual([who(walks[0].card), walks[0].proof, walks[0].trail], ['me', proofOf(secret, 'me'), []]);
     assert.ok(['ben', 'cat'].includes(walks[0].to));
+    // Nobody came of it: it walks again 2 s later (then after 4 s, 8 s, ...).
+    await new Promise((resolve) => setTimeout(resolve, 2200));
+    assert.equal(walksIn(links).length, 2, 'walked again');
   });
 
   it('a member whose connection ended and who says hello again is a newcomer again (gets the members)', async () => {
