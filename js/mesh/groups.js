@@ -8,7 +8,8 @@
 // walk (a carried call over several hops, vouched for with its proof), and once the newcomer has neighbourLimit
 // such connections it closes the one it joined through, so that no member's connections grow with the group.
 // Control frames, per group id:
-//   {t:'group-hello', group, proof}                   I am a member (sent to a member, answered by one)
+//   {t:'group-hello', group, proof, join?}            I am a member (sent to a member, answered by one); `join`:
+//                                                     I am joining through you (send me the members, or walks)
 //   {t:'group-members', group, members:[{card, proof}], walks?}
 //                                                     members I am connected to (to a newcomer; a newcomer to the
 //                                                     rest); `walks`: none, walks went instead (the group is large)
@@ -237,7 +238,7 @@ export class Group extends EventTarget {
       this._joining.set(connection, { resolve: (v) => { clearTimeout(timer); resolve(v); },
         reject: (e) => { clearTimeout(timer); reject(e); } });
     });
-    this._sayHello(connection);
+    this._sayHello(connection, true);
     // That member's hello is then its answer (it came before we were waiting for one).
     if (this._helloFrom.has(connection)) this._joining.get(connection)?.resolve();
     try {
@@ -280,9 +281,11 @@ export class Group extends EventTarget {
     return keyId === this.groups.host.keyId || this._members.has(keyId);
   }
 
-  _sayHello(connection) {
+  /** Our hello; `join`: from join(), asking for the members (or walks) as a newcomer does. */
+  _sayHello(connection, join = false) {
     this._helloTo.add(connection);
-    connection.sendControl({ t: 'group-hello', group: this.id, proof: this._core.base64urlEncode(this._proof) });
+    connection.sendControl({ t: 'group-hello', group: this.id, proof: this._core.base64urlEncode(this._proof),
+      ...(join ? { join: true } : {}) });
   }
 
   _checks(keyId, proofText) {
@@ -307,8 +310,9 @@ export class Group extends EventTarget {
     }
     this._helloFrom.add(connection);
     const known = this._members.get(keyId);
-    // New to us, or back after its connection ended (a reloaded page joining again): it needs the members.
-    const newcomer = !known || known.left === true;
+    // Joining (new to us, or a reloaded page back): it needs the members. Said by the joiner: what we know of it
+    // (a walk's call that failed, a vouch) cannot tell a newcomer from a member whose call opened.
+    const newcomer = frame.join === true;
     this._connect(keyId, { name: connection.remote.name, card: known?.card ?? null, proof: frame.proof, connection });
     if (!this._helloTo.has(connection)) this._sayHello(connection);
     const joining = this._joining.get(connection);

@@ -59,7 +59,7 @@ describe('groups', () => {
       assert.deepEqual(ann.sent.map((f) => [f.t, f.code]), [['group-no', 'NOT_A_MEMBER'], ['group-no', 'NOT_A_MEMBER'],
         ['group-no', 'NOT_A_MEMBER']]);
       assert.deepEqual(group.peers(), []);
-      await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
+      await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann'), join: true });
       await settle();
       assert.deepEqual(joins, ['ann']);
       assert.deepEqual(group.peers(), [{ keyId: people.ann.keyId, name: 'ann', connected: true }]);
@@ -71,9 +71,9 @@ describe('groups', () => {
     const secret = randomBytes(32);
     const group = groups.group('club', { secret });
     const ann = open(groups, 'ann');
-    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
+    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann'), join: true });
     const ben = open(groups, 'ben');
-    await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben') });
+    await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben'), join: true });
     await settle();
     const toAnn = ann.sent.filter((f) => f.t === 'group-members').at(-1);
     assert.deepEqual(toAnn.members.map((m) => core.decodeCard(m.card).name), ['ben']);
@@ -91,7 +91,7 @@ describe('groups', () => {
     await dan.receive({ t: 'group-members', group: group.id, members: [{ card: people.cat.card.text, proof: proofOf(secret, 'cat') }] });
     assert.deepEqual(group.peers(), [], 'not from a non-member');
     const ann = open(groups, 'ann');
-    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
+    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann'), join: true });
     const altered = `${people.cat.card.text.slice(0, -4)}AAAA`;
     await ann.receive({ t: 'group-members', group: group.id, members: [
       { card: people.cat.card.text, proof: proofOf(secret, 'ben') }, // a proof for someone else
@@ -110,7 +110,7 @@ describe('groups', () => {
     group.addEventListener('message', (e) => got.push([e.from, e.data]));
     const ann = open(groups, 'ann');
     const ben = open(groups, 'ben');
-    for (const [c, who] of [[ann, 'ann'], [ben, 'ben']]) await c.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, who) });
+    for (const [c, who] of [[ann, 'ann'], [ben, 'ben']]) await c.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, who), join: true });
     const frame = { t: 'group-msg', group: group.id, mid: 'AAAAAAAAAAAA', from: people.ann.keyId, data: 'hi' };
     ann.receive(frame);
     ben.receive(frame);
@@ -131,7 +131,7 @@ describe('groups', () => {
     const links = {};
     for (const name of names) {
       links[name] = open(groups, name);
-      await links[name].receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, name) });
+      await links[name].receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, name), join: true });
       await settle();
     }
     for (const l of Object.values(links)) l.sent.length = 0; // the walks for the third (beyond full mesh) and such
@@ -147,7 +147,7 @@ describe('groups', () => {
     const group = groups.group('club', { secret });
     const links = await withMembers(groups, group, secret);
     links.dan = open(groups, 'dan');
-    await links.dan.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'dan') });
+    await links.dan.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'dan'), join: true });
     await settle();
     assert.deepEqual(links.dan.sent.filter((f) => f.t === 'group-members'), [{ t: 'group-members', group: group.id, members: [], walks: 2 }]);
     const walks = walksIn(links);
@@ -271,7 +271,7 @@ describe('groups', () => {
     const links = {};
     for (const name of ['ann', 'ben', 'cat']) {
       links[name] = open(groups, name);
-      await links[name].receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, name) });
+      await links[name].receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, name), join: true });
       await settle();
     }
     const rooms = (l) => l.sent.filter((f) => f.t === 'group-room').map((f) => f.full);
@@ -280,7 +280,7 @@ describe('groups', () => {
     assert.deepEqual(['ann', 'ben'].map((n) => rooms(links[n])), [[true, false], [true, false]], 'room again');
     // We are full again (Dan), and Ann says she is full, Ben that he has room: a walk past its length goes to Ben.
     links.dan = open(groups, 'dan');
-    await links.dan.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'dan') });
+    await links.dan.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'dan'), join: true });
     await settle();
     await links.ann.receive({ t: 'group-room', group: group.id, full: true });
     await links.ben.receive({ t: 'group-room', group: group.id, full: false });
@@ -288,6 +288,28 @@ describe('groups', () => {
     const walk = { t: 'group-walk', group: group.id, card: people.cat.card.text, proof: proofOf(secret, 'cat') };
     for (let i = 0; i < 5; i++) await links.dan.receive({ ...walk, trail: [`${'Y'.repeat(10)}${i}`] });
     assert.deepEqual(walksIn(links).map((w) => w.to), ['ben', 'ben', 'ben', 'ben', 'ben']);
+  });
+
+  it('a hello that says join is a newcomer\'s even when we know its key id (a walk\'s call to it that failed); one '
+    + 'that does not is a member\'s', async () => {
+    const secret = randomBytes(32);
+    const { groups } = ours({ maxFullMesh: 2, walkLength: 1 }, {
+      connect: async () => { throw Object.assign(new Error('no route'), { code: 'NO_ROUTE' }); },
+    });
+    const group = groups.group('club', { secret });
+    const links = await withMembers(groups, group, secret);
+    await links.ann.receive({ t: 'group-walk', group: group.id, card: people.dan.card.text, proof: proofOf(secret, 'dan'),
+      trail: [FAR] });
+    await settle();
+    assert.ok(group.peers().some((p) => p.name === 'dan'), 'Dan is known (the walk ended here; the call failed)');
+    const dan = open(groups, 'dan');
+    await dan.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'dan'), join: true });
+    await settle();
+    assert.deepEqual(dan.sent.find((f) => f.t === 'group-members'), { t: 'group-members', group: group.id, members: [], walks: 4 });
+    const eve = open(groups, 'cat'); // a second connection of Cat's, opened by a call: no join
+    await eve.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'cat') });
+    await settle();
+    assert.ok(!eve.sent.some((f) => f.t === 'group-members'), 'no members for a member\'s hello');
   });
 
   it('walks taken from one connection: at most 60 a minute', async () => {
@@ -348,14 +370,14 @@ describe('groups', () => {
     const leaves = [];
     group.addEventListener('peerleave', (e) => leaves.push(e.name));
     const ann = open(groups, 'ann');
-    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
+    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann'), join: true });
     const ben = open(groups, 'ben');
-    await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben') });
+    await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben'), join: true });
     await settle();
     ben.close();
     assert.deepEqual(leaves, ['ben']);
     const again = open(groups, 'ben');
-    await again.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben') });
+    await again.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben'), join: true });
     await settle();
     assert.deepEqual(again.sent.find((f) => f.t === 'group-members')?.members.map((m) => core.decodeCard(m.card).name), ['ann']);
   });
