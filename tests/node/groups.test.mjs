@@ -257,7 +257,7 @@ describe('groups', () => {
         await c.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, name) });
         assert.equal(ann.closed, false, 'not before the grace time');
       }
-      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await new Promise((resolve) => setTimeout(resolve, 3000));
       assert.equal(ann.closed, !before, before ? 'ours before the join: kept' : 'made by join(): closed');
       assert.deepEqual(errors, []);
     }
@@ -343,7 +343,7 @@ describe('groups', () => {
     groups.vouch(people.ben.keyId, { group: group.id, proof: proofOf(secret, 'ben') });
     const ben = open(groups, 'ben');
     await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben') });
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     assert.equal(ann.closed, true, 'closed once Ben came');
     assert.deepEqual(errors, []);
   });
@@ -359,7 +359,7 @@ describe('groups', () => {
     assert.deepEqual([who(walks[0].card), walks[0].proof, walks[0].trail], ['me', proofOf(secret, 'me'), []]);
     assert.ok(['ben', 'cat'].includes(walks[0].to));
     // Nobody came of it: it walks again 2 s later (then after 4 s, 8 s, ...).
-    await new Promise((resolve) => setTimeout(resolve, 2200));
+    await new Promise((resolve) => setTimeout(resolve, 3500));
     assert.equal(walksIn(links).length, 2, 'walked again');
   });
 
