@@ -233,6 +233,18 @@ describe('groups', () => {
     assert.deepEqual(group.peers().find((p) => p.keyId === people.dan.keyId)?.connected, false);
   });
 
+  /** We join the group through Ann (`ann`, her connection): she answers our hello, and `walks` go out for us. */
+  async function joinLarge(groups, ann, secret, walks) {
+    groups.attach(ann);
+    const group = groups.group('club', { secret });
+    const joined = group.join(people.ann.card.text);
+    await settle();
+    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
+    await joined;
+    await ann.receive({ t: 'group-members', group: group.id, members: [], walks });
+    return group;
+  }
+
   it('joining a large group: the connection join() made is closed once neighbourLimit walk calls came; one that was '
     + 'there before stays', async () => {
     const secret = randomBytes(32);
@@ -242,13 +254,7 @@ describe('groups', () => {
         connectionTo: (keyId) => (before && keyId === people.ann.keyId ? ann : null),
         connect: async () => ann,
       });
-      groups.attach(ann);
-      const group = groups.group('club', { secret });
-      const joined = group.join(people.ann.card.text);
-      await settle();
-      await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
-      await joined;
-      await ann.receive({ t: 'group-members', group: group.id, members: [], walks: 2 });
+      const group = await joinLarge(groups, ann, secret, 2);
       // The walks' ends call us (vouched), and say hello as their connections open.
       for (const name of ['ben', 'cat']) {
         groups.vouch(people[name].keyId, { group: group.id, proof: proofOf(secret, name) });
@@ -330,13 +336,7 @@ describe('groups', () => {
     const secret = randomBytes(32);
     const ann = new FakeConnection(people.ann.keyId, 'ann');
     const { groups, errors } = ours({ maxFullMesh: 2, neighbourLimit: 1 }, { connect: async () => ann });
-    groups.attach(ann);
-    const group = groups.group('club', { secret });
-    const joined = group.join(people.ann.card.text);
-    await settle();
-    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
-    await joined;
-    await ann.receive({ t: 'group-members', group: group.id, members: [], walks: 1 });
+    const group = await joinLarge(groups, ann, secret, 1);
     await new Promise((resolve) => setTimeout(resolve, 7000)); // walks at 2 s and 6 s (then 14 s)
     assert.equal(ann.sent.filter((f) => f.t === 'group-walk').length, 2, 'walked again twice, through Ann');
     assert.equal(ann.closed, false, 'kept');
