@@ -104,10 +104,10 @@ soak_cmd="node bench/browser/soak.mjs --calls 1000"
   echo
   $groups_sim_cmd
   echo
-  echo "Reading these tables: the pushes per join must stay at 2; the frames per join stay flat (lists and announcements"
-  echo "go to a random few beyond full mesh); the member in the invite is connected to every member (the hub, PROTOCOL"
-  echo "§7.8); a group message's frames are the sum of the members' connections; members who come back after a reload"
-  echo "get neighbourLimit connections again."
+  echo "Reading these tables: the pushes per join must stay at 2; beyond full mesh newcomers get their neighbours from"
+  echo "random walks (PROTOCOL §7.8), so no member, the one in the invite included, should stay far above maxNeighbours;"
+  echo "the group should stay one part as members leave; a group message's frames are the sum of the members'"
+  echo "connections; members who come back after a reload get neighbourLimit connections again."
   echo
   echo "## Reliability under load: the soak, real Firefox"
   echo

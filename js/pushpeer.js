@@ -20,6 +20,7 @@ import { cardHostPolicy, cardNeedsRenewal, issueCard, keepPeerCard, sendCardToPe
 import { channelName, deliverCarriedFromPage } from './push/reception.js';
 import { GROUP_DEFAULTS, Groups } from './mesh/groups.js';
 import { NEIGHBOUR_DEFAULTS, Neighbours } from './mesh/neighbours.js';
+import { KEY_ID } from './mesh/route.js';
 import { DEFAULT_GATHER_QUIET_MS, DEFAULT_GATHER_TIMEOUT_MS, HEARTBEAT_MS, PEER_GONE_MS } from './connection/connection.js';
 import { createPushSender } from './push/sender.js';
 import { actionable, Calls } from './signaling/calls.js';
@@ -332,7 +333,7 @@ export class PushPeer extends EventTarget {
 
   /** Card bytes from bytes, text, a #card= link, or the key id of a known peer (its latest card). */
   async _cardOf(card) {
-    if (typeof card === 'string' && /^[A-Za-z0-9_-]{11}$/.test(card)) {
+    if (typeof card === 'string' && KEY_ID.test(card)) {
       const peer = await this.store.getPeer(card);
       if (!peer) throw new PushPeerError('UNKNOWN_SENDER', `no known peer with key id ${card}`);
       return peer.card;

@@ -329,13 +329,8 @@ export class Group extends EventTarget {
     const others = this._connected().filter((m) => m.keyId !== keyId && m.card);
     if (this._isLarge() && card && others.length) {
       // Beyond full mesh: walks find the newcomer its neighbours (they call it), so that it does not stay on us.
-      const proof = frame.proof;
-      const cardText = this._core.base64urlEncode(card);
       connection.sendControl({ t: 'group-members', group: this.id, members: [], walks: this.options.neighbourLimit });
-      const firsts = shuffle(others);
-      for (let i = 0; i < this.options.neighbourLimit; i++) {
-        firsts[i % firsts.length].connection.sendControl({ t: 'group-walk', group: this.id, card: cardText, proof, trail: [] });
-      }
+      this._walkFor(this.options.neighbourLimit, others, { card: this._core.base64urlEncode(card), proof: frame.proof });
       return;
     }
     if (card) {
@@ -405,7 +400,7 @@ export class Group extends EventTarget {
     const before = this._members.get(keyId);
     const was = before?.connection && !before.connection.closed;
     this._members.set(keyId, { ...before, keyId, name: name || before?.name || '', card: card ?? before?.card ?? null,
-      proof, connection, left: false });
+      proof, connection });
     if (!was) this._emit('peerjoin', { keyId, name: name || before?.name || '' });
     if (this._handoff) this._handOff(false);
     this._tellRoom(was ? null : connection);
@@ -464,14 +459,14 @@ export class Group extends EventTarget {
     const known = this._members.get(keyId);
     if (known?.connection && !known.connection.closed) return;
     this._members.set(keyId, { ...known, keyId, name: known?.name ?? '', card: known?.card ?? null, proof,
-      connection: null, left: false });
+      connection: null });
   }
 
   /**
    * A walk (a member wants a neighbour): passed on to a random member of ours until it has gone walkLength hops (or
    * further while we are full, joining ourselves, or connected to that member already, up to MAX_HOPS); at its end
    * we call the member back along the walk's carriers, vouched for by our proof. A walk that cannot go on is lost
-   * (the member then has one neighbour fewer, and keeps the one it joined through).
+   * (the member then has one neighbour fewer, and walks again: _handOff, _repair).
    */
   _walk(connection, frame) {
     if (!this._helloFrom.has(connection) || typeof frame.card !== 'string' || typeof frame.proof !== 'string') return;
@@ -508,7 +503,7 @@ export class Group extends EventTarget {
     if (there || busy || !path.length) return;
     const known = this._members.get(keyId);
     this._members.set(keyId, { ...known, keyId, name: card.name, card: this._core.base64urlDecode(frame.card),
-      proof: frame.proof, connection: known?.connection ?? null, left: false });
+      proof: frame.proof, connection: known?.connection ?? null });
     this._calling.add(keyId);
     host.connect(frame.card, { via: connection, carriers: path.slice(0, -1).reverse(),
       vouch: { group: this.id, proof: this._core.base64urlEncode(this._proof) } })
@@ -535,10 +530,11 @@ export class Group extends EventTarget {
     this._repairWait = Math.min(60_000, 2 * this._repairWait);
   }
 
-  /** Sends `count` walks for ourselves, each through one of `members` (connected), spread over them at random. */
-  _walkFor(count, members) {
-    const card = this.groups.host.card().text;
-    const proof = this._core.base64urlEncode(this._proof);
+  /**
+   * Sends `count` walks for a member (ourselves by default: its card text and proof), each through one of `members`
+   * (connected), spread over them at random.
+   */
+  _walkFor(count, members, { card = this.groups.host.card().text, proof = this._core.base64urlEncode(this._proof) } = {}) {
     const firsts = shuffle(members);
     for (let i = 0; i < count; i++) {
       firsts[i % firsts.length].connection.sendControl({ t: 'group-walk', group: this.id, card, proof, trail: [] });
@@ -578,7 +574,6 @@ export class Group extends EventTarget {
     for (const m of this._members.values()) {
       if (m.connection !== connection) continue;
       m.connection = null;
-      m.left = true;
       lost = true;
       this._emit('peerleave', { keyId: m.keyId, name: m.name });
     }

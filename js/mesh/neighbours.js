@@ -234,8 +234,7 @@ export class Neighbours {
     const known = await Promise.all(ends.map((keyId) => this.host.store.getPeer(keyId)));
     if (!known.every(Boolean)) return false;
     if (policy === 'peers') return true;
-    if (!relayed) return Boolean(this.host.inSameGroup?.(fromKeyId, toKeyId));
-    if (reply) return Boolean(this.host.inSameGroup?.(fromKeyId, toKeyId));
+    if (!relayed || reply) return Boolean(this.host.inSameGroup?.(fromKeyId, toKeyId));
     return Boolean(relayed.vouch && this.host.vouches?.(relayed.origin, relayed.vouch, fromKeyId, toKeyId));
   }
 
