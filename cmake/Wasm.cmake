@@ -11,13 +11,14 @@ set(_pp_link_common
   # No Node environment code (it needs __dirname/require, absent in ES modules): js/core.js always hands the
   # module its .wasm bytes, read with fs in Node and fetch() elsewhere, so one build serves every environment.
   -sENVIRONMENT=web,worker
-  -sFILESYSTEM=0 -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1048576 -sTOTAL_STACK=262144
+  -sMALLOC=emmalloc -sFILESYSTEM=0 -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1048576 -sTOTAL_STACK=262144
   -sDYNAMIC_EXECUTION=0
   -sEXPORTED_FUNCTIONS=_malloc,_free
   -sEXPORTED_RUNTIME_METHODS=HEAPU8
   -sINCOMING_MODULE_JS_API=wasmBinary,locateFile,instantiateWasm,getRandomValue,print,printErr,onAbort)
 
-set(_pp_bindings ${CMAKE_SOURCE_DIR}/wasm/bindings/core.cpp ${CMAKE_SOURCE_DIR}/wasm/bindings/signaling.cpp)
+set(_pp_bindings ${CMAKE_SOURCE_DIR}/wasm/bindings/core.cpp ${CMAKE_SOURCE_DIR}/wasm/bindings/signaling.cpp
+                 ${CMAKE_SOURCE_DIR}/wasm/bindings/content.cpp)
 set(_pp_testing_bindings ${CMAKE_SOURCE_DIR}/wasm/bindings/testing.cpp)
 
 function(pushpeer_wasm_module name sources)

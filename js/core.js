@@ -168,6 +168,63 @@ class Arena {
   }
 }
 
+// Content frame types and error codes by their number in the core (wasm/include/pushpeer/content/frame.hpp).
+const FRAME_TYPES = Object.freeze([undefined, 'get-manifest', 'manifest', 'get', 'data', 'error', 'cancel']);
+const FRAME_ERRORS = Object.freeze([undefined, 'not-found', 'busy', 'bad-request', 'unavailable']);
+
+// A hasher or tree held in the Wasm instance. After the instance was replaced (a trap) the handle means nothing:
+// calls fail with INTERNAL, and the owner loads the tree again.
+class ContentHandle {
+  #core;
+  #handle;
+  #generation;
+  #release;
+  constructor(core, handle, release) {
+    this.#core = core;
+    this.#handle = handle;
+    this.#generation = core.generation;
+    this.#release = release;
+  }
+
+  #live(what) {
+    if (this.#handle === 0) throw fail('BAD_ARGUMENT', `${what}: already released`);
+    if (this.#core.generation !== this.#generation) throw fail('INTERNAL', `${what}: the core was reloaded since`);
+    return this.#handle;
+  }
+
+  /** Hasher: adds bytes; returns the total hashed so far. */
+  update(bytes) {
+    const h = this.#live('update');
+    const b = readingArguments('update', () => this.#core._bytes(bytes, 'bytes', { base64: false, max: 16 << 20, code: 'BAD_ARGUMENT' }));
+    return this.#core._call((m, a) => m.contentHasherUpdate(h, ...a.put(b)));
+  }
+
+  /** Hasher: { root, size, nodes }; the hasher is released. */
+  finish() {
+    const h = this.#live('finish');
+    this.#handle = 0;
+    return this.#core._call((m) => m.contentHasherFinish(h));
+  }
+
+  /** Tree: the data frame answering `request` with leaves [first, first + count) of `file`, `bytes` their content. */
+  encodeData(request, file, first, count, bytes) {
+    const h = this.#live('encodeData');
+    const c = this.#core;
+    const args = readingArguments('encodeData', () => [c._integer(request, 'request'), c._integer(file, 'file'),
+      c._integer(first, 'first'), c._integer(count, 'count', { min: 1, max: c.limits.content.maxRangeLeaves }),
+      c._bytes(bytes, 'bytes', { base64: false, max: c.limits.content.maxRangeLeaves * c.limits.content.leafSize, code: 'BAD_ARGUMENT' })]);
+    const data = args.pop();
+    return c._call((m, a) => m.contentEncodeData(h, ...args, ...a.put(data)));
+  }
+
+  release() {
+    if (this.#handle === 0) return;
+    const h = this.#handle;
+    this.#handle = 0;
+    if (this.#core.generation === this.#generation) this.#core._call((m) => m[this.#release](h));
+  }
+}
+
 function describe(v) {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
@@ -200,7 +257,8 @@ class Core {
     const c = module.constants();
     /** The protocol's limits, from the core (docs/PROTOCOL.md). */
     const { statusNames, ...limits } = c;
-    this.limits = Object.freeze({ ...limits, envelopeTypes: Object.freeze({ ...c.envelopeTypes }) });
+    this.limits = Object.freeze({ ...limits, envelopeTypes: Object.freeze({ ...c.envelopeTypes }),
+      content: Object.freeze(module.contentConstants()) });
     /** Every status name the core can return (PushPeerError.code values from the core). */
     this.statusNames = Object.freeze([...statusNames]);
     this.maxPayloadLength = c.maxPayload;
@@ -708,6 +766,153 @@ class Core {
   restoreReplayState(state) {
     const bytes = readingArguments('restoreReplayState', () => this._bytes(state, 'state', { base64: false, max: 1 << 20, code: 'BAD_ARGUMENT' }));
     this._call((m, a) => m.restoreReplayState(...a.put(bytes)));
+  }
+
+  // --- content (docs/PROTOCOL.md §9): merkle trees, manifests, content-channel frames ---
+
+  /**
+   * A streaming BLAKE2b merkle hasher (16 KiB leaves): update(bytes) as often as needed, then finish() →
+   * { root, size, nodes } (nodes: the whole tree, 64 bytes per leaf, to store and load with contentTree()).
+   * Holds one partial leaf and 32 bytes per leaf in the Wasm heap; release() it if it is not finished.
+   */
+  contentHasher() {
+    return new ContentHandle(this, this._call((m) => m.contentHasherNew()), 'contentHasherRelease');
+  }
+
+  /**
+   * Loads a stored tree (what finish() or contentTreeFromLeaves() gave) to serve ranges of it: every parent is
+   * recomputed and the root compared (CHUNK_MISMATCH for a tree that was altered in storage). The handle's
+   * encodeData(request, file, first, count, bytes) frames leaves [first, first + count) with their proof.
+   */
+  contentTree({ size, nodes, root } = {}) {
+    const [n, bytes, r] = readingArguments('contentTree', () => [this._contentSize(size),
+      this._bytes(nodes, 'nodes', { base64: false, max: 64 * this.limits.content.maxSize / this.limits.content.leafSize, code: 'BAD_ARGUMENT' }),
+      this._hash(root, 'root')]);
+    return new ContentHandle(this, this._call((m, a) => m.contentTreeLoad(n, ...a.put(bytes), ...a.put(r))), 'contentTreeRelease');
+  }
+
+  /** The tree over verified leaf hashes (32 bytes each, in order), which must lead to `root`: { root, size, nodes }. */
+  contentTreeFromLeaves({ size, leaves, root } = {}) {
+    const [n, bytes, r] = readingArguments('contentTreeFromLeaves', () => [this._contentSize(size),
+      this._bytes(leaves, 'leaves', { base64: false, max: 32 * this.limits.content.maxSize / this.limits.content.leafSize, code: 'BAD_ARGUMENT' }),
+      this._hash(root, 'root')]);
+    return this._call((m, a) => m.contentTreeFromLeaves(n, ...a.put(bytes), ...a.put(r)));
+  }
+
+  /** How many 32-byte hashes prove leaves [first, first + count) of a content of `size` bytes. */
+  contentProofHashes(size, first, count) {
+    const args = readingArguments('contentProofHashes', () => [this._contentSize(size), this._integer(first, 'first'),
+      this._integer(count, 'count', { min: 1, max: this.limits.content.maxRangeLeaves })]);
+    return this._call((m) => m.contentProofHashes(...args));
+  }
+
+  /**
+   * Reads a content frame (docs/PROTOCOL.md §9.3): { type, request, ... } with type one of 'get-manifest',
+   * 'manifest', 'get', 'data', 'error', 'cancel'. A data frame's bytes are not checked here: openContentData does.
+   */
+  decodeContentFrame(frame) {
+    const bytes = readingArguments('decodeContentFrame', () => this._bytes(frame, 'frame', { base64: false, max: this.limits.content.maxFrameLength, code: 'BAD_FRAME' }));
+    const f = this._call((m, a) => m.contentDecodeFrame(...a.put(bytes)));
+    f.type = FRAME_TYPES[f.type];
+    if (f.code !== undefined) f.code = FRAME_ERRORS[f.code];
+    return f;
+  }
+
+  /** A content frame other than data and manifest: { type, request, share, file, first, count, code }. */
+  encodeContentFrame(options) {
+    const args = readingArguments('encodeContentFrame', () => {
+      const o = this._options(options, 'encodeContentFrame');
+      const type = FRAME_TYPES.indexOf(o.type);
+      if (type < 1 || o.type === 'data' || o.type === 'manifest') throw fail('BAD_ARGUMENT', `no such frame type to encode: ${String(o.type)}`);
+      const code = o.type === 'error' ? FRAME_ERRORS.indexOf(o.code) : 0;
+      if (code < 0 || (o.type === 'error' && code === 0)) throw fail('BAD_ARGUMENT', `no such content error code: ${String(o.code)}`);
+      const needsShare = o.type === 'get' || o.type === 'get-manifest';
+      return [type, this._integer(o.request, 'request'), needsShare ? this._hash(o.share, 'share') : new Uint8Array(0),
+        o.type === 'get' ? this._integer(o.file, 'file') : 0, o.type === 'get' ? this._integer(o.first, 'first') : 0,
+        o.type === 'get' ? this._integer(o.count, 'count', { min: 1, max: this.limits.content.maxRangeLeaves }) : 0, code];
+    });
+    const [type, request, share, ...rest] = args;
+    return this._call((m, a) => m.contentEncodeFrame(type, request, ...a.put(share), ...rest));
+  }
+
+  /** The frame that answers `request` with a manifest's bytes. */
+  encodeManifestFrame(request, manifest) {
+    const [r, bytes] = readingArguments('encodeManifestFrame', () => [this._integer(request, 'request'),
+      this._bytes(manifest, 'manifest', { base64: false, max: this.limits.content.maxManifestLength, code: 'BAD_MANIFEST' })]);
+    return this._call((m, a) => m.contentEncodeManifest(r, ...a.put(bytes)));
+  }
+
+  /**
+   * Checks a data frame that must answer leaves [first, first + count) of `file` of a content with `root` and
+   * `size`: { data, leaves } (the verified bytes and their 32-byte leaf hashes), or BAD_FRAME (not that range),
+   * BAD_PROOF (a proof or data of the wrong length), CHUNK_MISMATCH (they do not lead to the root).
+   */
+  openContentData(options) {
+    const [bytes, root, size, file, first, count] = readingArguments('openContentData', () => {
+      const o = this._options(options, 'openContentData');
+      return [this._bytes(o.frame, 'frame', { base64: false, max: this.limits.content.maxFrameLength, code: 'BAD_FRAME' }),
+        this._hash(o.root, 'root'), this._contentSize(o.size), this._integer(o.file, 'file'), this._integer(o.first, 'first'),
+        this._integer(o.count, 'count', { min: 1, max: this.limits.content.maxRangeLeaves })];
+    });
+    return this._call((m, a) => m.contentOpenData(...a.put(bytes), ...a.put(root), size, file, first, count));
+  }
+
+  /**
+   * Signs a share manifest (docs/PROTOCOL.md §9.2) with our identity key: { privateKey, created (seconds), title,
+   * files: [{ name, size, type, root }] }. BAD_TEXT for a title or name the core refuses (names are relative
+   * paths of displayable text), BAD_ARGUMENT for limits or a MIME type that is not one.
+   */
+  createManifest(options) {
+    const [priv, created, title, files, roots] = readingArguments('createManifest', () => {
+      const o = this._options(options, 'createManifest');
+      const c = this.limits.content;
+      if (!Array.isArray(o.files) || o.files.length < 1 || o.files.length > c.maxFiles) {
+        throw fail('BAD_ARGUMENT', `files must be an array of 1 to ${c.maxFiles} entries`);
+      }
+      const list = o.files.map((f, i) => {
+        this._options(f, `files[${i}]`);
+        return { name: this._text(f.name, `files[${i}].name`, c.maxFileNameLength), size: this._contentSize(f.size),
+          type: this._string(f.type ?? '', `files[${i}].type`, { max: c.maxTypeLength }) };
+      });
+      const roots = new Uint8Array(32 * list.length);
+      o.files.forEach((f, i) => roots.set(this._hash(f.root, `files[${i}].root`), 32 * i));
+      return [this._bytes(o.privateKey, 'privateKey', { length: 32 }),
+        this._integer(o.created ?? nowSeconds(), 'created'), this._text(o.title ?? '', 'title', c.maxTitleLength), list, roots];
+    });
+    return this._call((m, a) => m.createManifest(...a.put(priv), created, title, files, ...a.put(roots)));
+  }
+
+  /**
+   * Decodes a manifest and verifies its signature: { id, created, sharer, sharerKeyId, title, files: [{ name, size,
+   * type, root }] }. With `id`, a manifest whose id is another is BAD_MANIFEST (a link pins its manifest).
+   */
+  openManifest(bytes, { id } = {}) {
+    const [b, expected] = readingArguments('openManifest', () => [
+      this._bytes(bytes, 'manifest', { base64: false, max: this.limits.content.maxManifestLength, code: 'BAD_MANIFEST' }),
+      id === undefined ? new Uint8Array(0) : this._hash(id, 'id')]);
+    return this._call((m, a) => m.openManifest(...a.put(b), ...a.put(expected)));
+  }
+
+  /** A manifest's id (BLAKE2b-256 of it without its signature): what a share link names. */
+  manifestId(bytes) {
+    const b = readingArguments('manifestId', () => this._bytes(bytes, 'manifest', { base64: false, max: this.limits.content.maxManifestLength, code: 'BAD_MANIFEST' }));
+    return this._call((m, a) => m.manifestId(...a.put(b)));
+  }
+
+  _contentSize(value) {
+    return this._integer(value, 'size', { max: this.limits.content.maxSize });
+  }
+
+  _hash(value, what) {
+    return this._bytes(value, what, { length: 32, code: 'BAD_ARGUMENT' });
+  }
+
+  /** Text for the core's displayable-text rules: a lone surrogate is BAD_TEXT, its UTF-8 length bounded. */
+  _text(value, what, maxBytes) {
+    const text = this._string(value, what, { max: maxBytes });
+    if (LONE_SURROGATE.test(text)) throw fail('BAD_TEXT', `${what} is not well-formed Unicode (a lone surrogate)`);
+    if (encoder.encode(text).length > maxBytes) throw fail('BAD_ARGUMENT', `${what} is longer than ${maxBytes} bytes`);
+    return text;
   }
 
   /** A group secret: 16 to 64 bytes, or their base64url text (docs/PROTOCOL.md §7.8). */

@@ -52,6 +52,10 @@ constexpr NamedStatus kStatuses[] = {
     {Status::wrong_recipient, "WRONG_RECIPIENT"},
     {Status::replay_guard_full, "REPLAY_GUARD_FULL"},
     {Status::bad_text, "BAD_TEXT"},
+    {Status::bad_manifest, "BAD_MANIFEST"},
+    {Status::bad_proof, "BAD_PROOF"},
+    {Status::chunk_mismatch, "CHUNK_MISMATCH"},
+    {Status::bad_frame, "BAD_FRAME"},
 };
 
 TEST(Status, NamesAreTheUpperCaseEnumerators) {

@@ -80,6 +80,14 @@ Entry entry(Status s) {
       return {"REPLAY_GUARD_FULL", "too many recent messages to remember; refused until older ones expire"};
     case Status::bad_text:
       return {"BAD_TEXT", "text must be strict UTF-8 without control or bidi-override characters"};
+    case Status::bad_manifest:
+      return {"BAD_MANIFEST", "share manifest is malformed, badly signed, or not the one asked for"};
+    case Status::bad_proof:
+      return {"BAD_PROOF", "merkle proof or range has the wrong length for what it proves"};
+    case Status::chunk_mismatch:
+      return {"CHUNK_MISMATCH", "content does not match its root"};
+    case Status::bad_frame:
+      return {"BAD_FRAME", "content frame is truncated, malformed or of an unknown type"};
     case Status::internal:
       return {"INTERNAL", "internal error"};
   }

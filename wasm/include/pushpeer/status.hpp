@@ -40,6 +40,10 @@ enum class Status : int {
   wrong_recipient = -32,       // envelope addressed to another key
   replay_guard_full = -33,     // too many fresh envelopes to remember: refused until older ones expire
   bad_text = -34,              // text that is not strict UTF-8, or holds control / bidi-override characters
+  bad_manifest = -35,          // a share manifest truncated, malformed, badly signed, or not the one asked for
+  bad_proof = -36,             // a merkle proof or range of the wrong length for what it claims to prove
+  chunk_mismatch = -37,        // content bytes and their proof do not lead to the root
+  bad_frame = -38,             // a content-channel frame truncated, malformed or of an unknown type
 };
 
 // Stable upper-case name, e.g. "BAD_BASE64".

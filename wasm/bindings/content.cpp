@@ -1,0 +1,301 @@
+// Embind: content addressing (docs/PROTOCOL.md §9): streamed merkle hashing, trees held for serving, manifests and
+// content-channel frames. Hashers and trees live in this instance behind integer handles, so a tree is not copied
+// in for every range it proves; js/core.js releases them and knows that a reloaded instance has none.
+
+#include <memory>
+
+#include "common.hpp"
+#include "pushpeer/card.hpp"
+#include "pushpeer/content/frame.hpp"
+#include "pushpeer/content/manifest.hpp"
+#include "pushpeer/content/merkle.hpp"
+
+using namespace pushpeer;
+using namespace pushpeer::js;
+
+// Glue that runs once per call on data the core then works through: optimised for size (the module's gzip size is
+// budgeted, bench/RESULTS.md), and not inlined into each other.
+#if defined(__clang__)
+#define PP_SIZE [[clang::minsize, gnu::noinline]]
+#else
+#define PP_SIZE
+#endif
+
+namespace {
+
+constexpr std::size_t kMaxHandles = 4096;  // per kind; js/core.js releases what it opens
+
+// Slots in a vector (no std::map: its tree code is kilobytes of the module); a handle is its slot + 1.
+template <typename T>
+struct Handles {
+  std::vector<std::unique_ptr<T>> items;
+  int add(std::unique_ptr<T> item) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (!items[i]) {
+        items[i] = std::move(item);
+        return static_cast<int>(i + 1);
+      }
+    }
+    if (items.size() >= kMaxHandles) return 0;
+    items.push_back(std::move(item));
+    return static_cast<int>(items.size());
+  }
+  T* get(double id) {
+    if (!(id >= 1 && id <= static_cast<double>(items.size())) || id != static_cast<double>(static_cast<std::size_t>(id))) {
+      return nullptr;
+    }
+    return items[static_cast<std::size_t>(id) - 1].get();
+  }
+  void release(double id) {
+    if (get(id) != nullptr) items[static_cast<std::size_t>(id) - 1].reset();
+  }
+};
+
+Handles<content::TreeHasher>& hashers() {
+  static Handles<content::TreeHasher> h;
+  return h;
+}
+Handles<content::Tree>& trees() {
+  static Handles<content::Tree> t;
+  return t;
+}
+
+PP_SIZE bool size_ok(double size) { return size >= 0 && size <= static_cast<double>(content::kMaxSize) && size == static_cast<double>(static_cast<std::uint64_t>(size)); }
+bool u32_ok(double v) { return v >= 0 && v <= UINT32_MAX && v == static_cast<double>(static_cast<std::uint32_t>(v)); }
+
+PP_SIZE val hasher_new() {
+  const int id = hashers().add(std::make_unique<content::TreeHasher>());
+  return id == 0 ? fail(Status::bad_argument) : val(id);
+}
+
+PP_SIZE val hasher_update(double handle, std::uintptr_t p, std::size_t n) {
+  content::TreeHasher* h = hashers().get(handle);
+  if (h == nullptr) return fail(Status::bad_argument);
+  const Status s = h->update(in(p, n));
+  return s == Status::ok ? val(static_cast<double>(h->size())) : fail(s);
+}
+
+PP_SIZE val tree_to_js(const content::Tree& t) {
+  val o = val::object();
+  o.set("root", copy_out(t.root));
+  o.set("size", static_cast<double>(t.size));
+  o.set("nodes", copy_out(content::tree_nodes_bytes(t)));
+  return o;
+}
+
+// Finishing releases the hasher: { root, size, nodes }.
+PP_SIZE val hasher_finish(double handle) {
+  content::TreeHasher* h = hashers().get(handle);
+  if (h == nullptr) return fail(Status::bad_argument);
+  content::Tree t;
+  const Status s = h->finish(t);
+  hashers().release(handle);
+  return s == Status::ok ? tree_to_js(t) : fail(s);
+}
+
+PP_SIZE void hasher_release(double handle) { hashers().release(handle); }
+
+// A stored tree, checked (every parent recomputed) against its root, held for proving: its handle.
+PP_SIZE val tree_load(double size, std::uintptr_t nodes, std::size_t nodes_len, std::uintptr_t root, std::size_t root_len) {
+  if (!size_ok(size) || root_len != content::kHashLength) return fail(Status::bad_argument);
+  auto t = std::make_unique<content::Tree>();
+  if (Status s = content::tree_from_nodes(static_cast<std::uint64_t>(size), in(nodes, nodes_len), in(root, root_len), *t);
+      s != Status::ok) {
+    return fail(s);
+  }
+  const int id = trees().add(std::move(t));
+  return id == 0 ? fail(Status::bad_argument) : val(id);
+}
+
+PP_SIZE void tree_release(double handle) { trees().release(handle); }
+
+// The nodes of the tree over verified leaf hashes (what a receiver kept), which must lead to `root`.
+PP_SIZE val tree_from_leaves(double size, std::uintptr_t leaves, std::size_t leaves_len, std::uintptr_t root,
+                     std::size_t root_len) {
+  if (!size_ok(size) || root_len != content::kHashLength) return fail(Status::bad_argument);
+  content::Tree t;
+  if (Status s = content::tree_from_leaves(static_cast<std::uint64_t>(size), in(leaves, leaves_len), t); s != Status::ok) {
+    return fail(s);
+  }
+  if (!equal_ct(t.root, in(root, root_len))) return fail(Status::chunk_mismatch);
+  return tree_to_js(t);
+}
+
+PP_SIZE val proof_hashes(double size, double first, double count) {
+  if (!size_ok(size) || !u32_ok(first) || !u32_ok(count)) return fail(Status::bad_argument);
+  std::size_t hashes = 0;
+  const Status s = content::proof_hash_count(static_cast<std::uint64_t>(size), static_cast<std::uint64_t>(first),
+                                             static_cast<std::uint32_t>(count), hashes);
+  return s == Status::ok ? val(static_cast<double>(hashes)) : fail(s);
+}
+
+PP_SIZE val encode_data(double handle, double request, double file, double first, double count, std::uintptr_t p,
+                std::size_t n) {
+  content::Tree* t = trees().get(handle);
+  if (t == nullptr || !u32_ok(request) || !u32_ok(file) || !u32_ok(first) || !u32_ok(count)) {
+    return fail(Status::bad_argument);
+  }
+  Bytes out;
+  const Status s = frame::encode_data(static_cast<std::uint32_t>(request), static_cast<std::uint32_t>(file), *t,
+                                      static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(count), in(p, n), out);
+  return bytes_or_fail(s, out);
+}
+
+// { data, leaves }: the verified bytes and their leaf hashes (count x 32), copies.
+PP_SIZE val open_data(std::uintptr_t p, std::size_t n, std::uintptr_t root, std::size_t root_len, double size, double file,
+              double first, double count) {
+  if (!size_ok(size) || !u32_ok(file) || !u32_ok(first) || !u32_ok(count)) return fail(Status::bad_argument);
+  ByteView data;
+  std::vector<content::Hash> leaves;
+  const Status s = frame::open_data(in(p, n), in(root, root_len), static_cast<std::uint64_t>(size),
+                                    static_cast<std::uint32_t>(file), static_cast<std::uint32_t>(first),
+                                    static_cast<std::uint32_t>(count), data, leaves);
+  if (s != Status::ok) return fail(s);
+  Bytes flat;
+  flat.reserve(leaves.size() * content::kHashLength);
+  for (const content::Hash& h : leaves) flat.insert(flat.end(), h.begin(), h.end());
+  val o = val::object();
+  o.set("data", copy_out(data));
+  o.set("leaves", copy_out(flat));
+  return o;
+}
+
+// The frame's type (frame::Type's number) and fields; a manifest frame's bytes are copied out, a data frame's are
+// not (open_data checks and copies them).
+PP_SIZE val decode_frame(std::uintptr_t p, std::size_t n) {
+  frame::Frame f;
+  if (Status s = frame::decode(in(p, n), f); s != Status::ok) return fail(s);
+  val o = val::object();
+  o.set("type", static_cast<int>(f.type));
+  o.set("request", static_cast<double>(f.request));
+  if (f.type == frame::Type::get_manifest || f.type == frame::Type::get) o.set("share", copy_out(f.share));
+  if (f.type == frame::Type::get || f.type == frame::Type::data) {
+    o.set("file", static_cast<double>(f.file));
+    o.set("first", static_cast<double>(f.first));
+    o.set("count", static_cast<double>(f.count));
+  }
+  if (f.type == frame::Type::manifest) o.set("manifest", copy_out(f.body));
+  if (f.type == frame::Type::error) o.set("code", static_cast<int>(f.code));
+  return o;
+}
+
+// Every frame but data (encode_data) and manifest (encode_manifest_frame), by type number: get-manifest and get
+// use `share` (32 bytes), get uses file/first/count, error uses `code`.
+PP_SIZE val encode_frame(double type, double request, std::uintptr_t share, std::size_t share_len, double file, double first,
+                 double count, double code) {
+  if (!u32_ok(request)) return fail(Status::bad_argument);
+  const auto r = static_cast<std::uint32_t>(request);
+  content::Hash h{};
+  const bool has_share = copy_exact(in(share, share_len), h);
+  if (type == static_cast<int>(frame::Type::get_manifest) && has_share) return copy_out(frame::encode_get_manifest(r, h));
+  if (type == static_cast<int>(frame::Type::get) && has_share && u32_ok(file) && u32_ok(first) && count >= 1 &&
+      count <= content::kMaxRangeLeaves) {
+    return copy_out(frame::encode_get(r, h, static_cast<std::uint32_t>(file), static_cast<std::uint32_t>(first),
+                                      static_cast<std::uint32_t>(count)));
+  }
+  if (type == static_cast<int>(frame::Type::error) && code >= 1 && code <= 4 && code == static_cast<int>(code)) {
+    return copy_out(frame::encode_error(r, static_cast<frame::ErrorCode>(static_cast<int>(code))));
+  }
+  if (type == static_cast<int>(frame::Type::cancel)) return copy_out(frame::encode_cancel(r));
+  return fail(Status::bad_argument);
+}
+
+PP_SIZE val encode_manifest_frame(double request, std::uintptr_t p, std::size_t n) {
+  if (!u32_ok(request) || n == 0 || n > manifest::kMaxLength) return fail(Status::bad_argument);
+  return copy_out(frame::encode_manifest(static_cast<std::uint32_t>(request), in(p, n)));
+}
+
+// files: [{ name, size, type }], roots: files.length x 32 bytes.
+PP_SIZE val create_manifest(std::uintptr_t priv, std::size_t priv_len, double created, std::string title, val files,
+                    std::uintptr_t roots, std::size_t roots_len) {
+  if (!u32_ok(created)) return fail(Status::bad_argument);
+  manifest::Manifest m;
+  m.created = static_cast<std::uint32_t>(created);
+  m.title = std::move(title);
+  if (Status s = p256::public_key_from_private(in(priv, priv_len), m.sharer); s != Status::ok) return fail(s);
+  const std::size_t count = files["length"].as<std::size_t>();
+  if (count == 0 || count > manifest::kMaxFiles || roots_len != count * content::kHashLength) return fail(Status::bad_argument);
+  for (std::size_t i = 0; i < count; ++i) {
+    val f = files[i];
+    const double size = f["size"].as<double>();
+    if (!size_ok(size)) return fail(Status::bad_argument);
+    manifest::File file;
+    file.name = f["name"].as<std::string>();
+    file.type = f["type"].as<std::string>();
+    file.size = static_cast<std::uint64_t>(size);
+    std::copy_n(reinterpret_cast<const std::uint8_t*>(roots) + i * content::kHashLength, content::kHashLength, file.root.begin());
+    m.files.push_back(std::move(file));
+  }
+  Bytes out;
+  return bytes_or_fail(manifest::encode(m, in(priv, priv_len), out), out);
+}
+
+// { id, created, sharer, sharerKeyId, title, files: [{ name, size, type, root }] }; `expected` (32 bytes) or empty.
+PP_SIZE val open_manifest(std::uintptr_t p, std::size_t n, std::uintptr_t expected, std::size_t expected_len) {
+  manifest::Manifest m;
+  const Status s = expected_len == 0 ? manifest::decode(in(p, n), m)
+                                     : manifest::decode_expecting(in(p, n), in(expected, expected_len), m);
+  if (s != Status::ok) return fail(s);
+  content::Hash id;
+  manifest::id(in(p, n), id);
+  val o = val::object();
+  o.set("id", copy_out(id));
+  o.set("created", static_cast<double>(m.created));
+  o.set("sharer", copy_out(m.sharer));
+  o.set("sharerKeyId", copy_out(card::key_id(m.sharer)));
+  o.set("title", m.title);
+  val list = val::array();
+  for (std::size_t i = 0; i < m.files.size(); ++i) {
+    val f = val::object();
+    f.set("name", m.files[i].name);
+    f.set("size", static_cast<double>(m.files[i].size));
+    f.set("type", m.files[i].type);
+    f.set("root", copy_out(m.files[i].root));
+    list.set(static_cast<int>(i), f);
+  }
+  o.set("files", list);
+  return o;
+}
+
+PP_SIZE val manifest_id(std::uintptr_t p, std::size_t n) {
+  content::Hash id;
+  const Status s = manifest::id(in(p, n), id);
+  return bytes_or_fail(s, id);
+}
+
+PP_SIZE val content_constants() {
+  val o = val::object();
+  o.set("leafSize", static_cast<double>(content::kLeafSize));
+  o.set("maxSize", static_cast<double>(content::kMaxSize));
+  o.set("maxRangeLeaves", static_cast<double>(content::kMaxRangeLeaves));
+  o.set("maxFrameLength", static_cast<double>(frame::kMaxFrameLength));
+  o.set("maxManifestLength", static_cast<double>(manifest::kMaxLength));
+  o.set("maxFiles", static_cast<double>(manifest::kMaxFiles));
+  o.set("maxTitleLength", static_cast<double>(manifest::kMaxTitleLength));
+  o.set("maxFileNameLength", static_cast<double>(manifest::kMaxNameLength));
+  o.set("maxTypeLength", static_cast<double>(manifest::kMaxTypeLength));
+  return o;
+}
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(pushpeer_content) {
+  using emscripten::function;
+  function("contentConstants", &content_constants);
+  function("contentHasherNew", &hasher_new);
+  function("contentHasherUpdate", &hasher_update);
+  function("contentHasherFinish", &hasher_finish);
+  function("contentHasherRelease", &hasher_release);
+  function("contentTreeLoad", &tree_load);
+  function("contentTreeRelease", &tree_release);
+  function("contentTreeFromLeaves", &tree_from_leaves);
+  function("contentProofHashes", &proof_hashes);
+  function("contentEncodeData", &encode_data);
+  function("contentOpenData", &open_data);
+  function("contentDecodeFrame", &decode_frame);
+  function("contentEncodeFrame", &encode_frame);
+  function("contentEncodeManifest", &encode_manifest_frame);
+  function("createManifest", &create_manifest);
+  function("openManifest", &open_manifest);
+  function("manifestId", &manifest_id);
+}

@@ -1,0 +1,141 @@
+#include "pushpeer/content/frame.hpp"
+
+#include "../wire.hpp"
+
+// Runs once per manifest or frame: optimised for size (the module's gzip size is budgeted, bench/RESULTS.md).
+#if defined(__clang__)
+#define PP_SIZE [[clang::minsize, gnu::noinline]]
+#else
+#define PP_SIZE
+#endif
+
+namespace pushpeer::frame {
+
+namespace {
+
+wire::Writer start(Type type, std::uint32_t request) {
+  wire::Writer w;
+  w.u8(kVersion);
+  w.u8(static_cast<std::uint8_t>(type));
+  w.varint(request);
+  return w;
+}
+
+PP_SIZE bool count_ok(std::uint32_t count) { return count >= 1 && count <= content::kMaxRangeLeaves; }
+
+}  // namespace
+
+PP_SIZE Status decode(ByteView bytes, Frame& f) {
+  f = Frame{};
+  if (bytes.size() < 3 || bytes.size() > kMaxFrameLength) return Status::bad_frame;
+  if (bytes[0] != kVersion) return Status::unsupported_version;
+  wire::Reader r{bytes};
+  r.u8();
+  const std::uint8_t type = r.u8();
+  f.request = r.varint();
+  switch (static_cast<Type>(type)) {
+    case Type::get_manifest: {
+      const ByteView share = r.bytes(content::kHashLength);
+      if (!r.done()) return Status::bad_frame;
+      std::copy(share.begin(), share.end(), f.share.begin());
+      break;
+    }
+    case Type::manifest:
+      if (!r.ok || r.left() == 0) return Status::bad_frame;
+      f.body = r.bytes(r.left());
+      break;
+    case Type::get: {
+      const ByteView share = r.bytes(content::kHashLength);
+      f.file = r.varint();
+      f.first = r.varint();
+      f.count = r.varint();
+      if (!r.done() || !count_ok(f.count)) return Status::bad_frame;
+      std::copy(share.begin(), share.end(), f.share.begin());
+      break;
+    }
+    case Type::data:
+      f.file = r.varint();
+      f.first = r.varint();
+      f.count = r.varint();
+      f.proof = r.blob(kMaxProofHashes * content::kHashLength);
+      if (!r.ok || !count_ok(f.count) || f.proof.size() % content::kHashLength != 0) return Status::bad_frame;
+      f.body = r.bytes(r.left());
+      break;
+    case Type::error: {
+      const std::uint8_t code = r.u8();
+      if (!r.done() || code < 1 || code > 4) return Status::bad_frame;
+      f.code = static_cast<ErrorCode>(code);
+      break;
+    }
+    case Type::cancel:
+      if (!r.done()) return Status::bad_frame;
+      break;
+    default:
+      return Status::bad_frame;
+  }
+  f.type = static_cast<Type>(type);
+  return Status::ok;
+}
+
+PP_SIZE Bytes encode_get_manifest(std::uint32_t request, const content::Hash& share) {
+  wire::Writer w = start(Type::get_manifest, request);
+  w.bytes(share);
+  return std::move(w.out);
+}
+
+PP_SIZE Bytes encode_manifest(std::uint32_t request, ByteView manifest) {
+  wire::Writer w = start(Type::manifest, request);
+  w.bytes(manifest);
+  return std::move(w.out);
+}
+
+PP_SIZE Bytes encode_get(std::uint32_t request, const content::Hash& share, std::uint32_t file, std::uint32_t first,
+                 std::uint32_t count) {
+  wire::Writer w = start(Type::get, request);
+  w.bytes(share);
+  w.varint(file);
+  w.varint(first);
+  w.varint(count);
+  return std::move(w.out);
+}
+
+PP_SIZE Bytes encode_error(std::uint32_t request, ErrorCode code) {
+  wire::Writer w = start(Type::error, request);
+  w.u8(static_cast<std::uint8_t>(code));
+  return std::move(w.out);
+}
+
+PP_SIZE Bytes encode_cancel(std::uint32_t request) { return std::move(start(Type::cancel, request).out); }
+
+PP_SIZE Status encode_data(std::uint32_t request, std::uint32_t file, const content::Tree& tree, std::uint32_t first,
+                   std::uint32_t count, ByteView bytes, Bytes& out) {
+  out.clear();
+  Bytes proof;
+  if (Status s = content::prove(tree, first, count, proof); s != Status::ok) return s;
+  std::uint64_t expected = 0;
+  for (std::uint64_t i = first; i < std::uint64_t{first} + count; ++i) expected += content::leaf_length(tree.size, i);
+  if (bytes.size() != expected) return Status::bad_argument;
+  wire::Writer w = start(Type::data, request);
+  w.varint(file);
+  w.varint(first);
+  w.varint(count);
+  w.blob(proof);
+  w.out.reserve(w.out.size() + bytes.size());
+  w.bytes(bytes);
+  out = std::move(w.out);
+  return Status::ok;
+}
+
+PP_SIZE Status open_data(ByteView bytes, ByteView root, std::uint64_t size, std::uint32_t file, std::uint32_t first,
+                 std::uint32_t count, ByteView& data, std::vector<content::Hash>& leaves) {
+  data = {};
+  leaves.clear();
+  Frame f;
+  if (Status s = decode(bytes, f); s != Status::ok) return s;
+  if (f.type != Type::data || f.file != file || f.first != first || f.count != count) return Status::bad_frame;
+  if (Status s = content::verify(root, size, first, count, f.body, f.proof, &leaves); s != Status::ok) return s;
+  data = f.body;
+  return Status::ok;
+}
+
+}  // namespace pushpeer::frame
