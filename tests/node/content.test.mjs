@@ -1,42 +1,189 @@
-// core.sha256: the content hash of files and chunks (docs/PROTOCOL.md §8), against Node's OpenSSL and the
-// FIPS 180-2 examples, in both Wasm flavours.
+// Content addressing in the Wasm core (docs/PROTOCOL.md §9): the tree against an independent BLAKE2b
+// (@noble/hashes, tests/node/merkle-reference.mjs), the published vectors, proofs, manifests and frames, the JS
+// argument checks, and a 1 GiB content hashed streamed in bounded memory.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { it } from 'node:test';
 
-import { forEachFlavor } from './helpers.mjs';
+import { assertBytes, expectCode, forEachFlavor, fromB64u, fromHex, toHex } from './helpers.mjs';
+import { contentRoot, hashAs, LEAF, leafCount, nodeHash, proofOf, rootOf, vectorContent } from './merkle-reference.mjs';
 
-const hex = (bytes) => Buffer.from(bytes).toString('hex');
+const doc = JSON.parse(readFileSync(new URL('../../docs/vectors/content.json', import.meta.url), 'utf8'));
 
-forEachFlavor((core) => {
-  describe('sha256', () => {
-    it('FIPS 180-2 examples', () => {
-      assert.equal(hex(core.sha256('abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-      assert.equal(hex(core.sha256('')), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-      assert.equal(hex(core.sha256('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')),
-        '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1');
-    });
+function treeOf(core, content, pieces = [content.length]) {
+  const h = core.contentHasher();
+  let at = 0;
+  for (const n of pieces) {
+    h.update(content.subarray(at, at + n));
+    at += n;
+  }
+  if (at < content.length) h.update(content.subarray(at));
+  return h.finish();
+}
 
-    it('equals OpenSSL for sizes around the block size and for 64 KiB and 1 MiB chunks', () => {
-      for (const size of [1, 55, 56, 63, 64, 65, 119, 1000, 65536, 1 << 20]) {
-        const data = randomBytes(size);
-        assert.equal(hex(core.sha256(new Uint8Array(data))), createHash('sha256').update(data).digest('hex'), `${size}`);
-      }
-    });
+const rangeBytes = (content, first, count) => content.subarray(first * LEAF, Math.min(content.length, (first + count) * LEAF));
 
-    it('takes an ArrayBuffer, a view at an offset, or text (UTF-8)', () => {
-      const data = randomBytes(300);
-      const want = createHash('sha256').update(data.subarray(10, 210)).digest('hex');
-      const view = new DataView(data.buffer, data.byteOffset + 10, 200);
-      assert.equal(hex(core.sha256(view)), want);
-      assert.equal(hex(core.sha256(new Uint8Array(data.subarray(10, 210)).buffer)), want);
-      assert.equal(hex(core.sha256('héllo')), createHash('sha256').update('héllo', 'utf8').digest('hex'));
-    });
-
-    it('refuses what is not bytes', () => {
-      for (const bad of [undefined, null, 42, {}, [1, 2]]) {
-        assert.throws(() => core.sha256(bad), (e) => e.code === 'BAD_ARGUMENT');
-      }
-    });
+forEachFlavor((core, flavor) => {
+  it('vectors: roots from an independent BLAKE2b, for 0 to 6 leaves', () => {
+    for (const t of doc.trees) {
+      const tree = treeOf(core, vectorContent(t.size));
+      assert.equal(toHex(tree.root), t.root_hex, `size ${t.size}`);
+      assert.equal(tree.nodes.length, (2 * t.leaves - 1) * 32);
+    }
   });
+
+  it('vectors: range proofs are the reference hashes, and they verify', () => {
+    for (const p of doc.proofs) {
+      const content = vectorContent(p.size);
+      const t = treeOf(core, content);
+      const tree = core.contentTree(t);
+      const frame = tree.encodeData(1, 0, p.first, p.count, rangeBytes(content, p.first, p.count));
+      tree.release();
+      assert.equal(core.contentProofHashes(p.size, p.first, p.count), p.hashes_hex.length);
+      // The proof sits in the frame after its varint length (docs/PROTOCOL.md §9.3).
+      assert.ok(toHex(frame).includes(p.hashes_hex.join('')), `${p.first}+${p.count}`);
+      const opened = core.openContentData({ frame, root: t.root, size: p.size, file: 0, first: p.first, count: p.count });
+      assertBytes(opened.data, rangeBytes(content, p.first, p.count));
+    }
+  });
+
+  it('vectors: the manifest (exact bytes, id) and the frames', () => {
+    const v = doc.manifest;
+    const keys = core.vapidKeysFromPrivate(fromB64u(v.identity_private_key));
+    const files = v.files.map((f) => ({ ...f, root: fromHex(f.root_hex) }));
+    const bytes = core.createManifest({ privateKey: keys.privateKey, created: v.created, title: v.title, files });
+    assert.equal(core.base64urlEncode(bytes), v.bytes);
+    assert.equal(toHex(core.manifestId(bytes)), v.id_hex);
+    const m = core.openManifest(bytes, { id: fromHex(v.id_hex) });
+    assert.equal(m.title, v.title);
+    assert.deepEqual(m.files.map((f) => [f.name, f.size, f.type, toHex(f.root)]), v.files.map((f) => [f.name, f.size, f.type, f.root_hex]));
+    assertBytes(m.sharer, keys.publicKey);
+    const f = doc.frames;
+    const share = fromHex(f.get_manifest.share_hex);
+    assert.equal(toHex(core.encodeContentFrame({ type: 'get-manifest', request: 1, share })), f.get_manifest.hex);
+    assert.equal(toHex(core.encodeContentFrame({ type: 'get', request: 2, share, file: 0, first: 0, count: 2 })), f.get.hex);
+    assert.equal(toHex(core.encodeContentFrame({ type: 'error', request: 3, code: 'busy' })), f.error.hex);
+    assert.equal(toHex(core.encodeContentFrame({ type: 'cancel', request: 4 })), f.cancel.hex);
+    const small = vectorContent(f.data.content_size);
+    const opened = core.openContentData({ frame: fromHex(f.data.hex), root: contentRoot(small), size: small.length, file: 0, first: 1, count: 1 });
+    assertBytes(opened.data, small.subarray(16384));
+    assert.deepEqual(core.decodeContentFrame(fromHex(f.get.hex)), { type: 'get', request: 2, share, file: 0, first: 0, count: 2 });
+  });
+
+  it('roots agree with the reference for random sizes and piece boundaries', () => {
+    for (let i = 0; i < (flavor === 'debug' ? 4 : 16); i++) {
+      const size = Math.floor(Math.random() * 40 * LEAF);
+      const content = vectorContent(size);
+      const pieces = Array.from({ length: 5 }, () => Math.floor(Math.random() * 3 * LEAF));
+      assertBytes(treeOf(core, content, pieces).root, contentRoot(content), `size ${size}`);
+    }
+  });
+
+  it('every range of a 13-leaf content proves what the reference proves; altered bytes are CHUNK_MISMATCH', () => {
+    const content = vectorContent(13 * LEAF - 500);
+    const t = treeOf(core, content);
+    const tree = core.contentTree(t);
+    try {
+      for (let first = 0; first < 13; first++) {
+        for (let count = 1; first + count <= 13; count += 3) {
+          const frame = tree.encodeData(9, 2, first, count, rangeBytes(content, first, count));
+          assert.ok(toHex(frame).includes(proofOf(content, first, count).map(toHex).join('')));
+          const ok = core.openContentData({ frame, root: t.root, size: content.length, file: 2, first, count });
+          assert.equal(ok.leaves.length, 32 * count);
+          frame[frame.length - 1] ^= 1;
+          expectCode(() => core.openContentData({ frame, root: t.root, size: content.length, file: 2, first, count }), 'CHUNK_MISMATCH');
+        }
+      }
+      const frame = tree.encodeData(9, 2, 3, 2, rangeBytes(content, 3, 2));
+      expectCode(() => core.openContentData({ frame, root: t.root, size: content.length, file: 2, first: 4, count: 2 }), 'BAD_FRAME');
+      expectCode(() => core.openContentData({ frame: frame.subarray(0, frame.length - 1), root: t.root, size: content.length, file: 2, first: 3, count: 2 }), 'BAD_PROOF');
+      expectCode(() => core.openContentData({ frame, root: t.root, size: content.length + 1, file: 2, first: 3, count: 2 }), 'CHUNK_MISMATCH');
+    } finally {
+      tree.release();
+    }
+  });
+
+  it('a stored tree is checked when loaded; a receiver rebuilds the tree from verified leaf hashes', () => {
+    const content = vectorContent(9 * LEAF + 3);
+    const t = treeOf(core, content);
+    const nodes = t.nodes.slice();
+    nodes[5 * 32] ^= 1;
+    expectCode(() => core.contentTree({ ...t, nodes }), 'CHUNK_MISMATCH');
+    const other = t.root.slice();
+    other[0] ^= 1;
+    expectCode(() => core.contentTree({ ...t, root: other }), 'CHUNK_MISMATCH');
+    const leaves = new Uint8Array(32 * 10);
+    for (let i = 0; i < 10; i++) leaves.set(t.nodes.subarray(64 * i, 64 * i + 32), 32 * i);
+    assertBytes(core.contentTreeFromLeaves({ size: t.size, leaves, root: t.root }).nodes, t.nodes);
+    expectCode(() => core.contentTreeFromLeaves({ size: t.size, leaves, root: other }), 'CHUNK_MISMATCH');
+  });
+
+  it('handles: a released tree or hasher refuses to work; arguments are checked before the heap', () => {
+    const h = core.contentHasher();
+    h.update(new Uint8Array(10));
+    h.release();
+    expectCode(() => h.update(new Uint8Array(1)), 'BAD_ARGUMENT');
+    const t = treeOf(core, new Uint8Array(5));
+    const tree = core.contentTree(t);
+    tree.release();
+    tree.release();  // twice is harmless
+    expectCode(() => tree.encodeData(1, 0, 0, 1, new Uint8Array(5)), 'BAD_ARGUMENT');
+    expectCode(() => core.contentTree({ size: 5, nodes: t.nodes, root: t.root.subarray(0, 31) }), 'BAD_ARGUMENT');
+    expectCode(() => core.contentTree({ size: 2 ** 53, nodes: t.nodes, root: t.root }), 'BAD_ARGUMENT');
+    expectCode(() => core.contentProofHashes(100, 0, 65), 'BAD_ARGUMENT');
+    expectCode(() => core.contentProofHashes(100, 1, 1), 'BAD_ARGUMENT');
+    expectCode(() => core.encodeContentFrame({ type: 'data', request: 1 }), 'BAD_ARGUMENT');
+    expectCode(() => core.encodeContentFrame({ type: 'error', request: 1, code: 'nope' }), 'BAD_ARGUMENT');
+    expectCode(() => core.decodeContentFrame(new Uint8Array([2, 1, 0])), 'UNSUPPORTED_VERSION');
+    expectCode(() => core.decodeContentFrame(new Uint8Array([1, 9, 0])), 'BAD_FRAME');
+    expectCode(() => core.decodeContentFrame(new Uint8Array(core.limits.content.maxFrameLength + 1)), 'BAD_FRAME');
+  });
+
+  it('manifests: names are safe relative paths of displayable text; another id or key is BAD_MANIFEST', () => {
+    const keys = core.generateVapidKeys();
+    const root = contentRoot(new Uint8Array(0));
+    const make = (files, title = '') => core.createManifest({ privateKey: keys.privateKey, title, files });
+    const odd = ['naïve café 😀.txt', 'a b/c d (2).txt', '.hidden', 'C:?*<>|"x'];
+    const m = core.openManifest(make(odd.map((name) => ({ name, size: 0, type: '', root }))));
+    assert.deepEqual(m.files.map((f) => f.name), odd);
+    for (const name of ['../up', 'a//b', '/abs', 'back\\slash', 'nl\nx', 'rtl\u202Eexe.txt', 'x\uD800']) {
+      expectCode(() => make([{ name, size: 0, type: '', root }]), 'BAD_TEXT', JSON.stringify(name));
+    }
+    expectCode(() => make([{ name: 'a', size: 0, type: 'text/html\r\nSet-Cookie: x', root }]), 'BAD_ARGUMENT');
+    expectCode(() => make([]), 'BAD_ARGUMENT');
+    expectCode(() => make([{ name: 'a', size: -1, type: '', root }]), 'BAD_ARGUMENT');
+    expectCode(() => make([{ name: 'a', size: 0, type: '', root }], 'x'.repeat(129)), 'BAD_ARGUMENT');
+    const bytes = make([{ name: 'a', size: 0, type: '', root }]);
+    const id = core.manifestId(bytes);
+    const otherId = id.slice();
+    otherId[0] ^= 1;
+    expectCode(() => core.openManifest(bytes, { id: otherId }), 'BAD_MANIFEST');
+    const tampered = bytes.slice();
+    tampered[tampered.length - 70] ^= 1;
+    expectCode(() => core.openManifest(tampered), 'BAD_MANIFEST');
+    const v2 = bytes.slice();
+    v2[0] = 0xd2;
+    expectCode(() => core.openManifest(v2), 'UNSUPPORTED_VERSION');
+  });
+
+  if (flavor === 'release') {
+    it('a 1 GiB content hashed streamed, 1 MiB at a time: the reference root, without holding the content', () => {
+      // Every 16 KiB leaf the same, 2^16 of them: the reference needs one hash per level (a full tree's two halves
+      // are equal), while the core hashes all 1 GiB.
+      const leaf = vectorContent(LEAF);
+      const piece = new Uint8Array(1 << 20);
+      for (let i = 0; i < 64; i++) piece.set(leaf, i * LEAF);
+      let level = hashAs('leaf', leaf);
+      for (let i = 0; i < 16; i++) level = nodeHash((k) => level, 0, 2);
+      const rssBefore = process.memoryUsage().rss;
+      const h = core.contentHasher();
+      for (let i = 0; i < 1024; i++) h.update(piece);
+      const t = h.finish();
+      assertBytes(t.root, rootOf(2 ** 30, level));
+      assert.equal(t.nodes.length, (2 * leafCount(2 ** 30) - 1) * 32);
+      // The core keeps 32 bytes per leaf (2 MiB) and returns the 4 MiB tree; holding the content would be 1 GiB.
+      const grown = process.memoryUsage().rss - rssBefore;
+      assert.ok(grown < 256 * 2 ** 20, `RSS grew by ${(grown / 2 ** 20).toFixed(0)} MiB`);
+    });
+  }
 });
