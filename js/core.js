@@ -807,7 +807,7 @@ class Core {
   }
 
   /**
-   * Reads a content frame (docs/PROTOCOL.md §9.3): { type, request, ... } with type one of 'get-manifest',
+   * Reads a content frame (docs/PROTOCOL.md §9.4): { type, request, ... } with type one of 'get-manifest',
    * 'manifest', 'get', 'data', 'error', 'cancel'. A data frame's bytes are not checked here: openContentData does.
    */
   decodeContentFrame(frame) {
@@ -858,7 +858,7 @@ class Core {
   }
 
   /**
-   * Signs a share manifest (docs/PROTOCOL.md §9.2) with our identity key: { privateKey, created (seconds), title,
+   * Signs a share manifest (docs/PROTOCOL.md §9.3) with our identity key: { privateKey, created (seconds), title,
    * files: [{ name, size, type, root }] }. BAD_TEXT for a title or name the core refuses (names are relative
    * paths of displayable text), BAD_ARGUMENT for limits or a MIME type that is not one.
    */

@@ -195,7 +195,7 @@ TEST(Merkle, EmptyAndOneLeafContents) {
 }
 
 TEST(Merkle, ProofOverheadOfEightLeafRangesStaysUnderHalfAPercent) {
-  // What the content channel sends by default (docs/PROTOCOL.md §9.1): 8 leaves (128 KiB) a frame, aligned.
+  // What the content channel sends by default (docs/PROTOCOL.md §9.2): 8 leaves (128 KiB) a frame, aligned.
   for (std::uint64_t leaves : {std::uint64_t{8}, std::uint64_t{1} << 10, std::uint64_t{1} << 16, kMaxLeaves}) {
     const std::uint64_t size = leaves * kLeafSize;
     for (std::uint64_t first : {std::uint64_t{0}, leaves / 2 / 8 * 8, leaves - 8}) {
@@ -225,6 +225,60 @@ TEST(Merkle, StoredTreesAreCheckedWhenLoaded) {
   Tree rebuilt;
   ASSERT_EQ(tree_from_leaves(t.size, leaves, rebuilt), Status::ok);
   EXPECT_EQ(rebuilt.root, t.root);
+}
+
+TEST(ContentVectors, RootsProofsManifestAndFramesOfTheDocument) {
+  const test::json doc = test::load_json_file(PUSHPEER_CONTENT_VECTORS);
+  ASSERT_TRUE(doc.is_object());
+  auto content_of = [](std::size_t size) {
+    Bytes c(size);
+    for (std::size_t i = 0; i < size; ++i) c[i] = static_cast<std::uint8_t>(i % 251);
+    return c;
+  };
+  int checked = 0;
+  for (const test::json& t : doc["trees"]) {
+    const std::size_t size = static_cast<std::size_t>(test::integer(t, "size"));
+    EXPECT_EQ(to_hex(tree_of(content_of(size)).root), test::str(t, "root_hex")) << size;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 6);
+  for (const test::json& p : doc["proofs"]) {
+    const Bytes content = content_of(static_cast<std::size_t>(test::integer(p, "size")));
+    const auto first = static_cast<std::uint64_t>(test::integer(p, "first"));
+    const auto count = static_cast<std::uint32_t>(test::integer(p, "count"));
+    Bytes proof;
+    ASSERT_EQ(prove(tree_of(content), first, count, proof), Status::ok);
+    std::string expected;
+    for (const test::json& h : p["hashes_hex"]) expected += h.get<std::string>();
+    EXPECT_EQ(to_hex(proof), expected) << first << "+" << count;
+  }
+  const test::json& m = doc["manifest"];
+  manifest::Manifest made;
+  const Bytes priv = test::b64u(test::str(m, "identity_private_key"));
+  ASSERT_EQ(p256::public_key_from_private(priv, made.sharer), Status::ok);
+  made.created = static_cast<std::uint32_t>(test::integer(m, "created"));
+  made.title = test::str(m, "title");
+  for (const test::json& f : m["files"]) {
+    manifest::File file{test::str(f, "name"), static_cast<std::uint64_t>(test::integer(f, "size")), test::str(f, "type"), {}};
+    const Bytes root = test::hex(test::str(f, "root_hex"));
+    std::copy(root.begin(), root.end(), file.root.begin());
+    made.files.push_back(file);
+  }
+  Bytes bytes;
+  ASSERT_EQ(manifest::encode(made, priv, bytes), Status::ok);
+  EXPECT_EQ(bytes, test::b64u(test::str(m, "bytes")));
+  Hash id;
+  ASSERT_EQ(manifest::id(bytes, id), Status::ok);
+  EXPECT_EQ(to_hex(id), test::str(m, "id_hex"));
+  const test::json& fr = doc["frames"];
+  EXPECT_EQ(to_hex(frame::encode_get_manifest(1, id)), test::str(fr["get_manifest"], "hex"));
+  EXPECT_EQ(to_hex(frame::encode_get(2, id, 0, 0, 2)), test::str(fr["get"], "hex"));
+  EXPECT_EQ(to_hex(frame::encode_error(3, frame::ErrorCode::busy)), test::str(fr["error"], "hex"));
+  EXPECT_EQ(to_hex(frame::encode_cancel(4)), test::str(fr["cancel"], "hex"));
+  const Bytes small = content_of(16385);
+  Bytes data;
+  ASSERT_EQ(frame::encode_data(7, 0, tree_of(small), 1, 1, ByteView(small).subspan(16384), data), Status::ok);
+  EXPECT_EQ(to_hex(data), test::str(fr["data"], "hex"));
 }
 
 // --- manifests ------------------------------------------------------------------------------------------------

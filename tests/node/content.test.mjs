@@ -40,7 +40,7 @@ forEachFlavor((core, flavor) => {
       const frame = tree.encodeData(1, 0, p.first, p.count, rangeBytes(content, p.first, p.count));
       tree.release();
       assert.equal(core.contentProofHashes(p.size, p.first, p.count), p.hashes_hex.length);
-      // The proof sits in the frame after its varint length (docs/PROTOCOL.md §9.3).
+      // The proof sits in the frame after its varint length (docs/PROTOCOL.md §9.4).
       assert.ok(toHex(frame).includes(p.hashes_hex.join('')), `${p.first}+${p.count}`);
       const opened = core.openContentData({ frame, root: t.root, size: p.size, file: 0, first: p.first, count: p.count });
       assertBytes(opened.data, rangeBytes(content, p.first, p.count));

@@ -1,4 +1,4 @@
-// Frames of the content channel (data channel id 2, binary; docs/PROTOCOL.md §9.3). A receiver asks for a manifest
+// Frames of the content channel (data channel id 2, binary; docs/PROTOCOL.md §9.4). A receiver asks for a manifest
 // by share id and for ranges of leaves by (share, file, first, count); the sharer answers each request id with the
 // manifest, the range's bytes with their merkle proof, or an error.
 #pragma once

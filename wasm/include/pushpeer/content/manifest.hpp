@@ -1,4 +1,4 @@
-// Share manifests (docs/PROTOCOL.md §9.2): what a share holds (file names, sizes, MIME types, merkle roots), signed
+// Share manifests (docs/PROTOCOL.md §9.3): what a share holds (file names, sizes, MIME types, merkle roots), signed
 // by the sharer's identity key. A share is named by its manifest's id, BLAKE2b-256 of the manifest without its
 // signature, which a link carries: whoever serves the manifest, the receiver checks both the id and the signature.
 #pragma once
