@@ -26,6 +26,8 @@ import { createPushSender } from './push/sender.js';
 import { actionable, Calls } from './signaling/calls.js';
 import { createPushLink } from './signaling/push-link.js';
 import { DEFAULT_STORE_NAME, openStore } from './store/store.js';
+import { createMemoryContentStore, openContentStore } from './content/content-store.js';
+import { Shares } from './content/shares.js';
 
 export { RequestEvent, REQUEST_GRACE_MS } from './signaling/calls.js';
 
@@ -118,6 +120,13 @@ export class PushPeer extends EventTarget {
       vouches: (keyId, vouch, a, b) => this.groups.vouches(keyId, vouch, a, b),
       deliver: (body, { via, from, route }) => deliverCarriedFromPage({ registration: this.registration, core: this.core,
         store: this.store, storeName, body, via, from, route }) });
+    // Share by link (js/content/): its own database beside the store (memory when the store is one, e.g. in Node).
+    const contentStore = o.contentStore ?? (typeof o.store?.get === 'function' || !globalThis.indexedDB
+      ? createMemoryContentStore({ name: storeName }) : await openContentStore({ name: storeName }));
+    this.content = new Shares({ core: this.core, store: contentStore, identity: this.identity,
+      card: () => this._card, linkBase: () => this.options.linkBase ?? globalThis.location?.href.split('#')[0] ?? '',
+      connect: (card) => this.connect(card), connectionTo: (keyId) => this.neighbours.connectionTo(keyId),
+      log: (message) => this._emit('progress', { step: 'content', message }) });
     this.calls = new Calls({ core: this.core, store: this.store, identity: this.identity, keyId: this.keyId,
       options: this.options, owner: this.owner, storeName, link: createPushLink({ core: this.core, sender: this.sender }),
       linkVia: (connection, options) => this.neighbours.linkVia(connection, options),
@@ -266,6 +275,27 @@ export class PushPeer extends EventTarget {
     return group;
   }
 
+  /**
+   * Shares a File, a Blob or an array of them by link (docs/API.md, "Share by link"): resolves to { id, root, link,
+   * manifest, files, remove(), stats() } once the bytes are stored and hashed. Options: title, name, type.
+   */
+  share(input, options) {
+    return this.content.share(input, options);
+  }
+
+  /** What we share and what we downloaded (and seed), complete or not. */
+  shares() {
+    return this.content.list();
+  }
+
+  /**
+   * Downloads a share link (`…#share=<id>.<card>`): a Download at once (events progress, verified, manifest,
+   * error, done; stream(file), blob(file), pause(), resume(), cancel()). After a reload the same link resumes.
+   */
+  fetch(link, options) {
+    return this.content.fetch(link, options);
+  }
+
   /** Our card: bytes, base64url text, and a link (`#card=<text>`) that opens this app. */
   card() {
     const base = this.options.linkBase ?? globalThis.location?.href.split('#')[0] ?? '';
@@ -347,6 +377,7 @@ export class PushPeer extends EventTarget {
     this.connections.add(connection);
     this.neighbours.attach(connection);
     this.groups.attach(connection);
+    this.content.attach(connection);
     connection.addEventListener('close', () => this.connections.delete(connection));
     connection.addEventListener('card', (e) => void this._peerCard(connection, e.card));
     this._emit('connection', { connection });

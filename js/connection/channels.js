@@ -6,7 +6,7 @@ export const CHANNELS = Object.freeze({
   control: Object.freeze({ id: 0, label: 'pushpeer-control' }),
   /** The app's: `connection.channel`, ordered and reliable. */
   app: Object.freeze({ id: 1, label: 'pushpeer-data' }),
-  /** Reserved for the content channel of share-by-link (not opened yet). */
-  content: Object.freeze({ id: 2, label: 'pushpeer-content', reserved: true }),
+  /** Share-by-link's frames (docs/PROTOCOL.md §9.4): ordered, reliable, binary. */
+  content: Object.freeze({ id: 2, label: 'pushpeer-content' }),
 });
 

@@ -111,8 +111,8 @@ export class Connection extends EventTarget {
     this.closed = false;
     /** Once closed: { reason, by: 'us' | 'peer' | 'network', peerReason } (the close event's fields). */
     this.closeInfo = null;
-    this._writes = Promise.resolve(); // write()s in the order they were made
-    this._writesQueued = 0;
+    // write()s on each channel in the order they were made: channel -> { writes (the last one), queued }
+    this._writers = new Map();
     this._log = log;
     this._makingOffer = false;
     this._ignoreOffer = false;
@@ -133,6 +133,9 @@ export class Connection extends EventTarget {
     this.control = pc.createDataChannel(CHANNELS.control.label, { negotiated: true, id: CHANNELS.control.id });
     this.channel = pc.createDataChannel(CHANNELS.app.label, { negotiated: true, id: CHANNELS.app.id });
     this.channel.binaryType = 'arraybuffer';
+    /** Share-by-link's frames (js/content/, docs/PROTOCOL.md §9.4): binary, written with writeContent(). */
+    this.contentChannel = pc.createDataChannel(CHANNELS.content.label, { negotiated: true, id: CHANNELS.content.id });
+    this.contentChannel.binaryType = 'arraybuffer';
     this.opened = new Promise((resolve, reject) => {
       this._opened = { resolve, reject };
     });
@@ -158,6 +161,9 @@ export class Connection extends EventTarget {
       }, heartbeatMs);
     });
     this.channel.addEventListener('message', () => {
+      this._heard = Date.now();
+    });
+    this.contentChannel.addEventListener('message', () => {
       this._heard = Date.now();
     });
     this.control.addEventListener('message', (e) => this._onControl(e.data));
@@ -200,37 +206,49 @@ export class Connection extends EventTarget {
    * highWater / 2 unless the app set one at or below highWater (one above it would never wake a waiting write).
    */
   write(data, { highWater = DEFAULT_HIGH_WATER } = {}) {
+    return this._writeOn(this.channel, data, highWater);
+  }
+
+  /** write() on the content channel (id 2): share-by-link's frames (js/content/). */
+  writeContent(data, { highWater = DEFAULT_HIGH_WATER } = {}) {
+    return this._writeOn(this.contentChannel, data, highWater);
+  }
+
+  _writeOn(channel, data, highWater) {
+    let writer = this._writers.get(channel);
+    if (!writer) this._writers.set(channel, writer = { writes: Promise.resolve(), queued: 0 });
     try {
       if (!(highWater >= 0)) throw new PushPeerError('BAD_ARGUMENT', 'highWater must be a number >= 0');
       // Nothing queued and room in the buffer: sent now, so that a send() right after it comes after it.
-      if (this._writesQueued === 0 && this._writable() && this.channel.bufferedAmount <= highWater) {
-        this.send(data);
+      if (writer.queued === 0 && this._writable(channel) && channel.bufferedAmount <= highWater) {
+        channel.send(data);
         return Promise.resolve();
       }
     } catch (error) {
       return Promise.reject(error);
     }
-    this._writesQueued++;
-    const done = this._writes.then(() => this._drained(highWater)).then(() => this.send(data))
-      .finally(() => this._writesQueued--);
-    this._writes = done.catch(() => {});
+    writer.queued++;
+    const done = writer.writes.then(() => this._drained(channel, highWater)).then(() => {
+      this._writable(channel);
+      channel.send(data);
+    }).finally(() => writer.queued--);
+    writer.writes = done.catch(() => {});
     return done;
   }
 
-  _writable() {
-    if (this.closed || this.channel.readyState !== 'open') {
+  _writable(channel) {
+    if (this.closed || channel.readyState !== 'open') {
       throw new PushPeerError('NOT_CONNECTED', this.closed ? `the connection is closed (${this.closeInfo.reason})`
-        : `the data channel is ${this.channel.readyState}`);
+        : `the data channel is ${channel.readyState}`);
     }
     return true;
   }
 
   /** Resolves once the channel's buffer holds at most highWater bytes; rejects once the connection is closed. */
-  async _drained(highWater) {
-    const { channel } = this;
+  async _drained(channel, highWater) {
     const threshold = channel.bufferedAmountLowThreshold;
     if (threshold === 0 || threshold > highWater) channel.bufferedAmountLowThreshold = Math.floor(highWater / 2);
-    while (this._writable() && channel.bufferedAmount > highWater) {
+    while (this._writable(channel) && channel.bufferedAmount > highWater) {
       await new Promise((resolve) => {
         const wake = () => {
           channel.removeEventListener('bufferedamountlow', wake);

@@ -222,15 +222,16 @@ describe('connection.js: the channel and control-frame registries', () => {
     { data: typeof value === 'string' ? value : JSON.stringify(value) }));
   const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-  it('the channels: control 0 and app 1 pre-negotiated on every connection, 2 reserved for content', () => {
+  it('the channels: control 0, app 1 and content 2, pre-negotiated on every connection', () => {
     assert.deepEqual(Object.entries(CHANNELS).map(([name, c]) => [name, c.id, c.label]),
       [['control', 0, 'pushpeer-control'], ['app', 1, 'pushpeer-data'], ['content', 2, 'pushpeer-content']]);
-    assert.equal(CHANNELS.content.reserved, true);
     const { connection } = connectionFor();
     assert.deepEqual(connection.pc.channels.map((c) => [c.label, c.id, c.negotiated]),
-      [['pushpeer-control', 0, true], ['pushpeer-data', 1, true]], 'the reserved channel is not opened');
+      [['pushpeer-control', 0, true], ['pushpeer-data', 1, true], ['pushpeer-content', 2, true]]);
     assert.equal(connection.control.id, CHANNELS.control.id);
     assert.equal(connection.channel.id, CHANNELS.app.id);
+    assert.equal(connection.contentChannel.id, CHANNELS.content.id);
+    assert.equal(connection.contentChannel.binaryType, 'arraybuffer');
     connection.close();
   });
 

@@ -1,0 +1,165 @@
+// Share by link (docs/API.md, "Share by link"): what we share and what we download, over the content channel of
+// every connection. peer.share(), peer.shares(), peer.fetch() (js/pushpeer.js) are this module's.
+import { PushPeerError } from '../errors.js';
+import { ContentChannel } from './channel.js';
+import { PIECE_LEAVES } from './content-store.js';
+import { Download, parseShareLink } from './download.js';
+import { ContentServer } from './server.js';
+
+/** A share we hold: { id, link, title, files, complete, manifest, remove() }. */
+class Share {
+  constructor(shares, record) {
+    this._shares = shares;
+    this.id = record.id;
+    this.title = record.title;
+    this.complete = record.complete;
+    this.manifest = record.manifest;
+    this.files = record.files.map(({ name, size, type, root }) => ({ name, size, type, root }));
+    /** For one file, its root; for several, the share's id (what the link names either way). */
+    this.root = this.files.length === 1 ? this.files[0].root : this.id;
+    this.link = shares.linkFor(this.id);
+  }
+
+  /** Stops sharing it and deletes its bytes here. */
+  remove() {
+    return this._shares.remove(this.id);
+  }
+
+  /** What was served of everything we share, since this page loaded: { ranges, bytes, manifests, refused }. */
+  stats() {
+    return { ...this._shares.server.served };
+  }
+}
+
+export class Shares {
+  /**
+   * core, store (js/content/content-store.js), identity ({ privateKey }), card () -> { text }, linkBase,
+   * connect (card bytes) -> Connection (open), connectionTo (keyId) -> a live Connection or null, log.
+   */
+  constructor({ core, store, identity, card, linkBase, connect, connectionTo, log = () => {} }) {
+    this.core = core;
+    this.store = store;
+    this._identity = identity;
+    this._card = card;
+    this._linkBase = linkBase;
+    this._connect = connect;
+    this._connectionTo = connectionTo;
+    this._log = log;
+    this.server = new ContentServer({ core, store, log });
+    this._channels = new WeakMap(); // Connection -> ContentChannel
+    this._downloads = new Map(); // share id -> Download in progress
+  }
+
+  /** Every open connection gets a content channel that serves our shares and carries our downloads. */
+  attach(connection) {
+    return this._channelOf(connection);
+  }
+
+  _channelOf(connection) {
+    let channel = this._channels.get(connection);
+    if (!channel) {
+      channel = new ContentChannel({ core: this.core, connection, log: this._log,
+        serve: (c, frame) => this.server.serve(c, frame) });
+      this._channels.set(connection, channel);
+    }
+    return channel;
+  }
+
+  linkFor(id) {
+    return `${this._linkBase()}#share=${id}.${this._card().text}`;
+  }
+
+  /**
+   * Shares a File, a Blob or an array of them: copies the bytes into the content store while hashing them
+   * (128 KiB at a time: a file of any size is never held in memory), signs the manifest, and resolves to the Share.
+   * Options: title (shown to receivers), name (for a Blob without one), type.
+   */
+  async share(input, { title = '', name, type } = {}) {
+    const blobs = Array.isArray(input) ? input : [input];
+    if (blobs.length === 0 || !blobs.every((b) => typeof Blob !== 'undefined' && b instanceof Blob)) {
+      throw new PushPeerError('BAD_ARGUMENT', 'share() takes a File, a Blob or an array of them');
+    }
+    const files = [];
+    const stored = [];
+    try {
+      for (const [i, blob] of blobs.entries()) {
+        const fileName = blob.name || (blobs.length === 1 && name) || (i === 0 && name) || `file-${i + 1}`;
+        const key = `local-${this.core.base64urlEncode(crypto.getRandomValues(new Uint8Array(12)))}`;
+        stored.push({ key, size: blob.size });
+        const tree = await this._storeBlob(blob, key);
+        const root = this.core.base64urlEncode(tree.root);
+        await this.store.putTree({ root, size: tree.size, nodes: tree.nodes });
+        files.push({ name: fileName, size: blob.size, type: blob.type || (blobs.length === 1 ? type ?? '' : ''), root, key });
+      }
+      const manifest = this.core.createManifest({ privateKey: this._identity.privateKey, title,
+        files: files.map((f) => ({ name: f.name, size: f.size, type: f.type, root: this.core.base64urlDecode(f.root) })) });
+      const id = this.core.base64urlEncode(this.core.manifestId(manifest));
+      const record = { id, manifest, title, files, complete: true, created: Math.floor(Date.now() / 1000), from: null };
+      await this.store.putShare(record);
+      return new Share(this, record);
+    } catch (error) {
+      for (const s of stored) await this.store.deletePieces(s.key, this._pieces(s.size)).catch(() => {});
+      throw error;
+    }
+  }
+
+  async _storeBlob(blob, key) {
+    const hasher = this.core.contentHasher();
+    try {
+      const pieceBytes = PIECE_LEAVES * this.core.limits.content.leafSize;
+      let index = 0;
+      for (let at = 0; at < blob.size || index === 0; at += pieceBytes, index++) {
+        const bytes = new Uint8Array(await blob.slice(at, Math.min(blob.size, at + pieceBytes)).arrayBuffer());
+        hasher.update(bytes);
+        await this.store.putPiece(key, index, bytes, null);
+        if (blob.size === 0) break;
+      }
+      return hasher.finish();
+    } finally {
+      hasher.release();
+    }
+  }
+
+  _pieces(size) {
+    return Math.ceil(Math.max(1, Math.ceil(size / this.core.limits.content.leafSize)) / PIECE_LEAVES);
+  }
+
+  /** The shares we hold (ours and the downloads we keep), complete or not. */
+  async list() {
+    return (await this.store.shares()).map((r) => new Share(this, r));
+  }
+
+  async remove(id) {
+    const record = await this.store.getShare(id);
+    if (!record) return false;
+    this._downloads.get(id)?.cancel();
+    await this.store.deleteShare(id);
+    for (const f of record.files) {
+      // Another share may hold the same file (the same root): its tree stays.
+      const others = (await this.store.shares()).some((s) => s.files.some((g) => g.root === f.root));
+      if (!others) {
+        this.server.drop(f.root);
+        await this.store.deleteTree(f.root);
+      }
+      await this.store.deletePieces(f.key, this._pieces(f.size));
+    }
+    return true;
+  }
+
+  /** Starts (or resumes, after a reload) the download of a share link: a Download. */
+  fetch(link, options = {}) {
+    const { id } = parseShareLink(link, this.core);
+    const key = this.core.base64urlEncode(id);
+    const running = this._downloads.get(key);
+    if (running && running.state !== 'failed' && running.state !== 'cancelled') return running;
+    const download = new Download({ core: this.core, store: this.store, link, ...options,
+      connectTo: async (cardBytes) => {
+        const keyId = this.core.base64urlEncode(this.core.decodeCard(cardBytes).keyId);
+        const live = this._connectionTo(keyId);
+        return this._channelOf(live ?? await this._connect(cardBytes));
+      },
+      seed: () => this._downloads.delete(key) });
+    this._downloads.set(key, download);
+    return download;
+  }
+}

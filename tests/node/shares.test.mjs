@@ -1,0 +1,324 @@
+// Share by link without WebRTC (js/content/): two or three peers' Shares over fake connections whose content
+// channels deliver frames asynchronously, with memory content stores. What a lying, broken or greedy peer can do,
+// and what survives a reload. The same code runs in the browser tests over real data channels.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { loadCore } from '../../js/core.js';
+import { createMemoryContentStore, PIECE_LEAVES } from '../../js/content/content-store.js';
+import { Shares } from '../../js/content/shares.js';
+import { contentRoot } from './merkle-reference.mjs';
+
+const core = await loadCore();
+const LEAF = core.limits.content.leafSize;
+const PIECE = PIECE_LEAVES * LEAF;
+
+/** A connection as js/content/ sees one: contentChannel (message events), writeContent, close, 'close'. */
+class FakeConnection extends EventTarget {
+  constructor(keyId) {
+    super();
+    this.remote = { keyId };
+    this.closed = false;
+    this.contentChannel = new EventTarget();
+    this.other = null;
+    this.tamper = null; // (bytes) -> bytes to deliver, or null to drop
+    this.sent = [];
+  }
+
+  writeContent(data) {
+    if (this.closed) return Promise.reject(Object.assign(new Error('closed'), { code: 'NOT_CONNECTED' }));
+    let bytes = new Uint8Array(data).slice();
+    this.sent.push(bytes);
+    if (this.tamper) bytes = this.tamper(bytes);
+    if (bytes) {
+      setImmediate(() => {
+        if (!this.other.closed) this.other.contentChannel.dispatchEvent(Object.assign(new Event('message'), { data: bytes.buffer }));
+      });
+    }
+    return Promise.resolve();
+  }
+
+  close(reason = 'closed') {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    this.dispatchEvent(new Event('close'));
+    this.other.close(`peer: ${reason}`);
+  }
+}
+
+function cardOf(identity) {
+  return core.createCard({ identity, subject: 'mailto:t@pushpeer.invalid', subscription: {
+    endpoint: 'https://updates.push.services.mozilla.com/wpush/v2/x', keys: {
+      p256dh: core.base64urlEncode(core.generateVapidKeys().publicKey), auth: core.base64urlEncode(new Uint8Array(16)) } } });
+}
+
+/** A peer: its Shares, and connect() that opens a fake connection to another peer's Shares. */
+function peer(name, { store = createMemoryContentStore({ name }), world } = {}) {
+  const identity = core.generateVapidKeys();
+  const card = cardOf(identity);
+  const keyId = core.base64urlEncode(core.keyIdOf(identity.publicKey));
+  const p = { name, keyId, store, card, connections: [] };
+  p.shares = new Shares({ core, store, identity, card: () => card, linkBase: () => 'https://app.example/',
+    connectionTo: () => null,
+    connect: async (cardBytes) => {
+      const target = world.get(core.base64urlEncode(core.decodeCard(cardBytes).keyId));
+      if (!target || target.gone) throw Object.assign(new Error('gone'), { code: 'TIMEOUT' });
+      const mine = new FakeConnection(target.keyId);
+      const theirs = new FakeConnection(keyId);
+      mine.other = theirs;
+      theirs.other = mine;
+      p.connections.push(mine);
+      target.connections.push(theirs);
+      target.shares.attach(theirs);
+      world.onConnect?.(mine, theirs);
+      return mine;
+    } });
+  world.set(keyId, p);
+  return p;
+}
+
+const pattern = (n, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) % 256);
+const bytesOf = async (blob) => new Uint8Array(await blob.arrayBuffer());
+const settle = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function rejects(promise, code) {
+  await assert.rejects(promise, (e) => e.code === code || assert.fail(`expected ${code}, got ${e.code}: ${e.message}`));
+}
+
+describe('share by link (js/content) over fake connections', () => {
+  it('several files (0 bytes, one leaf, odd names, pieces and a short last piece): verified, in order, then seeded', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const carol = peer('carol', { world });
+    const big = pattern(3 * PIECE + 5000, 3);
+    const files = [
+      new File([big], 'clip 😀 (1).webm', { type: 'video/webm' }),
+      new File([], 'empty.txt', { type: 'text/plain' }),
+      new File([pattern(LEAF, 9)], 'one leaf.bin'),
+    ];
+    const share = await alice.shares.share(files, { title: 'Holiday' });
+    assert.match(share.link, /^https:\/\/app\.example\/#share=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]+$/);
+    assert.equal(share.files[0].root, core.base64urlEncode(contentRoot(big)));
+    const dl = bob.shares.fetch(share.link);
+    const verified = [];
+    let manifest = null;
+    dl.addEventListener('verified', (e) => verified.push([e.file, e.piece]));
+    dl.addEventListener('manifest', (e) => { manifest = e.manifest; });
+    const streamed = (async () => {
+      const chunks = [];
+      for await (const c of dl.stream(0)) chunks.push(c);
+      return Buffer.concat(chunks);
+    })();
+    await dl.done;
+    assert.equal(dl.state, 'done');
+    assert.equal(manifest.title, 'Holiday');
+    assert.deepEqual(manifest.files.map((f) => f.name), ['clip 😀 (1).webm', 'empty.txt', 'one leaf.bin']);
+    assert.deepEqual(Buffer.from(await streamed), Buffer.from(big));
+    assert.deepEqual(await bytesOf(await dl.blob(0)), big);
+    assert.equal((await dl.blob(1)).size, 0);
+    assert.equal((await dl.blob(0)).type, 'video/webm');
+    assert.deepEqual(await bytesOf(await dl.blob(2)), pattern(LEAF, 9));
+    assert.equal(verified.length, 4 + 1 + 1);
+    const p = dl.progress();
+    assert.deepEqual([p.bytes, p.totalBytes, p.pieces, p.totalPieces], [big.length + LEAF, big.length + LEAF, 6, 6]);
+    // Bob seeds it now: Carol gets it from Bob alone (Alice is gone).
+    const bobsLink = `https://app.example/#share=${share.id}.${bob.card.text}`;
+    alice.gone = true;
+    const fromBob = carol.shares.fetch(bobsLink);
+    await fromBob.done;
+    assert.deepEqual(await bytesOf(await fromBob.blob(0)), big);
+    assert.equal((await bob.shares.list()).find((s) => s.id === share.id).complete, true);
+  });
+
+  it('a sharer that alters a data byte is blamed (CHUNK_MISMATCH) and dropped; nothing unverified is stored', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const content = pattern(4 * PIECE, 5);
+    const share = await alice.shares.share(new Blob([content]), { name: 'x.bin' });
+    let n = 0;
+    world.onConnect = (mine, theirs) => {
+      theirs.tamper = (bytes) => {
+        const f = core.decodeContentFrame(bytes);
+        if (f.type === 'data' && ++n === 3) bytes[bytes.length - 100] ^= 1;
+        return bytes;
+      };
+    };
+    const dl = bob.shares.fetch(share.link, { window: 1 });
+    const errors = [];
+    dl.addEventListener('error', (e) => errors.push(e.error.code));
+    await rejects(dl.done, 'CHUNK_MISMATCH');
+    assert.deepEqual(errors, ['CHUNK_MISMATCH']);
+    assert.equal(bob.connections[0].closed, true);
+    assert.match(bob.connections[0].closeReason, /CHUNK_MISMATCH/);
+    const stored = await bob.store.pieceLeaves(share.files[0].root);
+    assert.deepEqual([...stored.keys()].sort(), [0, 1], 'the two verified pieces, not the altered one');
+    await rejects(dl.stream(0).getReader().read().then(() => dl.blob(0)), 'CHUNK_MISMATCH');
+  });
+
+  it('a wrong proof, a truncated frame, another range, a manifest for another share or with a bad signature: refused with a code', async () => {
+    const cases = [
+      ['proof', 'CHUNK_MISMATCH', (b, f) => f.type === 'data' && (b[12] ^= 1)],
+      ['truncated', 'BAD_PROOF', (b, f) => f.type === 'data' && 'cut'],
+      ['other manifest', 'BAD_MANIFEST', (b, f) => f.type === 'manifest' && (b[20] ^= 1)],
+      ['bad signature', 'BAD_MANIFEST', (b, f) => f.type === 'manifest' && (b[b.length - 1] ^= 1)],
+    ];
+    for (const [what, code, alter] of cases) {
+      const world = new Map();
+      const alice = peer('alice', { world });
+      const bob = peer('bob', { world });
+      const share = await alice.shares.share(new Blob([pattern(2 * PIECE + 10)]), { name: 'x' });
+      world.onConnect = (mine, theirs) => {
+        theirs.tamper = (bytes) => {
+          const b = bytes.slice();
+          const r = alter(b, core.decodeContentFrame(bytes));
+          return r === 'cut' ? b.slice(0, b.length - 1) : b;
+        };
+      };
+      const dl = bob.shares.fetch(share.link);
+      await rejects(dl.done.then(() => assert.fail(`${what}: done`)), code);
+      assert.equal(bob.connections[0].closed, true, what);
+      assert.equal((await bob.store.pieceLeaves(share.files[0].root)).size, 0, what);
+    }
+  });
+
+  it('malformed and text frames get bad-request; after 16 the connection is closed', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const share = await alice.shares.share(new Blob([pattern(10)]), { name: 'x' });
+    const dl = bob.shares.fetch(share.link);
+    await dl.done;
+    const [mine] = bob.connections;
+    for (let i = 0; i < 16; i++) {
+      mine.contentChannel.dispatchEvent(Object.assign(new Event('message'), { data: 'text' })); // to Bob from "Alice"
+    }
+    await settle();
+    assert.equal(mine.closed, false);
+    assert.equal(mine.sent.filter((b) => core.decodeContentFrame(b).code === 'bad-request').length, 16);
+    mine.contentChannel.dispatchEvent(Object.assign(new Event('message'), { data: new Uint8Array([1, 99, 0]).buffer }));
+    assert.equal(mine.closed, true);
+  });
+
+  it('requests faster than allowed: beyond 64 waiting, the asker gets busy', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const share = await alice.shares.share(new Blob([pattern(PIECE)]), { name: 'x' });
+    await bob.shares.fetch(share.link).done;
+    const [mine] = bob.connections;
+    // Alice's channel drains slowly (as a real one does once its buffer is full): requests wait in her queue.
+    const theirs = mine.other;
+    const write = theirs.writeContent.bind(theirs);
+    theirs.writeContent = (data) => settle(2).then(() => write(data));
+    const answers = [];
+    mine.contentChannel.addEventListener('message', (e) => answers.push(core.decodeContentFrame(new Uint8Array(e.data))));
+    const id = core.base64urlDecode(share.id);
+    for (let r = 1000; r < 1100; r++) {
+      await mine.writeContent(core.encodeContentFrame({ type: 'get', request: r, share: id, file: 0, first: 0, count: 8 }));
+    }
+    while (answers.length < 100) await settle();
+    const busy = answers.filter((a) => a.type === 'error' && a.code === 'busy').length;
+    assert.ok(busy >= 30 && answers.filter((a) => a.type === 'data').length >= 64, `busy ${busy}`);
+  });
+
+  it('resumes after a reload: the pieces stored are not asked again', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const store = createMemoryContentStore({ name: 'bob' });
+    const bob = peer('bob', { world, store });
+    const content = pattern(6 * PIECE + 1, 7);
+    const share = await alice.shares.share(new Blob([content]), { name: 'x' });
+    const dl = bob.shares.fetch(share.link, { window: 1 });
+    await new Promise((resolve) => dl.addEventListener('verified', (e) => e.piece === 2 && resolve()));
+    dl.pause();
+    await settle(50);
+    const have = (await store.pieceLeaves(share.files[0].root)).size;
+    assert.ok(have >= 3 && have < 7);
+    // "Reload": a new Shares on the same store, the same link.
+    const bob2 = peer('bob2', { world, store });
+    let asked = 0;
+    world.onConnect = (mine) => {
+      const write = mine.writeContent.bind(mine);
+      mine.writeContent = (data) => {
+        if (core.decodeContentFrame(new Uint8Array(data)).type === 'get') asked++;
+        return write(data);
+      };
+    };
+    const again = bob2.shares.fetch(share.link);
+    await again.done;
+    assert.equal(asked, 7 - have);
+    assert.deepEqual(await bytesOf(await again.blob(0)), content);
+  });
+
+  it('the sharer reloading mid-transfer: the download calls again and finishes', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const content = pattern(5 * PIECE, 2);
+    const share = await alice.shares.share(new Blob([content]), { name: 'x' });
+    const dl = bob.shares.fetch(share.link, { window: 2 });
+    await new Promise((resolve) => dl.addEventListener('verified', () => resolve(), { once: true }));
+    alice.connections[0].close('page closed');
+    await dl.done;
+    assert.equal(bob.connections.length, 2);
+    assert.deepEqual(await bytesOf(await dl.blob(0)), content);
+  });
+
+  it('cancel: CANCELLED for done and streams, and what was stored is gone', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const share = await alice.shares.share(new Blob([pattern(6 * PIECE)]), { name: 'x' });
+    const dl = bob.shares.fetch(share.link, { window: 1 });
+    await new Promise((resolve) => dl.addEventListener('verified', () => resolve(), { once: true }));
+    const reading = dl.blob(0);
+    await dl.cancel();
+    await rejects(dl.done, 'CANCELLED');
+    await rejects(reading, 'CANCELLED');
+    assert.equal(dl.state, 'cancelled');
+    await settle(50);
+    assert.equal((await bob.store.pieceLeaves(share.files[0].root)).size, 0);
+    assert.equal(await bob.store.getShare(share.id), undefined);
+  });
+
+  it('storage full: QUOTA_EXCEEDED, and the piece that did not fit is not marked verified', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const store = createMemoryContentStore({ name: 'bob' });
+    const put = store.putPiece;
+    let puts = 0;
+    store.putPiece = (...args) => {
+      if (++puts > 2) return Promise.reject(Object.assign(new Error('full'), { code: 'QUOTA_EXCEEDED' }));
+      return put(...args);
+    };
+    const bob = peer('bob', { world, store });
+    const share = await alice.shares.share(new Blob([pattern(4 * PIECE)]), { name: 'x' });
+    const dl = bob.shares.fetch(share.link, { window: 1 });
+    await rejects(dl.done, 'QUOTA_EXCEEDED');
+    assert.deepEqual([...(await store.pieceLeaves(share.files[0].root)).keys()], [0, 1]);
+  });
+
+  it('a link to a share the peer does not have: NOT_FOUND; not a link: BAD_ARGUMENT', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const link = `https://app.example/#share=${core.base64urlEncode(new Uint8Array(32))}.${alice.card.text}`;
+    await rejects(bob.shares.fetch(link).done, 'NOT_FOUND');
+    assert.throws(() => bob.shares.fetch('https://app.example/#share=nope'), { code: 'BAD_ARGUMENT' });
+    await assert.rejects(bob.shares.share('text'), { code: 'BAD_ARGUMENT' });
+  });
+
+  it('remove(): the share is no longer served (NOT_FOUND) and its pieces are gone', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const share = await alice.shares.share(new Blob([pattern(2 * PIECE)]), { name: 'x' });
+    assert.equal(await share.remove(), true);
+    assert.deepEqual(await alice.shares.list(), []);
+    assert.equal((await alice.store.pieceLeaves(share.files[0].key ?? 'none')).size, 0);
+    await rejects(bob.shares.fetch(share.link).done, 'NOT_FOUND');
+  });
+});
