@@ -220,15 +220,18 @@ export class Connection extends EventTarget {
     try {
       if (!(highWater >= 0)) throw new PushPeerError('BAD_ARGUMENT', 'highWater must be a number >= 0');
       // Nothing queued and room in the buffer: sent now, so that a send() right after it comes after it.
-      if (writer.queued === 0 && this._writable(channel) && channel.bufferedAmount <= highWater) {
+      if (writer.queued === 0 && channel.readyState !== 'connecting' && this._writable(channel) &&
+          channel.bufferedAmount <= highWater) {
         channel.send(data);
         return Promise.resolve();
       }
+      if (this.closed) this._writable(channel);
     } catch (error) {
       return Promise.reject(error);
     }
     writer.queued++;
-    const done = writer.writes.then(() => this._drained(channel, highWater)).then(() => {
+    // A channel still opening (the content channel may open after the app's) is waited for, as a full buffer is.
+    const done = writer.writes.then(() => this._channelOpen(channel)).then(() => this._drained(channel, highWater)).then(() => {
       this._writable(channel);
       channel.send(data);
     }).finally(() => writer.queued--);
@@ -242,6 +245,23 @@ export class Connection extends EventTarget {
         : `the data channel is ${channel.readyState}`);
     }
     return true;
+  }
+
+  /** Resolves once the channel is open (at once if it is); rejects once it or the connection is closed. */
+  async _channelOpen(channel) {
+    while (!this.closed && channel.readyState === 'connecting') {
+      await new Promise((resolve) => {
+        const wake = () => {
+          channel.removeEventListener('open', wake);
+          channel.removeEventListener('close', wake);
+          this.removeEventListener('close', wake);
+          resolve();
+        };
+        channel.addEventListener('open', wake);
+        channel.addEventListener('close', wake);
+        this.addEventListener('close', wake);
+      });
+    }
   }
 
   /** Resolves once the channel's buffer holds at most highWater bytes; rejects once the connection is closed. */

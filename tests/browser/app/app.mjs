@@ -40,6 +40,18 @@ function track(connection) {
   return state.connections.length - 1;
 }
 
+/** Deterministic content: byte i = (i * 13 + seed) mod 256. */
+function patternBytes(size, seed) {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 13 + seed) & 0xff;
+  return out;
+}
+
+async function sha256Hex(blob) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 function describeError(error) {
   return { code: error?.code ?? null, message: String(error?.message ?? error), status: error?.status ?? null,
     reason: error?.reason ?? null };
@@ -303,6 +315,62 @@ window.app = {
     }
   },
   heldSessions: () => state.requests.map((r) => r.sessionId),
+  /**
+   * Share by link: files made in the page from a pattern ({ name, type, size, seed }), shared; { id, link, root,
+   * files (with their SHA-256), ms }.
+   */
+  async share(files, options = {}) {
+    const t0 = performance.now();
+    const made = files.map((f) => new File([patternBytes(f.size, f.seed ?? 1)], f.name, { type: f.type ?? '' }));
+    try {
+      const share = await state.peer.share(made, options);
+      return { id: share.id, link: share.link, root: share.root, ms: performance.now() - t0,
+        files: await Promise.all(made.map(async (f) => ({ name: f.name, size: f.size, sha256: await sha256Hex(f) }))) };
+    } catch (error) {
+      return { error: describeError(error) };
+    }
+  },
+  shares: async () => (await state.peer.shares()).map((s) => ({ id: s.id, complete: s.complete, files: s.files })),
+  /** Starts a download; its events are recorded: { index }. */
+  fetchShare(link, options) {
+    const dl = state.peer.fetch(link, options);
+    state.downloads ??= [];
+    const entry = { dl, events: [], t0: performance.now() };
+    for (const type of ['manifest', 'progress', 'verified', 'error', 'done']) {
+      dl.addEventListener(type, (e) => entry.events.push({ type, at: performance.now() - entry.t0,
+        code: e.error?.code, piece: e.piece, file: e.file, bytes: e.bytes }));
+    }
+    state.downloads.push(entry);
+    return { index: state.downloads.length - 1 };
+  },
+  /** Waits for a download: { state, error, progress, files: [{ name, size, sha256, type }], streamed (sha256 of stream(0)) }. */
+  async download(index, { stream = false } = {}) {
+    const { dl, events } = state.downloads[index];
+    const streamed = stream ? sha256Hex(await new Response(dl.stream(0)).blob()) : null;
+    try {
+      await dl.done;
+    } catch (error) {
+      return { state: dl.state, error: describeError(error), events: events.slice(), progress: dl.progress() };
+    }
+    const files = await Promise.all(dl.manifest.files.map(async (f, i) => {
+      const blob = await dl.blob(i);
+      return { name: f.name, size: blob.size, type: blob.type, sha256: await sha256Hex(blob) };
+    }));
+    return { state: dl.state, files, progress: dl.progress(), streamed: await streamed, events: events.slice() };
+  },
+  downloadEvents: (index) => state.downloads[index].events.slice(),
+  cancelDownload: (index) => state.downloads[index].dl.cancel().then(() => ({ state: state.downloads[index].dl.state })),
+  /** Makes our server send one wrong byte in every `every`-th range from now on (a lying sharer). */
+  lieInRanges(every = 3) {
+    const server = state.peer.content.server;
+    const read = server._read.bind(server);
+    let n = 0;
+    server._read = async (...args) => {
+      const bytes = await read(...args);
+      if (bytes && bytes.length > 0 && ++n % every === 0) bytes[bytes.length >> 1] ^= 0x55;
+      return bytes;
+    };
+  },
   connectionStates: () => state.connections.map((c) => c.connection.state),
 };
 window.appReady = true;

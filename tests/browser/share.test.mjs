@@ -1,0 +1,141 @@
+// Share by link in real browsers (docs/API.md, "Share by link"; docs/PROTOCOL.md §9): Alice (Chromium) shares three
+// files; Bob (Firefox) opens the link (two pushes), gets every file verified, in order and streamed, and seeds it to
+// Carol (Chromium). Carol reloads mid-transfer and resumes; a lying sharer is blamed and dropped with nothing
+// unverified kept; Alice reloads and her shares are still served.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { diagnose, pollUntil, startWorld, SUBJECT } from './apps.mjs';
+
+const TEST_MS = 120_000;
+const MiB = 1 << 20;
+const PIECE = 128 * 1024;
+
+describe('share by link: verified files between browsers', { timeout: 10 * 60_000 }, () => {
+  let world;
+  let alice;
+  let bob;
+  let carol;
+  const created = {};
+  const options = {
+    alice: { name: 'Alice', subject: SUBJECT, hostSubscribe: true },
+    bob: { name: 'Bob', subject: SUBJECT },
+    carol: { name: 'Carol', subject: SUBJECT, hostSubscribe: true },
+  };
+
+  before(async () => {
+    world = await startWorld();
+    [alice, bob] = await Promise.all([world.open('chromium', 'alice'), world.open('firefox', 'bob')]);
+    carol = await world.open('chromium', 'carol', { inside: alice });
+    created.alice = await alice.call('create', options.alice);
+    created.bob = await bob.call('create', options.bob);
+    created.carol = await carol.call('create', options.carol);
+  });
+
+  after(async () => {
+    await world?.close();
+  });
+
+  let first;
+
+  test('Alice (Chromium) shares three files; Bob (Firefox) opens the link: two pushes, every file verified and equal',
+    { timeout: TEST_MS }, async (t) => {
+      try {
+        first = await alice.call('share', [
+          { name: 'clip 😀 (1).webm', type: 'video/webm', size: 6 * MiB + 12345, seed: 1 },
+          { name: 'empty.txt', type: 'text/plain', size: 0 },
+          { name: 'notes/one leaf.bin', size: 16384, seed: 7 },
+        ], { title: 'Holiday' });
+        assert.equal(first.error, undefined, JSON.stringify(first.error));
+        t.diagnostic(`shared (hashed and stored) in ${Math.round(first.ms)} ms`);
+        const since = world.service.lastSeq;
+        const { index } = await bob.call('fetchShare', first.link);
+        const got = await bob.call('download', index, { stream: true });
+        assert.equal(got.error, undefined, JSON.stringify(got.error));
+        assert.equal(world.pushesSince(since).length, 2, 'one push each way, as for any call');
+        assert.deepEqual(got.files.map((f) => [f.name, f.size, f.sha256]), first.files.map((f) => [f.name, f.size, f.sha256]));
+        assert.deepEqual(got.files.map((f) => f.type), ['video/webm', 'text/plain', '']);
+        assert.equal(got.streamed, first.files[0].sha256, 'stream(0) gave the same bytes in order');
+        const verified = got.events.filter((e) => e.type === 'verified');
+        assert.equal(verified.length, Math.ceil((6 * MiB + 12345) / PIECE) + 2);
+        assert.ok(got.events.some((e) => e.type === 'manifest') && got.events.some((e) => e.type === 'progress'));
+        const manifestAt = got.events.find((e) => e.type === 'manifest').at;
+        t.diagnostic(`manifest after ${Math.round(manifestAt)} ms (the call included), first piece verified ` +
+          `${Math.round(verified[0].at - manifestAt)} ms later, all in ${Math.round(got.events.at(-1).at)} ms`);
+      } catch (error) {
+        throw await diagnose(world, [alice, bob], error);
+      }
+    });
+
+  test('Bob seeds what he downloaded: Carol (Chromium) gets it from Bob\'s link while Alice is not asked',
+    { timeout: TEST_MS }, async () => {
+      try {
+        const bobsLink = first.link.replace(/\.[A-Za-z0-9_-]+$/, `.${created.bob.card.text}`);
+        const since = world.service.lastSeq;
+        const { index } = await carol.call('fetchShare', bobsLink);
+        const got = await carol.call('download', index);
+        assert.equal(got.error, undefined, JSON.stringify(got.error));
+        assert.deepEqual(got.files.map((f) => f.sha256), first.files.map((f) => f.sha256));
+        const pushes = world.pushesSince(since);
+        assert.equal(pushes.length, 2);
+        assert.equal(new Set(pushes.map((p) => p.subscription)).size, 2, 'Carol and Bob, not Alice');
+        assert.ok((await bob.call('shares')).find((s) => s.id === first.id).complete);
+      } catch (error) {
+        throw await diagnose(world, [alice, bob, carol], error);
+      }
+    });
+
+  test('Carol reloads mid-transfer: the same link resumes, and the pieces she had are not asked again',
+    { timeout: TEST_MS }, async () => {
+      try {
+        const big = await alice.call('share', [{ name: 'big.bin', size: 24 * MiB, seed: 3 }]);
+        const { index } = await carol.call('fetchShare', big.link, { window: 2 });
+        await pollUntil(() => carol.call('downloadEvents', index), (e) => e.filter((x) => x.type === 'verified').length >= 8,
+          { timeoutMs: 60_000 });
+        await carol.page.reload({ waitUntil: 'load' });
+        await carol.page.waitForFunction(() => window.appReady === true);
+        await carol.call('create', options.carol);
+        const again = await carol.call('fetchShare', big.link);
+        const got = await carol.call('download', again.index);
+        assert.equal(got.error, undefined, JSON.stringify(got.error));
+        assert.equal(got.files[0].sha256, big.files[0].sha256);
+        const asked = got.events.filter((e) => e.type === 'verified').length;
+        assert.ok(asked <= 24 * 8 - 8, `after the reload ${asked} of ${24 * 8} pieces were fetched`);
+      } catch (error) {
+        throw await diagnose(world, [alice, carol], error);
+      }
+    });
+
+  test('a sharer that lies in a range is blamed (CHUNK_MISMATCH) and dropped; no unverified piece is kept',
+    { timeout: TEST_MS }, async () => {
+      try {
+        const lied = await alice.call('share', [{ name: 'lied.bin', size: 2 * MiB, seed: 5 }]);
+        await alice.call('lieInRanges', 3);
+        const { index } = await bob.call('fetchShare', lied.link, { window: 1 });
+        const got = await bob.call('download', index);
+        assert.equal(got.state, 'failed');
+        assert.equal(got.error.code, 'CHUNK_MISMATCH');
+        assert.equal(got.events.filter((e) => e.type === 'verified').length, 2, 'the two ranges before the lie');
+        assert.equal(got.progress.pieces, 2);
+        assert.deepEqual(got.events.filter((e) => e.type === 'error').map((e) => e.code), ['CHUNK_MISMATCH']);
+      } catch (error) {
+        throw await diagnose(world, [alice, bob], error);
+      }
+    });
+
+  test('Alice reloads: her shares are still listed and served from storage', { timeout: TEST_MS }, async () => {
+    try {
+      const kept = await alice.call('share', [{ name: 'kept.bin', size: MiB + 1, seed: 11 }]);
+      await alice.page.reload({ waitUntil: 'load' });
+      await alice.page.waitForFunction(() => window.appReady === true);
+      await alice.call('create', options.alice);
+      assert.ok((await alice.call('shares')).some((s) => s.id === kept.id && s.complete));
+      const { index } = await bob.call('fetchShare', kept.link);
+      const got = await bob.call('download', index);
+      assert.equal(got.error, undefined, JSON.stringify(got.error));
+      assert.equal(got.files[0].sha256, kept.files[0].sha256);
+    } catch (error) {
+      throw await diagnose(world, [alice, bob], error);
+    }
+  });
+});
