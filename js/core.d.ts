@@ -95,6 +95,65 @@ export interface CoreLimits {
   maxPushBody: number;
   /** A group secret's bounds (16 and 64 bytes), and the lengths of a group id and a membership proof (16 each). */
   minGroupSecret: number; maxGroupSecret: number; groupIdLength: number; groupProofLength: number;
+  /** Share by link (docs/PROTOCOL.md §9): leaf size (16384), file size (64 GiB), leaves per range (64), frame, manifest. */
+  content: Readonly<{ leafSize: number; maxSize: number; maxRangeLeaves: number; maxFrameLength: number;
+    maxManifestLength: number; maxFiles: number; maxTitleLength: number; maxFileNameLength: number; maxTypeLength: number }>;
+}
+
+/** A file's merkle tree (docs/PROTOCOL.md §9.1): its root, size and 2n - 1 node hashes (64 bytes per leaf). */
+export interface ContentTree {
+  root: Uint8Array;
+  size: number;
+  nodes: Uint8Array;
+}
+
+/** A streaming hasher (contentHasher()): held in the Wasm heap until finished or released. */
+export interface ContentHasher {
+  /** Adds bytes (at most 16 MiB a call); returns the total so far. */
+  update(bytes: Uint8Array | ArrayBuffer): number;
+  /** The tree; the hasher is released. */
+  finish(): ContentTree;
+  release(): void;
+}
+
+/** A tree loaded for serving (contentTree()). */
+export interface LoadedContentTree {
+  /** The data frame answering `request` with leaves [first, first + count) of `file`; `bytes` exactly their content. */
+  encodeData(request: number, file: number, first: number, count: number, bytes: Uint8Array): Uint8Array;
+  release(): void;
+}
+
+export type ContentFrameType = 'get-manifest' | 'manifest' | 'get' | 'data' | 'error' | 'cancel';
+export type ContentErrorCode = 'not-found' | 'busy' | 'bad-request' | 'unavailable';
+
+export interface ContentFrame {
+  type: ContentFrameType;
+  request: number;
+  share?: Uint8Array;
+  file?: number;
+  first?: number;
+  count?: number;
+  manifest?: Uint8Array;
+  code?: ContentErrorCode;
+}
+
+export interface ManifestFile {
+  /** A relative path of displayable text. */
+  name: string;
+  size: number;
+  /** A MIME type or ''. */
+  type: string;
+  root: Uint8Array;
+}
+
+export interface OpenedManifest {
+  id: Uint8Array;
+  created: number;
+  /** The sharer's 65-byte identity key and its 8-byte key id. */
+  sharer: Uint8Array;
+  sharerKeyId: Uint8Array;
+  title: string;
+  files: ManifestFile[];
 }
 
 export interface Core {
@@ -207,6 +266,31 @@ export interface Core {
   checkGroupProof(options: { secret: BytesLike; keyId: BytesLike; proof: BytesLike }): boolean;
   saveReplayState(): Uint8Array;
   restoreReplayState(state: Uint8Array): void;
+  /** A streaming BLAKE2b merkle hasher over 16 KiB leaves (docs/PROTOCOL.md §9.1). */
+  contentHasher(): ContentHasher;
+  /** Loads a stored tree for serving: every parent and the root recomputed (CHUNK_MISMATCH if it was altered). */
+  contentTree(tree: ContentTree): LoadedContentTree;
+  /** The tree over verified leaf hashes (32 bytes each, in order), which must lead to `root` (else CHUNK_MISMATCH). */
+  contentTreeFromLeaves(options: { size: number; leaves: Uint8Array; root: Uint8Array }): ContentTree;
+  /** How many 32-byte hashes prove leaves [first, first + count) of `size` bytes. */
+  contentProofHashes(size: number, first: number, count: number): number;
+  decodeContentFrame(frame: Uint8Array | ArrayBuffer): ContentFrame;
+  encodeContentFrame(frame: { type: 'get-manifest' | 'get' | 'error' | 'cancel'; request: number; share?: Uint8Array;
+    file?: number; first?: number; count?: number; code?: ContentErrorCode }): Uint8Array;
+  encodeManifestFrame(request: number, manifest: Uint8Array): Uint8Array;
+  /**
+   * Checks a data frame answering leaves [first, first + count) of `file` (root, size): the verified bytes and their
+   * leaf hashes; BAD_FRAME (another range), BAD_PROOF (wrong lengths), CHUNK_MISMATCH (they do not lead to the root).
+   */
+  openContentData(options: { frame: Uint8Array | ArrayBuffer; root: Uint8Array; size: number; file: number;
+    first: number; count: number }): { data: Uint8Array; leaves: Uint8Array };
+  /** Signs a share manifest (docs/PROTOCOL.md §9.3); BAD_TEXT for a name that is not a safe relative path. */
+  createManifest(options: { privateKey: Uint8Array; created?: number; title?: string;
+    files: Array<{ name: string; size: number; type?: string; root: Uint8Array }> }): Uint8Array;
+  /** Decodes and verifies a manifest; with `id`, another share's manifest is BAD_MANIFEST. */
+  openManifest(manifest: Uint8Array, options?: { id?: Uint8Array }): OpenedManifest;
+  /** BLAKE2b-256 of the manifest without its signature: what a share link names. */
+  manifestId(manifest: Uint8Array): Uint8Array;
   /** SHA-256 (content hashes of files and chunks; docs/PROTOCOL.md §8). */
   sha256(data: Uint8Array | ArrayBuffer | ArrayBufferView | string): Uint8Array;
   base64urlEncode(bytes: Uint8Array): string;

@@ -46,7 +46,13 @@ export type PushPeerErrorCode = CoreErrorCode
   /** connect({ via }): the neighbour holds no live connection to the target. */
   | 'NO_ROUTE'
   /** group.join(): the member does not hold this group's secret, or refused our proof of it. */
-  | 'NOT_A_MEMBER';
+  | 'NOT_A_MEMBER'
+  /** fetch(): the peer does not have that share, file or range. */
+  | 'NOT_FOUND'
+  /** Storage is full: what did not fit was not stored (nothing is left half written or marked verified). */
+  | 'QUOTA_EXCEEDED'
+  /** download.cancel(): the download and every stream of it. */
+  | 'CANCELLED';
 
 export class PushPeerError extends Error {
   readonly name: 'PushPeerError';
@@ -206,6 +212,8 @@ export class Connection extends EventTarget {
   readonly pc: RTCPeerConnection;
   /** The app's channel: ordered, reliable, binaryType 'arraybuffer'. */
   readonly channel: RTCDataChannel;
+  /** Share by link's channel (id 2, binary; docs/PROTOCOL.md §9.4): pushpeer's, not the app's. */
+  readonly contentChannel: RTCDataChannel;
   /** pushpeer's control channel (renegotiation, ICE restarts, card refreshes, bye). */
   readonly control: RTCDataChannel;
   readonly remote: RemotePeer;
@@ -225,6 +233,8 @@ export class Connection extends EventTarget {
    * Sets channel.bufferedAmountLowThreshold to highWater / 2 unless the app set one at or below highWater.
    */
   write(data: string | ArrayBuffer | ArrayBufferView | Blob, options?: { highWater?: number }): Promise<void>;
+  /** write() on the content channel (waits for it to open too). For pushpeer's content modules. */
+  writeContent(data: ArrayBuffer | ArrayBufferView, options?: { highWater?: number }): Promise<void>;
   /** Takes new facts about the peer (PushPeer calls it when their new card arrives); fires remotechange on a change. */
   updateRemote(fields: Partial<Pick<RemotePeer, 'name'>>): void;
   /** Adds the stream's tracks; renegotiates over the control channel (no push). */
@@ -389,6 +399,15 @@ export class PushPeer extends EventTarget {
   joinGroup(link: string): Promise<Group>;
   /** Our peers: people we accepted a call from, called, or saved. */
   peers(): Promise<Array<{ keyId: string; name: string; updated: number; gone: boolean }>>;
+  /**
+   * Shares files by link (docs/API.md, "Share by link"): stores and hashes them (128 KiB at a time), signs the
+   * manifest. Options: title, name (for a Blob without one), type.
+   */
+  share(input: Blob | Blob[] | FileList, options?: { title?: string; name?: string; type?: string }): Promise<Share>;
+  /** What we share and what we downloaded, complete or not. */
+  shares(): Promise<Share[]>;
+  /** Downloads a share link (`…#share=<id>.<card>`); the same link after a reload resumes. BAD_ARGUMENT if not one. */
+  fetch(link: string, options?: { window?: number; reconnects?: number }): Download;
   /** Keeps a card's owner as a peer (they get our new card when it changes); resolves to its key id. */
   savePeer(card: CardInput): Promise<string>;
   /** Forgets a peer (they are a stranger again). */
@@ -402,6 +421,75 @@ export class PushPeer extends EventTarget {
   forget(): Promise<void>;
   addEventListener<K extends keyof PushPeerEventMap>(type: K,
     listener: (event: PushPeerEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions): void;
+}
+
+export interface SharedFile {
+  name: string;
+  size: number;
+  /** MIME type, or '' */
+  type: string;
+  /** base64url of the file's 32-byte merkle root (docs/PROTOCOL.md §9.1). */
+  root: string;
+}
+
+export interface Share {
+  /** base64url of the manifest's id: what the link names. */
+  readonly id: string;
+  /** The file's root for a share of one file; the id otherwise. */
+  readonly root: string;
+  /** `<linkBase>#share=<id>.<our card>` */
+  readonly link: string;
+  readonly title: string;
+  readonly files: SharedFile[];
+  /** Every piece here and verified (we serve it). */
+  readonly complete: boolean;
+  /** The signed manifest's bytes (docs/PROTOCOL.md §9.3). */
+  readonly manifest: Uint8Array;
+  /** Stops serving it and deletes its bytes here; false if it was not here. */
+  remove(): Promise<boolean>;
+  /** What this page served of everything it shares since it loaded. */
+  stats(): { ranges: number; bytes: number; manifests: number; refused: number };
+}
+
+export interface DownloadProgress {
+  bytes: number;
+  totalBytes: number;
+  pieces: number;
+  totalPieces: number;
+  /** Bytes per second over the last 2 s. */
+  rate: number;
+  peers: number;
+}
+
+export interface DownloadEventMap {
+  manifest: Event & { manifest: { id: string; title: string; created: number; from: string; files: SharedFile[] } };
+  progress: Event & DownloadProgress;
+  verified: Event & { file: number; piece: number; first: number; count: number; bytes: number };
+  error: Event & { error: PushPeerError };
+  done: Event;
+}
+
+export class Download extends EventTarget {
+  /** base64url of the share's id. */
+  readonly id: string;
+  readonly state: 'connecting' | 'downloading' | 'paused' | 'done' | 'failed' | 'cancelled';
+  readonly manifest: DownloadEventMap['manifest']['manifest'] | null;
+  readonly error: PushPeerError | null;
+  /** Resolves once every file is verified and stored (we serve it then); rejects with the download's error. */
+  readonly done: Promise<Download>;
+  progress(): DownloadProgress;
+  /** The file's bytes in order, each piece as soon as it is verified. */
+  stream(file?: number): ReadableStream<Uint8Array>;
+  /** The whole file, once complete. */
+  blob(file?: number): Promise<Blob>;
+  pause(): void;
+  resume(): void;
+  /** Stops and deletes what was stored; `done` and streams reject with CANCELLED. */
+  cancel(): Promise<void>;
+  addEventListener<K extends keyof DownloadEventMap>(type: K,
+    listener: (event: DownloadEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null,
     options?: boolean | AddEventListenerOptions): void;
 }

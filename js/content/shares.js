@@ -70,12 +70,12 @@ export class Shares {
   }
 
   /**
-   * Shares a File, a Blob or an array of them: copies the bytes into the content store while hashing them
+   * Shares a File, a Blob, or an array or FileList of them: copies the bytes into the content store while hashing them
    * (128 KiB at a time: a file of any size is never held in memory), signs the manifest, and resolves to the Share.
    * Options: title (shown to receivers), name (for a Blob without one), type.
    */
   async share(input, { title = '', name, type } = {}) {
-    const blobs = Array.isArray(input) ? input : [input];
+    const blobs = typeof Blob !== 'undefined' && input instanceof Blob ? [input] : Array.from(input ?? [], (b) => b);
     if (blobs.length === 0 || !blobs.every((b) => typeof Blob !== 'undefined' && b instanceof Blob)) {
       throw new PushPeerError('BAD_ARGUMENT', 'share() takes a File, a Blob or an array of them');
     }

@@ -51,6 +51,16 @@ export async function page(registration: ServiceWorkerRegistration, cardText: st
     if (request.known && request.age < 60) await request.accept();
     else await request.decline({ notify: false });
   }
+  const share = await peer.share([new File(['hi'], 'a.txt', { type: 'text/plain' })], { title: 'T' });
+  const dl = peer.fetch(share.link, { window: 4 });
+  dl.addEventListener('progress', (p) => console.log(p.bytes / p.totalBytes, p.rate));
+  dl.addEventListener('verified', (v) => console.log(v.file, v.piece));
+  dl.addEventListener('manifest', (m) => console.log(m.manifest.files[0]?.root));
+  const reader: ReadableStreamDefaultReader<Uint8Array> = dl.stream(0).getReader();
+  await reader.cancel();
+  const blob: Blob = await (await dl.done).blob(0);
+  const listed: boolean = (await peer.shares()).some((s) => s.complete && s.stats().bytes >= blob.size);
+  console.log(listed, await share.remove());
   const saved: string = await peer.savePeer(cardText);
   await peer.forgetPeer(saved);
   return `${link} ${peers.length} ${peers[0]?.gone}`;
@@ -58,6 +68,19 @@ export async function page(registration: ServiceWorkerRegistration, cardText: st
 
 export async function node(): Promise<void> {
   const core = await loadCore({ flavor: 'debug' });
+  const hasher = core.contentHasher();
+  hasher.update(new Uint8Array(100));
+  const tree = hasher.finish();
+  const loaded = core.contentTree(tree);
+  const data = loaded.encodeData(1, 0, 0, 1, new Uint8Array(100));
+  loaded.release();
+  const checked: { data: Uint8Array; leaves: Uint8Array } = core.openContentData({ frame: data, root: tree.root,
+    size: tree.size, file: 0, first: 0, count: 1 });
+  const sharer = core.generateVapidKeys();
+  const manifest = core.createManifest({ privateKey: sharer.privateKey, files: [{ name: 'a', size: 100, root: tree.root }] });
+  const m = core.openManifest(manifest, { id: core.manifestId(manifest) });
+  console.log(checked.data.length, m.files[0]?.name, core.limits.content.leafSize,
+    core.decodeContentFrame(core.encodeContentFrame({ type: 'cancel', request: 1 })).type);
   const other = await loadCoreOnly();
   const keys = core.generateVapidKeys();
   const grants = other.issueGrants({ privateKey: keys.privateKey, endpoint: 'https://push.example/x', subject: 'mailto:a@b.c' });
