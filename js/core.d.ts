@@ -272,8 +272,6 @@ export interface Core {
   contentTree(tree: ContentTree): LoadedContentTree;
   /** The tree over verified leaf hashes (32 bytes each, in order), which must lead to `root` (else CHUNK_MISMATCH). */
   contentTreeFromLeaves(options: { size: number; leaves: Uint8Array; root: Uint8Array }): ContentTree;
-  /** How many 32-byte hashes prove leaves [first, first + count) of `size` bytes. */
-  contentProofHashes(size: number, first: number, count: number): number;
   decodeContentFrame(frame: Uint8Array | ArrayBuffer): ContentFrame;
   encodeContentFrame(frame: { type: 'get-manifest' | 'get' | 'error' | 'cancel'; request: number; share?: Uint8Array;
     file?: number; first?: number; count?: number; code?: ContentErrorCode }): Uint8Array;

@@ -256,9 +256,11 @@ class Core {
     this.#instantiate = instantiate;
     const c = module.constants();
     /** The protocol's limits, from the core (docs/PROTOCOL.md). */
-    const { statusNames, ...limits } = c;
+    const { statusNames, leafSize, maxContentSize, maxRangeLeaves, maxFrameLength, maxManifestLength, maxFiles,
+      maxTitleLength, maxFileNameLength, maxTypeLength, ...limits } = c;
     this.limits = Object.freeze({ ...limits, envelopeTypes: Object.freeze({ ...c.envelopeTypes }),
-      content: Object.freeze(module.contentConstants()) });
+      content: Object.freeze({ leafSize, maxSize: maxContentSize, maxRangeLeaves, maxFrameLength, maxManifestLength,
+        maxFiles, maxTitleLength, maxFileNameLength, maxTypeLength }) });
     /** Every status name the core can return (PushPeerError.code values from the core). */
     this.statusNames = Object.freeze([...statusNames]);
     this.maxPayloadLength = c.maxPayload;
@@ -797,13 +799,6 @@ class Core {
       this._bytes(leaves, 'leaves', { base64: false, max: 32 * this.limits.content.maxSize / this.limits.content.leafSize, code: 'BAD_ARGUMENT' }),
       this._hash(root, 'root')]);
     return this._call((m, a) => m.contentTreeFromLeaves(n, ...a.put(bytes), ...a.put(r)));
-  }
-
-  /** How many 32-byte hashes prove leaves [first, first + count) of a content of `size` bytes. */
-  contentProofHashes(size, first, count) {
-    const args = readingArguments('contentProofHashes', () => [this._contentSize(size), this._integer(first, 'first'),
-      this._integer(count, 'count', { min: 1, max: this.limits.content.maxRangeLeaves })]);
-    return this._call((m) => m.contentProofHashes(...args));
   }
 
   /**

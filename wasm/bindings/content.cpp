@@ -121,14 +121,6 @@ PP_SIZE val tree_from_leaves(double size, std::uintptr_t leaves, std::size_t lea
   return tree_to_js(t);
 }
 
-PP_SIZE val proof_hashes(double size, double first, double count) {
-  if (!size_ok(size) || !u32_ok(first) || !u32_ok(count)) return fail(Status::bad_argument);
-  std::size_t hashes = 0;
-  const Status s = content::proof_hash_count(static_cast<std::uint64_t>(size), static_cast<std::uint64_t>(first),
-                                             static_cast<std::uint32_t>(count), hashes);
-  return s == Status::ok ? val(static_cast<double>(hashes)) : fail(s);
-}
-
 PP_SIZE val encode_data(double handle, double request, double file, double first, double count, std::uintptr_t p,
                 std::size_t n) {
   content::Tree* t = trees().get(handle);
@@ -263,25 +255,10 @@ PP_SIZE val manifest_id(std::uintptr_t p, std::size_t n) {
   return bytes_or_fail(s, id);
 }
 
-PP_SIZE val content_constants() {
-  val o = val::object();
-  o.set("leafSize", static_cast<double>(content::kLeafSize));
-  o.set("maxSize", static_cast<double>(content::kMaxSize));
-  o.set("maxRangeLeaves", static_cast<double>(content::kMaxRangeLeaves));
-  o.set("maxFrameLength", static_cast<double>(frame::kMaxFrameLength));
-  o.set("maxManifestLength", static_cast<double>(manifest::kMaxLength));
-  o.set("maxFiles", static_cast<double>(manifest::kMaxFiles));
-  o.set("maxTitleLength", static_cast<double>(manifest::kMaxTitleLength));
-  o.set("maxFileNameLength", static_cast<double>(manifest::kMaxNameLength));
-  o.set("maxTypeLength", static_cast<double>(manifest::kMaxTypeLength));
-  return o;
-}
-
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(pushpeer_content) {
   using emscripten::function;
-  function("contentConstants", &content_constants);
   function("contentHasherNew", &hasher_new);
   function("contentHasherUpdate", &hasher_update);
   function("contentHasherFinish", &hasher_finish);
@@ -289,7 +266,6 @@ EMSCRIPTEN_BINDINGS(pushpeer_content) {
   function("contentTreeLoad", &tree_load);
   function("contentTreeRelease", &tree_release);
   function("contentTreeFromLeaves", &tree_from_leaves);
-  function("contentProofHashes", &proof_hashes);
   function("contentEncodeData", &encode_data);
   function("contentOpenData", &open_data);
   function("contentDecodeFrame", &decode_frame);

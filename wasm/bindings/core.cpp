@@ -3,6 +3,8 @@
 
 #include "common.hpp"
 #include "pushpeer/card.hpp"
+#include "pushpeer/content/frame.hpp"
+#include "pushpeer/content/manifest.hpp"
 #include "pushpeer/envelope.hpp"
 #include "pushpeer/group.hpp"
 #include "pushpeer/p256.hpp"
@@ -62,6 +64,16 @@ val constants() {
   o.set("maxGroupSecret", static_cast<double>(group::kMaxSecretLength));
   o.set("groupIdLength", static_cast<double>(group::kIdLength));
   o.set("groupProofLength", static_cast<double>(group::kProofLength));
+  // Share by link (docs/PROTOCOL.md §9): js/core.js gathers these as limits.content.
+  o.set("leafSize", static_cast<double>(content::kLeafSize));
+  o.set("maxContentSize", static_cast<double>(content::kMaxSize));
+  o.set("maxRangeLeaves", static_cast<double>(content::kMaxRangeLeaves));
+  o.set("maxFrameLength", static_cast<double>(frame::kMaxFrameLength));
+  o.set("maxManifestLength", static_cast<double>(manifest::kMaxLength));
+  o.set("maxFiles", static_cast<double>(manifest::kMaxFiles));
+  o.set("maxTitleLength", static_cast<double>(manifest::kMaxTitleLength));
+  o.set("maxFileNameLength", static_cast<double>(manifest::kMaxNameLength));
+  o.set("maxTypeLength", static_cast<double>(manifest::kMaxTypeLength));
   return o;
 }
 

@@ -5,6 +5,14 @@
 #include <cstring>
 #include <string_view>
 
+// The tree's bookkeeping runs once per node, not per byte: optimised for size (the module's gzip size is budgeted,
+// bench/RESULTS.md). Hashing the bytes (leaf_hash, TreeHasher::update) stays as fast as it compiles.
+#if defined(__clang__)
+#define PP_SIZE [[clang::minsize, gnu::noinline]]
+#else
+#define PP_SIZE
+#endif
+
 namespace pushpeer::content {
 
 namespace {
@@ -39,7 +47,7 @@ bool range_ok(std::uint64_t size, std::uint64_t first, std::uint32_t count) {
 }
 
 // Fills nodes[lo..hi) of an in-order tree whose leaves are already at the even indexes; returns the node's hash.
-const Hash& build(std::vector<Hash>& nodes, std::uint64_t lo, std::uint64_t hi) {
+PP_SIZE const Hash& build(std::vector<Hash>& nodes, std::uint64_t lo, std::uint64_t hi) {
   if (hi - lo == 1) return nodes[node_index(lo, hi)];
   const std::uint64_t k = lo + split_of(hi - lo);
   const Hash& left = build(nodes, lo, k);
@@ -49,7 +57,7 @@ const Hash& build(std::vector<Hash>& nodes, std::uint64_t lo, std::uint64_t hi) 
   return self;
 }
 
-void collect(const Tree& tree, std::uint64_t lo, std::uint64_t hi, std::uint64_t a, std::uint64_t b, Bytes& proof) {
+PP_SIZE void collect(const Tree& tree, std::uint64_t lo, std::uint64_t hi, std::uint64_t a, std::uint64_t b, Bytes& proof) {
   if (hi <= a || lo >= b) {
     const Hash& h = tree.nodes[node_index(lo, hi)];
     proof.insert(proof.end(), h.begin(), h.end());
@@ -153,7 +161,7 @@ Status TreeHasher::update(ByteView bytes) {
   return Status::ok;
 }
 
-Status TreeHasher::finish(Tree& tree) {
+PP_SIZE Status TreeHasher::finish(Tree& tree) {
   if (!partial_.empty() || leaves_.empty()) flush_leaf();
   Bytes flat(leaves_.size() * kHashLength);
   for (std::size_t i = 0; i < leaves_.size(); ++i) std::memcpy(flat.data() + i * kHashLength, leaves_[i].data(), kHashLength);
@@ -163,7 +171,7 @@ Status TreeHasher::finish(Tree& tree) {
   return tree_from_leaves(size, flat, tree);
 }
 
-Status tree_from_leaves(std::uint64_t size, ByteView leaves, Tree& tree) {
+PP_SIZE Status tree_from_leaves(std::uint64_t size, ByteView leaves, Tree& tree) {
   if (size > kMaxSize) return Status::bad_argument;
   const std::uint64_t n = leaf_count(size);
   if (leaves.size() != n * kHashLength) return Status::bad_argument;
@@ -176,13 +184,13 @@ Status tree_from_leaves(std::uint64_t size, ByteView leaves, Tree& tree) {
   return Status::ok;
 }
 
-Bytes tree_nodes_bytes(const Tree& tree) {
+PP_SIZE Bytes tree_nodes_bytes(const Tree& tree) {
   Bytes out(tree.nodes.size() * kHashLength);
   for (std::size_t i = 0; i < tree.nodes.size(); ++i) std::memcpy(out.data() + i * kHashLength, tree.nodes[i].data(), kHashLength);
   return out;
 }
 
-Status tree_from_nodes(std::uint64_t size, ByteView nodes, ByteView expected_root, Tree& tree) {
+PP_SIZE Status tree_from_nodes(std::uint64_t size, ByteView nodes, ByteView expected_root, Tree& tree) {
   if (size > kMaxSize) return Status::bad_argument;
   const std::uint64_t n = leaf_count(size);
   if (nodes.size() != (2 * n - 1) * kHashLength) return Status::bad_argument;
@@ -197,20 +205,20 @@ Status tree_from_nodes(std::uint64_t size, ByteView nodes, ByteView expected_roo
   return Status::ok;
 }
 
-Status proof_hash_count(std::uint64_t size, std::uint64_t first, std::uint32_t count, std::size_t& hashes) {
+PP_SIZE Status proof_hash_count(std::uint64_t size, std::uint64_t first, std::uint32_t count, std::size_t& hashes) {
   if (!range_ok(size, first, count)) return Status::bad_argument;
   hashes = count_beside(0, leaf_count(size), first, first + count);
   return Status::ok;
 }
 
-Status prove(const Tree& tree, std::uint64_t first, std::uint32_t count, Bytes& proof) {
+PP_SIZE Status prove(const Tree& tree, std::uint64_t first, std::uint32_t count, Bytes& proof) {
   if (!range_ok(tree.size, first, count) || tree.nodes.size() != 2 * leaf_count(tree.size) - 1) return Status::bad_argument;
   proof.clear();
   collect(tree, 0, leaf_count(tree.size), first, first + count, proof);
   return Status::ok;
 }
 
-Status verify(ByteView root, std::uint64_t size, std::uint64_t first, std::uint32_t count, ByteView data,
+PP_SIZE Status verify(ByteView root, std::uint64_t size, std::uint64_t first, std::uint32_t count, ByteView data,
               ByteView proof, std::vector<Hash>* leaves) {
   if (root.size() != kHashLength || !range_ok(size, first, count)) return Status::bad_argument;
   std::size_t hashes = 0;
