@@ -1,6 +1,7 @@
 // Writes the seed corpora of the fuzz targets: small valid inputs produced by the core itself with the fixed keys
 // of fuzz_common.hpp, and hand-made near misses (one field wrong). Deterministic: every run writes the same bytes.
 // Usage: fuzz_make_seeds DIR   (writes DIR/<target>/<name>; the committed corpus is tests/fuzz/corpus)
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "fuzz_common.hpp"
+#include "fuzz_content.hpp"
 #include "pushpeer/base64url.hpp"
 #include "pushpeer/ece.hpp"
 #include "pushpeer/neighbour.hpp"
@@ -277,6 +279,266 @@ void base64url_seeds() {
   write("base64url", "high_octet", "Zm9\x80");
 }
 
+// --- manifest_decode ---------------------------------------------------------------------------------------------
+
+content::Hash root_of(std::size_t size) {  // the root of the first `size` bytes of the fixed content
+  content::TreeHasher hasher;
+  expect(hasher.update(fuzz::fixed_content().first(size)), "TreeHasher::update");
+  content::Tree tree;
+  expect(hasher.finish(tree), "TreeHasher::finish");
+  return tree.root;
+}
+
+content::Hash filled(std::uint8_t v) {
+  content::Hash h;
+  h.fill(v);
+  return h;
+}
+
+// Signed by manifest::encode, which must agree with the targets' own writer (fuzz_content.hpp).
+Bytes encoded(const manifest::Manifest& m, const std::uint8_t (&key)[32]) {
+  Bytes out;
+  expect(manifest::encode(m, {key, 32}, out), "manifest::encode");
+  if (out != fuzz::manifest_signed(fuzz::manifest_body(m), key)) {
+    std::fprintf(stderr, "make_seeds: manifest::encode and fuzz_content.hpp disagree\n");
+    std::exit(1);
+  }
+  return out;
+}
+
+manifest::Manifest one_file() {
+  manifest::Manifest m;
+  m.created = 1800000000;
+  m.sharer = fuzz::public_of(fuzz::kSharerPrivate);
+  m.title = "Holiday photos";
+  m.files.push_back({"beach.jpg", 123456, "image/jpeg", root_of(123456)});
+  return m;
+}
+
+// s -> n - s: the same signature with a high s, which verify_low_s refuses.
+Bytes high_s(Bytes signed_manifest) {
+  static constexpr std::uint8_t kOrder[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF,
+                                              0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17,
+                                              0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51};
+  std::uint8_t* s = signed_manifest.data() + signed_manifest.size() - 32;
+  int borrow = 0;
+  for (int i = 31; i >= 0; --i) {
+    const int d = kOrder[i] - s[i] - borrow;
+    s[i] = static_cast<std::uint8_t>(d & 0xFF);
+    borrow = d < 0;
+  }
+  return signed_manifest;
+}
+
+void manifest_seeds() {
+  const auto& key = fuzz::kSharerPrivate;
+  const manifest::Manifest one = one_file();
+  const Bytes one_bytes = encoded(one, key);
+  write("manifest_decode", "one_file", one_bytes);
+
+  manifest::Manifest empty = one;
+  empty.title = "";
+  empty.files = {{"empty", 0, "", root_of(0)}};
+  write("manifest_decode", "empty_file", encoded(empty, key));
+
+  // 80 files in nested folders, every kind of type, within -max_len (8192 bytes).
+  manifest::Manifest many = one;
+  many.title = "Project archive";
+  static constexpr const char* kTypes[] = {"text/plain; charset=utf-8", "application/octet-stream", "",
+                                           "image/svg+xml", "application/vnd.example+json;v=2"};
+  for (int i = 0; i < 80; ++i) {
+    many.files.push_back({"d" + std::to_string(i % 7) + "/f" + std::to_string(i) + ".txt",
+                          static_cast<std::uint64_t>(i) * 9973, kTypes[i % 5], filled(static_cast<std::uint8_t>(i))});
+  }
+  write("manifest_decode", "many_files", encoded(many, key));
+
+  manifest::Manifest unicode = one;
+  unicode.title = "Fotos de la playa \u2013 \u00e9t\u00e9 2026 \U0001F30A";
+  unicode.files = {{"\u00e9t\u00e9/na\u00efve caf\u00e9.txt", 10, "text/plain", root_of(10)},
+                   {"\u65e5\u672c\u8a9e/\u30d5\u30a1\u30a4\u30eb.txt", 20000, "", root_of(20000)},
+                   {"emoji \U0001F389 party.png", 3, "image/png", root_of(3)},
+                   {"\u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03ac/\u03b1\u03c1\u03c7\u03b5\u03af\u03bf", 0, "",
+                    root_of(0)},
+                   {"\u05e2\u05d1\u05e8\u05d9\u05ea.txt", 1, "text/plain", root_of(1)}};
+  write("manifest_decode", "unicode_names", encoded(unicode, key));
+
+  manifest::Manifest largest = one;
+  largest.files = {{".hidden/huge.bin", content::kMaxSize, "application/octet-stream", filled(0xAB)},
+                   {"a/b/c/d/e/f/g", content::kMaxSize - 1, "x/y;", filled(0xCD)}};
+  write("manifest_decode", "max_size", encoded(largest, key));
+
+  // Every length at its limit: title 128 bytes (2-byte characters), name 255, type 127.
+  manifest::Manifest longest = one;
+  longest.title.clear();
+  for (int i = 0; i < 64; ++i) longest.title += "\u00e9";
+  const std::string name_255 = std::string(127, 'n') + "/" + std::string(127, 'm');
+  const std::string type_127 = "application/x-" + std::string(113, 't');
+  longest.files = {{name_255, 1, type_127, filled(0x11)}};
+  write("manifest_decode", "max_lengths", encoded(longest, key));
+
+  manifest::Manifest other = one;
+  other.sharer = fuzz::public_of(fuzz::kVapidPrivate);
+  write("manifest_decode", "other_sharer", encoded(other, fuzz::kVapidPrivate));
+
+  // Near misses, validly signed by the sharer unless the signature is the point: one thing wrong each.
+  auto resigned = [&](const std::string& name, const Bytes& body) {
+    write("manifest_decode", name, fuzz::manifest_signed(body, key));
+  };
+  const Bytes body = fuzz::manifest_body(one);
+  auto with_file = [&](manifest::File f) {
+    manifest::Manifest m = one;
+    m.files = {std::move(f)};
+    return fuzz::manifest_body(m);
+  };
+  Bytes b = body;
+  b[1] = 1;
+  resigned("flags_1", b);
+  b = body;
+  b[0] = 0xD2;
+  resigned("version_d2", b);
+  manifest::Manifest none = one;
+  none.files.clear();
+  resigned("count_0", fuzz::manifest_body(none));
+  b = body;
+  b[fuzz::kManifestSharerOffset + 33 + 1 + one.title.size()] = 2;  // two files said, one there
+  resigned("count_2_one_file", b);
+  resigned("name_dotdot", with_file({"a/../b", 1, "", filled(1)}));
+  resigned("name_backslash", with_file({"a\\b", 1, "", filled(1)}));
+  resigned("name_empty_segment", with_file({"a//b", 1, "", filled(1)}));
+  resigned("name_rtl_override", with_file({"evil\u202Egnp.exe", 1, "", filled(1)}));
+  resigned("type_no_subtype", with_file({"a", 1, "image", filled(1)}));
+  resigned("type_not_ascii", with_file({"a", 1, "text/plain; x=\u00e9", filled(1)}));
+  resigned("size_over_max", with_file({"a", content::kMaxSize + 1, "", filled(1)}));
+  manifest::Manifest over = longest;
+  over.title += "x";
+  resigned("title_129", fuzz::manifest_body(over));
+  resigned("name_256", with_file({name_255 + "x", 1, "", filled(1)}));
+  resigned("type_128", with_file({"a", 1, type_127 + "x", filled(1)}));
+  manifest::Manifest newline = one;
+  newline.title = "a\nb";
+  resigned("title_newline", fuzz::manifest_body(newline));
+  b = body;
+  b.push_back(0);
+  resigned("trailing_byte", b);
+  b = body;
+  b[fuzz::kManifestSharerOffset + 33] |= 0x80;  // the title's length in two bytes
+  b.insert(b.begin() + fuzz::kManifestSharerOffset + 34, 0x00);
+  resigned("non_minimal_length", b);
+  b = body;
+  b[fuzz::kManifestSharerOffset] = 0x04;
+  resigned("sharer_prefix_04", b);
+  Bytes bad = one_bytes;
+  bad[bad.size() - 40] ^= 1;
+  write("manifest_decode", "bad_signature", bad);
+  write("manifest_decode", "high_s", high_s(one_bytes));
+  write("manifest_decode", "truncated", ByteView(one_bytes).first(one_bytes.size() - 20));
+}
+
+// --- content_frame -----------------------------------------------------------------------------------------------
+
+content::Tree content_tree(std::size_t size) {
+  content::TreeHasher hasher;
+  expect(hasher.update(fuzz::fixed_content().first(size)), "TreeHasher::update");
+  content::Tree tree;
+  expect(hasher.finish(tree), "TreeHasher::finish");
+  return tree;
+}
+
+// The true data frame of leaves [first, first + count) of the first `size` fixed bytes.
+Bytes true_data_frame(std::uint32_t file, std::size_t size, std::uint32_t first, std::uint32_t count) {
+  const std::size_t start = first * content::kLeafSize;
+  const std::size_t end = std::min(size, std::size_t{first + count} * content::kLeafSize);
+  const ByteView bytes = fuzz::fixed_content().subspan(start, end - start);
+  Bytes out;
+  expect(frame::encode_data(7, file, content_tree(size), first, count, bytes, out), "frame::encode_data");
+  return out;
+}
+
+void frame_seeds() {
+  constexpr std::size_t L = content::kLeafSize;
+  auto put = [](const std::string& name, ByteView bytes) { write("content_frame", name, bytes); };
+  content::Hash share;
+  Bytes manifest_bytes;
+  expect(manifest::encode(one_file(), {fuzz::kSharerPrivate, 32}, manifest_bytes), "manifest::encode");
+  expect(manifest::id(manifest_bytes, share), "manifest::id");
+
+  // Frames, every type (docs/PROTOCOL.md §9.4).
+  const Bytes get = frame::encode_get(300, share, 1, 8, 8);
+  put("get_manifest", frame::encode_get_manifest(1, share));
+  put("manifest", frame::encode_manifest(2, manifest_bytes));
+  put("get", get);
+  put("data_short_leaf", true_data_frame(0, 5000, 0, 1));
+  put("data_last_leaf", true_data_frame(1, 3 * L + 700, 3, 1));
+  put("error_not_found", frame::encode_error(4, frame::ErrorCode::not_found));
+  put("error_busy", frame::encode_error(5, frame::ErrorCode::busy));
+  put("error_bad_request", frame::encode_error(6, frame::ErrorCode::bad_request));
+  put("error_unavailable", frame::encode_error(0x4000, frame::ErrorCode::unavailable));
+  put("cancel_max_request", frame::encode_cancel(0xFFFFFFFF));
+  put("get_count_64", frame::encode_get(8, share, 0xFFFFFFFF, 0xFFFFFFFF, 64));
+  put("data_64_hashes", fuzz::data_frame(9, 3, 100, 64, Bytes(64 * content::kHashLength, 0x64), {}));
+  // Near misses.
+  Bytes b = frame::encode_get_manifest(1, share);
+  b[0] = 2;
+  put("version_2", b);
+  b[0] = 1, b[1] = 7;
+  put("type_7", b);
+  put("get_manifest_short_share", ByteView(frame::encode_get_manifest(1, share)).first(3 + 31));
+  put("get_count_0", frame::encode_get(1, share, 1, 8, 0));
+  put("get_count_65", frame::encode_get(1, share, 1, 0, 65));
+  put("data_proof_33", fuzz::data_frame(1, 0, 0, 1, Bytes(33, 0xAA), as_bytes("x")));
+  put("data_count_0", fuzz::data_frame(1, 0, 0, 0, {}, as_bytes("x")));
+  put("error_code_5", frame::encode_error(1, static_cast<frame::ErrorCode>(5)));
+  b = frame::encode_cancel(1);
+  b.push_back(0);
+  put("cancel_trailing_byte", b);
+  put("request_non_minimal", Bytes{1, 6, 0x81, 0x00});
+  put("manifest_empty", frame::encode_manifest(1, {}));
+  put("data_65_hashes", fuzz::data_frame(9, 3, 100, 64, Bytes(65 * content::kHashLength, 0x65), {}));
+  put("request_over_32_bits", Bytes{1, 6, 0xFF, 0xFF, 0xFF, 0xFF, 0x10});
+
+  // The proof mode, frames from the fuzzer (fuzz_content.hpp): true answers to the asked range, then near misses.
+  auto forged = [&](const std::string& name, std::uint32_t size, std::uint8_t first, std::uint8_t count,
+                    ByteView frame_bytes) {
+    put("proof_" + name, concat({fuzz::proof_header(fuzz::kModeForged, size, first, count), frame_bytes}));
+  };
+  const Bytes last_of_40 = true_data_frame(fuzz::kAskedFile, 39 * L + 100, 39, 1);
+  forged("empty_content", 0, 0, 1, true_data_frame(fuzz::kAskedFile, 0, 0, 1));
+  forged("one_short_leaf", 5000, 0, 1, true_data_frame(fuzz::kAskedFile, 5000, 0, 1));
+  forged("last_leaf_of_4", 3 * L + 700, 3, 1, true_data_frame(fuzz::kAskedFile, 3 * L + 700, 3, 1));
+  forged("last_leaf_of_40", 39 * L + 100, 39, 1, last_of_40);
+  b = last_of_40;
+  b[10] ^= 0x20;  // a proof hash
+  forged("wrong_hash", 39 * L + 100, 39, 1, b);
+  b = last_of_40;
+  b.back() ^= 1;
+  forged("wrong_byte", 39 * L + 100, 39, 1, b);
+  forged("other_size", 39 * L + 101, 39, 1, last_of_40);
+  forged("other_file", 5000, 0, 1, true_data_frame(0, 5000, 0, 1));
+  forged("not_data", 5000, 0, 1, get);
+
+  // The proof mode, edits of the true range (fuzz_content.hpp, Edit).
+  auto edited = [&](const std::string& name, std::uint32_t size, std::uint8_t first, std::uint8_t count,
+                    std::uint8_t piece, std::initializer_list<ByteView> edits) {
+    put("edit_" + name, concat({fuzz::proof_header(fuzz::kModeEdited, size, first, count, piece), concat(edits)}));
+  };
+  edited("true_8_of_40", 40 * L, 8, 8, 0, {});
+  edited("true_whole_40", 40 * L, 0, 40, 128, {});
+  edited("true_2_of_17", 16 * L + 1, 15, 2, 1, {});
+  edited("true_empty", 0, 0, 1, 0, {});
+  edited("true_5_of_33_pieces", 32 * L + 9, 27, 5, 255, {});
+  edited("flip_data", 40 * L, 8, 8, 0, {fuzz::edit(fuzz::kFlipData, 70000, 0x40)});
+  edited("flip_proof", 40 * L, 8, 8, 0, {fuzz::edit(fuzz::kFlipProof, 5, 0x01)});
+  edited("proof_from_tree", 40 * L, 8, 8, 0, {fuzz::edit(fuzz::kProofFromTree, 3, 1)});
+  edited("swap_proof", 21 * L + 3, 5, 3, 200, {fuzz::edit(fuzz::kSwapProof, 0, 1)});
+  edited("leaf_elsewhere", 40 * L, 8, 8, 0, {fuzz::edit(fuzz::kLeafFromElsewhere, 20, 2)});
+  edited("short_data", 40 * L, 8, 8, 0, {fuzz::edit(fuzz::kResizeData, 8 * L - 1, 0)});
+  edited("extra_hash", 40 * L, 8, 8, 0, {fuzz::edit(fuzz::kResizeProof, 4, 0)});
+  edited("odd_proof", 40 * L, 8, 8, 0, {fuzz::edit(fuzz::kOddProof, 0, 3)});
+  edited("frame_first", 40 * L, 8, 8, 0, {fuzz::edit(fuzz::kFrameFields, 0, 1)});
+  edited("out_of_range", 40 * L, 40, 1, 0, {});
+  edited("count_65", 40 * L, 0, 65, 0, {});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -290,5 +552,7 @@ int main(int argc, char** argv) {
   jwt_seeds();
   subscription_seeds();
   base64url_seeds();
+  manifest_seeds();
+  frame_seeds();
   return 0;
 }

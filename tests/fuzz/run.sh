@@ -10,7 +10,8 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-15}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ece_decrypt webpush_decrypt jwt subscription base64url sdp_unpack card_decode envelope_open)
+[ ${#targets[@]} -gt 0 ] || targets=(ece_decrypt webpush_decrypt jwt subscription base64url sdp_unpack card_decode
+                                     envelope_open manifest_decode content_frame)
 jobs=${PUSHPEER_FUZZ_JOBS:-$(nproc)}
 bin_dir=${PUSHPEER_FUZZ_BIN:-build/fuzz/tests/fuzz}
 artifacts=build/fuzz/artifacts
