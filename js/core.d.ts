@@ -264,6 +264,8 @@ export interface Core {
   groupProof(options: { secret: BytesLike; keyId: BytesLike }): Uint8Array;
   /** Whether `proof` is keyId's proof (constant time); a proof of any other length is false, not an error. */
   checkGroupProof(options: { secret: BytesLike; keyId: BytesLike; proof: BytesLike }): boolean;
+  /** Bytes of the Wasm instance's memory (it grows and never shrinks). */
+  readonly heapBytes: number;
   saveReplayState(): Uint8Array;
   restoreReplayState(state: Uint8Array): void;
   /** A streaming BLAKE2b merkle hasher over 16 KiB leaves (docs/PROTOCOL.md §9.1). */

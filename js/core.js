@@ -280,6 +280,11 @@ class Core {
     return this.#generation;
   }
 
+  /** Bytes of the Wasm instance's memory (it grows and never shrinks): what the core holds at most so far. */
+  get heapBytes() {
+    return this.#m.HEAPU8.length;
+  }
+
   /** Resolves once the core is usable (it reloads itself after a trap). */
   ready() {
     return this.#reloading ?? Promise.resolve(this);

@@ -48,11 +48,16 @@ function contentStoreOver(db, { blobs }) {
     putTree: (tree) => db.put('trees', tree),
     deleteTree: (root) => db.delete('trees', root),
     /** Stores a verified piece (bytes and leaf hashes) at once; QUOTA_EXCEEDED when storage is full. */
-    async putPiece(file, index, bytes, leaves) {
+    putPiece(file, index, bytes, leaves) {
+      return this.putPieces([{ file, index, bytes, leaves }]);
+    },
+    /** Several verified pieces in one transaction (all or none): [{ file, index, bytes, leaves }]. */
+    async putPieces(pieces) {
       // In browsers the bytes go in as a Blob, which IndexedDB keeps on disk rather than in the page's memory.
-      const data = blobs ? new Blob([bytes]) : bytes;
+      const records = pieces.map(({ file, index, bytes, leaves }) => ({ key: pieceKey(file, index), file, index,
+        data: blobs ? new Blob([bytes]) : bytes, leaves }));
       try {
-        await db.put('pieces', { key: pieceKey(file, index), file, index, data, leaves });
+        await db.putAll('pieces', records);
       } catch (error) {
         throw quotaOrStore(error);
       }

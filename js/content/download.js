@@ -82,8 +82,14 @@ export class Download extends EventTarget {
     for (const [request, { channel }] of this._inFlight) channel.cancel(request);
     const share = await this._store.getShare(this.id);
     if (share && !share.complete) {
-      for (const f of share.files) await this._store.deletePieces(f.key, pieceCount(f.size, this.core));
       await this._store.deleteShare(this.id);
+      const others = await this._store.shares();
+      for (const f of share.files) {
+        // Pieces are kept by file root: another share of the same file keeps them.
+        if (!others.some((s) => s.files.some((g) => g.key === f.key))) {
+          await this._store.deletePieces(f.key, pieceCount(f.size, this.core));
+        }
+      }
     }
   }
 
@@ -278,7 +284,7 @@ export class Download extends EventTarget {
     } catch (error) {
       throw this._blame(error);
     }
-    await this._store.putPiece(f.key, piece, opened.data, opened.leaves);
+    await this._write({ file: f.key, index: piece, bytes: opened.data, leaves: opened.leaves });
     this._have[file].add(piece);
     this._bytes += opened.data.length;
     this._samples.push({ at: Date.now(), bytes: opened.data.length });
@@ -286,6 +292,32 @@ export class Download extends EventTarget {
     this._waiters.delete(`${file}:${piece}`);
     this.dispatchEvent(event('verified', { file, piece, first, count, bytes: opened.data.length }));
     this._announce();
+  }
+
+  /**
+   * Stores a verified piece; resolves once it is committed. Pieces verified while a write is under way go together
+   * in the next transaction (group commit): IndexedDB runs one write transaction at a time, and one per piece was
+   * what bounded the rate. A failed transaction fails every piece in it (none of them is stored).
+   */
+  _write(piece) {
+    return new Promise((resolve, reject) => {
+      (this._writeQueue ??= []).push({ piece, resolve, reject });
+      if (!this._writing) void this._flush();
+    });
+  }
+
+  async _flush() {
+    this._writing = true;
+    while (this._writeQueue.length > 0) {
+      const batch = this._writeQueue.splice(0);
+      try {
+        await this._store.putPieces(batch.map((w) => w.piece));
+        for (const w of batch) w.resolve();
+      } catch (error) {
+        for (const w of batch) w.reject(error);
+      }
+    }
+    this._writing = false;
   }
 
   /** Every file complete: its tree from the stored leaf hashes, and the share is ours to seed. */

@@ -5,6 +5,9 @@
 import { PIECE_LEAVES } from './content-store.js';
 
 const MAX_QUEUED = 64;
+// Answers read from storage ahead of the one being sent (128 KiB each).
+const READ_AHEAD = 4;
+const MAX_SHARES_CACHED = 64;
 // Trees held in the Wasm heap for proving (64 bytes per leaf each); the least recently used one goes.
 const MAX_TREES = 4;
 
@@ -14,7 +17,8 @@ export class ContentServer {
     this.store = store;
     this._log = log;
     this._trees = new Map(); // root (base64url) -> tree handle, in use order
-    this._queues = new WeakMap(); // ContentChannel -> { frames, running }
+    this._queues = new WeakMap(); // ContentChannel -> { frames, running, cancelled }
+    this._shares = new Map(); // id -> a complete share's record
     /** Bytes and ranges served, for share.stats() and the tests. */
     this.served = { ranges: 0, bytes: 0, manifests: 0, refused: 0 };
   }
@@ -22,9 +26,10 @@ export class ContentServer {
   /** Takes a request frame from a channel (ContentChannel's `serve`). */
   serve(channel, frame) {
     let q = this._queues.get(channel);
-    if (!q) this._queues.set(channel, q = { frames: [], running: false });
+    if (!q) this._queues.set(channel, q = { frames: [], running: false, cancelled: new Set() });
     if (frame.type === 'cancel') {
       q.frames = q.frames.filter((f) => f.request !== frame.request);
+      q.cancelled.add(frame.request);
       return;
     }
     if (q.frames.length >= MAX_QUEUED) {
@@ -32,21 +37,40 @@ export class ContentServer {
       void this._error(channel, frame.request, 'busy');
       return;
     }
+    q.cancelled.delete(frame.request);
     q.frames.push(frame);
     if (!q.running) void this._run(channel, q);
   }
 
+  /**
+   * Answers a channel's requests in order. The next READ_AHEAD answers are read from storage while the current one
+   * goes out: one storage read at a time was what bounded the rate (bench/RESULTS.md, "Share by link").
+   */
   async _run(channel, q) {
     q.running = true;
+    const ahead = [];
     try {
-      while (q.frames.length > 0 && !channel.connection.closed) {
-        const frame = q.frames.shift();
-        try {
-          if (frame.type === 'get-manifest') await this._manifest(channel, frame);
-          else await this._range(channel, frame);
-        } catch (error) {
-          this._log(`content: serving ${frame.type} failed: ${error?.code ?? ''} ${error?.message ?? error}`);
-          if (error?.code !== 'NOT_CONNECTED') await this._error(channel, frame.request, 'unavailable');
+      while ((q.frames.length > 0 || ahead.length > 0) && !channel.connection.closed) {
+        while (ahead.length < READ_AHEAD && q.frames.length > 0) {
+          const frame = q.frames.shift();
+          ahead.push({ frame, answer: this._answer(frame).catch((error) => ({ error })) });
+        }
+        const { frame, answer } = ahead.shift();
+        const a = await answer;
+        if (q.cancelled.delete(frame.request)) continue;
+        if (a.error) {
+          this._log(`content: serving ${frame.type} failed: ${a.error?.code ?? ''} ${a.error?.message ?? a.error}`);
+          await this._error(channel, frame.request, 'unavailable');
+        } else if (a.code) {
+          await this._error(channel, frame.request, a.code);
+        } else {
+          await channel.send(a.bytes).catch(() => {});
+          if (frame.type === 'get') {
+            this.served.ranges++;
+            this.served.bytes += a.length;
+          } else {
+            this.served.manifests++;
+          }
         }
       }
     } finally {
@@ -54,26 +78,37 @@ export class ContentServer {
     }
   }
 
-  async _manifest(channel, frame) {
-    const share = await this.store.getShare(this.core.base64urlEncode(frame.share));
-    if (!share) return this._error(channel, frame.request, 'not-found');
-    this.served.manifests++;
-    return channel.send(this.core.encodeManifestFrame(frame.request, share.manifest));
-  }
-
-  async _range(channel, frame) {
-    const share = await this.store.getShare(this.core.base64urlEncode(frame.share));
+  /** The answer to a request: { bytes } (the frame), { code } (an error frame's), or a rejection. */
+  async _answer(frame) {
+    const share = await this._share(this.core.base64urlEncode(frame.share));
+    if (frame.type === 'get-manifest') {
+      return share ? { bytes: this.core.encodeManifestFrame(frame.request, share.manifest) } : { code: 'not-found' };
+    }
     const file = share?.files[frame.file];
     const leaves = file ? Math.max(1, Math.ceil(file.size / this.core.limits.content.leafSize)) : 0;
-    if (!share?.complete || !file || frame.first + frame.count > leaves) return this._error(channel, frame.request, 'not-found');
+    if (!share?.complete || !file || frame.first + frame.count > leaves) return { code: 'not-found' };
     const tree = await this._tree(file);
-    if (!tree) return this._error(channel, frame.request, 'not-found');
+    if (!tree) return { code: 'not-found' };
     const bytes = await this._read(file, frame.first, frame.count);
-    if (!bytes) return this._error(channel, frame.request, 'unavailable');
-    const data = tree.encodeData(frame.request, frame.file, frame.first, frame.count, bytes);
-    this.served.ranges++;
-    this.served.bytes += bytes.length;
-    return channel.send(data);
+    if (!bytes) return { code: 'unavailable' };
+    return { bytes: tree.encodeData(frame.request, frame.file, frame.first, frame.count, bytes), length: bytes.length };
+  }
+
+  /** A share record; complete ones do not change and are kept (forget() drops one that is removed). */
+  async _share(id) {
+    const cached = this._shares.get(id);
+    if (cached) return cached;
+    const share = await this.store.getShare(id);
+    if (share?.complete) {
+      this._shares.set(id, share);
+      if (this._shares.size > MAX_SHARES_CACHED) this._shares.delete(this._shares.keys().next().value);
+    }
+    return share;
+  }
+
+  /** Forgets what is cached of a share that was removed. */
+  forget(id) {
+    this._shares.delete(id);
   }
 
   /** The bytes of leaves [first, first + count) from the pieces that hold them. */

@@ -133,15 +133,18 @@ export class Shares {
     const record = await this.store.getShare(id);
     if (!record) return false;
     this._downloads.get(id)?.cancel();
+    this.server.forget(id);
     await this.store.deleteShare(id);
+    const others = await this.store.shares();
     for (const f of record.files) {
-      // Another share may hold the same file (the same root): its tree stays.
-      const others = (await this.store.shares()).some((s) => s.files.some((g) => g.root === f.root));
-      if (!others) {
+      // Another share may hold the same file (the same root, and for downloads the same pieces): those stay.
+      if (!others.some((s) => s.files.some((g) => g.root === f.root))) {
         this.server.drop(f.root);
         await this.store.deleteTree(f.root);
       }
-      await this.store.deletePieces(f.key, this._pieces(f.size));
+      if (!others.some((s) => s.files.some((g) => g.key === f.key))) {
+        await this.store.deletePieces(f.key, this._pieces(f.size));
+      }
     }
     return true;
   }

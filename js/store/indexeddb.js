@@ -67,6 +67,11 @@ export async function openIndexedDbBackend({ name, version, tables, upgrade, ind
     get: (table, key) => one(table, 'readonly', (s) => s.get(key)),
     put: (table, value, key) => one(table, 'readwrite', (s) => (key === undefined ? s.put(value) : s.put(value, key))),
     add: (table, value) => one(table, 'readwrite', (s) => s.add(value)),
+    /** Several values in one transaction: all of them are stored, or none. */
+    putAll: (table, values) => run(table, 'readwrite', async (tx) => {
+      const s = tx.objectStore(table);
+      await Promise.all(values.map((v) => request(s.put(v))));
+    }),
     delete: (table, key) => one(table, 'readwrite', (s) => s.delete(key)),
     getAll: (table) => one(table, 'readonly', (s) => s.getAll()),
     getAllByIndex: (table, index, value) => one(table, 'readonly', (s) => s.index(index).getAll(value)),

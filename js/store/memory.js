@@ -15,6 +15,9 @@ export function createMemoryBackend({ name, tables }) {
     name,
     get: async (table, key) => clone(rows(table).get(key)),
     put: async (table, value, key) => void rows(table).set(keyOf(table, value, key), clone(value)),
+    putAll: async (table, values) => {
+      for (const v of values) rows(table).set(keyOf(table, v), clone(v));
+    },
     add: async (table, value) => {
       const id = nextId++;
       rows(table).set(id, clone({ ...value, [tables[table].key]: id }));

@@ -1,0 +1,211 @@
+// Share by link in real browsers (issue #12, Performance): peer.fetch() of a share beside a raw RTCDataChannel
+// sending the same bytes, in the same two pages, over the same connection; time to the first verified piece; the
+// receiving page's memory; and hashing in the page (our Wasm BLAKE2b tree beside WebCrypto SHA-256).
+//
+//   node bench/browser/share.mjs [--mib 256] [--pairs chromium-chromium,firefox-firefox,chromium-firefox,firefox-chromium]
+//        [--memory-mib 1024] [--hash-mib 256]
+//
+// Pairs are sharer-receiver. Four pages (tests/browser/apps.mjs): two Chromium contexts and two Firefox profiles.
+// Per pair the receiver calls the sharer by push once; on that connection:
+// - raw: the sharer's page sends --mib MiB on the app's data channel (channel 1, an RTCDataChannel as the app gets
+//   it) in 128 KiB messages, waiting below a 1 MiB high-water mark for bufferedamountlow at 256 KiB (the best
+//   settings measured here; 64-256 KiB messages and larger marks were no better); timed in the receiving page from
+//   the sender's start (Date.now() in both) to the last byte;
+// - pushpeer: the sharer shares a Blob of --mib MiB (hashed and stored first, not timed), the receiver fetches its
+//   link: timed from fetch() to done (every piece verified and stored in IndexedDB), and to the first verified piece
+//   (the connection is open: this is the time to first verified byte after the channel opened).
+// Memory: the receiving Chromium page's JS heap (CDP Performance metrics, sampled every 250 ms) plus the Wasm
+// instance's memory (core.heapBytes) during a --memory-mib download. Markdown on stdout, progress on stderr.
+import { parseArgs } from 'node:util';
+
+import { startWorld } from '../../tests/browser/apps.mjs';
+import { fmt, parsePairs, say } from './pages.mjs';
+
+const SUBJECT = 'mailto:bench@pushpeer.invalid';
+const NAMES = { firefox: 'Firefox', chromium: 'Chromium' };
+const MiB = 1 << 20;
+
+const { values: opts } = parseArgs({ options: {
+  mib: { type: 'string', default: '256' },
+  pairs: { type: 'string', default: 'chromium-chromium,firefox-firefox,chromium-firefox,firefox-chromium' },
+  'memory-mib': { type: 'string', default: '1024' },
+  'hash-mib': { type: 'string', default: '256' },
+} });
+const mib = Number(opts.mib);
+const memoryMib = Number(opts['memory-mib']);
+const hashMib = Number(opts['hash-mib']);
+const pairs = parsePairs(opts.pairs, NAMES, ['sharer', 'receiver']);
+const mbps = (bytes, ms) => (ms > 0 ? (bytes / 1e6) / (ms / 1000) : NaN);
+const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
+
+/** A Blob of `n` MiB in the page, made of one 1 MiB pattern (so the page does not hold n MiB), shared: its link. */
+let seed = Date.now() & 0xffff;
+function shareInPage(app, n) {
+  // A content of its own each time: a receiver that holds the same file (the same root) would not fetch it again.
+  seed++;
+  return app.page.evaluate(async (count, s) => {
+    const chunk = new Uint8Array(1 << 20);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 13 + s) & 0xff;
+    new DataView(chunk.buffer).setUint32(0, s);
+    const blob = new Blob(Array.from({ length: count }, (_, i) => (i === 0 ? chunk : chunk.slice(0, chunk.length))),
+      { type: 'application/octet-stream' });
+    const t0 = performance.now();
+    const share = await window.app.state.peer.share(blob, { name: `bench-${count}.bin` });
+    return { link: share.link, id: share.id, ms: performance.now() - t0 };
+  }, n, seed);
+}
+
+/** The receiving page fetches a link: { ms (to done), firstMs (to the first verified piece), bytes } or { error }. */
+function fetchInPage(app, link) {
+  return app.page.evaluate(async (l) => {
+    const t0 = performance.now();
+    const dl = window.app.state.peer.fetch(l);
+    let firstMs = NaN;
+    dl.addEventListener('verified', () => { if (Number.isNaN(firstMs)) firstMs = performance.now() - t0; });
+    try {
+      await dl.done;
+    } catch (error) {
+      return { error: `${error.code}: ${error.message}` };
+    }
+    return { ms: performance.now() - t0, firstMs, bytes: dl.progress().bytes };
+  }, link);
+}
+
+/** Raw: `n` MiB from the sharer's page on the app channel of its connection to the receiver, 128 KiB messages. */
+async function raw(sharer, receiver, receiverKeyId, sharerKeyId, n) {
+  const total = n * MiB;
+  const done = receiver.page.evaluate((keyId, bytes) => {
+    const c = window.app.state.connections.find((e) => e.connection.remote.keyId === keyId && !e.connection.closed);
+    return new Promise((resolve) => {
+      let got = 0;
+      const onMessage = (e) => {
+        got += e.data.byteLength;
+        if (got >= bytes) {
+          c.connection.channel.removeEventListener('message', onMessage);
+          resolve(Date.now());
+        }
+      };
+      c.connection.channel.addEventListener('message', onMessage);
+    });
+  }, sharerKeyId, total);
+  const start = await sharer.page.evaluate(async (keyId, bytes) => {
+    const c = window.app.state.connections.find((e) => e.connection.remote.keyId === keyId && !e.connection.closed);
+    const ch = c.connection.channel;
+    const message = new Uint8Array(128 * 1024);
+    ch.bufferedAmountLowThreshold = 256 * 1024;
+    const t0 = Date.now();
+    for (let sent = 0; sent < bytes; sent += message.length) {
+      if (ch.bufferedAmount > 1 << 20) await new Promise((r) => ch.addEventListener('bufferedamountlow', r, { once: true }));
+      ch.send(message);
+    }
+    return t0;
+  }, receiverKeyId, total);
+  const end = await done;
+  return { ms: end - start, bytes: total };
+}
+
+async function chromiumMemory(app, during) {
+  const samples = [];
+  const client = await app.page.createCDPSession();
+  await client.send('Performance.enable');
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const { metrics } = await client.send('Performance.getMetrics');
+      const heap = metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN;
+      const wasm = await app.page.evaluate(() => window.app.state.peer.core.heapBytes).catch(() => NaN);
+      samples.push({ heap, wasm });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  const before = samples[0] ?? (await new Promise((r) => setTimeout(r, 300)), samples[0]);
+  const result = await during();
+  stop = true;
+  await loop;
+  await client.detach().catch(() => {});
+  const peakHeap = Math.max(...samples.map((s) => s.heap));
+  const peakWasm = Math.max(...samples.map((s) => s.wasm));
+  return { result, baseHeap: before.heap, peakHeap, peakWasm, peak: peakHeap + peakWasm };
+}
+
+async function hashing(app, n) {
+  return app.page.evaluate(async (count) => {
+    const core = window.app.state.peer.core;
+    const big = new Uint8Array(1 << 20);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+    const rate = (ms) => count / (ms / 1000);
+    let t = performance.now();
+    const h = core.contentHasher();
+    for (let i = 0; i < count; i++) h.update(big);
+    h.finish();
+    const wasm = rate(performance.now() - t);
+    t = performance.now();
+    for (let i = 0; i < count; i++) await crypto.subtle.digest('SHA-256', big);
+    const sha1m = rate(performance.now() - t);
+    const small = big.subarray(0, 16384);
+    t = performance.now();
+    for (let i = 0; i < count * 64; i++) await crypto.subtle.digest('SHA-256', small);
+    const sha16k = rate(performance.now() - t);
+    return { wasm, sha1m, sha16k };
+  }, n);
+}
+
+const world = await startWorld();
+try {
+  const apps = {};
+  apps.chromium = [await world.open('chromium', 'c1')];
+  apps.chromium.push(await world.open('chromium', 'c2', { inside: apps.chromium[0] }));
+  apps.firefox = [await world.open('firefox', 'f1'), await world.open('firefox', 'f2')];
+  const keyIds = new Map();
+  for (const [browser, list] of Object.entries(apps)) {
+    for (const app of list) {
+      const made = await app.call('create', { name: app.label, subject: SUBJECT, hostSubscribe: browser === 'chromium' });
+      keyIds.set(app, made.keyId);
+    }
+  }
+  console.log(`## Share by link: peer.fetch() beside a raw RTCDataChannel, real browsers on loopback\n`);
+  console.log(`\`node bench/browser/share.mjs --mib ${mib} --memory-mib ${memoryMib} --hash-mib ${hashMib}\`\n`);
+  console.log('| sharer → receiver | raw channel MB/s | pushpeer fetch MB/s | ratio | first verified piece (ms) | share (hash + store) MB/s |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  const used = { chromium: 0, firefox: 0 };
+  for (const pair of pairs) {
+    const sharer = apps[pair.sharer][pair.sharer === pair.receiver ? 0 : used[pair.sharer]++ % 2];
+    const receiver = apps[pair.receiver][pair.sharer === pair.receiver ? 1 : used[pair.receiver]++ % 2];
+    const label = `${NAMES[pair.sharer]} → ${NAMES[pair.receiver]}`;
+    say(`${label}: connecting`);
+    const card = await sharer.call('card');
+    const c = await receiver.call('connect', card.text);
+    if (c.error) throw new Error(`${label}: connect failed: ${JSON.stringify(c.error)}`);
+    say(`${label}: raw ${mib} MiB`);
+    const r = await raw(sharer, receiver, keyIds.get(receiver), keyIds.get(sharer), mib);
+    say(`${label}: sharing ${mib} MiB`);
+    const s = await shareInPage(sharer, mib);
+    say(`${label}: fetching`);
+    const p = await fetchInPage(receiver, s.link);
+    if (p.error) throw new Error(`${label}: fetch failed: ${p.error}`);
+    const rawRate = mbps(r.bytes, r.ms);
+    const ppRate = mbps(p.bytes, p.ms);
+    console.log(`| ${label} | ${f1(rawRate)} | ${f1(ppRate)} | ${(ppRate / rawRate).toFixed(2)}× | ${fmt(p.firstMs)} | ${f1(mbps(mib * MiB, s.ms))} |`);
+  }
+  console.log();
+  console.log('| page | Wasm BLAKE2b tree, 1 MiB updates (MiB/s) | WebCrypto SHA-256, 1 MiB calls | WebCrypto SHA-256, 16 KiB calls |');
+  console.log('|---|---:|---:|---:|');
+  for (const [browser, list] of Object.entries(apps)) {
+    const h = await hashing(list[0], hashMib);
+    console.log(`| ${NAMES[browser]} | ${fmt(h.wasm)} | ${fmt(h.sha1m)} | ${fmt(h.sha16k)} |`);
+  }
+  if (memoryMib > 0) {
+    const [sharer, receiver] = apps.chromium;
+    say(`memory: sharing ${memoryMib} MiB`);
+    const s = await shareInPage(sharer, memoryMib);
+    say('memory: fetching');
+    const m = await chromiumMemory(receiver, () => fetchInPage(receiver, s.link));
+    if (m.result.error) throw new Error(`memory run: ${m.result.error}`);
+    console.log();
+    console.log(`Receiving ${memoryMib} MiB (Chromium → Chromium, ${f1(mbps(m.result.bytes, m.result.ms))} MB/s): the receiving page's JS heap ` +
+      `${fmt(m.baseHeap / MiB)} MiB before, at most ${fmt(m.peakHeap / MiB)} MiB during; Wasm memory at most ` +
+      `${fmt(m.peakWasm / MiB)} MiB; JS heap + Wasm at most **${fmt(m.peak / MiB)} MiB**.`);
+  }
+} finally {
+  await world.close();
+}
