@@ -28,6 +28,8 @@ const MODULES = [
   'js/mesh/route.js',
   'js/push/reception.js',
   'js/push/subscription.js',
+  'js/content/content-store.js',
+  'js/content/serve-file.js',
   'sw/handler.js',
 ];
 const OUT = 'js/wasm/pushpeer-sw.classic.js';

@@ -126,6 +126,7 @@ export class PushPeer extends EventTarget {
     this.content = new Shares({ core: this.core, store: contentStore, identity: this.identity,
       card: () => this._card, linkBase: () => this.options.linkBase ?? globalThis.location?.href.split('#')[0] ?? '',
       connect: (card) => this.connect(card), connectionTo: (keyId) => this.neighbours.connectionTo(keyId),
+      scope: () => this.registration?.scope ?? null,
       log: (message) => this._emit('progress', { step: 'content', message }) });
     this.calls = new Calls({ core: this.core, store: this.store, identity: this.identity, keyId: this.keyId,
       options: this.options, owner: this.owner, storeName, link: createPushLink({ core: this.core, sender: this.sender }),
@@ -143,6 +144,7 @@ export class PushPeer extends EventTarget {
         if (e.data?.pushpeer === 'inbox') void this._inboxItem(e.data.id);
         else if (e.data?.pushpeer === 'subscription') void this._reloadCard();
         else if (e.data?.pushpeer === 'rejected') this._emit('rejected', { code: e.data.code, message: e.data.message });
+        else if (e.data?.pushpeer === 'want-piece') this.content.want(e.data);
       };
     }
     // The subscription can go without a word to the page (Firefox drops one whose quota ran out and tells the

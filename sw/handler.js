@@ -17,6 +17,8 @@ import { loadCore } from '../js/core.js';
 import { carriedReply, deliverCarried, deliverEnvelope, tellPages } from '../js/push/reception.js';
 import { refreshSubscription } from '../js/push/subscription.js';
 import { openStore } from '../js/store/store.js';
+import { openContentStore } from '../js/content/content-store.js';
+import { matchShareUrl, serveSharedFile } from '../js/content/serve-file.js';
 
 /** Refused pushes within ROTATE_WINDOW_MS that make the worker rotate the subscription, at most once an hour. */
 export const ROTATE_AFTER_REFUSED = 8;
@@ -112,6 +114,20 @@ export function installPushPeer(scope = globalThis, options = {}) {
     broadcast({ pushpeer: 'subscription', reason: 'rotated', ...result });
     return result;
   }
+
+  // Shared files at <scope>pushpeer-share/<id>/<file> (download.url(file)): verified pieces only, with ranges,
+  // while they arrive (js/content/serve-file.js). Other requests are not ours: the network has them.
+  let contentStore = null;
+  scope.addEventListener('fetch', (event) => {
+    if (event.request.method !== 'GET') return;
+    const target = matchShareUrl(event.request.url);
+    if (!target || !event.request.url.startsWith(scope.registration.scope)) return;
+    event.respondWith((async () => {
+      contentStore ??= options.contentStore ?? await openContentStore({ name: storeName });
+      return serveSharedFile(contentStore, event.request, target,
+        { wanted: (want) => broadcast({ pushpeer: 'want-piece', ...want }) });
+    })().catch((error) => new Response(String(error?.message ?? error), { status: 500 })));
+  });
 
   scope.addEventListener('install', (event) => event.waitUntil(scope.skipWaiting?.()));
   scope.addEventListener('activate', (event) => event.waitUntil(scope.clients?.claim()));

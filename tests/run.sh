@@ -42,7 +42,7 @@ if [ "$what" = browser ] || [ "$what" = all ]; then
   node --test --test-concurrency=1 --test-reporter=spec tests/package/ || status=1
 fi
 if [ "$what" = fuzz ] || [ "$what" = all ]; then
-  # Each target on a temporary copy of its seed corpus, two at a time: ~45 s. Longer: PUSHPEER_FUZZ_SECONDS.
+  # Each target on a temporary copy of its seed corpus, two at a time: ~80 s. Longer: PUSHPEER_FUZZ_SECONDS.
   echo "== fuzz (libFuzzer, ASan + UBSan)"
   bash tests/fuzz/run.sh "${PUSHPEER_FUZZ_SECONDS:-15}" || status=1
 fi

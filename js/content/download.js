@@ -18,8 +18,9 @@ const event = (type, fields) => Object.assign(new Event(type), fields);
  * 'verified' ({ file, piece, first, count, bytes }), 'error' ({ error }), 'done'. `done` is also a promise.
  */
 export class Download extends EventTarget {
-  constructor({ core, store, link, connectTo, seed, reconnects = 2, window = WINDOW }) {
+  constructor({ core, store, link, connectTo, seed, urlFor = () => null, reconnects = 2, window = WINDOW }) {
     super();
+    this._urlFor = urlFor;
     this.core = core;
     this._store = store;
     this._connectTo = connectTo;
@@ -59,6 +60,14 @@ export class Download extends EventTarget {
     const span = this._samples.length > 0 ? Math.max(250, now - this._samples[0].at) : RATE_WINDOW_MS;
     return { bytes: this._bytes, totalBytes, pieces, totalPieces, rate: Math.round((recent * 1000) / span),
       peers: this._channel && !this._channel.connection.closed ? 1 : 0 };
+  }
+
+  /** Asks for piece `piece` of file `file` next (a player waits for it: serve-file.js), if it is still to come. */
+  prioritize(file, piece) {
+    const at = this._todo?.findIndex((t) => t.file === file && t.piece === piece) ?? -1;
+    if (at <= 0) return;
+    this._todo.unshift(...this._todo.splice(at, 1));
+    this._wake?.();
   }
 
   /** Stops asking for more (what is on the way still arrives and is kept). */
@@ -111,6 +120,14 @@ export class Download extends EventTarget {
         if (piece >= pieceCount(f.size, this.core)) controller.close();
       },
     }, { highWaterMark: 0 });
+  }
+
+  /**
+   * A URL for file `file` that our service worker answers from the verified pieces as they arrive, with range
+   * requests (null without a worker): `video.src = dl.url(0)` plays while it downloads.
+   */
+  url(file = 0) {
+    return this._urlFor(file);
   }
 
   /** The whole file as a Blob, once every piece of it is verified. */
@@ -224,6 +241,7 @@ export class Download extends EventTarget {
   /** Asks for every missing piece, WINDOW at a time, in order (streaming wants the first ones first). */
   async _fetchPieces() {
     const todo = [];
+    this._todo = todo;
     this.manifest.files.forEach((f, file) => {
       for (let p = 0; p < pieceCount(f.size, this.core); p++) if (!this._have[file].has(p)) todo.push({ file, piece: p });
     });

@@ -4,6 +4,7 @@ import { PushPeerError } from '../errors.js';
 import { ContentChannel } from './channel.js';
 import { PIECE_LEAVES } from './content-store.js';
 import { Download, parseShareLink } from './download.js';
+import { sharePath } from './serve-file.js';
 import { ContentServer } from './server.js';
 
 /** A share we hold: { id, link, title, files, complete, manifest, remove() }. */
@@ -18,6 +19,11 @@ class Share {
     /** For one file, its root; for several, the share's id (what the link names either way). */
     this.root = this.files.length === 1 ? this.files[0].root : this.id;
     this.link = shares.linkFor(this.id);
+  }
+
+  /** The URL our service worker serves file `file` at (null without one): a <video> can play it. */
+  url(file = 0) {
+    return this._shares.urlFor(this.id, file);
   }
 
   /** Stops sharing it and deletes its bytes here. */
@@ -36,7 +42,7 @@ export class Shares {
    * core, store (js/content/content-store.js), identity ({ privateKey }), card () -> { text }, linkBase,
    * connect (card bytes) -> Connection (open), connectionTo (keyId) -> a live Connection or null, log.
    */
-  constructor({ core, store, identity, card, linkBase, connect, connectionTo, log = () => {} }) {
+  constructor({ core, store, identity, card, linkBase, connect, connectionTo, scope = () => null, log = () => {} }) {
     this.core = core;
     this.store = store;
     this._identity = identity;
@@ -44,6 +50,7 @@ export class Shares {
     this._linkBase = linkBase;
     this._connect = connect;
     this._connectionTo = connectionTo;
+    this._scope = scope;
     this._log = log;
     this.server = new ContentServer({ core, store, log });
     this._channels = new WeakMap(); // Connection -> ContentChannel
@@ -63,6 +70,12 @@ export class Shares {
       this._channels.set(connection, channel);
     }
     return channel;
+  }
+
+  /** Where the service worker (installPushPeer) serves a file of a share: null without a worker. */
+  urlFor(id, file) {
+    const scope = this._scope();
+    return scope ? new URL(sharePath(id, file), scope).href : null;
   }
 
   linkFor(id) {
@@ -149,6 +162,11 @@ export class Shares {
     return true;
   }
 
+  /** The service worker waits for a piece to answer a player ({ id, file, piece }): its download asks for it next. */
+  want({ id, file, piece }) {
+    this._downloads.get(id)?.prioritize(file, piece);
+  }
+
   /** Starts (or resumes, after a reload) the download of a share link: a Download. */
   fetch(link, options = {}) {
     const { id } = parseShareLink(link, this.core);
@@ -156,6 +174,7 @@ export class Shares {
     const running = this._downloads.get(key);
     if (running && running.state !== 'failed' && running.state !== 'cancelled') return running;
     const download = new Download({ core: this.core, store: this.store, link, ...options,
+      urlFor: (file) => this.urlFor(key, file),
       connectTo: async (cardBytes) => {
         const keyId = this.core.base64urlEncode(this.core.decodeCard(cardBytes).keyId);
         const live = this._connectionTo(keyId);

@@ -118,6 +118,57 @@ describe('share by link: verified files between browsers', { timeout: 10 * 60_00
         assert.equal(got.events.filter((e) => e.type === 'verified').length, 2, 'the two ranges before the lie');
         assert.equal(got.progress.pieces, 2);
         assert.deepEqual(got.events.filter((e) => e.type === 'error').map((e) => e.code), ['CHUNK_MISMATCH']);
+        await alice.call('honest');
+      } catch (error) {
+        throw await diagnose(world, [alice, bob], error);
+      }
+    });
+
+  test('a video plays while it arrives, from download.url(0) through the service worker, in Firefox and Chromium',
+    { timeout: TEST_MS }, async (t) => {
+      try {
+        await alice.call('slowRanges', 250);
+        for (const [who, app] of [['Bob (Firefox)', bob], ['Carol (Chromium)', carol]]) {
+          const clip = await alice.call('shareRecording', 6);
+          const r = await app.call('playWhileFetching', clip.link);
+          assert.equal(r.error, undefined, `${who}: ${JSON.stringify(r.error)}`);
+          t.diagnostic(`${who}: ${clip.size} bytes; playing after ${Math.round(r.playingAt)} ms with ` +
+            `${r.piecesAtPlaying}/${r.totalPieces} pieces, done after ${Math.round(r.doneAt)} ms`);
+          assert.equal(r.stateAtPlaying, 'downloading', `${who}: it played before the download was done`);
+          assert.ok(r.piecesAtPlaying < r.totalPieces);
+        }
+        await alice.call('honest');
+      } catch (error) {
+        throw await diagnose(world, [alice, bob, carol], error);
+      }
+    });
+
+  test('the worker serves ranges of verified bytes, and nothing a stranger shares runs in our origin',
+    { timeout: TEST_MS }, async () => {
+      try {
+        const page = await alice.call('share', [
+          { name: 'page.html', type: 'text/html', size: 3 * 16384 + 7, seed: 2 },
+          { name: 'pic.svg', type: 'image/svg+xml', size: 100, seed: 3 },
+          { name: 'song.ogg', type: 'audio/ogg', size: 300000, seed: 4 },
+        ]);
+        const { index } = await bob.call('fetchShare', page.link);
+        assert.equal((await bob.call('download', index)).error, undefined);
+        const html = await bob.call('fetchShareUrl', page.id, 0);
+        assert.equal(html.status, 200);
+        assert.equal(html.sha256, page.files[0].sha256);
+        assert.equal(html.headers['content-type'], 'application/octet-stream');
+        assert.equal(html.headers['content-disposition'], 'attachment');
+        assert.equal(html.headers['content-security-policy'], "sandbox; default-src 'none'");
+        assert.equal(html.headers['x-content-type-options'], 'nosniff');
+        assert.equal((await bob.call('fetchShareUrl', page.id, 1)).headers['content-type'], 'application/octet-stream');
+        const part = await bob.call('fetchShareUrl', page.id, 2, 'bytes=131000-140999');
+        assert.equal(part.status, 206);
+        assert.equal(part.headers['content-range'], 'bytes 131000-140999/300000');
+        assert.equal(part.headers['content-type'], 'audio/ogg');
+        assert.equal(part.length, 10000);
+        assert.equal(part.sha256, await alice.call('rangeSha', page.id, 2, 131000, 140999));
+        assert.equal((await bob.call('fetchShareUrl', page.id, 2, 'bytes=400000-')).status, 416);
+        assert.equal((await bob.call('fetchShareUrl', page.id, 9)).status, 404);
       } catch (error) {
         throw await diagnose(world, [alice, bob], error);
       }

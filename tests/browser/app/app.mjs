@@ -360,10 +360,105 @@ window.app = {
   },
   downloadEvents: (index) => state.downloads[index].events.slice(),
   cancelDownload: (index) => state.downloads[index].dl.cancel().then(() => ({ state: state.downloads[index].dl.state })),
+  /** Undoes lieInRanges and slowRanges. */
+  honest() {
+    if (state.honestRead) state.peer.content.server._read = state.honestRead;
+  },
+  /** Records `seconds` of an animated canvas as WebM (MediaRecorder) and shares it: { id, link, size, sha256 }. */
+  async shareRecording(seconds, name = 'clip.webm') {
+    const canvas = document.createElement('canvas');
+    canvas.width = 640;
+    canvas.height = 360;
+    const g = canvas.getContext('2d');
+    let frame = 0;
+    const draw = setInterval(() => {
+      frame++;
+      for (let i = 0; i < 40; i++) {
+        g.fillStyle = `hsl(${(frame * 7 + i * 37) % 360} 80% 50%)`;
+        g.fillRect((frame * 13 + i * 53) % 640, (frame * 7 + i * 29) % 360, 60, 60);
+      }
+    }, 33);
+    const stream = canvas.captureStream(30);
+    const recorder = new MediaRecorder(stream, { mimeType: 'video/webm', videoBitsPerSecond: 4_000_000 });
+    const parts = [];
+    recorder.ondataavailable = (e) => parts.push(e.data);
+    const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+    recorder.start(250);
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    recorder.stop();
+    await stopped;
+    clearInterval(draw);
+    const file = new File(parts, name, { type: 'video/webm' });
+    const share = await state.peer.share(file);
+    return { id: share.id, link: share.link, size: file.size, sha256: await sha256Hex(file) };
+  },
+  /** Our server waits `ms` before each range it sends (a slow sharer). */
+  slowRanges(ms) {
+    const server = state.peer.content.server;
+    state.honestRead ??= server._read;
+    const read = state.honestRead.bind(server);
+    server._read = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return read(...args);
+    };
+  },
+  /**
+   * Fetches a link and plays file 0 from download.url(0) as soon as the manifest is verified: { playingAt (ms after
+   * fetch()), doneAt, piecesAtPlaying, totalPieces, stateAtPlaying, error }.
+   */
+  async playWhileFetching(link) {
+    const t0 = performance.now();
+    const dl = state.peer.fetch(link);
+    const video = document.createElement('video');
+    video.muted = true;
+    document.body.append(video);
+    const out = {};
+    const playing = new Promise((resolve, reject) => {
+      dl.done.catch(reject);
+      video.addEventListener('playing', resolve, { once: true });
+      video.addEventListener('error', () => reject(new Error(`video error ${video.error?.code} ${video.error?.message}`)), { once: true });
+    });
+    dl.addEventListener('manifest', () => {
+      video.src = dl.url(0);
+      video.play().catch(() => {});
+    }, { once: true });
+    try {
+      await playing;
+      out.playingAt = performance.now() - t0;
+      out.stateAtPlaying = dl.state;
+      out.piecesAtPlaying = dl.progress().pieces;
+      await dl.done;
+      out.doneAt = performance.now() - t0;
+      out.totalPieces = dl.progress().totalPieces;
+    } catch (error) {
+      out.error = describeError(error);
+    } finally {
+      video.pause();
+      video.remove();
+    }
+    return out;
+  },
+  /** GET of a share file's URL in this page: { status, headers, bytes (hex of at most 64), length }. */
+  async fetchShareUrl(id, file, range) {
+    const url = new URL(`pushpeer-share/${id}/${file}`, state.registration.scope).href;
+    const r = await fetch(url, range ? { headers: { Range: range } } : {});
+    const body = new Uint8Array(await r.arrayBuffer());
+    const headers = {};
+    for (const name of ['content-type', 'content-range', 'content-length', 'content-security-policy', 'x-content-type-options', 'content-disposition']) {
+      headers[name] = r.headers.get(name);
+    }
+    return { status: r.status, headers, length: body.length, sha256: await sha256Hex(new Blob([body])) };
+  },
+  /** Our own share's file as served: the SHA-256 of a byte range of the original (for comparing with fetchShareUrl). */
+  async rangeSha(id, file, start, end) {
+    const share = (await state.peer.shares()).find((s) => s.id === id);
+    return sha256Hex(await (await fetch(share.url(file))).blob().then((b) => b.slice(start, end + 1)));
+  },
   /** Makes our server send one wrong byte in every `every`-th range from now on (a lying sharer). */
   lieInRanges(every = 3) {
     const server = state.peer.content.server;
-    const read = server._read.bind(server);
+    state.honestRead ??= server._read;
+    const read = state.honestRead.bind(server);
     let n = 0;
     server._read = async (...args) => {
       const bytes = await read(...args);
