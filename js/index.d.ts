@@ -449,6 +449,8 @@ export interface Share {
   readonly manifest: Uint8Array;
   /** Stops serving it and deletes its bytes here; false if it was not here. */
   remove(): Promise<boolean>;
+  /** Where our service worker serves the file (null without a worker). */
+  url(file?: number): string | null;
   /** What this page served of everything it shares since it loaded. */
   stats(): { ranges: number; bytes: number; manifests: number; refused: number };
 }
@@ -484,6 +486,11 @@ export class Download extends EventTarget {
   stream(file?: number): ReadableStream<Uint8Array>;
   /** The whole file, once complete. */
   blob(file?: number): Promise<Blob>;
+  /**
+   * Where our service worker serves the file from its verified pieces as they arrive, with range requests (null
+   * without a worker; 404 until the manifest is here): `video.src = dl.url(0)` after the 'manifest' event.
+   */
+  url(file?: number): string | null;
   pause(): void;
   resume(): void;
   /** Stops and deletes what was stored; `done` and streams reject with CANCELLED. */
