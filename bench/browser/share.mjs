@@ -30,7 +30,9 @@ const { values: opts } = parseArgs({ options: {
   pairs: { type: 'string', default: 'chromium-chromium,firefox-firefox,chromium-firefox,firefox-chromium' },
   'memory-mib': { type: 'string', default: '1024' },
   'hash-mib': { type: 'string', default: '256' },
+  window: { type: 'string' },
 } });
+const fetchOptions = opts.window ? { window: Number(opts.window) } : {};
 const mib = Number(opts.mib);
 const memoryMib = Number(opts['memory-mib']);
 const hashMib = Number(opts['hash-mib']);
@@ -55,20 +57,25 @@ function shareInPage(app, n) {
   }, n, seed);
 }
 
-/** The receiving page fetches a link: { ms (to done), firstMs (to the first verified piece), bytes } or { error }. */
-function fetchInPage(app, link) {
-  return app.page.evaluate(async (l) => {
+/**
+ * The receiving page fetches a link: { ms (to done), firstMs (to the first verified piece), bytes } or { error }.
+ * Started in one evaluate and polled (a long download would outlast one protocol command's timeout).
+ */
+async function fetchInPage(app, link) {
+  await app.page.evaluate((l, o) => {
     const t0 = performance.now();
-    const dl = window.app.state.peer.fetch(l);
-    let firstMs = NaN;
-    dl.addEventListener('verified', () => { if (Number.isNaN(firstMs)) firstMs = performance.now() - t0; });
-    try {
-      await dl.done;
-    } catch (error) {
-      return { error: `${error.code}: ${error.message}` };
-    }
-    return { ms: performance.now() - t0, firstMs, bytes: dl.progress().bytes };
-  }, link);
+    const dl = window.app.state.peer.fetch(l, o);
+    const run = { firstMs: NaN, result: null };
+    window.__benchFetch = run;
+    dl.addEventListener('verified', () => { if (Number.isNaN(run.firstMs)) run.firstMs = performance.now() - t0; });
+    dl.done.then(() => { run.result = { ms: performance.now() - t0, firstMs: run.firstMs, bytes: dl.progress().bytes }; },
+      (error) => { run.result = { error: `${error.code}: ${error.message}` }; });
+  }, link, fetchOptions);
+  for (;;) {
+    const result = await app.page.evaluate(() => window.__benchFetch.result);
+    if (result) return result;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** Raw: `n` MiB from the sharer's page on the app channel of its connection to the receiver, 128 KiB messages. */
@@ -111,7 +118,12 @@ async function chromiumMemory(app, during) {
   let stop = false;
   const loop = (async () => {
     while (!stop) {
-      const { metrics } = await client.send('Performance.getMetrics');
+      const got = await client.send('Performance.getMetrics').catch((error) => ({ error }));
+      if (got.error) {
+        say(`memory: metrics failed: ${got.error.message}`);
+        break;
+      }
+      const { metrics } = got;
       const heap = metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN;
       const wasm = await app.page.evaluate(() => window.app.state.peer.core.heapBytes).catch(() => NaN);
       samples.push({ heap, wasm });

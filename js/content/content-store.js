@@ -78,9 +78,8 @@ function contentStoreOver(db, { blobs }) {
       const list = await db.getAllByIndex('pieces', 'file', [file]);
       return new Map(list.map((p) => [p.index, p.leaves]));
     },
-    async deletePieces(file, count) {
-      for (let i = 0; i < count; i++) await db.delete('pieces', pieceKey(file, i));
-    },
+    /** Deletes every piece of a file, in one operation whatever their number. */
+    deletePieces: (file) => db.deleteRange('pieces', `${file}:`, `${file}:\uffff`),
     clear: () => db.clear(Object.keys(TABLES)),
     close: () => db.close(),
   };

@@ -3,10 +3,14 @@
 // out. Pieces already stored (a download before a reload) are not asked again.
 import { PushPeerError } from '../errors.js';
 import { PIECE_LEAVES } from './content-store.js';
+import { safeType } from './serve-file.js';
 
-/** Requests in flight per download (8 pieces of 128 KiB: 1 MiB on the way). */
-const WINDOW = 8;
+/** Requests in flight per download (16 pieces of 128 KiB: 2 MiB on the way; bench/RESULTS.md, "Share by link"). */
+const WINDOW = 16;
 const BUSY_RETRY_MS = 500;
+// A download fails (TIMEOUT) after this long without a new piece while its sharer answers busy or nothing.
+const STALL_MS = 30_000;
+const MAX_PRIORITY = 16;
 const RATE_WINDOW_MS = 2000;
 // Codes that blame the peer that sent the bytes: it is dropped.
 const BLAME = new Set(['CHUNK_MISMATCH', 'BAD_PROOF', 'BAD_FRAME', 'BAD_MANIFEST', 'UNSUPPORTED_VERSION']);
@@ -18,8 +22,10 @@ const event = (type, fields) => Object.assign(new Event(type), fields);
  * 'verified' ({ file, piece, first, count, bytes }), 'error' ({ error }), 'done'. `done` is also a promise.
  */
 export class Download extends EventTarget {
-  constructor({ core, store, link, connectTo, seed, urlFor = () => null, reconnects = 2, window = WINDOW }) {
+  constructor({ core, store, link, connectTo, seed, urlFor = () => null, reconnects = 2, window = WINDOW,
+    stallMs = STALL_MS }) {
     super();
+    this._stallMs = stallMs;
     this._urlFor = urlFor;
     this.core = core;
     this._store = store;
@@ -38,6 +44,7 @@ export class Download extends EventTarget {
     this._have = []; // per file: Set of stored piece indexes
     this._waiters = new Map(); // `${file}:${piece}` -> [resolve]
     this._inFlight = new Map(); // request id -> { channel, file, piece }
+    this._asked = new Set(); // `${file}:${piece}` asked and not answered yet
     this._bytes = 0;
     this._samples = [];
     this._paused = false;
@@ -64,9 +71,11 @@ export class Download extends EventTarget {
 
   /** Asks for piece `piece` of file `file` next (a player waits for it: serve-file.js), if it is still to come. */
   prioritize(file, piece) {
-    const at = this._todo?.findIndex((t) => t.file === file && t.piece === piece) ?? -1;
-    if (at <= 0) return;
-    this._todo.unshift(...this._todo.splice(at, 1));
+    if (!this._again || !this.manifest?.files[file] || !Number.isInteger(piece) || piece < 0 ||
+        piece >= pieceCount(this.manifest.files[file].size, this.core) || this._have[file].has(piece)) return;
+    // Bounded: a player waits for a few pieces at a time.
+    if (this._again.length >= MAX_PRIORITY) this._again.pop();
+    this._again.unshift({ file, piece });
     this._wake?.();
   }
 
@@ -89,6 +98,8 @@ export class Download extends EventTarget {
     if (this.state === 'done' || this.state === 'failed' || this.state === 'cancelled') return;
     this._fail(new PushPeerError('CANCELLED', 'the download was cancelled'), 'cancelled');
     for (const [request, { channel }] of this._inFlight) channel.cancel(request);
+    // A write under way finishes first (later ones are dropped: _flush), so nothing lands after the deletion.
+    await this._flushing;
     const share = await this._store.getShare(this.id);
     if (share && !share.complete) {
       await this._store.deleteShare(this.id);
@@ -96,7 +107,7 @@ export class Download extends EventTarget {
       for (const f of share.files) {
         // Pieces are kept by file root: another share of the same file keeps them.
         if (!others.some((s) => s.files.some((g) => g.key === f.key))) {
-          await this._store.deletePieces(f.key, pieceCount(f.size, this.core));
+          await this._store.deletePieces(f.key);
         }
       }
     }
@@ -115,6 +126,7 @@ export class Download extends EventTarget {
         }
         await this._pieceStored(file, piece);
         const bytes = await this._store.pieceBytes(f.key, piece);
+        if (!bytes) throw new PushPeerError('NOT_FOUND', `piece ${piece} of file ${file} is no longer stored`);
         piece++;
         if (bytes.length > 0) controller.enqueue(bytes);
         if (piece >= pieceCount(f.size, this.core)) controller.close();
@@ -137,9 +149,12 @@ export class Download extends EventTarget {
     const parts = [];
     for (let p = 0; p < pieceCount(f.size, this.core); p++) {
       await this._pieceStored(file, p);
-      parts.push(await this._store.piecePart(f.key, p));
+      const part = await this._store.piecePart(f.key, p);
+      if (!part) throw new PushPeerError('NOT_FOUND', `piece ${p} of file ${file} is no longer stored`);
+      parts.push(part);
     }
-    return new Blob(parts, { type: f.type });
+    // The sharer's type only when it cannot run in our origin (a blob: URL opened as a page would): serve-file.js.
+    return new Blob(parts, { type: safeType(f.type) ?? '' });
   }
 
   _fileAt(file) {
@@ -181,16 +196,34 @@ export class Download extends EventTarget {
       }
       this._announce();
       if (!share.complete) {
+        await this._checkRoom();
         if (!this._channel) await this._connect();
+        if (this.error) throw this.error;
         this.state = this._paused ? 'paused' : 'downloading';
         await this._fetchPieces();
         await this._complete();
       }
+      if (this.error) throw this.error;
       this.state = 'done';
       this.dispatchEvent(event('done'));
       this._finish.resolve(this);
     } catch (error) {
       this._fail(error, 'failed');
+    }
+  }
+
+  /**
+   * QUOTA_EXCEEDED before anything is asked when the browser says the rest cannot fit (a manifest may announce up
+   * to 64 TiB): storage running full midway fails the same way, with nothing half written.
+   */
+  async _checkRoom() {
+    const estimate = await globalThis.navigator?.storage?.estimate?.().catch(() => null);
+    if (!estimate?.quota) return;
+    const pieceBytes = PIECE_LEAVES * this.core.limits.content.leafSize;
+    const needed = this.manifest.files.reduce((n, f, i) => n + Math.max(0, f.size - this._have[i].size * pieceBytes), 0);
+    const room = estimate.quota - (estimate.usage ?? 0);
+    if (needed > room) {
+      throw new PushPeerError('QUOTA_EXCEEDED', `the share needs ${needed} more bytes; this browser has room for ${room}`);
     }
   }
 
@@ -238,16 +271,18 @@ export class Download extends EventTarget {
     this.dispatchEvent(event('manifest', { manifest: this.manifest }));
   }
 
-  /** Asks for every missing piece, WINDOW at a time, in order (streaming wants the first ones first). */
+  /**
+   * Asks for every missing piece, WINDOW at a time, in order (streaming wants the first ones first), with pieces a
+   * player waits for (prioritize) and pieces to ask again first. The order is a cursor per file, not a list: a
+   * manifest may announce up to 1024 files of 64 GiB, and what we keep for it must not grow with that.
+   */
   async _fetchPieces() {
-    const todo = [];
-    this._todo = todo;
-    this.manifest.files.forEach((f, file) => {
-      for (let p = 0; p < pieceCount(f.size, this.core); p++) if (!this._have[file].has(p)) todo.push({ file, piece: p });
-    });
+    this._cursor = { file: 0, piece: 0 };
+    this._again = []; // pieces to ask first: a player waits for them, or they were not answered
     let reconnects = this._reconnects;
     const running = new Set();
-    while ((todo.length > 0 || running.size > 0) && !this.error) {
+    this._lastProgress = Date.now();
+    while (!this.error) {
       if (this._blamed) throw this._blamed;
       if (this._channel.connection.closed) {
         // The sharer went away (a reload): call again and ask for what did not come.
@@ -256,21 +291,55 @@ export class Download extends EventTarget {
         await this._connect();
         continue;
       }
-      while (!this._paused && running.size < this._window && todo.length > 0) {
-        const next = todo.shift();
+      while (!this._paused && running.size < this._window) {
+        const next = this._nextPiece();
+        if (!next) break;
+        this._asked.add(`${next.file}:${next.piece}`);
         const task = this._fetchPiece(next).catch((error) => {
-          if (error?.code === 'NOT_CONNECTED' || error?.code === 'BUSY') todo.unshift(next);
-          else throw error;
-        }).finally(() => running.delete(task));
+          if (error?.code !== 'NOT_CONNECTED' && error?.code !== 'BUSY') throw error;
+          this._again.push(next);
+          // A sharer that keeps answering busy (or nothing) gets no more of our time than STALL_MS without progress.
+          if (Date.now() - this._lastProgress > this._stallMs) {
+            throw new PushPeerError('TIMEOUT', `no piece came for ${this._stallMs / 1000} s (the sharer is busy)`);
+          }
+        }).finally(() => {
+          this._asked.delete(`${next.file}:${next.piece}`);
+          running.delete(task);
+        });
         running.add(task);
       }
       if (running.size === 0) {
+        if (!this._paused && !this._nextPiece({ peek: true })) break;
         await new Promise((resolve) => { this._wake = resolve; });
         continue;
       }
       await Promise.race([...running, new Promise((resolve) => { this._wake = resolve; })]);
     }
     if (this.error) throw this.error;
+  }
+
+  /** The next piece to ask for (not stored, not asked): pieces to ask again first, then in order. */
+  _nextPiece({ peek = false } = {}) {
+    const free = (t) => !this._have[t.file].has(t.piece) && !this._asked.has(`${t.file}:${t.piece}`);
+    while (this._again.length > 0) {
+      if (free(this._again[0])) return peek ? this._again[0] : this._again.shift();
+      this._again.shift();
+    }
+    const c = this._cursor;
+    while (c.file < this.manifest.files.length) {
+      const count = pieceCount(this.manifest.files[c.file].size, this.core);
+      while (c.piece < count) {
+        const t = { file: c.file, piece: c.piece };
+        if (free(t)) {
+          if (!peek) c.piece++;
+          return t;
+        }
+        c.piece++;
+      }
+      c.file++;
+      c.piece = 0;
+    }
+    return null;
   }
 
   async _fetchPiece({ file, piece }) {
@@ -304,6 +373,7 @@ export class Download extends EventTarget {
     }
     await this._write({ file: f.key, index: piece, bytes: opened.data, leaves: opened.leaves });
     this._have[file].add(piece);
+    this._lastProgress = Date.now();
     this._bytes += opened.data.length;
     this._samples.push({ at: Date.now(), bytes: opened.data.length });
     for (const resolve of this._waiters.get(`${file}:${piece}`) ?? []) resolve();
@@ -320,7 +390,7 @@ export class Download extends EventTarget {
   _write(piece) {
     return new Promise((resolve, reject) => {
       (this._writeQueue ??= []).push({ piece, resolve, reject });
-      if (!this._writing) void this._flush();
+      if (!this._writing) this._flushing = this._flush();
     });
   }
 
@@ -328,6 +398,10 @@ export class Download extends EventTarget {
     this._writing = true;
     while (this._writeQueue.length > 0) {
       const batch = this._writeQueue.splice(0);
+      if (this.state === 'cancelled') {
+        for (const w of batch) w.reject(this.error);
+        continue;
+      }
       try {
         await this._store.putPieces(batch.map((w) => w.piece));
         for (const w of batch) w.resolve();
@@ -340,6 +414,7 @@ export class Download extends EventTarget {
 
   /** Every file complete: its tree from the stored leaf hashes, and the share is ours to seed. */
   async _complete() {
+    if (this.state === 'cancelled') throw this.error;
     for (const f of this.manifest.files) {
       const leaves = await this._store.pieceLeaves(f.key);
       const all = new Uint8Array(32 * leafCount(f.size, this.core));
@@ -348,6 +423,7 @@ export class Download extends EventTarget {
       await this._store.putTree({ root: f.root, size: f.size, nodes: tree.nodes });
     }
     const share = await this._store.getShare(this.id);
+    if (!share || this.state === 'cancelled') throw this.error ?? new PushPeerError('CANCELLED', 'the share was removed');
     await this._store.putShare({ ...share, complete: true });
     this._seed?.(this.id);
   }

@@ -1,7 +1,7 @@
 // A shared file as an HTTP response, for a service worker (sw/handler.js) to answer a URL with (docs/API.md, "Share
 // by link": download.url(file)): the bytes of verified pieces only, read from the content store, with range
 // requests, so that a <video> or <audio> plays a share while it downloads. A piece not stored yet is waited for
-// (the page stores it as it is verified) up to WAIT_MS; then the response ends with an error.
+// (the page stores it as it is verified) up to WAIT_MS a piece; then the response ends with an error.
 //
 // The bytes are someone else's: whatever the manifest says, nothing served here may run in our origin. Media,
 // images other than SVG, and plain text keep their type; anything else is application/octet-stream, an
@@ -17,11 +17,14 @@ const POLL_MS = 100;
 export const sharePath = (id, file) => `pushpeer-share/${id}/${file}`;
 const PATH = /\/pushpeer-share\/([A-Za-z0-9_-]{43})\/(\d{1,4})$/;
 
-/** Types a page may render as they are; anything else is served as a download. */
+/**
+ * The type a page may render a shared file as: the essence of a media, raster image or plain text type (parameters
+ * dropped: a comma in them would make a browser read another type); null for anything else, served as a download.
+ */
 export function safeType(type) {
   const essence = String(type).split(';')[0].trim().toLowerCase();
-  if (/^(video|audio)\/[\w.+-]+$/.test(essence)) return type;
-  if (/^image\/[\w.+-]+$/.test(essence) && essence !== 'image/svg+xml') return type;
+  if (/^(video|audio)\/[\w.+-]+$/.test(essence)) return essence;
+  if (/^image\/[\w.+-]+$/.test(essence) && essence !== 'image/svg+xml') return essence;
   if (essence === 'text/plain') return 'text/plain; charset=utf-8';
   return null;
 }
@@ -70,7 +73,7 @@ export async function serveSharedFile(store, request, { id, file }, { wanted = (
   const headers = {
     'Content-Type': type ?? 'application/octet-stream',
     'Accept-Ranges': 'bytes',
-    'Content-Security-Policy': "sandbox; default-src 'none'",
+    'Content-Security-Policy': "sandbox; default-src 'none'; frame-ancestors 'none'",
     'X-Content-Type-Options': 'nosniff',
     'Cache-Control': 'no-store',
   };
@@ -80,13 +83,13 @@ export async function serveSharedFile(store, request, { id, file }, { wanted = (
     return new Response(null, { status: 416, headers: { ...headers, 'Content-Range': `bytes */${f.size}` } });
   }
   const { start, end } = range ?? { start: 0, end: f.size - 1 };
-  const deadline = Date.now() + WAIT_MS;
   let at = start;
   const body = f.size === 0 ? null : new ReadableStream({
     async pull(controller) {
       try {
         const index = Math.floor(at / PIECE);
-        const piece = await pieceWhenStored(store, f.key, index, deadline, (p) => wanted({ id, file, piece: p }));
+        // Each piece may take WAIT_MS: playback that catches up with the download waits for it, not for the whole.
+        const piece = await pieceWhenStored(store, f.key, index, Date.now() + WAIT_MS, (p) => wanted({ id, file, piece: p }));
         const from = at - index * PIECE;
         const to = Math.min(piece.length, end + 1 - index * PIECE);
         controller.enqueue(piece.slice(from, to));

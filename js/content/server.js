@@ -1,14 +1,19 @@
 // Serving shares (docs/PROTOCOL.md §9.4): manifests and verified ranges of leaves with their proofs, to any peer
-// that names a share we hold (a share id is 256 bits from a link: knowing it is the capability). Requests of one
-// connection are answered one at a time, in order, so a peer cannot make us read more than one range ahead of its
-// channel; beyond MAX_QUEUED waiting requests it gets `busy`.
+// that names a complete share we hold (a share id is 256 bits from a link: knowing it is the capability).
+// Requests of one connection are answered in order; beyond MAX_QUEUED waiting the asker gets `busy`. A peer that
+// keeps asking while its answers cannot even leave (its channel is not drained) is not answered, then dropped:
+// nothing a peer sends makes us hold more than a bounded amount for it.
 import { PIECE_LEAVES } from './content-store.js';
 
 const MAX_QUEUED = 64;
 // Answers read from storage ahead of the one being sent (128 KiB each).
 const READ_AHEAD = 4;
+// `busy` answers not yet handed to the channel; beyond it requests are dropped unanswered, and after
+// MAX_DROPPED of those the connection is closed.
+const MAX_BUSY_PENDING = 16;
+const MAX_DROPPED = 256;
 const MAX_SHARES_CACHED = 64;
-// Trees held in the Wasm heap for proving (64 bytes per leaf each); the least recently used one goes.
+// Trees held in the Wasm heap for proving (64 bytes per leaf each); the least recently used one not in use goes.
 const MAX_TREES = 4;
 
 export class ContentServer {
@@ -16,8 +21,8 @@ export class ContentServer {
     this.core = core;
     this.store = store;
     this._log = log;
-    this._trees = new Map(); // root (base64url) -> tree handle, in use order
-    this._queues = new WeakMap(); // ContentChannel -> { frames, running, cancelled }
+    this._trees = new Map(); // root (base64url) -> { tree, generation, pins, loading }, in use order
+    this._queues = new WeakMap(); // ContentChannel -> { frames, running, ahead (request ids), cancelled, ... }
     this._shares = new Map(); // id -> a complete share's record
     /** Bytes and ranges served, for share.stats() and the tests. */
     this.served = { ranges: 0, bytes: 0, manifests: 0, refused: 0 };
@@ -26,18 +31,27 @@ export class ContentServer {
   /** Takes a request frame from a channel (ContentChannel's `serve`). */
   serve(channel, frame) {
     let q = this._queues.get(channel);
-    if (!q) this._queues.set(channel, q = { frames: [], running: false, cancelled: new Set() });
+    if (!q) {
+      q = { frames: [], running: false, ahead: new Set(), cancelled: new Set(), busyPending: 0, dropped: 0 };
+      this._queues.set(channel, q);
+    }
     if (frame.type === 'cancel') {
+      // Only a request we hold can be cancelled: ids never asked leave no trace.
+      const before = q.frames.length;
       q.frames = q.frames.filter((f) => f.request !== frame.request);
-      q.cancelled.add(frame.request);
+      if (q.frames.length === before && q.ahead.has(frame.request)) q.cancelled.add(frame.request);
       return;
     }
     if (q.frames.length >= MAX_QUEUED) {
       this.served.refused++;
-      void this._error(channel, frame.request, 'busy');
+      if (q.busyPending < MAX_BUSY_PENDING) {
+        q.busyPending++;
+        void this._error(channel, frame.request, 'busy').finally(() => q.busyPending--);
+      } else if (++q.dropped > MAX_DROPPED) {
+        channel.connection.close('content: too many requests');
+      }
       return;
     }
-    q.cancelled.delete(frame.request);
     q.frames.push(frame);
     if (!q.running) void this._run(channel, q);
   }
@@ -53,10 +67,12 @@ export class ContentServer {
       while ((q.frames.length > 0 || ahead.length > 0) && !channel.connection.closed) {
         while (ahead.length < READ_AHEAD && q.frames.length > 0) {
           const frame = q.frames.shift();
+          q.ahead.add(frame.request);
           ahead.push({ frame, answer: this._answer(frame).catch((error) => ({ error })) });
         }
         const { frame, answer } = ahead.shift();
         const a = await answer;
+        q.ahead.delete(frame.request);
         if (q.cancelled.delete(frame.request)) continue;
         if (a.error) {
           this._log(`content: serving ${frame.type} failed: ${a.error?.code ?? ''} ${a.error?.message ?? a.error}`);
@@ -75,23 +91,24 @@ export class ContentServer {
       }
     } finally {
       q.running = false;
+      q.ahead.clear();
+      q.cancelled.clear();
     }
   }
 
   /** The answer to a request: { bytes } (the frame), { code } (an error frame's), or a rejection. */
   async _answer(frame) {
     const share = await this._share(this.core.base64urlEncode(frame.share));
-    if (frame.type === 'get-manifest') {
-      return share ? { bytes: this.core.encodeManifestFrame(frame.request, share.manifest) } : { code: 'not-found' };
-    }
-    const file = share?.files[frame.file];
+    // Only complete shares are served: asking for an id must not tell anyone what we are downloading.
+    if (!share?.complete) return { code: 'not-found' };
+    if (frame.type === 'get-manifest') return { bytes: this.core.encodeManifestFrame(frame.request, share.manifest) };
+    const file = share.files[frame.file];
     const leaves = file ? Math.max(1, Math.ceil(file.size / this.core.limits.content.leafSize)) : 0;
-    if (!share?.complete || !file || frame.first + frame.count > leaves) return { code: 'not-found' };
-    const tree = await this._tree(file);
-    if (!tree) return { code: 'not-found' };
+    if (!file || frame.first + frame.count > leaves) return { code: 'not-found' };
     const bytes = await this._read(file, frame.first, frame.count);
     if (!bytes) return { code: 'unavailable' };
-    return { bytes: tree.encodeData(frame.request, frame.file, frame.first, frame.count, bytes), length: bytes.length };
+    const data = await this._withTree(file, (tree) => tree.encodeData(frame.request, frame.file, frame.first, frame.count, bytes));
+    return data ? { bytes: data, length: bytes.length } : { code: 'not-found' };
   }
 
   /** A share record; complete ones do not change and are kept (forget() drops one that is removed). */
@@ -128,34 +145,67 @@ export class ContentServer {
     return out;
   }
 
-  async _tree(file) {
-    const held = this._trees.get(file.root);
-    if (held) {
-      this._trees.delete(file.root);
-      // Most recently used last; a handle from before a reload of the core is gone.
-      if (held.generation === this.core.generation) {
-        this._trees.set(file.root, held);
-        return held.tree;
+  /**
+   * Runs fn(tree) with the file's tree loaded and pinned (it is not released while fn runs); null when the tree is
+   * not stored. Concurrent requests for a root not loaded yet share one load.
+   */
+  async _withTree(file, fn) {
+    let entry = this._trees.get(file.root);
+    if (entry && !entry.loading && entry.generation !== this.core.generation) {
+      this._trees.delete(file.root); // the core was reloaded: the handle is gone
+      entry = null;
+    }
+    if (!entry) {
+      entry = { tree: null, generation: this.core.generation, pins: 0, loading: null };
+      entry.loading = this._load(file).then((tree) => {
+        entry.tree = tree;
+        entry.loading = null;
+        if (!tree) this._trees.delete(file.root);
+      }, (error) => {
+        this._trees.delete(file.root);
+        throw error;
+      });
+      this._trees.set(file.root, entry);
+    }
+    entry.pins++;
+    try {
+      if (entry.loading) await entry.loading;
+      if (!entry.tree) return null;
+      // Most recently used last (a dropped entry stays out).
+      if (!entry.dropped) {
+        this._trees.delete(file.root);
+        this._trees.set(file.root, entry);
       }
+      return fn(entry.tree);
+    } finally {
+      entry.pins--;
+      if (entry.dropped && entry.pins === 0) entry.tree?.release();
+      this._evict();
     }
-    const stored = await this.store.getTree(file.root);
-    if (!stored) return null;
-    const tree = this.core.contentTree({ size: stored.size, nodes: stored.nodes, root: this.core.base64urlDecode(file.root) });
-    this._trees.set(file.root, { tree, generation: this.core.generation });
-    while (this._trees.size > MAX_TREES) {
-      const [oldest, entry] = this._trees.entries().next().value;
-      this._trees.delete(oldest);
-      entry.tree.release();
-    }
-    return tree;
   }
 
-  /** Forgets a tree (its share was removed). */
+  async _load(file) {
+    const stored = await this.store.getTree(file.root);
+    if (!stored) return null;
+    return this.core.contentTree({ size: stored.size, nodes: stored.nodes, root: this.core.base64urlDecode(file.root) });
+  }
+
+  _evict() {
+    for (const [root, entry] of this._trees) {
+      if (this._trees.size <= MAX_TREES) return;
+      if (entry.pins > 0 || entry.loading) continue;
+      this._trees.delete(root);
+      entry.tree?.release();
+    }
+  }
+
+  /** Forgets a tree (its share was removed); one in use is released once it is no longer. */
   drop(root) {
-    const held = this._trees.get(root);
-    if (!held) return;
+    const entry = this._trees.get(root);
+    if (!entry) return;
     this._trees.delete(root);
-    held.tree.release();
+    entry.dropped = true;
+    if (entry.pins === 0 && !entry.loading) entry.tree?.release();
   }
 
   _error(channel, request, code) {

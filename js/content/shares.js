@@ -111,7 +111,12 @@ export class Shares {
       await this.store.putShare(record);
       return new Share(this, record);
     } catch (error) {
-      for (const s of stored) await this.store.deletePieces(s.key, this._pieces(s.size)).catch(() => {});
+      // Nothing of a share that failed stays (trees another share holds excepted).
+      const others = await this.store.shares().catch(() => []);
+      for (const s of stored) await this.store.deletePieces(s.key).catch(() => {});
+      for (const f of files) {
+        if (!others.some((o) => o.files.some((g) => g.root === f.root))) await this.store.deleteTree(f.root).catch(() => {});
+      }
       throw error;
     }
   }
@@ -133,10 +138,6 @@ export class Shares {
     }
   }
 
-  _pieces(size) {
-    return Math.ceil(Math.max(1, Math.ceil(size / this.core.limits.content.leafSize)) / PIECE_LEAVES);
-  }
-
   /** The shares we hold (ours and the downloads we keep), complete or not. */
   async list() {
     return (await this.store.shares()).map((r) => new Share(this, r));
@@ -156,7 +157,7 @@ export class Shares {
         await this.store.deleteTree(f.root);
       }
       if (!others.some((s) => s.files.some((g) => g.key === f.key))) {
-        await this.store.deletePieces(f.key, this._pieces(f.size));
+        await this.store.deletePieces(f.key);
       }
     }
     return true;

@@ -73,6 +73,8 @@ export async function openIndexedDbBackend({ name, version, tables, upgrade, ind
       await Promise.all(values.map((v) => request(s.put(v))));
     }),
     delete: (table, key) => one(table, 'readwrite', (s) => s.delete(key)),
+    /** Deletes every key in [lower, upper] (string keys: a prefix and the prefix + '\uffff'). */
+    deleteRange: (table, lower, upper) => one(table, 'readwrite', (s) => s.delete(IDBKeyRange.bound(lower, upper))),
     getAll: (table) => one(table, 'readonly', (s) => s.getAll()),
     getAllByIndex: (table, index, value) => one(table, 'readonly', (s) => s.index(index).getAll(value)),
     update: (table, key, change) => run(table, 'readwrite', async (tx) => {

@@ -24,6 +24,9 @@ export function createMemoryBackend({ name, tables }) {
       return id;
     },
     delete: async (table, key) => void rows(table).delete(key),
+    deleteRange: async (table, lower, upper) => {
+      for (const key of [...rows(table).keys()]) if (key >= lower && key <= upper) rows(table).delete(key);
+    },
     getAll: async (table) => [...rows(table).values()].map(clone),
     getAllByIndex: async (table, index, value) => {
       const keyPath = tables[table].indexes[index];

@@ -54,7 +54,7 @@ describe('share by link: verified files between browsers', { timeout: 10 * 60_00
         assert.equal(got.error, undefined, JSON.stringify(got.error));
         assert.equal(world.pushesSince(since).length, 2, 'one push each way, as for any call');
         assert.deepEqual(got.files.map((f) => [f.name, f.size, f.sha256]), first.files.map((f) => [f.name, f.size, f.sha256]));
-        assert.deepEqual(got.files.map((f) => f.type), ['video/webm', 'text/plain', '']);
+        assert.deepEqual(got.files.map((f) => f.type), ['video/webm', 'text/plain; charset=utf-8', '']);
         assert.equal(got.streamed, first.files[0].sha256, 'stream(0) gave the same bytes in order');
         const verified = got.events.filter((e) => e.type === 'verified');
         assert.equal(verified.length, Math.ceil((6 * MiB + 12345) / PIECE) + 2);
@@ -158,7 +158,7 @@ describe('share by link: verified files between browsers', { timeout: 10 * 60_00
         assert.equal(html.sha256, page.files[0].sha256);
         assert.equal(html.headers['content-type'], 'application/octet-stream');
         assert.equal(html.headers['content-disposition'], 'attachment');
-        assert.equal(html.headers['content-security-policy'], "sandbox; default-src 'none'");
+        assert.equal(html.headers['content-security-policy'], "sandbox; default-src 'none'; frame-ancestors 'none'");
         assert.equal(html.headers['x-content-type-options'], 'nosniff');
         assert.equal((await bob.call('fetchShareUrl', page.id, 1)).headers['content-type'], 'application/octet-stream');
         const part = await bob.call('fetchShareUrl', page.id, 2, 'bytes=131000-140999');
