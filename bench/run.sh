@@ -21,6 +21,7 @@ intro_cmd="node bench/browser/introductions.mjs --runs 20"
 groups_cmd="node bench/browser/groups.mjs --rounds 10"
 groups_sim_cmd="node --max-old-space-size=12000 bench/sim/groups.mjs --sizes 10,100,1000,10000 --seed 1"
 soak_cmd="node bench/browser/soak.mjs --calls 1000"
+share_cmd="node bench/browser/share.mjs --mib 256 --memory-mib 1024 --hash-mib 256"
 
 {
   echo "# Benchmark results"
@@ -108,6 +109,15 @@ soak_cmd="node bench/browser/soak.mjs --calls 1000"
   echo "random walks (PROTOCOL §7.8), so no member, the one in the invite included, should stay far above maxNeighbours;"
   echo "the group should stay one part as members leave; a group message's frames are the sum of the members'"
   echo "connections; members who come back after a reload get neighbourLimit connections again."
+  echo
+  # Prints its own heading and command line.
+  $share_cmd
+  echo
+  echo "Reading these rows: a fetch reads every piece from the sharer's IndexedDB, proves it in Wasm, checks it on"
+  echo "arrival (BLAKE2b over 128 KiB) and writes it with its leaf hashes to the receiver's IndexedDB before it counts;"
+  echo "the raw channel only moves bytes. Both browsers of a pair share this host's two cores. Goals (issue #12): 0.8x"
+  echo "the raw figure, a first verified piece within 200 ms, JS heap + Wasm at most 64 MB for 1 GiB, hashing at least"
+  echo "600 MiB/s."
   echo
   echo "## Reliability under load: the soak, real Firefox"
   echo
