@@ -247,40 +247,30 @@ export class Connection extends EventTarget {
     return true;
   }
 
-  /** Resolves once the channel is open (at once if it is); rejects once it or the connection is closed. */
+  /** Resolves once the channel is open (at once if it is), or once it or the connection closed. */
   async _channelOpen(channel) {
-    while (!this.closed && channel.readyState === 'connecting') {
-      await new Promise((resolve) => {
-        const wake = () => {
-          channel.removeEventListener('open', wake);
-          channel.removeEventListener('close', wake);
-          this.removeEventListener('close', wake);
-          resolve();
-        };
-        channel.addEventListener('open', wake);
-        channel.addEventListener('close', wake);
-        this.addEventListener('close', wake);
-      });
-    }
+    while (!this.closed && channel.readyState === 'connecting') await this._next(channel, ['open', 'close']);
   }
 
   /** Resolves once the channel's buffer holds at most highWater bytes; rejects once the connection is closed. */
   async _drained(channel, highWater) {
     const threshold = channel.bufferedAmountLowThreshold;
     if (threshold === 0 || threshold > highWater) channel.bufferedAmountLowThreshold = Math.floor(highWater / 2);
-    while (this._writable(channel) && channel.bufferedAmount > highWater) {
-      await new Promise((resolve) => {
-        const wake = () => {
-          channel.removeEventListener('bufferedamountlow', wake);
-          channel.removeEventListener('close', wake);
-          this.removeEventListener('close', wake);
-          resolve();
-        };
-        channel.addEventListener('bufferedamountlow', wake);
-        channel.addEventListener('close', wake);
-        this.addEventListener('close', wake);
-      });
-    }
+    // Waiting for bufferedamountlow alone would wait for ever on a channel that closed.
+    while (this._writable(channel) && channel.bufferedAmount > highWater) await this._next(channel, ['bufferedamountlow', 'close']);
+  }
+
+  /** Resolves on the first of the channel's `events`, or the connection's close. */
+  _next(channel, events) {
+    return new Promise((resolve) => {
+      const wake = () => {
+        for (const type of events) channel.removeEventListener(type, wake);
+        this.removeEventListener('close', wake);
+        resolve();
+      };
+      for (const type of events) channel.addEventListener(type, wake);
+      this.addEventListener('close', wake);
+    });
   }
 
   /** Adds the stream's tracks; the renegotiation runs over the control channel (no push). Returns the senders. */
