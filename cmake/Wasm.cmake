@@ -33,9 +33,10 @@ endfunction()
 
 # Closure Compiler (ADVANCED) on the release and testing loaders: 9.7 -> 6.8 KB gzip, and Emscripten then also
 # shortens the module's import and export names (bench/RESULTS.md, "Sizes"). The compiler is the pinned npm
-# devDependency google-closure-compiler (its native Linux build); cmake/closure-externs.js keeps what it must not
+# devDependency google-closure-compiler-linux (the native build; the wrapper package would also want macOS and
+# Windows builds this registry does not have); cmake/closure-externs.js keeps what it must not
 # rename. The testing flavour runs every JS test on the same compiled loader.
-set(_pp_closure ${CMAKE_SOURCE_DIR}/node_modules/.bin/google-closure-compiler)
+set(_pp_closure ${CMAKE_SOURCE_DIR}/node_modules/google-closure-compiler-linux/compiler)
 if(NOT EXISTS ${_pp_closure})
   message(FATAL_ERROR "${_pp_closure} is missing: run npm ci (cmake/setup.sh does)")
 endif()
