@@ -28,6 +28,20 @@ ensure_deb_src() {
   fi
 }
 
+# Downloads the source package that carries the pinned orig tarball. Every Debian revision of one upstream version
+# has the same orig tarball, so each revision the index lists is tried in turn: a mirror may list a security update
+# whose files it does not serve (seen: zlib 1.2.13.dfsg-1+deb12u1 answered 404 while -1 was there).
+fetch_orig() {
+  local pkg=$1 orig=$2 version
+  (cd "$dest/_downloads" && apt-get source --download-only -qq "$pkg" >/dev/null 2>&1) && [ -f "$dest/_downloads/$orig" ] &&
+    return 0
+  for version in $(apt-cache showsrc "$pkg" 2>/dev/null | awk '/^Version:/ { print $2 }' | sort -u); do
+    (cd "$dest/_downloads" && apt-get source --download-only -qq "$pkg=$version" >/dev/null 2>&1) || continue
+    [ -f "$dest/_downloads/$orig" ] && return 0
+  done
+  return 1
+}
+
 for row in "${deps[@]}"; do
   read -r name pkg orig sha top <<<"$row"
   stamp="$dest/$name/.pushpeer-verified"
@@ -35,8 +49,10 @@ for row in "${deps[@]}"; do
   file="$cache/$orig"
   if [ ! -f "$file" ]; then
     ensure_deb_src
-    (cd "$dest/_downloads" && apt-get source --download-only -qq "$pkg" >/dev/null 2>&1) ||
-      (apt-get update -qq && cd "$dest/_downloads" && apt-get source --download-only -qq "$pkg" >/dev/null)
+    fetch_orig "$pkg" "$orig" || { apt-get update -qq && fetch_orig "$pkg" "$orig"; } || {
+      echo "fetch-sources: no Debian source package of $pkg could be downloaded with $orig" >&2
+      exit 1
+    }
     file="$dest/_downloads/$orig"
   fi
   got=$(sha256sum "$file" | cut -d' ' -f1)
