@@ -433,6 +433,12 @@ export class Calls {
       if (await this.store.claimInbox(item.id, this.host.owner)) await this.store.updateInbox(item.id, { state: 'done' });
       return;
     }
+    if (session && item.sequence < session.sequence) {
+      // An older offer than the one we answered (a page that went away had taken it): the call moved on, and it
+      // must not disturb the connection answering the newer one.
+      await this._settleStale(item);
+      return;
+    }
     if (session?.answer) {
       await this._offerAgain(item, session);
       return;
@@ -456,9 +462,12 @@ export class Calls {
       // A new offer in a call the person accepted (the caller offers again because our page went away before it
       // answered): answered without asking again (docs/PROTOCOL.md §7.1). An answer this page is still making for
       // the older offer is for a connection the caller has dropped.
-      const live = this.answering.get(key);
-      if (live && !live.closed) live.close('offered again');
-      this._take(item, { accepted: true }, (current) => this._answer(current, {})).catch(this._unlessHandled);
+      this._take(item, { accepted: true }, (current) => {
+        // Closed once this page holds the new offer: a second look at the same offer (the worker's message and an
+        // inbox pass both bring it) must not close the connection the first look is opening.
+        this._closeAnswering(key, 'offered again');
+        return this._answer(current, {});
+      }).catch(this._unlessHandled);
       return;
     }
     if (Date.now() >= this.expiresAt(item)) {
@@ -504,12 +513,29 @@ export class Calls {
         envelope: session.answer });
       return;
     }
-    if (live && !live.closed) {
-      live.close('offered again');
-    } else if (!(await claimIsDead(lockName(this.host.storeName, 'session', key), session.at, this.options.lockManager))) {
+    if ((!live || live.closed) &&
+        !(await claimIsDead(lockName(this.host.storeName, 'session', key), session.at, this.options.lockManager))) {
       return; // another page of this profile holds the call and answers it
     }
-    this._take(item, {}, (current) => this._answer(current, {})).catch(this._unlessHandled);
+    this._take(item, {}, (current) => {
+      this._closeAnswering(key, 'offered again'); // once this page holds the new offer (see _offer)
+      return this._answer(current, {});
+    }).catch(this._unlessHandled);
+  }
+
+  _closeAnswering(key, reason) {
+    const live = this.answering.get(key);
+    if (live && !live.closed) live.close(reason);
+  }
+
+  /** An offer the call has moved past: done, taken over from a page that went away if it had claimed it. */
+  async _settleStale(item) {
+    const gone = item.state === 'claimed' &&
+      await claimIsDead(lockName(this.host.storeName, 'claim', item.id), item.claimedAt, this.options.lockManager);
+    if (item.state !== 'new' && !gone) return;
+    if (await this.store.claimInbox(item.id, this.host.owner, gone ? { takeOver: item.owner } : {})) {
+      await this.store.updateInbox(item.id, { state: 'done' });
+    }
   }
 
   /**

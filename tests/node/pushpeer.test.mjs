@@ -329,6 +329,25 @@ describe('pushpeer.js and sw/handler.js', { timeout: 60_000 }, () => {
     assert.equal((await got).data, 'from the new page');
   });
 
+  it("the next page looks at the old page's offer again after it answered the caller's new one: the old offer "
+    + 'leaves the new connection alone', async () => {
+    const alice = await world.person('Alice', FAST);
+    const bob = await world.person('Bob', FAST);
+    bob.peer.addEventListener('request', (e) => e.accept());
+    // Bob's page goes after it stored its answer, before the answer left: his accepted request stays claimed by the
+    // gone page. Alice offers again (his bye said the page went); the next page answers that new offer, and then
+    // looks at the inbox again (as peer.requests() or the worker's next message make it do in a browser).
+    const again = (page) => page.addEventListener('progress', (e) => e.step === 'answer-sent' && void page.processInbox());
+    bob.peer.addEventListener('progress', (e) => e.step === 'answer-sealed' && void bob.reload({ before: again }));
+    const conn = await alice.peer.connect(bob.card().text);
+    assert.equal(conn.state, 'connected');
+    const got = nextEvent(conn, 'message');
+    const bobs = await until(() => [...bob.peer.connections][0], { what: "Bob's new connection" });
+    bobs.send('from the new page');
+    assert.equal((await got).data, 'from the new page');
+    assert.equal(bobs.closed, false);
+  });
+
   it('the callee reloads after the person accepted, before the answer left: the next page answers without asking', async () => {
     const alice = await world.person('Alice', FAST);
     const bob = await world.person('Bob', FAST);
