@@ -439,8 +439,13 @@ export interface Share {
   readonly id: string;
   /** The file's root for a share of one file; the id otherwise. */
   readonly root: string;
-  /** `<linkBase>#share=<id>.<our card>` */
-  readonly link: string;
+  /**
+   * `<linkBase>#share=<id>.<our card>` once complete (we serve it); for a download still under way, the link it was
+   * fetched from (peer.fetch(share.link) resumes it).
+   */
+  readonly link: string | null;
+  /** The sharer's key id (base64url) for a download; null for a share of ours. */
+  readonly from: string | null;
   readonly title: string;
   readonly files: SharedFile[];
   /** Every piece here and verified (we serve it). */
@@ -477,11 +482,15 @@ export class Download extends EventTarget {
   /** base64url of the share's id. */
   readonly id: string;
   readonly state: 'connecting' | 'downloading' | 'paused' | 'done' | 'failed' | 'cancelled';
+  /** Bytes per piece (131072; a file's last piece may be shorter). */
+  readonly pieceSize: number;
   readonly manifest: DownloadEventMap['manifest']['manifest'] | null;
   readonly error: PushPeerError | null;
   /** Resolves once every file is verified and stored (we serve it then); rejects with the download's error. */
   readonly done: Promise<Download>;
   progress(): DownloadProgress;
+  /** The pieces of the file verified and stored so far (indexes, ascending). */
+  pieces(file?: number): number[];
   /** The file's bytes in order, each piece as soon as it is verified. */
   stream(file?: number): ReadableStream<Uint8Array>;
   /** The whole file, once complete. */

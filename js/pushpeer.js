@@ -465,6 +465,7 @@ export class PushPeer extends EventTarget {
     for (const c of this.connections) c.close('forgotten');
     const s = await this.registration?.pushManager.getSubscription();
     await s?.unsubscribe();
+    await this.content.clear();
     await this.store.clear();
   }
 }

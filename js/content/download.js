@@ -34,6 +34,9 @@ export class Download extends EventTarget {
     this._reconnects = reconnects;
     this._window = window;
     const { id, card } = parseShareLink(link, core);
+    this._link = link;
+    /** Bytes per piece (the last piece of a file may be shorter): what 'verified' and pieces() count in. */
+    this.pieceSize = PIECE_LEAVES * core.limits.content.leafSize;
     this.id = core.base64urlEncode(id);
     this._idBytes = id;
     this._card = card;
@@ -67,6 +70,11 @@ export class Download extends EventTarget {
     const span = this._samples.length > 0 ? Math.max(250, now - this._samples[0].at) : RATE_WINDOW_MS;
     return { bytes: this._bytes, totalBytes, pieces, totalPieces, rate: Math.round((recent * 1000) / span),
       peers: this._channel && !this._channel.connection.closed ? 1 : 0 };
+  }
+
+  /** The pieces of file `file` verified and stored so far (indexes, ascending): a map of what arrived. */
+  pieces(file = 0) {
+    return [...(this._have[file] ?? [])].sort((a, b) => a - b);
   }
 
   /** Asks for piece `piece` of file `file` next (a player waits for it: serve-file.js), if it is still to come. */
@@ -188,12 +196,12 @@ export class Download extends EventTarget {
       if (!share) {
         await this._connect();
         share = await this._fetchManifest();
-      } else {
-        this._useManifest(share);
       }
-      for (let i = 0; i < this.manifest.files.length; i++) {
-        this._have[i] = new Set((await this._store.pieceLeaves(this.manifest.files[i].key)).keys());
+      // What is stored already (a resume) is known before 'manifest' fires: pieces() maps it from the start.
+      for (let i = 0; i < share.files.length; i++) {
+        this._have[i] = new Set((await this._store.pieceLeaves(share.files[i].key)).keys());
       }
+      if (!this.manifest) this._useManifest(share);
       this._announce();
       if (!share.complete) {
         await this._checkRoom();
@@ -255,14 +263,13 @@ export class Download extends EventTarget {
     }
     const share = {
       id: this.id, manifest: frame.manifest, title: opened.title, created: opened.created, complete: false,
-      from: this.core.base64urlEncode(opened.sharerKeyId), link: null,
+      from: this.core.base64urlEncode(opened.sharerKeyId), link: this._link,
       files: opened.files.map((f) => {
         const root = this.core.base64urlEncode(f.root);
         return { name: f.name, size: f.size, type: f.type, root, key: root };
       }),
     };
     await this._store.putShare(share);
-    this._useManifest(share);
     return share;
   }
 

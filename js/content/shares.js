@@ -7,7 +7,7 @@ import { Download, parseShareLink } from './download.js';
 import { sharePath } from './serve-file.js';
 import { ContentServer } from './server.js';
 
-/** A share we hold: { id, link, title, files, complete, manifest, remove() }. */
+/** A share we hold: { id, link, title, files, complete, from, manifest, remove() }. */
 class Share {
   constructor(shares, record) {
     this._shares = shares;
@@ -18,7 +18,10 @@ class Share {
     this.files = record.files.map(({ name, size, type, root }) => ({ name, size, type, root }));
     /** For one file, its root; for several, the share's id (what the link names either way). */
     this.root = this.files.length === 1 ? this.files[0].root : this.id;
-    this.link = shares.linkFor(this.id);
+    /** The sharer's key id for a download; null for a share of ours. */
+    this.from = record.from ?? null;
+    // Complete, we serve it ourselves: our link. A download still under way: the link it came from, to resume it.
+    this.link = record.complete ? shares.linkFor(this.id) : record.link ?? null;
   }
 
   /** The URL our service worker serves file `file` at (null without one): a <video> can play it. */
@@ -161,6 +164,17 @@ export class Shares {
       }
     }
     return true;
+  }
+
+  /** Forgets everything (PushPeer.forget): downloads stop, nothing is served, every share and byte is deleted. */
+  async clear() {
+    for (const download of this._downloads.values()) await download.cancel();
+    this._downloads.clear();
+    for (const record of await this.store.shares()) {
+      this.server.forget(record.id);
+      for (const f of record.files) this.server.drop(f.root);
+    }
+    await this.store.clear();
   }
 
   /** The service worker waits for a piece to answer a player ({ id, file, piece }): its download asks for it next. */

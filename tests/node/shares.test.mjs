@@ -255,8 +255,14 @@ describe('share by link (js/content) over fake connections', () => {
     await settle(50);
     const have = (await store.pieceLeaves(share.files[0].root)).size;
     assert.ok(have >= 3 && have < 7);
-    // "Reload": a new Shares on the same store, the same link.
+    // "Reload": a new Shares on the same store. The interrupted download is listed with the link it came from (not
+    // ours: we do not serve it yet), which resumes it.
     const bob2 = peer('bob2', { world, store });
+    const [listed] = await bob2.shares.list();
+    assert.equal(listed.complete, false);
+    assert.equal(listed.from, alice.keyId);
+    assert.equal(listed.link, share.link);
+    assert.equal((await alice.shares.list())[0].from, null);
     let asked = 0;
     world.onConnect = (mine) => {
       const write = mine.writeContent.bind(mine);
@@ -265,9 +271,14 @@ describe('share by link (js/content) over fake connections', () => {
         return write(data);
       };
     };
-    const again = bob2.shares.fetch(share.link);
+    const again = bob2.shares.fetch(listed.link);
+    await new Promise((resolve) => again.addEventListener('manifest', resolve, { once: true }));
+    assert.equal(again.pieces(0).length, have, 'the map of what arrived starts with what was stored');
     await again.done;
     assert.equal(asked, 7 - have);
+    assert.deepEqual(again.pieces(0), [0, 1, 2, 3, 4, 5, 6]);
+    assert.equal(again.pieceSize, PIECE);
+    assert.equal((await bob2.shares.list())[0].link, bob2.shares.linkFor(share.id), 'complete: our own link');
     assert.deepEqual(await bytesOf(await again.blob(0)), content);
   });
 
@@ -432,6 +443,20 @@ describe('share by link (js/content) over fake connections', () => {
     await done.done;
     await bob.shares.remove(share.id);
     await rejects(done.blob(0), 'NOT_FOUND');
+  });
+
+  it('clear() (forget): every share and download and their bytes are gone, and nothing is served', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const share = await alice.shares.share(new Blob([pattern(3 * PIECE, 3)]), { name: 'x' });
+    await bob.shares.fetch(share.link).done;
+    await alice.shares.clear();
+    assert.deepEqual(await alice.shares.list(), []);
+    assert.equal((await alice.store.pieceLeaves(share.files[0].key)).size, 0);
+    assert.equal(await alice.store.getTree(share.files[0].root), undefined);
+    const carol = peer('carol', { world });
+    await rejects(carol.shares.fetch(share.link).done, 'NOT_FOUND');
   });
 
   it('remove(): the share is no longer served (NOT_FOUND) and its pieces are gone', async () => {
