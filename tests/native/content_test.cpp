@@ -3,6 +3,7 @@
 // called directly); tests/node/content.test.mjs checks the same against an independent BLAKE2b (@noble/hashes).
 #include <sodium.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -386,6 +387,42 @@ TEST(Manifest, NamesAreSafeRelativePathsOfDisplayableText) {
   EXPECT_EQ(manifest::encode(m, s.priv.view(), bytes), Status::bad_argument);
 }
 
+TEST(Manifest, PathsDoNotClash) {
+  Sharer s;
+  manifest::Manifest m = sample(s);
+  Bytes bytes;
+  for (auto [a, b] : std::initializer_list<std::pair<const char*, const char*>>{{"a", "a"}, {"a", "a/b"}, {"d/x", "d/x/y"}}) {
+    m.files[0].name = a;
+    m.files[1].name = b;
+    EXPECT_EQ(manifest::encode(m, s.priv.view(), bytes), Status::bad_text) << a << " " << b;
+  }
+  for (auto [a, b] : std::initializer_list<std::pair<const char*, const char*>>{{"a", "ab"}, {"a/b", "ab"}, {"A", "a"}, {"d/x", "d/y"}}) {
+    m.files[0].name = a;
+    m.files[1].name = b;
+    EXPECT_EQ(manifest::encode(m, s.priv.view(), bytes), Status::ok) << a << " " << b;
+  }
+  // A sharer whose own code does not check: "a" and "b" altered to "a" and "a", signed again, is refused on decode.
+  m.files[0].name = "a";
+  m.files[1].name = "b";
+  ASSERT_EQ(manifest::encode(m, s.priv.view(), bytes), Status::ok);
+  Bytes body(bytes.begin(), bytes.end() - 64);
+  // The second file's name: length 1, "b", then its size (0, as u64 BE).
+  const std::uint8_t second[] = {1, 'b', 0, 0, 0, 0, 0, 0, 0, 0};
+  const auto b = std::search(body.begin(), body.end(), std::begin(second), std::end(second));
+  ASSERT_NE(b, body.end());
+  b[1] = 'a';
+  std::string_view context = "pushpeer/manifest/v1";
+  Bytes input(context.begin(), context.end());
+  input.insert(input.end(), body.begin(), body.end());
+  p256::Signature sig{};
+  ASSERT_EQ(p256::sign_low_s(s.priv.view(), input, sig), Status::ok);
+  body.insert(body.end(), sig.begin(), sig.end());
+  manifest::Manifest out;
+  EXPECT_EQ(manifest::decode(body, out), Status::bad_manifest);
+  std::copy(bytes.end() - 64, bytes.end(), body.end() - 64);  // the original signature: refused all the same
+  EXPECT_EQ(manifest::decode(body, out), Status::bad_manifest);
+}
+
 TEST(Manifest, Limits) {
   Sharer s;
   manifest::Manifest m = sample(s);
@@ -395,12 +432,14 @@ TEST(Manifest, Limits) {
   m.files.assign(manifest::kMaxFiles + 1, {"f", 1, "", {}});
   EXPECT_EQ(manifest::encode(m, s.priv.view(), bytes), Status::bad_argument);
   m.files.assign(manifest::kMaxFiles, {"f", kMaxSize, "", {}});
+  for (std::size_t i = 0; i < m.files.size(); ++i) m.files[i].name = "f" + std::to_string(i);
   ASSERT_EQ(manifest::encode(m, s.priv.view(), bytes), Status::ok);
   manifest::Manifest back;
   EXPECT_EQ(manifest::decode(bytes, back), Status::ok);
   m.files.assign(1, {"f", kMaxSize + 1, "", {}});
   EXPECT_EQ(manifest::encode(m, s.priv.view(), bytes), Status::bad_argument);
   m.files.assign(manifest::kMaxFiles, {std::string(250, 'n'), 1, std::string(120, 'a') + "/b", {}});
+  for (std::size_t i = 0; i < m.files.size(); ++i) m.files[i].name.replace(0, 4, std::to_string(1000 + i));
   EXPECT_EQ(manifest::encode(m, s.priv.view(), bytes), Status::bad_argument);  // beyond 64 KiB in all
 }
 

@@ -3,6 +3,8 @@
 #include <sodium/crypto_generichash_blake2b.h>
 
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "../wire.hpp"
 #include "pushpeer/text.hpp"
@@ -43,6 +45,22 @@ PP_SIZE bool token(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
     if (!tchar(c)) return false;
+  }
+  return true;
+}
+
+// Receivers save a share as a folder tree: two files may not have the same path, nor may one path be a folder of
+// another's ("a" and "a/b").
+PP_SIZE bool paths_clash(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  return b.substr(0, a.size()) == a && (b.size() == a.size() || b[a.size()] == '/');
+}
+
+PP_SIZE bool distinct_paths(const std::vector<File>& files) {
+  for (std::size_t i = 1; i < files.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (paths_clash(files[i].name, files[j].name)) return false;
+    }
   }
   return true;
 }
@@ -88,6 +106,7 @@ PP_SIZE Status encode(const Manifest& m, ByteView identity_private, Bytes& out) 
     if (!valid_name(f.name)) return Status::bad_text;
     if (!valid_type(f.type)) return Status::bad_argument;
   }
+  if (!distinct_paths(m.files)) return Status::bad_text;
   p256::PublicKey derived;
   if (Status s = p256::public_key_from_private(identity_private, derived); s != Status::ok) return s;
   if (derived != m.sharer) return Status::bad_key;
@@ -147,7 +166,7 @@ PP_SIZE Status decode(ByteView bytes, Manifest& m) {
     if (f.size > content::kMaxSize || !valid_name(f.name) || !valid_type(f.type)) return Status::bad_manifest;
     m.files.push_back(std::move(f));
   }
-  if (!r.done()) return Status::bad_manifest;
+  if (!r.done() || !distinct_paths(m.files)) return Status::bad_manifest;
   if (p256::verify_low_s(m.sharer, signing_input(body), bytes.last(kSignatureLength)) != Status::ok) {
     return Status::bad_manifest;
   }
