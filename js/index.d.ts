@@ -447,6 +447,8 @@ export interface Share {
   /** The sharer's key id (base64url) for a download; null for a share of ours. */
   readonly from: string | null;
   readonly title: string;
+  /** When the sharer signed its manifest (seconds since the epoch). */
+  readonly created: number;
   readonly files: SharedFile[];
   /** Every piece here and verified (we serve it). */
   readonly complete: boolean;

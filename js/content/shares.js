@@ -13,6 +13,8 @@ class Share {
     this._shares = shares;
     this.id = record.id;
     this.title = record.title;
+    /** When the sharer signed its manifest (seconds since the epoch). */
+    this.created = record.created;
     this.complete = record.complete;
     this.manifest = record.manifest;
     this.files = record.files.map(({ name, size, type, root }) => ({ name, size, type, root }));
@@ -38,6 +40,39 @@ class Share {
   stats() {
     return { ...this._shares.server.served };
   }
+}
+
+/** Two paths clash when they are the same or one is a folder of the other ("a" and "a/b"): PROTOCOL §9.3. */
+const clash = (a, b) => {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  return long.startsWith(short) && (long.length === short.length || long[short.length] === '/');
+};
+
+/** `name` with " (n)" put in the segment that ends at `at`, before its extension ("a/b (2).txt"). */
+function numbered(name, at, n) {
+  const start = name.lastIndexOf('/', at - 1) + 1;
+  const dot = name.lastIndexOf('.', at - 1);
+  const cut = dot > start ? dot : at;
+  return `${name.slice(0, cut)} (${n})${name.slice(cut)}`;
+}
+
+/**
+ * The names made distinct as a file manager does it ("photo (2).jpg"; a file under a folder that is also a file's
+ * name: "notes (2)/a.txt"): a manifest's paths may not clash.
+ */
+export function distinctPaths(names) {
+  const taken = [];
+  return names.map((name) => {
+    let candidate = name;
+    const first = taken.find((t) => clash(t, name));
+    if (first !== undefined) {
+      // The segment to number: the folder that is a file's name, else the name's last segment.
+      const at = first.length < name.length ? first.length : name.length;
+      for (let n = 2; taken.some((t) => clash(t, candidate)); n++) candidate = numbered(name, at, n);
+    }
+    taken.push(candidate);
+    return candidate;
+  });
 }
 
 export class Shares {
@@ -97,9 +132,10 @@ export class Shares {
     }
     const files = [];
     const stored = [];
+    const names = distinctPaths(blobs.map((blob, i) => blob.name || (i === 0 && name) || `file-${i + 1}`));
     try {
       for (const [i, blob] of blobs.entries()) {
-        const fileName = blob.name || (blobs.length === 1 && name) || (i === 0 && name) || `file-${i + 1}`;
+        const fileName = names[i];
         const key = `local-${this.core.base64urlEncode(crypto.getRandomValues(new Uint8Array(12)))}`;
         stored.push({ key, size: blob.size });
         const tree = await this._storeBlob(blob, key);

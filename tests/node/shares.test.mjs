@@ -101,6 +101,7 @@ describe('share by link (js/content) over fake connections', () => {
     const share = await alice.shares.share(files, { title: 'Holiday' });
     assert.match(share.link, /^https:\/\/app\.example\/#share=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]+$/);
     assert.equal(share.files[0].root, core.base64urlEncode(contentRoot(big)));
+    assert.ok(Math.abs(share.created - Date.now() / 1000) < 60, 'created: the manifest\'s time');
     const dl = bob.shares.fetch(share.link);
     const verified = [];
     let manifest = null;
@@ -444,6 +445,38 @@ describe('share by link (js/content) over fake connections', () => {
     await bob.shares.remove(share.id);
     await rejects(done.blob(0), 'NOT_FOUND');
   });
+
+  it('names that clash are made distinct ("photo (2).jpg"), as the core refuses a manifest whose paths clash', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const share = await alice.shares.share([new File(['1'], 'photo.jpg'), new File(['2'], 'photo.jpg'),
+      new File(['3'], 'photo (2).jpg'), new File(['4'], 'notes'), new File(['5'], 'notes/a.txt'), new File(['6'], '.env'),
+      new File(['7'], '.env')]);
+    assert.deepEqual(share.files.map((f) => f.name),
+      ['photo.jpg', 'photo (2).jpg', 'photo (2) (2).jpg', 'notes', 'notes (2)/a.txt', '.env', '.env (2)']);
+    const dl = bob.shares.fetch(share.link);
+    await dl.done;
+    assert.deepEqual(dl.manifest.files.map((f) => f.name), share.files.map((f) => f.name));
+    assert.throws(() => core.createManifest({ privateKey: alice.identity.privateKey, files: [
+      { name: 'a', size: 0, type: '', root: contentRoot(new Uint8Array()) },
+      { name: 'a/b', size: 0, type: '', root: contentRoot(new Uint8Array()) }] }), (e) => e.code === 'BAD_TEXT');
+  });
+
+  it('two shares fetched one after the other over the same live connection (a call): both verified, no new connection',
+    async () => {
+      const world = new Map();
+      const alice = peer('alice', { world });
+      const bob = peer('bob', { world });
+      bob.shares._connectionTo = () => bob.connections.find((c) => !c.closed) ?? null;
+      const first = await alice.shares.share(new Blob([pattern(300_000, 1)]), { name: 'one' });
+      await bob.shares.fetch(first.link).done;
+      const second = await alice.shares.share(new Blob([pattern(2000, 2)]), { name: 'two' });
+      const dl = bob.shares.fetch(second.link);
+      await dl.done;
+      assert.deepEqual(await bytesOf(await dl.blob(0)), pattern(2000, 2));
+      assert.equal(bob.connections.length, 1);
+    });
 
   it('clear() (forget): every share and download and their bytes are gone, and nothing is served', async () => {
     const world = new Map();
