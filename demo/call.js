@@ -1,20 +1,33 @@
-// The call pane: chat and files for one connection, from its start to its end. Everything here belongs to the call
-// (a second call gets a fresh view: no transfer of an earlier call can receive a later call's updates). When the
-// connection closes the pane stays, says why it ended, and marks every transfer still under way as failed.
-import { Exchange, MAX_FILE_SIZE } from './files.js';
-import { duration, endedBecause, formatBytes, rate, transferCut } from './words.js';
+// The call pane: chat and files for one connection, from its start to its end. A file dropped here is shared by
+// link (pushpeer's share by link: hashed into a signed manifest, stored, served piece by piece) and the link is
+// offered over the app channel; the other side fetches it over this same connection (no push), every piece
+// verified. Frames on the app channel (docs/PROTOCOL.md §8): text {"t":"chat","text"}, {"t":"file","id","link",
+// "name","size"} (an offer), and the receiver's {"t":"file-ok"|"file-no"|"file-got"|"file-failed","id"}.
+// Everything here belongs to the call (a second call gets a fresh view). When the connection closes the pane stays,
+// says why it ended, and marks every transfer still under way as cut; a download cut so keeps its verified pieces
+// and can be resumed from the Downloads list.
+import { parseShareLink } from '../js/content/download.js';
+import { downloadSentence } from './download-view.js';
+import { duration, endedBecause, formatBytes, transferCut } from './words.js';
 
 const $ = (id) => document.getElementById(id);
+const OPEN = ['preparing', 'offered', 'accepted', 'asking', 'receiving'];
 
 export class CallView {
-  /** options: core, askAbove (bytes, or a function that says it when a file arrives), onEnd(info, sentence). */
-  constructor(connection, { core, askAbove, onEnd = () => {} }) {
+  /**
+   * options: peer, shares (the SharesView: downloads show there too), askAbove (bytes, or a function that says it
+   * when a file is offered), onEnd(info, sentence).
+   */
+  constructor(connection, { peer, shares, askAbove, onEnd = () => {} }) {
     this.connection = connection;
+    this.peer = peer;
+    this.shares = shares;
+    this.askAbove = askAbove;
     this.name = connection.remote.name || 'They';
     this.items = new Map(); // `${direction}-${id}` -> <li>, for this call only
-    this.exchange = new Exchange(connection, core, { peerName: connection.remote.name, askAbove });
-    this.exchange.addEventListener('chat', (e) => this._message(e.mine ? 'me' : this.name, e.text, e.mine));
-    this.exchange.addEventListener('transfer', (e) => this._transfer(e.transfer));
+    this.transfers = new Map(); // `${direction}-${id}` -> transfer
+    this.nextId = 1;
+    connection.addEventListener('message', (e) => this._onMessage(e.data));
     connection.addEventListener('remotechange', (e) => {
       this.name = e.remote.name || this.name;
       $('peer-name').textContent = this.name;
@@ -22,7 +35,10 @@ export class CallView {
     connection.addEventListener('close', (e) => {
       const info = connection.closeInfo ?? { reason: e.reason, by: e.by, peerReason: e.peerReason };
       const because = endedBecause(info, this.name);
-      this.exchange.end(transferCut(info, this.name));
+      const cut = transferCut(info, this.name);
+      for (const t of this.transfers.values()) {
+        if (OPEN.includes(t.state)) this._set(t, { state: 'failed', error: cut });
+      }
       this._ended(because);
       onEnd(info, because);
     });
@@ -35,20 +51,126 @@ export class CallView {
     $('chat-form').querySelector('button').disabled = false;
     $('drop').setAttribute('aria-disabled', 'false');
     $('hang-up').textContent = 'Hang up';
-    $('file-limit').textContent = `Up to ${MAX_FILE_SIZE / 2 ** 20} MiB per file.`;
-  }
-
-  get live() {
-    return !this.connection.closed;
   }
 
   sendChat(text) {
-    this.exchange.sendChat(text);
+    this.connection.send(JSON.stringify({ t: 'chat', text }));
+    this._message('me', text, true);
   }
 
   sendFiles(files) {
     if (!this.live) return;
-    for (const file of files) void this.exchange.sendFile(file);
+    for (const file of files) void this.sendFile(file);
+  }
+
+  /** Shares the file (hashed and stored here) and offers its link to the other side. */
+  async sendFile(file) {
+    const t = { id: this.nextId++, direction: 'out', name: file.name, size: file.size, state: 'preparing',
+      startedAt: performance.now() };
+    this._set(t, {});
+    try {
+      const share = await this.peer.share(file);
+      void this.shares.render();
+      if (!this.live) throw new Error(transferCut(this.connection.closeInfo, this.name));
+      this.connection.send(JSON.stringify({ t: 'file', id: t.id, link: share.link, name: file.name, size: file.size }));
+      this._set(t, { state: 'offered', startedAt: performance.now() });
+    } catch (error) {
+      this._set(t, { state: 'failed', error: error?.code ? downloadSentence(error) : String(error?.message ?? error) });
+    }
+    return t;
+  }
+
+  _reply(t, id) {
+    try {
+      this.connection.send(JSON.stringify({ t, id }));
+    } catch {
+      // the connection went: its close event reports it
+    }
+  }
+
+  _onMessage(data) {
+    if (typeof data !== 'string') return;
+    let frame;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (frame.t === 'chat' && typeof frame.text === 'string') this._message(this.name, frame.text, false);
+    else if (frame.t === 'file') this._offered(frame);
+    else if (typeof frame.t === 'string' && frame.t.startsWith('file-')) this._answered(frame);
+  }
+
+  /** Our offer's answer: taken, declined, received (verified), or failed there. */
+  _answered(frame) {
+    const t = this.transfers.get(`out-${frame.id}`);
+    if (!t || !OPEN.includes(t.state)) return;
+    if (frame.t === 'file-ok') this._set(t, { state: 'accepted' });
+    else if (frame.t === 'file-no') this._set(t, { state: 'declined' });
+    else if (frame.t === 'file-got') this._set(t, { state: 'sent', finishedAt: performance.now() });
+    else if (frame.t === 'file-failed') this._set(t, { state: 'failed', error: `${this.name}'s download failed` });
+  }
+
+  /**
+   * An offered file. Its link must name a share of the person we are talking to (their card): a link to someone
+   * else's card would make us call a stranger. The name and size are theirs to claim until the manifest comes.
+   */
+  _offered(frame) {
+    if (!Number.isInteger(frame.id) || this.transfers.has(`in-${frame.id}`)) return;
+    const t = { id: frame.id, direction: 'in', name: String(frame.name ?? '?').slice(0, 200),
+      size: Number.isSafeInteger(frame.size) && frame.size >= 0 ? frame.size : 0, link: frame.link, state: 'asking',
+      startedAt: performance.now() };
+    try {
+      const { card } = parseShareLink(String(frame.link), this.peer.core);
+      const keyId = this.peer.core.base64urlEncode(this.peer.core.decodeCard(card).keyId);
+      if (keyId !== this.connection.remote.keyId) throw new Error('its link names someone else');
+    } catch (error) {
+      this._set(t, { state: 'failed', error: `refused: ${error?.code ? 'the link is not a share link' : error.message}` });
+      this._reply('file-no', frame.id);
+      return;
+    }
+    const askAbove = typeof this.askAbove === 'function' ? this.askAbove() : this.askAbove;
+    if (t.size > askAbove) this._set(t, {});
+    else this._take(t);
+  }
+
+  acceptFile(id) {
+    const t = this.transfers.get(`in-${id}`);
+    if (t?.state === 'asking') this._take(t);
+  }
+
+  declineFile(id) {
+    const t = this.transfers.get(`in-${id}`);
+    if (t?.state !== 'asking') return;
+    this._reply('file-no', id);
+    this._set(t, { state: 'declined' });
+  }
+
+  /**
+   * Downloads it over this connection. No reconnects: when the call ends the download stops (its verified pieces
+   * stay, and Resume in the Downloads list calls them again).
+   */
+  _take(t) {
+    const download = this.shares.fetch(t.link, { reconnects: 0, onEnd: (d) => {
+      if (d.state === 'done') {
+        this._reply('file-got', t.id);
+        this._set(t, { state: 'verified', finishedAt: performance.now() });
+      } else if (OPEN.includes(t.state)) {
+        this._reply('file-failed', t.id);
+        this._set(t, { state: 'failed', error: downloadSentence(d.error) });
+      }
+    } });
+    if (!download) {
+      this._reply('file-no', t.id);
+      this._set(t, { state: 'failed', error: 'the link could not be opened' });
+      return;
+    }
+    this._reply('file-ok', t.id);
+    this._set(t, { state: 'receiving', download, startedAt: performance.now() });
+  }
+
+  get live() {
+    return !this.connection.closed;
   }
 
   _ended(because) {
@@ -71,47 +193,63 @@ export class CallView {
     li.scrollIntoView?.({ block: 'nearest' });
   }
 
-  _transfer(t) {
+  /** Changes a transfer and shows it. */
+  _set(t, changes) {
+    Object.assign(t, changes);
     const key = `${t.direction}-${t.id}`;
+    this.transfers.set(key, t);
     let li = this.items.get(key);
     if (!li) {
       li = document.createElement('li');
-      li.innerHTML = '<div class="name"></div><progress max="1" value="0"></progress><div class="status"></div>';
+      li.innerHTML = '<div class="name"></div><div class="status"></div><div class="progress"></div>';
       this.items.set(key, li);
       $('transfers').append(li);
     }
     li.dataset.state = t.state;
     li.querySelector('.name').textContent = `${t.direction === 'out' ? '↑' : '↓'} ${t.name} (${formatBytes(t.size)})`;
-    const progress = li.querySelector('progress');
-    progress.value = t.size ? Math.min(1, t.done / t.size) : 1;
-    progress.setAttribute('aria-label', `${t.name}: ${Math.round(progress.value * 100)}%`);
-    progress.hidden = ['verified', 'sent', 'failed', 'declined', 'asking'].includes(t.state);
+    // A download shows its own view (bars, rate, piece map, player, Save) while it runs and once it is done.
+    const progress = li.querySelector('.progress');
+    if (t.download && !progress.firstChild) {
+      const view = this.shares.live.get(t.download.id);
+      if (view) {
+        view.inCall = true; // the Downloads list leaves it to this pane
+        view.el.querySelector('.name').hidden = true;
+        progress.append(view.el);
+        t.view = view;
+      }
+    }
+    // While it arrives the view says how far it got; before and after, this item says what happened.
+    if (t.view) t.view.el.querySelector('.status').hidden = t.state !== 'receiving';
     const status = li.querySelector('.status');
     status.className = 'status';
     status.replaceChildren();
     const elapsed = (t.finishedAt ?? performance.now()) - t.startedAt;
-    const speed = rate(t.done, elapsed);
     switch (t.state) {
-      case 'hashing':
-        status.textContent = `checking the file: ${formatBytes(t.done)} of ${formatBytes(t.size)}`;
+      case 'preparing':
+        status.textContent = 'preparing: every piece is hashed into a signed list of files…';
         break;
-      case 'waiting':
-        status.textContent = `waiting for ${this.name} to accept it`;
+      case 'offered':
+        status.textContent = `offered: waiting for ${this.name} to accept it`;
+        break;
+      case 'accepted':
+        status.textContent = `${this.name} is downloading it, checking every piece`;
         break;
       case 'asking': {
         status.textContent = `${this.name} wants to send you this file. `;
-        const yes = button('Accept', 'primary', () => this.exchange.acceptFile(t.id));
-        const no = button('Decline', '', () => this.exchange.declineFile(t.id));
-        status.append(yes, ' ', no);
+        status.append(button('Accept', 'primary', () => this.acceptFile(t.id)), ' ',
+          button('Decline', '', () => this.declineFile(t.id)));
         break;
       }
       case 'receiving':
-      case 'sending':
-        status.textContent = `${t.state} ${formatBytes(t.done)} of ${formatBytes(t.size)}, ${speed}`;
+        status.textContent = 'receiving: every piece is checked against the signed list of files before it is kept.';
         break;
       case 'sent':
         status.className = 'status ok';
-        status.textContent = `sent in ${duration(elapsed)} (${speed})`;
+        status.textContent = `${this.name} received it and verified every piece, in ${duration(elapsed)}`;
+        break;
+      case 'verified':
+        status.className = 'status ok';
+        status.textContent = `received in ${duration(elapsed)}; verified: every piece matched.`;
         break;
       case 'declined':
         status.className = 'status bad';
@@ -121,17 +259,6 @@ export class CallView {
         status.className = 'status bad';
         status.textContent = `failed: ${t.error}`;
         break;
-      case 'verified': {
-        status.className = 'status ok';
-        status.textContent = `received in ${duration(elapsed)} (${speed}); checked: every chunk matched. `;
-        const a = document.createElement('a');
-        a.href = URL.createObjectURL(t.blob);
-        a.download = t.name;
-        a.textContent = 'Download';
-        status.append(a);
-        if (t.saved === false) status.append(' (not kept in this browser: its storage is full)');
-        break;
-      }
       default:
         status.textContent = t.state;
     }

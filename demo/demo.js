@@ -1,16 +1,16 @@
-// The pushpeer demo: a card to share, calls over two pushes, chat and verified file transfer, and a timeline of
-// the signaling. Static files only; every path is relative, so it runs under any sub-path (GitHub Pages).
+// The pushpeer demo: a card to share, calls over two pushes, chat and verified files (in a call, or shared by link),
+// and a timeline of the signaling. Static files only; every path is relative, so it runs under any sub-path (GitHub Pages).
 import { PushPeer } from '../js/index.js';
 import { isLoopback } from '../js/push/hosts.js';
 import { openStore } from '../js/store/store.js';
 import { CallView } from './call.js';
-import { deleteSavedFiles, interruptedFiles, savedFiles } from './files.js';
 import { GroupsView } from './group.js';
 import { PushMode } from './push-mode.js';
 import { qrSvg } from './qr.js';
 import { Requests } from './requests.js';
+import { SharesView } from './shares.js';
 import { Timeline } from './timeline.js';
-import { formatBytes, formatDate, remaining, sentence } from './words.js';
+import { formatDate, remaining, sentence } from './words.js';
 
 const $ = (id) => document.getElementById(id);
 const SETTINGS_KEY = 'pushpeer-demo-settings';
@@ -123,11 +123,12 @@ async function start() {
   // A call view opens for the calls the person made or accepted (not for a group's introductions, which join quietly).
   peer.addEventListener('cardchange', () => renderCard());
   state.groups = new GroupsView(peer, { banner, report });
+  state.shares = new SharesView(peer, { banner, report });
   peer.addEventListener('error', (e) => console.warn('pushpeer:', e.error));
   renderCard();
   renderCallOnly();
   await renderPeers();
-  await renderSavedFiles();
+  await state.shares.render();
   show('home');
   offerCallFromHash();
 }
@@ -193,42 +194,6 @@ async function renderPeers() {
   }
 }
 
-async function renderSavedFiles() {
-  const list = $('saved');
-  let files = [];
-  let lost = [];
-  try {
-    [files, lost] = [await savedFiles(), await interruptedFiles()];
-  } catch {
-    return;
-  }
-  state.lostFiles = [...lost, ...(state.lostFiles ?? [])];
-  list.replaceChildren();
-  for (const f of state.lostFiles) {
-    const li = document.createElement('li');
-    li.className = 'bad';
-    li.dataset.state = 'failed';
-    li.textContent = `${f.name} (${formatBytes(f.size)}) from ${f.from || 'someone'}: failed, this page closed at ` +
-      `${Math.floor((100 * f.done) / Math.max(1, f.size))}% and the partial file was not kept.`;
-    list.append(li);
-  }
-  for (const f of files) {
-    list.append(fileLink(f.name, f.blob, `${formatBytes(f.size)} from ${f.from || 'someone'}, ${formatDate(f.at)}; ` +
-      'checked: every chunk matched.'));
-  }
-  if (!list.children.length) list.innerHTML = '<li class="empty">None yet.</li>';
-}
-
-function fileLink(name, blob, note) {
-  const li = document.createElement('li');
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  a.textContent = name;
-  li.append(a, ` ${note}`);
-  return li;
-}
-
 /** A group invite link (`#card=…&group=…&gname=…`): offer to join. */
 function offerJoinFromHash() {
   const params = new URLSearchParams(location.hash.slice(1));
@@ -256,7 +221,7 @@ function offerJoinFromHash() {
 }
 
 function offerCallFromHash() {
-  if (offerJoinFromHash()) return;
+  if (offerJoinFromHash() || state.shares.offerFromHash()) return;
   const m = /card=([A-Za-z0-9_-]+)/.exec(location.hash);
   if (!m) return;
   let name = '';
@@ -349,10 +314,10 @@ function openCall(connection) {
       'them'} stays on screen.`, 'info');
     return;
   }
-  state.call = new CallView(connection, { core: state.peer.core, askAbove: () => loadSettings().askMiB * 2 ** 20,
-    onEnd: () => {
+  state.call = new CallView(connection, { peer: state.peer, shares: state.shares,
+    askAbove: () => loadSettings().askMiB * 2 ** 20, onEnd: () => {
       void renderPeers();
-      void renderSavedFiles();
+      void state.shares.render();
     } });
   show('connected');
   void renderPeers();
@@ -415,27 +380,8 @@ function wireUi() {
     if (state.call?.live) state.call.connection.close('hung up');
     else show('home');
   });
-  $('file-input').addEventListener('change', (e) => {
-    state.call?.sendFiles(e.target.files);
-    e.target.value = '';
-  });
-  const drop = $('drop');
-  drop.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      $('file-input').click();
-    }
-  });
-  drop.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    drop.classList.add('over');
-  });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (e) => {
-    e.preventDefault();
-    drop.classList.remove('over');
-    state.call?.sendFiles(e.dataTransfer.files);
-  });
+  wireDrop($('drop'), $('file-input'), (files) => state.call?.sendFiles(files));
+  wireDrop($('share-drop'), $('share-input'), (files) => void state.shares?.shareFiles(files));
   $('open-settings').addEventListener('click', () => {
     const s = loadSettings();
     $('set-name').value = s.name;
@@ -453,12 +399,35 @@ function wireUi() {
   $('forget').addEventListener('click', async () => {
     $('settings').close();
     await state.peer?.forget();
-    await deleteSavedFiles().catch(() => {});
     state.pushMode?.forgetFailure();
     localStorage.removeItem(SETTINGS_KEY);
     location.replace(location.href.split('#')[0]);
   });
   window.addEventListener('hashchange', () => state.peer && offerCallFromHash());
+}
+
+/** A drop zone with its file input: a click or Enter opens the picker; dropped or picked files go to `take`. */
+function wireDrop(drop, input, take) {
+  input.addEventListener('change', () => {
+    take([...input.files]);
+    input.value = '';
+  });
+  drop.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      input.click();
+    }
+  });
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    take([...e.dataTransfer.files]);
+  });
 }
 
 /** Settings: the name changes live (a new card, sent to whoever is connected); relay, ICE and push need a reload. */
