@@ -189,4 +189,37 @@ describe('share by link: verified files between browsers', { timeout: 10 * 60_00
       throw await diagnose(world, [alice, bob], error);
     }
   });
+  test('storage full in a real browser (Firefox with a 40 MiB storage limit): a share that cannot fit fails at once '
+    + 'with QUOTA_EXCEEDED; one that runs out midway fails the same way, and what it kept is verified bytes only',
+  { timeout: TEST_MS }, async (t) => {
+    let dora;
+    try {
+      // Firefox's limit for all sites; one site gets a fifth of it, and at least 10 MB (what estimate() reports).
+      dora = await world.open('firefox', 'dora', { extraPrefs: { 'dom.quotaManager.temporaryStorage.fixedLimit': 40 * 1024 } });
+      await dora.call('create', { name: 'Dora', subject: SUBJECT });
+      const { quota, usage } = await dora.page.evaluate(() => navigator.storage.estimate());
+      t.diagnostic(`Firefox says: quota ${quota} bytes, usage ${usage}`);
+      assert.ok(quota < 24 * MiB, `the limit applies (quota ${quota})`);
+      const big = await alice.call('share', [{ name: 'big.bin', size: 24 * MiB, seed: 13 }]);
+      const first = await dora.call('download', (await dora.call('fetchShare', big.link)).index);
+      assert.equal(first.error?.code, 'QUOTA_EXCEEDED', JSON.stringify(first.error));
+      assert.equal(first.progress.pieces, 0, 'nothing asked for');
+      // A page that cannot learn its quota (estimate() missing) asks for the pieces, and storage runs out midway.
+      await dora.page.evaluate(() => Object.defineProperty(navigator.storage, 'estimate', { value: undefined }));
+      const second = await dora.call('download', (await dora.call('fetchShare', big.link)).index);
+      assert.equal(second.error?.code, 'QUOTA_EXCEEDED', JSON.stringify(second.error));
+      const kept = await dora.page.evaluate(() => window.app.state.downloads.at(-1).dl.pieces(0));
+      t.diagnostic(`storage ran out after ${kept.length} of ${24 * MiB / PIECE} pieces`);
+      assert.ok(kept.length > 0 && kept.length < 24 * MiB / PIECE, `${kept.length} pieces kept`);
+      assert.deepEqual(kept, kept.map((_, i) => i), 'in order, none missing');
+      // What is kept is the sharer's bytes: the worker serves exactly them.
+      const end = kept.length * PIECE - 1;
+      const served = await dora.call('fetchShareUrl', big.id, 0, `bytes=0-${end}`);
+      assert.equal(served.status, 206);
+      assert.equal(served.sha256, await alice.call('rangeSha', big.id, 0, 0, end));
+      assert.equal((await dora.call('shares')).find((s) => s.id === big.id)?.complete, false);
+    } catch (error) {
+      throw await diagnose(world, [alice, dora].filter(Boolean), error);
+    }
+  });
 });
