@@ -7,6 +7,7 @@
 // says why it ended, and marks every transfer still under way as cut; a download cut so keeps its verified pieces
 // and can be resumed from the Downloads list.
 import { parseShareLink } from '../js/content/download.js';
+import { button } from './button.js';
 import { downloadSentence } from './download-view.js';
 import { duration, endedBecause, formatBytes, transferCut } from './words.js';
 
@@ -263,13 +264,4 @@ export class CallView {
         status.textContent = t.state;
     }
   }
-}
-
-function button(text, className, onClick) {
-  const b = document.createElement('button');
-  b.type = 'button';
-  b.textContent = text;
-  if (className) b.className = className;
-  b.addEventListener('click', onClick);
-  return b;
 }

@@ -2,6 +2,7 @@
 // them from this browser, every piece verified); links opened here download, play while they arrive, and resume
 // after a reload. What was shared and downloaded stays in this browser until removed (pushpeer's content store).
 import { parseShareLink } from '../js/content/download.js';
+import { button } from './button.js';
 import { DownloadView } from './download-view.js';
 import { qrSvg } from './qr.js';
 import { formatBytes } from './words.js';
@@ -177,13 +178,4 @@ export class SharesView {
     }
     if (!list.children.length) list.innerHTML = '<li class="empty">None yet.</li>';
   }
-}
-
-function button(text, className, onClick) {
-  const b = document.createElement('button');
-  b.type = 'button';
-  b.textContent = text;
-  if (className) b.className = className;
-  b.addEventListener('click', onClick);
-  return b;
 }

@@ -403,7 +403,7 @@ export class PushPeer extends EventTarget {
    * Shares files by link (docs/API.md, "Share by link"): stores and hashes them (128 KiB at a time), signs the
    * manifest. Options: title, name (for a Blob without one), type.
    */
-  share(input: Blob | Blob[] | FileList, options?: { title?: string; name?: string; type?: string }): Promise<Share>;
+  share(input: Blob | Blob[] | FileList, options?: { title?: string; name?: string; type?: string }): Promise<Share & { readonly link: string }>;
   /** What we share and what we downloaded, complete or not. */
   shares(): Promise<Share[]>;
   /** Downloads a share link (`…#share=<id>.<card>`); the same link after a reload resumes. BAD_ARGUMENT if not one. */

@@ -53,6 +53,10 @@ export async function page(registration: ServiceWorkerRegistration, cardText: st
   }
   const share = await peer.share([new File(['hi'], 'a.txt', { type: 'text/plain' })], { title: 'T' });
   const dl = peer.fetch(share.link, { window: 4 });
+  for (const kept of await peer.shares()) {
+    if (!kept.complete && kept.from && kept.link) peer.fetch(kept.link).pause(); // resumes a download; pieces(0) so far
+  }
+  console.log(dl.pieces(0).length * dl.pieceSize, share.created);
   dl.addEventListener('progress', (p) => console.log(p.bytes / p.totalBytes, p.rate));
   dl.addEventListener('verified', (v) => console.log(v.file, v.piece));
   dl.addEventListener('manifest', (m) => console.log(m.manifest.files[0]?.root));
