@@ -119,6 +119,20 @@ share_cmd="node bench/browser/share.mjs --mib 256 --memory-mib 1024 --hash-mib 2
   echo "the raw figure, a first verified piece within 200 ms, JS heap + Wasm at most 64 MB for 1 GiB, hashing at least"
   echo "600 MiB/s."
   echo
+  echo "### IndexedDB alone, as the content store writes and reads pieces"
+  echo
+  echo "\`node bench/browser/idb-pieces.mjs\`"
+  echo
+  node bench/browser/idb-pieces.mjs
+  echo
+  echo "### Where a fetch spends the pages' main threads (Chromium → Chromium, CPU profile)"
+  echo
+  echo "\`node bench/browser/share-profile.mjs 64\`"
+  echo
+  echo '```'
+  node bench/browser/share-profile.mjs 64
+  echo '```'
+  echo
   echo "## Reliability under load: the soak, real Firefox"
   echo
   echo "\`$soak_cmd\`"
