@@ -13,6 +13,8 @@ import { duration, endedBecause, formatBytes, transferCut } from './words.js';
 
 const $ = (id) => document.getElementById(id);
 const OPEN = ['preparing', 'offered', 'accepted', 'asking', 'receiving'];
+// Offers taken without asking while this many downloads run; more wait for the person (a flood of offers).
+const MAX_AUTO = 4;
 
 export class CallView {
   /**
@@ -131,7 +133,8 @@ export class CallView {
       return;
     }
     const askAbove = typeof this.askAbove === 'function' ? this.askAbove() : this.askAbove;
-    if (t.size > askAbove) this._set(t, {});
+    const running = [...this.transfers.values()].filter((x) => x.direction === 'in' && x.state === 'receiving').length;
+    if (t.size > askAbove || running >= MAX_AUTO) this._set(t, {});
     else this._take(t);
   }
 
@@ -153,6 +156,7 @@ export class CallView {
    */
   _take(t) {
     const download = this.shares.fetch(t.link, { reconnects: 0, onEnd: (d) => {
+      if (t.state === 'failed') return; // refused below
       if (d.state === 'done') {
         this._reply('file-got', t.id);
         this._set(t, { state: 'verified', finishedAt: performance.now() });
@@ -166,6 +170,21 @@ export class CallView {
       this._set(t, { state: 'failed', error: 'the link could not be opened' });
       return;
     }
+    // Nothing is asked for until the signed manifest says how large it is: larger than offered (what the person
+    // or the threshold agreed to) is refused.
+    download.pause();
+    const checkSize = () => {
+      const size = download.manifest.files.reduce((n, f) => n + f.size, 0);
+      if (size <= t.size) {
+        download.resume();
+        return;
+      }
+      this._set(t, { state: 'failed', error: `it is larger than offered (${formatBytes(size)}, not ${formatBytes(t.size)})` });
+      this._reply('file-failed', t.id);
+      void download.cancel();
+    };
+    if (download.manifest) queueMicrotask(checkSize);
+    else download.addEventListener('manifest', checkSize, { once: true });
     this._reply('file-ok', t.id);
     this._set(t, { state: 'receiving', download, startedAt: performance.now() });
   }

@@ -265,6 +265,32 @@ describe('the demo, through its UI: Chromium and Firefox people, and one without
       await firefox.page.click('#transfers > li[data-state="asking"] button.primary');
       await transfer(firefox, 'taken.bin', 'verified');
       await setAsk(firefox, 50);
+      // An offer that claims less than its signed manifest says (a patched sender: 10 bytes claimed, 300 KB shared)
+      // is refused once the manifest is in, with nothing asked for; so is a flood: at most four downloads at once
+      // start by themselves, the next ones wait for the person.
+      await chromium.page.evaluate(async () => {
+        const { call, peer } = window.pushpeerDemo;
+        const share = await peer.share(new File([new Uint8Array(300_000).fill(7)], 'liar.bin'));
+        call.connection.send(JSON.stringify({ t: 'file', id: 900, link: share.link, name: 'liar.bin', size: 10 }));
+      });
+      await transfer(firefox, 'liar.bin', 'failed');
+      assert.match(await firefox.page.$$eval('#transfers > li[data-state="failed"]', (items) => items
+        .find((li) => li.textContent.includes('liar.bin')).textContent), /failed: it is larger than offered \(293\.0 KiB, not 10 B\)/);
+      await chromium.page.evaluate(async () => {
+        const { call, peer } = window.pushpeerDemo;
+        const shares = [];
+        for (let i = 0; i < 6; i++) shares.push(await peer.share(new File([new Uint8Array(2 << 20).fill(i)], `flood-${i}.bin`)));
+        shares.forEach((share, i) => call.connection.send(JSON.stringify({ t: 'file', id: 910 + i, link: share.link,
+          name: `flood-${i}.bin`, size: share.files[0].size })));
+      });
+      await pollUntil(() => firefox.page.$$eval('#transfers > li', (items) => items.filter((li) => li.textContent.includes('flood-'))
+        .map((li) => li.dataset.state)), (states) => states.length === 6, { timeoutMs: 60_000 });
+      const flood = await firefox.page.$$eval('#transfers > li', (items) => items.filter((li) => li.textContent.includes('flood-'))
+        .map((li) => li.dataset.state));
+      assert.ok(flood.filter((st) => st === 'asking').length >= 2, `the fifth and sixth wait for the person: ${flood}`);
+      await firefox.page.$$eval('#transfers > li[data-state="asking"] button', (b) => b.filter((x) => x.textContent === 'Decline')
+        .forEach((x) => x.click()));
+      await firefox.page.evaluate(() => window.pushpeerDemo.shares.live.forEach((v) => void v.download.cancel()));
       await screenshot(chromium, '6-files');
       await screenshot(firefox, '6-files-received');
       rmSync(file, { force: true });
