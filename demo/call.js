@@ -13,8 +13,13 @@ import { duration, endedBecause, formatBytes, transferCut } from './words.js';
 
 const $ = (id) => document.getElementById(id);
 const OPEN = ['preparing', 'offered', 'accepted', 'asking', 'receiving'];
-// Offers taken without asking while this many downloads run; more wait for the person (a flood of offers).
+// Offers taken without asking: while fewer than MAX_AUTO downloads run, at most MAX_AUTO_OFFERS per call and, in
+// all, no more bytes than the person's threshold; more wait for the person. A call shows at most MAX_TRANSFERS
+// transfers and MAX_ASKING questions; offers beyond them are declined unseen (a flood of offers).
 const MAX_AUTO = 4;
+const MAX_AUTO_OFFERS = 8;
+const MAX_TRANSFERS = 100;
+const MAX_ASKING = 10;
 
 export class CallView {
   /**
@@ -30,6 +35,8 @@ export class CallView {
     this.items = new Map(); // `${direction}-${id}` -> <li>, for this call only
     this.transfers = new Map(); // `${direction}-${id}` -> transfer
     this.nextId = 1;
+    this.auto = { offers: 0, bytes: 0 }; // taken without asking in this call
+    this.offeredShares = new Set(); // share ids offered in this call: each is taken once
     connection.addEventListener('message', (e) => this._onMessage(e.data));
     connection.addEventListener('remotechange', (e) => {
       this.name = e.remote.name || this.name;
@@ -99,8 +106,9 @@ export class CallView {
     } catch {
       return;
     }
+    if (!frame || typeof frame !== 'object') return;
     if (frame.t === 'chat' && typeof frame.text === 'string') this._message(this.name, frame.text, false);
-    else if (frame.t === 'file') this._offered(frame);
+    else if (frame.t === 'file') void this._offered(frame).catch((error) => console.warn('demo: an offer:', error));
     else if (typeof frame.t === 'string' && frame.t.startsWith('file-')) this._answered(frame);
   }
 
@@ -118,24 +126,52 @@ export class CallView {
    * An offered file. Its link must name a share of the person we are talking to (their card): a link to someone
    * else's card would make us call a stranger. The name and size are theirs to claim until the manifest comes.
    */
-  _offered(frame) {
+  async _offered(frame) {
     if (!Number.isInteger(frame.id) || this.transfers.has(`in-${frame.id}`)) return;
+    const incoming = [...this.transfers.values()].filter((x) => x.direction === 'in');
+    if (incoming.length >= MAX_TRANSFERS) {
+      this._reply('file-no', frame.id);
+      return;
+    }
     const t = { id: frame.id, direction: 'in', name: String(frame.name ?? '?').slice(0, 200),
       size: Number.isSafeInteger(frame.size) && frame.size >= 0 ? frame.size : 0, link: frame.link, state: 'asking',
       startedAt: performance.now() };
+    let id;
     try {
-      const { card } = parseShareLink(String(frame.link), this.peer.core);
-      const keyId = this.peer.core.base64urlEncode(this.peer.core.decodeCard(card).keyId);
+      const link = parseShareLink(String(frame.link), this.peer.core);
+      const keyId = this.peer.core.base64urlEncode(this.peer.core.decodeCard(link.card).keyId);
       if (keyId !== this.connection.remote.keyId) throw new Error('its link names someone else');
+      id = this.peer.core.base64urlEncode(link.id);
+      if (this.offeredShares.has(id)) throw new Error('it was offered already');
+      this.offeredShares.add(id);
     } catch (error) {
       this._set(t, { state: 'failed', error: `refused: ${error?.code ? 'the link is not a share link' : error.message}` });
       this._reply('file-no', frame.id);
       return;
     }
+    // A share we hold or fetch already is not offered again: the offer must not take over (pause, cancel) a
+    // download of ours.
+    const held = this.shares.live.has(id) || (await this.peer.shares().catch(() => [])).some((s) => s.id === id);
+    if (!this.live || this.transfers.has(`in-${frame.id}`)) return; // the call ended, or that id came twice
+    if (held) {
+      this._set(t, { state: 'failed', error: 'you have it already (see Downloads)' });
+      this._reply('file-no', frame.id);
+      return;
+    }
     const askAbove = typeof this.askAbove === 'function' ? this.askAbove() : this.askAbove;
-    const running = [...this.transfers.values()].filter((x) => x.direction === 'in' && x.state === 'receiving').length;
-    if (t.size > askAbove || running >= MAX_AUTO) this._set(t, {});
-    else this._take(t);
+    const now = [...this.transfers.values()].filter((x) => x.direction === 'in'); // (after the wait above)
+    const running = now.filter((x) => x.state === 'receiving').length;
+    const asking = now.filter((x) => x.state === 'asking').length;
+    const auto = t.size <= askAbove - this.auto.bytes && this.auto.offers < MAX_AUTO_OFFERS && running < MAX_AUTO;
+    if (auto) {
+      this.auto.offers++;
+      this.auto.bytes += t.size;
+      this._take(t);
+    } else if (asking < MAX_ASKING) {
+      this._set(t, {});
+    } else {
+      this._reply('file-no', frame.id);
+    }
   }
 
   acceptFile(id) {
@@ -155,7 +191,7 @@ export class CallView {
    * stay, and Resume in the Downloads list calls them again).
    */
   _take(t) {
-    const download = this.shares.fetch(t.link, { reconnects: 0, onEnd: (d) => {
+    const download = this.shares.fetch(t.link, { reconnects: 0, via: this.connection, onEnd: (d) => {
       if (t.state === 'failed') return; // refused below
       if (d.state === 'done') {
         this._reply('file-got', t.id);
@@ -175,7 +211,14 @@ export class CallView {
     download.pause();
     const checkSize = () => {
       const size = download.manifest.files.reduce((n, f) => n + f.size, 0);
+      if (t.state !== 'receiving') {
+        void download.cancel(); // the call ended meanwhile
+        return;
+      }
+      t.name = download.manifest.title || download.manifest.files.map((f) => f.name).join(', ');
       if (size <= t.size) {
+        t.size = size;
+        this._set(t, {});
         download.resume();
         return;
       }
@@ -265,7 +308,7 @@ export class CallView {
         break;
       case 'sent':
         status.className = 'status ok';
-        status.textContent = `${this.name} received it and verified every piece, in ${duration(elapsed)}`;
+        status.textContent = `${this.name} says it arrived with every piece verified, in ${duration(elapsed)}`;
         break;
       case 'verified':
         status.className = 'status ok';

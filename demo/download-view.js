@@ -1,6 +1,7 @@
 // One download on screen (a share link opened, or a file offered in a call): the manifest's files, a progress bar
 // per file with the rate, a map of its verified pieces, a player for audio and video while they arrive, and a Save
 // link once a file is complete. Pause, Resume and Cancel. The same view serves the Share section and the call pane.
+import { button } from './button.js';
 import { duration, formatBytes, sentence } from './words.js';
 
 const MAP_WIDTH = 320; // px: the piece map is one row, a piece at least one pixel wide
@@ -65,14 +66,18 @@ export class DownloadView {
       this.files.push(file);
       list.append(row);
       // A player plays what is verified so far (the worker serves it with range requests and waits for the rest).
+      // Made on a click: a share of many media files must not start as many players reading from storage.
       const url = this.download.url(i);
       if (isPlayable(f.type) && url) {
-        const player = document.createElement(f.type.startsWith('audio/') ? 'audio' : 'video');
-        player.controls = true;
-        player.preload = 'metadata';
-        player.src = url;
-        row.append(player);
-        file.player = player;
+        const play = button('Play', 'play', () => {
+          const player = document.createElement(f.type.startsWith('audio/') ? 'audio' : 'video');
+          player.controls = true;
+          player.src = url;
+          play.replaceWith(player);
+          file.player = player;
+          void player.play().catch(() => {});
+        });
+        row.append(play);
       }
       for (const piece of this.download.pieces(i)) this._mark(i, piece, false);
     });

@@ -407,7 +407,11 @@ export class PushPeer extends EventTarget {
   /** What we share and what we downloaded, complete or not. */
   shares(): Promise<Share[]>;
   /** Downloads a share link (`…#share=<id>.<card>`); the same link after a reload resumes. BAD_ARGUMENT if not one. */
-  fetch(link: string, options?: { window?: number; reconnects?: number; stallMs?: number }): Download;
+  fetch(link: string, options?: {
+    window?: number; reconnects?: number; stallMs?: number;
+    /** Over this connection only (a file offered in a call): once it is closed, NOT_CONNECTED; no push is made. */
+    via?: Connection;
+  }): Download;
   /** Keeps a card's owner as a peer (they get our new card when it changes); resolves to its key id. */
   savePeer(card: CardInput): Promise<string>;
   /** Forgets a peer (they are a stranger again). */

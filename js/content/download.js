@@ -269,6 +269,8 @@ export class Download extends EventTarget {
         return { name: f.name, size: f.size, type: f.type, root, key: root };
       }),
     };
+    // Cancelled while the manifest was on its way: nothing of it is kept.
+    if (this.error) throw this.error;
     await this._store.putShare(share);
     return share;
   }

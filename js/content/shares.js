@@ -48,12 +48,21 @@ const clash = (a, b) => {
   return long.startsWith(short) && (long.length === short.length || long[short.length] === '/');
 };
 
-/** `name` with " (n)" put in the segment that ends at `at`, before its extension ("a/b (2).txt"). */
+const MAX_NAME_BYTES = 255; // PROTOCOL §9.3
+const utf8Length = (text) => new TextEncoder().encode(text).length;
+
+/**
+ * `name` with " (n)" put in the segment that ends at `at`, before its extension ("a/b (2).txt"); the segment's stem
+ * is shortened (by whole code points) when the name would pass 255 bytes.
+ */
 function numbered(name, at, n) {
   const start = name.lastIndexOf('/', at - 1) + 1;
   const dot = name.lastIndexOf('.', at - 1);
   const cut = dot > start ? dot : at;
-  return `${name.slice(0, cut)} (${n})${name.slice(cut)}`;
+  let stem = [...name.slice(start, cut)];
+  const make = () => `${name.slice(0, start)}${stem.join('')} (${n})${name.slice(cut)}`;
+  while (stem.length > 1 && utf8Length(make()) > MAX_NAME_BYTES) stem = stem.slice(0, -1);
+  return make();
 }
 
 /**
@@ -219,14 +228,24 @@ export class Shares {
   }
 
   /** Starts (or resumes, after a reload) the download of a share link: a Download. */
-  fetch(link, options = {}) {
-    const { id } = parseShareLink(link, this.core);
+  fetch(link, { via, ...options } = {}) {
+    const { id, card } = parseShareLink(link, this.core);
     const key = this.core.base64urlEncode(id);
     const running = this._downloads.get(key);
     if (running && running.state !== 'failed' && running.state !== 'cancelled') return running;
-    const download = new Download({ core: this.core, store: this.store, link, ...options,
+    if (via !== undefined && typeof via?.writeContent !== 'function') {
+      throw new PushPeerError('BAD_ARGUMENT', 'fetch(): via must be a Connection');
+    }
+    // Kept in this form only (what the link named, under our link base): the text given may be anything around it.
+    const canonical = `${this._linkBase()}#share=${key}.${this.core.base64urlEncode(card)}`;
+    const download = new Download({ core: this.core, store: this.store, link: canonical, ...options,
       urlFor: (file) => this.urlFor(key, file),
       connectTo: async (cardBytes) => {
+        // `via`: over that connection only (a call's file): once it is closed, no other is made.
+        if (via) {
+          if (via.closed) throw new PushPeerError('NOT_CONNECTED', 'the connection it was to come over is closed');
+          return this._channelOf(via);
+        }
         const keyId = this.core.base64urlEncode(this.core.decodeCard(cardBytes).keyId);
         const live = this._connectionTo(keyId);
         return this._channelOf(live ?? await this._connect(cardBytes));

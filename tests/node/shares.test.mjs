@@ -463,6 +463,46 @@ describe('share by link (js/content) over fake connections', () => {
       { name: 'a/b', size: 0, type: '', root: contentRoot(new Uint8Array()) }] }), (e) => e.code === 'BAD_TEXT');
   });
 
+  it('fetch(link, { via }): over that connection only, and once it is closed no other is made; cancelled before the '
+    + 'manifest came, nothing is kept; what is kept is the link in its own form', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const share = await alice.shares.share(new Blob([pattern(3 * PIECE, 5)]), { name: 'x' });
+    let connects = 0;
+    world.onConnect = () => connects++;
+    // A closed connection: NOT_CONNECTED, and no call is made to the card in the link.
+    const closed = new FakeConnection(alice.keyId);
+    closed.closed = true;
+    await rejects(bob.shares.fetch(share.link, { via: closed }).done, 'NOT_CONNECTED');
+    assert.equal(connects, 0);
+    assert.throws(() => bob.shares.fetch(share.link, { via: {} }), (e) => e.code === 'BAD_ARGUMENT');
+    // Cancelled at once (the manifest not here yet): nothing listed.
+    const early = bob.shares.fetch(share.link);
+    await early.cancel();
+    await settle(50);
+    assert.deepEqual(await bob.shares.list(), []);
+    // Anything around the share's part of a link is not kept: the listed link is ours to give, in one form.
+    const odd = `javascript:alert(1)//${share.link.slice(share.link.indexOf('#'))}`;
+    const dl = bob.shares.fetch(odd, { window: 1 });
+    await new Promise((resolve) => dl.addEventListener('verified', resolve, { once: true }));
+    dl.pause();
+    await settle(20);
+    const [listed] = await bob.shares.list();
+    assert.equal(listed.link, share.link.replace(/^https:\/\/app\.example\//, 'https://app.example/'));
+    assert.match(listed.link, /^https:\/\/app\.example\/#share=/);
+  });
+
+  it('names made distinct stay within 255 bytes', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const long = `${'é'.repeat(125)}x.txt`; // 255 bytes
+    const share = await alice.shares.share([new File(['1'], long), new File(['2'], long), new File(['3'], 'd/'.repeat(60) + 'f')]);
+    assert.equal(share.files[0].name, long);
+    assert.ok(new TextEncoder().encode(share.files[1].name).length <= 255, share.files[1].name);
+    assert.match(share.files[1].name, /^é+ \(2\)\.txt$/);
+  });
+
   it('two shares fetched one after the other over the same live connection (a call): both verified, no new connection',
     async () => {
       const world = new Map();
