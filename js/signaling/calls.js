@@ -447,14 +447,11 @@ export class Calls {
     if (item.state === 'claimed') {
       // Accepted by a page that went away before it answered: this page answers, without asking again; unless the
       // caller offered again since (that page said it was going), and the newer offer is the one to answer.
-      if (item.accepted && await claimIsDead(lockName(this.host.storeName, 'claim', item.id), item.claimedAt, this.options.lockManager)) {
-        if (offers.some((i) => i.id > item.id)) {
-          if (await this.store.claimInbox(item.id, this.host.owner, { takeOver: item.owner })) {
-            await this.store.updateInbox(item.id, { state: 'done' });
-          }
-        } else {
-          this._take(item, { takeOver: item.owner }, (current) => this._answer(current, {})).catch(this._unlessHandled);
-        }
+      if (!item.accepted) return;
+      if (offers.some((i) => i.id > item.id)) {
+        await this._settleStale(item);
+      } else if (await claimIsDead(lockName(this.host.storeName, 'claim', item.id), item.claimedAt, this.options.lockManager)) {
+        this._take(item, { takeOver: item.owner }, (current) => this._answer(current, {})).catch(this._unlessHandled);
       }
       return;
     }
