@@ -123,7 +123,7 @@ async function start() {
   // A call view opens for the calls the person made or accepted (not for a group's introductions, which join quietly).
   peer.addEventListener('cardchange', () => renderCard());
   state.groups = new GroupsView(peer, { banner, report });
-  state.shares = new SharesView(peer, { banner, report });
+  state.shares = new SharesView(peer, { report });
   peer.addEventListener('error', (e) => console.warn('pushpeer:', e.error));
   renderCard();
   renderCallOnly();

@@ -8,14 +8,14 @@ const MAP_WIDTH = 320; // px: the piece map is one row, a piece at least one pix
 const MAP_HEIGHT = 10;
 const UPDATE_MS = 200; // the rate and bars are redrawn at most this often
 
-export const isPlayable = (type) => /^(audio|video)\//.test(type ?? '');
+const isPlayable = (type) => /^(audio|video)\//.test(type ?? '');
 
 export class DownloadView {
   /**
-   * download: a pushpeer Download. options: title (before the manifest says it), from (the sharer's name),
-   * onEnd(download) once it is done, failed or cancelled.
+   * download: a pushpeer Download. options: from (the sharer's name), onEnd(download) once it is done, failed or
+   * cancelled.
    */
-  constructor(download, { title = '', from = '', onEnd = () => {} } = {}) {
+  constructor(download, { from = '', onEnd = () => {} } = {}) {
     this.download = download;
     this.from = from;
     this.files = []; // per file: { row, bar, status, map, save, player }
@@ -25,7 +25,7 @@ export class DownloadView {
     this.el.innerHTML = '<div class="name"></div><div class="status"></div><ol class="file-list"></ol>' +
       '<div class="buttons"><button type="button" class="pause">Pause</button> ' +
       '<button type="button" class="cancel">Cancel</button></div>';
-    this.el.querySelector('.name').textContent = `↓ ${title || 'a share'}${from ? ` from ${from}` : ''}`;
+    this.el.querySelector('.name').textContent = `↓ a share${from ? ` from ${from}` : ''}`;
     this.el.querySelector('.pause').addEventListener('click', () => this._togglePause());
     this.el.querySelector('.cancel').addEventListener('click', () => void download.cancel().then(() => this._render()));
     download.addEventListener('manifest', (e) => this._manifest(e.manifest));
@@ -47,6 +47,7 @@ export class DownloadView {
     const name = this.el.querySelector('.name');
     name.textContent = `↓ ${manifest.title || manifest.files.map((f) => f.name).join(', ')}${this.from ? ` from ${this.from}` : ''}`;
     const list = this.el.querySelector('.file-list');
+    this._mapColour = getComputedStyle(this.el).getPropertyValue('--ok') || '#2a7'; // once, not per piece
     manifest.files.forEach((f, i) => {
       const row = document.createElement('li');
       row.innerHTML = '<div class="file-name"></div><progress max="1" value="0"></progress>' +
@@ -91,7 +92,7 @@ export class DownloadView {
     file.have++;
     file.bytes += Math.max(0, Math.min(this.download.pieceSize, file.size - piece * this.download.pieceSize));
     const g = file.map.getContext('2d');
-    g.fillStyle = getComputedStyle(this.el).getPropertyValue('--ok') || '#2a7';
+    g.fillStyle = this._mapColour;
     const x = Math.floor((piece * MAP_WIDTH) / file.count);
     g.fillRect(x, 0, Math.max(1, Math.ceil(MAP_WIDTH / file.count)), MAP_HEIGHT);
     if (render) this._renderSoon();

@@ -10,10 +10,9 @@ import { formatBytes } from './words.js';
 const $ = (id) => document.getElementById(id);
 
 export class SharesView {
-  /** peer: a PushPeer. banner(text, kind), report(error, what) as in demo.js. */
-  constructor(peer, { banner, report }) {
+  /** peer: a PushPeer. report(error, what) as in demo.js. */
+  constructor(peer, { report }) {
     this.peer = peer;
-    this.banner = banner;
     this.report = report;
     this.live = new Map(); // share id -> DownloadView of a download this page runs
   }
