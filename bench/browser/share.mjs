@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 
 import { startWorld } from '../../tests/browser/apps.mjs';
 import { fmt, parsePairs, say } from './pages.mjs';
+import { difference, snapshot } from './threads.mjs';
 
 const SUBJECT = 'mailto:bench@pushpeer.invalid';
 const NAMES = { firefox: 'Firefox', chromium: 'Chromium' };
@@ -31,6 +32,7 @@ const { values: opts } = parseArgs({ options: {
   'memory-mib': { type: 'string', default: '1024' },
   'hash-mib': { type: 'string', default: '256' },
   window: { type: 'string' },
+  threads: { type: 'boolean', default: false },
 } });
 const fetchOptions = opts.window ? { window: Number(opts.window) } : {};
 const mib = Number(opts.mib);
@@ -180,6 +182,7 @@ try {
   console.log('| sharer → receiver | raw channel MB/s | pushpeer fetch MB/s | ratio | first verified piece (ms) | share (hash + store) MB/s |');
   console.log('|---|---:|---:|---:|---:|---:|');
   const used = { chromium: 0, firefox: 0 };
+  const cpuTables = [];
   for (const pair of pairs) {
     const sharer = apps[pair.sharer][pair.sharer === pair.receiver ? 0 : used[pair.sharer]++ % 2];
     const receiver = apps[pair.receiver][pair.sharer === pair.receiver ? 1 : used[pair.receiver]++ % 2];
@@ -189,15 +192,34 @@ try {
     const c = await receiver.call('connect', card.text);
     if (c.error) throw new Error(`${label}: connect failed: ${JSON.stringify(c.error)}`);
     say(`${label}: raw ${mib} MiB`);
+    let t0 = snapshot();
     const r = await raw(sharer, receiver, keyIds.get(receiver), keyIds.get(sharer), mib);
+    const rawCpu = difference(t0, snapshot());
     say(`${label}: sharing ${mib} MiB`);
     const s = await shareInPage(sharer, mib);
     say(`${label}: fetching`);
+    t0 = snapshot();
     const p = await fetchInPage(receiver, s.link);
+    const fetchCpu = difference(t0, snapshot());
     if (p.error) throw new Error(`${label}: fetch failed: ${p.error}`);
+    if (opts.threads) cpuTables.push({ label, rawCpu, fetchCpu, rawS: r.ms / 1000, fetchS: p.ms / 1000 });
     const rawRate = mbps(r.bytes, r.ms);
     const ppRate = mbps(p.bytes, p.ms);
     console.log(`| ${label} | ${f1(rawRate)} | ${f1(ppRate)} | ${(ppRate / rawRate).toFixed(2)}× | ${fmt(p.firstMs)} | ${f1(mbps(mib * MiB, s.ms))} |`);
+  }
+  for (const t of cpuTables) {
+    // CPU seconds per thread (both browsers, all processes) for the same bytes: raw beside fetch.
+    const rows = new Map();
+    for (const [k, v] of t.rawCpu) rows.set(k, [v, 0]);
+    for (const [k, v] of t.fetchCpu) rows.set(k, [rows.get(k)?.[0] ?? 0, v]);
+    const sum = (list) => list.reduce((a, [, v]) => a + v, 0);
+    console.log(`\n${t.label}: CPU seconds by thread (raw ${f1(t.rawS)} s wall, ${f1(sum(t.rawCpu))} s CPU; ` +
+      `fetch ${f1(t.fetchS)} s wall, ${f1(sum(t.fetchCpu))} s CPU)\n`);
+    console.log('| process / thread | raw | fetch |');
+    console.log('|---|---:|---:|');
+    for (const [k, [a, b]] of [...rows].sort((x, y) => Math.max(...y[1]) - Math.max(...x[1])).slice(0, 16)) {
+      console.log(`| ${k} | ${a.toFixed(2)} | ${b.toFixed(2)} |`);
+    }
   }
   console.log();
   console.log('| page | Wasm BLAKE2b tree, 1 MiB updates (MiB/s) | WebCrypto SHA-256, 1 MiB calls | WebCrypto SHA-256, 16 KiB calls |');
