@@ -31,7 +31,15 @@ function waitingCall() {
   let waiter = null;
   let failure = null;
   const call = {
-    refs: [], // references of every offer sent in the session: an answer must name one of them
+    refs: [], // references of every offer sent in this leg: an answer must name one of them
+    /**
+     * A new connection is being offered: what names an earlier leg's offers cannot open it, whether it is queued
+     * already or arrives while the new offer is being gathered (a gone page's answer may follow its bye).
+     */
+    newLeg() {
+      call.refs = [];
+      queue.length = 0;
+    },
     deliver(item) {
       if (waiter) waiter.resolve(item);
       else queue.push(item);
@@ -203,11 +211,11 @@ export class Calls {
         connection = createConnection({ iceServers: o.iceServers, polite: isPolite(this.host.identity.publicKey,
           remote.identity), remote: { name: remote.name, keyId, identity: remote.identity }, sessionId, role: 'caller',
         media: o.media, heartbeatMs: o.heartbeatMs, peerGoneMs: o.peerGoneMs, log: (m) => this.host.emit('log', { message: m }) });
+        pending.newLeg();
         this.host.emit('connecting', { connection, role: 'caller' });
         this.host.emit('progress', { sessionId, step: 'gathering', attempt: leg });
         const { sdp } = await step(localSdp(connection.pc, o.gatherTimeoutMs, o.gatherQuietMs));
         const body = this.core.packSdp(sdp);
-        pending.refs = []; // an answer must name an offer of this leg: one for an earlier connection cannot open this
         let answer = null;
         for (let attempt = 0; attempt <= o.offerRetries && !answer; attempt++) {
           const envelope = this.core.sealEnvelope({ type: 'offer', privateKey: this.host.identity.privateKey, body,
@@ -603,6 +611,11 @@ export class Calls {
         offerBody: item.body, offerRef: item.offerRef, sequence: item.sequence, owner: this.host.owner, at: Date.now() });
       await this._pruneSessions();
       this.host.emit('progress', { sessionId: item.sessionId, step: 'answer-sealed', bytes: answer.length });
+      if (connection.closed) {
+        // The page said bye while the answer was being made (pagehide): an answer sent after it would name a
+        // connection that is gone, and the caller has already been told to offer again.
+        throw new PushPeerError('NOT_CONNECTED', `the connection closed before the answer left: ${connection.closeInfo.reason}`);
+      }
       await this._replyLink(item).send({ to: item.from, card: peer.card, type: 'answer', sessionId: item.sessionId, envelope: answer });
       await this.store.updateInbox(item.id, { state: 'done' });
       this.host.emit('progress', { sessionId: item.sessionId, step: 'answer-sent', bytes: answer.length });

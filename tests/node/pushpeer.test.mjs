@@ -348,6 +348,72 @@ describe('pushpeer.js and sw/handler.js', { timeout: 60_000 }, () => {
     assert.equal(bobs.closed, false);
   });
 
+  it("the gone page's answer overtaken by its bye, arriving while the caller prepares its next offer, is not applied "
+    + 'to the new connection', async () => {
+    // What a CI run caught in real Firefox: the page going away said bye, then its answer still left; the caller
+    // had started its next leg, took that stale answer for the new offer's, and the new connection failed.
+    const alice = await world.person('Alice', FAST);
+    const bob = await world.person('Bob', FAST);
+    bob.peer.addEventListener('request', (e) => e.accept());
+    let stale = null;
+    bob.peer.addEventListener('progress', (e) => {
+      if (e.step !== 'answer-sealed') return;
+      // The answer the old page had sealed: it goes out after the page's bye (sent below, by hand).
+      stale = bob.store.sessions().then((sessions) => sessions[0].answer);
+      void bob.reload();
+    });
+    let legs = 0;
+    alice.peer.addEventListener('connecting', (e) => {
+      if (e.role !== 'caller' || ++legs !== 2) return;
+      // The next leg gathers its offer while the stale answer reaches Alice's page.
+      const { pc } = e.connection;
+      const setLocal = pc.setLocalDescription.bind(pc);
+      pc.setLocalDescription = async (d) => {
+        const before = alice.delivered.length;
+        await pushAs(bob, alice, await stale);
+        await until(() => alice.delivered.length > before, { what: 'the stale answer at Alice' });
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the page reads it from the inbox
+        return setLocal(d);
+      };
+    });
+    const conn = await alice.peer.connect(bob.card().text);
+    assert.equal(legs, 2, 'the call was offered again');
+    assert.equal(conn.state, 'connected');
+    const got = nextEvent(conn, 'message');
+    (await until(() => [...bob.peer.connections][0], { what: "Bob's new connection" })).send('from the new page');
+    assert.equal((await got).data, 'from the new page');
+  });
+
+  it('a page hidden while its answer is being made sends its bye and not the answer; shown again, it answers the '
+    + 'next offer without asking', async () => {
+    const alice = await world.person('Alice', FAST);
+    const bob = await world.person('Bob', FAST);
+    let asked = 0;
+    const accepted = [];
+    bob.peer.addEventListener('request', (e) => {
+      asked++;
+      accepted.push(e.accept().catch((error) => error.code));
+    });
+    let hidden = false;
+    bob.peer.addEventListener('connecting', (e) => {
+      if (e.role !== 'callee' || hidden) return;
+      hidden = true;
+      // pagehide while the answer gathers (the page goes into the back-forward cache, and comes back).
+      const { pc } = e.connection;
+      const setLocal = pc.setLocalDescription.bind(pc);
+      pc.setLocalDescription = (d) => {
+        bob.peer._onPageHide();
+        return setLocal(d);
+      };
+    });
+    const conn = await alice.peer.connect(bob.card().text);
+    assert.equal(conn.state, 'connected');
+    assert.equal(asked, 1, 'Bob was asked once');
+    assert.equal(world.pushesTo(bob), 2, 'two offers');
+    assert.equal(world.pushesTo(alice), 2, "the bye, then the new offer's answer: no answer after the bye");
+    assert.deepEqual(await Promise.all(accepted), ['NOT_CONNECTED'], 'the accepted request failed with the page hidden');
+  });
+
   it('the callee reloads after the person accepted, before the answer left: the next page answers without asking', async () => {
     const alice = await world.person('Alice', FAST);
     const bob = await world.person('Bob', FAST);
