@@ -105,12 +105,17 @@ export class PieceScheduler {
     return true;
   }
 
-  /** The peer announced that it has piece i now. */
+  /**
+   * The peer announced that it has piece i now. Returns true when that gives it something to be asked for (we lack
+   * the piece and it is not asked for enough yet): the caller need not try next() for it otherwise, which matters
+   * when every neighbour's every piece is announced.
+   */
   peerHas(id, i) {
     const peer = this._peers.get(id);
-    if (!peer?.bits || !(i >= 0 && i < this.pieces) || bit(peer.bits, i)) return;
+    if (!peer?.bits || !(i >= 0 && i < this.pieces) || bit(peer.bits, i)) return false;
     setBit(peer.bits, i);
     this._avail[i]++;
+    return !bit(this._have, i) && (this._asked[i] === 0 || (this._unasked === 0 && this._asked[i] < this.endgameCopies));
   }
 
   /** The peer is gone: the pieces it was asked for, which are free again. */
@@ -184,8 +189,10 @@ export class PieceScheduler {
 
   _pick(peer) {
     const free = (i) => !bit(this._have, i) && this._asked[i] === 0 && (!peer.bits || bit(peer.bits, i));
-    this._priority = this._priority.filter((i) => !bit(this._have, i));
-    for (const i of this._priority) if (free(i)) return i;
+    if (this._priority.length > 0) {
+      this._priority = this._priority.filter((i) => !bit(this._have, i));
+      for (const i of this._priority) if (free(i)) return i;
+    }
     if (this._unasked > 0) {
       const i = this.strategy === 'sequential' ? this._first(free) : this._rarest(free, this._held >= this.randomFirst);
       if (i !== null) return i;

@@ -29,6 +29,7 @@ export class SeedOffers {
    * null, once open).
    */
   addPeer(id, has) {
+    this.removePeer(id); // the same id again: its earlier offers go back first
     const peer = { offers: new Set(), has };
     this._peers.set(id, peer);
     return this.open ? null : this._topUp(peer);
@@ -59,10 +60,11 @@ export class SeedOffers {
    * opened (announce everything, to every neighbour: `open` tells).
    */
   sent(id, i) {
+    const wasOpen = this.open; // after the opening, nothing new to announce: null only the once
     if (this._sent[i]++ === 0) this._gone++;
     const peer = this._peers.get(id);
     if (peer?.offers.delete(i)) this._offered[i]--;
-    if (this.open) return null;
+    if (this.open) return wasOpen ? [] : null;
     return peer ? this._topUp(peer) : [];
   }
 
@@ -81,15 +83,15 @@ export class SeedOffers {
   /** The piece the downloader lacks that went out least (ours, then seen, then offered), from a moving start. */
   _pick(peer) {
     let best = null;
-    let bestScore = Infinity;
+    // Least sent, then least seen, then least offered (compared in that order, whatever the counts).
+    const better = (i, j) => this._sent[i] !== this._sent[j] ? this._sent[i] < this._sent[j]
+      : this._seen[i] !== this._seen[j] ? this._seen[i] < this._seen[j] : this._offered[i] < this._offered[j];
     for (let k = 0; k < this.pieces; k++) {
       const i = (this._cursor + k) % this.pieces;
       if (peer.offers.has(i) || peer.has(i)) continue;
-      const score = (this._sent[i] * 4 + this._seen[i]) * 4 + this._offered[i];
-      if (score < bestScore) {
+      if (best === null || better(i, best)) {
         best = i;
-        bestScore = score;
-        if (score === 0) break;
+        if (this._sent[i] === 0 && this._seen[i] === 0 && this._offered[i] === 0) break;
       }
     }
     if (best !== null) this._cursor = (best + 1) % this.pieces;
