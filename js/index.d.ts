@@ -247,6 +247,16 @@ export class Connection extends EventTarget {
    * that removes it. For pushpeer's own modules and extensions: the app has channel 1.
    */
   onControl(t: string, handler: (frame: { t: string; [field: string]: unknown }) => void | Promise<void>): () => void;
+  /**
+   * Sets the one receiver of the content channel's messages (pushpeer's content modules); messages that came before
+   * are handed to it first, in order. Returns a function that unsets it.
+   */
+  onContent(handler: (data: ArrayBuffer | string) => void): () => void;
+  /**
+   * PushPeer calls it once the app was told of the connection: app-channel messages that arrived before (held, up
+   * to 64) are then dispatched in order, in a task of their own.
+   */
+  announced(): void;
   /** Sends a control frame as JSON if the control channel is open; returns whether it was sent. */
   sendControl(frame: { t: string; [field: string]: unknown }): boolean;
   /** The first offer/answer (carried by a link) is applied: later changes are negotiated over the control channel. */

@@ -383,6 +383,7 @@ export class PushPeer extends EventTarget {
     connection.addEventListener('close', () => this.connections.delete(connection));
     connection.addEventListener('card', (e) => void this._peerCard(connection, e.card));
     this._emit('connection', { connection });
+    connection.announced(); // messages that came before this reach the listeners added meanwhile
   }
 
   /** A live peer's new card (fresh grants, new endpoint): kept if it is theirs. */

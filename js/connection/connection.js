@@ -15,6 +15,9 @@ export const DEFAULT_GATHER_TIMEOUT_MS = 3000;
 const UNCLAIMED_FRAMES = 32;
 // Control frames sent before the control channel opened, sent when it does (sendControl).
 const QUEUED_FRAMES = 64;
+// App and content messages that came before this side announced the connection or set the content receiver, held
+// for them (announced(), onContent()): a peer pipelines at most 16 content requests, and apps say little at first.
+const HELD_MESSAGES = 64;
 export const HEARTBEAT_MS = 2000;
 export const PEER_GONE_MS = 8000;
 // write()'s default: how much may wait in the data channel's buffer before a write waits for it to drain.
@@ -145,7 +148,13 @@ export class Connection extends EventTarget {
       this._opened.resolve(this);
       this.dispatchEvent(event('open'));
     });
-    this.channel.addEventListener('message', (e) => this.dispatchEvent(new MessageEvent('message', { data: e.data })));
+    // Messages can arrive before this side told the app of the connection (the peer sends the moment its end
+    // opened): they are held, and delivered in order once the connection was announced (announced()).
+    this._appHeld = [];
+    this.channel.addEventListener('message', (e) => {
+      if (this._appHeld) this._hold(this._appHeld, e.data, 'app');
+      else this.dispatchEvent(new MessageEvent('message', { data: e.data }));
+    });
     // Without a bye first: the path or the peer's side went away.
     this.channel.addEventListener('close', () => this._closed('data channel closed', 'network'));
     this.control.addEventListener('open', () => {
@@ -163,8 +172,14 @@ export class Connection extends EventTarget {
     this.channel.addEventListener('message', () => {
       this._heard = Date.now();
     });
-    this.contentChannel.addEventListener('message', () => {
+    // Content frames go to one receiver (js/content/channel.js, onContent()); those that came before it was set are
+    // held for it (a request for a share can arrive before this side registered the connection).
+    this._contentHandler = null;
+    this._contentHeld = [];
+    this.contentChannel.addEventListener('message', (e) => {
       this._heard = Date.now();
+      if (this._contentHandler) this._contentHandler(e.data);
+      else this._hold(this._contentHeld, e.data, 'content');
     });
     this.control.addEventListener('message', (e) => this._onControl(e.data));
     pc.addEventListener('negotiationneeded', () => this._negotiate());
@@ -333,6 +348,39 @@ export class Connection extends EventTarget {
       queueMicrotask(() => waiting.reduce((p, f) => p.then(() => this._handle(handler, f)), Promise.resolve()));
     }
     return () => this._controlHandlers.get(t) === handler && this._controlHandlers.delete(t);
+  }
+
+  _hold(list, data, what) {
+    if (list.length < HELD_MESSAGES) list.push(data);
+    else this._log(`${what}: more than ${HELD_MESSAGES} messages before anyone listened; dropped`);
+  }
+
+  /**
+   * Sets the receiver of the content channel's messages: handler(data); those that arrived before are handed to it
+   * first, in order. Returns a function that unsets it.
+   */
+  onContent(handler) {
+    if (typeof handler !== 'function') throw new PushPeerError('BAD_ARGUMENT', 'onContent(handler): a function');
+    this._contentHandler = handler;
+    for (const data of this._contentHeld.splice(0)) handler(data);
+    return () => {
+      if (this._contentHandler === handler) this._contentHandler = null;
+    };
+  }
+
+  /**
+   * The app was told of this connection (PushPeer's 'connection' event, or connect() resolving): the app channel's
+   * messages that came before are dispatched, in order, in a task of their own (after the listeners the app adds
+   * in its handler or after its await), and later ones as they come.
+   */
+  announced() {
+    if (!this._appHeld || this._announcing) return;
+    this._announcing = true;
+    setTimeout(() => {
+      const held = this._appHeld;
+      this._appHeld = null;
+      for (const data of held) this.dispatchEvent(new MessageEvent('message', { data }));
+    }, 0);
   }
 
   /** Sends a control frame ({ t, ... }, as JSON) if the control channel is open; returns whether it was sent. */

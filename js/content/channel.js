@@ -18,8 +18,7 @@ export class ContentChannel {
     this._pending = new Map(); // request id -> { resolve, reject, timer }
     this._nextRequest = 1;
     this._bad = 0;
-    this._onMessage = (e) => this._message(e.data);
-    connection.contentChannel.addEventListener('message', this._onMessage);
+    this._stopReceiving = connection.onContent((data) => this._message(data));
     connection.addEventListener('close', () => this._closed());
   }
 
@@ -97,7 +96,7 @@ export class ContentChannel {
   }
 
   _closed() {
-    this.connection.contentChannel.removeEventListener('message', this._onMessage);
+    this._stopReceiving();
     for (const request of [...this._pending.keys()]) {
       this._settle(request, null, new PushPeerError('NOT_CONNECTED', 'the connection closed'));
     }

@@ -235,6 +235,50 @@ describe('connection.js: the channel and control-frame registries', () => {
     connection.close();
   });
 
+  const message = (channel, data) => channel.dispatchEvent(Object.assign(new Event('message'), { data }));
+
+  it('content frames that arrive before the receiver is set are handed to it first, in order (none is lost)', () => {
+    // What a CI run caught: the caller asked for a share the moment its end opened, and the callee's page, which had
+    // not registered the connection yet, dropped the request (the caller waited 30 s for nothing).
+    const { connection } = connectionFor();
+    message(connection.contentChannel, 'early 1');
+    message(connection.contentChannel, 'early 2');
+    const got = [];
+    const stop = connection.onContent((data) => got.push(data));
+    message(connection.contentChannel, 'later');
+    assert.deepEqual(got, ['early 1', 'early 2', 'later']);
+    stop();
+    message(connection.contentChannel, 'after stop');
+    assert.deepEqual(got, ['early 1', 'early 2', 'later']);
+    assert.throws(() => connection.onContent('no'), (e) => e.code === 'BAD_ARGUMENT');
+    connection.close();
+  });
+
+  it('app messages that arrive before the connection is announced reach the listeners added meanwhile, in order', async () => {
+    const { connection, log } = connectionFor();
+    const got = [];
+    message(connection.channel, 'early');
+    connection.addEventListener('message', (e) => got.push(e.data));
+    assert.deepEqual(got, [], 'held until announced');
+    connection.announced();
+    message(connection.channel, 'while announcing');
+    await settle();
+    message(connection.channel, 'later');
+    assert.deepEqual(got, ['early', 'while announcing', 'later']);
+    // Held, but not without bound.
+    const flood = connectionFor();
+    for (let i = 0; i < 100; i++) message(flood.connection.channel, `m${i}`);
+    const seen = [];
+    flood.connection.addEventListener('message', (e) => seen.push(e.data));
+    flood.connection.announced();
+    await settle();
+    assert.equal(seen.length, 64);
+    assert.ok(flood.log.some((m) => /app: more than 64 messages/.test(m)));
+    assert.equal(log.length, 0);
+    connection.close();
+    flood.connection.close();
+  });
+
   it('a registered type gets its frames; unknown types and non-JSON are ignored; one handler per type', async () => {
     const { connection, log } = connectionFor();
     const got = [];

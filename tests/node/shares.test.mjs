@@ -13,7 +13,10 @@ const core = await loadCore();
 const LEAF = core.limits.content.leafSize;
 const PIECE = PIECE_LEAVES * LEAF;
 
-/** A connection as js/content/ sees one: contentChannel (message events), writeContent, close, 'close'. */
+/**
+ * A connection as js/content/ sees one: contentChannel (message events, to its receiver: onContent), writeContent,
+ * close, 'close'.
+ */
 class FakeConnection extends EventTarget {
   constructor(keyId) {
     super();
@@ -23,6 +26,12 @@ class FakeConnection extends EventTarget {
     this.other = null;
     this.tamper = null; // (bytes) -> bytes to deliver, or null to drop
     this.sent = [];
+  }
+
+  onContent(handler) {
+    const listener = (e) => handler(e.data);
+    this.contentChannel.addEventListener('message', listener);
+    return () => this.contentChannel.removeEventListener('message', listener);
   }
 
   writeContent(data) {
