@@ -21,6 +21,8 @@ intro_cmd="node bench/browser/introductions.mjs --runs 20"
 groups_cmd="node bench/browser/groups.mjs --rounds 10"
 groups_sim_cmd="node --max-old-space-size=12000 bench/sim/groups.mjs --sizes 10,100,1000,10000 --seed 1"
 soak_cmd="node bench/browser/soak.mjs --calls 1000"
+swarm_sim_cmd="node bench/sim/swarm.mjs --sizes 10,100,1000 --svg bench/sim/swarm.svg"
+swarm_flash_cmd="node bench/sim/swarm.mjs --sizes 10,100,1000 --join-s 0 --leave 0 --svg bench/sim/swarm-flash-crowd.svg"
 share_cmd="node bench/browser/share.mjs --mib 256 --memory-mib 1024 --hash-mib 256"
 
 {
@@ -109,6 +111,19 @@ share_cmd="node bench/browser/share.mjs --mib 256 --memory-mib 1024 --hash-mib 2
   echo "random walks (PROTOCOL §7.8), so no member, the one in the invite included, should stay far above maxNeighbours;"
   echo "the group should stay one part as members leave; a group message's frames are the sum of the members'"
   echo "connections; members who come back after a reload get neighbourLimit connections again."
+  echo
+  echo "## Swarm at scale: the library's scheduler in a simulation"
+  echo
+  echo "\`$swarm_sim_cmd\` (the model is described at the top of the script; plot in bench/sim/swarm.svg). One seeder"
+  echo "and N downloaders of 64 MiB; each downloader's choices are made by js/swarm/scheduler.js and the seeder's offers"
+  echo "by js/swarm/seed-offers.js (docs/PROTOCOL.md §9.5). The ratio is against the larger of the classic bound and"
+  echo "max(join + F/d). Goal (issue #13): 1.3x at N = 1000."
+  echo
+  $swarm_sim_cmd
+  echo
+  echo "A flash crowd: \`$swarm_flash_cmd\`"
+  echo
+  $swarm_flash_cmd
   echo
   # Prints its own heading and command line.
   $share_cmd

@@ -13,8 +13,8 @@
 // maxDepth; maxInflight for all peers together). A peer that answers busy is left alone for a while and its piece
 // asked elsewhere at once. A request unanswered for four times its expected time (at least minTimeoutMs) is taken
 // back by expire() and the peer is held to one request until it delivers: a peer that announces pieces and does not
-// serve them, or serves them slowly, loses its requests to the others. A peer blamed for bad bytes is banned: its requests
-// go back, and it is never asked again.
+// serve them, or serves them slowly, loses its requests to the others. A peer blamed for bad bytes is banned: its
+// requests go back, and it is never asked again.
 
 // A peer's rate is what it sent over about this long (docs above depth()).
 const RATE_MS = 2000;
@@ -115,7 +115,8 @@ export class PieceScheduler {
     if (!peer?.bits || !(i >= 0 && i < this.pieces) || bit(peer.bits, i)) return false;
     setBit(peer.bits, i);
     this._avail[i]++;
-    return !bit(this._have, i) && (this._asked[i] === 0 || (this._unasked === 0 && this._asked[i] < this.endgameCopies));
+    if (bit(this._have, i)) return false;
+    return this._asked[i] === 0 || (this._unasked === 0 && this._asked[i] < this.endgameCopies);
   }
 
   /** The peer is gone: the pieces it was asked for, which are free again. */
