@@ -378,3 +378,14 @@ export class FakeConnection extends EventTarget {
     this.dispatchEvent(new Event('close'));
   }
 }
+
+/** A small seeded PRNG (mulberry32): the same choices on every run. */
+export function seeded(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

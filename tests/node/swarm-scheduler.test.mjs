@@ -6,17 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { emptyBitfield, PieceScheduler, setBit } from '../../js/swarm/scheduler.js';
-
-/** A small seeded PRNG (mulberry32): the same choices on every run. */
-function seeded(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from './helpers.mjs';
 
 /** A bitfield of `pieces` with the listed pieces set. */
 function bits(pieces, list) {
