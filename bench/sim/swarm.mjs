@@ -3,8 +3,11 @@
 // choosing what to show with its SeedOffers (js/swarm/seed-offers.js), in virtual time (docs/PROTOCOL.md §9.5).
 //
 //   node bench/sim/swarm.mjs [--sizes 10,100,1000] [--mib 64] [--seed 1] [--neighbours 16] [--slots 4] [--queue 2]
-//        [--seeder-mbs 5] [--join-s 5] [--leave 0.05] [--offers 4] [--no-super-seed] [--svg file] [--json file]
+//        [--seeder-mbs 5] [--join-s 5] [--leave 0.05] [--offers 4] [--no-super-seed] [--busy-ms 250]
+//        [--scheduler '{"maxInflight":32}'] [--svg file] [--json file]
 //
+// --scheduler: PieceScheduler options for every downloader (JSON); --busy-ms: how long a downloader leaves a peer
+// alone after it answered busy (the library's figure is 250).
 // The model (every figure drawn from the seeded PRNG, so a run is repeatable):
 // - Peers: download rate log-uniform 5–50 MB/s (40–400 Mbit/s), upload 10–40% of it (uniform), one-way access
 //   latency 5–50 ms (a message between two peers takes the sum of theirs). The seeder uploads --seeder-mbs.
@@ -42,12 +45,13 @@ const { values: opts } = parseArgs({ options: {
   leave: { type: 'string', default: '0.05' },
   'no-super-seed': { type: 'boolean', default: false },
   offers: { type: 'string', default: '4' },
+  scheduler: { type: 'string', default: '{}' },
+  'busy-ms': { type: 'string', default: '250' },
   svg: { type: 'string' },
   json: { type: 'string' },
 } });
 
 const PIECE = 128 * 1024;
-const BUSY_MS = 250;
 const MB = 1e6;
 
 /** mulberry32: a small seeded PRNG. */
@@ -116,7 +120,7 @@ class Events {
 const less = (a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 
 function simulate({ n, fileBytes, seed, neighbours: K, slots, queueLimit, seederRate, joinMs, leaveShare, superSeed,
-  offers }) {
+  offers, schedulerOptions, busyMs }) {
   const random = prng(seed);
   const uniform = (lo, hi) => lo + (hi - lo) * random();
   const logUniform = (lo, hi) => Math.exp(uniform(Math.log(lo), Math.log(hi)));
@@ -249,7 +253,7 @@ function simulate({ n, fileBytes, seed, neighbours: K, slots, queueLimit, seeder
           stats.busy++;
           ev.after(latency(p, n), () => {
             if (p.gone || !p.sched) return;
-            p.sched.failed(n.id, i, { busyMs: BUSY_MS, now: ev.now });
+            p.sched.failed(n.id, i, { busyMs, now: ev.now });
             askAll(p);
           });
           return;
@@ -352,7 +356,7 @@ function simulate({ n, fileBytes, seed, neighbours: K, slots, queueLimit, seeder
     if (next) link(seeder, next);
   };
   const join = (p) => {
-    p.sched = new PieceScheduler({ pieces, pieceBytes: PIECE, random });
+    p.sched = new PieceScheduler({ pieces, pieceBytes: PIECE, random, ...schedulerOptions });
     present.push(p);
     stats.pushes += 2; // the call to the card in the link
     if (seeder.neighbours.size < K) link(p, seeder);
@@ -473,7 +477,7 @@ for (const n of opts.sizes.split(',').map(Number)) {
     neighbours: Number(opts.neighbours), slots: Number(opts.slots), queueLimit: Number(opts.queue),
     seederRate: Number(opts['seeder-mbs']) * MB,
     joinMs: Number(opts['join-s']) * 1000, leaveShare: Number(opts.leave), superSeed: !opts['no-super-seed'],
-    offers: Number(opts.offers) });
+    offers: Number(opts.offers), schedulerOptions: JSON.parse(opts.scheduler), busyMs: Number(opts['busy-ms']) });
   r.wallMs = performance.now() - started;
   results.push(r);
   process.stderr.write(`N=${n}: ${(r.lastMs / 1000).toFixed(1)} s, bound ${(r.boundMs / 1000).toFixed(1)} s ` +
