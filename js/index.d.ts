@@ -253,8 +253,8 @@ export class Connection extends EventTarget {
    */
   onContent(handler: (data: ArrayBuffer | string) => void): () => void;
   /**
-   * PushPeer calls it once the app was told of the connection: app-channel messages that arrived before (held, up
-   * to 64) are then dispatched in order, in a task of their own.
+   * PushPeer calls it once the app was told of the connection: app-channel messages that arrived before (held: 64
+   * messages and 8 MiB at most) are then dispatched in order, in a task of their own.
    */
   announced(): void;
   /** Sends a control frame as JSON if the control channel is open; returns whether it was sent. */

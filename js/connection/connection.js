@@ -18,6 +18,7 @@ const QUEUED_FRAMES = 64;
 // App and content messages that came before this side announced the connection or set the content receiver, held
 // for them (announced(), onContent()): a peer pipelines at most 16 content requests, and apps say little at first.
 const HELD_MESSAGES = 64;
+const HELD_BYTES = 8 << 20;
 export const HEARTBEAT_MS = 2000;
 export const PEER_GONE_MS = 8000;
 // write()'s default: how much may wait in the data channel's buffer before a write waits for it to drain.
@@ -351,8 +352,10 @@ export class Connection extends EventTarget {
   }
 
   _hold(list, data, what) {
-    if (list.length < HELD_MESSAGES) list.push(data);
-    else this._log(`${what}: more than ${HELD_MESSAGES} messages before anyone listened; dropped`);
+    const size = typeof data === 'string' ? data.length : (data?.byteLength ?? data?.size ?? 0);
+    list.bytes = (list.bytes ?? 0) + size;
+    if (list.length < HELD_MESSAGES && list.bytes <= HELD_BYTES) list.push(data);
+    else this._log(`${what}: more than ${HELD_MESSAGES} messages or ${HELD_BYTES} bytes before anyone listened; dropped`);
   }
 
   /**

@@ -274,6 +274,13 @@ describe('connection.js: the channel and control-frame registries', () => {
     await settle();
     assert.equal(seen.length, 64);
     assert.ok(flood.log.some((m) => /app: more than 64 messages/.test(m)));
+    // ... nor in bytes: 8 MiB at most (a message can be far larger than a page wants to hold unasked).
+    const big = connectionFor();
+    for (let i = 0; i < 5; i++) message(big.connection.contentChannel, new ArrayBuffer(3 << 20));
+    const chunks = [];
+    big.connection.onContent((data) => chunks.push(data.byteLength));
+    assert.deepEqual(chunks, [3 << 20, 3 << 20]);
+    big.connection.close();
     assert.equal(log.length, 0);
     connection.close();
     flood.connection.close();
