@@ -128,6 +128,11 @@ export interface PushPeerOptions extends Timeouts {
    */
   autoAccept?: boolean;
   /**
+   * Ranges of our shares being sent at once, over all connections: however many peers download from us, at most
+   * this many answers are going out, and askers take turns. Default 4 (one downloader alone is not slowed).
+   */
+  maxUploads?: number;
+  /**
    * Push services besides the known ones (Mozilla, FCM, WNS, Apple) that cards may name: 'host', 'https://host:port',
    * or 'http://127.0.0.1:port' (loopback only) for a local push service in tests. Default none: a card naming any
    * other host is refused (HOST_NOT_ALLOWED), so a stranger's card cannot make us send requests where it likes.

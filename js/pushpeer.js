@@ -27,6 +27,7 @@ import { actionable, Calls } from './signaling/calls.js';
 import { createPushLink } from './signaling/push-link.js';
 import { DEFAULT_STORE_NAME, openStore } from './store/store.js';
 import { createMemoryContentStore, openContentStore } from './content/content-store.js';
+import { MAX_UPLOADS } from './content/server.js';
 import { Shares } from './content/shares.js';
 
 export { RequestEvent, REQUEST_GRACE_MS } from './signaling/calls.js';
@@ -44,6 +45,7 @@ const DEFAULTS = {
   heartbeatMs: HEARTBEAT_MS, // pings on an open connection's control channel...
   peerGoneMs: PEER_GONE_MS, // ...and how long without a frame before it is closed as 'peer gone'
   autoAccept: false, // answer requests no listener decided on: only for apps whose every card holder is trusted
+  maxUploads: MAX_UPLOADS, // ranges of our shares being sent at once, over all connections (js/content/server.js)
   allowPushHosts: [], // push services besides the known ones that cards may name (e.g. a local one in tests)
   ...NEIGHBOUR_DEFAULTS, // introductions, forwardsPerMinute, forwardTimeoutMs (docs/PROTOCOL.md §7.7)
   ...GROUP_DEFAULTS, // maxFullMesh, neighbourLimit, joinTimeoutMs (§7.8)
@@ -126,7 +128,7 @@ export class PushPeer extends EventTarget {
     this.content = new Shares({ core: this.core, store: contentStore, identity: this.identity,
       card: () => this._card, linkBase: () => this.options.linkBase ?? globalThis.location?.href.split('#')[0] ?? '',
       connect: (card) => this.connect(card), connectionTo: (keyId) => this.neighbours.connectionTo(keyId),
-      scope: () => this.registration?.scope ?? null,
+      scope: () => this.registration?.scope ?? null, maxUploads: this.options.maxUploads,
       log: (message) => this._emit('progress', { step: 'content', message }) });
     this.calls = new Calls({ core: this.core, store: this.store, identity: this.identity, keyId: this.keyId,
       options: this.options, owner: this.owner, storeName, link: createPushLink({ core: this.core, sender: this.sender }),

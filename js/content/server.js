@@ -2,7 +2,9 @@
 // that names a complete share we hold (a share id is 256 bits from a link: knowing it is the capability).
 // Requests of one connection are answered in order; beyond MAX_QUEUED waiting the asker gets `busy`. A peer that
 // keeps asking while its answers cannot even leave (its channel is not drained) is not answered, then dropped:
-// nothing a peer sends makes us hold more than a bounded amount for it.
+// nothing a peer sends makes us hold more than a bounded amount for it. Ranges go out through `maxUploads` upload
+// slots shared by all connections, taken in turn: however many peers ask, at most that many answers are being
+// sent at once, and each asker gets its share (fair use; one downloader alone is not slowed).
 import { PIECE_LEAVES } from './content-store.js';
 
 const MAX_QUEUED = 64;
@@ -15,12 +17,41 @@ const MAX_DROPPED = 256;
 const MAX_SHARES_CACHED = 64;
 // Trees held in the Wasm heap for proving (64 bytes per leaf each); the least recently used one not in use goes.
 const MAX_TREES = 4;
+/** Answers with bytes being sent at once, over all connections (PushPeer option maxUploads). */
+export const MAX_UPLOADS = 4;
+// How long one answer may hold its slot while its channel does not take it.
+const SLOT_HOLD_MS = 5000;
+
+/** Slots taken in the order they were asked for. */
+class Slots {
+  constructor(size) {
+    this.size = size;
+    this.used = 0;
+    this.waiting = [];
+  }
+
+  /** Resolves to a function that gives the slot back. */
+  async take() {
+    if (this.used < this.size) this.used++;
+    else await new Promise((resolve) => this.waiting.push(resolve));
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      const next = this.waiting.shift();
+      if (next) next(); // the slot passes on as it is
+      else this.used--;
+    };
+  }
+}
 
 export class ContentServer {
-  constructor({ core, store, log = () => {} }) {
+  constructor({ core, store, log = () => {}, maxUploads = MAX_UPLOADS }) {
+    if (!(Number.isInteger(maxUploads) && maxUploads >= 1)) throw new RangeError('maxUploads: a whole number, at least 1');
     this.core = core;
     this.store = store;
     this._log = log;
+    this._uploads = new Slots(maxUploads);
     this._trees = new Map(); // root (base64url) -> { tree, generation, pins, loading }, in use order
     this._queues = new WeakMap(); // ContentChannel -> { frames, running, ahead (request ids), cancelled, ... }
     this._shares = new Map(); // id -> a complete share's record
@@ -72,21 +103,35 @@ export class ContentServer {
         }
         const { frame, answer } = ahead.shift();
         const a = await answer;
-        q.ahead.delete(frame.request);
-        if (q.cancelled.delete(frame.request)) continue;
         if (a.error) {
           this._log(`content: serving ${frame.type} failed: ${a.error?.code ?? ''} ${a.error?.message ?? a.error}`);
-          await this._error(channel, frame.request, 'unavailable');
-        } else if (a.code) {
-          await this._error(channel, frame.request, a.code);
-        } else {
-          await channel.send(a.bytes).catch(() => {});
-          if (frame.type === 'get') {
-            this.served.ranges++;
-            this.served.bytes += a.length;
+        }
+        // A range waits for an upload slot (a cancel meanwhile still counts); the rest goes at once.
+        const give = frame.type === 'get' && a.bytes ? await this._uploads.take() : () => {};
+        try {
+          q.ahead.delete(frame.request);
+          if (q.cancelled.delete(frame.request) || channel.connection.closed) continue;
+          if (a.error) {
+            await this._error(channel, frame.request, 'unavailable');
+          } else if (a.code) {
+            await this._error(channel, frame.request, a.code);
           } else {
-            this.served.manifests++;
+            const sending = channel.send(a.bytes).catch(() => {});
+            // A peer whose channel does not drain keeps its answer waiting, not the slot: others go on.
+            let timer;
+            await Promise.race([sending, new Promise((resolve) => { timer = setTimeout(resolve, SLOT_HOLD_MS); })]);
+            clearTimeout(timer);
+            give();
+            await sending;
+            if (frame.type === 'get') {
+              this.served.ranges++;
+              this.served.bytes += a.length;
+            } else {
+              this.served.manifests++;
+            }
           }
+        } finally {
+          give();
         }
       }
     } finally {

@@ -87,9 +87,11 @@ export function distinctPaths(names) {
 export class Shares {
   /**
    * core, store (js/content/content-store.js), identity ({ privateKey }), card () -> { text }, linkBase,
-   * connect (card bytes) -> Connection (open), connectionTo (keyId) -> a live Connection or null, log.
+   * connect (card bytes) -> Connection (open), connectionTo (keyId) -> a live Connection or null, log, maxUploads
+   * (js/content/server.js).
    */
-  constructor({ core, store, identity, card, linkBase, connect, connectionTo, scope = () => null, log = () => {} }) {
+  constructor({ core, store, identity, card, linkBase, connect, connectionTo, scope = () => null, log = () => {},
+    maxUploads }) {
     this.core = core;
     this.store = store;
     this._identity = identity;
@@ -99,7 +101,7 @@ export class Shares {
     this._connectionTo = connectionTo;
     this._scope = scope;
     this._log = log;
-    this.server = new ContentServer({ core, store, log });
+    this.server = new ContentServer({ core, store, log, maxUploads });
     this._channels = new WeakMap(); // Connection -> ContentChannel
     this._downloads = new Map(); // share id -> Download in progress
   }

@@ -44,7 +44,16 @@ class FakeConnection extends EventTarget {
         if (!this.other.closed) this.other.contentChannel.dispatchEvent(Object.assign(new Event('message'), { data: bytes.buffer }));
       });
     }
-    return Promise.resolve();
+    if (!this.sending || data[1] !== 4) return Promise.resolve();
+    // A channel that takes a while to take each range (a data frame, type 4): how many are being sent at once, over
+    // a peer's connections.
+    const s = this.sending;
+    s.now++;
+    s.max = Math.max(s.max, s.now);
+    return new Promise((resolve) => setTimeout(() => {
+      s.now--;
+      resolve();
+    }, s.ms).unref()); // a channel that never takes its frame must not keep the test process alive
   }
 
   close(reason = 'closed') {
@@ -63,13 +72,13 @@ function cardOf(identity) {
 }
 
 /** A peer: its Shares, and connect() that opens a fake connection to another peer's Shares. */
-function peer(name, { store = createMemoryContentStore({ name }), world } = {}) {
+function peer(name, { store = createMemoryContentStore({ name }), world, maxUploads } = {}) {
   const identity = core.generateVapidKeys();
   const card = cardOf(identity);
   const keyId = core.base64urlEncode(core.keyIdOf(identity.publicKey));
   const p = { name, keyId, store, card, identity, connections: [] };
   p.shares = new Shares({ core, store, identity, card: () => card, linkBase: () => 'https://app.example/',
-    connectionTo: () => null,
+    connectionTo: () => null, maxUploads,
     connect: async (cardBytes) => {
       const target = world.get(core.base64urlEncode(core.decodeCard(cardBytes).keyId));
       if (!target || target.gone) throw Object.assign(new Error('gone'), { code: 'TIMEOUT' });
@@ -96,6 +105,55 @@ async function rejects(promise, code) {
 }
 
 describe('share by link (js/content) over fake connections', () => {
+  it('upload slots: with maxUploads 1 three downloaders take turns (one range going out at a time) and all finish; '
+    + 'by default several go out at once', async () => {
+    const run = async (maxUploads) => {
+      const world = new Map();
+      const alice = peer('alice', { world, maxUploads });
+      const sending = { now: 0, max: 0, ms: 3 };
+      world.onConnect = (mine, theirs) => { theirs.sending = sending; }; // Alice's ends of the connections
+      const share = await alice.shares.share([new File([pattern(6 * PIECE, 5)], 'six pieces.bin')]);
+      const downloaders = ['bob', 'carol', 'dave'].map((name) => peer(name, { world }));
+      const downloads = downloaders.map((d) => d.shares.fetch(share.link));
+      await Promise.all(downloads.map((dl) => dl.done));
+      for (const dl of downloads) assert.deepEqual(await bytesOf(await dl.blob(0)), pattern(6 * PIECE, 5));
+      await settle(); // the last send is counted once the channel took it
+      return { max: sending.max, ranges: alice.shares.server.served.ranges };
+    };
+    const one = await run(1);
+    assert.equal(one.max, 1, 'one range at a time');
+    assert.equal(one.ranges, 18);
+    const byDefault = await run(undefined);
+    assert.ok(byDefault.max > 1, `several at once by default (${byDefault.max})`);
+    assert.throws(() => peer('x', { world: new Map(), maxUploads: 0 }), RangeError);
+  });
+
+  it('upload slots: a downloader whose channel takes nothing holds a slot for 5 s at most; the others go on', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world, maxUploads: 1 });
+    const share = await alice.shares.share([new File([pattern(2 * PIECE, 7)], 'two pieces.bin')]);
+    const stuck = peer('stuck', { world });
+    world.onConnect = (mine, theirs) => {
+      // Alice's end towards `stuck`: ranges are handed over but never taken (its buffer never drains).
+      if (mine.remote.keyId === alice.keyId && stuck.connections.includes(mine)) {
+        theirs.sending = { now: 0, max: 0, ms: 3_600_000 };
+      }
+    };
+    const stuckDownload = stuck.shares.fetch(share.link);
+    await new Promise((resolve) => stuckDownload.addEventListener('manifest', resolve));
+    await settle(100);
+    world.onConnect = null;
+    const bob = peer('bob', { world });
+    const started = Date.now();
+    const dl = bob.shares.fetch(share.link);
+    await dl.done;
+    assert.deepEqual(await bytesOf(await dl.blob(0)), pattern(2 * PIECE, 7));
+    const ms = Date.now() - started;
+    assert.ok(ms >= 3000 && ms < 15_000, `Bob waited for the slot, then got it (${ms} ms)`);
+    stuckDownload.cancel();
+    for (const c of stuck.connections) c.close();
+  });
+
   it('several files (0 bytes, one leaf, odd names, pieces and a short last piece): verified, in order, then seeded', async () => {
     const world = new Map();
     const alice = peer('alice', { world });
