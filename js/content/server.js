@@ -47,7 +47,9 @@ class Slots {
 
 export class ContentServer {
   constructor({ core, store, log = () => {}, maxUploads = MAX_UPLOADS }) {
-    if (!(Number.isInteger(maxUploads) && maxUploads >= 1)) throw new RangeError('maxUploads: a whole number, at least 1');
+    if (!(Number.isInteger(maxUploads) && maxUploads >= 1)) {
+      throw new RangeError('maxUploads: a whole number, at least 1');
+    }
     this.core = core;
     this.store = store;
     this._log = log;
