@@ -45,6 +45,7 @@ import { parseArgs } from 'node:util';
 import { loadCore } from '../../js/core.js';
 import { Groups } from '../../js/mesh/groups.js';
 import { Neighbours } from '../../js/mesh/neighbours.js';
+import { Heap } from './heap.mjs';
 
 const { values: opts } = parseArgs({ options: {
   sizes: { type: 'string', default: '10,100,1000,10000' },
@@ -66,43 +67,13 @@ const realSetImmediate = globalThis.setImmediate;
 const T0 = Date.UTC(2026, 11, 1);
 let now = 0;
 let seq = 0;
-const heap = [];
-function push(ev) {
-  heap.push(ev);
-  let i = heap.length - 1;
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (less(heap[p], heap[i])) break;
-    [heap[p], heap[i]] = [heap[i], heap[p]];
-    i = p;
-  }
-}
-function pop() {
-  const top = heap[0];
-  const last = heap.pop();
-  if (heap.length) {
-    heap[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && less(heap[l], heap[m])) m = l;
-      if (r < heap.length && less(heap[r], heap[m])) m = r;
-      if (m === i) break;
-      [heap[m], heap[i]] = [heap[i], heap[m]];
-      i = m;
-    }
-  }
-  return top;
-}
-const less = (a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+const heap = new Heap((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
 // What a frame or timer was caused by (a join, a message): kept across timers, frame deliveries and promises.
 const cause = new AsyncLocalStorage();
 function at(time, fn) {
   const ctx = cause.getStore();
   const ev = { at: Math.max(time, now), seq: seq++, fn: ctx ? () => cause.run(ctx, fn) : fn, cancelled: false };
-  push(ev);
+  heap.push(ev);
   return ev;
 }
 globalThis.setTimeout = (fn, ms = 0, ...args) => at(now + Math.max(0, Number(ms) || 0), () => fn(...args));
@@ -120,12 +91,12 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs events until virtual time `until` (or the queue is empty), letting promise chains settle between times. */
 async function runUntil(until) {
-  while (heap.length && heap[0].at <= until) {
-    const ev = pop();
+  while (heap.size && heap.peek().at <= until) {
+    const ev = heap.pop();
     if (ev.cancelled) continue;
     now = ev.at;
     ev.fn();
-    if (!heap.length || heap[0].at !== now) await drain();
+    if (!heap.size || heap.peek().at !== now) await drain();
   }
   now = Math.max(now, until);
   await drain();
@@ -567,7 +538,7 @@ const degreeOf = (j) => j.group.peers().filter((m) => m.connected).length;
 let inviter0 = null;
 
 async function simulate(n) {
-  heap.length = 0;
+  heap.clear();
   now = 0;
   stats = newStats();
   world.byKey.clear();
@@ -591,7 +562,7 @@ async function simulate(n) {
     }));
   }
   let step = 0;
-  while (heap.length && heap[0].at <= t + 60_000) {
+  while (heap.size && heap.peek().at <= t + 60_000) {
     await runUntil(Math.min(t + 60_000, now + 60_000));
     if (++step % 20 === 0) say(`  N=${n}: ${(now / 1000).toFixed(0)} s virtual, ${((performance.now() - wall) / 1000).toFixed(0)} s wall`);
   }

@@ -32,6 +32,7 @@ import { parseArgs } from 'node:util';
 
 import { emptyBitfield, PieceScheduler } from '../../js/swarm/scheduler.js';
 import { SeedOffers } from '../../js/swarm/seed-offers.js';
+import { Heap } from './heap.mjs';
 
 const { values: opts } = parseArgs({ options: {
   sizes: { type: 'string', default: '10,100,1000' },
@@ -66,25 +67,17 @@ function prng(seed) {
   };
 }
 
-/** A binary heap of [time, seq, fn]: events in time order, ties in the order they were scheduled. */
+/** Events of [time, seq, fn], run in time order, ties in the order they were scheduled. */
 class Events {
   constructor() {
-    this.heap = [];
+    this.heap = new Heap((a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]));
     this.seq = 0;
     this.now = 0;
     this.count = 0;
   }
 
   at(time, fn) {
-    const h = this.heap;
-    h.push([time, this.seq++, fn]);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
-      i = p;
-    }
+    this.heap.push([time, this.seq++, fn]);
   }
 
   after(ms, fn) {
@@ -92,32 +85,14 @@ class Events {
   }
 
   run(stop) {
-    const h = this.heap;
-    while (h.length > 0 && !stop()) {
-      const top = h[0];
-      const last = h.pop();
-      if (h.length > 0) {
-        h[0] = last;
-        let i = 0;
-        for (;;) {
-          const l = 2 * i + 1;
-          const r = l + 1;
-          let m = i;
-          if (l < h.length && less(h[l], h[m])) m = l;
-          if (r < h.length && less(h[r], h[m])) m = r;
-          if (m === i) break;
-          [h[i], h[m]] = [h[m], h[i]];
-          i = m;
-        }
-      }
-      this.now = top[0];
+    while (this.heap.size > 0 && !stop()) {
+      const [time, , fn] = this.heap.pop();
+      this.now = time;
       this.count++;
-      top[2]();
+      fn();
     }
   }
 }
-
-const less = (a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 
 function simulate({ n, fileBytes, seed, neighbours: K, slots, queueLimit, seederRate, joinMs, leaveShare, superSeed,
   offers, schedulerOptions, busyMs }) {
