@@ -1,6 +1,6 @@
-// Which piece to ask which peer for, when several peers have a file (docs/API.md, "Swarm"). Pure bookkeeping: no
-// timers, no I/O, no frames; the caller passes `now` (ms) and sends what it is told to. The download uses one per
-// file, and bench/swarm/simulate.mjs runs this same module for a thousand simulated peers.
+// Which piece to ask which peer for, when several peers have a file (docs/PROTOCOL.md §9.5). Pure bookkeeping: no
+// timers, no I/O, no frames; the caller passes `now` (ms) and sends what it is told to. A download will use one per
+// file, and bench/sim/swarm.mjs runs this same module for a thousand simulated peers.
 //
 // Choices, in order, for a peer with a free request slot:
 // 1. pieces someone waits for (prioritize(): a player's next bytes);
@@ -195,7 +195,9 @@ export class PieceScheduler {
       for (const i of this._priority) if (free(i)) return i;
     }
     if (this._unasked > 0) {
-      const i = this.strategy === 'sequential' ? this._first(free) : this._rarest(free, this._held >= this.randomFirst);
+      // Rarest: no peer has a piece less often than the one asked (1), so the scan can stop there.
+      const i = this.strategy === 'sequential' ? this._first(free)
+        : this._fromRandomStart(free, this._held >= this.randomFirst ? this._avail : null, 1);
       if (i !== null) return i;
     }
     // Endgame: every missing piece is asked of someone; ask this peer too, where copies are fewest. Before that, a
@@ -204,7 +206,7 @@ export class PieceScheduler {
     const spare = (i) => !bit(this._have, i) && this._asked[i] < this.endgameCopies && !peer.inflight.has(i) &&
       (!peer.bits || bit(peer.bits, i));
     for (const i of this._priority) if (spare(i)) return i;
-    return this._fewestCopies(spare);
+    return this._fromRandomStart(spare, this._asked);
   }
 
   _first(ok) {
@@ -212,30 +214,22 @@ export class PieceScheduler {
     return null;
   }
 
-  /** From a random start: with `rarest`, the piece of least availability; else the first that is ok. */
-  _rarest(ok, rarest) {
+  /**
+   * Scans every piece once from a random start (so that peers spread over equal choices): the first that is ok, or
+   * with `key`, the ok one of least key (the first found among equals), stopping early at `floor`.
+   */
+  _fromRandomStart(ok, key = null, floor = -Infinity) {
     const n = this.pieces;
     const start = Math.floor(this._random() * n);
     let best = null;
     for (let k = 0; k < n; k++) {
       const i = start + k < n ? start + k : start + k - n;
       if (!ok(i)) continue;
-      if (!rarest) return i;
-      if (best === null || this._avail[i] < this._avail[best]) {
+      if (key === null) return i;
+      if (best === null || key[i] < key[best]) {
         best = i;
-        if (this._avail[i] <= 1) break;
+        if (key[i] <= floor) break;
       }
-    }
-    return best;
-  }
-
-  _fewestCopies(ok) {
-    const n = this.pieces;
-    const start = Math.floor(this._random() * n);
-    let best = null;
-    for (let k = 0; k < n; k++) {
-      const i = start + k < n ? start + k : start + k - n;
-      if (ok(i) && (best === null || this._asked[i] < this._asked[best])) best = i;
     }
     return best;
   }

@@ -1,4 +1,4 @@
-// What a seeder that holds pieces nobody else has tells each neighbour it has (docs/API.md, "Swarm"): while some
+// What a seeder that holds pieces nobody else has tells each neighbour it has (docs/PROTOCOL.md §9.5): while some
 // piece has not gone out once, each downloader is offered only a few pieces, the ones sent least so far and seen
 // least among the neighbours, and a new one each time it takes one. So the seeder's upload, which bounds how soon the
 // swarm can finish (every piece must leave it once), is not spent on two copies of a piece while another piece has
