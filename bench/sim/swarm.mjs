@@ -102,14 +102,12 @@ function simulate({ n, fileBytes, seed, neighbours: K, slots, queueLimit, seeder
   const pieces = Math.ceil(fileBytes / PIECE);
   const sizeOf = (i) => (i === pieces - 1 ? fileBytes - PIECE * (pieces - 1) : PIECE);
   const ev = new Events();
-  const stats = { stayersDone: 0, busy: 0, wasted: 0, uploaded: 0, seederUploaded: 0, messages: 0, introductions: 0,
-    pushes: 0 };
+  const stats = { stayersDone: 0, busy: 0, wasted: 0, uploaded: 0, seederUploaded: 0, messages: 0, pushes: 0 };
 
   const makePeer = (id, up, down, lat) => ({ id, up, down, lat, neighbours: new Set(), uploads: new Set(),
-    downloads: new Set(), queue: [], sched: null, done: null, gone: false, joinAt: 0, leaveAt: null, seeding: false });
+    downloads: new Set(), queue: [], sched: null, done: null, gone: false, joinAt: 0, leaveAt: null });
   const seeder = makePeer(0, seederRate / 1000, Infinity, uniform(5, 50)); // rates in bytes per ms
-  seeder.seeding = true;
-  seeder.done = 0;
+  seeder.done = 0; // done: it has everything, as a downloader that completed (and seeds)
   seeder.offers = superSeed ? new SeedOffers({ pieces, perPeer: offers }) : null;
   // The seeder's have frames to a downloader: the pieces it offers it, or everything once it shows everything.
   const seederHas = (p, list) => {
@@ -274,7 +272,6 @@ function simulate({ n, fileBytes, seed, neighbours: K, slots, queueLimit, seeder
     if (p.sched.complete && p.done === null) {
       p.done = ev.now;
       if (p.leaveAt === null) stats.stayersDone++;
-      p.seeding = true;
       if (seeder.neighbours.has(p)) swapSeederNeighbour(p);
     }
     ask(p, from);
@@ -293,7 +290,7 @@ function simulate({ n, fileBytes, seed, neighbours: K, slots, queueLimit, seeder
         x.sched.addPeer(y.id, emptyBitfield(pieces));
         seederHas(x, seeder.offers.addPeer(x.id, (i) => x.sched.has(i)));
       } else {
-        x.sched.addPeer(y.id, y.seeding ? null : y.sched.bitfield());
+        x.sched.addPeer(y.id, y.done !== null ? null : y.sched.bitfield());
       }
     }
     ask(a, b);
@@ -321,7 +318,6 @@ function simulate({ n, fileBytes, seed, neighbours: K, slots, queueLimit, seeder
   const introduce = (p, count) => {
     for (const m of sample(count, (c) => c !== p && c !== seeder && !c.gone && !p.neighbours.has(c) &&
       c.neighbours.size < 2 * K)) {
-      stats.introductions++;
       link(p, m);
     }
   };
