@@ -40,7 +40,16 @@ function waitingCall() {
       call.refs = [];
       queue.length = 0;
     },
+    /** True when ref names an offer of the current leg. */
+    names(ref) {
+      return call.refs.some((r) => sameBytes(r, ref));
+    },
+    /**
+     * Hands over an answer or bye, unless a new leg began since it was checked (its inbox claim is a wait, and a
+     * bye read after it may have ended the leg meanwhile): then it is stale, and dropped.
+     */
     deliver(item) {
+      if (!call.names(item.ref)) return;
       if (waiter) waiter.resolve(item);
       else queue.push(item);
     },
@@ -401,7 +410,7 @@ export class Calls {
     if (item.type === 'answer' || item.type === 'bye') {
       // Only the key we called, for the session we opened, naming an offer we sent (its reference).
       const pending = this.pending.get(sessionKey(item.from, item.sessionId));
-      if (!pending || !pending.refs.some((r) => sameBytes(r, item.ref))) {
+      if (!pending?.names(item.ref)) {
         // Not about a call of ours: a bye may be a caller withdrawing an offer it sent us.
         if (item.type === 'bye') await this._withdraw(item);
         return; // else another page's call, or stale

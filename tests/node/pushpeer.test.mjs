@@ -384,6 +384,40 @@ describe('pushpeer.js and sw/handler.js', { timeout: 60_000 }, () => {
     assert.equal((await got).data, 'from the new page');
   });
 
+  it("the gone page's answer, read before its bye but handed over after the caller's next leg began, is not applied "
+    + 'to the new connection', async () => {
+    // What a later CI run caught in real Firefox: the answer and the bye reached Alice's page together; the answer
+    // was checked against the first leg's offers, then its inbox claim took longer than the bye's, and it was handed
+    // over once the next leg had begun: the new connection took it and failed.
+    const alice = await world.person('Alice', FAST);
+    const bob = await world.person('Bob', FAST);
+    bob.peer.addEventListener('request', (e) => e.accept());
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    let answerHeld;
+    const holding = new Promise((resolve) => { answerHeld = resolve; });
+    let gated = false;
+    const claim = alice.store.claimInbox.bind(alice.store);
+    alice.store.claimInbox = async (id, ...rest) => {
+      if (!gated && (await alice.store.getInbox(id))?.type === 'answer') {
+        gated = true; // the first answer only: the old page's
+        answerHeld();
+        await held;
+      }
+      return claim(id, ...rest);
+    };
+    // Bob's page goes once its answer is at Alice's page, being claimed: its bye overtakes the answer there.
+    bob.peer.addEventListener('progress', (e) => e.step === 'answer-sent' && void holding.then(() => bob.reload()));
+    let legs = 0;
+    alice.peer.addEventListener('connecting', (e) => e.role === 'caller' && ++legs === 2 && setTimeout(release, 0));
+    const conn = await alice.peer.connect(bob.card().text);
+    assert.equal(legs, 2, 'the call was offered again');
+    assert.equal(conn.state, 'connected');
+    const got = nextEvent(conn, 'message');
+    (await until(() => [...bob.peer.connections][0], { what: "Bob's new connection" })).send('from the new page');
+    assert.equal((await got).data, 'from the new page');
+  });
+
   it('a page hidden while its answer is being made sends its bye and not the answer; shown again, it answers the '
     + 'next offer without asking', async () => {
     const alice = await world.person('Alice', FAST);
