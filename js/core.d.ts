@@ -95,9 +95,13 @@ export interface CoreLimits {
   maxPushBody: number;
   /** A group secret's bounds (16 and 64 bytes), and the lengths of a group id and a membership proof (16 each). */
   minGroupSecret: number; maxGroupSecret: number; groupIdLength: number; groupProofLength: number;
-  /** Share by link (docs/PROTOCOL.md §9): leaf size (16384), file size (64 GiB), leaves per range (64), frame, manifest. */
+  /**
+   * Share by link (docs/PROTOCOL.md §9): leaf size (16384), file size (64 GiB), leaves per range (64), frame, manifest;
+   * leaves per piece (8, what have frames count in) and pieces per file (2^19).
+   */
   content: Readonly<{ leafSize: number; maxSize: number; maxRangeLeaves: number; maxFrameLength: number;
-    maxManifestLength: number; maxFiles: number; maxTitleLength: number; maxFileNameLength: number; maxTypeLength: number }>;
+    maxManifestLength: number; maxFiles: number; maxTitleLength: number; maxFileNameLength: number; maxTypeLength: number;
+    pieceLeaves: number; maxPieces: number }>;
 }
 
 /** A file's merkle tree (docs/PROTOCOL.md §9.1): its root, size and 2n - 1 node hashes (64 bytes per leaf). */
@@ -123,7 +127,7 @@ export interface LoadedContentTree {
   release(): void;
 }
 
-export type ContentFrameType = 'get-manifest' | 'manifest' | 'get' | 'data' | 'error' | 'cancel';
+export type ContentFrameType = 'get-manifest' | 'manifest' | 'get' | 'data' | 'error' | 'cancel' | 'have' | 'get-have';
 export type ContentErrorCode = 'not-found' | 'busy' | 'bad-request' | 'unavailable';
 
 export interface ContentFrame {
@@ -135,6 +139,8 @@ export interface ContentFrame {
   count?: number;
   manifest?: Uint8Array;
   code?: ContentErrorCode;
+  /** have: piece first + i is held when bit i is set (the high bit of bits[0] first). */
+  bits?: Uint8Array;
 }
 
 export interface ManifestFile {
@@ -275,8 +281,9 @@ export interface Core {
   /** The tree over verified leaf hashes (32 bytes each, in order), which must lead to `root` (else CHUNK_MISMATCH). */
   contentTreeFromLeaves(options: { size: number; leaves: Uint8Array; root: Uint8Array }): ContentTree;
   decodeContentFrame(frame: Uint8Array | ArrayBuffer): ContentFrame;
-  encodeContentFrame(frame: { type: 'get-manifest' | 'get' | 'error' | 'cancel'; request: number; share?: Uint8Array;
-    file?: number; first?: number; count?: number; code?: ContentErrorCode }): Uint8Array;
+  encodeContentFrame(frame: { type: 'get-manifest' | 'get' | 'error' | 'cancel' | 'get-have'; request: number;
+    share?: Uint8Array; file?: number; first?: number; count?: number; code?: ContentErrorCode } |
+    { type: 'have'; request: number; share: Uint8Array; file: number; first: number; count: number; bits: Uint8Array }): Uint8Array;
   encodeManifestFrame(request: number, manifest: Uint8Array): Uint8Array;
   /**
    * Checks a data frame answering leaves [first, first + count) of `file` (root, size): the verified bytes and their

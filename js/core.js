@@ -169,7 +169,8 @@ class Arena {
 }
 
 // Content frame types and error codes by their number in the core (wasm/include/pushpeer/content/frame.hpp).
-const FRAME_TYPES = Object.freeze([undefined, 'get-manifest', 'manifest', 'get', 'data', 'error', 'cancel']);
+const FRAME_TYPES = Object.freeze([undefined, 'get-manifest', 'manifest', 'get', 'data', 'error', 'cancel', 'have',
+  'get-have']);
 const FRAME_ERRORS = Object.freeze([undefined, 'not-found', 'busy', 'bad-request', 'unavailable']);
 
 // A hasher or tree held in the Wasm instance. After the instance was replaced (a trap) the handle means nothing:
@@ -257,10 +258,10 @@ class Core {
     const c = module.constants();
     /** The protocol's limits, from the core (docs/PROTOCOL.md). */
     const { statusNames, leafSize, maxContentSize, maxRangeLeaves, maxFrameLength, maxManifestLength, maxFiles,
-      maxTitleLength, maxFileNameLength, maxTypeLength, ...limits } = c;
+      maxTitleLength, maxFileNameLength, maxTypeLength, pieceLeaves, maxPieces, ...limits } = c;
     this.limits = Object.freeze({ ...limits, envelopeTypes: Object.freeze({ ...c.envelopeTypes }),
       content: Object.freeze({ leafSize, maxSize: maxContentSize, maxRangeLeaves, maxFrameLength, maxManifestLength,
-        maxFiles, maxTitleLength, maxFileNameLength, maxTypeLength }) });
+        maxFiles, maxTitleLength, maxFileNameLength, maxTypeLength, pieceLeaves, maxPieces }) });
     /** Every status name the core can return (PushPeerError.code values from the core). */
     this.statusNames = Object.freeze([...statusNames]);
     this.maxPayloadLength = c.maxPayload;
@@ -808,7 +809,9 @@ class Core {
 
   /**
    * Reads a content frame (docs/PROTOCOL.md §9.4): { type, request, ... } with type one of 'get-manifest',
-   * 'manifest', 'get', 'data', 'error', 'cancel'. A data frame's bytes are not checked here: openContentData does.
+   * 'manifest', 'get', 'data', 'error', 'cancel', 'have' ({ share, file, first, count, bits }: pieces
+   * [first, first + count), piece first + i held when bit i is set, the high bit of bits[0] first), 'get-have'
+   * ({ share }). A data frame's bytes are not checked here: openContentData does.
    */
   decodeContentFrame(frame) {
     const bytes = readingArguments('decodeContentFrame', () => this._bytes(frame, 'frame', { base64: false, max: this.limits.content.maxFrameLength, code: 'BAD_FRAME' }));
@@ -818,21 +821,36 @@ class Core {
     return f;
   }
 
-  /** A content frame other than data and manifest: { type, request, share, file, first, count, code }. */
+  /**
+   * A content frame other than data and manifest: { type, request, share, file, first, count, code, bits }.
+   * A have frame's bits must be ⌈count / 8⌉ bytes with the last byte's spare bits clear (BAD_ARGUMENT).
+   */
   encodeContentFrame(options) {
+    if (options?.type === 'have') return this._encodeHave(options);
     const args = readingArguments('encodeContentFrame', () => {
       const o = this._options(options, 'encodeContentFrame');
       const type = FRAME_TYPES.indexOf(o.type);
       if (type < 1 || o.type === 'data' || o.type === 'manifest') throw fail('BAD_ARGUMENT', `no such frame type to encode: ${String(o.type)}`);
       const code = o.type === 'error' ? FRAME_ERRORS.indexOf(o.code) : 0;
       if (code < 0 || (o.type === 'error' && code === 0)) throw fail('BAD_ARGUMENT', `no such content error code: ${String(o.code)}`);
-      const needsShare = o.type === 'get' || o.type === 'get-manifest';
+      const needsShare = o.type === 'get' || o.type === 'get-manifest' || o.type === 'get-have';
       return [type, this._integer(o.request, 'request'), needsShare ? this._hash(o.share, 'share') : new Uint8Array(0),
         o.type === 'get' ? this._integer(o.file, 'file') : 0, o.type === 'get' ? this._integer(o.first, 'first') : 0,
         o.type === 'get' ? this._integer(o.count, 'count', { min: 1, max: this.limits.content.maxRangeLeaves }) : 0, code];
     });
     const [type, request, share, ...rest] = args;
     return this._call((m, a) => m.contentEncodeFrame(type, request, ...a.put(share), ...rest));
+  }
+
+  _encodeHave(options) {
+    const [request, share, file, first, count, bits] = readingArguments('encodeContentFrame', () => {
+      const o = this._options(options, 'encodeContentFrame');
+      const { maxPieces } = this.limits.content;
+      return [this._integer(o.request, 'request'), this._hash(o.share, 'share'), this._integer(o.file, 'file'),
+        this._integer(o.first, 'first', { max: maxPieces - 1 }), this._integer(o.count, 'count', { min: 1, max: maxPieces }),
+        this._bytes(o.bits, 'bits', { base64: false, max: maxPieces / 8, code: 'BAD_ARGUMENT' })];
+    });
+    return this._call((m, a) => m.contentEncodeHave(request, ...a.put(share), file, first, count, ...a.put(bits)));
   }
 
   /** The frame that answers `request` with a manifest's bytes. */

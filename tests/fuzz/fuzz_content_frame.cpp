@@ -68,10 +68,24 @@ void check_frame(ByteView in) {
     case frame::Type::cancel:
       again = frame::encode_cancel(f.request);
       break;
+    case frame::Type::have: {
+      // Pieces within the limit, a bitfield of exactly ceil(count / 8) bytes whose spare bits are clear.
+      PP_FUZZ_CHECK(f.count >= 1 && f.count <= frame::kMaxPieces && f.first <= frame::kMaxPieces - f.count);
+      PP_FUZZ_CHECK(f.body.size() == (f.count + 7) / 8);
+      const unsigned spare = (8 - f.count % 8) % 8;
+      PP_FUZZ_CHECK((f.body.back() & ((1u << spare) - 1)) == 0);
+      PP_FUZZ_CHECK(frame::encode_have(f.request, f.share, f.file, f.first, f.count, f.body, again) == Status::ok);
+      break;
+    }
+    case frame::Type::get_have:
+      again = frame::encode_get_have(f.request, f.share);
+      break;
     default:
-      PP_FUZZ_CHECK(!"a type outside the six");
+      PP_FUZZ_CHECK(!"a type outside the eight");
   }
-  if (f.type != frame::Type::data && f.type != frame::Type::manifest) PP_FUZZ_CHECK(f.proof.empty() && f.body.empty());
+  if (f.type != frame::Type::data && f.type != frame::Type::manifest && f.type != frame::Type::have) {
+    PP_FUZZ_CHECK(f.proof.empty() && f.body.empty());
+  }
   PP_FUZZ_CHECK(same(again, in));
 }
 

@@ -476,12 +476,20 @@ void frame_seeds() {
   put("cancel_max_request", frame::encode_cancel(0xFFFFFFFF));
   put("get_count_64", frame::encode_get(8, share, 0xFFFFFFFF, 0xFFFFFFFF, 64));
   put("data_64_hashes", fuzz::data_frame(9, 3, 100, 64, Bytes(64 * content::kHashLength, 0x64), {}));
+  put("get_have", frame::encode_get_have(10, share));
+  Bytes have;
+  expect(frame::encode_have(11, share, 0, 0, 10, Bytes{0xFF, 0x40}, have), "frame::encode_have");
+  put("have_10", have);
+  expect(frame::encode_have(12, share, 2, 1000, 1, Bytes{0x80}, have), "frame::encode_have");
+  put("have_one_piece", have);
+  expect(frame::encode_have(13, share, 1, frame::kMaxPieces - 16, 16, Bytes{0x0F, 0xF0}, have), "frame::encode_have");
+  put("have_at_the_limit", have);
   // Near misses.
   Bytes b = frame::encode_get_manifest(1, share);
   b[0] = 2;
   put("version_2", b);
-  b[0] = 1, b[1] = 7;
-  put("type_7", b);
+  b[0] = 1, b[1] = 9;
+  put("type_9", b);
   put("get_manifest_short_share", ByteView(frame::encode_get_manifest(1, share)).first(3 + 31));
   put("get_count_0", frame::encode_get(1, share, 1, 8, 0));
   put("get_count_65", frame::encode_get(1, share, 1, 0, 65));
@@ -495,6 +503,12 @@ void frame_seeds() {
   put("manifest_empty", frame::encode_manifest(1, {}));
   put("data_65_hashes", fuzz::data_frame(9, 3, 100, 64, Bytes(65 * content::kHashLength, 0x65), {}));
   put("request_over_32_bits", Bytes{1, 6, 0xFF, 0xFF, 0xFF, 0xFF, 0x10});
+  expect(frame::encode_have(1, share, 0, 0, 10, Bytes{0xFF, 0x40}, b), "frame::encode_have");
+  b.back() |= 0x01;
+  put("have_spare_bit", b);
+  b.back() &= 0xFE;
+  b.push_back(0);
+  put("have_bits_too_long", b);
 
   // The proof mode, frames from the fuzzer (fuzz_content.hpp): true answers to the asked range, then near misses.
   auto forged = [&](const std::string& name, std::uint32_t size, std::uint8_t first, std::uint8_t count,

@@ -276,6 +276,10 @@ TEST(ContentVectors, RootsProofsManifestAndFramesOfTheDocument) {
   EXPECT_EQ(to_hex(frame::encode_get(2, id, 0, 0, 2)), test::str(fr["get"], "hex"));
   EXPECT_EQ(to_hex(frame::encode_error(3, frame::ErrorCode::busy)), test::str(fr["error"], "hex"));
   EXPECT_EQ(to_hex(frame::encode_cancel(4)), test::str(fr["cancel"], "hex"));
+  Bytes have;
+  ASSERT_EQ(frame::encode_have(5, id, 1, 0, 10, test::hex(test::str(fr["have"], "bits_hex")), have), Status::ok);
+  EXPECT_EQ(to_hex(have), test::str(fr["have"], "hex"));
+  EXPECT_EQ(to_hex(frame::encode_get_have(6, id)), test::str(fr["get_have"], "hex"));
   const Bytes small = content_of(16385);
   Bytes data;
   ASSERT_EQ(frame::encode_data(7, 0, tree_of(small), 1, 1, ByteView(small).subspan(16384), data), Status::ok);
@@ -467,6 +471,60 @@ TEST(Frame, RoundTrips) {
   EXPECT_EQ(f.code, frame::ErrorCode::busy);
   ASSERT_EQ(frame::decode(frame::encode_cancel(9), f), Status::ok);
   EXPECT_EQ(f.type, frame::Type::cancel);
+  ASSERT_EQ(frame::decode(frame::encode_get_have(11, share), f), Status::ok);
+  EXPECT_EQ(f.type, frame::Type::get_have);
+  EXPECT_EQ(f.request, 11u);
+  EXPECT_EQ(f.share, share);
+  // A whole file's bitfield at the limit (2^19 pieces, 64 KiB), and one piece at the last place.
+  const Bytes all(frame::kMaxPieces / 8, 0xFF);
+  Bytes have;
+  ASSERT_EQ(frame::encode_have(12, share, 3, 0, frame::kMaxPieces, all, have), Status::ok);
+  ASSERT_EQ(frame::decode(have, f), Status::ok);
+  EXPECT_EQ(f.type, frame::Type::have);
+  EXPECT_EQ(f.file, 3u);
+  EXPECT_EQ(f.count, frame::kMaxPieces);
+  EXPECT_EQ(Bytes(f.body.begin(), f.body.end()), all);
+  ASSERT_EQ(frame::encode_have(13, share, 0, frame::kMaxPieces - 1, 1, Bytes{0x80}, have), Status::ok);
+  ASSERT_EQ(frame::decode(have, f), Status::ok);
+  EXPECT_EQ(f.first, frame::kMaxPieces - 1);
+  EXPECT_EQ(f.count, 1u);
+}
+
+TEST(Frame, HaveFramesAreCanonical) {
+  Hash share{};
+  Bytes out;
+  // The encoder refuses what the decoder would: a count of 0, pieces past the limit, a bitfield of another length
+  // or with a spare bit set.
+  EXPECT_EQ(frame::encode_have(1, share, 0, 0, 0, {}, out), Status::bad_argument);
+  EXPECT_EQ(frame::encode_have(1, share, 0, frame::kMaxPieces, 1, Bytes{0x80}, out), Status::bad_argument);
+  EXPECT_EQ(frame::encode_have(1, share, 0, 1, frame::kMaxPieces, Bytes(frame::kMaxPieces / 8), out),
+            Status::bad_argument);
+  EXPECT_EQ(frame::encode_have(1, share, 0, 0, 9, Bytes{0xFF}, out), Status::bad_argument);
+  EXPECT_EQ(frame::encode_have(1, share, 0, 0, 9, Bytes{0xFF, 0x80, 0}, out), Status::bad_argument);
+  EXPECT_EQ(frame::encode_have(1, share, 0, 0, 9, Bytes{0xFF, 0x40}, out), Status::bad_argument);
+  EXPECT_TRUE(out.empty());
+  ASSERT_EQ(frame::encode_have(1, share, 0, 0, 9, Bytes{0xFF, 0x80}, out), Status::ok);
+  frame::Frame f;
+  ASSERT_EQ(frame::decode(out, f), Status::ok);
+  // The same bytes with a spare bit set, a byte more or less, or a larger count, are refused by the decoder.
+  Bytes spare = out;
+  spare.back() |= 0x01;
+  EXPECT_EQ(frame::decode(spare, f), Status::bad_frame);
+  Bytes longer = out;
+  longer.push_back(0);
+  EXPECT_EQ(frame::decode(longer, f), Status::bad_frame);
+  EXPECT_EQ(frame::decode(ByteView(out).first(out.size() - 1), f), Status::bad_frame);
+  Bytes count = out;
+  count[count.size() - 3] = 17;  // the count varint sits before the two bits bytes
+  EXPECT_EQ(frame::decode(count, f), Status::bad_frame);
+  for (std::size_t n = 0; n < out.size(); ++n) EXPECT_EQ(frame::decode(ByteView(out).first(n), f), Status::bad_frame) << n;
+  const Bytes get_have = frame::encode_get_have(1, share);
+  for (std::size_t n = 0; n < get_have.size(); ++n) {
+    EXPECT_EQ(frame::decode(ByteView(get_have).first(n), f), Status::bad_frame) << n;
+  }
+  Bytes get_have_longer = get_have;
+  get_have_longer.push_back(0);
+  EXPECT_EQ(frame::decode(get_have_longer, f), Status::bad_frame);
 }
 
 TEST(Frame, DataIsCheckedAgainstWhatWasAsked) {
@@ -504,7 +562,7 @@ TEST(Frame, MalformedFramesAreRefused) {
   EXPECT_EQ(frame::decode(frame::encode_get(1, share, 0, 0, 0), f), Status::bad_frame);
   EXPECT_EQ(frame::decode(frame::encode_get(1, share, 0, 0, 65), f), Status::bad_frame);
   Bytes unknown = frame::encode_cancel(1);
-  unknown[1] = 0x7F;
+  unknown[1] = 9;  // the first type after get-have
   EXPECT_EQ(frame::decode(unknown, f), Status::bad_frame);
   Bytes v2 = frame::encode_cancel(1);
   v2[0] = 2;

@@ -63,6 +63,15 @@ forEachFlavor((core, flavor) => {
     assert.equal(toHex(core.encodeContentFrame({ type: 'get', request: 2, share, file: 0, first: 0, count: 2 })), f.get.hex);
     assert.equal(toHex(core.encodeContentFrame({ type: 'error', request: 3, code: 'busy' })), f.error.hex);
     assert.equal(toHex(core.encodeContentFrame({ type: 'cancel', request: 4 })), f.cancel.hex);
+    // have and get-have: the bytes written out by hand from docs/PROTOCOL.md §9.4, and the core's encoding of them.
+    const shareHex = f.have.share_hex;
+    assert.equal(f.have.hex, `0107${'05'}${shareHex}${'01'}${'00'}${'0a'}${'ff40'}`);
+    assert.equal(f.get_have.hex, `0108${'06'}${shareHex}`);
+    const have = { type: 'have', request: 5, share, file: 1, first: 0, count: 10, bits: fromHex(f.have.bits_hex) };
+    assert.equal(toHex(core.encodeContentFrame(have)), f.have.hex);
+    assert.deepEqual(core.decodeContentFrame(fromHex(f.have.hex)), have);
+    assert.equal(toHex(core.encodeContentFrame({ type: 'get-have', request: 6, share })), f.get_have.hex);
+    assert.deepEqual(core.decodeContentFrame(fromHex(f.get_have.hex)), { type: 'get-have', request: 6, share });
     const small = vectorContent(f.data.content_size);
     const opened = core.openContentData({ frame: fromHex(f.data.hex), root: contentRoot(small), size: small.length, file: 0, first: 1, count: 1 });
     assertBytes(opened.data, small.subarray(16384));
@@ -139,6 +148,20 @@ forEachFlavor((core, flavor) => {
     expectCode(() => core.decodeContentFrame(new Uint8Array([2, 1, 0])), 'UNSUPPORTED_VERSION');
     expectCode(() => core.decodeContentFrame(new Uint8Array([1, 9, 0])), 'BAD_FRAME');
     expectCode(() => core.decodeContentFrame(new Uint8Array(core.limits.content.maxFrameLength + 1)), 'BAD_FRAME');
+    // have: the bitfield is exactly ceil(count / 8) bytes, its spare bits clear, within 2^19 pieces.
+    const share = new Uint8Array(32);
+    const have = (o) => core.encodeContentFrame({ type: 'have', request: 1, share, file: 0, first: 0, ...o });
+    assert.equal(core.limits.content.pieceLeaves, 8);
+    assert.equal(core.limits.content.maxPieces, 2 ** 19);
+    assertBytes(core.decodeContentFrame(have({ count: 9, bits: Uint8Array.of(0, 0x80) })).bits, Uint8Array.of(0, 0x80));
+    expectCode(() => have({ count: 9, bits: Uint8Array.of(0xff) }), 'BAD_ARGUMENT');
+    expectCode(() => have({ count: 9, bits: Uint8Array.of(0xff, 0x40) }), 'BAD_ARGUMENT');
+    expectCode(() => have({ count: 0, bits: new Uint8Array(0) }), 'BAD_ARGUMENT');
+    expectCode(() => have({ first: 2 ** 19 - 1, count: 2, bits: Uint8Array.of(0xc0) }), 'BAD_ARGUMENT');
+    expectCode(() => have({ count: 1, bits: 'gA' }), 'BAD_ARGUMENT');
+    const spare = have({ count: 9, bits: Uint8Array.of(0, 0x80) });
+    spare[spare.length - 1] |= 1;
+    expectCode(() => core.decodeContentFrame(spare), 'BAD_FRAME');
   });
 
   it('manifests: names are safe relative paths of displayable text; another id or key is BAD_MANIFEST', () => {

@@ -85,6 +85,10 @@ export async function node(): Promise<void> {
   const m = core.openManifest(manifest, { id: core.manifestId(manifest) });
   console.log(checked.data.length, m.files[0]?.name, core.limits.content.leafSize,
     core.decodeContentFrame(core.encodeContentFrame({ type: 'cancel', request: 1 })).type);
+  const have = core.decodeContentFrame(core.encodeContentFrame({ type: 'have', request: 2, share: tree.root, file: 0,
+    first: 0, count: core.limits.content.pieceLeaves, bits: Uint8Array.of(0xff) }));
+  const bits: Uint8Array | undefined = have.bits;
+  console.log(bits?.length, core.limits.content.maxPieces);
   const other = await loadCoreOnly();
   const keys = core.generateVapidKeys();
   const grants = other.issueGrants({ privateKey: keys.privateKey, endpoint: 'https://push.example/x', subject: 'mailto:a@b.c' });

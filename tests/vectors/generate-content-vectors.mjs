@@ -64,6 +64,11 @@ const doc = {
     data: { request: 7, content_size: 16385, file: 0, first: 1, count: 1, hex: hex(data) },
     error: { request: 3, code: 'busy', hex: hex(core.encodeContentFrame({ type: 'error', request: 3, code: 'busy' })) },
     cancel: { request: 4, hex: hex(core.encodeContentFrame({ type: 'cancel', request: 4 })) },
+    // Pieces 0-9 of file 1 but piece 8: bits 1111 1111, 0100 0000 (the spare bits clear).
+    have: { request: 5, share_hex: hex(id), file: 1, first: 0, count: 10, bits_hex: 'ff40',
+      hex: hex(core.encodeContentFrame({ type: 'have', request: 5, share: id, file: 1, first: 0, count: 10,
+        bits: Uint8Array.of(0xff, 0x40) })) },
+    get_have: { request: 6, share_hex: hex(id), hex: hex(core.encodeContentFrame({ type: 'get-have', request: 6, share: id })) },
   },
 };
 const file = new URL('../../docs/vectors/content.json', import.meta.url);

@@ -160,19 +160,23 @@ PP_SIZE val decode_frame(std::uintptr_t p, std::size_t n) {
   val o = val::object();
   o.set("type", static_cast<int>(f.type));
   o.set("request", static_cast<double>(f.request));
-  if (f.type == frame::Type::get_manifest || f.type == frame::Type::get) o.set("share", copy_out(f.share));
-  if (f.type == frame::Type::get || f.type == frame::Type::data) {
+  if (f.type == frame::Type::get_manifest || f.type == frame::Type::get || f.type == frame::Type::have ||
+      f.type == frame::Type::get_have) {
+    o.set("share", copy_out(f.share));
+  }
+  if (f.type == frame::Type::get || f.type == frame::Type::data || f.type == frame::Type::have) {
     o.set("file", static_cast<double>(f.file));
     o.set("first", static_cast<double>(f.first));
     o.set("count", static_cast<double>(f.count));
   }
   if (f.type == frame::Type::manifest) o.set("manifest", copy_out(f.body));
+  if (f.type == frame::Type::have) o.set("bits", copy_out(f.body));
   if (f.type == frame::Type::error) o.set("code", static_cast<int>(f.code));
   return o;
 }
 
-// Every frame but data (encode_data) and manifest (encode_manifest_frame), by type number: get-manifest and get
-// use `share` (32 bytes), get uses file/first/count, error uses `code`.
+// Every frame but data (encode_data), manifest (encode_manifest_frame) and have (encode_have_frame), by type
+// number: get-manifest, get and get-have use `share` (32 bytes), get uses file/first/count, error uses `code`.
 PP_SIZE val encode_frame(double type, double request, std::uintptr_t share, std::size_t share_len, double file, double first,
                  double count, double code) {
   if (!u32_ok(request)) return fail(Status::bad_argument);
@@ -189,7 +193,22 @@ PP_SIZE val encode_frame(double type, double request, std::uintptr_t share, std:
     return copy_out(frame::encode_error(r, static_cast<frame::ErrorCode>(static_cast<int>(code))));
   }
   if (type == static_cast<int>(frame::Type::cancel)) return copy_out(frame::encode_cancel(r));
+  if (type == static_cast<int>(frame::Type::get_have) && has_share) return copy_out(frame::encode_get_have(r, h));
   return fail(Status::bad_argument);
+}
+
+PP_SIZE val encode_have_frame(double request, std::uintptr_t share, std::size_t share_len, double file, double first,
+                              double count, std::uintptr_t bits, std::size_t bits_len) {
+  content::Hash h{};
+  if (!u32_ok(request) || !copy_exact(in(share, share_len), h) || !u32_ok(file) || !u32_ok(first) || !u32_ok(count)) {
+    return fail(Status::bad_argument);
+  }
+  Bytes out;
+  const Status s = frame::encode_have(static_cast<std::uint32_t>(request), h, static_cast<std::uint32_t>(file),
+                                      static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(count),
+                                      in(bits, bits_len), out);
+  if (s != Status::ok) return fail(s);
+  return copy_out(out);
 }
 
 PP_SIZE val encode_manifest_frame(double request, std::uintptr_t p, std::size_t n) {
@@ -271,6 +290,7 @@ EMSCRIPTEN_BINDINGS(pushpeer_content) {
   function("contentDecodeFrame", &decode_frame);
   function("contentEncodeFrame", &encode_frame);
   function("contentEncodeManifest", &encode_manifest_frame);
+  function("contentEncodeHave", &encode_have_frame);
   function("createManifest", &create_manifest);
   function("openManifest", &open_manifest);
   function("manifestId", &manifest_id);

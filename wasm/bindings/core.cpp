@@ -69,6 +69,8 @@ val constants() {
   o.set("maxContentSize", static_cast<double>(content::kMaxSize));
   o.set("maxRangeLeaves", static_cast<double>(content::kMaxRangeLeaves));
   o.set("maxFrameLength", static_cast<double>(frame::kMaxFrameLength));
+  o.set("pieceLeaves", static_cast<double>(frame::kPieceLeaves));
+  o.set("maxPieces", static_cast<double>(frame::kMaxPieces));
   o.set("maxManifestLength", static_cast<double>(manifest::kMaxLength));
   o.set("maxFiles", static_cast<double>(manifest::kMaxFiles));
   o.set("maxTitleLength", static_cast<double>(manifest::kMaxTitleLength));

@@ -23,6 +23,21 @@ wire::Writer start(Type type, std::uint32_t request) {
 
 PP_SIZE bool count_ok(std::uint32_t count) { return count >= 1 && count <= content::kMaxRangeLeaves; }
 
+// A have frame's pieces and bitfield: canonical, so that one set of pieces has one encoding.
+PP_SIZE bool have_ok(std::uint32_t first, std::uint32_t count, ByteView bits) {
+  if (count < 1 || count > kMaxPieces || first > kMaxPieces - count) return false;
+  if (bits.size() != (std::size_t{count} + 7) / 8) return false;
+  const unsigned spare = (8 - count % 8) % 8;
+  return (bits[bits.size() - 1] & ((1u << spare) - 1)) == 0;
+}
+
+Status read_share(wire::Reader& r, Frame& f) {
+  const ByteView share = r.bytes(content::kHashLength);
+  if (!r.ok) return Status::bad_frame;
+  std::copy(share.begin(), share.end(), f.share.begin());
+  return Status::ok;
+}
+
 }  // namespace
 
 PP_SIZE Status decode(ByteView bytes, Frame& f) {
@@ -70,6 +85,18 @@ PP_SIZE Status decode(ByteView bytes, Frame& f) {
     case Type::cancel:
       if (!r.done()) return Status::bad_frame;
       break;
+    case Type::have:
+      if (read_share(r, f) != Status::ok) return Status::bad_frame;
+      f.file = r.varint();
+      f.first = r.varint();
+      f.count = r.varint();
+      if (!r.ok) return Status::bad_frame;
+      f.body = r.bytes(r.left());
+      if (!have_ok(f.first, f.count, f.body)) return Status::bad_frame;
+      break;
+    case Type::get_have:
+      if (read_share(r, f) != Status::ok || !r.done()) return Status::bad_frame;
+      break;
     default:
       return Status::bad_frame;
   }
@@ -106,6 +133,26 @@ PP_SIZE Bytes encode_error(std::uint32_t request, ErrorCode code) {
 }
 
 PP_SIZE Bytes encode_cancel(std::uint32_t request) { return std::move(start(Type::cancel, request).out); }
+
+PP_SIZE Bytes encode_get_have(std::uint32_t request, const content::Hash& share) {
+  wire::Writer w = start(Type::get_have, request);
+  w.bytes(share);
+  return std::move(w.out);
+}
+
+PP_SIZE Status encode_have(std::uint32_t request, const content::Hash& share, std::uint32_t file, std::uint32_t first,
+                           std::uint32_t count, ByteView bits, Bytes& out) {
+  out.clear();
+  if (!have_ok(first, count, bits)) return Status::bad_argument;
+  wire::Writer w = start(Type::have, request);
+  w.bytes(share);
+  w.varint(file);
+  w.varint(first);
+  w.varint(count);
+  w.bytes(bits);
+  out = std::move(w.out);
+  return Status::ok;
+}
 
 PP_SIZE Status encode_data(std::uint32_t request, std::uint32_t file, const content::Tree& tree, std::uint32_t first,
                    std::uint32_t count, ByteView bytes, Bytes& out) {

@@ -14,6 +14,10 @@ inline constexpr std::uint8_t kVersion = 1;
 // message, so senders ask for fewer leaves there; the decoder's bound is the protocol's.
 inline constexpr std::size_t kMaxFrameLength = content::kMaxRangeLeaves * content::kLeafSize + 4096;
 inline constexpr std::size_t kMaxProofHashes = 64;
+// What have frames count in: a piece is 8 leaves (128 KiB, what a downloader asks for at a time), so a file has at
+// most 2^19 pieces and its whole bitfield (64 KiB) fits one frame (docs/PROTOCOL.md §9.4, §9.5).
+inline constexpr std::uint32_t kPieceLeaves = 8;
+inline constexpr std::uint32_t kMaxPieces = static_cast<std::uint32_t>(content::kMaxLeaves / kPieceLeaves);
 
 enum class Type : std::uint8_t {
   get_manifest = 1,  // request, share id
@@ -22,6 +26,8 @@ enum class Type : std::uint8_t {
   data = 4,          // request, file, first, count, proof, bytes
   error = 5,         // request, code
   cancel = 6,        // request
+  have = 7,          // request (of the get-have it answers), share id, file, first piece, count, bits
+  get_have = 8,      // request, share id
 };
 
 enum class ErrorCode : std::uint8_t {
@@ -34,17 +40,19 @@ enum class ErrorCode : std::uint8_t {
 struct Frame {
   Type type = Type::error;
   std::uint32_t request = 0;
-  content::Hash share{};   // get_manifest, get
-  std::uint32_t file = 0;  // get, data
-  std::uint32_t first = 0;
-  std::uint32_t count = 0;
+  content::Hash share{};   // get_manifest, get, have, get_have
+  std::uint32_t file = 0;  // get, data, have
+  std::uint32_t first = 0;  // get, data: the first leaf; have: the first piece
+  std::uint32_t count = 0;  // get, data: leaves; have: pieces
   ByteView proof;  // data: views into the decoded bytes
-  ByteView body;   // manifest: its bytes; data: the range's bytes
+  ByteView body;   // manifest: its bytes; data: the range's bytes; have: the bitfield
   ErrorCode code = ErrorCode::not_found;
 };
 
 // Decodes the layout only (a data frame's proof and bytes are checked by open_data). bad_frame for anything
-// malformed, an unknown type or error code, a count outside 1..64; unsupported_version for another version byte.
+// malformed, an unknown type or error code, a count outside 1..64 (get, data), a have frame whose pieces pass
+// kMaxPieces or whose bitfield is not exactly ceil(count / 8) bytes with the spare bits clear; unsupported_version
+// for another version byte.
 Status decode(ByteView bytes, Frame& frame);
 
 Bytes encode_get_manifest(std::uint32_t request, const content::Hash& share);
@@ -53,6 +61,12 @@ Bytes encode_get(std::uint32_t request, const content::Hash& share, std::uint32_
                  std::uint32_t count);
 Bytes encode_error(std::uint32_t request, ErrorCode code);
 Bytes encode_cancel(std::uint32_t request);
+Bytes encode_get_have(std::uint32_t request, const content::Hash& share);
+// A have frame: pieces [first, first + count) of `file`, piece first + i held when bit i of `bits` is set (the high
+// bit of bits[0] first). bad_argument for a count of 0, pieces past kMaxPieces, or bits not exactly
+// ceil(count / 8) bytes with the spare bits clear (the decoder refuses such frames).
+Status encode_have(std::uint32_t request, const content::Hash& share, std::uint32_t file, std::uint32_t first,
+                   std::uint32_t count, ByteView bits, Bytes& out);
 // A data frame for leaves [first, first + count) of `tree`, `bytes` being exactly their content (bad_argument
 // otherwise, or for a range outside the tree).
 Status encode_data(std::uint32_t request, std::uint32_t file, const content::Tree& tree, std::uint32_t first,
