@@ -284,13 +284,16 @@ export interface Core {
   encodeContentFrame(frame: { type: 'get-manifest' | 'get' | 'error' | 'cancel' | 'get-have'; request: number;
     share?: Uint8Array; file?: number; first?: number; count?: number; code?: ContentErrorCode } |
     { type: 'have'; request: number; share: Uint8Array; file: number; first: number; count: number; bits: Uint8Array }): Uint8Array;
+  /** A data frame from a proof kept from an earlier one (openContentData's `proof`): a piece served before its tree is here. */
+  encodeDataWithProof(options: { request: number; file: number; first: number; count: number; proof: Uint8Array;
+    bytes: Uint8Array }): Uint8Array;
   encodeManifestFrame(request: number, manifest: Uint8Array): Uint8Array;
   /**
    * Checks a data frame answering leaves [first, first + count) of `file` (root, size): the verified bytes and their
    * leaf hashes; BAD_FRAME (another range), BAD_PROOF (wrong lengths), CHUNK_MISMATCH (they do not lead to the root).
    */
   openContentData(options: { frame: Uint8Array | ArrayBuffer; root: Uint8Array; size: number; file: number;
-    first: number; count: number }): { data: Uint8Array; leaves: Uint8Array };
+    first: number; count: number }): { data: Uint8Array; leaves: Uint8Array; proof: Uint8Array };
   /** Signs a share manifest (docs/PROTOCOL.md §9.3); BAD_TEXT for a name that is not a safe relative path. */
   createManifest(options: { privateKey: Uint8Array; created?: number; title?: string;
     files: Array<{ name: string; size: number; type?: string; root: Uint8Array }> }): Uint8Array;

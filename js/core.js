@@ -862,8 +862,8 @@ class Core {
 
   /**
    * Checks a data frame that must answer leaves [first, first + count) of `file` of a content with `root` and
-   * `size`: { data, leaves } (the verified bytes and their 32-byte leaf hashes), or BAD_FRAME (not that range),
-   * BAD_PROOF (a proof or data of the wrong length), CHUNK_MISMATCH (they do not lead to the root).
+   * `size`: { data, leaves, proof } (the verified bytes, their 32-byte leaf hashes, the proof's hashes), or BAD_FRAME
+   * (not that range), BAD_PROOF (a proof or data of the wrong length), CHUNK_MISMATCH (they do not lead to the root).
    */
   openContentData(options) {
     const [bytes, root, size, file, first, count] = readingArguments('openContentData', () => {
@@ -873,6 +873,23 @@ class Core {
         this._integer(o.count, 'count', { min: 1, max: this.limits.content.maxRangeLeaves })];
     });
     return this._call((m, a) => m.contentOpenData(...a.put(bytes), ...a.put(root), size, file, first, count));
+  }
+
+  /**
+   * A data frame answering `request` with leaves [first, first + count) of `file` from a proof kept from an
+   * earlier one (openContentData's): how a downloader serves a piece before it holds its file's whole tree. The
+   * receiver checks it as any other. BAD_ARGUMENT for a proof that is not whole hashes (at most 64).
+   */
+  encodeDataWithProof(options) {
+    const args = readingArguments('encodeDataWithProof', () => {
+      const o = this._options(options, 'encodeDataWithProof');
+      return [this._integer(o.request, 'request'), this._integer(o.file, 'file'), this._integer(o.first, 'first'),
+        this._integer(o.count, 'count', { min: 1, max: this.limits.content.maxRangeLeaves }),
+        this._bytes(o.proof, 'proof', { base64: false, max: 64 * 32, code: 'BAD_ARGUMENT' }),
+        this._bytes(o.bytes, 'bytes', { base64: false, max: this.limits.content.maxFrameLength, code: 'BAD_ARGUMENT' })];
+    });
+    const [request, file, first, count, proof, bytes] = args;
+    return this._call((m, a) => m.contentEncodeDataWithProof(request, file, first, count, ...a.put(proof), ...a.put(bytes)));
   }
 
   /**

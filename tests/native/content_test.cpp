@@ -551,6 +551,30 @@ TEST(Frame, DataIsCheckedAgainstWhatWasAsked) {
   EXPECT_EQ(frame::encode_data(5, 1, t, 8, 8, range_bytes(content, 8, 7), out), Status::bad_argument);
 }
 
+TEST(Frame, AKeptProofFramesTheSameBytesAgain) {
+  // A downloader serves a piece it verified with the proof that came with it: the same frame as the sharer's.
+  const Bytes content = pattern(20 * kLeafSize + 99, 5);
+  const Tree t = tree_of(content);
+  Bytes sent;
+  ASSERT_EQ(frame::encode_data(5, 1, t, 16, 5, range_bytes(content, 16, 5), sent), Status::ok);
+  ByteView data, proof;
+  std::vector<Hash> leaves;
+  ASSERT_EQ(frame::open_data(sent, t.root, t.size, 1, 16, 5, data, leaves, &proof), Status::ok);
+  EXPECT_FALSE(proof.empty());
+  Bytes again;
+  ASSERT_EQ(frame::encode_data_with_proof(5, 1, 16, 5, proof, data, again), Status::ok);
+  EXPECT_EQ(again, sent);
+  // Not whole hashes, too many, or a count outside 1..64: refused; a failed open gives no proof.
+  EXPECT_EQ(frame::encode_data_with_proof(5, 1, 16, 5, ByteView(proof).first(31), data, again), Status::bad_argument);
+  EXPECT_EQ(frame::encode_data_with_proof(5, 1, 16, 5, Bytes(65 * kHashLength), data, again), Status::bad_argument);
+  EXPECT_EQ(frame::encode_data_with_proof(5, 1, 16, 0, proof, data, again), Status::bad_argument);
+  EXPECT_TRUE(again.empty());
+  Bytes bad = sent;
+  bad.back() ^= 1;
+  EXPECT_EQ(frame::open_data(bad, t.root, t.size, 1, 16, 5, data, leaves, &proof), Status::chunk_mismatch);
+  EXPECT_TRUE(proof.empty());
+}
+
 TEST(Frame, MalformedFramesAreRefused) {
   Hash share{};
   const Bytes get = frame::encode_get(1, share, 0, 0, 1);

@@ -133,15 +133,27 @@ PP_SIZE val encode_data(double handle, double request, double file, double first
   return bytes_or_fail(s, out);
 }
 
-// { data, leaves }: the verified bytes and their leaf hashes (count x 32), copies.
+// A data frame from a kept proof (frame::encode_data_with_proof).
+PP_SIZE val encode_data_with_proof(double request, double file, double first, double count, std::uintptr_t proof,
+                                   std::size_t proof_len, std::uintptr_t p, std::size_t n) {
+  if (!u32_ok(request) || !u32_ok(file) || !u32_ok(first) || !u32_ok(count)) return fail(Status::bad_argument);
+  Bytes out;
+  const Status s = frame::encode_data_with_proof(static_cast<std::uint32_t>(request), static_cast<std::uint32_t>(file),
+                                                 static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(count),
+                                                 in(proof, proof_len), in(p, n), out);
+  return bytes_or_fail(s, out);
+}
+
+// { data, leaves, proof }: the verified bytes, their leaf hashes (count x 32) and the proof's hashes, copies.
 PP_SIZE val open_data(std::uintptr_t p, std::size_t n, std::uintptr_t root, std::size_t root_len, double size, double file,
               double first, double count) {
   if (!size_ok(size) || !u32_ok(file) || !u32_ok(first) || !u32_ok(count)) return fail(Status::bad_argument);
   ByteView data;
+  ByteView proof;
   std::vector<content::Hash> leaves;
   const Status s = frame::open_data(in(p, n), in(root, root_len), static_cast<std::uint64_t>(size),
                                     static_cast<std::uint32_t>(file), static_cast<std::uint32_t>(first),
-                                    static_cast<std::uint32_t>(count), data, leaves);
+                                    static_cast<std::uint32_t>(count), data, leaves, &proof);
   if (s != Status::ok) return fail(s);
   Bytes flat;
   flat.reserve(leaves.size() * content::kHashLength);
@@ -149,6 +161,7 @@ PP_SIZE val open_data(std::uintptr_t p, std::size_t n, std::uintptr_t root, std:
   val o = val::object();
   o.set("data", copy_out(data));
   o.set("leaves", copy_out(flat));
+  o.set("proof", copy_out(proof));
   return o;
 }
 
@@ -287,6 +300,7 @@ EMSCRIPTEN_BINDINGS(pushpeer_content) {
   function("contentTreeFromLeaves", &tree_from_leaves);
   function("contentEncodeData", &encode_data);
   function("contentOpenData", &open_data);
+  function("contentEncodeDataWithProof", &encode_data_with_proof);
   function("contentDecodeFrame", &decode_frame);
   function("contentEncodeFrame", &encode_frame);
   function("contentEncodeManifest", &encode_manifest_frame);

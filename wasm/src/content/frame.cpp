@@ -173,15 +173,36 @@ PP_SIZE Status encode_data(std::uint32_t request, std::uint32_t file, const cont
   return Status::ok;
 }
 
+PP_SIZE Status encode_data_with_proof(std::uint32_t request, std::uint32_t file, std::uint32_t first,
+                                     std::uint32_t count, ByteView proof, ByteView bytes, Bytes& out) {
+  out.clear();
+  if (!count_ok(count) || proof.size() % content::kHashLength != 0 ||
+      proof.size() > kMaxProofHashes * content::kHashLength) {
+    return Status::bad_argument;
+  }
+  wire::Writer w = start(Type::data, request);
+  w.varint(file);
+  w.varint(first);
+  w.varint(count);
+  w.blob(proof);
+  if (w.out.size() + bytes.size() > kMaxFrameLength) return Status::bad_argument;
+  w.out.reserve(w.out.size() + bytes.size());
+  w.bytes(bytes);
+  out = std::move(w.out);
+  return Status::ok;
+}
+
 PP_SIZE Status open_data(ByteView bytes, ByteView root, std::uint64_t size, std::uint32_t file, std::uint32_t first,
-                 std::uint32_t count, ByteView& data, std::vector<content::Hash>& leaves) {
+                 std::uint32_t count, ByteView& data, std::vector<content::Hash>& leaves, ByteView* proof) {
   data = {};
   leaves.clear();
+  if (proof != nullptr) *proof = {};
   Frame f;
   if (Status s = decode(bytes, f); s != Status::ok) return s;
   if (f.type != Type::data || f.file != file || f.first != first || f.count != count) return Status::bad_frame;
   if (Status s = content::verify(root, size, first, count, f.body, f.proof, &leaves); s != Status::ok) return s;
   data = f.body;
+  if (proof != nullptr) *proof = f.proof;
   return Status::ok;
 }
 

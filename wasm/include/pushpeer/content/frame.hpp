@@ -72,10 +72,17 @@ Status encode_have(std::uint32_t request, const content::Hash& share, std::uint3
 Status encode_data(std::uint32_t request, std::uint32_t file, const content::Tree& tree, std::uint32_t first,
                    std::uint32_t count, ByteView bytes, Bytes& out);
 
+// A data frame from a proof kept from an earlier one (a downloader serves a piece it verified before it holds the
+// whole tree, which encode_data needs). bad_argument for a count outside 1..64 or a proof that is not whole hashes
+// (at most 64). Nothing is checked against a root: whoever receives it does that (open_data).
+Status encode_data_with_proof(std::uint32_t request, std::uint32_t file, std::uint32_t first, std::uint32_t count,
+                              ByteView proof, ByteView bytes, Bytes& out);
+
 // Reads a data frame that must answer (file, first, count) of the content with `root` and `size`, and checks its
 // bytes against the root. bad_frame: not a data frame, or another range than asked; bad_proof / chunk_mismatch as
-// content::verify. On ok, `data` views the verified bytes inside `bytes`, and `leaves` holds their leaf hashes.
+// content::verify. On ok, `data` views the verified bytes inside `bytes`, `leaves` holds their leaf hashes, and
+// `proof` (when given) views the proof's hashes inside `bytes`.
 Status open_data(ByteView bytes, ByteView root, std::uint64_t size, std::uint32_t file, std::uint32_t first,
-                 std::uint32_t count, ByteView& data, std::vector<content::Hash>& leaves);
+                 std::uint32_t count, ByteView& data, std::vector<content::Hash>& leaves, ByteView* proof = nullptr);
 
 }  // namespace pushpeer::frame
