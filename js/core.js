@@ -811,7 +811,7 @@ class Core {
    * Reads a content frame (docs/PROTOCOL.md §9.4): { type, request, ... } with type one of 'get-manifest',
    * 'manifest', 'get', 'data', 'error', 'cancel', 'have' ({ share, file, first, count, bits }: pieces
    * [first, first + count), piece first + i held when bit i is set, the high bit of bits[0] first), 'get-have'
-   * ({ share }). A data frame's bytes are not checked here: openContentData does.
+   * ({ share, file }). A data frame's bytes are not checked here: openContentData does.
    */
   decodeContentFrame(frame) {
     const bytes = readingArguments('decodeContentFrame', () => this._bytes(frame, 'frame', { base64: false, max: this.limits.content.maxFrameLength, code: 'BAD_FRAME' }));
@@ -835,7 +835,8 @@ class Core {
       if (code < 0 || (o.type === 'error' && code === 0)) throw fail('BAD_ARGUMENT', `no such content error code: ${String(o.code)}`);
       const needsShare = o.type === 'get' || o.type === 'get-manifest' || o.type === 'get-have';
       return [type, this._integer(o.request, 'request'), needsShare ? this._hash(o.share, 'share') : new Uint8Array(0),
-        o.type === 'get' ? this._integer(o.file, 'file') : 0, o.type === 'get' ? this._integer(o.first, 'first') : 0,
+        o.type === 'get' || o.type === 'get-have' ? this._integer(o.file, 'file') : 0,
+        o.type === 'get' ? this._integer(o.first, 'first') : 0,
         o.type === 'get' ? this._integer(o.count, 'count', { min: 1, max: this.limits.content.maxRangeLeaves }) : 0, code];
     });
     const [type, request, share, ...rest] = args;

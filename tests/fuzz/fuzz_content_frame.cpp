@@ -78,7 +78,7 @@ void check_frame(ByteView in) {
       break;
     }
     case frame::Type::get_have:
-      again = frame::encode_get_have(f.request, f.share);
+      again = frame::encode_get_have(f.request, f.share, f.file);
       break;
     default:
       PP_FUZZ_CHECK(!"a type outside the eight");

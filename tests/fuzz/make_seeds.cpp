@@ -476,7 +476,7 @@ void frame_seeds() {
   put("cancel_max_request", frame::encode_cancel(0xFFFFFFFF));
   put("get_count_64", frame::encode_get(8, share, 0xFFFFFFFF, 0xFFFFFFFF, 64));
   put("data_64_hashes", fuzz::data_frame(9, 3, 100, 64, Bytes(64 * content::kHashLength, 0x64), {}));
-  put("get_have", frame::encode_get_have(10, share));
+  put("get_have", frame::encode_get_have(10, share, 3));
   Bytes have;
   expect(frame::encode_have(11, share, 0, 0, 10, Bytes{0xFF, 0x40}, have), "frame::encode_have");
   put("have_10", have);

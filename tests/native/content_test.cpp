@@ -279,7 +279,7 @@ TEST(ContentVectors, RootsProofsManifestAndFramesOfTheDocument) {
   Bytes have;
   ASSERT_EQ(frame::encode_have(5, id, 1, 0, 10, test::hex(test::str(fr["have"], "bits_hex")), have), Status::ok);
   EXPECT_EQ(to_hex(have), test::str(fr["have"], "hex"));
-  EXPECT_EQ(to_hex(frame::encode_get_have(6, id)), test::str(fr["get_have"], "hex"));
+  EXPECT_EQ(to_hex(frame::encode_get_have(6, id, 2)), test::str(fr["get_have"], "hex"));
   const Bytes small = content_of(16385);
   Bytes data;
   ASSERT_EQ(frame::encode_data(7, 0, tree_of(small), 1, 1, ByteView(small).subspan(16384), data), Status::ok);
@@ -471,8 +471,9 @@ TEST(Frame, RoundTrips) {
   EXPECT_EQ(f.code, frame::ErrorCode::busy);
   ASSERT_EQ(frame::decode(frame::encode_cancel(9), f), Status::ok);
   EXPECT_EQ(f.type, frame::Type::cancel);
-  ASSERT_EQ(frame::decode(frame::encode_get_have(11, share), f), Status::ok);
+  ASSERT_EQ(frame::decode(frame::encode_get_have(11, share, 70000), f), Status::ok);
   EXPECT_EQ(f.type, frame::Type::get_have);
+  EXPECT_EQ(f.file, 70000u);
   EXPECT_EQ(f.request, 11u);
   EXPECT_EQ(f.share, share);
   // A whole file's bitfield at the limit (2^19 pieces, 64 KiB), and one piece at the last place.
@@ -518,7 +519,7 @@ TEST(Frame, HaveFramesAreCanonical) {
   count[count.size() - 3] = 17;  // the count varint sits before the two bits bytes
   EXPECT_EQ(frame::decode(count, f), Status::bad_frame);
   for (std::size_t n = 0; n < out.size(); ++n) EXPECT_EQ(frame::decode(ByteView(out).first(n), f), Status::bad_frame) << n;
-  const Bytes get_have = frame::encode_get_have(1, share);
+  const Bytes get_have = frame::encode_get_have(1, share, 0);
   for (std::size_t n = 0; n < get_have.size(); ++n) {
     EXPECT_EQ(frame::decode(ByteView(get_have).first(n), f), Status::bad_frame) << n;
   }

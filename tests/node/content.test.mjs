@@ -66,12 +66,12 @@ forEachFlavor((core, flavor) => {
     // have and get-have: the bytes written out by hand from docs/PROTOCOL.md §9.4, and the core's encoding of them.
     const shareHex = f.have.share_hex;
     assert.equal(f.have.hex, `0107${'05'}${shareHex}${'01'}${'00'}${'0a'}${'ff40'}`);
-    assert.equal(f.get_have.hex, `0108${'06'}${shareHex}`);
+    assert.equal(f.get_have.hex, `0108${'06'}${shareHex}${'02'}`);
     const have = { type: 'have', request: 5, share, file: 1, first: 0, count: 10, bits: fromHex(f.have.bits_hex) };
     assert.equal(toHex(core.encodeContentFrame(have)), f.have.hex);
     assert.deepEqual(core.decodeContentFrame(fromHex(f.have.hex)), have);
-    assert.equal(toHex(core.encodeContentFrame({ type: 'get-have', request: 6, share })), f.get_have.hex);
-    assert.deepEqual(core.decodeContentFrame(fromHex(f.get_have.hex)), { type: 'get-have', request: 6, share });
+    assert.equal(toHex(core.encodeContentFrame({ type: 'get-have', request: 6, share, file: 2 })), f.get_have.hex);
+    assert.deepEqual(core.decodeContentFrame(fromHex(f.get_have.hex)), { type: 'get-have', request: 6, share, file: 2 });
     const small = vectorContent(f.data.content_size);
     const opened = core.openContentData({ frame: fromHex(f.data.hex), root: contentRoot(small), size: small.length, file: 0, first: 1, count: 1 });
     assertBytes(opened.data, small.subarray(16384));

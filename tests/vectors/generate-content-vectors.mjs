@@ -68,7 +68,8 @@ const doc = {
     have: { request: 5, share_hex: hex(id), file: 1, first: 0, count: 10, bits_hex: 'ff40',
       hex: hex(core.encodeContentFrame({ type: 'have', request: 5, share: id, file: 1, first: 0, count: 10,
         bits: Uint8Array.of(0xff, 0x40) })) },
-    get_have: { request: 6, share_hex: hex(id), hex: hex(core.encodeContentFrame({ type: 'get-have', request: 6, share: id })) },
+    get_have: { request: 6, share_hex: hex(id), file: 2,
+      hex: hex(core.encodeContentFrame({ type: 'get-have', request: 6, share: id, file: 2 })) },
   },
 };
 const file = new URL('../../docs/vectors/content.json', import.meta.url);

@@ -177,6 +177,7 @@ PP_SIZE val decode_frame(std::uintptr_t p, std::size_t n) {
       f.type == frame::Type::get_have) {
     o.set("share", copy_out(f.share));
   }
+  if (f.type == frame::Type::get_have) o.set("file", static_cast<double>(f.file));
   if (f.type == frame::Type::get || f.type == frame::Type::data || f.type == frame::Type::have) {
     o.set("file", static_cast<double>(f.file));
     o.set("first", static_cast<double>(f.first));
@@ -189,7 +190,8 @@ PP_SIZE val decode_frame(std::uintptr_t p, std::size_t n) {
 }
 
 // Every frame but data (encode_data), manifest (encode_manifest_frame) and have (encode_have_frame), by type
-// number: get-manifest, get and get-have use `share` (32 bytes), get uses file/first/count, error uses `code`.
+// number: get-manifest, get and get-have use `share` (32 bytes), get uses file/first/count, get-have file, error
+// uses `code`.
 PP_SIZE val encode_frame(double type, double request, std::uintptr_t share, std::size_t share_len, double file, double first,
                  double count, double code) {
   if (!u32_ok(request)) return fail(Status::bad_argument);
@@ -206,7 +208,9 @@ PP_SIZE val encode_frame(double type, double request, std::uintptr_t share, std:
     return copy_out(frame::encode_error(r, static_cast<frame::ErrorCode>(static_cast<int>(code))));
   }
   if (type == static_cast<int>(frame::Type::cancel)) return copy_out(frame::encode_cancel(r));
-  if (type == static_cast<int>(frame::Type::get_have) && has_share) return copy_out(frame::encode_get_have(r, h));
+  if (type == static_cast<int>(frame::Type::get_have) && has_share && u32_ok(file)) {
+    return copy_out(frame::encode_get_have(r, h, static_cast<std::uint32_t>(file)));
+  }
   return fail(Status::bad_argument);
 }
 

@@ -95,7 +95,9 @@ PP_SIZE Status decode(ByteView bytes, Frame& f) {
       if (!have_ok(f.first, f.count, f.body)) return Status::bad_frame;
       break;
     case Type::get_have:
-      if (read_share(r, f) != Status::ok || !r.done()) return Status::bad_frame;
+      if (read_share(r, f) != Status::ok) return Status::bad_frame;
+      f.file = r.varint();
+      if (!r.done()) return Status::bad_frame;
       break;
     default:
       return Status::bad_frame;
@@ -134,9 +136,10 @@ PP_SIZE Bytes encode_error(std::uint32_t request, ErrorCode code) {
 
 PP_SIZE Bytes encode_cancel(std::uint32_t request) { return std::move(start(Type::cancel, request).out); }
 
-PP_SIZE Bytes encode_get_have(std::uint32_t request, const content::Hash& share) {
+PP_SIZE Bytes encode_get_have(std::uint32_t request, const content::Hash& share, std::uint32_t file) {
   wire::Writer w = start(Type::get_have, request);
   w.bytes(share);
+  w.varint(file);
   return std::move(w.out);
 }
 

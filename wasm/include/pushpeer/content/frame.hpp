@@ -27,7 +27,7 @@ enum class Type : std::uint8_t {
   error = 5,         // request, code
   cancel = 6,        // request
   have = 7,          // request (of the get-have it answers), share id, file, first piece, count, bits
-  get_have = 8,      // request, share id
+  get_have = 8,      // request, share id, file
 };
 
 enum class ErrorCode : std::uint8_t {
@@ -41,7 +41,7 @@ struct Frame {
   Type type = Type::error;
   std::uint32_t request = 0;
   content::Hash share{};   // get_manifest, get, have, get_have
-  std::uint32_t file = 0;  // get, data, have
+  std::uint32_t file = 0;  // get, data, have, get_have
   std::uint32_t first = 0;  // get, data: the first leaf; have: the first piece
   std::uint32_t count = 0;  // get, data: leaves; have: pieces
   ByteView proof;  // data: views into the decoded bytes
@@ -61,7 +61,7 @@ Bytes encode_get(std::uint32_t request, const content::Hash& share, std::uint32_
                  std::uint32_t count);
 Bytes encode_error(std::uint32_t request, ErrorCode code);
 Bytes encode_cancel(std::uint32_t request);
-Bytes encode_get_have(std::uint32_t request, const content::Hash& share);
+Bytes encode_get_have(std::uint32_t request, const content::Hash& share, std::uint32_t file);
 // A have frame: pieces [first, first + count) of `file`, piece first + i held when bit i of `bits` is set (the high
 // bit of bits[0] first). bad_argument for a count of 0, pieces past kMaxPieces, or bits not exactly
 // ceil(count / 8) bytes with the spare bits clear (the decoder refuses such frames).
