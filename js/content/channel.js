@@ -1,5 +1,6 @@
 // The content channel of one connection (data channel id 2, docs/PROTOCOL.md §9.4): frames in and out. Requests
-// from the peer go to the server (js/content/server.js); answers to our requests go to whoever asked (request()).
+// from the peer go to the server (js/content/server.js); answers to our requests go to whoever asked (request()),
+// and have frames to whoever subscribed (subscribe()).
 // The core decodes every frame; nothing here reads their bytes.
 import { PushPeerError } from '../errors.js';
 
@@ -16,6 +17,7 @@ export class ContentChannel {
     this._serve = serve;
     this._log = log;
     this._pending = new Map(); // request id -> { resolve, reject, timer }
+    this._subscriptions = new Map(); // request id -> { onHave, onEnd }: our get-have requests
     this._nextRequest = 1;
     this._bad = 0;
     this._stopReceiving = connection.onContent((data) => this._message(data));
@@ -49,6 +51,27 @@ export class ContentChannel {
     });
   }
 
+  /**
+   * Sends a get-have frame made with `request`: onHave(frame) gets every have frame that answers it, onEnd(error)
+   * the end (an error frame: NOT_FOUND; the connection closing: NOT_CONNECTED). Returns a function that ends it
+   * (the peer is sent a cancel).
+   */
+  subscribe(request, frame, { onHave, onEnd = () => {} }) {
+    this._subscriptions.set(request, { onHave, onEnd });
+    this.send(frame).catch((error) => this._endSubscription(request, error));
+    return () => {
+      if (!this._subscriptions.delete(request)) return;
+      this.send(this.core.encodeContentFrame({ type: 'cancel', request })).catch(() => {});
+    };
+  }
+
+  _endSubscription(request, error) {
+    const s = this._subscriptions.get(request);
+    if (!s) return;
+    this._subscriptions.delete(request);
+    s.onEnd(error);
+  }
+
   /** Tells the peer we no longer want `request` and forgets it (its promise rejects with CANCELLED). */
   cancel(request) {
     if (!this._pending.has(request)) return;
@@ -78,8 +101,13 @@ export class ContentChannel {
       this._badFrame(error.code ?? String(error));
       return;
     }
-    if (frame.type === 'get' || frame.type === 'get-manifest' || frame.type === 'cancel') {
+    if (frame.type === 'get' || frame.type === 'get-manifest' || frame.type === 'get-have' || frame.type === 'cancel') {
       this._serve(this, frame);
+    } else if (this._subscriptions.has(frame.request)) {
+      if (frame.type === 'have') this._subscriptions.get(frame.request).onHave(frame);
+      else if (frame.type === 'error') {
+        this._endSubscription(frame.request, new PushPeerError('NOT_FOUND', `the peer has no such file (${frame.code})`));
+      }
     } else {
       this._settle(frame.request, { frame, bytes });  // an answer nobody waits for (cancelled, late) is dropped
     }
@@ -99,6 +127,9 @@ export class ContentChannel {
     this._stopReceiving();
     for (const request of [...this._pending.keys()]) {
       this._settle(request, null, new PushPeerError('NOT_CONNECTED', 'the connection closed'));
+    }
+    for (const request of [...this._subscriptions.keys()]) {
+      this._endSubscription(request, new PushPeerError('NOT_CONNECTED', 'the connection closed'));
     }
   }
 }

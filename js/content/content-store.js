@@ -7,8 +7,9 @@
 //           (base64url), key }], complete, created, link, from }. `key` names the file's pieces; complete: every
 //           piece is here and verified (we seed it).
 //   trees   by root (base64url): { root, size, nodes }: a complete file's merkle tree, to prove ranges of it
-//   pieces  by key `${file key}:${index}`: { key, file, index, data, leaves }: 8 leaves (128 KiB, the last piece
-//           shorter) of a file and their 32-byte leaf hashes; index 'file' on [file]. A piece is written only
+//   pieces  by key `${file key}:${index}`: { key, file, index, data, leaves, proof }: 8 leaves (128 KiB, the last
+//           piece shorter) of a file, their 32-byte leaf hashes and, for a downloaded piece, the proof it came with
+//           (to serve it on before the file is complete); index 'file' on [file]. A piece is written only
 //           after it was verified, in one transaction with its leaf hashes: a piece that is here is verified, and a
 //           write that fails (storage full) leaves nothing.
 //
@@ -51,11 +52,11 @@ function contentStoreOver(db, { blobs }) {
     putPiece(file, index, bytes, leaves) {
       return this.putPieces([{ file, index, bytes, leaves }]);
     },
-    /** Several verified pieces in one transaction (all or none): [{ file, index, bytes, leaves }]. */
+    /** Several verified pieces in one transaction (all or none): [{ file, index, bytes, leaves, proof }]. */
     async putPieces(pieces) {
       // In browsers the bytes go in as a Blob, which IndexedDB keeps on disk rather than in the page's memory.
-      const records = pieces.map(({ file, index, bytes, leaves }) => ({ key: pieceKey(file, index), file, index,
-        data: blobs ? new Blob([bytes]) : bytes, leaves }));
+      const records = pieces.map(({ file, index, bytes, leaves, proof = null }) => ({ key: pieceKey(file, index), file,
+        index, data: blobs ? new Blob([bytes]) : bytes, leaves, proof }));
       try {
         await db.putAll('pieces', records);
       } catch (error) {
@@ -67,6 +68,13 @@ function contentStoreOver(db, { blobs }) {
       const piece = await db.get('pieces', pieceKey(file, index));
       if (!piece) return null;
       return piece.data instanceof Blob ? new Uint8Array(await piece.data.arrayBuffer()) : piece.data;
+    },
+    /** A downloaded piece's bytes and the proof it came with ({ bytes, proof }), or null without either. */
+    async pieceWithProof(file, index) {
+      const piece = await db.get('pieces', pieceKey(file, index));
+      if (!piece?.proof) return null;
+      const bytes = piece.data instanceof Blob ? new Uint8Array(await piece.data.arrayBuffer()) : piece.data;
+      return { bytes, proof: piece.proof };
     },
     /** A piece as a Blob part (no copy into memory in browsers), or null. */
     async piecePart(file, index) {

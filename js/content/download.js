@@ -1,19 +1,29 @@
 // A download of a share (docs/API.md, "Share by link"): the manifest, checked against the link's id and its
 // signature, then every piece of every file, each checked against its file's root before it is stored or handed
-// out. Pieces already stored (a download before a reload) are not asked again.
+// out. Pieces already stored (a download before a reload) are not asked again. Pieces come from every source at
+// once (the link's sharer, and peers in the swarm: docs/PROTOCOL.md §9.5): which piece from whom is the swarm
+// scheduler's choice; a source that sends bytes that do not verify is banned and dropped.
 import { PushPeerError } from '../errors.js';
+import { PieceScheduler } from '../swarm/scheduler.js';
+import { emptyBitfield, hasBit, isFull, setBit } from './bitfield.js';
 import { PIECE_LEAVES } from './content-store.js';
 import { safeType } from './serve-file.js';
 
-/** Requests in flight per download (16 pieces of 128 KiB: 2 MiB on the way; bench/RESULTS.md, "Share by link"). */
+/**
+ * Requests in flight per download, all sources together (16 pieces of 128 KiB: 2 MiB on the way; bench/RESULTS.md,
+ * "Share by link"); each source gets what its measured rate warrants (js/swarm/scheduler.js).
+ */
 const WINDOW = 16;
-const BUSY_RETRY_MS = 500;
-// A download fails (TIMEOUT) after this long without a new piece while its sharer answers busy or nothing.
+// A source that answered busy is asked nothing for this long.
+const BUSY_MS = 500;
+// A download fails (TIMEOUT) after this long without a new piece while its sources answer busy or nothing.
 const STALL_MS = 30_000;
+// How often requests a source sits on are taken back (and the stall checked).
+const TICK_MS = 1000;
 const MAX_PRIORITY = 16;
+// Sources gone that peers() still lists.
+const MAX_GONE = 64;
 const RATE_WINDOW_MS = 2000;
-// Codes that blame the peer that sent the bytes: it is dropped.
-const BLAME = new Set(['CHUNK_MISMATCH', 'BAD_PROOF', 'BAD_FRAME', 'BAD_MANIFEST', 'UNSUPPORTED_VERSION']);
 
 const event = (type, fields) => Object.assign(new Event(type), fields);
 
@@ -23,18 +33,26 @@ const event = (type, fields) => Object.assign(new Event(type), fields);
  */
 export class Download extends EventTarget {
   constructor({ core, store, link, connectTo, seed, urlFor = () => null, reconnects = 2, window = WINDOW,
-    stallMs = STALL_MS }) {
+    stallMs = STALL_MS, strategy = 'rarest', channelOf = null, onPiece = null }) {
     super();
+    if (strategy !== 'rarest' && strategy !== 'sequential') {
+      throw new PushPeerError('BAD_ARGUMENT', "strategy: 'rarest' or 'sequential'");
+    }
+    if (!(Number.isInteger(window) && window >= 1)) throw new PushPeerError('BAD_ARGUMENT', 'window: a whole number, at least 1');
     this._stallMs = stallMs;
+    this._strategy = strategy;
+    this._channelOf = channelOf;
+    this._onPiece = onPiece;
     this._urlFor = urlFor;
     this.core = core;
     this._store = store;
     this._connectTo = connectTo;
     this._seed = seed;
-    this._reconnects = reconnects;
+    this._reconnectsLeft = reconnects;
     this._window = window;
     const { id, card } = parseShareLink(link, core);
-    this._link = link;
+    this._linkText = link;
+    this._link = null; // the link's sharer as a source
     /** Bytes per piece (the last piece of a file may be shorter): what 'verified' and pieces() count in. */
     this.pieceSize = PIECE_LEAVES * core.limits.content.leafSize;
     this.id = core.base64urlEncode(id);
@@ -46,8 +64,15 @@ export class Download extends EventTarget {
     this.error = null;
     this._have = []; // per file: Set of stored piece indexes
     this._waiters = new Map(); // `${file}:${piece}` -> [resolve]
-    this._inFlight = new Map(); // request id -> { channel, file, piece }
-    this._asked = new Set(); // `${file}:${piece}` asked and not answered yet
+    this._sources = new Map(); // key -> { key, channel, keyId, name, link, subs, requests, pieces, bytes, blamed }
+    this._sourceCount = 0;
+    this._rotation = 0;
+    this._banned = new Set(); // key ids of peers that sent bytes that did not verify
+    this._active = new Map(); // file -> PieceScheduler, for the files being fetched
+    this._priority = new Map(); // file -> pieces a player waits for, first first
+    this._fetching = null;
+    this._lastError = null;
+    this._gone = []; // sources that went away, for peers()
     this._bytes = 0;
     this._samples = [];
     this._paused = false;
@@ -69,7 +94,34 @@ export class Download extends EventTarget {
     const recent = this._samples.reduce((n, s) => n + s.bytes, 0);
     const span = this._samples.length > 0 ? Math.max(250, now - this._samples[0].at) : RATE_WINDOW_MS;
     return { bytes: this._bytes, totalBytes, pieces, totalPieces, rate: Math.round((recent * 1000) / span),
-      peers: this._channel && !this._channel.connection.closed ? 1 : 0 };
+      peers: this._sources.size };
+  }
+
+  /**
+   * The sources fetched from since this download started: [{ keyId, name, pieces, bytes, rate (bytes/s, the last
+   * seconds), inflight, link (the link's sharer), connected, banned (it sent bytes that did not verify) }], sources
+   * gone included.
+   */
+  peers() {
+    const now = Date.now();
+    return [...this._everSources()].map((s) => {
+      let rate = 0;
+      let inflight = 0;
+      for (const scheduler of this._active.values()) {
+        const st = scheduler.stats(now).find((x) => x.id === s.key);
+        if (st) {
+          rate += st.rate;
+          inflight += st.inflight;
+        }
+      }
+      return { keyId: s.keyId, name: s.name, pieces: s.pieces, bytes: s.bytes, rate, inflight, link: s.link,
+        connected: this._sources.has(s.key), banned: s.blamed !== null };
+    });
+  }
+
+  *_everSources() {
+    yield* this._gone;
+    yield* this._sources.values();
   }
 
   /** The pieces of file `file` verified and stored so far (indexes, ascending): a map of what arrived. */
@@ -79,12 +131,15 @@ export class Download extends EventTarget {
 
   /** Asks for piece `piece` of file `file` next (a player waits for it: serve-file.js), if it is still to come. */
   prioritize(file, piece) {
-    if (!this._again || !this.manifest?.files[file] || !Number.isInteger(piece) || piece < 0 ||
+    if (!this.manifest?.files[file] || !Number.isInteger(piece) || piece < 0 ||
         piece >= pieceCount(this.manifest.files[file].size, this.core) || this._have[file].has(piece)) return;
-    // Bounded: a player waits for a few pieces at a time.
-    if (this._again.length >= MAX_PRIORITY) this._again.pop();
-    this._again.unshift({ file, piece });
-    this._wake?.();
+    // Bounded: a player waits for a few pieces at a time; the newest first.
+    const list = [piece, ...(this._priority.get(file) ?? []).filter((p) => p !== piece && !this._have[file].has(p))];
+    this._priority.set(file, list.slice(0, MAX_PRIORITY));
+    if (!this._fetching || this._ended()) return;
+    this._activate();
+    this._active.get(file)?.prioritize(this._priority.get(file));
+    this._pump();
   }
 
   /** Stops asking for more (what is on the way still arrives and is kept). */
@@ -98,14 +153,15 @@ export class Download extends EventTarget {
     if (!this._paused) return;
     this._paused = false;
     if (this.state === 'paused') this.state = 'downloading';
-    this._wake?.();
+    this._lastProgress = Date.now(); // the time paused is no stall
+    this._pump();
   }
 
   /** Stops, forgets what was stored, and fails `done` and every stream with CANCELLED. */
   async cancel() {
     if (this.state === 'done' || this.state === 'failed' || this.state === 'cancelled') return;
     this._fail(new PushPeerError('CANCELLED', 'the download was cancelled'), 'cancelled');
-    for (const [request, { channel }] of this._inFlight) channel.cancel(request);
+    this._stop();
     // A write under way finishes first (later ones are dropped: _flush), so nothing lands after the deletion.
     await this._flushing;
     const share = await this._store.getShare(this.id);
@@ -132,6 +188,8 @@ export class Download extends EventTarget {
           controller.close();
           return;
         }
+        // What is read in order is fetched first (a player, or whoever reads the stream).
+        this.prioritize(file, piece);
         await this._pieceStored(file, piece);
         const bytes = await this._store.pieceBytes(f.key, piece);
         if (!bytes) throw new PushPeerError('NOT_FOUND', `piece ${piece} of file ${file} is no longer stored`);
@@ -205,7 +263,7 @@ export class Download extends EventTarget {
       this._announce();
       if (!share.complete) {
         await this._checkRoom();
-        if (!this._channel) await this._connect();
+        if (!this._link) await this._connect();
         if (this.error) throw this.error;
         this.state = this._paused ? 'paused' : 'downloading';
         await this._fetchPieces();
@@ -217,6 +275,8 @@ export class Download extends EventTarget {
       this._finish.resolve(this);
     } catch (error) {
       this._fail(error, 'failed');
+    } finally {
+      this._stop();
     }
   }
 
@@ -239,31 +299,33 @@ export class Download extends EventTarget {
     if (this.state === 'done' || this.state === 'failed' || this.state === 'cancelled') return;
     this.state = state;
     this.error = error;
-    this._wake?.();
+    this._fetching?.reject(error);
     if (state === 'failed') this.dispatchEvent(event('error', { error }));
     this._finish.reject(error);
   }
 
+  /** Calls the sharer named in the link (or takes the connection we hold to it): the first source. */
   async _connect() {
-    this._channel = await this._connectTo(this._card);
-    this._channel.connection.addEventListener('close', () => this._wake?.());
+    const channel = await this._connectTo(this._card);
+    this._link = this._addSource(channel, { link: true }) ?? this._link;
   }
 
   async _fetchManifest() {
-    const request = this._channel.nextRequest();
-    const { frame } = await this._channel.request(request,
+    const channel = this._link.channel;
+    const request = channel.nextRequest();
+    const { frame } = await channel.request(request,
       this.core.encodeContentFrame({ type: 'get-manifest', request, share: this._idBytes }));
     if (frame.type === 'error') throw this._refused(frame.code, 'the manifest');
-    if (frame.type !== 'manifest') throw this._blame(new PushPeerError('BAD_FRAME', `a ${frame.type} frame answered get-manifest`));
+    if (frame.type !== 'manifest') throw this._blame(this._link, new PushPeerError('BAD_FRAME', `a ${frame.type} frame answered get-manifest`));
     let opened;
     try {
       opened = this.core.openManifest(frame.manifest, { id: this._idBytes });
     } catch (error) {
-      throw this._blame(error);
+      throw this._blame(this._link, error);
     }
     const share = {
       id: this.id, manifest: frame.manifest, title: opened.title, created: opened.created, complete: false,
-      from: this.core.base64urlEncode(opened.sharerKeyId), link: this._link,
+      from: this.core.base64urlEncode(opened.sharerKeyId), link: this._linkText,
       files: opened.files.map((f) => {
         const root = this.core.base64urlEncode(f.root);
         return { name: f.name, size: f.size, type: f.type, root, key: root };
@@ -280,115 +342,332 @@ export class Download extends EventTarget {
     this.dispatchEvent(event('manifest', { manifest: this.manifest }));
   }
 
+  // --- many sources (docs/PROTOCOL.md §9.5) ---------------------------------------------------------------------
+
   /**
-   * Asks for every missing piece, WINDOW at a time, in order (streaming wants the first ones first), with pieces a
-   * player waits for (prioritize) and pieces to ask again first. The order is a cursor per file, not a list: a
-   * manifest may announce up to 1024 files of 64 GiB, and what we keep for it must not grow with that.
+   * A peer to fetch from, over its content channel (the link's sharer, a peer given to addSource(), or one that
+   * asked us for this share's pieces: it is in the swarm too). Returns the source, or null: banned, gone, or
+   * already a source.
    */
-  async _fetchPieces() {
-    this._cursor = { file: 0, piece: 0 };
-    this._again = []; // pieces to ask first: a player waits for them, or they were not answered
-    let reconnects = this._reconnects;
-    const running = new Set();
-    this._lastProgress = Date.now();
-    while (!this.error) {
-      if (this._blamed) throw this._blamed;
-      if (this._channel.connection.closed) {
-        // The sharer went away (a reload): call again and ask for what did not come.
-        if (reconnects-- <= 0) throw new PushPeerError('NOT_CONNECTED', 'the sharer is gone');
-        await Promise.allSettled(running);
-        await this._connect();
-        continue;
-      }
-      while (!this._paused && running.size < this._window) {
-        const next = this._nextPiece();
-        if (!next) break;
-        this._asked.add(`${next.file}:${next.piece}`);
-        const task = this._fetchPiece(next).catch((error) => {
-          if (error?.code !== 'NOT_CONNECTED' && error?.code !== 'BUSY') throw error;
-          this._again.push(next);
-          // A sharer that keeps answering busy (or nothing) gets no more of our time than STALL_MS without progress.
-          if (Date.now() - this._lastProgress > this._stallMs) {
-            throw new PushPeerError('TIMEOUT', `no piece came for ${this._stallMs / 1000} s (the sharer is busy)`);
+  _addSource(channel, { link = false } = {}) {
+    const connection = channel.connection;
+    if (connection.closed || this._ended()) return null;
+    const keyId = connection.remote?.keyId ?? null;
+    if (keyId !== null && this._banned.has(keyId)) return null;
+    for (const s of this._sources.values()) if (s.channel === channel) return s;
+    const source = { key: `s${++this._sourceCount}`, channel, keyId, name: connection.remote?.name ?? '', link,
+      subs: new Map(), requests: new Map(), pieces: 0, bytes: 0, blamed: null };
+    this._sources.set(source.key, source);
+    const onClose = () => this._removeSource(source);
+    connection.addEventListener('close', onClose, { once: true });
+    source.detach = () => connection.removeEventListener('close', onClose);
+    for (const file of this._active.keys()) this._subscribe(source, file);
+    return source;
+  }
+
+  /**
+   * Fetches from this peer too (a Connection, or its content channel): it is sent this share's id, so it learns
+   * that we fetch this share (docs/API.md, "Many sources"). False when it cannot be a source (closed, banned, the
+   * download ended); true when it is one.
+   */
+  addSource(connection) {
+    const channel = typeof connection?.subscribe === 'function' ? connection : this._channelOf?.(connection);
+    if (!channel) throw new PushPeerError('BAD_ARGUMENT', 'addSource(): a Connection');
+    return this._addSource(channel) !== null;
+  }
+
+  /** Whether piece `piece` of file `file` is verified and stored here. */
+  has(file, piece) {
+    return this._have[file]?.has(piece) ?? false;
+  }
+
+  /** The pieces of file `file` stored here as a have bitfield (docs/PROTOCOL.md §9.4). */
+  bitfield(file) {
+    const bits = emptyBitfield(pieceCount(this.manifest.files[file].size, this.core));
+    for (const piece of this._have[file]) setBit(bits, piece);
+    return bits;
+  }
+
+  _removeSource(source) {
+    if (!this._sources.delete(source.key)) return;
+    this._gone.push(source);
+    if (this._gone.length > MAX_GONE) this._gone.shift();
+    source.detach();
+    for (const unsubscribe of source.subs.values()) unsubscribe();
+    source.subs.clear();
+    for (const [request, { file, piece }] of source.requests) {
+      source.channel.cancel(request);
+      this._active.get(file)?.failed(source.key, piece);
+    }
+    source.requests.clear();
+    for (const scheduler of this._active.values()) scheduler.removePeer(source.key);
+    if (source.link && !source.blamed && !source.lacks && this._fetching && !this._ended()) void this._reconnect();
+    this._checkSources();
+    this._pump();
+  }
+
+  /** The sharer went away (a reload): call it again, `reconnects` times in all. */
+  async _reconnect() {
+    if (this._reconnecting || this._reconnectsLeft <= 0 || this._complete_()) return;
+    this._reconnectsLeft--;
+    this._reconnecting = true;
+    try {
+      await this._connect();
+    } catch (error) {
+      this._lastError = error;
+    } finally {
+      this._reconnecting = false;
+    }
+    this._checkSources();
+    this._pump();
+  }
+
+  /** No source left and none coming: the download fails with what went wrong last. */
+  _checkSources() {
+    if (this._ended() || !this._fetching || this._reconnecting || this._sources.size > 0) return;
+    this._fail(this._lastError ?? new PushPeerError('NOT_CONNECTED', 'the sharer is gone'), 'failed');
+  }
+
+  _ended() {
+    return this.state === 'done' || this.state === 'failed' || this.state === 'cancelled';
+  }
+
+  _complete_() {
+    return this.manifest !== null && this.manifest.files.every((f, i) => this._have[i].size === pieceCount(f.size, this.core));
+  }
+
+  /** Asks the source which pieces of `file` it holds, and to be told of new ones. */
+  _subscribe(source, file) {
+    const channel = source.channel;
+    const request = channel.nextRequest();
+    let known = false;
+    const unsubscribe = channel.subscribe(request, this.core.encodeContentFrame({ type: 'get-have', request,
+      share: this._idBytes, file }), {
+      onHave: (frame) => {
+        const scheduler = this._active.get(file);
+        if (!scheduler || frame.file !== file || !this._sources.has(source.key)) return;
+        const pieces = scheduler.pieces;
+        let wake = false;
+        if (!known) {
+          known = true;
+          const whole = frame.first === 0 && frame.count === pieces;
+          // A bitfield naming every piece: a seeder (no bitfield kept for it).
+          if (!scheduler.addPeer(source.key, whole && isFull(frame.bits, pieces) ? null : emptyBitfield(pieces))) return;
+          wake = true;
+          if (whole && isFull(frame.bits, pieces)) {
+            this._pump();
+            return;
           }
-        }).finally(() => {
-          this._asked.delete(`${next.file}:${next.piece}`);
-          running.delete(task);
-        });
-        running.add(task);
-      }
-      if (running.size === 0) {
-        if (!this._paused && !this._nextPiece({ peek: true })) break;
-        await new Promise((resolve) => { this._wake = resolve; });
-        continue;
-      }
-      await Promise.race([...running, new Promise((resolve) => { this._wake = resolve; })]);
-    }
-    if (this.error) throw this.error;
-  }
-
-  /** The next piece to ask for (not stored, not asked): pieces to ask again first, then in order. */
-  _nextPiece({ peek = false } = {}) {
-    const free = (t) => !this._have[t.file].has(t.piece) && !this._asked.has(`${t.file}:${t.piece}`);
-    while (this._again.length > 0) {
-      if (free(this._again[0])) return peek ? this._again[0] : this._again.shift();
-      this._again.shift();
-    }
-    const c = this._cursor;
-    while (c.file < this.manifest.files.length) {
-      const count = pieceCount(this.manifest.files[c.file].size, this.core);
-      while (c.piece < count) {
-        const t = { file: c.file, piece: c.piece };
-        if (free(t)) {
-          if (!peek) c.piece++;
-          return t;
         }
-        c.piece++;
-      }
-      c.file++;
-      c.piece = 0;
-    }
-    return null;
+        for (let i = 0; i < frame.count && frame.first + i < pieces; i++) {
+          if (hasBit(frame.bits, i) && scheduler.peerHas(source.key, frame.first + i)) wake = true;
+        }
+        if (wake) this._pump();
+      },
+      onEnd: (error) => {
+        source.subs.delete(file);
+        // It does not have this share (any more): it is of no use, and not called again.
+        if (error?.code === 'NOT_FOUND' && !known && this._sources.has(source.key)) {
+          source.lacks = true;
+          this._lastError = error;
+          this._removeSource(source);
+        }
+      },
+    });
+    source.subs.set(file, unsubscribe);
   }
 
-  async _fetchPiece({ file, piece }) {
+  /**
+   * The files being fetched: the first one not complete, and those with pieces a player waits for. A scheduler
+   * (js/swarm/scheduler.js) for each, made when the file starts and dropped when it is complete, so that what we
+   * hold follows what is being fetched (a manifest may list 1024 files of 64 GiB).
+   */
+  _activate() {
+    for (const [file, scheduler] of this._active) {
+      if (!scheduler.complete) continue;
+      this._active.delete(file);
+      for (const source of this._sources.values()) {
+        source.subs.get(file)?.();
+        source.subs.delete(file);
+      }
+    }
+    const wanted = new Set(this._priority.keys());
+    const next = this.manifest.files.findIndex((f, i) => this._have[i].size < pieceCount(f.size, this.core));
+    if (next >= 0) wanted.add(next);
+    for (const file of wanted) {
+      if (this._active.has(file)) continue;
+      const pieces = pieceCount(this.manifest.files[file].size, this.core);
+      if (this._have[file].size >= pieces) continue;
+      const have = emptyBitfield(pieces);
+      for (const piece of this._have[file]) setBit(have, piece);
+      const w = this._window;
+      const scheduler = new PieceScheduler({ pieces, pieceBytes: this.pieceSize, have, strategy: this._strategy,
+        maxInflight: w, maxDepth: Math.min(32, w), minDepth: Math.min(2, w), initialDepth: Math.min(4, w) });
+      scheduler.prioritize(this._priority.get(file) ?? []);
+      this._active.set(file, scheduler);
+      for (const source of this._sources.values()) this._subscribe(source, file);
+    }
+  }
+
+  /**
+   * Asks for every missing piece of every file, from every source that has it, as the scheduler chooses. Resolves
+   * when all are stored; rejects with the download's error.
+   */
+  _fetchPieces() {
+    const fetched = new Promise((resolve, reject) => {
+      this._fetching = { resolve, reject };
+    });
+    this._lastProgress = Date.now();
+    this._tick = setInterval(() => this._onTick(), TICK_MS);
+    this._tick.unref?.(); // in Node, a download left paused does not keep the process alive
+    this._activate();
+    if (this._active.size === 0) this._fetching.resolve();
+    this._checkSources();
+    this._pump();
+    return fetched;
+  }
+
+  _onTick() {
+    if (this._ended()) return;
+    const now = Date.now();
+    for (const [file, scheduler] of this._active) {
+      for (const { peer, piece } of scheduler.expire(now)) this._forget(this._sources.get(peer), file, piece);
+    }
+    // A sharer that keeps answering busy (or nothing) gets no more of our time than stallMs without progress.
+    if (!this._paused && now - this._lastProgress > this._stallMs) {
+      this._fail(new PushPeerError('TIMEOUT', `no piece came for ${this._stallMs / 1000} s (the peers are busy or silent)`), 'failed');
+      return;
+    }
+    this._pump();
+  }
+
+  /** A request taken back (expired, or answered by another peer first): cancelled at its peer. */
+  _forget(source, file, piece) {
+    if (!source) return;
+    for (const [request, r] of source.requests) {
+      if (r.file !== file || r.piece !== piece) continue;
+      source.requests.delete(request);
+      source.channel.cancel(request);
+    }
+  }
+
+  /** Fills every source's free request slots. */
+  _pump() {
+    if (this._pumping || this._paused || this._ended() || !this._fetching) return;
+    this._pumping = true;
+    try {
+      const now = Date.now();
+      // Priority files first (a player waits), then in order; sources from a rotating start, so that the first one
+      // does not always take the scarce pieces.
+      const files = [...this._active.keys()].sort((a, b) => (this._priority.has(b) - this._priority.has(a)) || a - b);
+      const sources = [...this._sources.values()];
+      const start = sources.length > 0 ? this._rotation++ % sources.length : 0;
+      for (const file of files) {
+        const scheduler = this._active.get(file);
+        for (let k = 0; k < sources.length; k++) {
+          const source = sources[(start + k) % sources.length];
+          for (let piece = scheduler.next(source.key, now); piece !== null; piece = scheduler.next(source.key, now)) {
+            this._ask(source, file, piece);
+          }
+        }
+      }
+    } finally {
+      this._pumping = false;
+    }
+  }
+
+  _ask(source, file, piece) {
     const f = this.manifest.files[file];
     const first = piece * PIECE_LEAVES;
     const count = Math.min(PIECE_LEAVES, leafCount(f.size, this.core) - first);
-    const channel = this._channel;
+    const channel = source.channel;
     const request = channel.nextRequest();
-    this._inFlight.set(request, { channel, file, piece });
-    let answer;
-    try {
-      answer = await channel.request(request, this.core.encodeContentFrame({ type: 'get', request,
-        share: this._idBytes, file, first, count }));
-    } finally {
-      this._inFlight.delete(request);
+    source.requests.set(request, { file, piece });
+    channel.request(request, this.core.encodeContentFrame({ type: 'get', request, share: this._idBytes, file, first, count }))
+      .then((answer) => this._answered(source, request, { file, piece, first, count }, answer),
+        (error) => this._unanswered(source, request, file, piece, error))
+      .catch((error) => this._fail(error, 'failed'));
+  }
+
+  _unanswered(source, request, file, piece, error) {
+    // Taken back already (cancelled by us, or the source is gone): the scheduler knows.
+    if (!source.requests.delete(request)) return;
+    this._active.get(file)?.failed(source.key, piece);
+    if (error?.code !== 'NOT_CONNECTED') this._lastError = error;
+    this._pump();
+  }
+
+  async _answered(source, request, { file, piece, first, count }, answer) {
+    source.requests.delete(request);
+    if (this._ended()) return;
+    const scheduler = this._active.get(file);
+    if (answer.frame.type === 'error' && answer.frame.code === 'busy') {
+      // Its queue is full: the piece goes to another source at once, and this one is left alone a while.
+      scheduler?.failed(source.key, piece, { busyMs: BUSY_MS, now: Date.now() });
+      setTimeout(() => this._pump(), BUSY_MS).unref?.();
+      this._pump();
+      return;
     }
-    if (this.error) return;
     if (answer.frame.type === 'error') {
-      if (answer.frame.code === 'busy') {
-        await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
-        throw new PushPeerError('BUSY', 'the sharer is busy');
-      }
-      throw this._refused(answer.frame.code, `piece ${piece} of file ${file}`);
+      // It announced a piece it cannot serve (gone, or its storage fails it): of no use, dropped (not banned).
+      source.lacks = true;
+      this._lastError = this._refused(answer.frame.code, `piece ${piece} of file ${file}`);
+      this._removeSource(source);
+      return;
     }
+    const f = this.manifest.files[file];
     let opened;
     try {
       opened = this.core.openContentData({ frame: answer.bytes, root: this.core.base64urlDecode(f.root), size: f.size,
         file, first, count });
     } catch (error) {
-      throw this._blame(error);
+      this._blame(source, error, { file, piece });
+      return;
     }
-    await this._write({ file: f.key, index: piece, bytes: opened.data, leaves: opened.leaves });
+    const now = Date.now();
+    this._lastProgress = now;
+    source.pieces++;
+    source.bytes += opened.data.length;
+    if (this._have[file].has(piece)) {
+      scheduler?.received(source.key, piece, opened.data.length, now); // an endgame copy
+      return;
+    }
+    const { cancel } = scheduler?.received(source.key, piece, opened.data.length, now) ?? { cancel: [] };
+    for (const key of cancel) this._forget(this._sources.get(key), file, piece);
+    this._pump();
+    await this._write({ file: f.key, index: piece, bytes: opened.data, leaves: opened.leaves, proof: opened.proof });
+    if (this._ended()) return;
     this._have[file].add(piece);
-    this._lastProgress = Date.now();
     this._bytes += opened.data.length;
-    this._samples.push({ at: Date.now(), bytes: opened.data.length });
+    this._samples.push({ at: now, bytes: opened.data.length });
     for (const resolve of this._waiters.get(`${file}:${piece}`) ?? []) resolve();
     this._waiters.delete(`${file}:${piece}`);
+    this._onPiece?.(file, piece);
     this.dispatchEvent(event('verified', { file, piece, first, count, bytes: opened.data.length }));
     this._announce();
+    if (this._have[file].size === pieceCount(f.size, this.core)) {
+      this._activate();
+      if (this._complete_()) {
+        this._fetching.resolve();
+        return;
+      }
+    }
+    this._pump();
+  }
+
+  /** Stops the loop: requests cancelled, bitfields unsubscribed, sources let go. */
+  _stop() {
+    clearInterval(this._tick);
+    for (const source of [...this._sources.values()]) {
+      for (const request of source.requests.keys()) source.channel.cancel(request);
+      source.requests.clear();
+      for (const unsubscribe of source.subs.values()) unsubscribe();
+      source.subs.clear();
+      source.detach();
+      this._gone.push(source);
+    }
+    this._sources.clear();
+    this._active.clear();
   }
 
   /**
@@ -441,11 +720,19 @@ export class Download extends EventTarget {
     this.dispatchEvent(event('progress', this.progress()));
   }
 
-  /** A peer that sent bytes that do not check is dropped: the error says why. */
-  _blame(error) {
-    // Recorded before the close: the close wakes the loop, which must not call the same peer again.
-    this._blamed = error;
-    this._channel?.connection.close(`content: ${error.code ?? 'bad data'}`);
+  /**
+   * A source that sent bytes that do not check is banned for this share (never asked again, whichever connection
+   * it comes back on) and its connection closed: the error says why. Its requests go to the other sources.
+   */
+  _blame(source, error, { file, piece } = {}) {
+    if (!source) return error;
+    // Recorded before the close: the source is not called again (_removeSource).
+    source.blamed = error;
+    this._lastError = error;
+    if (source.keyId !== null) this._banned.add(source.keyId);
+    if (file !== undefined) this._active.get(file)?.failed(source.key, piece, { blame: true });
+    source.channel.connection.close(`content: ${error.code ?? 'bad data'}`);
+    this._removeSource(source);
     return error;
   }
 

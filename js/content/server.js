@@ -5,6 +5,12 @@
 // nothing a peer sends makes us hold more than a bounded amount for it. Ranges go out through `maxUploads` upload
 // slots shared by all connections, taken in turn: however many peers ask, at most that many answers are being
 // sent at once, and each asker gets its share (fair use; one downloader alone is not slowed).
+//
+// A share we are downloading is served too while its download runs here (track()): its manifest, and the pieces
+// verified so far, each with the proof it came with. A peer can only ask by the share's id, which comes from its
+// link: whoever holds the link can see that we are fetching it, as in any swarm. get-have is answered with the
+// file's bitfield, then one have frame per piece verified after it (pieceAdded()), until the asker cancels.
+import { fullBitfield } from './bitfield.js';
 import { PIECE_LEAVES } from './content-store.js';
 
 const MAX_QUEUED = 64;
@@ -21,6 +27,8 @@ const MAX_TREES = 4;
 export const MAX_UPLOADS = 4;
 // How long one answer may hold its slot while its channel does not take it.
 const SLOT_HOLD_MS = 5000;
+// get-have subscriptions one connection may hold (a downloader holds one per file it is fetching).
+const MAX_SUBSCRIPTIONS = 16;
 
 /** Slots taken in the order they were asked for. */
 class Slots {
@@ -57,6 +65,8 @@ export class ContentServer {
     this._trees = new Map(); // root (base64url) -> { tree, generation, pins, loading }, in use order
     this._queues = new WeakMap(); // ContentChannel -> { frames, running, ahead (request ids), cancelled, ... }
     this._shares = new Map(); // id -> a complete share's record
+    this._live = new Map(); // id -> a download running here: { has(file, piece), bitfield(file), interested(channel) }
+    this._subscribers = new Map(); // id -> Set of { channel, request, file, share }: get-have subscriptions
     /** Bytes and ranges served, for share.stats() and the tests. */
     this.served = { ranges: 0, bytes: 0, manifests: 0, refused: 0 };
   }
@@ -65,10 +75,22 @@ export class ContentServer {
   serve(channel, frame) {
     let q = this._queues.get(channel);
     if (!q) {
-      q = { frames: [], running: false, ahead: new Set(), cancelled: new Set(), busyPending: 0, dropped: 0 };
+      q = { frames: [], running: false, ahead: new Set(), cancelled: new Set(), busyPending: 0, dropped: 0,
+        subs: new Map() };
       this._queues.set(channel, q);
+      channel.connection.addEventListener('close', () => {
+        for (const request of [...q.subs.keys()]) this._unsubscribe(q, request);
+      });
+    }
+    if (frame.type === 'get-have') {
+      void this._subscribe(channel, q, frame).catch((error) => this._log(`content: get-have failed: ${error?.message ?? error}`));
+      return;
     }
     if (frame.type === 'cancel') {
+      if (q.subs.has(frame.request)) {
+        this._unsubscribe(q, frame.request);
+        return;
+      }
       // Only a request we hold can be cancelled: ids never asked leave no trace.
       const before = q.frames.length;
       q.frames = q.frames.filter((f) => f.request !== frame.request);
@@ -143,19 +165,96 @@ export class ContentServer {
     }
   }
 
+  /**
+   * A download of share `id` runs here: its pieces are served as they are verified. live: { has(file, piece),
+   * bitfield(file), interested(channel) (a peer asked for its bitfield: it is in the swarm too) }.
+   */
+  track(id, live) {
+    this._live.set(id, live);
+  }
+
+  /** The download ended (done, failed, cancelled): a complete share is served from its tree from now on. */
+  untrack(id, live) {
+    if (this._live.get(id) === live) this._live.delete(id);
+  }
+
+  /** A piece of a tracked download was verified: the peers that asked for that file's bitfield are told. */
+  pieceAdded(id, file, piece) {
+    for (const s of this._subscribers.get(id) ?? []) {
+      if (s.file !== file) continue;
+      const have = this.core.encodeContentFrame({ type: 'have', request: s.request, share: s.share, file, first: piece,
+        count: 1, bits: Uint8Array.of(0x80) });
+      s.channel.send(have).catch(() => {});
+    }
+  }
+
+  async _subscribe(channel, q, frame) {
+    const id = this.core.base64urlEncode(frame.share);
+    const share = await this._share(id);
+    const live = this._live.get(id);
+    const file = share?.files[frame.file];
+    if (!file || (!share.complete && !live) || channel.connection.closed) {
+      this.served.refused++;
+      await this._error(channel, frame.request, 'not-found');
+      return;
+    }
+    if (q.subs.size >= MAX_SUBSCRIPTIONS || q.subs.has(frame.request)) {
+      this.served.refused++;
+      await this._error(channel, frame.request, 'busy');
+      return;
+    }
+    const pieces = Math.ceil(leafCount(file.size, this.core) / PIECE_LEAVES);
+    // The bitfield and the subscription in one step: a piece verified after it is announced after it.
+    const bits = share.complete ? fullBitfield(pieces) : live.bitfield(frame.file);
+    const sub = { channel, request: frame.request, file: frame.file, share: frame.share, id };
+    q.subs.set(frame.request, sub);
+    if (!this._subscribers.has(id)) this._subscribers.set(id, new Set());
+    this._subscribers.get(id).add(sub);
+    channel.send(this.core.encodeContentFrame({ type: 'have', request: frame.request, share: frame.share,
+      file: frame.file, first: 0, count: pieces, bits })).catch(() => {});
+    if (!share.complete) live.interested(channel);
+  }
+
+  _unsubscribe(q, request) {
+    const sub = q.subs.get(request);
+    if (!sub) return;
+    q.subs.delete(request);
+    const set = this._subscribers.get(sub.id);
+    set?.delete(sub);
+    if (set?.size === 0) this._subscribers.delete(sub.id);
+  }
+
   /** The answer to a request: { bytes } (the frame), { code } (an error frame's), or a rejection. */
   async _answer(frame) {
-    const share = await this._share(this.core.base64urlEncode(frame.share));
-    // Only complete shares are served: asking for an id must not tell anyone what we are downloading.
-    if (!share?.complete) return { code: 'not-found' };
+    const id = this.core.base64urlEncode(frame.share);
+    const share = await this._share(id);
+    // A share is served when it is complete, or while its download runs here (see the top of this file).
+    const live = share && !share.complete ? this._live.get(id) : null;
+    if (!share || (!share.complete && !live)) return { code: 'not-found' };
     if (frame.type === 'get-manifest') return { bytes: this.core.encodeManifestFrame(frame.request, share.manifest) };
     const file = share.files[frame.file];
-    const leaves = file ? Math.max(1, Math.ceil(file.size / this.core.limits.content.leafSize)) : 0;
+    const leaves = file ? leafCount(file.size, this.core) : 0;
     if (!file || frame.first + frame.count > leaves) return { code: 'not-found' };
+    if (live) return this._answerPiece(live, file, frame, leaves);
     const bytes = await this._read(file, frame.first, frame.count);
     if (!bytes) return { code: 'unavailable' };
     const data = await this._withTree(file, (tree) => tree.encodeData(frame.request, frame.file, frame.first, frame.count, bytes));
     return data ? { bytes: data, length: bytes.length } : { code: 'not-found' };
+  }
+
+  /**
+   * A piece of a file still downloading, with the proof it came with: only whole pieces (what downloaders ask
+   * for), and only those verified here.
+   */
+  async _answerPiece(live, file, frame, leaves) {
+    const piece = frame.first / PIECE_LEAVES;
+    const whole = Number.isInteger(piece) && frame.count === Math.min(PIECE_LEAVES, leaves - frame.first);
+    if (!whole || !live.has(frame.file, piece)) return { code: 'not-found' };
+    const stored = await this.store.pieceWithProof(file.key, piece);
+    if (!stored) return { code: 'not-found' };
+    const bytes = this.core.encodeDataWithProof({ request: frame.request, file: frame.file, first: frame.first,
+      count: frame.count, proof: stored.proof, bytes: stored.bytes });
+    return { bytes, length: stored.bytes.length };
   }
 
   /** A share record; complete ones do not change and are kept (forget() drops one that is removed). */
@@ -259,3 +358,5 @@ export class ContentServer {
     return channel.send(this.core.encodeContentFrame({ type: 'error', request, code })).catch(() => {});
   }
 }
+
+const leafCount = (size, core) => Math.max(1, Math.ceil(size / core.limits.content.leafSize));

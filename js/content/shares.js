@@ -242,6 +242,8 @@ export class Shares {
     const canonical = `${this._linkBase()}#share=${key}.${this.core.base64urlEncode(card)}`;
     const download = new Download({ core: this.core, store: this.store, link: canonical, ...options,
       urlFor: (file) => this.urlFor(key, file),
+      channelOf: (connection) => (typeof connection?.writeContent === 'function' ? this._channelOf(connection) : null),
+      onPiece: (file, piece) => this.server.pieceAdded(key, file, piece),
       connectTo: async (cardBytes) => {
         // `via`: over that connection only (a call's file): once it is closed, no other is made.
         if (via) {
@@ -254,6 +256,12 @@ export class Shares {
       },
       seed: () => this._downloads.delete(key) });
     this._downloads.set(key, download);
+    // While it runs, what it verified is served to the swarm (js/content/server.js); a peer that asks us for it is
+    // in the swarm too, and a source for us.
+    const live = { has: (file, piece) => download.has(file, piece), bitfield: (file) => download.bitfield(file),
+      interested: (channel) => download.addSource(channel) };
+    this.server.track(key, live);
+    download.done.finally(() => this.server.untrack(key, live)).catch(() => {});
     return download;
   }
 }

@@ -16,19 +16,14 @@
 // serve them, or serves them slowly, loses its requests to the others. A peer blamed for bad bytes is banned: its
 // requests go back, and it is never asked again.
 
+import { emptyBitfield, setBit } from '../content/bitfield.js';
+
+export { emptyBitfield, setBit };
+
 // A peer's rate is what it sent over about this long (docs above depth()).
 const RATE_MS = 2000;
 
 const bit = (bits, i) => (bits[i >> 3] >> (7 - (i & 7))) & 1;
-
-/** A have-bitfield for `pieces` pieces (piece 0 is the high bit of byte 0, as the have frame carries it). */
-export function emptyBitfield(pieces) {
-  return new Uint8Array(Math.ceil(pieces / 8));
-}
-
-export function setBit(bits, i) {
-  bits[i >> 3] |= 0x80 >> (i & 7);
-}
 
 export class PieceScheduler {
   /**

@@ -216,13 +216,16 @@ describe('share by link (js/content) over fake connections', () => {
     };
     const dl = bob.shares.fetch(share.link, { window: 1 });
     const errors = [];
+    const verified = [];
     dl.addEventListener('error', (e) => errors.push(e.error.code));
+    dl.addEventListener('verified', (e) => verified.push(e.piece));
     await rejects(dl.done, 'CHUNK_MISMATCH');
     assert.deepEqual(errors, ['CHUNK_MISMATCH']);
     assert.equal(bob.connections[0].closed, true);
     assert.match(bob.connections[0].closeReason, /CHUNK_MISMATCH/);
     const stored = await bob.store.pieceLeaves(share.files[0].root);
-    assert.deepEqual([...stored.keys()].sort(), [0, 1], 'the two verified pieces, not the altered one');
+    assert.equal(verified.length, 2);
+    assert.deepEqual([...stored.keys()].sort(), verified.sort(), 'the two verified pieces, not the altered one');
     await rejects(dl.stream(0).getReader().read().then(() => dl.blob(0)), 'CHUNK_MISMATCH');
   });
 
@@ -318,7 +321,8 @@ describe('share by link (js/content) over fake connections', () => {
     const content = pattern(6 * PIECE + 1, 7);
     const share = await alice.shares.share(new Blob([content]), { name: 'x' });
     const dl = bob.shares.fetch(share.link, { window: 1 });
-    await new Promise((resolve) => dl.addEventListener('verified', (e) => e.piece === 2 && resolve()));
+    let verified = 0;
+    await new Promise((resolve) => dl.addEventListener('verified', () => ++verified === 3 && resolve()));
     dl.pause();
     await settle(50);
     const have = (await store.pieceLeaves(share.files[0].root)).size;
@@ -395,8 +399,11 @@ describe('share by link (js/content) over fake connections', () => {
     const bob = peer('bob', { world, store });
     const share = await alice.shares.share(new Blob([pattern(4 * PIECE)]), { name: 'x' });
     const dl = bob.shares.fetch(share.link, { window: 1 });
+    const verified = [];
+    dl.addEventListener('verified', (e) => verified.push(e.piece));
     await rejects(dl.done, 'QUOTA_EXCEEDED');
-    assert.deepEqual([...(await store.pieceLeaves(share.files[0].root)).keys()], [0, 1]);
+    assert.equal(verified.length, 2);
+    assert.deepEqual([...(await store.pieceLeaves(share.files[0].root)).keys()].sort(), verified.sort());
   });
 
   it('a link to a share the peer does not have: NOT_FOUND; not a link: BAD_ARGUMENT', async () => {
@@ -608,5 +615,129 @@ describe('share by link (js/content) over fake connections', () => {
     assert.deepEqual(await alice.shares.list(), []);
     assert.equal((await alice.store.pieceLeaves(share.files[0].key ?? 'none')).size, 0);
     await rejects(bob.shares.fetch(share.link).done, 'NOT_FOUND');
+  });
+});
+
+/** A direct connection between two peers (a call they made), with a content channel on both ends. */
+function connectPeers(a, b) {
+  const ab = new FakeConnection(b.keyId);
+  const ba = new FakeConnection(a.keyId);
+  ab.other = ba;
+  ba.other = ab;
+  a.connections.push(ab);
+  b.connections.push(ba);
+  a.shares.attach(ab);
+  b.shares.attach(ba);
+  return [ab, ba];
+}
+
+describe('many sources (the swarm over js/content)', () => {
+  // Alice serves one range at a time, each taking 15 ms to leave: slower than Bob and Carol between themselves.
+  const slowAlice = (world, alice) => {
+    world.onConnect = (mine, theirs) => {
+      if (alice.connections.includes(theirs)) theirs.sending = { now: 0, max: 0, ms: 15 };
+    };
+  };
+
+  it('two downloaders of one link trade what they verified: each gets pieces from Alice and from the other, and '
+    + 'Alice uploads less than two copies', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world, maxUploads: 1 });
+    const bob = peer('bob', { world });
+    const carol = peer('carol', { world });
+    slowAlice(world, alice);
+    const content = pattern(24 * PIECE + 777, 3);
+    const share = await alice.shares.share(new Blob([content]), { name: 'x.bin' });
+    const [carolToBob] = connectPeers(carol, bob);
+    const fromBob = bob.shares.fetch(share.link);
+    const fromCarol = carol.shares.fetch(share.link);
+    // Carol learns that Bob fetches it too (as an introduction will tell her): he is a source, and she one for him
+    // (he was asked for this share's pieces, so he asks her back).
+    await new Promise((resolve) => fromBob.addEventListener('manifest', resolve, { once: true }));
+    assert.equal(fromCarol.addSource(carolToBob), true);
+    await Promise.all([fromBob.done, fromCarol.done]);
+    for (const dl of [fromBob, fromCarol]) assert.deepEqual(await bytesOf(await dl.blob(0)), content);
+    const by = (dl, who) => dl.peers().find((p) => p.keyId === who.keyId);
+    assert.ok(by(fromCarol, alice).pieces > 0 && by(fromCarol, bob).pieces > 0, JSON.stringify(fromCarol.peers()));
+    assert.ok(by(fromBob, alice).pieces > 0 && by(fromBob, carol)?.pieces > 0, JSON.stringify(fromBob.peers()));
+    // Every piece stored once, whoever sent it; endgame copies are not stored twice.
+    for (const dl of [fromBob, fromCarol]) assert.deepEqual(dl.pieces(0), Array.from({ length: 25 }, (_, i) => i));
+    await settle();
+    assert.ok(alice.shares.server.served.ranges < 2 * 25, `Alice sent ${alice.shares.server.served.ranges} ranges`);
+    assert.equal(by(fromCarol, bob).link, false);
+    assert.equal(by(fromCarol, alice).link, true);
+  });
+
+  it('a peer that serves wrong bytes is banned for the share and dropped; the download completes from the others, '
+    + 'nothing unverified stored', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const carol = peer('carol', { world });
+    slowAlice(world, alice);
+    const content = pattern(12 * PIECE, 8);
+    const share = await alice.shares.share(new Blob([content]), { name: 'x.bin' });
+    await bob.shares.fetch(share.link).done;
+    const [carolToBob, bobToCarol] = connectPeers(carol, bob);
+    // Bob alters every range he sends Carol.
+    bobToCarol.tamper = (bytes) => {
+      if (core.decodeContentFrame(bytes).type === 'data') bytes[bytes.length - 1] ^= 1;
+      return bytes;
+    };
+    const dl = carol.shares.fetch(share.link);
+    dl.addSource(carolToBob);
+    const errors = [];
+    dl.addEventListener('error', (e) => errors.push(e.error));
+    await dl.done;
+    assert.deepEqual(errors, []);
+    assert.deepEqual(await bytesOf(await dl.blob(0)), content);
+    const b = dl.peers().find((p) => p.keyId === bob.keyId);
+    assert.deepEqual([b.banned, b.connected, b.pieces], [true, false, 0]);
+    assert.match(carolToBob.closeReason, /CHUNK_MISMATCH/);
+    // Banned for this share: given again (another connection), he is refused.
+    const [again] = connectPeers(carol, bob);
+    assert.equal(dl.addSource(again), false);
+  });
+
+  it('a source that goes away mid-download: its requests go to the others, every piece stored once', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const carol = peer('carol', { world });
+    slowAlice(world, alice);
+    const content = pattern(16 * PIECE + 5, 9);
+    const share = await alice.shares.share(new Blob([content]), { name: 'x.bin' });
+    await bob.shares.fetch(share.link).done;
+    const [carolToBob] = connectPeers(carol, bob);
+    const dl = carol.shares.fetch(share.link);
+    dl.addSource(carolToBob);
+    const verified = [];
+    let fromBob = 0;
+    dl.addEventListener('verified', (e) => {
+      verified.push(e.piece);
+      // Bob's page goes after he sent Carol three pieces, with requests of hers still on the way.
+      if (dl.peers().find((p) => p.keyId === bob.keyId)?.pieces >= 3 && !carolToBob.closed && ++fromBob) carolToBob.close('page closed');
+    });
+    await dl.done;
+    assert.deepEqual(await bytesOf(await dl.blob(0)), content);
+    assert.deepEqual(verified.sort((x, y) => x - y), Array.from({ length: 17 }, (_, i) => i), 'each piece verified once');
+    const b = dl.peers().find((p) => p.keyId === bob.keyId);
+    assert.equal(b.connected, false);
+    assert.ok(b.pieces >= 3);
+  });
+
+  it('strategy sequential asks in order; a bad strategy or window is BAD_ARGUMENT', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const share = await alice.shares.share(new Blob([pattern(6 * PIECE, 2)]), { name: 'x.bin' });
+    const dl = bob.shares.fetch(share.link, { strategy: 'sequential', window: 1 });
+    const verified = [];
+    dl.addEventListener('verified', (e) => verified.push(e.piece));
+    await dl.done;
+    assert.deepEqual(verified, [0, 1, 2, 3, 4, 5]);
+    const carol = peer('carol', { world });
+    assert.throws(() => carol.shares.fetch(share.link, { strategy: 'random' }), (e) => e.code === 'BAD_ARGUMENT');
+    assert.throws(() => carol.shares.fetch(share.link, { window: 0 }), (e) => e.code === 'BAD_ARGUMENT');
   });
 });
