@@ -423,7 +423,13 @@ export class PushPeer extends EventTarget {
   shares(): Promise<Share[]>;
   /** Downloads a share link (`…#share=<id>.<card>`); the same link after a reload resumes. BAD_ARGUMENT if not one. */
   fetch(link: string, options?: {
+    /** Requests in flight over all sources (16). */
     window?: number; reconnects?: number; stallMs?: number;
+    /**
+     * 'auto' (default: 'sequential' from one source, 'rarest' from several), 'rarest' (the piece the fewest sources
+     * have) or 'sequential' (the first missing one).
+     */
+    strategy?: 'auto' | 'rarest' | 'sequential';
     /** Over this connection only (a file offered in a call): once it is closed, NOT_CONNECTED; no push is made. */
     via?: Connection;
   }): Download;
@@ -499,6 +505,22 @@ export interface DownloadEventMap {
   done: Event;
 }
 
+export interface DownloadPeer {
+  keyId: string | null;
+  name: string;
+  /** Pieces and bytes it sent us that verified. */
+  pieces: number;
+  bytes: number;
+  /** Bytes/s over the last seconds (0 once its file is done). */
+  rate: number;
+  inflight: number;
+  /** The sharer named in the link. */
+  link: boolean;
+  connected: boolean;
+  /** It sent bytes that did not verify: dropped and never asked again for this share. */
+  banned: boolean;
+}
+
 export class Download extends EventTarget {
   /** base64url of the share's id. */
   readonly id: string;
@@ -525,6 +547,15 @@ export class Download extends EventTarget {
   resume(): void;
   /** Stops and deletes what was stored; `done` and streams reject with CANCELLED. */
   cancel(): Promise<void>;
+  /** Who sent what: every source since the download started (those gone included). */
+  peers(): DownloadPeer[];
+  /**
+   * Fetches from this peer too (it is sent the share's id). False for a closed connection, a peer banned for this
+   * share (it sent bytes that did not verify), or a download that ended.
+   */
+  addSource(connection: Connection): boolean;
+  /** Whether piece `piece` of file `file` is verified and stored here. */
+  has(file: number, piece: number): boolean;
   addEventListener<K extends keyof DownloadEventMap>(type: K,
     listener: (event: DownloadEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null,

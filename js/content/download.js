@@ -33,10 +33,10 @@ const event = (type, fields) => Object.assign(new Event(type), fields);
  */
 export class Download extends EventTarget {
   constructor({ core, store, link, connectTo, seed, urlFor = () => null, reconnects = 2, window = WINDOW,
-    stallMs = STALL_MS, strategy = 'rarest', channelOf = null, onPiece = null }) {
+    stallMs = STALL_MS, strategy = 'auto', channelOf = null, onPiece = null }) {
     super();
-    if (strategy !== 'rarest' && strategy !== 'sequential') {
-      throw new PushPeerError('BAD_ARGUMENT', "strategy: 'rarest' or 'sequential'");
+    if (strategy !== 'auto' && strategy !== 'rarest' && strategy !== 'sequential') {
+      throw new PushPeerError('BAD_ARGUMENT', "strategy: 'auto', 'rarest' or 'sequential'");
     }
     if (!(Number.isInteger(window) && window >= 1)) throw new PushPeerError('BAD_ARGUMENT', 'window: a whole number, at least 1');
     this._stallMs = stallMs;
@@ -501,7 +501,7 @@ export class Download extends EventTarget {
       const have = emptyBitfield(pieces);
       for (const piece of this._have[file]) setBit(have, piece);
       const w = this._window;
-      const scheduler = new PieceScheduler({ pieces, pieceBytes: this.pieceSize, have, strategy: this._strategy,
+      const scheduler = new PieceScheduler({ pieces, pieceBytes: this.pieceSize, have, strategy: this._strategyNow(),
         maxInflight: w, maxDepth: Math.min(32, w), minDepth: Math.min(2, w), initialDepth: Math.min(4, w) });
       scheduler.prioritize(this._priority.get(file) ?? []);
       this._active.set(file, scheduler);
@@ -551,12 +551,23 @@ export class Download extends EventTarget {
     }
   }
 
+  /**
+   * 'auto': in order while there is one source (nothing to trade, and a player gets its bytes in order), rarest
+   * first once there are several (so that downloaders hold different pieces to trade).
+   */
+  _strategyNow() {
+    if (this._strategy !== 'auto') return this._strategy;
+    return this._sources.size > 1 ? 'rarest' : 'sequential';
+  }
+
   /** Fills every source's free request slots. */
   _pump() {
     if (this._pumping || this._paused || this._ended() || !this._fetching) return;
     this._pumping = true;
     try {
       const now = Date.now();
+      const strategy = this._strategyNow();
+      for (const scheduler of this._active.values()) scheduler.strategy = strategy;
       // Priority files first (a player waits), then in order; sources from a rotating start, so that the first one
       // does not always take the scarce pieces.
       const files = [...this._active.keys()].sort((a, b) => (this._priority.has(b) - this._priority.has(a)) || a - b);

@@ -726,7 +726,8 @@ describe('many sources (the swarm over js/content)', () => {
     assert.ok(b.pieces >= 3);
   });
 
-  it('strategy sequential asks in order; a bad strategy or window is BAD_ARGUMENT', async () => {
+  it("strategy 'sequential' asks in order (and 'auto', the default, from one source); a bad strategy or window is "
+    + 'BAD_ARGUMENT', async () => {
     const world = new Map();
     const alice = peer('alice', { world });
     const bob = peer('bob', { world });
@@ -737,6 +738,12 @@ describe('many sources (the swarm over js/content)', () => {
     await dl.done;
     assert.deepEqual(verified, [0, 1, 2, 3, 4, 5]);
     const carol = peer('carol', { world });
+    const auto = carol.shares.fetch(share.link, { window: 1 });
+    const inOrder = [];
+    auto.addEventListener('verified', (e) => inOrder.push(e.piece));
+    await auto.done;
+    assert.deepEqual(inOrder, [0, 1, 2, 3, 4, 5]);
+    await carol.shares.remove(share.id);
     assert.throws(() => carol.shares.fetch(share.link, { strategy: 'random' }), (e) => e.code === 'BAD_ARGUMENT');
     assert.throws(() => carol.shares.fetch(share.link, { window: 0 }), (e) => e.code === 'BAD_ARGUMENT');
   });

@@ -57,6 +57,9 @@ export async function page(registration: ServiceWorkerRegistration, cardText: st
     if (!kept.complete && kept.from && kept.link) peer.fetch(kept.link).pause(); // resumes a download; pieces(0) so far
   }
   console.log(dl.pieces(0).length * dl.pieceSize, share.created);
+  const swarm = peer.fetch(share.link, { strategy: 'sequential' });
+  const from: { keyId: string | null; pieces: number; banned: boolean }[] = swarm.peers();
+  console.log(from.length, swarm.has(0, 0));
   dl.addEventListener('progress', (p) => console.log(p.bytes / p.totalBytes, p.rate));
   dl.addEventListener('verified', (v) => console.log(v.file, v.piece));
   dl.addEventListener('manifest', (m) => console.log(m.manifest.files[0]?.root));
