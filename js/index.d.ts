@@ -132,6 +132,8 @@ export interface PushPeerOptions extends Timeouts {
    * this many answers are going out, and askers take turns. Default 4 (one downloader alone is not slowed).
    */
   maxUploads?: number;
+  /** Bytes per second one peer gets of our shares' ranges (default: no cap). */
+  maxUploadRate?: number;
   /**
    * Push services besides the known ones (Mozilla, FCM, WNS, Apple) that cards may name: 'host', 'https://host:port',
    * or 'http://127.0.0.1:port' (loopback only) for a local push service in tests. Default none: a card naming any
@@ -484,7 +486,9 @@ export interface Share {
   /** Where our service worker serves the file (null without a worker). */
   url(file?: number): string | null;
   /** What this page served of everything it shares since it loaded. */
-  stats(): { ranges: number; bytes: number; manifests: number; refused: number };
+  stats(): { ranges: number; bytes: number; manifests: number; refused: number;
+    /** Who got what (the 256 most recent peers). */
+    peers: { keyId: string; ranges: number; bytes: number }[] };
 }
 
 export interface DownloadProgress {

@@ -46,6 +46,7 @@ const DEFAULTS = {
   peerGoneMs: PEER_GONE_MS, // ...and how long without a frame before it is closed as 'peer gone'
   autoAccept: false, // answer requests no listener decided on: only for apps whose every card holder is trusted
   maxUploads: MAX_UPLOADS, // ranges of our shares being sent at once, over all connections (js/content/server.js)
+  maxUploadRate: Infinity, // bytes per second we send one peer of our shares' ranges
   allowPushHosts: [], // push services besides the known ones that cards may name (e.g. a local one in tests)
   ...NEIGHBOUR_DEFAULTS, // introductions, forwardsPerMinute, forwardTimeoutMs (docs/PROTOCOL.md §7.7)
   ...GROUP_DEFAULTS, // maxFullMesh, neighbourLimit, joinTimeoutMs (§7.8)
@@ -129,6 +130,7 @@ export class PushPeer extends EventTarget {
       card: () => this._card, linkBase: () => this.options.linkBase ?? globalThis.location?.href.split('#')[0] ?? '',
       connect: (card) => this.connect(card), connectionTo: (keyId) => this.neighbours.connectionTo(keyId),
       scope: () => this.registration?.scope ?? null, maxUploads: this.options.maxUploads,
+      maxUploadRate: this.options.maxUploadRate,
       log: (message) => this._emit('progress', { step: 'content', message }) });
     this.calls = new Calls({ core: this.core, store: this.store, identity: this.identity, keyId: this.keyId,
       options: this.options, owner: this.owner, storeName, link: createPushLink({ core: this.core, sender: this.sender }),

@@ -29,6 +29,8 @@ export const MAX_UPLOADS = 4;
 const SLOT_HOLD_MS = 5000;
 // get-have subscriptions one connection may hold (a downloader holds one per file it is fetching).
 const MAX_SUBSCRIPTIONS = 16;
+// Peers share.stats() keeps figures for (the least recent go first).
+const MAX_PEER_STATS = 256;
 
 /** Slots taken in the order they were asked for. */
 class Slots {
@@ -54,10 +56,14 @@ class Slots {
 }
 
 export class ContentServer {
-  constructor({ core, store, log = () => {}, maxUploads = MAX_UPLOADS }) {
+  constructor({ core, store, log = () => {}, maxUploads = MAX_UPLOADS, maxUploadRate = Infinity }) {
     if (!(Number.isInteger(maxUploads) && maxUploads >= 1)) {
       throw new RangeError('maxUploads: a whole number, at least 1');
     }
+    if (!(maxUploadRate > 0)) throw new RangeError('maxUploadRate: bytes per second, more than 0');
+    this._maxUploadRate = maxUploadRate;
+    /** Per peer (key id): { keyId, ranges, bytes }, most recent last. */
+    this._perPeer = new Map();
     this.core = core;
     this.store = store;
     this._log = log;
@@ -130,7 +136,9 @@ export class ContentServer {
         if (a.error) {
           this._log(`content: serving ${frame.type} failed: ${a.error?.code ?? ''} ${a.error?.message ?? a.error}`);
         }
-        // A range waits for an upload slot (a cancel meanwhile still counts); the rest goes at once.
+        // A range waits for its peer's pace (maxUploadRate), then for an upload slot (a cancel meanwhile still
+        // counts); the rest goes at once.
+        if (frame.type === 'get' && a.bytes) await this._pace(q, a.length);
         const give = frame.type === 'get' && a.bytes ? await this._uploads.take() : () => {};
         try {
           q.ahead.delete(frame.request);
@@ -150,6 +158,7 @@ export class ContentServer {
             if (frame.type === 'get') {
               this.served.ranges++;
               this.served.bytes += a.length;
+              this._count(channel.connection.remote?.keyId ?? null, a.length);
             } else {
               this.served.manifests++;
             }
@@ -222,6 +231,33 @@ export class ContentServer {
     const set = this._subscribers.get(sub.id);
     set?.delete(sub);
     if (set?.size === 0) this._subscribers.delete(sub.id);
+  }
+
+  /**
+   * maxUploadRate: one peer's ranges leave no faster than that many bytes per second (over all its requests on this
+   * connection; the first at once, each next one when the previous would have left at that rate).
+   */
+  async _pace(q, bytes) {
+    if (!Number.isFinite(this._maxUploadRate)) return;
+    const now = Date.now();
+    const at = Math.max(now, q.paceAt ?? 0);
+    q.paceAt = at + (bytes / this._maxUploadRate) * 1000;
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+  }
+
+  _count(keyId, bytes) {
+    if (keyId === null) return;
+    const entry = this._perPeer.get(keyId) ?? { keyId, ranges: 0, bytes: 0 };
+    entry.ranges++;
+    entry.bytes += bytes;
+    this._perPeer.delete(keyId);
+    this._perPeer.set(keyId, entry);
+    if (this._perPeer.size > MAX_PEER_STATS) this._perPeer.delete(this._perPeer.keys().next().value);
+  }
+
+  /** Who we sent what: [{ keyId, ranges, bytes }] (the most recent MAX_PEER_STATS peers). */
+  perPeer() {
+    return [...this._perPeer.values()].map((e) => ({ ...e }));
   }
 
   /** The answer to a request: { bytes } (the frame), { code } (an error frame's), or a rejection. */

@@ -36,9 +36,12 @@ class Share {
     return this._shares.remove(this.id);
   }
 
-  /** What was served of everything we share, since this page loaded: { ranges, bytes, manifests, refused }. */
+  /**
+   * What was served of everything we share, since this page loaded: { ranges, bytes, manifests, refused, peers:
+   * [{ keyId, ranges, bytes }] (who got what) }.
+   */
   stats() {
-    return { ...this._shares.server.served };
+    return { ...this._shares.server.served, peers: this._shares.server.perPeer() };
   }
 }
 
@@ -87,11 +90,12 @@ export function distinctPaths(names) {
 export class Shares {
   /**
    * core, store (js/content/content-store.js), identity ({ privateKey }), card () -> { text }, linkBase,
-   * connect (card bytes) -> Connection (open), connectionTo (keyId) -> a live Connection or null, log, maxUploads
+   * connect (card bytes) -> Connection (open), connectionTo (keyId) -> a live Connection or null, log, maxUploads,
+   * maxUploadRate
    * (js/content/server.js).
    */
   constructor({ core, store, identity, card, linkBase, connect, connectionTo, scope = () => null, log = () => {},
-    maxUploads }) {
+    maxUploads, maxUploadRate }) {
     this.core = core;
     this.store = store;
     this._identity = identity;
@@ -101,7 +105,7 @@ export class Shares {
     this._connectionTo = connectionTo;
     this._scope = scope;
     this._log = log;
-    this.server = new ContentServer({ core, store, log, maxUploads });
+    this.server = new ContentServer({ core, store, log, maxUploads, maxUploadRate });
     this._channels = new WeakMap(); // Connection -> ContentChannel
     this._downloads = new Map(); // share id -> Download in progress
   }

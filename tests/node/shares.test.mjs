@@ -72,13 +72,13 @@ function cardOf(identity) {
 }
 
 /** A peer: its Shares, and connect() that opens a fake connection to another peer's Shares. */
-function peer(name, { store = createMemoryContentStore({ name }), world, maxUploads } = {}) {
+function peer(name, { store = createMemoryContentStore({ name }), world, maxUploads, maxUploadRate } = {}) {
   const identity = core.generateVapidKeys();
   const card = cardOf(identity);
   const keyId = core.base64urlEncode(core.keyIdOf(identity.publicKey));
   const p = { name, keyId, store, card, identity, connections: [] };
   p.shares = new Shares({ core, store, identity, card: () => card, linkBase: () => 'https://app.example/',
-    connectionTo: () => null, maxUploads,
+    connectionTo: () => null, maxUploads, maxUploadRate,
     connect: async (cardBytes) => {
       const target = world.get(core.base64urlEncode(core.decodeCard(cardBytes).keyId));
       if (!target || target.gone) throw Object.assign(new Error('gone'), { code: 'TIMEOUT' });
@@ -126,6 +126,41 @@ describe('share by link (js/content) over fake connections', () => {
     const byDefault = await run(undefined);
     assert.ok(byDefault.max > 1, `several at once by default (${byDefault.max})`);
     assert.throws(() => peer('x', { world: new Map(), maxUploads: 0 }), RangeError);
+  });
+
+  it("maxUploadRate: each peer's ranges leave no faster than the cap, each peer paced on its own; stats() says who "
+    + 'got what', async () => {
+    const world = new Map();
+    const rate = 8 * PIECE; // bytes per second: a piece every 125 ms
+    const alice = peer('alice', { world, maxUploadRate: rate });
+    const left = new Map(); // receiver's key id -> when each range left Alice
+    world.onConnect = (mine, theirs) => {
+      const write = theirs.writeContent.bind(theirs);
+      theirs.writeContent = (data) => {
+        if (data[1] === 4) {
+          if (!left.has(theirs.remote.keyId)) left.set(theirs.remote.keyId, []);
+          left.get(theirs.remote.keyId).push(performance.now());
+        }
+        return write(data);
+      };
+    };
+    const content = pattern(4 * PIECE, 4);
+    const share = await alice.shares.share(new Blob([content]), { name: 'x.bin' });
+    const bob = peer('bob', { world });
+    const carol = peer('carol', { world });
+    await Promise.all([bob, carol].map((p) => p.shares.fetch(share.link).done));
+    for (const [keyId, times] of left) {
+      assert.equal(times.length, 4);
+      // A lower bound only (a slow machine sends later, never sooner): the cap holds.
+      for (let i = 1; i < times.length; i++) {
+        assert.ok(times[i] - times[i - 1] >= (PIECE / rate) * 1000 - 5, `${keyId}: ${times.map(Math.round)}`);
+      }
+    }
+    await settle();
+    const { peers } = share.stats();
+    assert.deepEqual(peers.map((p) => [p.keyId, p.ranges, p.bytes]).sort(),
+      [bob, carol].map((p) => [p.keyId, 4, content.length]).sort());
+    assert.throws(() => peer('x', { world: new Map(), maxUploadRate: 0 }), RangeError);
   });
 
   it('upload slots: a downloader whose channel takes nothing holds a slot for 5 s at most; the others go on', async () => {
