@@ -14,6 +14,9 @@ import { safeType } from './serve-file.js';
  * "Share by link"); each source gets what its measured rate warrants (js/swarm/scheduler.js).
  */
 const WINDOW = 16;
+// Requests per source: what it sends in this long at its measured rate (docs/PROTOCOL.md §9.5). Half a second: a
+// source slower than the others holds fewer pieces in its queue that a faster one could have sent.
+const QUEUE_MS = 500;
 // A source that answered busy is asked nothing for this long.
 const BUSY_MS = 500;
 // A download fails (TIMEOUT) after this long without a new piece while its sources answer busy or nothing.
@@ -502,7 +505,7 @@ export class Download extends EventTarget {
       for (const piece of this._have[file]) setBit(have, piece);
       const w = this._window;
       const scheduler = new PieceScheduler({ pieces, pieceBytes: this.pieceSize, have, strategy: this._strategyNow(),
-        maxInflight: w, maxDepth: Math.min(32, w), minDepth: Math.min(2, w), initialDepth: Math.min(4, w) });
+        maxInflight: w, maxDepth: Math.min(32, w), minDepth: Math.min(2, w), initialDepth: Math.min(4, w), queueMs: QUEUE_MS });
       scheduler.prioritize(this._priority.get(file) ?? []);
       this._active.set(file, scheduler);
       for (const source of this._sources.values()) this._subscribe(source, file);

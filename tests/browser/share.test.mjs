@@ -106,6 +106,37 @@ describe('share by link: verified files between browsers', { timeout: 10 * 60_00
       }
     });
 
+  test('two downloaders of one link trade what they verified (Bob in Firefox, Carol in Chromium): each gets pieces '
+    + 'from Alice and from the other while both are still fetching, every copy equal', { timeout: TEST_MS }, async (t) => {
+    try {
+      const swarm = await alice.call('share', [{ name: 'swarm.bin', size: 16 * MiB, seed: 11 }]);
+      await alice.call('slowRanges', 200); // Alice's storage is slow: her downloaders trade meanwhile
+      const fromBob = await bob.call('fetchShare', swarm.link);
+      await pollUntil(() => bob.call('downloadEvents', fromBob.index), (e) => e.some((x) => x.type === 'manifest'),
+        { timeoutMs: 60_000 });
+      const fromCarol = await carol.call('fetchShare', swarm.link);
+      // Carol learns that Bob fetches it too (as an introduction will tell her): he becomes a source of hers.
+      const added = await carol.call('addSource', fromCarol.index, { keyId: created.bob.keyId, card: created.bob.card.text });
+      assert.deepEqual(added, { added: true });
+      const [b, c] = await Promise.all([bob.call('download', fromBob.index), carol.call('download', fromCarol.index)]);
+      for (const got of [b, c]) {
+        assert.equal(got.error, undefined, JSON.stringify(got.error));
+        assert.equal(got.files[0].sha256, swarm.files[0].sha256);
+      }
+      const from = (list, who) => list.find((p) => p.keyId === who.keyId)?.pieces ?? 0;
+      const carols = await carol.call('downloadPeers', fromCarol.index);
+      const bobs = await bob.call('downloadPeers', fromBob.index);
+      t.diagnostic(`Carol got ${from(carols, created.alice)} pieces from Alice and ${from(carols, created.bob)} from Bob; `
+        + `Bob ${from(bobs, created.alice)} from Alice and ${from(bobs, created.carol)} from Carol`);
+      assert.ok(from(carols, created.alice) > 0 && from(carols, created.bob) > 0, JSON.stringify(carols));
+      assert.ok(from(bobs, created.carol) > 0, JSON.stringify(bobs));
+    } catch (error) {
+      throw await diagnose(world, [alice, bob, carol], error);
+    } finally {
+      await alice.call('honest');
+    }
+  });
+
   test('a sharer that lies in a range is blamed (CHUNK_MISMATCH) and dropped; no unverified piece is kept',
     { timeout: TEST_MS }, async () => {
       try {

@@ -761,6 +761,34 @@ describe('many sources (the swarm over js/content)', () => {
     assert.ok(b.pieces >= 3);
   });
 
+  it('two seeders capped at 2 MiB/s each (maxUploadRate) finish a download in at most 0.6x the time one takes',
+    async (t) => {
+    const world = new Map();
+    const cap = 2 * 2 ** 20;
+    const alice = peer('alice', { world, maxUploadRate: cap });
+    const bob = peer('bob', { world, maxUploadRate: cap });
+    const content = pattern(48 * PIECE, 6);
+    let split;
+    const share = await alice.shares.share(new Blob([content]), { name: 'x.bin' });
+    await bob.shares.fetch(share.link).done; // Bob seeds it too
+    const timed = async (name, withBob) => {
+      const p = peer(name, { world });
+      const t0 = performance.now();
+      const dl = p.shares.fetch(share.link);
+      if (withBob) assert.equal(dl.addSource(connectPeers(p, bob)[0]), true);
+      await dl.done;
+      split = dl.peers().map((x) => `${x.pieces} from ${x.link ? 'Alice' : 'Bob'}`).join(', ');
+      assert.deepEqual(await bytesOf(await dl.blob(0)), content);
+      return performance.now() - t0;
+    };
+    const one = await timed('carol', false);
+    const two = await timed('dave', true);
+    t.diagnostic(`${Math.round(one)} ms from Alice alone, ${Math.round(two)} ms from Alice and Bob`);
+    t.diagnostic(`pieces: ${split}`);
+    // The caps set both times (2 MiB at 2 MiB/s, or half of it from each): a ratio, not a time.
+    assert.ok(two <= 0.6 * one, `${Math.round(two)} ms with two seeders, ${Math.round(one)} ms with one`);
+  });
+
   it("strategy 'sequential' asks in order (and 'auto', the default, from one source); a bad strategy or window is "
     + 'BAD_ARGUMENT', async () => {
     const world = new Map();

@@ -359,6 +359,17 @@ window.app = {
     return { state: dl.state, files, progress: dl.progress(), streamed: await streamed, events: events.slice() };
   },
   downloadEvents: (index) => state.downloads[index].events.slice(),
+  /** Who download `index` got what from: dl.peers(). */
+  downloadPeers: (index) => state.downloads[index].dl.peers(),
+  /**
+   * Makes the peer `keyId` a source of download `index`, over our live connection to it, or a new call to `card`
+   * (text): { added }.
+   */
+  async addSource(index, { keyId, card }) {
+    let connection = state.connections.map((c) => c.connection).find((c) => !c.closed && c.remote.keyId === keyId);
+    connection ??= await state.peer.connect(card);
+    return { added: state.downloads[index].dl.addSource(connection) };
+  },
   cancelDownload: (index) => state.downloads[index].dl.cancel().then(() => ({ state: state.downloads[index].dl.state })),
   /** Undoes lieInRanges and slowRanges. */
   honest() {
