@@ -1,7 +1,8 @@
 // Share by link in real browsers (docs/API.md, "Share by link"; docs/PROTOCOL.md §9): Alice (Chromium) shares three
 // files; Bob (Firefox) opens the link (two pushes), gets every file verified, in order and streamed, and seeds it to
-// Carol (Chromium). Carol reloads mid-transfer and resumes; a lying sharer is blamed and dropped with nothing
-// unverified kept; Alice reloads and her shares are still served.
+// Carol (Chromium). Carol reloads mid-transfer and resumes; Bob and Carol, fetching one link at once, trade the
+// pieces they verified (many sources); a lying sharer is blamed and dropped with nothing unverified kept; Alice
+// reloads and her shares are still served.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
