@@ -7,6 +7,14 @@ cd "$(dirname "$0")/.."
 what=${1:-all}
 export NODE_PATH=/usr/share/nodejs  # Debian's emcc optimizer needs acorn from there
 gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
+# ccache, when there: the fresh-clone test (tests/fresh-clone.sh) builds the same sources again in another
+# directory, and gets the objects of this build (paths below the checkout are hashed relative to it; a hit is the
+# same preprocessed source with the same flags, so the clone still builds what it holds).
+if command -v ccache >/dev/null; then
+  gen+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  CCACHE_BASEDIR=$(pwd)
+  export CCACHE_BASEDIR CCACHE_NOHASHDIR=1
+fi
 
 if [ "$what" = native ] || [ "$what" = all ]; then
   cmake -S . -B build/native "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DPUSHPEER_TESTS=ON -DPUSHPEER_BENCH=ON >/dev/null

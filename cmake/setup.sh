@@ -2,12 +2,13 @@
 # Installs what building and testing pushpeer needs on a fresh Debian machine (idempotent, quiet when done).
 # Debian packages: compilers, CMake, GoogleTest, Google Benchmark, Emscripten (+ node-acorn, which its optimizer
 # needs), libsodium/zlib -dev for the native build, dpkg-dev for `apt-get source`, curl for the Wycheproof fetch,
-# coturn (STUN/TURN for the browser tests and the SDP capture). npm: the devDependencies.
+# coturn (STUN/TURN for the browser tests and the SDP capture), ccache (the fresh-clone test builds the same sources
+# again: cmake/build.sh). npm: the devDependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ clang pkg-config dpkg-dev libsodium-dev zlib1g-dev libgtest-dev libbenchmark-dev
-          emscripten node-acorn chromium firefox-esr curl coturn)
+          emscripten node-acorn chromium firefox-esr curl coturn ccache)
 # PUSHPEER_SETUP=build (the Pages workflow): only what building the Wasm module needs.
 if [ "${PUSHPEER_SETUP:-}" = build ]; then packages=(cmake ninja-build g++ pkg-config dpkg-dev emscripten node-acorn); fi
 # Headed Firefox for the tests that need a shown notification (tests/browser/e2e-closed-tab.test.mjs,
