@@ -411,7 +411,7 @@ export class Download extends EventTarget {
 
   /** The sharer went away (a reload): call it again, `reconnects` times in all. */
   async _reconnect() {
-    if (this._reconnecting || this._reconnectsLeft <= 0 || this._complete_()) return;
+    if (this._reconnecting || this._reconnectsLeft <= 0 || this._allStored()) return;
     this._reconnectsLeft--;
     this._reconnecting = true;
     try {
@@ -435,7 +435,8 @@ export class Download extends EventTarget {
     return this.state === 'done' || this.state === 'failed' || this.state === 'cancelled';
   }
 
-  _complete_() {
+  /** Every piece of every file is stored. */
+  _allStored() {
     return this.manifest !== null && this.manifest.files.every((f, i) => this._have[i].size === pieceCount(f.size, this.core));
   }
 
@@ -661,7 +662,7 @@ export class Download extends EventTarget {
     this._announce();
     if (this._have[file].size === pieceCount(f.size, this.core)) {
       this._activate();
-      if (this._complete_()) {
+      if (this._allStored()) {
         this._fetching.resolve();
         return;
       }
