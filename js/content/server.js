@@ -138,7 +138,7 @@ export class ContentServer {
         }
         // A range waits for its peer's pace (maxUploadRate), then for an upload slot (a cancel meanwhile still
         // counts); the rest goes at once.
-        if (frame.type === 'get' && a.bytes) await this._pace(q, a.length);
+        if (frame.type === 'get' && a.bytes) await this._pace(q);
         const give = frame.type === 'get' && a.bytes ? await this._uploads.take() : () => {};
         try {
           q.ahead.delete(frame.request);
@@ -149,6 +149,7 @@ export class ContentServer {
             await this._error(channel, frame.request, a.code);
           } else {
             const sending = channel.send(a.bytes).catch(() => {});
+            if (frame.type === 'get') this._paced(q, a.length);
             // A peer whose channel does not drain keeps its answer waiting, not the slot: others go on.
             let timer;
             await Promise.race([sending, new Promise((resolve) => { timer = setTimeout(resolve, SLOT_HOLD_MS); })]);
@@ -234,15 +235,16 @@ export class ContentServer {
   }
 
   /**
-   * maxUploadRate: one peer's ranges leave no faster than that many bytes per second (over all its requests on this
-   * connection; the first at once, each next one when the previous would have left at that rate).
+   * maxUploadRate: one peer's ranges leave no faster than that many bytes per second (all its requests on this
+   * connection): each range is handed to the channel no sooner than the previous one's length at that rate after it.
    */
-  async _pace(q, bytes) {
-    if (!Number.isFinite(this._maxUploadRate)) return;
-    const now = Date.now();
-    const at = Math.max(now, q.paceAt ?? 0);
-    q.paceAt = at + (bytes / this._maxUploadRate) * 1000;
-    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+  async _pace(q) {
+    const wait = (q.paceAt ?? 0) - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+
+  _paced(q, bytes) {
+    if (Number.isFinite(this._maxUploadRate)) q.paceAt = Date.now() + (bytes / this._maxUploadRate) * 1000;
   }
 
   _count(keyId, bytes) {
