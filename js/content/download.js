@@ -384,8 +384,9 @@ export class Download extends EventTarget {
     return this._have[file]?.has(piece) ?? false;
   }
 
-  /** The pieces of file `file` stored here as a have bitfield (docs/PROTOCOL.md §9.4). */
+  /** The pieces of file `file` stored here as a have bitfield (docs/PROTOCOL.md §9.4); null before the manifest. */
   bitfield(file) {
+    if (!this.manifest || !this._have[file]) return null;
     const bits = emptyBitfield(pieceCount(this.manifest.files[file].size, this.core));
     for (const piece of this._have[file]) setBit(bits, piece);
     return bits;

@@ -10,7 +10,7 @@
 // verified so far, each with the proof it came with. A peer can only ask by the share's id, which comes from its
 // link: whoever holds the link can see that we are fetching it, as in any swarm. get-have is answered with the
 // file's bitfield, then one have frame per piece verified after it (pieceAdded()), until the asker cancels.
-import { fullBitfield } from './bitfield.js';
+import { emptyBitfield, fullBitfield } from './bitfield.js';
 import { PIECE_LEAVES } from './content-store.js';
 
 const MAX_QUEUED = 64;
@@ -215,7 +215,8 @@ export class ContentServer {
     }
     const pieces = Math.ceil(leafCount(file.size, this.core) / PIECE_LEAVES);
     // The bitfield and the subscription in one step: a piece verified after it is announced after it.
-    const bits = share.complete ? fullBitfield(pieces) : live.bitfield(frame.file);
+    // A download that has just stored its manifest holds nothing yet: an empty bitfield, and each piece as it comes.
+    const bits = share.complete ? fullBitfield(pieces) : live.bitfield(frame.file) ?? emptyBitfield(pieces);
     const sub = { channel, request: frame.request, file: frame.file, share: frame.share, id };
     q.subs.set(frame.request, sub);
     if (!this._subscribers.has(id)) this._subscribers.set(id, new Set());
