@@ -33,7 +33,7 @@ const ALLOWED = [
   /^package\.json$/,
   /^README\.md$/,
   /^LICEN[CS]E(\.md|\.txt)?$/,
-  /^js\/(?:(?:connection|content|mesh|push|signaling|store)\/)?[\w-]+\.(js|d\.ts)$/,
+  /^js\/(?:(?:connection|content|mesh|push|signaling|store|swarm)\/)?[\w-]+\.(js|d\.ts)$/,
   /^relay\/relay\.(js|d\.ts)$/,
   /^js\/wasm\/pushpeer-core\.(mjs|wasm)$/,
   /^js\/wasm\/pushpeer-sw\.classic\.js$/,
