@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <set>
+#include <string>
 #include <string_view>
 
 #include "fuzz_content.hpp"
@@ -118,13 +120,27 @@ bool reference_accepts(ByteView body) {
   if (!text::valid_display_text(r.text(128))) return false;
   const std::uint64_t count = r.varint();
   if (!r.ok || count < 1 || count > 1024) return false;
+  std::vector<std::string> names;
   for (std::uint64_t i = 0; i < count && r.ok; ++i) {
-    if (!reference_name(r.text(255))) return false;
+    const std::string_view name = r.text(255);
+    if (!reference_name(name)) return false;
+    names.emplace_back(name);
     if (r.be(8) > (std::uint64_t{1} << 36)) return false;
     if (!reference_type(r.text(127))) return false;
     r.bytes(32);
   }
-  return r.ok && r.at == body.size();
+  if (!r.ok || r.at != body.size()) return false;
+  // No two paths the same, and none a folder of another ("a" and "a/b"): every path and each of its folders, once.
+  std::set<std::string> files, folders;
+  for (const std::string& name : names) {
+    if (!files.insert(name).second || folders.count(name) != 0) return false;
+    for (std::size_t slash = name.find('/'); slash != std::string::npos; slash = name.find('/', slash + 1)) {
+      const std::string folder = name.substr(0, slash);
+      if (files.count(folder) != 0) return false;
+      folders.insert(folder);
+    }
+  }
+  return true;
 }
 
 // --- checks ---------------------------------------------------------------------------------------------------------
