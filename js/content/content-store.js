@@ -30,6 +30,10 @@ const TABLES = {
 /** Leaves per piece: what a request asks for and a record holds (128 KiB; docs/PROTOCOL.md §9.2). */
 export const PIECE_LEAVES = 8;
 
+/** A file's leaves (an empty file has one) and pieces. */
+export const leafCount = (size, core) => Math.max(1, Math.ceil(size / core.limits.content.leafSize));
+export const pieceCount = (size, core) => Math.ceil(leafCount(size, core) / PIECE_LEAVES);
+
 function quotaOrStore(error) {
   const cause = error?.cause ?? error;
   if (cause?.name === 'QuotaExceededError' || /quota/i.test(String(cause?.message ?? ''))) {

@@ -6,7 +6,7 @@
 import { PushPeerError } from '../errors.js';
 import { PieceScheduler } from '../swarm/scheduler.js';
 import { emptyBitfield, hasBit, isFull, setBit } from './bitfield.js';
-import { PIECE_LEAVES } from './content-store.js';
+import { leafCount, PIECE_LEAVES, pieceCount } from './content-store.js';
 import { safeType } from './serve-file.js';
 
 /**
@@ -758,8 +758,6 @@ export class Download extends EventTarget {
   }
 }
 
-const leafCount = (size, core) => Math.max(1, Math.ceil(size / core.limits.content.leafSize));
-const pieceCount = (size, core) => Math.ceil(leafCount(size, core) / PIECE_LEAVES);
 
 /** `…#share=<id>.<card>` (or just `<id>.<card>`): the 32-byte id and the card's bytes. BAD_ARGUMENT otherwise. */
 export function parseShareLink(link, core) {

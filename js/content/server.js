@@ -11,7 +11,7 @@
 // link: whoever holds the link can see that we are fetching it, as in any swarm. get-have is answered with the
 // file's bitfield, then one have frame per piece verified after it (pieceAdded()), until the asker cancels.
 import { emptyBitfield, fullBitfield } from './bitfield.js';
-import { PIECE_LEAVES } from './content-store.js';
+import { leafCount, PIECE_LEAVES, pieceCount } from './content-store.js';
 
 const MAX_QUEUED = 64;
 // Answers read from storage ahead of the one being sent (128 KiB each).
@@ -213,7 +213,7 @@ export class ContentServer {
       await this._error(channel, frame.request, 'busy');
       return;
     }
-    const pieces = Math.ceil(leafCount(file.size, this.core) / PIECE_LEAVES);
+    const pieces = pieceCount(file.size, this.core);
     // The bitfield and the subscription in one step: a piece verified after it is announced after it.
     // A download that has just stored its manifest holds nothing yet: an empty bitfield, and each piece as it comes.
     const bits = share.complete ? fullBitfield(pieces) : live.bitfield(frame.file) ?? emptyBitfield(pieces);
@@ -397,5 +397,3 @@ export class ContentServer {
     return channel.send(this.core.encodeContentFrame({ type: 'error', request, code })).catch(() => {});
   }
 }
-
-const leafCount = (size, core) => Math.max(1, Math.ceil(size / core.limits.content.leafSize));
