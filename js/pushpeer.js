@@ -19,6 +19,7 @@ import { PushPeerError } from './errors.js';
 import { cardHostPolicy, cardNeedsRenewal, issueCard, keepPeerCard, sendCardToPeers } from './card.js';
 import { channelName, deliverCarriedFromPage } from './push/reception.js';
 import { GROUP_DEFAULTS, Groups } from './mesh/groups.js';
+import { Swarms } from './swarm/introductions.js';
 import { NEIGHBOUR_DEFAULTS, Neighbours } from './mesh/neighbours.js';
 import { KEY_ID } from './mesh/route.js';
 import { DEFAULT_GATHER_QUIET_MS, DEFAULT_GATHER_TIMEOUT_MS, HEARTBEAT_MS, PEER_GONE_MS } from './connection/connection.js';
@@ -116,13 +117,18 @@ export class PushPeer extends EventTarget {
     this.groups = new Groups({ core: this.core, keyId: this.keyId, options: this.options, card: () => this.card(),
       cardBytes: (card) => this._cardOf(card), connect: (card, options) => this.connect(card, options),
       connectionTo: (keyId) => this.neighbours.connectionTo(keyId),
-      peerCard: async (keyId) => (await this.store.getPeer(keyId))?.card ?? null, error: (error) => this._error(error) });
+      peerCard: async (keyId) => (await this.store.getPeer(keyId))?.card ?? null, error: (error) => this._error(error),
+      groupFor: (id) => this.swarms.groupFor(id) });
     this.neighbours = new Neighbours({ core: this.core, store: this.store, options: this.options, keyId: this.keyId,
       connections: () => this.connections, emit: (type, fields) => this._emit(type, fields),
       inSameGroup: (a, b) => Boolean(this.groups.shared(a, b)), vouch: (keyId, vouch) => this.groups.vouch(keyId, vouch),
       vouches: (keyId, vouch, a, b) => this.groups.vouches(keyId, vouch, a, b),
       deliver: (body, { via, from, route }) => deliverCarriedFromPage({ registration: this.registration, core: this.core,
         store: this.store, storeName, body, via, from, route }) });
+    // The swarm of each share we fetch or serve: a group whose secret is the share's id (js/swarm/introductions.js).
+    this.swarms = new Swarms({ core: this.core, groups: this.groups, connectionTo: (keyId) => this.neighbours.connectionTo(keyId),
+      peerCard: async (keyId) => (await this.store.getPeer(keyId))?.card ?? null, served: () => this.content.served(),
+      error: (error) => this._error(error) });
     // Share by link (js/content/): its own database beside the store (memory when the store is one, e.g. in Node).
     const contentStore = o.contentStore ?? (typeof o.store?.get === 'function' || !globalThis.indexedDB
       ? createMemoryContentStore({ name: storeName }) : await openContentStore({ name: storeName }));
@@ -130,7 +136,7 @@ export class PushPeer extends EventTarget {
       card: () => this._card, linkBase: () => this.options.linkBase ?? globalThis.location?.href.split('#')[0] ?? '',
       connect: (card) => this.connect(card), connectionTo: (keyId) => this.neighbours.connectionTo(keyId),
       scope: () => this.registration?.scope ?? null, maxUploads: this.options.maxUploads,
-      maxUploadRate: this.options.maxUploadRate,
+      maxUploadRate: this.options.maxUploadRate, swarms: this.swarms,
       log: (message) => this._emit('progress', { step: 'content', message }) });
     this.calls = new Calls({ core: this.core, store: this.store, identity: this.identity, keyId: this.keyId,
       options: this.options, owner: this.owner, storeName, link: createPushLink({ core: this.core, sender: this.sender }),

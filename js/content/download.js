@@ -36,7 +36,7 @@ const event = (type, fields) => Object.assign(new Event(type), fields);
  */
 export class Download extends EventTarget {
   constructor({ core, store, link, connectTo, seed, urlFor = () => null, reconnects = 2, window = WINDOW,
-    stallMs = STALL_MS, strategy = 'auto', channelOf = null, onPiece = null }) {
+    stallMs = STALL_MS, strategy = 'auto', channelOf = null, onPiece = null, onLink = null }) {
     super();
     if (strategy !== 'auto' && strategy !== 'rarest' && strategy !== 'sequential') {
       throw new PushPeerError('BAD_ARGUMENT', "strategy: 'auto', 'rarest' or 'sequential'");
@@ -46,6 +46,7 @@ export class Download extends EventTarget {
     this._strategy = strategy;
     this._channelOf = channelOf;
     this._onPiece = onPiece;
+    this._onLink = onLink; // (connection): the link's sharer is connected and the manifest known (the swarm joins)
     this._urlFor = urlFor;
     this.core = core;
     this._store = store;
@@ -268,6 +269,7 @@ export class Download extends EventTarget {
         await this._checkRoom();
         if (!this._link) await this._connect();
         if (this.error) throw this.error;
+        this._linked();
         this.state = this._paused ? 'paused' : 'downloading';
         await this._fetchPieces();
         await this._complete();
@@ -311,6 +313,17 @@ export class Download extends EventTarget {
   async _connect() {
     const channel = await this._connectTo(this._card);
     this._link = this._addSource(channel, { link: true }) ?? this._link;
+  }
+
+  /** The link's sharer is (again) a source and the manifest is known: onLink (the swarm: js/swarm/introductions.js). */
+  _linked() {
+    const connection = this._link?.channel.connection;
+    if (!connection || connection.closed || !this.manifest || this._ended()) return;
+    try {
+      this._onLink?.(connection);
+    } catch {
+      // the swarm is extra sources: the link's sharer alone still serves the download
+    }
   }
 
   async _fetchManifest() {
@@ -417,6 +430,7 @@ export class Download extends EventTarget {
     this._reconnecting = true;
     try {
       await this._connect();
+      this._linked();
     } catch (error) {
       this._lastError = error;
     } finally {

@@ -95,7 +95,7 @@ export class Shares {
    * (js/content/server.js).
    */
   constructor({ core, store, identity, card, linkBase, connect, connectionTo, scope = () => null, log = () => {},
-    maxUploads, maxUploadRate }) {
+    maxUploads, maxUploadRate, swarms = null }) {
     this.core = core;
     this.store = store;
     this._identity = identity;
@@ -108,6 +108,17 @@ export class Shares {
     this.server = new ContentServer({ core, store, log, maxUploads, maxUploadRate });
     this._channels = new WeakMap(); // Connection -> ContentChannel
     this._downloads = new Map(); // share id -> Download in progress
+    this._swarms = swarms; // js/swarm/introductions.js: { join(id, connection, addSource), stopJoining(id), leave(id) }
+  }
+
+  /** The ids of the shares we serve now: complete ones, and downloads running here once their manifest is known. */
+  async served() {
+    const ids = (await this.store.shares()).filter((r) => r.complete).map((r) => r.id);
+    for (const [id, download] of this._downloads) {
+      const running = download.state === 'downloading' || download.state === 'paused' || download.state === 'connecting';
+      if (download.manifest && running && !ids.includes(id)) ids.push(id);
+    }
+    return ids;
   }
 
   /** Every open connection gets a content channel that serves our shares and carries our downloads. */
@@ -201,6 +212,7 @@ export class Shares {
     const record = await this.store.getShare(id);
     if (!record) return false;
     this._downloads.get(id)?.cancel();
+    this._swarms?.leave(id);
     this.server.forget(id);
     await this.store.deleteShare(id);
     const others = await this.store.shares();
@@ -248,6 +260,8 @@ export class Shares {
       urlFor: (file) => this.urlFor(key, file),
       channelOf: (connection) => (typeof connection?.writeContent === 'function' ? this._channelOf(connection) : null),
       onPiece: (file, piece) => this.server.pieceAdded(key, file, piece),
+      // The swarm: we meet the others who fetch or serve it through the sharer, and each becomes a source.
+      onLink: (connection) => void this._swarms?.join(key, connection, (c) => download.addSource(c)),
       connectTo: async (cardBytes) => {
         // `via`: over that connection only (a call's file): once it is closed, no other is made.
         if (via) {
@@ -266,6 +280,10 @@ export class Shares {
       interested: (channel) => download.addSource(channel) };
     this.server.track(key, live);
     download.done.finally(() => this.server.untrack(key, live)).catch(() => {});
+    // Done: we serve it and stay in its swarm (newcomers meet us); failed or cancelled: we no longer serve it.
+    download.done.then(() => this._swarms?.stopJoining(key), () => {
+      if (this._downloads.get(key) === download || !this._downloads.has(key)) this._swarms?.leave(key);
+    });
     return download;
   }
 }

@@ -39,6 +39,7 @@ const WALK_WAIT_MS = 2_000; // a newcomer's walks not all answered by then: some
 const REPAIR_PAUSE_MS = 2_000; // walks for ourselves at most this often (their calls take a few round trips)
 const WALKS_PER_MINUTE = 60; // group-walk frames taken from one connection
 const MIN_SECRET = 16;
+const LOOKUPS_PER_MINUTE = 30; // hellos for a group not in memory (host.groupFor) taken from one connection
 
 /** The groups of one PushPeer, and the control frames they use. host: the PushPeer (public methods only). */
 export class Groups {
@@ -81,12 +82,11 @@ export class Groups {
       const group = typeof f.group === 'string' ? this.byId.get(f.group) : null;
       if (group) handler(group, f);
     };
-    connection.onControl('group-hello', (f) => {
-      const group = typeof f.group === 'string' ? this.byId.get(f.group) : null;
-      // A hello for a group we are not in: the same refusal as a wrong proof (it tells them nothing more).
-      if (!group) connection.sendControl({ t: 'group-no', group: String(f.group).slice(0, 32), code: 'NOT_A_MEMBER' });
-      else void group._hello(connection, f).catch((error) => this.host.error(error));
-    });
+    // A hello for a group we do not hold in memory has the host look through what we serve (groupFor): at most
+    // LOOKUPS_PER_MINUTE of those from one connection.
+    const lookupAllowed = bucket(LOOKUPS_PER_MINUTE);
+    connection.onControl('group-hello', (f) => void this._helloFor(connection, f, lookupAllowed)
+      .catch((error) => this.host.error(error)));
     connection.onControl('group-members', frame((g, f) => g._memberList(connection, f)));
     connection.onControl('group-msg', frame((g, f) => g._message(connection, f)));
     connection.onControl('group-no', frame((g, f) => g._refused(connection, f)));
@@ -100,6 +100,23 @@ export class Groups {
     // A connection to someone we know as a member (an introduction while joining, or any later call between
     // members): say so, and it is a member's connection for both sides.
     for (const g of this.byId.values()) if (g._members.has(connection.remote.keyId)) g._sayHello(connection);
+  }
+
+  /**
+   * A hello, for a group we are in, or one the host makes when asked (host.groupFor(id): the swarm of a share we
+   * hold, js/swarm/introductions.js). A hello for a group we are not in gets the same refusal as a wrong proof (it
+   * tells them nothing more).
+   */
+  async _helloFor(connection, f, lookupAllowed) {
+    let group = typeof f.group === 'string' ? this.byId.get(f.group) : null;
+    if (!group && typeof f.group === 'string' && f.group.length <= 64 && this.host.groupFor && lookupAllowed()) {
+      group = (await this.host.groupFor(f.group)) ?? null;
+    }
+    if (!group || group._left) {
+      connection.sendControl({ t: 'group-no', group: String(f.group).slice(0, 32), code: 'NOT_A_MEMBER' });
+      return;
+    }
+    await group._hello(connection, f);
   }
 
   /** A group both key ids are connected members of (the carrier's 'group' policy), or null. */

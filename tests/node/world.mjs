@@ -30,7 +30,10 @@ class FakeChannel extends EventTarget {
     if (this.readyState !== 'open') throw new DOMException(`channel is ${this.readyState}`, 'InvalidStateError');
     if (this.pc.crashed) return; // a page that died: nothing leaves it, and nobody is told
     const other = this.pc.remote?.channels.find((c) => c.id === this.id);
-    setTimeout(() => other?.readyState === 'open' && other.dispatchEvent(new MessageEvent('message', { data })), 0);
+    // Bytes arrive as a copy in an ArrayBuffer (binaryType 'arraybuffer'), as a browser hands them over.
+    const bytes = ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)
+      : data instanceof ArrayBuffer ? data.slice(0) : data;
+    setTimeout(() => other?.readyState === 'open' && other.dispatchEvent(new MessageEvent('message', { data: bytes })), 0);
   }
 
   _set(state) {

@@ -1,0 +1,123 @@
+// Swarm introductions (js/swarm/introductions.js, docs/PROTOCOL.md §9.6) through the real page code in the small
+// world of tests/node/world.mjs (a local push service, workers, a fake RTCPeerConnection): downloaders of one link
+// meet through the sharer with no push and fetch from each other. Real browsers: tests/browser/swarm.test.mjs.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { loadCore } from '../../js/core.js';
+import { createMemoryContentStore } from '../../js/content/content-store.js';
+import { startWorld, until } from './world.mjs';
+
+const FAST = { answerTimeoutMs: 3000, openTimeoutMs: 3000, gatherTimeoutMs: 200 };
+const PIECE = 128 * 1024;
+
+/** Deterministic bytes. */
+function pattern(size, seed) {
+  const out = new Uint8Array(size);
+  let x = seed * 2654435761 >>> 0;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+const bytesOf = async (blob) => new Uint8Array(await blob.arrayBuffer());
+
+describe('swarm introductions (pages in a small world)', { timeout: 120_000 }, () => {
+  let core;
+  let world;
+  before(async () => {
+    core = await loadCore();
+    world = await startWorld({ core });
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  it('three downloaders of one link: two pushes each (their calls to the sharer), they meet through her with none, '
+    + 'and each gets pieces from at least two peers', async () => {
+    // Alice sends 1 MiB/s to each: the downloaders have pieces to trade long before she is done.
+    const alice = await world.person('Alice', { ...FAST, autoAccept: true, maxUploadRate: 1 << 20 });
+    const downloaders = [];
+    for (const name of ['Bob', 'Carol', 'Dave']) downloaders.push(await world.person(name, FAST));
+    const content = pattern(24 * PIECE + 999, 5);
+    const share = await alice.peer.share(new Blob([content]), { name: 'data.bin' });
+    const pushesBefore = world.service.received.filter((e) => e.type === 'push' && e.status === 201).length;
+
+    const downloads = downloaders.map((p) => p.peer.fetch(share.link));
+    await Promise.all(downloads.map((dl) => dl.done));
+
+    for (const dl of downloads) assert.deepEqual(await bytesOf(await dl.blob(0)), content);
+    const pushes = world.service.received.filter((e) => e.type === 'push' && e.status === 201).length - pushesBefore;
+    assert.ok(pushes <= 2 * downloaders.length, `${pushes} pushes for ${downloaders.length} downloaders`);
+    for (const p of downloaders) assert.ok(world.pushesTo(p) <= 1, `${p.name} got ${world.pushesTo(p)} pushes`);
+    for (const [i, dl] of downloads.entries()) {
+      const from = dl.peers().filter((p) => p.pieces > 0);
+      assert.ok(from.length >= 2, `${downloaders[i].name} got pieces from ${JSON.stringify(dl.peers())}`);
+      assert.ok(from.some((p) => !p.link), `${downloaders[i].name}: some pieces came from another downloader`);
+    }
+    // They are connected to each other (carried calls: no push), each through Alice.
+    for (const p of downloaders) {
+      const others = downloaders.filter((q) => q !== p).map((q) => q.peer.keyId);
+      await until(() => others.every((k) => [...p.peer.connections].some((c) => c.remote.keyId === k && !c.closed)),
+        { what: `${p.name} connected to the other downloaders` });
+    }
+    assert.ok(alice.peer.content.server.served.ranges < 3 * 25, `Alice sent ${alice.peer.content.server.served.ranges} ranges`);
+
+    // A latecomer meets them though they are done: they serve what they downloaded and stay in the swarm.
+    const erin = await world.person('Erin', FAST);
+    const late = erin.peer.fetch(share.link);
+    await late.done;
+    assert.deepEqual(await bytesOf(await late.blob(0)), content);
+    assert.ok(world.pushesTo(erin) <= 1);
+    const from = late.peers().filter((p) => p.pieces > 0);
+    assert.ok(from.length >= 2 && from.some((p) => !p.link), JSON.stringify(late.peers()));
+  });
+
+  it('a downloader that reloads mid-transfer resumes inside the swarm: its call to the sharer again, the others '
+    + 'met again through her with no push, the pieces it had not asked again', async () => {
+    const alice = await world.person('Alice', { ...FAST, autoAccept: true, maxUploadRate: 1 << 20 });
+    const bob = await world.person('Bob', FAST);
+    const carol = await world.person('Carol', { ...FAST, contentStore: createMemoryContentStore({ name: 'carol-reload' }) });
+    const content = pattern(32 * PIECE, 9);
+    const share = await alice.peer.share(new Blob([content]), { name: 'big.bin' });
+    const fromBob = bob.peer.fetch(share.link);
+    const first = carol.peer.fetch(share.link);
+    await until(() => first.progress().pieces >= 6, { timeoutMs: 20_000, what: 'Carol has 6 pieces' });
+    await carol.reload();
+    const had = await until(async () => (await carol.peer.shares()).find((s) => s.id === share.id) && true);
+    assert.ok(had);
+    const pushesBefore = world.pushesTo(carol);
+    const again = carol.peer.fetch(share.link);
+    const verified = [];
+    again.addEventListener('verified', (e) => verified.push(e.piece));
+    await Promise.all([again.done, fromBob.done]);
+    assert.deepEqual(await bytesOf(await again.blob(0)), content);
+    assert.deepEqual(await bytesOf(await fromBob.blob(0)), content);
+    assert.ok(world.pushesTo(carol) - pushesBefore <= 1, 'one push back from Alice (the answer), none from Bob');
+    assert.ok(verified.length <= 32 - 6, `${verified.length} pieces fetched after the reload`);
+    await until(() => [...carol.peer.connections].some((c) => c.remote.keyId === bob.peer.keyId && !c.closed),
+      { what: 'Carol connected to Bob again' });
+  });
+
+  it('a swarm is joined only by a link holder, and only for a share the peer serves now', async () => {
+    const alice = await world.person('Alice', { ...FAST, autoAccept: true });
+    const mallory = await world.person('Mallory', FAST);
+    const kept = await alice.peer.share(new Blob([pattern(1000, 1)]), { name: 'a.bin' });
+    const removed = await alice.peer.share(new Blob([pattern(1000, 2)]), { name: 'b.bin' });
+    await removed.remove();
+    const conn = await mallory.peer.connect(alice.card().link);
+    const pushes = world.pushesTo(alice);
+    // The swarm of a share is the group whose secret is the share's id (the link's): what a link holder can make.
+    const swarmOf = (id, name) => mallory.peer.group(name, { secret: id });
+    const random = core.base64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
+    await assert.rejects(swarmOf(random, 'none').join(alice.card().link), (e) => e.code === 'NOT_A_MEMBER');
+    await assert.rejects(swarmOf(removed.id, 'removed').join(alice.card().link), (e) => e.code === 'NOT_A_MEMBER');
+    // (A proof for another key id, or made without the secret, is refused alike: tests/node/groups.test.mjs.)
+    const joined = await swarmOf(kept.id, 'kept').join(alice.card().link);
+    assert.deepEqual(joined.map((p) => p.name), ['Alice']);
+    assert.equal(world.pushesTo(alice), pushes, 'over the connection Mallory had: no push');
+    conn.close();
+  });
+});
