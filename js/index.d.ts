@@ -503,7 +503,8 @@ export interface DownloadProgress {
 
 export interface DownloadEventMap {
   manifest: Event & { manifest: { id: string; title: string; created: number; from: string; files: SharedFile[] } };
-  progress: Event & DownloadProgress;
+  /** `sources`: the per-peer figures, as `peers()` gives them. */
+  progress: Event & DownloadProgress & { sources: DownloadPeer[] };
   verified: Event & { file: number; piece: number; first: number; count: number; bytes: number };
   error: Event & { error: PushPeerError };
   done: Event;

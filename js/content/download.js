@@ -31,7 +31,8 @@ const RATE_WINDOW_MS = 2000;
 const event = (type, fields) => Object.assign(new Event(type), fields);
 
 /**
- * Events: 'manifest' ({ manifest }), 'progress' ({ bytes, totalBytes, pieces, totalPieces, rate, peers }),
+ * Events: 'manifest' ({ manifest }), 'progress' ({ bytes, totalBytes, pieces, totalPieces, rate, peers, sources:
+ * peers() }),
  * 'verified' ({ file, piece, first, count, bytes }), 'error' ({ error }), 'done'. `done` is also a promise.
  */
 export class Download extends EventTarget {
@@ -747,7 +748,8 @@ export class Download extends EventTarget {
   }
 
   _announce() {
-    this.dispatchEvent(event('progress', this.progress()));
+    // With the per-peer figures (who sent what, at what rate): a download view can draw each source.
+    this.dispatchEvent(event('progress', { ...this.progress(), sources: this.peers() }));
   }
 
   /**

@@ -46,7 +46,12 @@ describe('swarm introductions (pages in a small world)', { timeout: 120_000 }, (
     const pushesBefore = world.service.received.filter((e) => e.type === 'push' && e.status === 201).length;
 
     const downloads = downloaders.map((p) => p.peer.fetch(share.link));
+    let lastProgress = null;
+    downloads[0].addEventListener('progress', (e) => { lastProgress = e; });
     await Promise.all(downloads.map((dl) => dl.done));
+    // Progress events carry the per-peer figures (who sent how much), as peers() gives them.
+    assert.deepEqual(lastProgress.sources.map((p) => [p.keyId, p.pieces]), downloads[0].peers().map((p) => [p.keyId, p.pieces]));
+    assert.equal(lastProgress.sources.reduce((n, p) => n + p.pieces, 0), 25);
 
     for (const dl of downloads) assert.deepEqual(await bytesOf(await dl.blob(0)), content);
     const pushes = world.service.received.filter((e) => e.type === 'push' && e.status === 201).length - pushesBefore;
