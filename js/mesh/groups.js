@@ -380,6 +380,10 @@ export class Group extends EventTarget {
       this._members.set(keyId, { keyId, name: card.name, card: this._core.base64urlDecode(entry.card),
         proof: entry.proof, connection: known?.connection ?? null });
       fresh.push({ keyId, card: entry.card });
+      // A member we are connected to already (an earlier call, another group, another share's swarm): that
+      // connection becomes the group's with a hello on it, no call (it answers with its own).
+      const live = host.connectionTo(keyId);
+      if (live && !this._helloTo.has(live)) this._sayHello(live);
     }
     // Who calls whom: the newcomer calls the members it was told of (they expect it); members told of a newcomer wait.
     if (connection.remote.keyId !== this._joiningThrough) return;

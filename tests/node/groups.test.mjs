@@ -245,6 +245,38 @@ describe('groups', () => {
     return group;
   }
 
+  it('a member in the list we are connected to already: a hello on that connection makes it the group\'s, no call',
+    async () => {
+      const secret = randomBytes(32);
+      const ann = new FakeConnection(people.ann.keyId, 'ann');
+      const ben = new FakeConnection(people.ben.keyId, 'ben');
+      const calls = [];
+      const { groups, errors } = ours({}, {
+        connectionTo: (keyId) => ({ [people.ann.keyId]: ann, [people.ben.keyId]: ben })[keyId] ?? null,
+        connect: async (card) => calls.push(who(card)),
+      });
+      groups.attach(ann);
+      groups.attach(ben); // a call from before the group: no hello on it yet
+      const group = groups.group('club', { secret });
+      const joins = [];
+      group.addEventListener('peerjoin', (e) => joins.push(e.name));
+      const joined = group.join(people.ann.card.text);
+      await settle();
+      await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann') });
+      await joined;
+      assert.equal(ben.sent.length, 0);
+      await ann.receive({ t: 'group-members', group: group.id,
+        members: [{ card: people.ben.card.text, proof: proofOf(secret, 'ben') }] });
+      await settle();
+      assert.deepEqual(ben.sent.map((f) => [f.t, f.group]), [['group-hello', group.id]]);
+      await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben') });
+      await settle();
+      assert.deepEqual(joins, ['ann', 'ben']);
+      assert.deepEqual(calls, [], 'no call: the connection was there');
+      assert.deepEqual(group.peers().map((p) => [p.name, p.connected]), [['ann', true], ['ben', true]]);
+      assert.deepEqual(errors, []);
+    });
+
   it('joining a large group: the connection join() made is closed once neighbourLimit walk calls came; one that was '
     + 'there before stays', async () => {
     const secret = randomBytes(32);

@@ -70,6 +70,18 @@ describe('swarm introductions (pages in a small world)', { timeout: 120_000 }, (
     }
     assert.ok(alice.peer.content.server.served.ranges < 3 * 25, `Alice sent ${alice.peer.content.server.served.ranges} ranges`);
 
+    // A second share fetched by the same three, connected to each other already: the swarm takes those
+    // connections (a hello on each), no call, no push.
+    const pushesBeforeSecond = world.service.received.filter((e) => e.type === 'push' && e.status === 201).length;
+    const second = await alice.peer.share(new Blob([pattern(16 * PIECE, 6)]), { name: 'more.bin' });
+    const again = downloaders.map((p) => p.peer.fetch(second.link));
+    await Promise.all(again.map((dl) => dl.done));
+    assert.equal(world.service.received.filter((e) => e.type === 'push' && e.status === 201).length, pushesBeforeSecond);
+    for (const [i, dl] of again.entries()) {
+      assert.equal(dl.peers().length, 3, `${downloaders[i].name}'s sources: ${JSON.stringify(dl.peers())}`);
+    }
+    assert.ok(again.some((dl) => dl.peers().some((p) => !p.link && p.pieces > 0)), 'pieces traded again');
+
     // A latecomer meets them though they are done: they serve what they downloaded and stay in the swarm.
     const erin = await world.person('Erin', FAST);
     const late = erin.peer.fetch(share.link);
