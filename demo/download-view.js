@@ -9,6 +9,8 @@ const MAP_HEIGHT = 10;
 const UPDATE_MS = 200; // the rate and bars are redrawn at most this often
 
 const isPlayable = (type) => /^(audio|video)\//.test(type ?? '');
+// A colour per peer a download gets pieces from (the map shows who sent which piece); more peers reuse them.
+const PEER_COLOURS = ['#2a7', '#37c', '#d80', '#a4c', '#c44', '#099', '#886', '#e6a'];
 
 export class DownloadView {
   /**
@@ -22,15 +24,19 @@ export class DownloadView {
     this.started = performance.now();
     this.el = document.createElement('li');
     this.el.className = 'download';
-    this.el.innerHTML = '<div class="name"></div><div class="status"></div><ol class="file-list"></ol>' +
+    this._colours = new Map(); // sender key id -> colour
+    this.el.innerHTML = '<div class="name"></div><div class="status"></div><ul class="sources"></ul><ol class="file-list"></ol>' +
       '<div class="buttons"><button type="button" class="pause">Pause</button> ' +
       '<button type="button" class="cancel">Cancel</button></div>';
     this.el.querySelector('.name').textContent = `↓ a share${from ? ` from ${from}` : ''}`;
     this.el.querySelector('.pause').addEventListener('click', () => this._togglePause());
     this.el.querySelector('.cancel').addEventListener('click', () => void download.cancel().then(() => this._render()));
     download.addEventListener('manifest', (e) => this._manifest(e.manifest));
-    download.addEventListener('verified', (e) => this._mark(e.file, e.piece));
-    download.addEventListener('progress', () => this._renderSoon());
+    download.addEventListener('verified', (e) => this._mark(e.file, e.piece, true, e.from));
+    download.addEventListener('progress', (e) => {
+      this._sources = e.sources;
+      this._renderSoon();
+    });
     download.done.then(() => this._render(), () => this._render()).finally(() => onEnd(download));
     if (download.manifest) this._manifest(download.manifest);
     this._render();
@@ -85,14 +91,21 @@ export class DownloadView {
     this._render();
   }
 
-  /** Paints one verified piece on its file's map. */
-  _mark(fileIndex, piece, render = true) {
+  /** The colour of the peer with key id `keyId` on the maps (pieces stored before this page: the plain one). */
+  _colourOf(keyId) {
+    if (!keyId) return this._mapColour;
+    if (!this._colours.has(keyId)) this._colours.set(keyId, PEER_COLOURS[this._colours.size % PEER_COLOURS.length]);
+    return this._colours.get(keyId);
+  }
+
+  /** Paints one verified piece on its file's map, in the colour of the peer that sent it. */
+  _mark(fileIndex, piece, render = true, from = null) {
     const file = this.files[fileIndex];
     if (!file) return;
     file.have++;
     file.bytes += Math.max(0, Math.min(this.download.pieceSize, file.size - piece * this.download.pieceSize));
     const g = file.map.getContext('2d');
-    g.fillStyle = this._mapColour;
+    g.fillStyle = this._colourOf(from);
     const x = Math.floor((piece * MAP_WIDTH) / file.count);
     g.fillRect(x, 0, Math.max(1, Math.ceil(MAP_WIDTH / file.count)), MAP_HEIGHT);
     if (render) this._renderSoon();
@@ -135,6 +148,7 @@ export class DownloadView {
         status.className = 'status bad';
         status.textContent = `failed: ${downloadSentence(d.error)}`;
     }
+    this._renderSources();
     this.el.querySelector('.pause').textContent = d.state === 'paused' ? 'Resume' : 'Pause';
     this.el.querySelector('.buttons').hidden = !['connecting', 'downloading', 'paused'].includes(d.state);
     this.files.forEach((f, i) => {
@@ -155,6 +169,29 @@ export class DownloadView {
         f.status.textContent = `${f.have} of ${f.count} pieces verified`;
       }
     });
+  }
+
+  /**
+   * The peers pieces came from (the link's sharer and the others of the swarm): a swatch of the colour their pieces
+   * have on the map, the name, the rate and the pieces sent. Banned ones say so.
+   */
+  _renderSources() {
+    const list = this.el.querySelector('.sources');
+    const sources = (this._sources ?? this.download.peers()).filter((p) => p.pieces > 0 || p.connected);
+    list.hidden = sources.length === 0;
+    list.replaceChildren(...sources.map((p) => {
+      const li = document.createElement('li');
+      li.className = 'source';
+      li.dataset.keyId = p.keyId ?? '';
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.background = this._colourOf(p.keyId);
+      const label = p.name || 'a peer';
+      const what = p.banned ? 'sent a piece that did not verify: cut off'
+        : `${p.pieces} ${p.pieces === 1 ? 'piece' : 'pieces'}${p.rate > 0 ? `, ${formatBytes(p.rate)}/s` : ''}`;
+      li.append(swatch, `${label}${p.link ? ' (the link)' : ''}: ${what}`);
+      return li;
+    }));
   }
 
   /** Verified bytes, also those stored before this page (a resume): the Download's progress counts what it received. */

@@ -505,7 +505,8 @@ export interface DownloadEventMap {
   manifest: Event & { manifest: { id: string; title: string; created: number; from: string; files: SharedFile[] } };
   /** `sources`: the per-peer figures, as `peers()` gives them. */
   progress: Event & DownloadProgress & { sources: DownloadPeer[] };
-  verified: Event & { file: number; piece: number; first: number; count: number; bytes: number };
+  /** `from`: the key id of the peer that sent the piece. */
+  verified: Event & { file: number; piece: number; first: number; count: number; bytes: number; from: string | null };
   error: Event & { error: PushPeerError };
   done: Event;
 }

@@ -32,8 +32,8 @@ const event = (type, fields) => Object.assign(new Event(type), fields);
 
 /**
  * Events: 'manifest' ({ manifest }), 'progress' ({ bytes, totalBytes, pieces, totalPieces, rate, peers, sources:
- * peers() }),
- * 'verified' ({ file, piece, first, count, bytes }), 'error' ({ error }), 'done'. `done` is also a promise.
+ * peers() }), 'verified' ({ file, piece, first, count, bytes, from: the sender's key id }), 'error' ({ error }),
+ * 'done'. `done` is also a promise.
  */
 export class Download extends EventTarget {
   constructor({ core, store, link, connectTo, seed, urlFor = () => null, reconnects = 2, window = WINDOW,
@@ -674,7 +674,7 @@ export class Download extends EventTarget {
     for (const resolve of this._waiters.get(`${file}:${piece}`) ?? []) resolve();
     this._waiters.delete(`${file}:${piece}`);
     this._onPiece?.(file, piece);
-    this.dispatchEvent(event('verified', { file, piece, first, count, bytes: opened.data.length }));
+    this.dispatchEvent(event('verified', { file, piece, first, count, bytes: opened.data.length, from: source.keyId }));
     this._announce();
     if (this._have[file].size === pieceCount(f.size, this.core)) {
       this._activate();

@@ -586,6 +586,41 @@ describe('the demo, through its UI: Chromium and Firefox people, and one without
     for (const app of [chromium, firefox, pushless]) await assertNoCodes(app);
   });
 
+  test('a share opened by a third person (the swarm): Pat\'s download lists Carla and Fiona, each with the colour of '
+    + 'the pieces they sent on the map', { timeout: TEST_MS }, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pushpeer-demo-swarm-'));
+    const data = Buffer.alloc(6 * 1024 * 1024);
+    for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+    writeFileSync(path.join(dir, 'swarm.bin'), data);
+    await (await chromium.page.$('#share-input')).uploadFile(path.join(dir, 'swarm.bin'));
+    await chromium.page.waitForFunction(() => document.querySelector('#my-shares > li.share .name')?.textContent
+      .includes('swarm.bin'), { timeout: 30_000 });
+    const link = await chromium.page.$eval('#my-shares > li.share .share-link', (el) => el.value);
+    const open = async (app) => {
+      await app.page.goto(link, { waitUntil: 'load' });
+      await app.page.waitForSelector(`${shown('offer-share')} #offer-share-yes`, { timeout: 30_000 });
+      await app.page.click('#offer-share-yes');
+    };
+    const done = '#downloads > li.download[data-state="done"]:has(.file-name)';
+    // Fiona and Pat are connected to Carla already (the group): no call, no question to Carla.
+    await open(firefox);
+    await firefox.page.waitForFunction((s) => [...document.querySelectorAll(s)]
+      .some((li) => li.textContent.includes('swarm.bin')), { timeout: 60_000 }, done);
+    await open(pushless);
+    await pushless.page.waitForFunction((s) => [...document.querySelectorAll(s)]
+      .some((li) => li.textContent.includes('swarm.bin')), { timeout: 60_000 }, done);
+    const sources = await pushless.page.$$eval(done, (items) => {
+      const li = items.find((x) => x.textContent.includes('swarm.bin'));
+      return [...li.querySelectorAll('.sources li')].map((s) => [s.textContent, s.querySelector('.swatch').style.background]);
+    });
+    assert.ok(sources.length >= 2, JSON.stringify(sources));
+    assert.match(sources.map(([t]) => t).join('\n'), /Carla \(the link\): \d+ pieces?[\s\S]*Fiona B\.: \d+ pieces?|Fiona B\.: \d+ pieces?[\s\S]*Carla \(the link\): \d+ pieces?/);
+    assert.equal(new Set(sources.map(([, colour]) => colour)).size, sources.length, 'a colour each');
+    await screenshot(pushless, '11-swarm');
+    for (const app of [chromium, firefox, pushless]) await assertNoCodes(app);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   test('forget returns to the first visit', { timeout: TEST_MS }, async () => {
     await chromium.page.click('#open-settings');
     await Promise.all([chromium.page.waitForNavigation({ waitUntil: 'load' }), chromium.page.click('#forget')]);
