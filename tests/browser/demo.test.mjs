@@ -616,7 +616,7 @@ describe('the demo, through its UI: Chromium and Firefox people, and one without
     assert.ok(sources.length >= 2, JSON.stringify(sources));
     assert.match(sources.map(([t]) => t).join('\n'), /Carla \(the link\): \d+ pieces?[\s\S]*Fiona B\.: \d+ pieces?|Fiona B\.: \d+ pieces?[\s\S]*Carla \(the link\): \d+ pieces?/);
     assert.equal(new Set(sources.map(([, colour]) => colour)).size, sources.length, 'a colour each');
-    await screenshot(pushless, '11-swarm');
+    await screenshot(pushless, '12-swarm');
     for (const app of [chromium, firefox, pushless]) await assertNoCodes(app);
     rmSync(dir, { recursive: true, force: true });
   });

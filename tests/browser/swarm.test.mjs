@@ -1,7 +1,8 @@
 // The swarm in real browsers (docs/API.md, "Many sources"; docs/PROTOCOL.md §9.5, §9.6): Alice (Chromium) shares;
 // Bob (Firefox), Carol and Dave (Chromium) open her link at once. Each calls Alice (two pushes), meets the others
 // through her with no push (swarm introductions), and fetches from all of them; pushes are counted at the local push
-// service. Then a downloader reloads mid-transfer and resumes inside the swarm while a seeder closes its page.
+// service. Two seeders capped at 2 MiB/s serve a download in at most 0.6x the time one takes. Then a downloader
+// reloads mid-transfer and resumes inside the swarm while a seeder closes its page.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -76,6 +77,35 @@ describe('the swarm: one link, many sources, in real browsers', { timeout: 8 * 6
       await alice.call('honest');
     }
   });
+
+  test('two seeders capped at 2 MiB/s each (maxUploadRate) serve a download in at most 0.6x the time one takes',
+    { timeout: TEST_MS }, async (t) => {
+      try {
+        const one = await alice.call('share', [{ name: 'one.bin', size: 12 * MiB, seed: 23 }]);
+        const two = await alice.call('share', [{ name: 'two.bin', size: 12 * MiB, seed: 24 }]);
+        const seeded = await carol.call('fetchShare', two.link);
+        assert.equal((await carol.call('download', seeded.index)).error, undefined);
+        for (const app of [alice, carol]) await app.call('capUploads', 2 * MiB);
+        const timed = async (link) => {
+          const { index } = await dave.call('fetchShare', link);
+          const got = await dave.call('download', index);
+          assert.equal(got.error, undefined, JSON.stringify(got.error));
+          // From the manifest to the last piece: the pieces' time, which the caps set.
+          const at = (type) => got.events.find((e) => e.type === type).at;
+          return { ms: at('done') - at('manifest'), peers: await dave.call('downloadPeers', index) };
+        };
+        const alone = await timed(one.link);
+        const both = await timed(two.link);
+        t.diagnostic(`one seeder ${Math.round(alone.ms)} ms, two ${Math.round(both.ms)} ms `
+          + `(${(both.ms / alone.ms).toFixed(2)}x; ${both.peers.map((p) => `${p.name} ${p.pieces}`).join(', ')})`);
+        assert.deepEqual(alone.peers.filter((p) => p.pieces > 0).map((p) => p.name), ['Alice']);
+        assert.ok(both.ms <= 0.6 * alone.ms, `two seeders: ${Math.round(both.ms)} ms, one: ${Math.round(alone.ms)} ms`);
+      } catch (error) {
+        throw await diagnose(world, [alice, carol, dave], error);
+      } finally {
+        for (const app of [alice, carol]) await app.call('capUploads', null);
+      }
+    });
 
   test('Carol reloads mid-transfer and resumes inside the swarm (pieces from the others again, those she had not '
     + 'asked again) while Bob, a seeder, closes his page: every copy verified and equal', { timeout: TEST_MS }, async (t) => {

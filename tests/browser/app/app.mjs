@@ -403,6 +403,10 @@ window.app = {
     const share = await state.peer.share(file);
     return { id: share.id, link: share.link, size: file.size, sha256: await sha256Hex(file) };
   },
+  /** Caps what our content server sends each peer (the maxUploadRate option, set on a page created without it). */
+  capUploads(bytesPerSecond) {
+    state.peer.content.server._maxUploadRate = bytesPerSecond ?? Infinity;
+  },
   /** Our server waits `ms` before each range it sends (a slow sharer). */
   slowRanges(ms) {
     const server = state.peer.content.server;
