@@ -16,14 +16,12 @@
 // serve them, or serves them slowly, loses its requests to the others. A peer blamed for bad bytes is banned: its
 // requests go back, and it is never asked again.
 
-import { emptyBitfield, setBit } from '../content/bitfield.js';
+import { emptyBitfield, hasBit, setBit } from '../content/bitfield.js';
 
 export { emptyBitfield, setBit };
 
 // A peer's rate is what it sent over about this long (docs above depth()).
 const RATE_MS = 2000;
-
-const bit = (bits, i) => (bits[i >> 3] >> (7 - (i & 7))) & 1;
 
 export class PieceScheduler {
   /**
@@ -45,7 +43,7 @@ export class PieceScheduler {
     this._held = 0;
     if (have) {
       for (let i = 0; i < pieces; i++) {
-        if (bit(have, i)) {
+        if (hasBit(have, i)) {
           setBit(this._have, i);
           this._held++;
         }
@@ -72,7 +70,7 @@ export class PieceScheduler {
 
   /** Whether we hold piece i. */
   has(i) {
-    return bit(this._have, i) === 1;
+    return hasBit(this._have, i);
   }
 
   /** Our bitfield (a copy), for the have frame. */
@@ -93,7 +91,7 @@ export class PieceScheduler {
       pieces: 0, bytes: 0 };
     this._peers.set(id, peer);
     for (let i = 0; i < this.pieces; i++) {
-      if (have && !bit(have, i)) continue;
+      if (have && !hasBit(have, i)) continue;
       if (bits) setBit(bits, i);
       this._avail[i]++;
     }
@@ -107,10 +105,10 @@ export class PieceScheduler {
    */
   peerHas(id, i) {
     const peer = this._peers.get(id);
-    if (!peer?.bits || !(i >= 0 && i < this.pieces) || bit(peer.bits, i)) return false;
+    if (!peer?.bits || !(i >= 0 && i < this.pieces) || hasBit(peer.bits, i)) return false;
     setBit(peer.bits, i);
     this._avail[i]++;
-    if (bit(this._have, i)) return false;
+    if (hasBit(this._have, i)) return false;
     return this._asked[i] === 0 || (this._unasked === 0 && this._asked[i] < this.endgameCopies);
   }
 
@@ -120,7 +118,7 @@ export class PieceScheduler {
     if (!peer) return [];
     this._peers.delete(id);
     for (let i = 0; i < this.pieces; i++) {
-      if (!peer.bits || bit(peer.bits, i)) this._avail[i]--;
+      if (!peer.bits || hasBit(peer.bits, i)) this._avail[i]--;
     }
     const freed = [...peer.inflight.keys()];
     for (const i of freed) this._release(i);
@@ -184,9 +182,9 @@ export class PieceScheduler {
   }
 
   _pick(peer) {
-    const free = (i) => !bit(this._have, i) && this._asked[i] === 0 && (!peer.bits || bit(peer.bits, i));
+    const free = (i) => !hasBit(this._have, i) && this._asked[i] === 0 && (!peer.bits || hasBit(peer.bits, i));
     if (this._priority.length > 0) {
-      this._priority = this._priority.filter((i) => !bit(this._have, i));
+      this._priority = this._priority.filter((i) => !hasBit(this._have, i));
       for (const i of this._priority) if (free(i)) return i;
     }
     if (this._unasked > 0) {
@@ -198,8 +196,8 @@ export class PieceScheduler {
     // Endgame: every missing piece is asked of someone; ask this peer too, where copies are fewest. Before that, a
     // peer with nothing unasked waits (copies would only waste its upload and ours).
     if (this._unasked > 0) return null;
-    const spare = (i) => !bit(this._have, i) && this._asked[i] < this.endgameCopies && !peer.inflight.has(i) &&
-      (!peer.bits || bit(peer.bits, i));
+    const spare = (i) => !hasBit(this._have, i) && this._asked[i] < this.endgameCopies && !peer.inflight.has(i) &&
+      (!peer.bits || hasBit(peer.bits, i));
     for (const i of this._priority) if (spare(i)) return i;
     return this._fromRandomStart(spare, this._asked);
   }
@@ -231,7 +229,7 @@ export class PieceScheduler {
 
   _release(i) {
     this._inflight--;
-    if (--this._asked[i] === 0 && !bit(this._have, i)) this._unasked++;
+    if (--this._asked[i] === 0 && !hasBit(this._have, i)) this._unasked++;
   }
 
   /**
@@ -250,7 +248,7 @@ export class PieceScheduler {
       peer.pieces++;
       peer.bytes += bytes;
     }
-    if (bit(this._have, i)) return { duplicate: true, cancel: [] };
+    if (hasBit(this._have, i)) return { duplicate: true, cancel: [] };
     setBit(this._have, i);
     this._held++;
     if (this._asked[i] === 0) this._unasked--;

@@ -1,7 +1,8 @@
 // The swarm in real browsers (docs/API.md, "Many sources"; docs/PROTOCOL.md §9.5, §9.6): Alice (Chromium) shares;
 // Bob (Firefox), Carol and Dave (Chromium) open her link at once. Each calls Alice (two pushes), meets the others
 // through her with no push (swarm introductions), and fetches from all of them; pushes are counted at the local push
-// service. Two seeders capped at 2 MiB/s serve a download in at most 0.6x the time one takes. Then a downloader
+// service. Two seeders capped at 2 MiB/s serve a download in at most 0.6x the time one takes; a seeder that lies is
+// banned while the download completes from the others. Then a downloader
 // reloads mid-transfer and resumes inside the swarm while a seeder closes its page.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -106,6 +107,33 @@ describe('the swarm: one link, many sources, in real browsers', { timeout: 8 * 6
         for (const app of [alice, carol]) await app.call('capUploads', null);
       }
     });
+
+  test('a seeder that serves wrong bytes (Carol) is banned for the share and cut off; the download completes from '
+    + 'Alice, every piece verified', { timeout: TEST_MS }, async (t) => {
+    try {
+      const share = await alice.call('share', [{ name: 'lies.bin', size: 8 * MiB, seed: 25 }]);
+      const seeded = await carol.call('fetchShare', share.link);
+      assert.equal((await carol.call('download', seeded.index)).error, undefined);
+      await carol.call('lieInRanges', 3);
+      await alice.call('slowRanges', 100); // so that Dave asks Carol for a good part of it
+      const { index } = await dave.call('fetchShare', share.link);
+      const got = await dave.call('download', index);
+      assert.equal(got.error, undefined, JSON.stringify(got.error));
+      assert.equal(got.files[0].sha256, share.files[0].sha256);
+      assert.equal(got.events.filter((e) => e.type === 'error').length, 0);
+      const peers = await dave.call('downloadPeers', index);
+      t.diagnostic(peers.map((p) => `${p.name} ${p.pieces}${p.banned ? ' (banned)' : ''}`).join(', '));
+      const liar = peers.find((p) => p.keyId === created.carol.keyId);
+      assert.equal(liar?.banned, true, JSON.stringify(peers));
+      assert.equal(liar.connected, false);
+      assert.equal(peers.find((p) => p.keyId === created.alice.keyId).banned, false);
+    } catch (error) {
+      throw await diagnose(world, [alice, carol, dave], error);
+    } finally {
+      await carol.call('honest');
+      await alice.call('honest');
+    }
+  });
 
   test('Carol reloads mid-transfer and resumes inside the swarm (pieces from the others again, those she had not '
     + 'asked again) while Bob, a seeder, closes his page: every copy verified and equal', { timeout: TEST_MS }, async (t) => {
