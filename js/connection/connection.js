@@ -21,6 +21,8 @@ const HELD_MESSAGES = 64;
 const HELD_BYTES = 8 << 20;
 export const HEARTBEAT_MS = 2000;
 export const PEER_GONE_MS = 8000;
+// A data channel closed without a bye: how long the control channel has to deliver one (see the close handler).
+const BYE_GRACE_MS = 1000;
 // write()'s default: how much may wait in the data channel's buffer before a write waits for it to drain.
 export const DEFAULT_HIGH_WATER = 4 * 1024 * 1024;
 
@@ -156,8 +158,22 @@ export class Connection extends EventTarget {
       if (this._appHeld) this._hold(this._appHeld, e.data, 'app');
       else this.dispatchEvent(new MessageEvent('message', { data: e.data }));
     });
-    // Without a bye first: the path or the peer's side went away.
-    this.channel.addEventListener('close', () => this._closed('data channel closed', 'network'));
+    // Without a bye first: the path or the peer's side went away. A peer that says bye and closes at once (a page
+    // going away) closes every channel together, and which close event comes first is the browser's choice: the
+    // bye is read before its own channel's close, so that one is waited for (BYE_GRACE_MS at most) and wins.
+    this.channel.addEventListener('close', () => {
+      if (this.closed) return;
+      const network = () => this._closed('data channel closed', 'network');
+      if (this.control.readyState === 'closed') {
+        network();
+        return;
+      }
+      const timer = setTimeout(network, BYE_GRACE_MS);
+      this.control.addEventListener('close', () => {
+        clearTimeout(timer);
+        setTimeout(network, 0); // after the bye's handler, if one came
+      }, { once: true });
+    });
     this.control.addEventListener('open', () => {
       for (const text of this._controlQueue.splice(0)) this.control.send(text);
       if (this._negotiationPending) this._negotiate();

@@ -237,6 +237,32 @@ describe('connection.js: the channel and control-frame registries', () => {
 
   const message = (channel, data) => channel.dispatchEvent(Object.assign(new Event('message'), { data }));
 
+  it("a peer's bye that comes after its app channel's close event (a page going away closes them together) still "
+    + "says why: by 'peer' with its reason; without a bye, 'network' once the control channel closed", async () => {
+    // What a CI run caught (Firefox, a page reloading): the app channel's close event came before the bye's message.
+    const { connection } = connectionFor();
+    connection.control.readyState = 'open';
+    const closed = new Promise((resolve) => connection.addEventListener('close', resolve, { once: true }));
+    connection.channel.readyState = 'closed';
+    connection.channel.dispatchEvent(new Event('close'));
+    frame(connection, { t: 'bye', reason: 'page closed' });
+    connection.control.readyState = 'closed';
+    connection.control.dispatchEvent(new Event('close'));
+    const e = await closed;
+    assert.deepEqual([e.reason, e.by, e.peerReason], ['closed by the peer: page closed', 'peer', 'page closed']);
+
+    const other = connectionFor().connection;
+    other.control.readyState = 'open';
+    const gone = new Promise((resolve) => other.addEventListener('close', resolve, { once: true }));
+    other.channel.dispatchEvent(new Event('close'));
+    await settle();
+    assert.equal(other.closed, false, 'the control channel may still bring a bye');
+    other.control.readyState = 'closed';
+    other.control.dispatchEvent(new Event('close'));
+    const g = await gone;
+    assert.deepEqual([g.reason, g.by], ['data channel closed', 'network']);
+  });
+
   it('content frames that arrive before the receiver is set are handed to it first, in order (none is lost)', () => {
     // What a CI run caught: the caller asked for a share the moment its end opened, and the callee's page, which had
     // not registered the connection yet, dropped the request (the caller waited 30 s for nothing).
