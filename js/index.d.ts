@@ -432,6 +432,8 @@ export class PushPeer extends EventTarget {
      * have) or 'sequential' (the first missing one).
      */
     strategy?: 'auto' | 'rarest' | 'sequential';
+    /** Sources fetched from at once, the link's sharer among them (16); beyond it addSource() returns false. */
+    maxPeers?: number;
     /** Over this connection only (a file offered in a call): once it is closed, NOT_CONNECTED; no push is made. */
     via?: Connection;
   }): Download;

@@ -24,6 +24,8 @@ const STALL_MS = 30_000;
 // How often requests a source sits on are taken back (and the stall checked).
 const TICK_MS = 1000;
 const MAX_PRIORITY = 16;
+// Sources fetched from at once (the link's sharer always among them): the maxPeers option.
+const MAX_PEERS = 16;
 // Sources gone that peers() still lists.
 const MAX_GONE = 64;
 const RATE_WINDOW_MS = 2000;
@@ -37,12 +39,14 @@ const event = (type, fields) => Object.assign(new Event(type), fields);
  */
 export class Download extends EventTarget {
   constructor({ core, store, link, connectTo, seed, urlFor = () => null, reconnects = 2, window = WINDOW,
-    stallMs = STALL_MS, strategy = 'auto', channelOf = null, onPiece = null, onLink = null }) {
+    stallMs = STALL_MS, strategy = 'auto', maxPeers = MAX_PEERS, channelOf = null, onPiece = null, onLink = null }) {
     super();
     if (strategy !== 'auto' && strategy !== 'rarest' && strategy !== 'sequential') {
       throw new PushPeerError('BAD_ARGUMENT', "strategy: 'auto', 'rarest' or 'sequential'");
     }
     if (!(Number.isInteger(window) && window >= 1)) throw new PushPeerError('BAD_ARGUMENT', 'window: a whole number, at least 1');
+    if (!(Number.isInteger(maxPeers) && maxPeers >= 1)) throw new PushPeerError('BAD_ARGUMENT', 'maxPeers: a whole number, at least 1');
+    this._maxPeers = maxPeers;
     this._stallMs = stallMs;
     this._strategy = strategy;
     this._channelOf = channelOf;
@@ -372,6 +376,8 @@ export class Download extends EventTarget {
     const keyId = connection.remote?.keyId ?? null;
     if (keyId !== null && this._banned.has(keyId)) return null;
     for (const s of this._sources.values()) if (s.channel === channel) return s;
+    // Full: one more would only split the same window thinner (the link's sharer is taken whatever the count).
+    if (!link && this._sources.size >= this._maxPeers) return null;
     const source = { key: `s${++this._sourceCount}`, channel, keyId, name: connection.remote?.name ?? '', link,
       subs: new Map(), requests: new Map(), pieces: 0, bytes: 0, blamed: null };
     this._sources.set(source.key, source);
@@ -385,7 +391,7 @@ export class Download extends EventTarget {
   /**
    * Fetches from this peer too (a Connection, or its content channel): it is sent this share's id, so it learns
    * that we fetch this share (docs/API.md, "Many sources"). False when it cannot be a source (closed, banned, the
-   * download ended); true when it is one.
+   * download ended, maxPeers sources already); true when it is one.
    */
   addSource(connection) {
     const channel = typeof connection?.subscribe === 'function' ? connection : this._channelOf?.(connection);

@@ -810,4 +810,27 @@ describe('many sources (the swarm over js/content)', () => {
     assert.throws(() => carol.shares.fetch(share.link, { strategy: 'random' }), (e) => e.code === 'BAD_ARGUMENT');
     assert.throws(() => carol.shares.fetch(share.link, { window: 0 }), (e) => e.code === 'BAD_ARGUMENT');
   });
+
+  it('maxPeers: a download fetches from at most that many sources at once (the link\'s sharer always); addSource() '
+    + 'says false beyond', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const bob = peer('bob', { world });
+    const carol = peer('carol', { world });
+    const dave = peer('dave', { world });
+    const share = await alice.shares.share(new Blob([pattern(8 * PIECE, 4)]), { name: 'x.bin' });
+    for (const p of [bob, carol]) await p.shares.fetch(share.link).done;
+    const [toBob] = connectPeers(dave, bob);
+    const [toCarol] = connectPeers(dave, carol);
+    const dl = dave.shares.fetch(share.link, { maxPeers: 2 });
+    await new Promise((resolve) => dl.addEventListener('manifest', resolve, { once: true }));
+    assert.equal(dl.addSource(toBob), true);
+    assert.equal(dl.addSource(toCarol), false, 'two sources already');
+    await dl.done;
+    assert.deepEqual(dl.peers().map((p) => p.keyId).sort(), [alice.keyId, bob.keyId].sort());
+    assert.deepEqual(await bytesOf(await dl.blob(0)), pattern(8 * PIECE, 4));
+    for (const bad of [0, 1.5, '2']) {
+      assert.throws(() => carol.shares.fetch(`${share.link}`, { maxPeers: bad }), (e) => e.code === 'BAD_ARGUMENT');
+    }
+  });
 });
