@@ -128,3 +128,23 @@ export async function rawDataChannelCall(caller, callee) {
     }).catch(() => {})));
   }
 }
+
+/**
+ * A Blob of `n` MiB made in the page from one 1 MiB pattern (so the page does not hold n MiB), shared by its peer:
+ * { link, id, ms (hashing and storing) }. A content of its own each time: a receiver that holds the same file (the
+ * same root) would not fetch it again.
+ */
+let shareSeed = Date.now() & 0xffff;
+export function shareInPage(app, n) {
+  shareSeed++;
+  return app.page.evaluate(async (count, s) => {
+    const chunk = new Uint8Array(1 << 20);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 13 + s) & 0xff;
+    new DataView(chunk.buffer).setUint32(0, s);
+    const blob = new Blob(Array.from({ length: count }, (_, i) => (i === 0 ? chunk : chunk.slice(0, chunk.length))),
+      { type: 'application/octet-stream' });
+    const t0 = performance.now();
+    const share = await window.app.state.peer.share(blob, { name: `bench-${s}-${count}.bin` });
+    return { link: share.link, id: share.id, ms: performance.now() - t0 };
+  }, n, shareSeed);
+}

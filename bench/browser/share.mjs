@@ -19,7 +19,7 @@
 import { parseArgs } from 'node:util';
 
 import { startWorld } from '../../tests/browser/apps.mjs';
-import { fmt, parsePairs, say } from './pages.mjs';
+import { fmt, parsePairs, say, shareInPage } from './pages.mjs';
 import { difference, snapshot } from './threads.mjs';
 
 const SUBJECT = 'mailto:bench@pushpeer.invalid';
@@ -41,23 +41,6 @@ const hashMib = Number(opts['hash-mib']);
 const pairs = parsePairs(opts.pairs, NAMES, ['sharer', 'receiver']);
 const mbps = (bytes, ms) => (ms > 0 ? (bytes / 1e6) / (ms / 1000) : NaN);
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
-
-/** A Blob of `n` MiB in the page, made of one 1 MiB pattern (so the page does not hold n MiB), shared: its link. */
-let seed = Date.now() & 0xffff;
-function shareInPage(app, n) {
-  // A content of its own each time: a receiver that holds the same file (the same root) would not fetch it again.
-  seed++;
-  return app.page.evaluate(async (count, s) => {
-    const chunk = new Uint8Array(1 << 20);
-    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 13 + s) & 0xff;
-    new DataView(chunk.buffer).setUint32(0, s);
-    const blob = new Blob(Array.from({ length: count }, (_, i) => (i === 0 ? chunk : chunk.slice(0, chunk.length))),
-      { type: 'application/octet-stream' });
-    const t0 = performance.now();
-    const share = await window.app.state.peer.share(blob, { name: `bench-${count}.bin` });
-    return { link: share.link, id: share.id, ms: performance.now() - t0 };
-  }, n, seed);
-}
 
 /**
  * The receiving page fetches a link: { ms (to done), firstMs (to the first verified piece), bytes } or { error }.

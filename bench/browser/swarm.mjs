@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util';
 
 import { startWorld } from '../../tests/browser/apps.mjs';
-import { say } from './pages.mjs';
+import { say, shareInPage } from './pages.mjs';
 import { difference, snapshot } from './threads.mjs';
 
 const SUBJECT = 'mailto:bench@pushpeer.invalid';
@@ -33,20 +33,6 @@ const runs = Number(opts.runs);
 const mbps = (bytes, ms) => (bytes / 1e6) / (ms / 1000);
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
-
-let seed = Date.now() & 0xffff;
-/** A Blob of `n` MiB made in the page from one 1 MiB pattern, shared by it: its link. */
-function shareInPage(app, n) {
-  seed++;
-  return app.page.evaluate(async (count, s) => {
-    const chunk = new Uint8Array(1 << 20);
-    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 13 + s) & 0xff;
-    new DataView(chunk.buffer).setUint32(0, s);
-    const blob = new Blob(Array.from({ length: count }, () => chunk), { type: 'application/octet-stream' });
-    const share = await window.app.state.peer.share(blob, { name: `swarm-${s}.bin` });
-    return share.link;
-  }, n, seed);
-}
 
 /** Bench hook: the cap of a page's content server (the maxUploadRate option, set after the page was created). */
 const setCap = (app, bytesPerSecond) => app.page.evaluate((rate) => {
@@ -77,8 +63,8 @@ try {
     for (let run = 1; run <= runs; run++) {
       for (const app of [alice, bob, carol]) await setCap(app, null);
       say(`${mode}, run ${run}: sharing ${size} MiB twice, Bob and Carol fetch the first`);
-      const swarmLink = await shareInPage(alice, size);
-      const soloLink = await shareInPage(alice, size);
+      const swarmLink = (await shareInPage(alice, size)).link;
+      const soloLink = (await shareInPage(alice, size)).link;
       await fetchTimed(bob, swarmLink);
       await fetchTimed(carol, swarmLink);
       for (const app of [alice, bob, carol]) await setCap(app, cap);
