@@ -39,6 +39,7 @@ const WALK_WAIT_MS = 2_000; // a newcomer's walks not all answered by then: some
 const REPAIR_PAUSE_MS = 2_000; // walks for ourselves at most this often (their calls take a few round trips)
 const WALKS_PER_MINUTE = 60; // group-walk frames taken from one connection
 const MIN_SECRET = 16;
+const JOIN_REPEAT_MS = 15_000; // a join hello on the same connection again within this long is a plain hello
 const LOOKUPS_PER_MINUTE = 30; // hellos for a group not in memory (host.groupFor) taken from one connection
 
 /** The groups of one PushPeer, and the control frames they use. host: the PushPeer (public methods only). */
@@ -180,6 +181,7 @@ export class Group extends EventTarget {
     this._joiningThrough = null; // the key id of the member we join through, until its member list came
     this._helloTo = new WeakSet(); // connections we said hello on
     this._helloFrom = new WeakSet(); // connections a member said hello on (its proof checked)
+    this._joinsFrom = new WeakMap(); // connection -> when a join hello on it was last answered as one
     this._left = false;
     this._large = false; // beyond full mesh (we may know fewer members than that: our neighbours only)
     this._joinedVia = null; // the connection join() made (not one that was there before)
@@ -329,7 +331,11 @@ export class Group extends EventTarget {
     const known = this._members.get(keyId);
     // Joining (new to us, or a reloaded page back): it needs the members. Said by the joiner: what we know of it
     // (a walk's call that failed, a vouch) cannot tell a newcomer from a member whose call opened.
-    const newcomer = frame.join === true;
+    // Once per JOIN_REPEAT_MS on one connection: each join sends every connected member a frame (a swarm's members
+    // are whoever holds a link), so a repeated one is a plain hello, not a way to make us flood them.
+    const last = this._joinsFrom.get(connection);
+    const newcomer = frame.join === true && !(last !== undefined && Date.now() - last < JOIN_REPEAT_MS);
+    if (newcomer) this._joinsFrom.set(connection, Date.now());
     this._connect(keyId, { name: connection.remote.name, card: known?.card ?? null, proof: frame.proof, connection });
     if (!this._helloTo.has(connection)) this._sayHello(connection);
     const joining = this._joining.get(connection);

@@ -66,6 +66,20 @@ describe('groups', () => {
       assert.deepEqual(ann.sent.slice(3).map((f) => f.t), ['group-hello', 'group-members'], 'our hello, then the members');
     });
 
+  it('a join hello repeated on one connection is answered as a join once (15 s): no flood of the members', async () => {
+    const { groups } = ours();
+    const secret = randomBytes(32);
+    const group = groups.group('club', { secret });
+    const ann = open(groups, 'ann');
+    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann'), join: true });
+    const ben = open(groups, 'ben');
+    for (let i = 0; i < 5; i++) await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben'), join: true });
+    await settle();
+    assert.equal(ann.sent.filter((f) => f.t === 'group-members').length, 2, 'one list as a newcomer, one entry about Ben');
+    assert.equal(ben.sent.filter((f) => f.t === 'group-members').length, 1);
+    assert.equal(ben.sent.filter((f) => f.t === 'group-hello').length, 1);
+  });
+
   it('a newcomer\'s hello: the members hear of it first, then it gets their list (cards with proofs)', async () => {
     const { groups } = ours();
     const secret = randomBytes(32);
