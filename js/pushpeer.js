@@ -117,7 +117,7 @@ export class PushPeer extends EventTarget {
     this.groups = new Groups({ core: this.core, keyId: this.keyId, options: this.options, card: () => this.card(),
       cardBytes: (card) => this._cardOf(card), connect: (card, options) => this.connect(card, options),
       connectionTo: (keyId) => this.neighbours.connectionTo(keyId),
-      peerCard: async (keyId) => (await this.store.getPeer(keyId))?.card ?? null, error: (error) => this._error(error),
+      peerCard: (keyId) => this._keptCard(keyId), error: (error) => this._error(error),
       groupFor: (id) => this.swarms.groupFor(id) });
     this.neighbours = new Neighbours({ core: this.core, store: this.store, options: this.options, keyId: this.keyId,
       connections: () => this.connections, emit: (type, fields) => this._emit(type, fields),
@@ -127,7 +127,7 @@ export class PushPeer extends EventTarget {
         store: this.store, storeName, body, via, from, route }) });
     // The swarm of each share we fetch or serve: a group whose secret is the share's id (js/swarm/introductions.js).
     this.swarms = new Swarms({ core: this.core, groups: this.groups, connectionTo: (keyId) => this.neighbours.connectionTo(keyId),
-      peerCard: async (keyId) => (await this.store.getPeer(keyId))?.card ?? null, served: () => this.content.served(),
+      peerCard: (keyId) => this._keptCard(keyId), served: () => this.content.served(),
       error: (error) => this._error(error) });
     // Share by link (js/content/): its own database beside the store (memory when the store is one, e.g. in Node).
     const contentStore = o.contentStore ?? (typeof o.store?.get === 'function' || !globalThis.indexedDB
@@ -173,6 +173,11 @@ export class PushPeer extends EventTarget {
     // Whatever arrived while no page was open (the notification's click brings us here). In a task of its own,
     // so that listeners added right after `await PushPeer.create()` see the requests.
     setTimeout(() => void this.processInbox().catch((error) => this._error(error)), 0);
+  }
+
+  /** The card bytes we keep for peer `keyId`, or null. */
+  async _keptCard(keyId) {
+    return (await this.store.getPeer(keyId))?.card ?? null;
   }
 
   async _registration(sw) {

@@ -52,6 +52,15 @@ export class Swarms {
    * serve the share any more) leaves the download as it was.
    */
   async join(id, connection, addSource) {
+    try {
+      await this._join(id, connection, addSource);
+    } catch (error) {
+      // Extra sources only: the download goes on from its link's peer (and the page hears why, unless refused).
+      if (!(error instanceof PushPeerError) || error.code !== 'NOT_A_MEMBER') this._error(error);
+    }
+  }
+
+  async _join(id, connection, addSource) {
     const group = this.groupOf(id);
     if (!this._joined.has(id)) {
       const onJoin = (e) => {
@@ -68,12 +77,8 @@ export class Swarms {
     const card = await this._peerCard(connection.remote.keyId);
     // Only over a connection we hold: join() would call the card (a push) when there is none.
     if (!card || connection.closed || !this._connectionTo(connection.remote.keyId)) return;
-    try {
-      // The card names the peer we are connected to: join() takes that connection (no call, no push).
-      await group.join(card);
-    } catch (error) {
-      if (!(error instanceof PushPeerError) || error.code !== 'NOT_A_MEMBER') this._error(error);
-    }
+    // The card names the peer we are connected to: join() takes that connection (no call, no push).
+    await group.join(card);
   }
 
   /** The download ended (done: we go on serving it, still in the swarm) or the share is gone (we leave). */
