@@ -24,9 +24,10 @@ export function replacesCard(known, created, bytes) {
  * Keeps a peer's card (bytes, and `card` decoded from them) unless the one we keep (`known`, or none) is newer or
  * the same; the record is marked not gone.
  */
-export async function keepPeerCard(store, known, { keyId, identity, bytes, card }) {
+export async function keepPeerCard(store, known, { keyId, identity, bytes, card, transient = false }) {
   if (!replacesCard(known, card.created, bytes)) return;
-  await store.putPeer({ ...known, keyId, identity, card: bytes, name: card.name, updated: card.created, gone: false });
+  await store.putPeer({ ...known, keyId, identity, card: bytes, name: card.name, updated: card.created, gone: false,
+    ...(known ? {} : transient ? { transient: true, kept: Date.now() } : {}) });
 }
 
 /** The host policy for cards' endpoints, from the saved config (the page writes allowPushHosts there). */
@@ -70,6 +71,8 @@ export async function sendCardToPeers({ core, store, identity, config, card, fet
   const sent = [];
   const failed = [];
   for (const peer of await store.peers()) {
+    // A transient peer (met in a swarm: a stranger holding the same link) gets no push of ours.
+    if (peer.transient) continue;
     try {
       const recipient = core.base64urlDecode(peer.keyId);
       // A random session (each card envelope is new to the replay guard); the push link gives it one Topic per peer,

@@ -360,6 +360,8 @@ export class Group extends EventTarget {
   readonly name: string;
   /** The group's public id (base64url of 16 bytes; PROTOCOL §7.8). */
   readonly id: string;
+  /** An open group of the library's own (a share's swarm, name `pushpeer-swarm:<id>`): no messages (PROTOCOL §9.6). */
+  readonly open: boolean;
   /** The members we know, and whether we hold a live connection to each. */
   peers(): Array<{ keyId: string; name: string; connected: boolean }>;
   /** A link with our card and the group's name and secret: whoever holds it can join. */
@@ -369,7 +371,7 @@ export class Group extends EventTarget {
    * and is introduced to the members they are connected to (no push). NOT_A_MEMBER, TIMEOUT, or connect()'s errors.
    */
   join(cardOrLink: CardInput): Promise<Array<{ keyId: string; name: string; connected: boolean }>>;
-  /** Text to every member (flooded with duplicate suppression beyond maxFullMesh). At most 16384 characters. */
+  /** Text to every member (flooded with duplicate suppression beyond maxFullMesh). At most 16384 characters; BAD_ARGUMENT in an open group. */
   send(data: string): void;
   /** Stops taking part (connections stay). */
   leave(): void;

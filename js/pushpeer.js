@@ -61,6 +61,7 @@ const NOTIFICATION_LINGER_MS = 5000;
 // connect() without `via`: how many neighbours it tries before push, and what makes it try the next.
 const MAX_ROUTES = 3;
 const ROUTE_MISSES = new Set(['NO_ROUTE', 'INTRODUCTION_REFUSED', 'RATE_LIMITED', 'NOT_CONNECTED']);
+const MAX_TRANSIENT_PEERS = 64; // peers a swarm brought (see _keepPeer)
 
 const ownerId = () => Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -144,7 +145,7 @@ export class PushPeer extends EventTarget {
       carrier: (keyId) => this.neighbours.connectionTo(keyId),
       admits: (item) => this.groups.admits(item),
       ourCard: () => this._card.bytes, cardOf: (card) => this._cardOf(card),
-      keepPeer: (keyId, bytes, decoded) => this._keepPeer(keyId, bytes, decoded),
+      keepPeer: (keyId, bytes, decoded, options) => this._keepPeer(keyId, bytes, decoded, options),
       opened: (connection) => this._register(connection), emit: (type, fields) => this._emit(type, fields),
       dispatch: (event) => this.dispatchEvent(event), error: (error) => this._error(error) });
 
@@ -319,9 +320,10 @@ export class PushPeer extends EventTarget {
     return { bytes: this._card.bytes.slice(), text: this._card.text, link: `${base}#card=${this._card.text}` };
   }
 
-  /** Our peers: people we accepted a call from, called, or saved. */
+  /** Our peers: people we accepted a call from, called, or saved (not the transient ones a swarm brought). */
   async peers() {
-    return (await this.store.peers()).map(({ keyId, name, updated, gone }) => ({ keyId, name, updated, gone: Boolean(gone) }));
+    return (await this.store.peers()).filter((p) => !p.transient)
+      .map(({ keyId, name, updated, gone }) => ({ keyId, name, updated, gone: Boolean(gone) }));
   }
 
   /** Keeps a card's owner as a peer (they get our new card when it changes); resolves to its key id. */
@@ -339,9 +341,27 @@ export class PushPeer extends EventTarget {
     await this.store.deletePeer(keyId);
   }
 
-  async _keepPeer(keyId, bytes, decoded = this.core.decodeCard(bytes)) {
-    const known = await this.store.getPeer(keyId);
-    await keepPeerCard(this.store, known, { keyId, identity: decoded.identity, bytes, card: decoded });
+  /**
+   * Keeps a card's owner as a peer. `transient`: a group's rules brought them (an open group's member, met in a
+   * swarm: a stranger holding the same link), so they are kept only while useful: not listed by peers(), sent no
+   * card of ours by push, and beyond MAX_TRANSIENT_PEERS the oldest we are not connected to are forgotten. A peer
+   * we call or accept ourselves is a peer for good, transient before or not.
+   */
+  async _keepPeer(keyId, bytes, decoded = this.core.decodeCard(bytes), { transient = false } = {}) {
+    let known = await this.store.getPeer(keyId);
+    if (known?.transient && !transient) {
+      known = { ...known };
+      delete known.transient;
+      delete known.kept;
+      await this.store.putPeer(known);
+    }
+    await keepPeerCard(this.store, known, { keyId, identity: decoded.identity, bytes, card: decoded, transient });
+    if (transient && !known) {
+      const old = (await this.store.peers()).filter((p) => p.transient).sort((a, b) => a.kept - b.kept);
+      const unconnected = old.filter((p) => p.keyId !== keyId && !this.neighbours.connectionTo(p.keyId));
+      const over = Math.max(0, old.length - MAX_TRANSIENT_PEERS);
+      for (const p of unconnected.slice(0, over)) await this.store.deletePeer(p.keyId);
+    }
   }
 
   /**
@@ -371,7 +391,9 @@ export class PushPeer extends EventTarget {
       try {
         return await this.calls.connect(card, { ...rest, via });
       } catch (error) {
-        if (!ROUTE_MISSES.has(error?.code) || rest.signal?.aborted) throw error;
+        // (A carrier that never answers, e.g. a member that swallows what we ask it to carry, is a miss too.)
+        const silent = error?.code === 'TIMEOUT' && error.reason === 'CARRIER_SILENT';
+        if (!(ROUTE_MISSES.has(error?.code) || silent) || rest.signal?.aborted) throw error;
         this._emit('progress', { step: 'route-missed', via: via.remote.keyId, code: error.code });
       }
     }
@@ -406,7 +428,10 @@ export class PushPeer extends EventTarget {
     try {
       const card = this.core.decodeCard(text);
       if (this.core.base64urlEncode(card.keyId) !== connection.remote.keyId) return;
-      await this._keepPeer(connection.remote.keyId, this.core.base64urlDecode(text), card);
+      // (A transient peer stays one: a new card is not a call of ours.)
+      const known = await this.store.getPeer(connection.remote.keyId);
+      await keepPeerCard(this.store, known, { keyId: connection.remote.keyId, identity: card.identity,
+        bytes: this.core.base64urlDecode(text), card });
       connection.updateRemote({ name: card.name });
     } catch (error) {
       this._error(error);

@@ -212,9 +212,9 @@ export class Shares {
     const record = await this.store.getShare(id);
     if (!record) return false;
     this._downloads.get(id)?.cancel();
-    this._swarms?.leave(id);
     this.server.forget(id);
     await this.store.deleteShare(id);
+    this._swarms?.leave(id); // once it is not served any more (a hello meanwhile would make it again)
     const others = await this.store.shares();
     for (const f of record.files) {
       // Another share may hold the same file (the same root, and for downloads the same pieces): those stay.

@@ -12,7 +12,8 @@
 //                                                     I am joining through you (send me the members, or walks)
 //   {t:'group-members', group, members:[{card, proof}], walks?}
 //                                                     members I am connected to (to a newcomer; a newcomer to the
-//                                                     rest); `walks`: none, walks went instead (the group is large)
+//                                                     rest: one entry); `walks`: none, walks went instead (the
+//                                                     group is large)
 //   {t:'group-walk', group, card, proof, trail}       a member (card, proof) wants a neighbour; `trail`: the walk's
 //                                                     carriers from that member to the sender (not included)
 //   {t:'group-room', group, full}                     I have maxNeighbours connections (or no longer): a walk that
@@ -20,7 +21,16 @@
 //   {t:'group-msg', group, mid, from, data}          a message to the whole group (flooded beyond full mesh)
 //   {t:'group-no', group, code}                       your hello was refused (NOT_A_MEMBER)
 // Group messages are flooded with duplicate suppression beyond full mesh (their `from` is then as the origin said
-// it: every member holds the secret, so the group trusts its members with that).
+// it: every member holds the secret, so the group trusts its members with that); up to full mesh a message is from
+// the member who sent it.
+//
+// An open group (openGroup: a swarm, whose secret is in every link to it) has members who are strangers to each
+// other, and any of them may be hostile. What one member can make us do is bounded: frames per connection per
+// minute (walks, lists, messages), a member list counts only from the member we join through (one entry, a
+// newcomer, from the others), at most MAX_UNCONNECTED members we are not connected to, and the carrier's rule
+// and automatic acceptance count only members connected to us (their own hello) or a call's own vouch. An open
+// group carries no messages, its members are kept as transient peers (js/pushpeer.js), and at most maxNeighbours of
+// their carried calls are taken without asking; the rest are declined.
 import { PushPeerError } from '../errors.js';
 import { bucket, pick } from './neighbours.js';
 import { MAX_HOPS, checkRoute } from './route.js';
@@ -37,10 +47,17 @@ const SEEN_LIMIT = 2048; // message ids remembered for duplicate suppression
 const HANDOFF_GRACE_MS = 2_000; // the connection join() made is closed this long after the walks' calls came
 const WALK_WAIT_MS = 2_000; // a newcomer's walks not all answered by then: some were dropped (_handOff)
 const REPAIR_PAUSE_MS = 2_000; // walks for ourselves at most this often (their calls take a few round trips)
-const WALKS_PER_MINUTE = 60; // group-walk frames taken from one connection
+const WALKS_PER_MINUTE = 20; // group-walk frames taken from one connection
 const MIN_SECRET = 16;
 const JOIN_REPEAT_MS = 15_000; // a join hello on the same connection again within this long is a plain hello
 const LOOKUPS_PER_MINUTE = 30; // hellos for a group not in memory (host.groupFor) taken from one connection
+const MESSAGES_PER_MINUTE = 120; // group-msg frames taken from one connection
+const LISTS_PER_MINUTE = 30; // group-members frames taken from one connection
+const MAX_UNCONNECTED = 64; // members we know of but are not connected to (the oldest go first)
+const VOUCH_MS = 60_000; // a vouch waits this long for its call to be looked at (admits)
+const MAX_VOUCHES = 64;
+const ADMIT_MS = 30_000; // a call taken without asking counts towards maxNeighbours until it opens, or this long
+const RESERVED = 'pushpeer-'; // group names of the library's own (openGroup)
 
 /** The groups of one PushPeer, and the control frames they use. host: the PushPeer (public methods only). */
 export class Groups {
@@ -49,11 +66,28 @@ export class Groups {
     this.core = host.core;
     this.byId = new Map(); // group id (base64url) -> Group
     this.byName = new Map();
+    this._vouches = new Map(); // key id -> { group, proof, until }: came with a carried call not looked at yet
   }
 
   /** The group `name`; created with `secret` (bytes or base64url; random when none) the first time. */
   group(name, { secret } = {}) {
     if (typeof name !== 'string' || !name) throw new PushPeerError('BAD_ARGUMENT', 'group(name): a name');
+    if (name.startsWith(RESERVED)) throw new PushPeerError('BAD_ARGUMENT', `group names beginning with ${RESERVED} are the library's`);
+    return this._group(name, { secret, open: false });
+  }
+
+  /**
+   * An open group of the library's own (its name begins with `pushpeer-`): a swarm, whose secret is in every link
+   * to it, so that its members are strangers to each other (see the top of this file).
+   */
+  openGroup(name, { secret }) {
+    if (typeof name !== 'string' || !name.startsWith(RESERVED) || secret === undefined) {
+      throw new PushPeerError('BAD_ARGUMENT', `openGroup(name, { secret }): a name beginning with ${RESERVED}`);
+    }
+    return this._group(name, { secret, open: true });
+  }
+
+  _group(name, { secret, open }) {
     const existing = this.byName.get(name);
     if (existing && secret === undefined) return existing;
     const bytes = secret === undefined ? crypto.getRandomValues(new Uint8Array(32))
@@ -62,7 +96,7 @@ export class Groups {
     const id = this.core.base64urlEncode(this.core.groupId(bytes));
     if (existing?.id === id) return existing;
     if (existing) throw new PushPeerError('BAD_ARGUMENT', `another group is named ${name}`);
-    const group = new Group(this, { name, secret: bytes, id });
+    const group = new Group(this, { name, secret: bytes, id, open });
     this.byId.set(id, group);
     this.byName.set(name, group);
     return group;
@@ -88,8 +122,10 @@ export class Groups {
     const lookupAllowed = bucket(LOOKUPS_PER_MINUTE);
     connection.onControl('group-hello', (f) => void this._helloFor(connection, f, lookupAllowed)
       .catch((error) => this.host.error(error)));
-    connection.onControl('group-members', frame((g, f) => g._memberList(connection, f)));
-    connection.onControl('group-msg', frame((g, f) => g._message(connection, f)));
+    const listAllowed = bucket(LISTS_PER_MINUTE);
+    connection.onControl('group-members', frame((g, f) => g._memberList(connection, f, listAllowed)));
+    const messageAllowed = bucket(MESSAGES_PER_MINUTE);
+    connection.onControl('group-msg', frame((g, f) => g._message(connection, f, messageAllowed)));
     connection.onControl('group-no', frame((g, f) => g._refused(connection, f)));
     // Walks make members call (and pass frames on): at most WALKS_PER_MINUTE taken from one connection.
     const walkAllowed = bucket(WALKS_PER_MINUTE);
@@ -120,9 +156,12 @@ export class Groups {
     await group._hello(connection, f);
   }
 
-  /** A group both key ids are connected members of (the carrier's 'group' policy), or null. */
+  /**
+   * A group both key ids are members of, connected to us with their own hello (the carrier's 'group' policy: the
+   * two it stands between are its neighbours), or null. A member we were only told of does not count.
+   */
   shared(a, b) {
-    for (const g of this.byId.values()) if (g._isMember(a) && g._isMember(b)) return g;
+    for (const g of this.byId.values()) if (g._isConnected(a) && g._isConnected(b)) return g;
     return null;
   }
 
@@ -141,26 +180,44 @@ export class Groups {
 
   /**
    * A carried call came with `keyId`'s proof of membership (js/mesh/neighbours.js, vouch): a member at a walk's end
-   * calls the newcomer, who has not heard of it. Kept as a member (not connected) when the proof holds.
+   * calls the newcomer, who has not heard of it. Kept aside until the call is looked at (admits), after its envelope
+   * proved it is from `keyId`: a carrier that makes up a vouch with a bad envelope makes nobody a member.
    */
-  vouch(keyId, { group: id, proof }) {
-    const group = this.byId.get(id);
-    if (group && group._checks(keyId, proof)) group._vouched(keyId, proof);
+  vouch(keyId, { group, proof }) {
+    if (!this.byId.has(group)) return;
+    this._vouches.delete(keyId);
+    this._vouches.set(keyId, { group, proof, until: Date.now() + VOUCH_MS });
+    if (this._vouches.size > MAX_VOUCHES) this._vouches.delete(this._vouches.keys().next().value);
   }
 
   /**
    * The carrier's 'group' rule for a call passed on over several hops: `vouch` proves `keyId` (its caller) a member
-   * of a group of ours that `a` and `b` (the two we stand between) are members of.
+   * of a group of ours that `a` and `b` (the two we stand between, connected to us) are members of.
    */
   vouches(keyId, { group: id, proof }, a, b) {
     const group = this.byId.get(id);
-    return Boolean(group && group._isMember(a) && group._isMember(b) && group._checks(keyId, proof));
+    return Boolean(group && group._isConnected(a) && group._isConnected(b) && group._checks(keyId, proof));
   }
 
-  /** A carried request from a member of one of our groups, carried by a member: accepted without asking. */
+  /**
+   * A carried request (its envelope opened: `item.from` is the caller) from a member of one of our groups, carried
+   * by a member connected to us: { group, accept, transient }, or null (the page is asked). `accept`: taken without
+   * asking (joining a group is consent to connect with its members); false for an open group with maxNeighbours
+   * connections already (declined). `transient`: an open group's member is kept as a transient peer.
+   */
   admits(item) {
     if (!item.via) return null;
-    return this.shared(item.from, item.via);
+    const vouch = this._vouches.get(item.from);
+    this._vouches.delete(item.from);
+    for (const g of this.byId.values()) {
+      if (!g._isConnected(item.via)) continue;
+      const vouched = vouch?.group === g.id && vouch.until > Date.now() && g._checks(item.from, vouch.proof);
+      if (!vouched && !g._members.has(item.from)) continue;
+      const accept = g._admit(item.from);
+      if (accept && vouched) g._vouched(item.from, vouch.proof);
+      return { group: g, accept, transient: g.open };
+    }
+    return null;
   }
 }
 
@@ -169,11 +226,13 @@ export class Groups {
  * connection ended; 'message' ({ from, name, data }). peers(), send(data), invite(), join(cardOrLink), leave().
  */
 export class Group extends EventTarget {
-  constructor(groups, { name, secret, id }) {
+  constructor(groups, { name, secret, id, open = false }) {
     super();
     this.groups = groups;
     this.name = name;
     this.id = id;
+    this.open = open; // an open group (Groups.openGroup): members are strangers
+    this._admitted = new Map(); // key id -> when its carried call was taken without asking (an open group)
     this._secret = secret;
     this._members = new Map(); // keyId -> { keyId, name, card (bytes), proof (bytes), connection | null }
     this._seen = new Set();
@@ -271,6 +330,7 @@ export class Group extends EventTarget {
 
   /** Sends text to every member (flooded with duplicate suppression beyond full mesh). */
   send(data) {
+    if (this.open) throw new PushPeerError('BAD_ARGUMENT', 'an open group (a swarm) carries no messages');
     if (typeof data !== 'string' || data.length > MAX_MESSAGE) {
       throw new PushPeerError('BAD_ARGUMENT', `group.send(data): text of at most ${MAX_MESSAGE} characters`);
     }
@@ -298,6 +358,36 @@ export class Group extends EventTarget {
 
   _isMember(keyId) {
     return keyId === this.groups.host.keyId || this._members.has(keyId);
+  }
+
+  /** Us, or a member connected to us (its hello on that connection, its proof checked). */
+  _isConnected(keyId) {
+    if (keyId === this.groups.host.keyId) return true;
+    const m = this._members.get(keyId);
+    return Boolean(m?.connection && !m.connection.closed);
+  }
+
+  /**
+   * Whether to take `keyId`'s carried call without asking: always in a group of people who invited each other; in
+   * an open group while we have fewer than maxNeighbours connections (those being opened count).
+   */
+  _admit(keyId) {
+    if (!this.open) return true;
+    const now = Date.now();
+    for (const [k, at] of this._admitted) if (now - at > ADMIT_MS || this._isConnected(k)) this._admitted.delete(k);
+    if (this._connected().length + this._admitted.size >= this.options.maxNeighbours) return false;
+    this._admitted.set(keyId, now);
+    return true;
+  }
+
+  /** Keeps what we know of a member; beyond MAX_UNCONNECTED members not connected to us, the oldest go. */
+  _know(keyId, fields) {
+    const known = this._members.get(keyId);
+    this._members.delete(keyId);
+    this._members.set(keyId, { ...known, keyId, ...fields });
+    const unconnected = [...this._members.values()].filter((m) => !(m.connection && !m.connection.closed));
+    // (`keyId` is the newest: it stays)
+    for (const m of unconnected.slice(0, Math.max(0, unconnected.length - MAX_UNCONNECTED))) this._members.delete(m.keyId);
   }
 
   /** Our hello; `join`: from join(), asking for the members (or walks) as a newcomer does. */
@@ -367,12 +457,18 @@ export class Group extends EventTarget {
     return { card: this._core.base64urlEncode(member.card), proof: member.proof };
   }
 
-  /** Members someone told us of: checked (card signature, proof), kept, and called through them when we are new. */
-  async _memberList(connection, frame) {
-    if (!this._isMember(connection.remote.keyId) || !Array.isArray(frame.members)) return;
+  /**
+   * Members someone told us of: checked (card signature, proof), kept, and called through them when we are new.
+   * The member we join through sends the members it is connected to (up to maxFullMesh count); any other member
+   * only ever tells us of a newcomer (one entry).
+   */
+  async _memberList(connection, frame, allowed = () => true) {
+    if (!this._isConnected(connection.remote.keyId) || !Array.isArray(frame.members) || !allowed()) return;
     const host = this.groups.host;
+    const joining = connection.remote.keyId === this._joiningThrough;
     const fresh = [];
-    for (const entry of frame.members.slice(0, 256)) {
+    for (const entry of frame.members.slice(0, joining ? this.options.maxFullMesh : 1)) {
+      if (typeof entry?.card !== 'string' || typeof entry.proof !== 'string') continue;
       let card;
       try {
         card = this._core.decodeCard(entry.card);
@@ -380,11 +476,11 @@ export class Group extends EventTarget {
         continue;
       }
       const keyId = this._core.base64urlEncode(card.keyId);
-      if (keyId === host.keyId || typeof entry.proof !== 'string' || !this._checks(keyId, entry.proof)) continue;
+      if (keyId === host.keyId || !this._checks(keyId, entry.proof)) continue;
       const known = this._members.get(keyId);
       if (known?.connection && !known.connection.closed) continue;
-      this._members.set(keyId, { keyId, name: card.name, card: this._core.base64urlDecode(entry.card),
-        proof: entry.proof, connection: known?.connection ?? null });
+      this._know(keyId, { name: card.name, card: this._core.base64urlDecode(entry.card), proof: entry.proof,
+        connection: known?.connection ?? null });
       fresh.push({ keyId, card: entry.card });
       // A member we are connected to already (an earlier call, another group, another share's swarm): that
       // connection becomes the group's with a hello on it, no call (it answers with its own).
@@ -412,7 +508,8 @@ export class Group extends EventTarget {
     while (need > 0 && candidates.length && !connection.closed) {
       const made = await Promise.all(candidates.splice(0, need).map(async ({ keyId, card }) => {
         try {
-          if (!host.connectionTo(keyId)) await host.connect(card, { via: connection }); // attach() says hello on it
+          // attach() says hello on it
+          if (!host.connectionTo(keyId)) await host.connect(card, { via: connection, ...this._callOptions });
           return true;
         } catch (error) {
           host.error(error);
@@ -485,8 +582,12 @@ export class Group extends EventTarget {
   _vouched(keyId, proof) {
     const known = this._members.get(keyId);
     if (known?.connection && !known.connection.closed) return;
-    this._members.set(keyId, { ...known, keyId, name: known?.name ?? '', card: known?.card ?? null, proof,
-      connection: null });
+    this._know(keyId, { name: known?.name ?? '', card: known?.card ?? null, proof, connection: null });
+  }
+
+  /** What our calls to members add: an open group's members are kept as transient peers. */
+  get _callOptions() {
+    return this.open ? { transient: true } : {};
   }
 
   /**
@@ -529,11 +630,11 @@ export class Group extends EventTarget {
     // neighbour fewer; it walks again for itself when its join's time is up (_handOff) or a neighbour goes (_repair).
     if (there || busy || !path.length) return;
     const known = this._members.get(keyId);
-    this._members.set(keyId, { ...known, keyId, name: card.name, card: this._core.base64urlDecode(frame.card),
-      proof: frame.proof, connection: known?.connection ?? null });
+    this._know(keyId, { name: card.name, card: this._core.base64urlDecode(frame.card), proof: frame.proof,
+      connection: known?.connection ?? null });
     this._calling.add(keyId);
     host.connect(frame.card, { via: connection, carriers: path.slice(0, -1).reverse(),
-      vouch: { group: this.id, proof: this._core.base64urlEncode(this._proof) } })
+      vouch: { group: this.id, proof: this._core.base64urlEncode(this._proof) }, ...this._callOptions })
       .catch((error) => host.error(error)).finally(() => this._calling.delete(keyId));
   }
 
@@ -568,13 +669,15 @@ export class Group extends EventTarget {
     }
   }
 
-  _message(connection, frame) {
-    if (!this._isMember(connection.remote.keyId) || typeof frame.mid !== 'string' || frame.mid.length > 16 ||
+  _message(connection, frame, allowed = () => true) {
+    if (this.open || !this._isConnected(connection.remote.keyId) || typeof frame.mid !== 'string' || frame.mid.length > 16 ||
         typeof frame.data !== 'string' || frame.data.length > MAX_MESSAGE || typeof frame.from !== 'string') return;
-    if (this._seen.has(frame.mid)) return;
+    // Up to full mesh we hear each member we are connected to from itself: a message said to be one of theirs that
+    // another member sends is made up. One from a member we do not know was passed on by a member of a larger group
+    // than we know; we take it, but a message never makes us pass messages on (that is for a group we know is large).
+    if (!this._isLarge() && frame.from !== connection.remote.keyId && this._isConnected(frame.from)) return;
+    if (this._seen.has(frame.mid) || !allowed()) return;
     this._remember(frame.mid);
-    // From a member we have not heard of: the group is larger than those we know (a full mesh knows everyone).
-    if (!this._isMember(frame.from)) this._large = true;
     const name = this._members.get(frame.from)?.name ?? '';
     this._emit('message', { from: frame.from, name, data: frame.data });
     // Beyond full mesh not everyone hears the origin: pass it on (duplicates are dropped by their id).

@@ -131,8 +131,9 @@ export class Neighbours {
     if (!state || connection.closed) return Promise.reject(new PushPeerError('NOT_CONNECTED', 'the neighbour is not connected'));
     const id = state.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => settle(new PushPeerError('TIMEOUT',
-        `no word from the neighbour within ${this.options.forwardTimeoutMs} ms`)), this.options.forwardTimeoutMs);
+      const timer = setTimeout(() => settle(Object.assign(new PushPeerError('TIMEOUT',
+        `no word from the neighbour within ${this.options.forwardTimeoutMs} ms`), { reason: 'CARRIER_SILENT' })),
+      this.options.forwardTimeoutMs);
       const settle = (error) => {
         clearTimeout(timer);
         state.waiting.delete(id);

@@ -4,11 +4,12 @@
 // js/push/reception.js, deliverEnvelope), which the PushPeer hands to inboxItem(). The PushPeer owns the identity,
 // the card and the peers and gives this module what it needs as a host:
 //   { core, store, identity, keyId, options, owner, storeName, link, ourCard() -> card bytes, cardOf(card) -> bytes,
-//     keepPeer(keyId, bytes, decoded), opened(connection), emit(type, fields), dispatch(event), error(error),
+//     keepPeer(keyId, bytes, decoded, { transient }), opened(connection), emit(type, fields), dispatch(event), error(error),
 //     linkVia(connection, { route, vouch }) -> a link whose envelopes that connection's peer carries, through the
 //       carriers in route after it (js/mesh/neighbours.js),
 //     carrier(keyId) -> our live connection to that peer or null,
-//     admits(item) -> a group both the caller and the neighbour that carried the offer are members of, or null }
+//     admits(item) -> { accept, transient } for a member of a group we are in carried by a member (accept: take the
+//       call without asking, else decline it; transient: keep the caller as a transient peer), or null (ask) }
 // A call goes over the push link unless connect() names a neighbour (`via`, and `carriers` after it); what we send
 // back for a request (an answer, a bye) goes the way its offer came: through the neighbour that carried it (and the
 // carriers before that one) while that connection lives, else by push to the card in the offer.
@@ -177,7 +178,7 @@ export class Calls {
    * session: the callee's next page answers it without asking the person again (`reconnects` times, default 1).
    */
   async connect(card, options = {}) {
-    const { signal, via, carriers, vouch, ...rest } = options;
+    const { signal, via, carriers, vouch, transient = false, ...rest } = options;
     const o = { ...this.options, ...rest };
     const aborted = () => new PushPeerError('ABORTED', `the call was aborted${signal.reason?.message ? `: ${signal.reason.message}` : ''}`,
       { cause: signal.reason });
@@ -192,8 +193,9 @@ export class Calls {
     const link = via === undefined || via === null ? this.link
       : this.host.linkVia(this._neighbour(via), { route: carriers ?? [], vouch });
     link.check({ to: keyId, card: cardBytes }); // e.g. a card naming a host that is not a push service
-    // We chose to call them: they are a peer (their answer names them by key id only).
-    await this.host.keepPeer(keyId, cardBytes, remote);
+    // We chose to call them: they are a peer (their answer names them by key id only); a transient one when a
+    // group's rules made the call (an open group's member: js/mesh/groups.js).
+    await this.host.keepPeer(keyId, cardBytes, remote, { transient });
     const sessionBytes = crypto.getRandomValues(new Uint8Array(8));
     const sessionId = this.core.base64urlEncode(sessionBytes);
     const key = sessionKey(keyId, sessionId);
@@ -497,11 +499,17 @@ export class Calls {
     const request = new RequestEvent(this, item);
     this._requests.set(item.id, request);
     this._expireLater(request);
-    const group = this.host.admits?.(item);
-    if (group) {
+    const admitted = this.host.admits?.(item);
+    if (admitted?.accept) {
       // A member of a group we are in, carried by a member: joining a group is consent to connect with its members
       // (no 'request' event; the 'connection' event follows).
-      request.accept().catch((error) => this.host.error(error));
+      request.accept({ transient: admitted.transient }).catch((error) => this.host.error(error));
+      return;
+    }
+    if (admitted) {
+      // An open group's member (a swarm) while we have neighbours enough: declined without asking, and told only
+      // over the neighbour that carried it (no push).
+      request.decline({ notify: Boolean(this.host.carrier(item.via)) }).catch((error) => this.host.error(error));
       return;
     }
     this.host.dispatch(request);
@@ -570,7 +578,7 @@ export class Calls {
   }
 
   /** accept(): exactly one page of this profile takes the request. */
-  async accept(item, options) {
+  async accept(item, { transient = false, ...options } = {}) {
     const request = this._requests.get(item.id);
     clearTimeout(request?._timer);
     this._requests.delete(item.id);
@@ -586,7 +594,7 @@ export class Calls {
         throw expiredError();
       }
       // Accepted: the caller becomes a peer (we push our answer to their card, and our new cards later).
-      await this.host.keepPeer(current.from, current.card);
+      await this.host.keepPeer(current.from, current.card, undefined, { transient });
       return this._answer(current, options);
     });
   }

@@ -27,18 +27,25 @@ export class Swarms {
     this._error = error;
     this._groupIds = new Map(); // share id -> its group's id (a hash each: computed once)
     this._joined = new Map(); // share id -> { group, detach } for the downloads running here
+    this._left = 0; // leave() calls so far: a lookup that saw one happen looks again
   }
 
   /** The group of share `id` (base64url), made the first time. */
   groupOf(id) {
-    const group = this.groups.group(`${NAME}${id}`, { secret: this.core.base64urlDecode(id) });
+    const group = this.groups.openGroup(`${NAME}${id}`, { secret: this.core.base64urlDecode(id) });
     this._groupIds.set(id, group.id);
     return group;
   }
 
   /** The group named by a hello we got, when it is the swarm of a share we serve now; else null. */
   async groupFor(groupId) {
-    for (const id of await this._served()) {
+    let left;
+    let served;
+    do {
+      left = this._left;
+      served = await this._served();
+    } while (left !== this._left); // a share removed meanwhile: what we serve is read again, so we do not rejoin it
+    for (const id of served) {
       if (!this._groupIds.has(id)) this._groupIds.set(id, this.core.base64urlEncode(this.core.groupId(this.core.base64urlDecode(id))));
       if (this._groupIds.get(id) === groupId) return this.groupOf(id);
     }
@@ -89,6 +96,7 @@ export class Swarms {
 
   /** We no longer serve share `id` (removed, or its download failed or was cancelled): we leave its swarm. */
   leave(id) {
+    this._left++;
     this.stopJoining(id);
     const group = this.groups.byName.get(`${NAME}${id}`);
     group?.leave();

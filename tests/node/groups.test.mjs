@@ -17,14 +17,17 @@ describe('groups', () => {
 
   before(async () => {
     core = await loadCore();
-    for (const name of ['me', 'ann', 'ben', 'cat', 'dan']) {
-      const identity = core.generateVapidKeys();
-      const card = core.createCard({ identity, subject: SUBJECT, name, subscription: {
-        endpoint: `https://updates.push.services.mozilla.com/wpush/v2/${name}`,
-        keys: { p256dh: core.base64urlEncode(core.generateVapidKeys().publicKey), auth: core.base64urlEncode(randomBytes(16)) } } });
-      people[name] = { name, card, keyId: core.base64urlEncode(core.keyIdOf(identity.publicKey)) };
-    }
+    for (const name of ['me', 'ann', 'ben', 'cat', 'dan']) people[name] = person(name);
   });
+
+  /** Someone else (a card of their own). */
+  function person(name) {
+    const identity = core.generateVapidKeys();
+    const card = core.createCard({ identity, subject: SUBJECT, name, subscription: {
+      endpoint: `https://updates.push.services.mozilla.com/wpush/v2/${name}`,
+      keys: { p256dh: core.base64urlEncode(core.generateVapidKeys().publicKey), auth: core.base64urlEncode(randomBytes(16)) } } });
+    return { name, card, keyId: core.base64urlEncode(core.keyIdOf(identity.publicKey)) };
+  }
 
   /** Our Groups, as `me`; cards of our peers from `people`. */
   function ours(options = {}, host = {}) {
@@ -107,12 +110,12 @@ describe('groups', () => {
     const ann = open(groups, 'ann');
     await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann'), join: true });
     const altered = `${people.cat.card.text.slice(0, -4)}AAAA`;
-    await ann.receive({ t: 'group-members', group: group.id, members: [
+    for (const entry of [
       { card: people.cat.card.text, proof: proofOf(secret, 'ben') }, // a proof for someone else
       { card: altered, proof: proofOf(secret, 'cat') }, // a card whose signature fails
       { card: 'not a card', proof: 'x' },
       { card: people.ben.card.text, proof: proofOf(secret, 'ben') },
-    ] });
+    ]) await ann.receive({ t: 'group-members', group: group.id, members: [entry] }); // a newcomer each
     assert.deepEqual(group.peers().map((p) => [p.name, p.connected]).sort(), [['ann', true], ['ben', false]]);
   });
 
@@ -191,7 +194,8 @@ describe('groups', () => {
       await settle();
       assert.deepEqual(calls, [{ name: 'dan', via: 'ann', carriers: [FAR],
         vouch: { group: group.id, proof: proofOf(secret, 'me') } }]);
-      assert.ok(groups.shared(people.dan.keyId, people.ann.keyId), 'Dan is a member to us now');
+      assert.deepEqual(group.peers().find((p) => p.keyId === people.dan.keyId), { keyId: people.dan.keyId, name: 'dan',
+        connected: false }, 'Dan is a member to us now');
       assert.deepEqual(walksIn(links), []);
       // One hop so far (Ann): passed on to another member of ours, with the trail so far.
       const { groups: g2 } = ours({ maxFullMesh: 2, walkLength: 2 });
@@ -243,7 +247,7 @@ describe('groups', () => {
       people.me.keyId), false);
     assert.equal(groups.vouches(people.dan.keyId, vouch, people.ann.keyId, people.cat.keyId), false, 'Cat is no member');
     groups.vouch(people.dan.keyId, vouch);
-    assert.equal(groups.admits(item), group);
+    assert.deepEqual(groups.admits(item), { group, accept: true, transient: false });
     assert.deepEqual(group.peers().find((p) => p.keyId === people.dan.keyId)?.connected, false);
   });
 
@@ -304,6 +308,7 @@ describe('groups', () => {
       // The walks' ends call us (vouched), and say hello as their connections open.
       for (const name of ['ben', 'cat']) {
         groups.vouch(people[name].keyId, { group: group.id, proof: proofOf(secret, name) });
+        assert.equal(groups.admits({ from: people[name].keyId, via: people.ann.keyId })?.accept, true);
         const c = open(groups, name);
         assert.ok(c.sent.some((f) => f.t === 'group-hello'), 'a vouched member is greeted');
         await c.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, name) });
@@ -362,19 +367,6 @@ describe('groups', () => {
     await eve.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'cat') });
     await settle();
     assert.ok(!eve.sent.some((f) => f.t === 'group-members'), 'no members for a member\'s hello');
-  });
-
-  it('walks taken from one connection: at most 60 a minute', async () => {
-    const secret = randomBytes(32);
-    const calls = [];
-    const { groups } = ours({ maxFullMesh: 2, walkLength: 8 }, { connect: async (card) => calls.push(who(card)) });
-    const group = groups.group('club', { secret });
-    const links = await withMembers(groups, group, secret);
-    const walk = { t: 'group-walk', group: group.id, card: people.dan.card.text, proof: proofOf(secret, 'dan'), trail: [] };
-    for (let i = 0; i < 70; i++) await links.ann.receive(walk);
-    assert.equal(walksIn(links).length, 60);
-    await links.ben.receive(walk);
-    assert.equal(walksIn(links).length, 61, 'another connection has its own budget');
   });
 
   it('joining a large group: no walk\'s call in time, the joined-through connection stays and we walk again through '
@@ -460,7 +452,7 @@ describe('groups', () => {
   it('a newcomer whose introduction fails calls the next member in the list instead', async () => {
     const secret = randomBytes(32);
     const calls = [];
-    const { groups, errors } = ours({ maxFullMesh: 2, neighbourLimit: 3, joinTimeoutMs: 1000 }, {
+    const { groups, errors } = ours({ maxFullMesh: 3, neighbourLimit: 3, joinTimeoutMs: 1000 }, {
       connect: async (card, { via } = {}) => {
         const name = who(card);
         calls.push([name, via?.remote.name ?? 'push']);
@@ -498,5 +490,141 @@ describe('groups', () => {
     assert.equal(group.name, 'club');
     assert.equal(card, people.me.card.text);
     assert.throws(() => groups.fromLink('https://app.example/#card=abc'), { code: 'BAD_ARGUMENT' });
+  });
+
+  // A member holding the secret (in a swarm: anyone holding its link) is the attacker below.
+
+  it('a group message must come from the member who sent it (full mesh), never makes us pass messages on, and is '
+    + 'bounded per connection; an open group (a swarm) takes none', async () => {
+    const { groups } = ours();
+    const secret = randomBytes(32);
+    const group = groups.group('club', { secret });
+    const got = [];
+    group.addEventListener('message', (e) => got.push(e.from));
+    const links = await withMembers(groups, group, secret, ['ann', 'ben']);
+    // Ann says Ben (connected to us) wrote it: made up, dropped. Dan (a member we do not know) may have: taken, but
+    // it does not make us pass messages on.
+    await links.ann.receive({ t: 'group-msg', group: group.id, mid: 'AAAAAAAAAAAA', from: people.ben.keyId, data: 'x' });
+    await links.ann.receive({ t: 'group-msg', group: group.id, mid: 'BBBBBBBBBBBB', from: people.dan.keyId, data: 'x' });
+    assert.deepEqual(got, [people.dan.keyId]);
+    got.length = 0;
+    await links.ann.receive({ t: 'group-msg', group: group.id, mid: 'DDDDDDDDDDDD', from: people.ann.keyId, data: 'x' });
+    assert.ok(!links.ben.sent.some((f) => f.t === 'group-msg'), 'nothing passed on');
+    for (let i = 0; i < 200; i++) {
+      await links.ann.receive({ t: 'group-msg', group: group.id, mid: `m${String(i).padStart(11, '0')}`, from: people.ann.keyId, data: 'x' });
+    }
+    assert.equal(got.length, 120 - 1, 'at most 120 a minute from one connection (Dan\'s went first)');
+    // A swarm's group carries no messages at all (its members are whoever holds a link).
+    const swarmSecret = randomBytes(32);
+    const swarm = groups.openGroup('pushpeer-swarm:test', { secret: swarmSecret });
+    const heard = [];
+    swarm.addEventListener('message', (e) => heard.push(e));
+    const s = await withMembers(groups, swarm, swarmSecret, ['cat']);
+    await s.cat.receive({ t: 'group-msg', group: swarm.id, mid: 'CCCCCCCCCCCC', from: people.cat.keyId, data: 'x' });
+    assert.deepEqual(heard, []);
+    assert.throws(() => swarm.send('x'), { code: 'BAD_ARGUMENT' });
+  });
+
+  it('member lists: a full list only from the member we join through (at most maxFullMesh entries), a newcomer at a '
+    + 'time from the others, at most 30 a minute per connection, and at most 64 members not connected', async () => {
+    const secret = randomBytes(32);
+    const { groups } = ours({ maxFullMesh: 3 });
+    const group = groups.group('club', { secret });
+    const links = await withMembers(groups, group, secret, ['ann']);
+    const entry = (p) => ({ card: p.card.text, proof: core.base64urlEncode(core.groupProof({ secret, keyId: core.base64urlDecode(p.keyId) })) });
+    const crowd = [];
+    for (let i = 0; i < 140; i++) crowd.push(person(`s${i}`));
+    // Ann is a member, but we are not joining through her: one entry (the newcomer she tells us of) per list.
+    await links.ann.receive({ t: 'group-members', group: group.id, members: crowd.slice(0, 5).map(entry) });
+    assert.equal(group.peers().length, 2, 'Ann and her newcomer');
+    for (let i = 5; i < 60; i++) await links.ann.receive({ t: 'group-members', group: group.id, members: [entry(crowd[i])] });
+    assert.equal(group.peers().length, 2 + 29, 'at most 30 lists a minute from one connection');
+    // From many connections: the members we are not connected to stay at most 64 (the oldest go).
+    for (let i = 60; i < 100; i++) {
+      const c = new FakeConnection(crowd[i].keyId, crowd[i].name);
+      groups.attach(c);
+      await c.receive({ t: 'group-hello', group: group.id, proof: entry(crowd[i]).proof });
+      await c.receive({ t: 'group-members', group: group.id, members: [entry(crowd[i + 40])] });
+    }
+    await settle();
+    const unconnected = group.peers().filter((p) => !p.connected).map((p) => p.name);
+    // s0 and s5..s33 from Ann (30), s100..s139 from the others (40): s0 and s5..s9 went.
+    assert.deepEqual(unconnected, [...crowd.slice(10, 34), ...crowd.slice(100)].map((p) => p.name),
+      'not connected: the newest 64');
+    assert.equal(group.peers().filter((p) => p.connected).length, 41, 'connected members are never dropped');
+    // Joining through Ben: his list counts, up to maxFullMesh entries.
+    let ben;
+    const { groups: g2 } = ours({ maxFullMesh: 3 }, { connectionTo: (keyId) => (keyId === people.ben.keyId ? ben : null) });
+    ben = open(g2, 'ben');
+    const club = g2.group('club', { secret });
+    const joined = club.join(people.ben.card.text);
+    await settle();
+    await ben.receive({ t: 'group-hello', group: club.id, proof: proofOf(secret, 'ben') });
+    await joined;
+    await ben.receive({ t: 'group-members', group: club.id, members: crowd.slice(0, 10).map(entry) });
+    assert.equal(club.peers().length, 1 + 3);
+  });
+
+  it('a vouch that came with a carried call makes its caller a member only once the call is admitted (its envelope '
+    + 'opened); the carrier rule counts only members connected to us', async () => {
+    const { groups } = ours();
+    const secret = randomBytes(32);
+    const group = groups.group('club', { secret });
+    const links = await withMembers(groups, group, secret, ['ann']);
+    groups.vouch(people.dan.keyId, { group: group.id, proof: proofOf(secret, 'dan') });
+    assert.deepEqual(group.peers().map((p) => p.name), ['ann'], 'not a member on an unopened envelope\'s word');
+    assert.equal(groups.routesTo(people.dan.keyId).length, 0);
+    assert.deepEqual(groups.admits({ from: people.dan.keyId, via: people.ann.keyId }), { group, accept: true, transient: false });
+    assert.deepEqual(group.peers().map((p) => [p.name, p.connected]), [['ann', true], ['', false]]);
+    // Ann tells us of Ben (a newcomer, not connected to us): no carrying between Ben and Ann on that word.
+    await links.ann.receive({ t: 'group-members', group: group.id, members: [{ card: people.ben.card.text, proof: proofOf(secret, 'ben') }] });
+    assert.equal(groups.shared(people.ben.keyId, people.ann.keyId), null);
+    assert.equal(groups.vouches(people.cat.keyId, { group: group.id, proof: proofOf(secret, 'cat') }, people.ann.keyId,
+      people.ben.keyId), false);
+    const ben = open(groups, 'ben');
+    await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben') });
+    assert.equal(groups.shared(people.ben.keyId, people.ann.keyId), group);
+  });
+
+  it('an open group (a swarm): its members are kept as transient peers, and at most maxNeighbours of them are taken '
+    + 'without asking; beyond, their calls are declined', async () => {
+    const { groups } = ours({ maxNeighbours: 2, neighbourLimit: 2 });
+    const secret = randomBytes(32);
+    const swarm = groups.openGroup('pushpeer-swarm:x', { secret });
+    await withMembers(groups, swarm, secret, ['ann']);
+    const call = (who) => { groups.vouch(people[who].keyId, { group: swarm.id, proof: proofOf(secret, who) });
+      return groups.admits({ from: people[who].keyId, via: people.ann.keyId }); };
+    assert.deepEqual(call('dan'), { group: swarm, accept: true, transient: true });
+    const ben = open(groups, 'ben');
+    await ben.receive({ t: 'group-hello', group: swarm.id, proof: proofOf(secret, 'ben') });
+    assert.deepEqual(call('cat'), { group: swarm, accept: false, transient: true }, 'two connected: full');
+  });
+
+  it('walks from one connection: at most 20 a minute; the call at an open group\'s walk end is transient', async () => {
+    const secret = randomBytes(32);
+    const calls = [];
+    const { groups } = ours({ maxFullMesh: 2, walkLength: 8 }, { connect: async (card, o) => calls.push([who(card), o.transient]) });
+    const group = groups.group('club', { secret });
+    const links = await withMembers(groups, group, secret);
+    const walk = { t: 'group-walk', group: group.id, card: people.dan.card.text, proof: proofOf(secret, 'dan'), trail: [] };
+    for (let i = 0; i < 30; i++) await links.ann.receive(walk);
+    assert.equal(walksIn(links).length, 20);
+    const { groups: g2 } = ours({ maxFullMesh: 2, walkLength: 1 }, { connect: async (card, o) => calls.push([who(card), o.transient]) });
+    const swarm = g2.openGroup('pushpeer-swarm:y', { secret });
+    const s = await withMembers(g2, swarm, secret, ['ann', 'ben']);
+    await s.ann.receive({ ...walk, group: swarm.id, trail: [FAR] });
+    await settle();
+    assert.deepEqual(calls, [['dan', true]]);
+  });
+
+  it('names beginning with pushpeer- are the library\'s: a page\'s group() or an invite cannot take one', () => {
+    const { groups } = ours();
+    assert.throws(() => groups.group('pushpeer-swarm:abc'), { code: 'BAD_ARGUMENT' });
+    const invite = groups.group('club').invite().replace('gname=club', 'gname=pushpeer-swarm%3Aabc');
+    assert.throws(() => ours().groups.fromLink(invite), { code: 'BAD_ARGUMENT' });
+    assert.throws(() => groups.openGroup('mine', { secret: randomBytes(32) }), { code: 'BAD_ARGUMENT' });
+    const swarm = groups.openGroup('pushpeer-swarm:abc', { secret: randomBytes(32) });
+    assert.equal(swarm.open, true);
+    assert.equal(groups.group('club').open, false);
   });
 });

@@ -501,4 +501,27 @@ describe('pushpeer.js and sw/handler.js', { timeout: 60_000 }, () => {
     assert.equal(conn.state, 'connected');
     assert.deepEqual(await bob.store.sessions(), []);
   });
+
+  it('a group member that swallows what we ask it to carry costs a call forwardTimeoutMs, then the next way (push)',
+    async () => {
+      const alice = await world.person('Alice', { ...FAST, autoAccept: true });
+      const bob = await world.person('Bob', { ...FAST, autoAccept: true, forwardTimeoutMs: 300 });
+      const mallory = await world.person('Mallory', { ...FAST, autoAccept: true });
+      const dan = await world.person('Dan', { ...FAST, autoAccept: true });
+      const club = alice.peer.group('club');
+      const groups = [club];
+      for (const p of [bob, mallory, dan]) groups.push(await p.peer.joinGroup(club.invite()));
+      await until(() => groups.every((g) => g.peers().filter((m) => m.connected).length === 3), { what: 'a full mesh of 4' });
+      // Mallory takes Bob's fwd frames and never answers; Bob is left with Mallory as his only route to Dan.
+      mallory.peer.neighbours._fwd = async () => {};
+      for (const c of bob.peer.connections) if ([alice.peer.keyId, dan.peer.keyId].includes(c.remote.keyId)) c.close();
+      await until(() => groups[1].peers().filter((m) => m.connected).length === 1, { what: 'Bob has Mallory only' });
+      const missed = [];
+      bob.peer.addEventListener('progress', (e) => { if (e.step === 'route-missed') missed.push(e.code); });
+      const pushes = world.pushesTo(dan);
+      const connection = await bob.peer.connect(dan.peer.keyId);
+      assert.equal(connection.remote.keyId, dan.peer.keyId);
+      assert.deepEqual(missed, ['TIMEOUT']);
+      assert.equal(world.pushesTo(dan), pushes + 1, 'by push after the silent route');
+    });
 });

@@ -171,6 +171,18 @@ describe('subscription.js: refreshSubscription through the local push service', 
     ours.ack(n);
   });
 
+  it('a transient peer (met in a swarm, js/mesh/groups.js) does not get our new card: no push to a stranger', async () => {
+    const alice = await knownPeer('Alice');
+    const stranger = await knownPeer('Stranger');
+    const store = await ourStore(core.generateVapidKeys(), [alice, stranger]);
+    await store.putPeer({ ...(await store.getPeer(stranger.keyId)), transient: true });
+    const since = service.lastSeq;
+    const result = await refreshSubscription({ core, store, registration: fakeRegistration(await ua()).registration });
+    assert.deepEqual(result.sent, [alice.keyId]);
+    assert.deepEqual(result.failed, []);
+    assert.equal(service.received.filter((e) => e.seq > since && e.type === 'push').length, 1);
+  });
+
   it('a peer whose subscription was revoked lands in failed with PEER_GONE; the others still get the card', async () => {
     const me = core.generateVapidKeys();
     const alice = await knownPeer('Alice');

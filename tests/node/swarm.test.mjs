@@ -69,6 +69,9 @@ describe('swarm introductions (pages in a small world)', { timeout: 120_000 }, (
         { what: `${p.name} connected to the other downloaders` });
     }
     assert.ok(alice.peer.content.server.served.ranges < 3 * 25, `Alice sent ${alice.peer.content.server.served.ranges} ranges`);
+    // Met through the swarm (strangers holding the same link): not on their peer lists, kept only as transient peers.
+    for (const p of downloaders) assert.deepEqual((await p.peer.peers()).map((q) => q.name), ['Alice'], p.name);
+    assert.ok((await downloaders[0].peer.store.peers()).some((q) => q.transient && q.name === 'Carol'));
 
     // A second share fetched by the same three, connected to each other already: the swarm takes those
     // connections (a hello on each), no call, no push.
@@ -118,6 +121,44 @@ describe('swarm introductions (pages in a small world)', { timeout: 120_000 }, (
       { what: 'Carol connected to Bob again' });
   });
 
+  it('a member with maxNeighbours connections declines a carried call over its carrier (no push, nothing kept); '
+    + 'swarm members are transient peers, at most 64, and a call of our own makes one a peer for good', async () => {
+    const alice = await world.person('Alice', { ...FAST, autoAccept: true, maxUploadRate: 1 << 20 });
+    const carol = await world.person('Carol', { ...FAST, maxNeighbours: 1, neighbourLimit: 1 });
+    const bob = await world.person('Bob', FAST);
+    const bobErrors = [];
+    bob.peer.addEventListener('error', (e) => bobErrors.push(e.error.code));
+    const share = await alice.peer.share(new Blob([pattern(16 * PIECE, 4)]), { name: 'd.bin' });
+    const first = carol.peer.fetch(share.link);
+    await until(() => first.progress().pieces >= 1, { what: 'Carol has a piece' });
+    const pushesToCarol = world.pushesTo(carol);
+    const second = bob.peer.fetch(share.link);
+    await Promise.all([first.done, second.done]);
+    // Bob heard of Carol from Alice and called her through Alice: Carol has Alice, her one neighbour.
+    await until(() => bobErrors.includes('DECLINED'), { what: `Bob's call declined (${bobErrors})` });
+    assert.ok(![...carol.peer.connections].some((c) => c.remote.keyId === bob.peer.keyId && !c.closed));
+    assert.equal(await carol.peer.store.getPeer(bob.peer.keyId), undefined, 'nothing kept of a call declined');
+    assert.equal(world.pushesTo(carol), pushesToCarol, 'the decline went back through Alice');
+
+    // Transient peers: at most 64, the oldest we are not connected to go first; a call of ours makes one a peer.
+    const keep = bob.peer.calls.host.keepPeer;
+    const strangers = [];
+    for (let i = 0; i < 70; i++) {
+      const identity = core.generateVapidKeys();
+      const card = core.createCard({ identity, subject: 'mailto:s@pushpeer.invalid', name: `s${i}`, subscription: {
+        endpoint: `${world.service.httpOrigin}/push/s${i}`,
+        keys: { p256dh: core.base64urlEncode(core.generateVapidKeys().publicKey), auth: core.base64urlEncode(new Uint8Array(16)) } } });
+      strangers.push(core.base64urlEncode(core.keyIdOf(identity.publicKey)));
+      await keep(strangers[i], card.bytes, undefined, { transient: true });
+    }
+    const transient = (await bob.peer.store.peers()).filter((p) => p.transient);
+    assert.equal(transient.length, 64);
+    assert.ok(!transient.some((p) => strangers.slice(0, 6).includes(p.keyId)), 'the oldest went');
+    await keep(strangers[69], (await bob.peer.store.getPeer(strangers[69])).card);
+    assert.ok((await bob.peer.peers()).some((p) => p.keyId === strangers[69]));
+    assert.equal((await bob.peer.store.getPeer(strangers[69])).transient, undefined);
+  });
+
   it('a swarm is joined only by a link holder, and only for a share the peer serves now', async () => {
     const alice = await world.person('Alice', { ...FAST, autoAccept: true });
     const mallory = await world.person('Mallory', FAST);
@@ -135,6 +176,18 @@ describe('swarm introductions (pages in a small world)', { timeout: 120_000 }, (
     const joined = await swarmOf(kept.id, 'kept').join(alice.card().link);
     assert.deepEqual(joined.map((p) => p.name), ['Alice']);
     assert.equal(world.pushesTo(alice), pushes, 'over the connection Mallory had: no push');
+    // Hellos for a share's swarm while it is being removed: none of them keeps Alice in it.
+    const racing = await alice.peer.share(new Blob([pattern(1000, 3)]), { name: 'c.bin' });
+    const groupId = core.base64urlEncode(core.groupId(core.base64urlDecode(racing.id)));
+    const removing = racing.remove();
+    const lookups = [];
+    for (let i = 0; i < 50; i++) {
+      lookups.push(alice.peer.swarms.groupFor(groupId));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await removing;
+    await Promise.all(lookups);
+    assert.ok(!alice.peer.groups.byId.has(groupId), 'not in the swarm of a share removed');
     conn.close();
   });
 });
