@@ -47,6 +47,9 @@ describe('groups', () => {
   };
   const proofOf = (secret, who) => core.base64urlEncode(core.groupProof({ secret, keyId: people[who].keyId }));
   const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+  /** A newcomer's hello (join) on `connection` from `who`, for the group of `secret`. */
+  const joinHello = (connection, group, secret, who) => connection.receive({ t: 'group-hello', group: group.id,
+    proof: proofOf(secret, who), join: true });
 
   it('a hello with the proof for the sender\'s key id makes a member; any other proof, or another group, is refused alike',
     async () => {
@@ -69,29 +72,28 @@ describe('groups', () => {
       assert.deepEqual(ann.sent.slice(3).map((f) => f.t), ['group-hello', 'group-members'], 'our hello, then the members');
     });
 
-  it('a join hello repeated on one connection is answered as a join once (15 s): no flood of the members', async () => {
+  /** Ann joins our club, then Ben (his join hello `times` times): their connections. */
+  async function annThenBen(times = 1) {
     const { groups } = ours();
     const secret = randomBytes(32);
     const group = groups.group('club', { secret });
     const ann = open(groups, 'ann');
-    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann'), join: true });
+    await joinHello(ann, group, secret, 'ann');
     const ben = open(groups, 'ben');
-    for (let i = 0; i < 5; i++) await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben'), join: true });
+    for (let i = 0; i < times; i++) await joinHello(ben, group, secret, 'ben');
     await settle();
+    return { secret, ann, ben };
+  }
+
+  it('a join hello repeated on one connection is answered as a join once (15 s): no flood of the members', async () => {
+    const { ann, ben } = await annThenBen(5);
     assert.equal(ann.sent.filter((f) => f.t === 'group-members').length, 2, 'one list as a newcomer, one entry about Ben');
     assert.equal(ben.sent.filter((f) => f.t === 'group-members').length, 1);
     assert.equal(ben.sent.filter((f) => f.t === 'group-hello').length, 1);
   });
 
   it('a newcomer\'s hello: the members hear of it first, then it gets their list (cards with proofs)', async () => {
-    const { groups } = ours();
-    const secret = randomBytes(32);
-    const group = groups.group('club', { secret });
-    const ann = open(groups, 'ann');
-    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann'), join: true });
-    const ben = open(groups, 'ben');
-    await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben'), join: true });
-    await settle();
+    const { secret, ann, ben } = await annThenBen();
     const toAnn = ann.sent.filter((f) => f.t === 'group-members').at(-1);
     assert.deepEqual(toAnn.members.map((m) => core.decodeCard(m.card).name), ['ben']);
     assert.equal(toAnn.members[0].proof, proofOf(secret, 'ben'));
@@ -408,9 +410,9 @@ describe('groups', () => {
     const leaves = [];
     group.addEventListener('peerleave', (e) => leaves.push(e.name));
     const ann = open(groups, 'ann');
-    await ann.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ann'), join: true });
+    await joinHello(ann, group, secret, 'ann');
     const ben = open(groups, 'ben');
-    await ben.receive({ t: 'group-hello', group: group.id, proof: proofOf(secret, 'ben'), join: true });
+    await joinHello(ben, group, secret, 'ben');
     await settle();
     ben.close();
     assert.deepEqual(leaves, ['ben']);
