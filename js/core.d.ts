@@ -101,7 +101,7 @@ export interface CoreLimits {
    */
   content: Readonly<{ leafSize: number; maxSize: number; maxRangeLeaves: number; maxFrameLength: number;
     maxManifestLength: number; maxFiles: number; maxTitleLength: number; maxFileNameLength: number; maxTypeLength: number;
-    pieceLeaves: number; maxPieces: number }>;
+    pieceLeaves: number; maxPieces: number; maxSiteManifestLength: number }>;
 }
 
 /** A file's merkle tree (docs/PROTOCOL.md §9.1): its root, size and 2n - 1 node hashes (64 bytes per leaf). */
@@ -301,6 +301,15 @@ export interface Core {
   openManifest(manifest: Uint8Array, options?: { id?: Uint8Array }): OpenedManifest;
   /** BLAKE2b-256 of the manifest without its signature: what a share link names. */
   manifestId(manifest: Uint8Array): Uint8Array;
+  /**
+   * Signs a site manifest (docs/PROTOCOL.md §10): a record with the version, then a share manifest of the files,
+   * both signed by the publisher's key. BAD_ARGUMENT for version 0; createManifest's errors for the files.
+   */
+  createSiteManifest(options: { privateKey: Uint8Array; version: number; created?: number; title?: string;
+    files: Array<{ name: string; size: number; type?: string; root: Uint8Array }> }): Uint8Array;
+  /** Decodes a site manifest and verifies both signatures; BAD_MANIFEST otherwise. The publisher is the caller's to pin. */
+  openSiteManifest(bytes: Uint8Array): { version: number; created: number; publisher: Uint8Array;
+    publisherKeyId: Uint8Array; manifest: OpenedManifest; manifestBytes: Uint8Array };
   /** SHA-256 (content hashes of files and chunks; docs/PROTOCOL.md §8). */
   sha256(data: Uint8Array | ArrayBuffer | ArrayBufferView | string): Uint8Array;
   base64urlEncode(bytes: Uint8Array): string;

@@ -258,10 +258,10 @@ class Core {
     const c = module.constants();
     /** The protocol's limits, from the core (docs/PROTOCOL.md). */
     const { statusNames, leafSize, maxContentSize, maxRangeLeaves, maxFrameLength, maxManifestLength, maxFiles,
-      maxTitleLength, maxFileNameLength, maxTypeLength, pieceLeaves, maxPieces, ...limits } = c;
+      maxTitleLength, maxFileNameLength, maxTypeLength, pieceLeaves, maxPieces, maxSiteManifestLength, ...limits } = c;
     this.limits = Object.freeze({ ...limits, envelopeTypes: Object.freeze({ ...c.envelopeTypes }),
       content: Object.freeze({ leafSize, maxSize: maxContentSize, maxRangeLeaves, maxFrameLength, maxManifestLength,
-        maxFiles, maxTitleLength, maxFileNameLength, maxTypeLength, pieceLeaves, maxPieces }) });
+        maxFiles, maxTitleLength, maxFileNameLength, maxTypeLength, pieceLeaves, maxPieces, maxSiteManifestLength }) });
     /** Every status name the core can return (PushPeerError.code values from the core). */
     this.statusNames = Object.freeze([...statusNames]);
     this.maxPayloadLength = c.maxPayload;
@@ -899,8 +899,14 @@ class Core {
    * paths of displayable text), BAD_ARGUMENT for limits or a MIME type that is not one.
    */
   createManifest(options) {
-    const [priv, created, title, files, roots] = readingArguments('createManifest', () => {
-      const o = this._options(options, 'createManifest');
+    return this._createManifest(options, 0);
+  }
+
+  /** A share manifest (version 0) or a site manifest of that version around it (the core's one entry point). */
+  _createManifest(options, version) {
+    const what = version ? 'createSiteManifest' : 'createManifest';
+    const [priv, created, title, files, roots] = readingArguments(what, () => {
+      const o = this._options(options, what);
       const c = this.limits.content;
       if (!Array.isArray(o.files) || o.files.length < 1 || o.files.length > c.maxFiles) {
         throw fail('BAD_ARGUMENT', `files must be an array of 1 to ${c.maxFiles} entries`);
@@ -915,7 +921,7 @@ class Core {
       return [this._bytes(o.privateKey, 'privateKey', { length: 32 }),
         this._integer(o.created ?? nowSeconds(), 'created'), this._text(o.title ?? '', 'title', c.maxTitleLength), list, roots];
     });
-    return this._call((m, a) => m.createManifest(...a.put(priv), created, title, files, ...a.put(roots)));
+    return this._call((m, a) => m.createManifest(...a.put(priv), created, title, files, ...a.put(roots), version));
   }
 
   /**
@@ -926,13 +932,39 @@ class Core {
     const [b, expected] = readingArguments('openManifest', () => [
       this._bytes(bytes, 'manifest', { base64: false, max: this.limits.content.maxManifestLength, code: 'BAD_MANIFEST' }),
       id === undefined ? new Uint8Array(0) : this._hash(id, 'id')]);
-    return this._call((m, a) => m.openManifest(...a.put(b), ...a.put(expected)));
+    return this._call((m, a) => m.openManifest(...a.put(b), ...a.put(expected), false));
   }
 
   /** A manifest's id (BLAKE2b-256 of it without its signature): what a share link names. */
   manifestId(bytes) {
     const b = readingArguments('manifestId', () => this._bytes(bytes, 'manifest', { base64: false, max: this.limits.content.maxManifestLength, code: 'BAD_MANIFEST' }));
     return this._call((m, a) => m.manifestId(...a.put(b)));
+  }
+
+  /**
+   * Signs a site manifest (docs/PROTOCOL.md §10) with the publisher's key: { privateKey, version (≥ 1), created
+   * (seconds), title, files: [{ name, size, type, root }] }. The files make a share manifest (§9.3) signed by the
+   * same key; the site record before it names that manifest and the version. Errors as createManifest's, and
+   * BAD_ARGUMENT for a version of 0.
+   */
+  createSiteManifest(options) {
+    const version = readingArguments('createSiteManifest', () => this._integer(this._options(options, 'createSiteManifest')
+      .version, 'version', { min: 1, max: 0xffffffff }));
+    return this._createManifest(options, version);
+  }
+
+  /**
+   * Decodes a site manifest and verifies both signatures (the record's, then its share manifest's, both by the
+   * publisher): { version, created, publisher (65 bytes), publisherKeyId, manifest (as openManifest's),
+   * manifestBytes }. BAD_MANIFEST for anything malformed or badly signed. Which publisher to trust, and which
+   * version is new, is the caller's to check.
+   */
+  openSiteManifest(bytes) {
+    const b = readingArguments('openSiteManifest', () => this._bytes(bytes, 'site manifest', { base64: false,
+      max: this.limits.content.maxSiteManifestLength, code: 'BAD_MANIFEST' }));
+    const { site, ...manifest } = this._call((m, a) => m.openManifest(...a.put(b), ...a.put(new Uint8Array(0)), true));
+    const { at, ...fields } = site;
+    return { ...fields, manifest, manifestBytes: b.slice(at) };
   }
 
   _contentSize(value) {

@@ -52,7 +52,11 @@ export type PushPeerErrorCode = CoreErrorCode
   /** Storage is full: what did not fit was not stored (nothing is left half written or marked verified). */
   | 'QUOTA_EXCEEDED'
   /** download.cancel(): the download and every stream of it. */
-  | 'CANCELLED';
+  | 'CANCELLED'
+  /** A site manifest signed by another key than the publisher's pinned one (docs/PROTOCOL.md §10). */
+  | 'WRONG_PUBLISHER'
+  /** A site manifest whose version is below the highest seen (a visitor never goes back), or publishing one. */
+  | 'VERSION_BACKWARDS';
 
 export class PushPeerError extends Error {
   readonly name: 'PushPeerError';
@@ -63,7 +67,10 @@ export class PushPeerError extends Error {
   readonly retryAfter?: number | null;
   readonly endpoint?: string;
   readonly relayCode?: string;
-  /** INTRODUCTION_REFUSED: the carrier's or the target's code (e.g. 'DECRYPT_FAILED', 'REPLAYED_MESSAGE'). */
+  /**
+   * INTRODUCTION_REFUSED: the carrier's or the target's code (e.g. 'DECRYPT_FAILED', 'REPLAYED_MESSAGE'); TIMEOUT:
+   * 'CARRIER_SILENT' when a neighbour asked to carry never answered.
+   */
   readonly reason?: string;
   constructor(code: PushPeerErrorCode, message?: string, options?: ErrorOptions);
 }
@@ -319,6 +326,8 @@ export interface PushPeerEventMap {
   error: Event & { error: unknown };
   /** The worker refused a push (bad signature, replay, stale, unknown sender, ...). */
   rejected: Event & { code: PushPeerErrorCode; message?: string };
+  /** The service worker took a newer signed site version (installPushPeer's `site` option; docs/PROTOCOL.md §10). */
+  siteupdate: Event & { version: number; previous: number | null };
   peergone: Event & { keyId: string; name: string; status: number };
   progress: Event & { sessionId: string; step: 'gathering' | 'offer-sealed' | 'offer-sent' | 'answer-received' | 'answer-sealed' | 'answer-sent' | 'reoffer' | 'open';
     ms?: number; bytes?: number; sdpBytes?: number; attempt?: number; via?: 'direct' | 'relay'; reason?: string;

@@ -156,6 +156,8 @@ export class PushPeer extends EventTarget {
         else if (e.data?.pushpeer === 'subscription') void this._reloadCard();
         else if (e.data?.pushpeer === 'rejected') this._emit('rejected', { code: e.data.code, message: e.data.message });
         else if (e.data?.pushpeer === 'want-piece') this.content.want(e.data);
+        else if (e.data?.pushpeer === 'siteupdate') this._emit('siteupdate', { version: e.data.version, previous: e.data.previous });
+        else if (e.data?.pushpeer === 'siteerror') this._error(new PushPeerError(String(e.data.code), String(e.data.message)));
       };
     }
     // The subscription can go without a word to the page (Firefox drops one whose quota ran out and tells the

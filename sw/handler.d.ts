@@ -16,6 +16,18 @@ export interface InstallOptions {
   core?: Core;
   store?: PushPeerStore;
   coreOptions?: LoadCoreOptions;
+  /**
+   * Signed site versions (docs/PROTOCOL.md §10): the files the publisher's manifest lists are answered only with bytes
+   * that lead to their listed roots (from the worker's store, else the origin, checked first); a manifest signed by
+   * another key (WRONG_PUBLISHER) or older than the newest seen (VERSION_BACKWARDS) is refused and the pages hear it
+   * as an `error` event; a newer one is a `siteupdate` event. Pages and unlisted paths go to the network.
+   */
+  site?: {
+    /** The publisher's public key: `publicKey` of the file `pushpeer keygen` wrote (base64url, 65 bytes). */
+    publisherKey: string | Uint8Array;
+    /** The manifest's URL, relative to the worker script (default './pushpeer-site.bin'). */
+    manifest?: string;
+  };
 }
 
 /**

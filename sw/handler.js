@@ -19,6 +19,7 @@ import { refreshSubscription } from '../js/push/subscription.js';
 import { openStore } from '../js/store/store.js';
 import { openContentStore } from '../js/content/content-store.js';
 import { matchShareUrl, serveSharedFile } from '../js/content/serve-file.js';
+import { SiteFiles } from '../js/site/site-files.js';
 
 /** Refused pushes within ROTATE_WINDOW_MS that make the worker rotate the subscription, at most once an hour. */
 export const ROTATE_AFTER_REFUSED = 8;
@@ -66,7 +67,8 @@ export function notificationFor(item, appUrl) {
 /**
  * Adds the push, notificationclick and pushsubscriptionchange listeners to `scope` (the worker's global).
  * Options: storeName (IndexedDB name, default 'pushpeer'), appUrl (page to open from a notification, default the
- * registration's scope), core / store (already loaded ones, for tests), notify (default true).
+ * registration's scope), core / store (already loaded ones, for tests), notify (default true), site ({ publisherKey,
+ * manifest (URL, relative to the worker's) }: the site's listed files are answered verified, docs/PROTOCOL.md §10).
  */
 export function installPushPeer(scope = globalThis, options = {}) {
   const state = { core: options.core ?? null, store: options.store ?? null };
@@ -129,8 +131,57 @@ export function installPushPeer(scope = globalThis, options = {}) {
     })().catch((error) => new Response(String(error?.message ?? error), { status: 500 })));
   });
 
+  // A site's listed files (js/site/site-files.js): only bytes that lead to the roots its publisher signed. The
+  // manifest is looked at again on navigations (at most once a minute); a newer version tells the pages.
+  let site = null;
+  const siteFiles = async () => {
+    if (site) return site;
+    const { core, store } = await ready();
+    contentStore ??= options.contentStore ?? await openContentStore({ name: storeName });
+    site ??= new SiteFiles({ core, store, contentStore, publisherKey: options.site.publisherKey,
+      manifestUrl: new URL(options.site.manifest ?? './pushpeer-site.bin', scope.location?.href ?? scope.registration.scope).href,
+      fetch: (...a) => scope.fetch(...a), updated: (u) => broadcast({ pushpeer: 'siteupdate', ...u }) });
+    return site;
+  };
+  const siteError = (error) => broadcast({ pushpeer: 'siteerror', code: error?.code ?? 'INTERNAL',
+    message: String(error?.message ?? error) });
+  if (options.site) {
+    // A page asks for the manifest to be looked at now ({ pushpeer: 'site-refresh' } with a port): the answer is
+    // { version } or { error: { code, message } } on the port.
+    scope.addEventListener('message', (event) => {
+      if (event.data?.pushpeer !== 'site-refresh' || !event.ports?.[0]) return;
+      event.waitUntil(siteFiles().then((s) => s.refresh({ force: true }))
+        .then((s) => ({ version: s.version }), (error) => {
+          siteError(error);
+          return { error: { code: error?.code ?? 'INTERNAL', message: String(error?.message ?? error) } };
+        })
+        .then((reply) => event.ports[0].postMessage(reply)));
+    });
+    scope.addEventListener('fetch', (event) => {
+      const request = event.request;
+      if (request.mode === 'navigate') {
+        event.waitUntil(siteFiles().then((s) => s.refresh()).catch(siteError));
+        return;
+      }
+      if (request.method !== 'GET' || new URL(request.url).origin !== new URL(scope.registration.scope).origin) return;
+      if (site?.loaded) {
+        if (site.match(request)) event.respondWith(site.respond(request));
+        return;
+      }
+      // The worker just started: the manifest first (from the store, else the origin), then the same decision; the
+      // network when there is no manifest to be had.
+      event.respondWith(siteFiles().then((s) => s.current())
+        .then(() => (site.match(request) ? site.respond(request) : scope.fetch(request)),
+          (error) => {
+            siteError(error);
+            return scope.fetch(request);
+          }));
+    });
+  }
+
   scope.addEventListener('install', (event) => event.waitUntil(scope.skipWaiting?.()));
-  scope.addEventListener('activate', (event) => event.waitUntil(scope.clients?.claim()));
+  scope.addEventListener('activate', (event) => event.waitUntil(Promise.all([scope.clients?.claim(),
+    options.site ? siteFiles().then((s) => s.current()).catch(siteError) : null])));
 
   scope.addEventListener('push', (event) => {
     // Resolves whatever happens: a rejected waitUntil counts as a push without a notification (WebKit).

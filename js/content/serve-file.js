@@ -29,6 +29,23 @@ export function safeType(type) {
   return null;
 }
 
+/**
+ * The headers of someone else's file: its type only when safeType() allows it (else a download), sandboxed, never
+ * sniffed or cached. (A site's own files, signed by its publisher, are served as they are listed: js/site/.)
+ */
+function sandboxed(f) {
+  const type = safeType(f.type);
+  const headers = {
+    'Content-Type': type ?? 'application/octet-stream',
+    'Accept-Ranges': 'bytes',
+    'Content-Security-Policy': "sandbox; default-src 'none'; frame-ancestors 'none'",
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'no-store',
+  };
+  if (!type) headers['Content-Disposition'] = 'attachment';
+  return headers;
+}
+
 /** { id, file } when `url` is a share file's URL, else null. */
 export function matchShareUrl(url) {
   const m = PATH.exec(new URL(url).pathname);
@@ -65,19 +82,11 @@ async function pieceWhenStored(store, key, index, deadline, wanted) {
  * is called for a piece the response waits for: the page's download fetches it next (a player reading the end of a
  * file for its index, or seeking, need not wait for everything before).
  */
-export async function serveSharedFile(store, request, { id, file }, { wanted = () => {} } = {}) {
+export async function serveSharedFile(store, request, { id, file }, { wanted = () => {}, headersFor = sandboxed } = {}) {
   const share = await store.getShare(id);
   const f = share?.files[file];
   if (!f) return new Response('not shared here', { status: 404 });
-  const type = safeType(f.type);
-  const headers = {
-    'Content-Type': type ?? 'application/octet-stream',
-    'Accept-Ranges': 'bytes',
-    'Content-Security-Policy': "sandbox; default-src 'none'; frame-ancestors 'none'",
-    'X-Content-Type-Options': 'nosniff',
-    'Cache-Control': 'no-store',
-  };
-  if (!type) headers['Content-Disposition'] = 'attachment';
+  const headers = headersFor(f);
   const range = parseRange(request.headers.get('Range'), f.size);
   if (range === 'unsatisfiable') {
     return new Response(null, { status: 416, headers: { ...headers, 'Content-Range': `bytes */${f.size}` } });

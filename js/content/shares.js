@@ -205,7 +205,8 @@ export class Shares {
 
   /** The shares we hold (ours and the downloads we keep), complete or not. */
   async list() {
-    return (await this.store.shares()).map((r) => new Share(this, r));
+    // (A site's files live here too, a share of the service worker's: js/site/site-files.js. Not one of ours.)
+    return (await this.store.shares()).filter((r) => !r.site).map((r) => new Share(this, r));
   }
 
   async remove(id) {

@@ -12,6 +12,7 @@
 #include "fuzz_common.hpp"
 #include "fuzz_content.hpp"
 #include "pushpeer/base64url.hpp"
+#include "pushpeer/content/site.hpp"
 #include "pushpeer/ece.hpp"
 #include "pushpeer/neighbour.hpp"
 #include "pushpeer/p256.hpp"
@@ -434,6 +435,37 @@ void manifest_seeds() {
   write("manifest_decode", "truncated", ByteView(one_bytes).first(one_bytes.size() - 20));
 }
 
+// --- site_decode --------------------------------------------------------------------------------------------------
+
+void site_seeds() {
+  const auto& key = fuzz::kSharerPrivate;
+  const Bytes files = encoded(one_file(), key);
+  Bytes good;
+  expect(site::encode(3, 1800000000, {key, 32}, files, good), "site::encode");
+  write("site_decode", "one_file", good);
+  Bytes many;
+  manifest::Manifest m = one_file();
+  for (int i = 0; i < 20; ++i) m.files.push_back({"assets/f" + std::to_string(i) + ".js", static_cast<std::uint64_t>(i) * 1000, "text/javascript", filled(static_cast<std::uint8_t>(i))});
+  expect(site::encode(0xFFFFFFFF, 1, {key, 32}, encoded(m, key), many), "site::encode");
+  write("site_decode", "many_files", many);
+  Bytes version0 = good;
+  std::fill(version0.begin() + 2, version0.begin() + 6, 0);
+  write("site_decode", "version_0", version0);
+  Bytes flags = good;
+  flags[1] = 1;
+  write("site_decode", "flags", flags);
+  Bytes other;
+  manifest::Manifest theirs = one_file();
+  theirs.sharer = fuzz::public_of(fuzz::kVapidPrivate);
+  expect(site::encode(2, 5, {fuzz::kVapidPrivate, 32}, encoded(theirs, fuzz::kVapidPrivate), other), "site::encode");
+  write("site_decode", "other_publisher", other);
+  Bytes swapped(good.begin(), good.begin() + site::kRecordLength);
+  swapped.insert(swapped.end(), many.begin() + site::kRecordLength, many.end());
+  write("site_decode", "another_manifest", swapped);
+  write("site_decode", "share_manifest_alone", files);
+  write("site_decode", "truncated", ByteView(good).first(site::kRecordLength + 10));
+}
+
 // --- content_frame -----------------------------------------------------------------------------------------------
 
 content::Tree content_tree(std::size_t size) {
@@ -567,6 +599,7 @@ int main(int argc, char** argv) {
   subscription_seeds();
   base64url_seeds();
   manifest_seeds();
+  site_seeds();
   frame_seeds();
   return 0;
 }

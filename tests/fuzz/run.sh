@@ -11,7 +11,7 @@ seconds=${1:-15}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(ece_decrypt webpush_decrypt jwt subscription base64url sdp_unpack card_decode
-                                     envelope_open manifest_decode content_frame)
+                                     envelope_open manifest_decode content_frame site_decode)
 jobs=${PUSHPEER_FUZZ_JOBS:-$(nproc)}
 bin_dir=${PUSHPEER_FUZZ_BIN:-build/fuzz/tests/fuzz}
 artifacts=build/fuzz/artifacts

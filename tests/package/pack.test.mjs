@@ -24,6 +24,7 @@ const REQUIRED = [
   'sw/handler.d.ts',
   'js/wasm/pushpeer-sw.classic.js',
   'LICENSE',
+  'bin/pushpeer.mjs',
 ];
 
 const FORBIDDEN_DIRS = ['tests/', 'bench/', 'cmake/', 'wasm/', 'build/', 'demo/', 'node_modules/', '.github/'];
@@ -33,7 +34,8 @@ const ALLOWED = [
   /^package\.json$/,
   /^README\.md$/,
   /^LICEN[CS]E(\.md|\.txt)?$/,
-  /^js\/(?:(?:connection|content|mesh|push|signaling|store|swarm)\/)?[\w-]+\.(js|d\.ts)$/,
+  /^js\/(?:(?:connection|content|mesh|push|signaling|store|swarm|site)\/)?[\w-]+\.(js|d\.ts)$/,
+  /^bin\/[\w-]+\.mjs$/,
   /^relay\/relay\.(js|d\.ts)$/,
   /^js\/wasm\/pushpeer-core\.(mjs|wasm)$/,
   /^js\/wasm\/pushpeer-sw\.classic\.js$/,

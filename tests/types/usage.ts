@@ -15,6 +15,7 @@ export async function page(registration: ServiceWorkerRegistration, cardText: st
     if (event.from.name === 'Mallory') void event.decline();
     else event.accept().then((c: Connection) => c.send('welcome'));
   });
+  peer.addEventListener('siteupdate', (event) => console.log(event.version, event.previous ?? 'first'));
   peer.addEventListener('connection', (event) => {
     event.connection.addEventListener('message', (m) => console.log(m.data));
     event.connection.addEventListener('track', (t) => console.log(t.track.kind));
@@ -86,6 +87,10 @@ export async function node(): Promise<void> {
   const sharer = core.generateVapidKeys();
   const manifest = core.createManifest({ privateKey: sharer.privateKey, files: [{ name: 'a', size: 100, root: tree.root }] });
   const m = core.openManifest(manifest, { id: core.manifestId(manifest) });
+  const site = core.openSiteManifest(core.createSiteManifest({ privateKey: sharer.privateKey, version: 2,
+    files: [{ name: 'app.js', size: 100, type: 'text/javascript', root: tree.root }] }));
+  const version: number = site.version;
+  console.log(version, site.manifest.files.length, site.manifestBytes.length, core.limits.content.maxSiteManifestLength);
   console.log(checked.data.length, m.files[0]?.name, core.limits.content.leafSize,
     core.decodeContentFrame(core.encodeContentFrame({ type: 'cancel', request: 1 })).type);
   const have = core.decodeContentFrame(core.encodeContentFrame({ type: 'have', request: 2, share: tree.root, file: 0,

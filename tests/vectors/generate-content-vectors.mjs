@@ -1,4 +1,4 @@
-// Writes docs/vectors/content.json (docs/PROTOCOL.md §9): tree roots and proofs computed by an independent
+// Writes docs/vectors/content.json (docs/PROTOCOL.md §9, §10): tree roots and proofs computed by an independent
 // BLAKE2b (@noble/hashes, tests/node/merkle-reference.mjs), and a manifest and frames made by our core from a fixed
 // key (RFC 6979 signatures with low S, so the bytes are exact). tests/node/content.test.mjs and
 // tests/native/doc_vectors_test.cpp check that the core reproduces every value.
@@ -34,6 +34,10 @@ const manifest = core.createManifest({ privateKey: alice.privateKey, created, ti
 const id = hashAs('manifest', manifest.subarray(0, manifest.length - 64));
 if (hex(core.manifestId(manifest)) !== hex(id)) throw new Error('the core and the reference disagree on the manifest id');
 
+// A site manifest (§10): the record for that manifest, version 3, by the same key; then the manifest itself.
+const site = core.createSiteManifest({ privateKey: alice.privateKey, version: 3, created, title, files });
+if (hex(site.subarray(139)) !== hex(manifest)) throw new Error('the site manifest does not end with the share manifest');
+
 // A data frame small enough to print: leaf 1 (1 byte) of the 16385-byte content, which file 0 of no manifest has;
 // the frame does not name the share (its request id does).
 const small = vectorContent(16385);
@@ -56,6 +60,12 @@ const doc = {
     files: files.map((f) => ({ name: f.name, size: f.size, type: f.type, root_hex: hex(f.root) })),
     bytes: b64(manifest),
     id_hex: hex(id),
+  },
+  site: {
+    source: 'the manifest above (its id is the record\'s share id), version 3, by the same key',
+    version: 3,
+    created,
+    bytes: b64(site),
   },
   frames: {
     get_manifest: { request: 1, share_hex: hex(id), hex: hex(core.encodeContentFrame({ type: 'get-manifest', request: 1, share: id })) },

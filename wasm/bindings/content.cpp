@@ -9,6 +9,7 @@
 #include "pushpeer/content/frame.hpp"
 #include "pushpeer/content/manifest.hpp"
 #include "pushpeer/content/merkle.hpp"
+#include "pushpeer/content/site.hpp"
 
 using namespace pushpeer;
 using namespace pushpeer::js;
@@ -233,10 +234,11 @@ PP_SIZE val encode_manifest_frame(double request, std::uintptr_t p, std::size_t 
   return copy_out(frame::encode_manifest(static_cast<std::uint32_t>(request), in(p, n)));
 }
 
-// files: [{ name, size, type }], roots: files.length x 32 bytes.
+// files: [{ name, size, type }], roots: files.length x 32 bytes. `version` 0: a share manifest (§9.3); else a site
+// manifest (§10.1) of that version around it. (One entry point for both: each Embind function costs module size.)
 PP_SIZE val create_manifest(std::uintptr_t priv, std::size_t priv_len, double created, std::string title, val files,
-                    std::uintptr_t roots, std::size_t roots_len) {
-  if (!u32_ok(created)) return fail(Status::bad_argument);
+                    std::uintptr_t roots, std::size_t roots_len, double version) {
+  if (!u32_ok(created) || !u32_ok(version)) return fail(Status::bad_argument);
   manifest::Manifest m;
   m.created = static_cast<std::uint32_t>(created);
   m.title = std::move(title);
@@ -255,17 +257,16 @@ PP_SIZE val create_manifest(std::uintptr_t priv, std::size_t priv_len, double cr
     m.files.push_back(std::move(file));
   }
   Bytes out;
-  return bytes_or_fail(manifest::encode(m, in(priv, priv_len), out), out);
+  Status s = manifest::encode(m, in(priv, priv_len), out);
+  if (s == Status::ok && version != 0) {
+    Bytes files_bytes = std::move(out);
+    s = site::encode(static_cast<std::uint32_t>(version), m.created, in(priv, priv_len), files_bytes, out);
+  }
+  return bytes_or_fail(s, out);
 }
 
-// { id, created, sharer, sharerKeyId, title, files: [{ name, size, type, root }] }; `expected` (32 bytes) or empty.
-PP_SIZE val open_manifest(std::uintptr_t p, std::size_t n, std::uintptr_t expected, std::size_t expected_len) {
-  manifest::Manifest m;
-  const Status s = expected_len == 0 ? manifest::decode(in(p, n), m)
-                                     : manifest::decode_expecting(in(p, n), in(expected, expected_len), m);
-  if (s != Status::ok) return fail(s);
-  content::Hash id;
-  manifest::id(in(p, n), id);
+// { id, created, sharer, sharerKeyId, title, files: [{ name, size, type, root }] } of a manifest decoded.
+PP_SIZE val manifest_object(const manifest::Manifest& m, const content::Hash& id) {
   val o = val::object();
   o.set("id", copy_out(id));
   o.set("created", static_cast<double>(m.created));
@@ -283,6 +284,32 @@ PP_SIZE val open_manifest(std::uintptr_t p, std::size_t n, std::uintptr_t expect
   }
   o.set("files", list);
   return o;
+}
+
+// manifest_object(); `expected` (32 bytes) or empty. `site`: the bytes are a site manifest (§10.1), and the object
+// also has `site`: { version, created, publisher, publisherKeyId, at (where its share manifest starts) }.
+PP_SIZE val open_manifest(std::uintptr_t p, std::size_t n, std::uintptr_t expected, std::size_t expected_len, bool site) {
+  manifest::Manifest m;
+  content::Hash id;
+  if (site) {
+    site::Record record;
+    std::size_t at = 0;
+    if (Status s = site::decode(in(p, n), record, m, at); s != Status::ok) return fail(s);
+    val o = manifest_object(m, record.share);
+    val v = val::object();
+    v.set("version", static_cast<double>(record.version));
+    v.set("created", static_cast<double>(record.created));
+    v.set("publisher", copy_out(record.publisher));
+    v.set("publisherKeyId", copy_out(card::key_id(record.publisher)));
+    v.set("at", static_cast<double>(at));
+    o.set("site", v);
+    return o;
+  }
+  const Status s = expected_len == 0 ? manifest::decode(in(p, n), m)
+                                     : manifest::decode_expecting(in(p, n), in(expected, expected_len), m);
+  if (s != Status::ok) return fail(s);
+  manifest::id(in(p, n), id);
+  return manifest_object(m, id);
 }
 
 PP_SIZE val manifest_id(std::uintptr_t p, std::size_t n) {

@@ -5,6 +5,7 @@
 #include "pushpeer/card.hpp"
 #include "pushpeer/content/frame.hpp"
 #include "pushpeer/content/manifest.hpp"
+#include "pushpeer/content/site.hpp"
 #include "pushpeer/envelope.hpp"
 #include "pushpeer/group.hpp"
 #include "pushpeer/p256.hpp"
@@ -76,6 +77,7 @@ val constants() {
   o.set("maxTitleLength", static_cast<double>(manifest::kMaxTitleLength));
   o.set("maxFileNameLength", static_cast<double>(manifest::kMaxNameLength));
   o.set("maxTypeLength", static_cast<double>(manifest::kMaxTypeLength));
+  o.set("maxSiteManifestLength", static_cast<double>(site::kMaxLength));
   return o;
 }
 

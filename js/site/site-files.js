@@ -1,0 +1,227 @@
+// A site's listed files, served by its service worker (docs/PROTOCOL.md §10): the worker pins the publisher's key,
+// takes a site manifest only when that key signed it and its version is not below the highest it has seen, and
+// answers a listed path only with bytes whose merkle root is the listed one, wherever they came from (its store, or
+// the origin: peers come next). Everything else, pages included, is not ours: the network has it.
+//
+// The listed files are a share (§9.3) in the content store (js/content/content-store.js), keyed by root, so that a
+// file unchanged from one version to the next is not fetched again, and what a version no longer lists is dropped.
+// A file fetched from the origin is hashed as it arrives and stored only once its root matched (pieces and tree in
+// the store: the store's rule that a piece there is verified holds).
+import { PushPeerError } from '../errors.js';
+import { PIECE_LEAVES } from '../content/content-store.js';
+import { serveSharedFile } from '../content/serve-file.js';
+
+const SITE_KEY = 'site'; // in the peer's store: { version, bytes, id } of the manifest in use
+const REFRESH_MS = 60_000; // the manifest is looked at again at most this often (refresh({ force }) aside)
+
+/**
+ * The site files of one origin. host: { core, store (the peer's, js/store/store.js), contentStore, publisherKey
+ * (base64url or bytes: the 65-byte public key `pushpeer keygen` wrote), manifestUrl (absolute), fetch, now,
+ * updated(site) (a newer version was taken) }.
+ */
+export class SiteFiles {
+  constructor({ core, store, contentStore, publisherKey, manifestUrl, fetch = (...a) => globalThis.fetch(...a),
+    updated = () => {} }) {
+    this.core = core;
+    this.store = store;
+    this.contentStore = contentStore;
+    this.publisherKey = typeof publisherKey === 'string' ? publisherKey : core.base64urlEncode(publisherKey);
+    if (core.base64urlDecode(this.publisherKey).length !== 65) {
+      throw new PushPeerError('BAD_ARGUMENT', 'site.publisherKey: the 65-byte public key of the publisher (base64url)');
+    }
+    this.manifestUrl = new URL(manifestUrl).href;
+    this.base = new URL('.', this.manifestUrl);
+    this._fetch = fetch;
+    this._updated = updated;
+    this._site = null; // { version, id, files: [{ name, size, type, root, key }], byPath }
+    this._checked = 0;
+    this._failed = null; // { at, error }: the last load that found no manifest (tried again after REFRESH_MS)
+    this._refreshing = null;
+    this._fetching = new Map(); // root -> Promise: one origin fetch per file at a time
+  }
+
+  /** True once a site manifest is in use (match() can answer). */
+  get loaded() {
+    return Boolean(this._site);
+  }
+
+  /**
+   * The site in use: { version, id, files }, loaded from the store, else fetched. Fails as refresh() does; a load
+   * that failed is not tried again for a minute (each request would fetch the manifest).
+   */
+  async current() {
+    if (!this._site) {
+      const saved = await this.store.get(SITE_KEY);
+      if (saved) this._site = this._open(saved.bytes);
+    }
+    if (this._site) return this._site;
+    if (this._failed && Date.now() - this._failed.at < REFRESH_MS) throw this._failed.error;
+    try {
+      return await this.refresh({ force: true });
+    } catch (error) {
+      this._failed = { at: Date.now(), error };
+      throw error;
+    }
+  }
+
+  /**
+   * Fetches the manifest and takes it when it is newer: WRONG_PUBLISHER (signed by another key), BAD_MANIFEST (not
+   * one, or badly signed), VERSION_BACKWARDS (below the highest version seen; the one in use stays). At most once
+   * a minute unless `force`. Resolves to the site in use.
+   */
+  refresh({ force = false } = {}) {
+    if (!force && Date.now() - this._checked < REFRESH_MS && this._site) return Promise.resolve(this._site);
+    this._refreshing ??= this._refresh().finally(() => {
+      this._refreshing = null;
+    });
+    return this._refreshing;
+  }
+
+  async _refresh() {
+    this._checked = Date.now();
+    const response = await this._fetch(this.manifestUrl, { cache: 'no-cache' });
+    if (!response.ok) throw new PushPeerError('NOT_FOUND', `the site manifest ${this.manifestUrl}: HTTP ${response.status}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const site = this._open(bytes);
+    const saved = await this.store.get(SITE_KEY);
+    const inUse = this._site ?? (saved ? this._open(saved.bytes) : null);
+    if (inUse && site.version < inUse.version) {
+      throw new PushPeerError('VERSION_BACKWARDS', `the site manifest's version ${site.version} is below ${inUse.version}, the one in use`);
+    }
+    if (inUse && site.version === inUse.version) {
+      // The same version signed twice over other files is not a version: the first one stays.
+      if (site.id !== inUse.id) throw new PushPeerError('VERSION_BACKWARDS', `another manifest with version ${site.version}`);
+      this._site = inUse;
+      return inUse;
+    }
+    await this._adopt(site, bytes, inUse);
+    return site;
+  }
+
+  /** Opens and checks manifest bytes against the pinned key: the site, with its files by path. */
+  _open(bytes) {
+    const opened = this.core.openSiteManifest(bytes);
+    if (this.core.base64urlEncode(opened.publisher) !== this.publisherKey) {
+      throw new PushPeerError('WRONG_PUBLISHER', 'the site manifest is signed by another key than the pinned publisher\'s');
+    }
+    const b64 = (b) => this.core.base64urlEncode(b);
+    const files = opened.manifest.files.map((f) => ({ name: f.name, size: f.size, type: f.type, root: b64(f.root),
+      key: `site-${b64(f.root)}` }));
+    return { version: opened.version, id: b64(opened.manifest.id), title: opened.manifest.title, files,
+      manifest: opened.manifestBytes, byPath: new Map(files.map((f, i) => [f.name, i])) };
+  }
+
+  /** A newer version: its share record, then what no version lists any more is dropped. */
+  async _adopt(site, bytes, before) {
+    await this.contentStore.putShare({ id: site.id, manifest: site.manifest, title: site.title,
+      files: site.files.map(({ name, size, type, root, key }) => ({ name, size, type, root, key })), complete: false,
+      created: Math.floor(Date.now() / 1000), from: null, site: site.version });
+    await this.store.set(SITE_KEY, { version: site.version, id: site.id, bytes });
+    this._site = site;
+    this._failed = null;
+    if (before) {
+      const kept = new Set(site.files.map((f) => f.root));
+      for (const f of before.files) {
+        if (kept.has(f.root)) continue;
+        await this.contentStore.deletePieces(f.key);
+        await this.contentStore.deleteTree(f.root);
+      }
+      await this.contentStore.deleteShare(before.id);
+    }
+    this._updated({ version: site.version, previous: before?.version ?? null });
+  }
+
+  /**
+   * The listed file a request is for ({ index }), or null: a GET below the manifest's folder, with no query, of a
+   * path the manifest lists that is not a page. Synchronous on the site in use (null before one is loaded).
+   */
+  match(request, site = this._site) {
+    if (!site || request.method !== 'GET') return null;
+    const url = new URL(request.url);
+    if (url.origin !== this.base.origin || url.search || !url.pathname.startsWith(this.base.pathname)) return null;
+    let path;
+    try {
+      path = decodeURIComponent(url.pathname.slice(this.base.pathname.length));
+    } catch {
+      return null;
+    }
+    if (/\.html?$/i.test(path)) return null;
+    const index = site.byPath.get(path);
+    return index === undefined ? null : { index };
+  }
+
+  /**
+   * The response for a listed file: from the store when it holds it verified, else from the origin, verified first.
+   * Bytes that do not lead to the listed root are never answered: a 502, and nothing stored. Ranges are served.
+   */
+  async respond(request) {
+    const site = await this.current();
+    const target = site && this.match(request, site);
+    if (!target) return this._fetch(request);
+    const file = site.files[target.index];
+    if (!(await this.contentStore.getTree(file.root))) {
+      try {
+        await this._fromOrigin(file);
+      } catch (error) {
+        return new Response(`${error.code ?? 'INTERNAL'}: ${error.message}`, { status: error.status ?? 502,
+          headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' } });
+      }
+    }
+    return serveSharedFile(this.contentStore, request, { id: site.id, file: target.index }, {
+      headersFor: (f) => ({ 'Content-Type': f.type || 'application/octet-stream', 'Accept-Ranges': 'bytes',
+        'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache', 'X-PushPeer-Site-Version': String(site.version) }),
+    });
+  }
+
+  /** Fetches a listed file from the origin, hashing as it comes; stores it only when its root is the listed one. */
+  _fromOrigin(file) {
+    let fetching = this._fetching.get(file.root);
+    if (!fetching) {
+      fetching = this._fetchVerified(file).finally(() => this._fetching.delete(file.root));
+      this._fetching.set(file.root, fetching);
+    }
+    return fetching;
+  }
+
+  async _fetchVerified(file) {
+    const response = await this._fetch(new URL(file.name.split('/').map(encodeURIComponent).join('/'), this.base).href,
+      { cache: 'no-cache' });
+    if (!response.ok) {
+      throw Object.assign(new PushPeerError('NOT_FOUND', `the origin answered HTTP ${response.status}`), { status: response.status });
+    }
+    const pieceBytes = PIECE_LEAVES * this.core.limits.content.leafSize;
+    const hasher = this.core.contentHasher();
+    const pieces = [];
+    let size = 0;
+    let pending = new Uint8Array(0);
+    try {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.length;
+        if (size > file.size) {
+          await reader.cancel();
+          throw new PushPeerError('CHUNK_MISMATCH', `the origin sent more than the listed ${file.size} bytes`);
+        }
+        hasher.update(value);
+        // Whole pieces as they fill (held until the root is known: nothing unverified is stored).
+        const joined = new Uint8Array(pending.length + value.length);
+        joined.set(pending);
+        joined.set(value, pending.length);
+        let at = 0;
+        for (; joined.length - at >= pieceBytes; at += pieceBytes) pieces.push(joined.slice(at, at + pieceBytes));
+        pending = joined.slice(at);
+      }
+      if (pending.length || pieces.length === 0) pieces.push(pending);
+      const tree = hasher.finish();
+      if (size !== file.size || this.core.base64urlEncode(tree.root) !== file.root) {
+        throw new PushPeerError('CHUNK_MISMATCH', `the origin's ${file.name} is not the one the site manifest lists`);
+      }
+      await this.contentStore.putPieces(pieces.map((bytes, index) => ({ file: file.key, index, bytes, leaves: null })));
+      await this.contentStore.putTree({ root: file.root, size: tree.size, nodes: tree.nodes });
+    } finally {
+      hasher.release();
+    }
+  }
+}

@@ -1,0 +1,170 @@
+// A site's listed files in its service worker (js/site/site-files.js, docs/PROTOCOL.md §10), against a counting
+// stand-in origin: the pinned publisher key, no going back to an older version, every answered byte verified
+// against the listed root (tampered origin bytes are a 502 and nothing stored), ranges, unlisted paths and pages
+// left to the network, and a new version that fetches only what changed and drops what is no longer listed.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+
+import { loadCore } from '../../js/core.js';
+import { createMemoryContentStore } from '../../js/content/content-store.js';
+import { SiteFiles } from '../../js/site/site-files.js';
+import { createMemoryStore } from '../../js/store/store.js';
+
+const ORIGIN = 'https://site.example';
+const MANIFEST = `${ORIGIN}/app/pushpeer-site.bin`;
+
+function bytesOf(size, seed) {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 31 + seed) & 0xff;
+  return out;
+}
+
+describe('site files in the service worker', () => {
+  let core;
+  let publisher;
+  before(async () => {
+    core = await loadCore();
+    publisher = core.generateVapidKeys();
+  });
+
+  /** A stand-in origin: path -> bytes (or a Response maker); counts what it was asked. */
+  function origin(files) {
+    const asked = [];
+    const fetch = async (input) => {
+      const url = new URL(typeof input === 'string' ? input : input.url);
+      asked.push(url.pathname);
+      const body = files[url.pathname];
+      if (body === undefined) return new Response('no', { status: 404 });
+      return new Response(typeof body === 'function' ? body() : body, { status: 200 });
+    };
+    return { files, asked, fetch, count: (path) => asked.filter((p) => p === path).length };
+  }
+
+  function siteManifest(files, version, keys = publisher) {
+    const listed = Object.entries(files).map(([name, { bytes, type }]) => {
+      const hasher = core.contentHasher();
+      hasher.update(bytes);
+      return { name, size: bytes.length, type, root: hasher.finish().root };
+    });
+    return core.createSiteManifest({ privateKey: keys.privateKey, version, title: 'app', files: listed });
+  }
+
+  function siteFiles(o, extra = {}) {
+    const store = createMemoryStore({ name: `site-${Math.random()}` });
+    const contentStore = createMemoryContentStore({ name: `site-content-${Math.random()}` });
+    const updates = [];
+    const site = new SiteFiles({ core, store, contentStore, publisherKey: core.base64urlEncode(publisher.publicKey),
+      manifestUrl: MANIFEST, fetch: o.fetch, updated: (u) => updates.push(u), ...extra });
+    return { site, store, contentStore, updates };
+  }
+
+  const get = (path, headers = {}) => new Request(`${ORIGIN}${path}`, { headers });
+  const body = async (response) => new Uint8Array(await response.arrayBuffer());
+
+  it('a listed file comes from the origin once, verified, then from the store; ranges; its listed type', async () => {
+    const app = bytesOf(20_000, 1);
+    const clip = bytesOf(300_000, 2);
+    const files = { 'app.js': { bytes: app, type: 'text/javascript' }, 'media/clip one.webm': { bytes: clip, type: 'video/webm' } };
+    const o = origin({ '/app/pushpeer-site.bin': siteManifest(files, 1), '/app/app.js': app, '/app/media/clip%20one.webm': clip });
+    const { site, updates } = siteFiles(o);
+    const first = await site.respond(get('/app/app.js'));
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get('Content-Type'), 'text/javascript');
+    assert.equal(first.headers.get('X-PushPeer-Site-Version'), '1');
+    assert.deepEqual(await body(first), app);
+    assert.deepEqual(await body(await site.respond(get('/app/app.js'))), app);
+    assert.equal(o.count('/app/app.js'), 1, 'the origin once');
+    const part = await site.respond(get('/app/media/clip%20one.webm', { Range: 'bytes=131000-131071' }));
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('Content-Range'), 'bytes 131000-131071/300000');
+    assert.deepEqual(await body(part), clip.subarray(131000, 131072));
+    assert.deepEqual(updates, [{ version: 1, previous: null }]);
+  });
+
+  it('unlisted paths, pages, queries, other folders and origins, and other methods are not the site\'s', async () => {
+    const files = { 'app.js': { bytes: bytesOf(10, 1), type: 'text/javascript' }, 'sub/page.html': { bytes: bytesOf(5, 1), type: 'text/html' } };
+    const o = origin({ '/app/pushpeer-site.bin': siteManifest(files, 1) });
+    const { site } = siteFiles(o);
+    await site.current();
+    assert.ok(site.match(get('/app/app.js')));
+    for (const r of [get('/app/other.js'), get('/app/sub/page.html'), get('/app/app.js?v=2'), get('/app.js'),
+      new Request('https://other.example/app/app.js'), new Request(`${ORIGIN}/app/app.js`, { method: 'POST', body: 'x' })]) {
+      assert.equal(site.match(r), null, `${r.method} ${r.url}`);
+    }
+  });
+
+  it('bytes from the origin that are not the listed ones: 502, nothing stored, and the origin is asked again next time',
+    async () => {
+      const app = bytesOf(200_000, 3);
+      const tampered = app.slice();
+      tampered[150_000] ^= 1;
+      const files = { 'app.js': { bytes: app, type: 'text/javascript' } };
+      const o = origin({ '/app/pushpeer-site.bin': siteManifest(files, 1), '/app/app.js': tampered });
+      const { site, contentStore } = siteFiles(o);
+      const refused = await site.respond(get('/app/app.js'));
+      assert.equal(refused.status, 502);
+      assert.match(await refused.text(), /CHUNK_MISMATCH/);
+      const root = (await site.current()).files[0];
+      assert.equal(await contentStore.getTree(root.root), undefined);
+      assert.equal(await contentStore.pieceBytes(root.key, 0), null, 'no piece stored');
+      o.files['/app/app.js'] = bytesOf(200_001, 3); // one byte too many
+      assert.equal((await site.respond(get('/app/app.js'))).status, 502);
+      o.files['/app/app.js'] = app;
+      assert.deepEqual(await body(await site.respond(get('/app/app.js'))), app);
+      assert.equal(o.count('/app/app.js'), 3);
+    });
+
+  it('manifests: another key, altered bytes or an older version are refused with their code; the one in use stays',
+    async () => {
+      const app = bytesOf(1000, 4);
+      const files = { 'app.js': { bytes: app, type: 'text/javascript' } };
+      const o = origin({ '/app/pushpeer-site.bin': siteManifest(files, 5), '/app/app.js': app });
+      const { site } = siteFiles(o);
+      assert.equal((await site.refresh({ force: true })).version, 5);
+      o.files['/app/pushpeer-site.bin'] = siteManifest(files, 6, core.generateVapidKeys());
+      await assert.rejects(site.refresh({ force: true }), { code: 'WRONG_PUBLISHER' });
+      const altered = siteManifest(files, 6);
+      altered[40] ^= 1;
+      o.files['/app/pushpeer-site.bin'] = altered;
+      await assert.rejects(site.refresh({ force: true }), { code: 'BAD_MANIFEST' });
+      o.files['/app/pushpeer-site.bin'] = siteManifest(files, 4);
+      await assert.rejects(site.refresh({ force: true }), { code: 'VERSION_BACKWARDS' });
+      o.files['/app/pushpeer-site.bin'] = siteManifest({ ...files, 'b.js': { bytes: app, type: '' } }, 5);
+      await assert.rejects(site.refresh({ force: true }), { code: 'VERSION_BACKWARDS' }, 'another manifest under 5');
+      assert.equal((await site.current()).version, 5);
+      assert.deepEqual(await body(await site.respond(get('/app/app.js'))), app);
+      // A worker started afresh on the same store: the version it saw is remembered, an older one still refused.
+      const again = new SiteFiles({ core, store: site.store, contentStore: site.contentStore,
+        publisherKey: publisher.publicKey, manifestUrl: MANIFEST, fetch: o.fetch });
+      o.files['/app/pushpeer-site.bin'] = siteManifest(files, 3);
+      assert.equal((await again.current()).version, 5);
+      await assert.rejects(again.refresh({ force: true }), { code: 'VERSION_BACKWARDS' });
+      assert.throws(() => new SiteFiles({ core, store: site.store, contentStore: site.contentStore, publisherKey: 'AAAA',
+        manifestUrl: MANIFEST }), { code: 'BAD_ARGUMENT' });
+    });
+
+  it('a new version: a changed file from the origin again, an unchanged one from the store, the old bytes dropped',
+    async () => {
+      const keep = bytesOf(50_000, 5);
+      const old = bytesOf(40_000, 6);
+      const next = bytesOf(40_000, 7);
+      const o = origin({ '/app/pushpeer-site.bin': siteManifest({ 'lib.js': { bytes: keep, type: 'text/javascript' },
+        'app.js': { bytes: old, type: 'text/javascript' } }, 1), '/app/lib.js': keep, '/app/app.js': old });
+      const { site, contentStore, updates } = siteFiles(o);
+      await site.respond(get('/app/lib.js'));
+      await site.respond(get('/app/app.js'));
+      const oldFile = (await site.current()).files.find((f) => f.name === 'app.js');
+      o.files['/app/pushpeer-site.bin'] = siteManifest({ 'lib.js': { bytes: keep, type: 'text/javascript' },
+        'app.js': { bytes: next, type: 'text/javascript' } }, 2);
+      o.files['/app/app.js'] = next;
+      assert.equal((await site.refresh({ force: true })).version, 2);
+      assert.deepEqual(await body(await site.respond(get('/app/app.js'))), next);
+      assert.deepEqual(await body(await site.respond(get('/app/lib.js'))), keep);
+      assert.equal(o.count('/app/lib.js'), 1, 'unchanged: from the store');
+      assert.equal(o.count('/app/app.js'), 2);
+      assert.equal(await contentStore.getTree(oldFile.root), undefined, 'the old version\'s file is gone');
+      assert.equal(await contentStore.pieceBytes(oldFile.key, 0), null);
+      assert.deepEqual((await contentStore.shares()).map((s) => s.site), [2]);
+      assert.deepEqual(updates, [{ version: 1, previous: null }, { version: 2, previous: 1 }]);
+    });
+});
