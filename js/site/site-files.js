@@ -159,21 +159,27 @@ export class SiteFiles {
     const target = site && this.match(request, site);
     if (!target) return this._fetch(request);
     const file = site.files[target.index];
-    if (!(await this.contentStore.getTree(file.root))) {
+    let from = this.contentStore;
+    if (!(await from.getTree(file.root))) {
       try {
-        await this._fromOrigin(file);
+        const { pieces } = await this._fromOrigin(file);
+        // Verified but not stored (storage is full): answered from memory this once.
+        if (pieces) from = { getShare: async () => ({ files: site.files }), pieceBytes: async (key, i) => pieces[i] ?? null };
       } catch (error) {
         return new Response(`${error.code ?? 'INTERNAL'}: ${error.message}`, { status: error.status ?? 502,
           headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' } });
       }
     }
-    return serveSharedFile(this.contentStore, request, { id: site.id, file: target.index }, {
+    return serveSharedFile(from, request, { id: site.id, file: target.index }, {
       headersFor: (f) => ({ 'Content-Type': f.type || 'application/octet-stream', 'Accept-Ranges': 'bytes',
         'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache', 'X-PushPeer-Site-Version': String(site.version) }),
     });
   }
 
-  /** Fetches a listed file from the origin, hashing as it comes; stores it only when its root is the listed one. */
+  /**
+   * Fetches a listed file from the origin, hashing as it comes; stores it only when its root is the listed one.
+   * Resolves to {} once stored, or { pieces } (the verified bytes) when storage is full (QUOTA_EXCEEDED).
+   */
   _fromOrigin(file) {
     let fetching = this._fetching.get(file.root);
     if (!fetching) {
@@ -218,8 +224,15 @@ export class SiteFiles {
       if (size !== file.size || this.core.base64urlEncode(tree.root) !== file.root) {
         throw new PushPeerError('CHUNK_MISMATCH', `the origin's ${file.name} is not the one the site manifest lists`);
       }
-      await this.contentStore.putPieces(pieces.map((bytes, index) => ({ file: file.key, index, bytes, leaves: null })));
-      await this.contentStore.putTree({ root: file.root, size: tree.size, nodes: tree.nodes });
+      try {
+        await this.contentStore.putPieces(pieces.map((bytes, index) => ({ file: file.key, index, bytes, leaves: null })));
+        await this.contentStore.putTree({ root: file.root, size: tree.size, nodes: tree.nodes });
+      } catch (error) {
+        if (error?.code !== 'QUOTA_EXCEEDED') throw error;
+        await this.contentStore.deletePieces(file.key).catch(() => {}); // (the pieces went in all at once, or none)
+        return { pieces };
+      }
+      return {};
     } finally {
       hasher.release();
     }

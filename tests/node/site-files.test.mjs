@@ -114,6 +114,26 @@ describe('site files in the service worker', () => {
       assert.equal(o.count('/app/app.js'), 3);
     });
 
+  it('storage full: the verified bytes are answered from memory (ranges too), nothing half stored', async () => {
+    const app = bytesOf(400_000, 8);
+    const o = origin({ '/app/pushpeer-site.bin': siteManifest({ 'app.bin': { bytes: app, type: '' } }, 1), '/app/app.bin': app });
+    const full = createMemoryContentStore({ name: `full-${Math.random()}` });
+    const contentStore = { ...full, putPieces: async () => {
+      throw Object.assign(new Error('full'), { code: 'QUOTA_EXCEEDED' });
+    } };
+    const { site } = siteFiles(o, { contentStore });
+    const whole = await site.respond(get('/app/app.bin'));
+    assert.equal(whole.status, 200);
+    assert.deepEqual(await body(whole), app);
+    const part = await site.respond(get('/app/app.bin', { Range: 'bytes=-10' }));
+    assert.equal(part.status, 206);
+    assert.deepEqual(await body(part), app.subarray(app.length - 10));
+    const file = (await site.current()).files[0];
+    assert.equal(await full.getTree(file.root), undefined);
+    assert.equal(await full.pieceBytes(file.key, 0), null);
+    assert.equal(o.count('/app/app.bin'), 2, 'not kept: the origin again');
+  });
+
   it('manifests: another key, altered bytes or an older version are refused with their code; the one in use stays',
     async () => {
       const app = bytesOf(1000, 4);
