@@ -147,7 +147,9 @@ export class SiteFiles {
     }
     if (/\.html?$/i.test(path)) return null;
     const index = site.byPath.get(path);
-    return index === undefined ? null : { index };
+    // A page is what a visitor trusts the origin for: one listed under another name is not answered either.
+    if (index === undefined || /^\s*text\/html\b/i.test(site.files[index].type)) return null;
+    return { index };
   }
 
   /**

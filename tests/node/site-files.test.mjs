@@ -82,12 +82,13 @@ describe('site files in the service worker', () => {
   });
 
   it('unlisted paths, pages, queries, other folders and origins, and other methods are not the site\'s', async () => {
-    const files = { 'app.js': { bytes: bytesOf(10, 1), type: 'text/javascript' }, 'sub/page.html': { bytes: bytesOf(5, 1), type: 'text/html' } };
+    const files = { 'app.js': { bytes: bytesOf(10, 1), type: 'text/javascript' }, 'sub/page.html': { bytes: bytesOf(5, 1), type: 'text/html' },
+      'page.php': { bytes: bytesOf(5, 2), type: 'text/html; charset=utf-8' } };
     const o = origin({ '/app/pushpeer-site.bin': siteManifest(files, 1) });
     const { site } = siteFiles(o);
     await site.current();
     assert.ok(site.match(get('/app/app.js')));
-    for (const r of [get('/app/other.js'), get('/app/sub/page.html'), get('/app/app.js?v=2'), get('/app.js'),
+    for (const r of [get('/app/other.js'), get('/app/sub/page.html'), get('/app/page.php'), get('/app/app.js?v=2'), get('/app.js'),
       new Request('https://other.example/app/app.js'), new Request(`${ORIGIN}/app/app.js`, { method: 'POST', body: 'x' })]) {
       assert.equal(site.match(r), null, `${r.method} ${r.url}`);
     }
