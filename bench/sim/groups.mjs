@@ -404,7 +404,7 @@ class SimPeer {
     }
     const asker = world.byKey.get(from);
     this.keep(asker);
-    if (this.groups.admits({ from, via })) {
+    if (this.groups.admits({ from, via })?.accept) {
       void (async () => {
         await sleep(15);
         const carrier = this.neighbours.connectionTo(via);

@@ -47,7 +47,8 @@ const SEEN_LIMIT = 2048; // message ids remembered for duplicate suppression
 const HANDOFF_GRACE_MS = 2_000; // the connection join() made is closed this long after the walks' calls came
 const WALK_WAIT_MS = 2_000; // a newcomer's walks not all answered by then: some were dropped (_handOff)
 const REPAIR_PAUSE_MS = 2_000; // walks for ourselves at most this often (their calls take a few round trips)
-const WALKS_PER_MINUTE = 20; // group-walk frames taken from one connection
+const WALKS_PER_MINUTE = 60; // group-walk frames taken from one connection
+const WALK_CALLS_PER_MINUTE = 12; // calls a group makes at walks' ends (a member chooses whom: each costs a call)
 const MIN_SECRET = 16;
 const JOIN_REPEAT_MS = 15_000; // a join hello on the same connection again within this long is a plain hello
 const LOOKUPS_PER_MINUTE = 30; // hellos for a group not in memory (host.groupFor) taken from one connection
@@ -248,6 +249,7 @@ export class Group extends EventTarget {
     this._repairNext = 0; // walks for ourselves (a neighbour went): not again before then
     this._repairWait = REPAIR_PAUSE_MS; // ... and the wait after the next ones, doubling while we stay short
     this._calling = new Set(); // key ids we call at a walk's end, until that call settled
+    this._walkCallAllowed = bucket(WALK_CALLS_PER_MINUTE);
     this._full = false; // what we last told our neighbours (group-room)
     const o = { ...GROUP_DEFAULTS, ...pick(groups.host.options, Object.keys(GROUP_DEFAULTS)) };
     for (const key of ['maxFullMesh', 'neighbourLimit', 'maxNeighbours', 'walkLength']) {
@@ -628,7 +630,7 @@ export class Group extends EventTarget {
     }
     // Lost: we are full or joining (or have it already) at MAX_HOPS, or nobody to pass it to. The member then has a
     // neighbour fewer; it walks again for itself when its join's time is up (_handOff) or a neighbour goes (_repair).
-    if (there || busy || !path.length) return;
+    if (there || busy || !path.length || !this._walkCallAllowed()) return;
     const known = this._members.get(keyId);
     this._know(keyId, { name: card.name, card: this._core.base64urlDecode(frame.card), proof: frame.proof,
       connection: known?.connection ?? null });

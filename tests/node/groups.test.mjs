@@ -602,15 +602,30 @@ describe('groups', () => {
     assert.deepEqual(call('cat'), { group: swarm, accept: false, transient: true }, 'two connected: full');
   });
 
-  it('walks from one connection: at most 20 a minute; the call at an open group\'s walk end is transient', async () => {
+  it('walks from one connection: at most 60 a minute; calls at walks\' ends: at most 12 a minute (each makes an '
+    + 'RTCPeerConnection for a card a member chose); an open group\'s is transient', async () => {
     const secret = randomBytes(32);
     const calls = [];
     const { groups } = ours({ maxFullMesh: 2, walkLength: 8 }, { connect: async (card, o) => calls.push([who(card), o.transient]) });
     const group = groups.group('club', { secret });
     const links = await withMembers(groups, group, secret);
     const walk = { t: 'group-walk', group: group.id, card: people.dan.card.text, proof: proofOf(secret, 'dan'), trail: [] };
-    for (let i = 0; i < 30; i++) await links.ann.receive(walk);
-    assert.equal(walksIn(links).length, 20);
+    for (let i = 0; i < 70; i++) await links.ann.receive(walk);
+    assert.equal(walksIn(links).length, 60);
+    await links.ben.receive(walk);
+    assert.equal(walksIn(links).length, 61, 'another connection has its own budget');
+    // Walks that end here, each for another member: 12 calls, the rest dropped.
+    const ended = [];
+    const { groups: g3 } = ours({ maxFullMesh: 2, walkLength: 1, maxNeighbours: 100 }, { connect: async (card) => ended.push(card) });
+    const club3 = g3.group('club', { secret });
+    const l3 = await withMembers(g3, club3, secret, ['ann', 'ben']);
+    for (let i = 0; i < 20; i++) {
+      const p = person(`w${i}`);
+      await l3.ann.receive({ t: 'group-walk', group: club3.id, card: p.card.text,
+        proof: core.base64urlEncode(core.groupProof({ secret, keyId: core.base64urlDecode(p.keyId) })), trail: [FAR] });
+    }
+    await settle();
+    assert.equal(ended.length, 12);
     const { groups: g2 } = ours({ maxFullMesh: 2, walkLength: 1 }, { connect: async (card, o) => calls.push([who(card), o.transient]) });
     const swarm = g2.openGroup('pushpeer-swarm:y', { secret });
     const s = await withMembers(g2, swarm, secret, ['ann', 'ben']);
