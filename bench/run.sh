@@ -24,6 +24,7 @@ soak_cmd="node bench/browser/soak.mjs --calls 1000"
 swarm_sim_cmd="node bench/sim/swarm.mjs --sizes 10,100,1000 --svg bench/sim/swarm.svg"
 swarm_flash_cmd="node bench/sim/swarm.mjs --sizes 10,100,1000 --join-s 0 --leave 0 --svg bench/sim/swarm-flash-crowd.svg"
 share_cmd="node bench/browser/share.mjs --mib 256 --memory-mib 1024 --hash-mib 256"
+site_cmd="node bench/browser/site.mjs --kib 100 --requests 200"
 
 {
   echo "# Benchmark results"
@@ -147,6 +148,10 @@ share_cmd="node bench/browser/share.mjs --mib 256 --memory-mib 1024 --hash-mib 2
   echo '```'
   node bench/browser/share-profile.mjs 64
   echo '```'
+  echo
+  $site_cmd
+  echo
+  echo "Goal (issue #14): under 1 ms added per request for a file the worker holds (compare the medians measured together)."
   echo
   echo "## Reliability under load: the soak, real Firefox"
   echo

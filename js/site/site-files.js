@@ -38,6 +38,7 @@ export class SiteFiles {
     this._failed = null; // { at, error }: the last load that found no manifest (tried again after REFRESH_MS)
     this._refreshing = null;
     this._fetching = new Map(); // root -> Promise: one origin fetch per file at a time
+    this._stored = new Set(); // roots known to be in the store, verified (no look-up per request)
   }
 
   /** True once a site manifest is in use (match() can answer). */
@@ -125,6 +126,7 @@ export class SiteFiles {
         if (kept.has(f.root)) continue;
         await this.contentStore.deletePieces(f.key);
         await this.contentStore.deleteTree(f.root);
+        this._stored.delete(f.root);
       }
       await this.contentStore.deleteShare(before.id);
     }
@@ -161,12 +163,15 @@ export class SiteFiles {
     const target = site && this.match(request, site);
     if (!target) return this._fetch(request);
     const file = site.files[target.index];
-    let from = this.contentStore;
-    if (!(await from.getTree(file.root))) {
+    // The site's files are in memory: only the pieces are read from the store (a request costs one read per piece).
+    let from = { getShare: async () => ({ files: site.files }), pieceBytes: (key, i) => this.contentStore.pieceBytes(key, i) };
+    if (!this._stored.has(file.root) && await this.contentStore.getTree(file.root)) this._stored.add(file.root);
+    if (!this._stored.has(file.root)) {
       try {
         const { pieces } = await this._fromOrigin(file);
         // Verified but not stored (storage is full): answered from memory this once.
-        if (pieces) from = { getShare: async () => ({ files: site.files }), pieceBytes: async (key, i) => pieces[i] ?? null };
+        if (pieces) from = { getShare: from.getShare, pieceBytes: async (key, i) => pieces[i] ?? null };
+        else this._stored.add(file.root);
       } catch (error) {
         return new Response(`${error.code ?? 'INTERNAL'}: ${error.message}`, { status: error.status ?? 502,
           headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' } });
