@@ -165,7 +165,14 @@ export class SiteFiles {
     const file = site.files[target.index];
     // The site's files are in memory: only the pieces are read from the store (a request costs one read per piece).
     let from = { getShare: async () => ({ files: site.files }), pieceBytes: (key, i) => this.contentStore.pieceBytes(key, i) };
-    if (!this._stored.has(file.root) && await this.contentStore.getTree(file.root)) this._stored.add(file.root);
+    if (this._stored.has(file.root)) {
+      // Still there? (The page may have cleared the store.) Its first piece says, and is then answered as read.
+      const first = await this.contentStore.pieceBytes(file.key, 0);
+      if (first) from.pieceBytes = (key, i) => (i === 0 ? first : this.contentStore.pieceBytes(key, i));
+      else this._stored.delete(file.root);
+    } else if (await this.contentStore.getTree(file.root)) {
+      this._stored.add(file.root);
+    }
     if (!this._stored.has(file.root)) {
       try {
         const { pieces } = await this._fromOrigin(file);

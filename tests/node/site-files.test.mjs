@@ -79,6 +79,11 @@ describe('site files in the service worker', () => {
     assert.equal(part.headers.get('Content-Range'), 'bytes 131000-131071/300000');
     assert.deepEqual(await body(part), clip.subarray(131000, 131072));
     assert.deepEqual(updates, [{ version: 1, previous: null }]);
+    // The page clears the store (forget): the worker notices at the next request and goes to the origin again.
+    await site.contentStore.clear();
+    const again = await site.respond(get('/app/app.js'));
+    assert.deepEqual(await body(again), app);
+    assert.equal(o.count('/app/app.js'), 2);
   });
 
   it('unlisted paths, pages, queries, other folders and origins, and other methods are not the site\'s', async () => {
