@@ -6,14 +6,12 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 
 import { PushPeerError } from '../js/errors.js';
+import { isPage } from '../js/site/site-files.js';
 
 export const SITE_FILE = 'pushpeer-site.bin';
 export const SITE_JSON = 'pushpeer-site.json';
 const KEY_TYPE = 'pushpeer-publisher-key';
 const READ_CHUNK = 1 << 20;
-// Never served by peers, whatever --include says: pages (a page is what a visitor trusts the origin for) and the
-// manifest itself.
-const NEVER = [/\.html?$/i, new RegExp(`(^|/)${SITE_FILE.replace('.', '\\.')}$`), new RegExp(`(^|/)${SITE_JSON.replace('.', '\\.')}$`)];
 
 const TYPES = {
   js: 'text/javascript', mjs: 'text/javascript', css: 'text/css', json: 'application/json', map: 'application/json',
@@ -140,8 +138,10 @@ export async function publishSite(core, dir, { key, include = ['**'], exclude = 
   const files = [];
   const skipped = [];
   for (const name of await walk(dir)) {
-    if (NEVER.some((re) => re.test(name))) {
-      if (!NEVER.slice(1).some((re) => re.test(name))) skipped.push({ name, why: 'a page: always from the origin' });
+    // Never listed, whatever --include says: the manifest itself (in any folder), and pages.
+    if ([SITE_FILE, SITE_JSON].includes(name.slice(name.lastIndexOf('/') + 1))) continue;
+    if (isPage(name)) {
+      skipped.push({ name, why: 'a page: always from the origin' });
       continue;
     }
     if (!includes.some((re) => re.test(name)) || excludes.some((re) => re.test(name))) {

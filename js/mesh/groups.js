@@ -60,6 +60,9 @@ const MAX_VOUCHES = 64;
 const ADMIT_MS = 30_000; // a call taken without asking counts towards maxNeighbours until it opens, or this long
 const RESERVED = 'pushpeer-'; // group names of the library's own (openGroup)
 
+/** Whether a member entry (or none) holds a live connection to us. */
+const isLive = (member) => Boolean(member?.connection && !member.connection.closed);
+
 /** The groups of one PushPeer, and the control frames they use. host: the PushPeer (public methods only). */
 export class Groups {
   constructor(host) {
@@ -270,8 +273,7 @@ export class Group extends EventTarget {
 
   /** The members we know: { keyId, name, connected }. */
   peers() {
-    return [...this._members.values()].map(({ keyId, name, connection }) => ({ keyId, name,
-      connected: Boolean(connection && !connection.closed) }));
+    return [...this._members.values()].map((m) => ({ keyId: m.keyId, name: m.name, connected: isLive(m) }));
   }
 
   /** A link that lets its holder join: our card, the group's secret and name. Share it with people you trust. */
@@ -350,7 +352,7 @@ export class Group extends EventTarget {
   }
 
   _connected() {
-    return [...this._members.values()].filter((m) => m.connection && !m.connection.closed);
+    return [...this._members.values()].filter(isLive);
   }
 
   /** Beyond full mesh: said by the members we know, or by a walk, a member list or a message that came. */
@@ -364,9 +366,7 @@ export class Group extends EventTarget {
 
   /** Us, or a member connected to us (its hello on that connection, its proof checked). */
   _isConnected(keyId) {
-    if (keyId === this.groups.host.keyId) return true;
-    const m = this._members.get(keyId);
-    return Boolean(m?.connection && !m.connection.closed);
+    return keyId === this.groups.host.keyId || isLive(this._members.get(keyId));
   }
 
   /**
@@ -387,7 +387,7 @@ export class Group extends EventTarget {
     const known = this._members.get(keyId);
     this._members.delete(keyId);
     this._members.set(keyId, { ...known, keyId, ...fields });
-    const unconnected = [...this._members.values()].filter((m) => !(m.connection && !m.connection.closed));
+    const unconnected = [...this._members.values()].filter((m) => !isLive(m));
     // (`keyId` is the newest: it stays)
     for (const m of unconnected.slice(0, Math.max(0, unconnected.length - MAX_UNCONNECTED))) this._members.delete(m.keyId);
   }
@@ -480,7 +480,7 @@ export class Group extends EventTarget {
       const keyId = this._core.base64urlEncode(card.keyId);
       if (keyId === host.keyId || !this._checks(keyId, entry.proof)) continue;
       const known = this._members.get(keyId);
-      if (known?.connection && !known.connection.closed) continue;
+      if (isLive(known)) continue;
       this._know(keyId, { name: card.name, card: this._core.base64urlDecode(entry.card), proof: entry.proof,
         connection: known?.connection ?? null });
       fresh.push({ keyId, card: entry.card });
@@ -524,7 +524,7 @@ export class Group extends EventTarget {
 
   _connect(keyId, { name, card, proof, connection }) {
     const before = this._members.get(keyId);
-    const was = before?.connection && !before.connection.closed;
+    const was = isLive(before);
     this._members.set(keyId, { ...before, keyId, name: name || before?.name || '', card: card ?? before?.card ?? null,
       proof, connection });
     if (!was) this._emit('peerjoin', { keyId, name: name || before?.name || '' });
@@ -583,7 +583,7 @@ export class Group extends EventTarget {
   /** A member's proof came with its carried call (Groups.vouch): known as a member, its connection to come. */
   _vouched(keyId, proof) {
     const known = this._members.get(keyId);
-    if (known?.connection && !known.connection.closed) return;
+    if (isLive(known)) return;
     this._know(keyId, { name: known?.name ?? '', card: known?.card ?? null, proof, connection: null });
   }
 

@@ -14,6 +14,9 @@ import { serveSharedFile } from '../content/serve-file.js';
 const SITE_KEY = 'site'; // in the peer's store: { version, bytes, id } of the manifest in use
 const REFRESH_MS = 60_000; // the manifest is looked at again at most this often (refresh({ force }) aside)
 
+/** A page (by its path): what a visitor trusts the origin for, so never listed (bin/) nor answered (here). */
+export const isPage = (path) => /\.html?$/i.test(path);
+
 /**
  * The site files of one origin. host: { core, store (the peer's, js/store/store.js), contentStore, publisherKey
  * (base64url or bytes: the 65-byte public key `pushpeer keygen` wrote), manifestUrl (absolute), fetch, now,
@@ -114,9 +117,8 @@ export class SiteFiles {
 
   /** A newer version: its share record, then what no version lists any more is dropped. */
   async _adopt(site, bytes, before) {
-    await this.contentStore.putShare({ id: site.id, manifest: site.manifest, title: site.title,
-      files: site.files.map(({ name, size, type, root, key }) => ({ name, size, type, root, key })), complete: false,
-      created: Math.floor(Date.now() / 1000), from: null, site: site.version });
+    await this.contentStore.putShare({ id: site.id, manifest: site.manifest, title: site.title, files: site.files,
+      complete: false, created: Math.floor(Date.now() / 1000), from: null, site: site.version });
     await this.store.set(SITE_KEY, { version: site.version, id: site.id, bytes });
     this._site = site;
     this._failed = null;
@@ -147,7 +149,7 @@ export class SiteFiles {
     } catch {
       return null;
     }
-    if (/\.html?$/i.test(path)) return null;
+    if (isPage(path)) return null;
     const index = site.byPath.get(path);
     // A page is what a visitor trusts the origin for: one listed under another name is not answered either.
     if (index === undefined || /^\s*text\/html\b/i.test(site.files[index].type)) return null;
