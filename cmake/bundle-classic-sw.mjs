@@ -30,6 +30,7 @@ const MODULES = [
   'js/push/subscription.js',
   'js/content/content-store.js',
   'js/content/serve-file.js',
+  'js/site/page-requests.js',
   'js/site/site-files.js',
   'sw/handler.js',
 ];

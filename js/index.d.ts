@@ -328,6 +328,11 @@ export interface PushPeerEventMap {
   rejected: Event & { code: PushPeerErrorCode; message?: string };
   /** The service worker took a newer signed site version (installPushPeer's `site` option; docs/PROTOCOL.md §10). */
   siteupdate: Event & { version: number; previous: number | null };
+  /**
+   * A site's listed file came into the worker's store (docs/API.md, "Serve your site from its visitors"): from
+   * 'peer' (then `from`: bytes per peer key id) or 'origin'. Files answered from the store raise none.
+   */
+  sitefile: Event & { path: string; source: 'peer' | 'origin'; bytes: number; from: Record<string, number> | null };
   peergone: Event & { keyId: string; name: string; status: number };
   progress: Event & { sessionId: string; step: 'gathering' | 'offer-sealed' | 'offer-sent' | 'answer-received' | 'answer-sealed' | 'answer-sent' | 'reoffer' | 'open';
     ms?: number; bytes?: number; sdpBytes?: number; attempt?: number; via?: 'direct' | 'relay'; reason?: string;

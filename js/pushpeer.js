@@ -30,6 +30,7 @@ import { DEFAULT_STORE_NAME, openStore } from './store/store.js';
 import { createMemoryContentStore, openContentStore } from './content/content-store.js';
 import { MAX_UPLOADS } from './content/server.js';
 import { Shares } from './content/shares.js';
+import { SitePeerFetch, SiteRequestAnswers } from './site/peer-fetch.js';
 
 export { RequestEvent, REQUEST_GRACE_MS } from './signaling/calls.js';
 
@@ -151,12 +152,20 @@ export class PushPeer extends EventTarget {
 
     if (typeof BroadcastChannel !== 'undefined') {
       this._channel = new BroadcastChannel(channelName(storeName));
+      // A site's listed files the worker lacks come from our peers (js/site/peer-fetch.js, docs/PROTOCOL.md §10.3).
+      this._site = new SiteRequestAnswers({ post: (message) => !this._closed && this._channel.postMessage(message),
+        fetcher: new SitePeerFetch({ core: this.core, store: contentStore, connections: () => this.connections,
+          channelOf: (connection) => this.content.attach(connection) }) });
       this._channel.onmessage = (e) => {
+        this._site.receive(e.data);
         if (e.data?.pushpeer === 'inbox') void this._inboxItem(e.data.id);
         else if (e.data?.pushpeer === 'subscription') void this._reloadCard();
         else if (e.data?.pushpeer === 'rejected') this._emit('rejected', { code: e.data.code, message: e.data.message });
         else if (e.data?.pushpeer === 'want-piece') this.content.want(e.data);
         else if (e.data?.pushpeer === 'siteupdate') this._emit('siteupdate', { version: e.data.version, previous: e.data.previous });
+        else if (e.data?.pushpeer === 'sitefile') {
+          this._emit('sitefile', { path: e.data.path, source: e.data.source, bytes: e.data.bytes, from: e.data.from });
+        }
         else if (e.data?.pushpeer === 'siteerror') this._error(new PushPeerError(String(e.data.code), String(e.data.message)));
       };
     }
@@ -170,6 +179,7 @@ export class PushPeer extends EventTarget {
     // A page that goes away says so on every open connection (the peers learn it at once, with the reason).
     this._onPageHide = () => {
       for (const c of this.connections) c.close('page closed');
+      this._site?.announce({ peers: 0 });
       this.calls.pageHidden(); // calls answered and not open yet: the caller offers again at once
     };
     globalThis.addEventListener?.('pagehide', this._onPageHide);
@@ -419,7 +429,11 @@ export class PushPeer extends EventTarget {
     this.neighbours.attach(connection);
     this.groups.attach(connection);
     this.content.attach(connection);
-    connection.addEventListener('close', () => this.connections.delete(connection));
+    connection.addEventListener('close', () => {
+      this.connections.delete(connection);
+      this._site?.announce();
+    });
+    this._site?.announce();
     connection.addEventListener('card', (e) => void this._peerCard(connection, e.card));
     this._emit('connection', { connection });
     connection.announced(); // messages that came before this reach the listeners added meanwhile
@@ -494,6 +508,7 @@ export class PushPeer extends EventTarget {
 
   /** Stops listening; open connections stay until closed. */
   close() {
+    this._site?.announce({ peers: 0 });
     this._closed = true;
     clearInterval(this._refreshTimer);
     globalThis.document?.removeEventListener('visibilitychange', this._onVisible);

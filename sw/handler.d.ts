@@ -27,6 +27,11 @@ export interface InstallOptions {
     publisherKey: string | Uint8Array;
     /** The manifest's URL, relative to the worker script (default './pushpeer-site.bin'). */
     manifest?: string;
+    /**
+     * A listed file the worker lacks is first fetched from the site's other visitors, through an open page of the
+     * app that has live connections (each piece verified there), within deadlines; else from the origin. Default true.
+     */
+    peers?: boolean;
   };
 }
 

@@ -14,11 +14,12 @@
 // In your own service worker (module):   import { installPushPeer } from 'pushpeer/sw';  installPushPeer(self);
 // Or register sw/pushpeer-sw.js as is (module worker).
 import { loadCore } from '../js/core.js';
-import { carriedReply, deliverCarried, deliverEnvelope, tellPages } from '../js/push/reception.js';
+import { carriedReply, channelName, deliverCarried, deliverEnvelope, tellPages } from '../js/push/reception.js';
 import { refreshSubscription } from '../js/push/subscription.js';
 import { openStore } from '../js/store/store.js';
 import { openContentStore } from '../js/content/content-store.js';
 import { matchShareUrl, serveSharedFile } from '../js/content/serve-file.js';
+import { PageRequests } from '../js/site/page-requests.js';
 import { SiteFiles } from '../js/site/site-files.js';
 
 /** Refused pushes within ROTATE_WINDOW_MS that make the worker rotate the subscription, at most once an hour. */
@@ -68,7 +69,9 @@ export function notificationFor(item, appUrl) {
  * Adds the push, notificationclick and pushsubscriptionchange listeners to `scope` (the worker's global).
  * Options: storeName (IndexedDB name, default 'pushpeer'), appUrl (page to open from a notification, default the
  * registration's scope), core / store (already loaded ones, for tests), notify (default true), site ({ publisherKey,
- * manifest (URL, relative to the worker's) }: the site's listed files are answered verified, docs/PROTOCOL.md §10).
+ * manifest (URL, relative to the worker's), peers (default true: a listed file the worker lacks is fetched from the
+ * site's other visitors through an open page first) }: the site's listed files are answered verified,
+ * docs/PROTOCOL.md §10).
  */
 export function installPushPeer(scope = globalThis, options = {}) {
   const state = { core: options.core ?? null, store: options.store ?? null };
@@ -134,13 +137,21 @@ export function installPushPeer(scope = globalThis, options = {}) {
   // A site's listed files (js/site/site-files.js): only bytes that lead to the roots its publisher signed. The
   // manifest is looked at again on navigations (at most once a minute); a newer version tells the pages.
   let site = null;
+  // The pages with peers, which fetch a listed file the worker lacks from them (js/site/page-requests.js).
+  let pageRequests = null;
+  if (options.site && typeof BroadcastChannel !== 'undefined' && options.site.peers !== false) {
+    pageRequests = new PageRequests({ post: broadcast });
+    const fromPages = new BroadcastChannel(channelName(storeName));
+    fromPages.onmessage = (e) => pageRequests.receive(e.data);
+  }
   const siteFiles = async () => {
     if (site) return site;
     const { core, store } = await ready();
     contentStore ??= options.contentStore ?? await openContentStore({ name: storeName });
     site ??= new SiteFiles({ core, store, contentStore, publisherKey: options.site.publisherKey,
       manifestUrl: new URL(options.site.manifest ?? './pushpeer-site.bin', scope.location?.href ?? scope.registration.scope).href,
-      fetch: (...a) => scope.fetch(...a), updated: (u) => broadcast({ pushpeer: 'siteupdate', ...u }) });
+      fetch: (...a) => scope.fetch(...a), updated: (u) => broadcast({ pushpeer: 'siteupdate', ...u }),
+      peers: pageRequests, obtained: (o) => broadcast({ pushpeer: 'sitefile', ...o }) });
     return site;
   };
   const siteError = (error) => broadcast({ pushpeer: 'siteerror', code: error?.code ?? 'INTERNAL',

@@ -10,6 +10,9 @@
 // verified so far, each with the proof it came with. A peer can only ask by the share's id, which comes from its
 // link: whoever holds the link can see that we are fetching it, as in any swarm. get-have is answered with the
 // file's bitfield, then one have frame per piece verified after it (pieceAdded()), until the asker cancels.
+//
+// A site's files (a share the service worker keeps: js/site/site-files.js, docs/PROTOCOL.md §10.3) are served file
+// by file, each once it is whole here (its tree is stored): a visitor asks for one file's pieces at a time.
 import { emptyBitfield, fullBitfield } from './bitfield.js';
 import { leafCount, PIECE_LEAVES, pieceCount } from './content-store.js';
 
@@ -269,14 +272,15 @@ export class ContentServer {
     const share = await this._share(id);
     // A share is served when it is complete, or while its download runs here (see the top of this file).
     const live = share && !share.complete ? this._live.get(id) : null;
-    if (!share || (!share.complete && !live)) return { code: 'not-found' };
+    if (!share || (!share.complete && !live && !share.site)) return { code: 'not-found' };
     if (frame.type === 'get-manifest') return { bytes: this.core.encodeManifestFrame(frame.request, share.manifest) };
     const file = share.files[frame.file];
     const leaves = file ? leafCount(file.size, this.core) : 0;
     if (!file || frame.first + frame.count > leaves) return { code: 'not-found' };
     if (live) return this._answerPiece(live, file, frame, leaves);
+    // (A site's file is answered only once whole: without its tree, stored last, _withTree finds nothing.)
     const bytes = await this._read(file, frame.first, frame.count);
-    if (!bytes) return { code: 'unavailable' };
+    if (!bytes) return { code: share.site ? 'not-found' : 'unavailable' }; // (a site's file we do not hold)
     const data = await this._withTree(file, (tree) => tree.encodeData(frame.request, frame.file, frame.first, frame.count, bytes));
     return data ? { bytes: data, length: bytes.length } : { code: 'not-found' };
   }

@@ -111,9 +111,12 @@ export class Shares {
     this._swarms = swarms; // js/swarm/introductions.js: { join(id, connection, addSource), stopJoining(id), leave(id) }
   }
 
-  /** The ids of the shares we serve now: complete ones, and downloads running here once their manifest is known. */
+  /**
+   * The ids of the shares we serve now: complete ones, downloads running here once their manifest is known, and
+   * the site's files (the service worker's share: each file once whole, js/content/server.js).
+   */
   async served() {
-    const ids = (await this.store.shares()).filter((r) => r.complete).map((r) => r.id);
+    const ids = (await this.store.shares()).filter((r) => r.complete || r.site).map((r) => r.id);
     for (const [id, download] of this._downloads) {
       const running = download.state === 'downloading' || download.state === 'paused' || download.state === 'connecting';
       if (download.manifest && running && !ids.includes(id)) ids.push(id);

@@ -1,12 +1,15 @@
 // A site's listed files, served by its service worker (docs/PROTOCOL.md §10): the worker pins the publisher's key,
 // takes a site manifest only when that key signed it and its version is not below the highest it has seen, and
-// answers a listed path only with bytes whose merkle root is the listed one, wherever they came from (its store, or
-// the origin: peers come next). Everything else, pages included, is not ours: the network has it.
+// answers a listed path only with bytes whose merkle root is the listed one, wherever they came from (its store, the
+// site's other visitors through an open page, or the origin). Everything else, pages included, is not ours: the
+// network has it.
 //
 // The listed files are a share (§9.3) in the content store (js/content/content-store.js), keyed by root, so that a
 // file unchanged from one version to the next is not fetched again, and what a version no longer lists is dropped.
 // A file fetched from the origin is hashed as it arrives and stored only once its root matched (pieces and tree in
-// the store: the store's rule that a piece there is verified holds).
+// the store: the store's rule that a piece there is verified holds). A file the worker lacks is asked of a page with
+// live connections first (js/site/page-requests.js): the page fetches it from its peers, checking every piece, and
+// stores it the same way (js/site/peer-fetch.js); no page, no peer with it, or a deadline passed: the origin.
 import { PushPeerError } from '../errors.js';
 import { PIECE_LEAVES } from '../content/content-store.js';
 import { serveSharedFile } from '../content/serve-file.js';
@@ -19,12 +22,13 @@ export const isPage = (path) => /\.html?$/i.test(path);
 
 /**
  * The site files of one origin. host: { core, store (the peer's, js/store/store.js), contentStore, publisherKey
- * (base64url or bytes: the 65-byte public key `pushpeer keygen` wrote), manifestUrl (absolute), fetch, now,
- * updated(site) (a newer version was taken) }.
+ * (base64url or bytes: the 65-byte public key `pushpeer keygen` wrote), manifestUrl (absolute), fetch,
+ * updated(site) (a newer version was taken), peers (js/site/page-requests.js, or null: the origin only),
+ * obtained({ path, source: 'peer' | 'origin', bytes, from }) (a file came in) }.
  */
 export class SiteFiles {
   constructor({ core, store, contentStore, publisherKey, manifestUrl, fetch = (...a) => globalThis.fetch(...a),
-    updated = () => {} }) {
+    updated = () => {}, peers = null, obtained = () => {} }) {
     this.core = core;
     this.store = store;
     this.contentStore = contentStore;
@@ -36,6 +40,8 @@ export class SiteFiles {
     this.base = new URL('.', this.manifestUrl);
     this._fetch = fetch;
     this._updated = updated;
+    this._peers = peers;
+    this._obtained = obtained;
     this._site = null; // { version, id, files: [{ name, size, type, root, key }], byPath }
     this._checked = 0;
     this._failed = null; // { at, error }: the last load that found no manifest (tried again after REFRESH_MS)
@@ -175,9 +181,11 @@ export class SiteFiles {
     } else if (await this.contentStore.getTree(file.root)) {
       this._stored.add(file.root);
     }
+    let source = 'cache';
     if (!this._stored.has(file.root)) {
       try {
-        const { pieces } = await this._fromOrigin(file);
+        let pieces;
+        ({ pieces, source } = await this._obtain(site, target.index));
         // Verified but not stored (storage is full): answered from memory this once.
         if (pieces) from = { getShare: from.getShare, pieceBytes: async (key, i) => pieces[i] ?? null };
         else this._stored.add(file.root);
@@ -188,21 +196,39 @@ export class SiteFiles {
     }
     return serveSharedFile(from, request, { id: site.id, file: target.index }, {
       headersFor: (f) => ({ 'Content-Type': f.type || 'application/octet-stream', 'Accept-Ranges': 'bytes',
-        'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache', 'X-PushPeer-Site-Version': String(site.version) }),
+        'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache', 'X-PushPeer-Site-Version': String(site.version),
+        'X-PushPeer-Source': source }),
     });
   }
 
   /**
-   * Fetches a listed file from the origin, hashing as it comes; stores it only when its root is the listed one.
-   * Resolves to {} once stored, or { pieces } (the verified bytes) when storage is full (QUOTA_EXCEEDED).
+   * Brings listed file `index` into the store: from peers through a page when one has peers, else (or when that
+   * fails) from the origin. Resolves to { source: 'peer' | 'origin' } once stored, with `pieces` (the verified
+   * bytes) when storage is full. One at a time per file.
    */
-  _fromOrigin(file) {
+  _obtain(site, index) {
+    const file = site.files[index];
     let fetching = this._fetching.get(file.root);
     if (!fetching) {
-      fetching = this._fetchVerified(file).finally(() => this._fetching.delete(file.root));
+      fetching = this._fromPeersOrOrigin(site, index).finally(() => this._fetching.delete(file.root));
       this._fetching.set(file.root, fetching);
     }
     return fetching;
+  }
+
+  async _fromPeersOrOrigin(site, index) {
+    const file = site.files[index];
+    if (this._peers?.hasPeers) {
+      const got = await this._peers.want(site.id, index, file);
+      // The page verified every piece and stored the tree last: the tree there means the whole file is.
+      if (got.ok && await this.contentStore.getTree(file.root)) {
+        this._obtained({ path: file.name, source: 'peer', bytes: file.size, from: got.from });
+        return { source: 'peer' };
+      }
+    }
+    const { pieces } = await this._fetchVerified(file);
+    this._obtained({ path: file.name, source: 'origin', bytes: file.size, from: null });
+    return { source: 'origin', pieces };
   }
 
   async _fetchVerified(file) {

@@ -7,63 +7,12 @@ import { describe, it } from 'node:test';
 import { loadCore } from '../../js/core.js';
 import { createMemoryContentStore, PIECE_LEAVES } from '../../js/content/content-store.js';
 import { Shares } from '../../js/content/shares.js';
+import { FakeConnection } from './fake-content.mjs';
 import { contentRoot } from './merkle-reference.mjs';
 
 const core = await loadCore();
 const LEAF = core.limits.content.leafSize;
 const PIECE = PIECE_LEAVES * LEAF;
-
-/**
- * A connection as js/content/ sees one: contentChannel (message events, to its receiver: onContent), writeContent,
- * close, 'close'.
- */
-class FakeConnection extends EventTarget {
-  constructor(keyId) {
-    super();
-    this.remote = { keyId };
-    this.closed = false;
-    this.contentChannel = new EventTarget();
-    this.other = null;
-    this.tamper = null; // (bytes) -> bytes to deliver, or null to drop
-    this.sent = [];
-  }
-
-  onContent(handler) {
-    const listener = (e) => handler(e.data);
-    this.contentChannel.addEventListener('message', listener);
-    return () => this.contentChannel.removeEventListener('message', listener);
-  }
-
-  writeContent(data) {
-    if (this.closed) return Promise.reject(Object.assign(new Error('closed'), { code: 'NOT_CONNECTED' }));
-    let bytes = new Uint8Array(data).slice();
-    this.sent.push(bytes);
-    if (this.tamper) bytes = this.tamper(bytes);
-    if (bytes) {
-      setImmediate(() => {
-        if (!this.other.closed) this.other.contentChannel.dispatchEvent(Object.assign(new Event('message'), { data: bytes.buffer }));
-      });
-    }
-    if (!this.sending || data[1] !== 4) return Promise.resolve();
-    // A channel that takes a while to take each range (a data frame, type 4): how many are being sent at once, over
-    // a peer's connections.
-    const s = this.sending;
-    s.now++;
-    s.max = Math.max(s.max, s.now);
-    return new Promise((resolve) => setTimeout(() => {
-      s.now--;
-      resolve();
-    }, s.ms).unref()); // a channel that never takes its frame must not keep the test process alive
-  }
-
-  close(reason = 'closed') {
-    if (this.closed) return;
-    this.closed = true;
-    this.closeReason = reason;
-    this.dispatchEvent(new Event('close'));
-    this.other.close(`peer: ${reason}`);
-  }
-}
 
 function cardOf(identity) {
   return core.createCard({ identity, subject: 'mailto:t@pushpeer.invalid', subscription: {

@@ -2,4 +2,4 @@
 import { installPushPeer } from 'pushpeer/sw';
 
 installPushPeer(self, { appUrl: '/app/', notify: true, storeName: 'pushpeer' });
-installPushPeer(self, { site: { publisherKey: 'BPublisherKeyInBase64url', manifest: './pushpeer-site.bin' } });
+installPushPeer(self, { site: { publisherKey: 'BPublisherKeyInBase64url', manifest: './pushpeer-site.bin', peers: true } });

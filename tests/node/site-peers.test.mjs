@@ -1,0 +1,245 @@
+// A site's listed files from the site's other visitors (docs/PROTOCOL.md §10.3): each visitor is a worker
+// (SiteFiles with its PageRequests) and a page (SiteRequestAnswers over SitePeerFetch, whose peers serve through
+// their Shares), wired together as in a browser but over fake connections, with a counting stand-in origin. The
+// origin is asked only when no peer can serve; a peer that lies is blamed and the file still arrives whole; the
+// worker never waits long on a page that is gone.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+
+import { loadCore } from '../../js/core.js';
+import { createMemoryContentStore, PIECE_LEAVES } from '../../js/content/content-store.js';
+import { Shares } from '../../js/content/shares.js';
+import { CLAIM_MS, PageRequests } from '../../js/site/page-requests.js';
+import { SitePeerFetch, SiteRequestAnswers } from '../../js/site/peer-fetch.js';
+import { SiteFiles } from '../../js/site/site-files.js';
+import { createMemoryStore } from '../../js/store/store.js';
+import { connectPair } from './fake-content.mjs';
+
+const ORIGIN = 'https://site.example';
+const MANIFEST = `${ORIGIN}/app/pushpeer-site.bin`;
+
+function bytesOf(size, seed) {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 31 + seed + (i >> 11)) & 0xff;
+  return out;
+}
+
+describe('site files from peers', () => {
+  let core;
+  let publisher;
+  let PIECE;
+  before(async () => {
+    core = await loadCore();
+    publisher = core.generateVapidKeys();
+    PIECE = PIECE_LEAVES * core.limits.content.leafSize;
+  });
+
+  function siteManifest(files, version) {
+    const listed = Object.entries(files).map(([name, { bytes, type }]) => {
+      const hasher = core.contentHasher();
+      hasher.update(bytes);
+      return { name, size: bytes.length, type, root: hasher.finish().root };
+    });
+    return core.createSiteManifest({ privateKey: publisher.privateKey, version, title: 'app', files: listed });
+  }
+
+  /** The site: two listed files, and an origin that counts what it is asked. */
+  function theSite() {
+    const big = bytesOf(5 * PIECE + 1234, 1);
+    const small = bytesOf(3000, 2);
+    const files = { 'big.bin': { bytes: big, type: 'application/octet-stream' }, 'small.js': { bytes: small, type: 'text/javascript' } };
+    const bodies = { '/app/pushpeer-site.bin': siteManifest(files, 1), '/app/big.bin': big, '/app/small.js': small };
+    const asked = [];
+    const fetch = async (input) => {
+      const url = new URL(typeof input === 'string' ? input : input.url);
+      asked.push(url.pathname);
+      const body = bodies[url.pathname];
+      return body === undefined ? new Response('no', { status: 404 }) : new Response(body, { status: 200 });
+    };
+    return { big, small, fetch, count: (path) => asked.filter((p) => p === path).length };
+  }
+
+  /**
+   * A visitor: its worker (SiteFiles, PageRequests) and, unless `page` is false, one open page (SiteRequestAnswers)
+   * on the same channel; its Shares serve what its content store holds to whoever connects.
+   */
+  function visitor(name, site, { page = true } = {}) {
+    const keyId = core.base64urlEncode(core.keyIdOf(core.generateVapidKeys().publicKey));
+    const contentStore = createMemoryContentStore({ name: `${name}-${Math.random()}` });
+    const v = { name, keyId, contentStore, connections: new Set(), obtained: [] };
+    const toPages = [];
+    const toWorker = [];
+    // The pages' channel: what one end posts, the others get, asynchronously.
+    const deliver = (list, message) => setTimeout(() => list.forEach((f) => f(structuredClone(message))), 0);
+    v.requests = new PageRequests({ post: (m) => deliver(toPages, m) });
+    toWorker.push((m) => v.requests.receive(m));
+    v.site = new SiteFiles({ core, store: createMemoryStore({ name: `${name}-store-${Math.random()}` }), contentStore,
+      publisherKey: core.base64urlEncode(publisher.publicKey), manifestUrl: MANIFEST, fetch: site.fetch,
+      peers: v.requests, obtained: (o) => v.obtained.push(o) });
+    v.shares = new Shares({ core, store: contentStore, identity: core.generateVapidKeys(), card: () => null,
+      linkBase: () => `${ORIGIN}/app/`, connect: async () => assert.fail('no calls here'), connectionTo: () => null });
+    if (page) {
+      v.fetcher = new SitePeerFetch({ core, store: contentStore, connections: () => v.connections,
+        channelOf: (c) => v.shares.attach(c) });
+      v.page = new SiteRequestAnswers({ fetcher: v.fetcher, post: (m) => deliver(toWorker, m) });
+      toPages.push((m) => v.page.receive(m));
+    }
+    return v;
+  }
+
+  /** Connects two visitors' pages (each one's Shares serves the other); both pages tell their workers. */
+  function connect(a, b) {
+    const [ab, ba] = connectPair(a.keyId, b.keyId);
+    a.connections.add(ab);
+    b.connections.add(ba);
+    a.shares.attach(ab);
+    b.shares.attach(ba);
+    for (const [v, c] of [[a, ab], [b, ba]]) {
+      c.addEventListener('close', () => {
+        v.connections.delete(c);
+        v.page?.announce();
+      });
+      v.page?.announce();
+    }
+    return [ab, ba];
+  }
+
+  const get = (path, headers = {}) => new Request(`${ORIGIN}/app/${path}`, { headers });
+  const body = async (response) => new Uint8Array(await response.arrayBuffer());
+  const settle = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('a later visitor gets a listed file from a peer that holds it: the origin serves it once in all; the answer '
+    + 'says where it came from, and the peer that sent it', async () => {
+    const site = theSite();
+    const first = visitor('first', site);
+    const later = visitor('later', site);
+    const again = visitor('again', site);
+    const r1 = await first.site.respond(get('big.bin'));
+    assert.equal(r1.headers.get('X-PushPeer-Source'), 'origin');
+    assert.deepEqual(await body(r1), site.big);
+    assert.equal((await first.site.respond(get('big.bin'))).headers.get('X-PushPeer-Source'), 'cache');
+
+    connect(later, first);
+    await settle();
+    const r2 = await later.site.respond(get('big.bin'));
+    assert.equal(r2.status, 200);
+    assert.equal(r2.headers.get('X-PushPeer-Source'), 'peer');
+    assert.deepEqual(await body(r2), site.big);
+    assert.equal(site.count('/app/big.bin'), 1, 'the origin served it once');
+    assert.deepEqual(later.obtained, [{ path: 'big.bin', source: 'peer', bytes: site.big.length, from: { [first.keyId]: site.big.length } }]);
+    const part = await later.site.respond(get('big.bin', { Range: `bytes=${PIECE - 10}-${PIECE + 9}` }));
+    assert.equal(part.status, 206);
+    assert.deepEqual(await body(part), site.big.subarray(PIECE - 10, PIECE + 10));
+
+    // The one who got it from a peer serves it on: a third visitor connected to it alone.
+    connect(again, later);
+    await settle();
+    assert.deepEqual(await body(await again.site.respond(get('big.bin'))), site.big);
+    assert.equal(site.count('/app/big.bin'), 1);
+    assert.equal(again.obtained[0].source, 'peer');
+  });
+
+  it('a peer that sends bytes that do not verify is blamed (its connection closed, never asked again) and the '
+    + 'file completes from another peer; with no other peer, from the origin; no wrong byte answered', async () => {
+    const site = theSite();
+    const honest = visitor('honest', site);
+    const liar = visitor('liar', site);
+    await honest.site.respond(get('big.bin'));
+    await liar.site.respond(get('big.bin'));
+    assert.equal(site.count('/app/big.bin'), 2);
+
+    const later = visitor('later', site);
+    const [, fromLiar] = connect(later, liar);
+    // Every data frame the liar sends has one byte flipped near its end (in the piece's bytes).
+    fromLiar.tamper = (bytes) => {
+      if (bytes[1] !== 4 || bytes.length < 1000) return bytes;
+      const out = bytes.slice();
+      out[out.length - 5] ^= 1;
+      return out;
+    };
+    connect(later, honest);
+    await settle();
+    const r = await later.site.respond(get('big.bin'));
+    assert.equal(r.headers.get('X-PushPeer-Source'), 'peer');
+    assert.deepEqual(await body(r), site.big);
+    assert.equal(site.count('/app/big.bin'), 2, 'not the origin');
+    assert.ok(fromLiar.closed, 'the liar\'s connection was closed');
+    assert.deepEqual(Object.keys(later.obtained[0].from), [honest.keyId]);
+    assert.equal(later.fetcher.sourceCount(), 1, 'the liar is not a source any more');
+
+    // Only a liar: the origin.
+    const alone = visitor('alone', site);
+    const [, lies] = connect(alone, liar);
+    lies.tamper = fromLiar.tamper;
+    await settle();
+    const r2 = await alone.site.respond(get('big.bin'));
+    assert.equal(r2.headers.get('X-PushPeer-Source'), 'origin');
+    assert.deepEqual(await body(r2), site.big);
+    assert.equal(site.count('/app/big.bin'), 3);
+  });
+
+  it('peers that do not have the file, or have only part of it: the origin; no page with peers: the origin at '
+    + 'once; a page that is gone: the origin after CLAIM_MS, and that page is not asked again', async () => {
+    const site = theSite();
+    const holder = visitor('holder', site);
+    await holder.site.respond(get('small.js')); // it has small.js, not big.bin
+    const later = visitor('later', site);
+    connect(later, holder);
+    await settle();
+    const r = await later.site.respond(get('big.bin'));
+    assert.equal(r.headers.get('X-PushPeer-Source'), 'origin');
+    assert.deepEqual(await body(r), site.big);
+
+    // Pieces without their tree (a file half stored) are not served: the file is, once whole.
+    const half = visitor('half', site);
+    await half.site.respond(get('big.bin'));
+    const key = half.site._site.files[0].key;
+    await half.contentStore.deleteTree(half.site._site.files[0].root);
+    assert.ok(await half.contentStore.pieceBytes(key, 0));
+    const other = visitor('other', site);
+    connect(other, half);
+    await settle();
+    assert.equal((await other.site.respond(get('big.bin'))).headers.get('X-PushPeer-Source'), 'origin');
+
+    // No page: no wait.
+    const lonely = visitor('lonely', site, { page: false });
+    await settle(60);
+    const started = Date.now();
+    assert.equal((await lonely.site.respond(get('small.js'))).headers.get('X-PushPeer-Source'), 'origin');
+    assert.ok(Date.now() - started < CLAIM_MS / 2, 'no page with peers: the origin without waiting');
+
+    // A page said it had peers, then went without a word.
+    lonely.requests.receive({ pushpeer: 'site-sources', page: 'gone', peers: 3 });
+    const t0 = Date.now();
+    assert.equal((await lonely.site.respond(get('big.bin'))).headers.get('X-PushPeer-Source'), 'origin');
+    assert.ok(Date.now() - t0 >= CLAIM_MS - 50);
+    assert.equal(lonely.requests.hasPeers, false, 'forgotten');
+  });
+
+  it('a stranger who asks our page for a site file gets only whole, verified files; asking for another share is '
+    + 'not-found; a page that closes tells the worker', async () => {
+    const site = theSite();
+    const holder = visitor('holder', site);
+    await holder.site.respond(get('small.js'));
+    const stranger = visitor('stranger', site, { page: false });
+    const [toHolder] = connect(stranger, holder);
+    const channel = stranger.shares.attach(toHolder);
+    const id = core.base64urlDecode(holder.site._site.id);
+    const ask = async (file, share = id) => {
+      const request = channel.nextRequest();
+      return (await channel.request(request, core.encodeContentFrame({ type: 'get', request, share, file, first: 0, count: 1 }))).frame;
+    };
+    assert.equal((await ask(1)).type, 'data');
+    assert.deepEqual([(await ask(0)).type, (await ask(0)).code], ['error', 'not-found']); // big.bin: not here
+    assert.equal((await ask(1, new Uint8Array(32))).code, 'not-found');
+
+    // The page's announcements: its peers, then none when its last connection closes.
+    const said = [];
+    const answers = new SiteRequestAnswers({ fetcher: { sourceCount: () => 2 }, post: (m) => said.push(m) });
+    answers.announce();
+    answers.announce(); // unchanged: not said again
+    answers.receive({ pushpeer: 'site-who' });
+    answers.announce({ peers: 0 });
+    assert.deepEqual(said.map((m) => m.peers), [2, 2, 0]);
+  });
+});
