@@ -158,10 +158,10 @@ export async function connectAndTalk(world, caller, callee, t, connectOptions = 
   return { callerIndex: result.index, calleeIndex, pushes, ms: result.ms };
 }
 
-/** Options: cors (push service), relay (start one, default true), log. */
-export async function startWorld({ cors = true, log = null } = {}) {
+/** Options: cors (push service), relay (start one, default true), log, serverLog (each request the app server answered). */
+export async function startWorld({ cors = true, log = null, serverLog = null } = {}) {
   const service = await startPushService({ cors, log });
-  const server = await startServer();
+  const server = await startServer({ log: serverLog });
   const relay = await serveRelayNode({ allowHosts: [service.httpOrigin], defaultHosts: false });
   const apps = new Set();
 

@@ -126,6 +126,8 @@ window.app = {
     }
     peer.addEventListener('requestexpired', (e) => state.events.push({ type: 'requestexpired', at: Date.now(),
       id: e.request.id, sessionId: e.request.sessionId, from: e.request.from.name }));
+    peer.addEventListener('sitefile', (e) => state.events.push({ type: 'sitefile', at: Date.now(), path: e.path,
+      source: e.source, bytes: e.bytes, from: e.from }));
     peer.addEventListener('cardchange', (e) => state.events.push({ type: 'cardchange', at: Date.now(), detail: e.card.text }));
     return { card: peer.card(), keyId: peer.keyId };
   },
@@ -482,5 +484,26 @@ window.app = {
     };
   },
   connectionStates: () => state.connections.map((c) => c.connection.state),
+  closes: () => state.connections.map((c) => c.closeInfo).filter(Boolean),
+  /** A site's files (the page's worker has the `site` option): each fetched as the page would, with its digest. */
+  async siteGet(names) {
+    const out = [];
+    for (const name of names) {
+      const r = await fetch(name);
+      const body = await r.blob();
+      out.push({ name, status: r.status, length: body.size, sha256: await sha256Hex(body),
+        source: r.headers.get('X-PushPeer-Source'), version: r.headers.get('X-PushPeer-Site-Version') });
+    }
+    return out;
+  },
+  /** Controlled by the worker, and the worker has the site manifest: its version. */
+  async siteReady() {
+    await waitFor(() => navigator.serviceWorker.controller, 20_000, 'a controlling worker');
+    return new Promise((resolve) => {
+      const { port1, port2 } = new MessageChannel();
+      port1.onmessage = (e) => resolve(e.data);
+      navigator.serviceWorker.controller.postMessage({ pushpeer: 'site-refresh' }, [port2]);
+    });
+  },
 };
 window.appReady = true;
