@@ -31,6 +31,7 @@ import { createMemoryContentStore, openContentStore } from './content/content-st
 import { MAX_UPLOADS } from './content/server.js';
 import { Shares } from './content/shares.js';
 import { SitePeerFetch, SiteRequestAnswers } from './site/peer-fetch.js';
+import { SiteVersions } from './site/site-versions.js';
 
 export { RequestEvent, REQUEST_GRACE_MS } from './signaling/calls.js';
 
@@ -156,13 +157,18 @@ export class PushPeer extends EventTarget {
       this._site = new SiteRequestAnswers({ post: (message) => !this._closed && this._channel.postMessage(message),
         fetcher: new SitePeerFetch({ core: this.core, store: contentStore, connections: () => this.connections,
           channelOf: (connection) => this.content.attach(connection) }) });
+      this._siteVersions = new SiteVersions({ core: this.core, store: this.store,
+        post: (message) => !this._closed && this._channel.postMessage(message) });
       this._channel.onmessage = (e) => {
         this._site.receive(e.data);
         if (e.data?.pushpeer === 'inbox') void this._inboxItem(e.data.id);
         else if (e.data?.pushpeer === 'subscription') void this._reloadCard();
         else if (e.data?.pushpeer === 'rejected') this._emit('rejected', { code: e.data.code, message: e.data.message });
         else if (e.data?.pushpeer === 'want-piece') this.content.want(e.data);
-        else if (e.data?.pushpeer === 'siteupdate') this._emit('siteupdate', { version: e.data.version, previous: e.data.previous });
+        else if (e.data?.pushpeer === 'siteupdate') {
+          void this._siteVersions.updated();
+          this._emit('siteupdate', { version: e.data.version, previous: e.data.previous });
+        }
         else if (e.data?.pushpeer === 'sitefile') {
           this._emit('sitefile', { path: e.data.path, source: e.data.source, bytes: e.data.bytes, from: e.data.from });
         }
@@ -434,6 +440,7 @@ export class PushPeer extends EventTarget {
       this._site?.announce();
     });
     this._site?.announce();
+    this._siteVersions?.attach(connection);
     connection.addEventListener('card', (e) => void this._peerCard(connection, e.card));
     this._emit('connection', { connection });
     connection.announced(); // messages that came before this reach the listeners added meanwhile

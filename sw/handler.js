@@ -142,7 +142,13 @@ export function installPushPeer(scope = globalThis, options = {}) {
   if (options.site && typeof BroadcastChannel !== 'undefined' && options.site.peers !== false) {
     pageRequests = new PageRequests({ post: broadcast });
     const fromPages = new BroadcastChannel(channelName(storeName));
-    fromPages.onmessage = (e) => pageRequests.receive(e.data);
+    fromPages.onmessage = (e) => {
+      pageRequests.receive(e.data);
+      // A manifest a peer sent our page (js/site/site-versions.js): taken when the publisher signed a newer one.
+      if (e.data?.pushpeer === 'site-offer' && e.data.bytes instanceof Uint8Array) {
+        void siteFiles().then((s) => s.offer(e.data.bytes)).catch(siteError);
+      }
+    };
   }
   const siteFiles = async () => {
     if (site) return site;

@@ -91,21 +91,61 @@ export class SiteFiles {
     this._checked = Date.now();
     const response = await this._fetch(this.manifestUrl, { cache: 'no-cache' });
     if (!response.ok) throw new PushPeerError('NOT_FOUND', `the site manifest ${this.manifestUrl}: HTTP ${response.status}`);
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    return this._consider(new Uint8Array(await response.arrayBuffer()));
+  }
+
+  /**
+   * Manifest bytes a peer sent (docs/PROTOCOL.md §10.4): taken as the origin's would be when the pinned key signed
+   * them and their version is above the one in use; else nothing changes (a peer may be behind). Resolves to the
+   * site in use; rejects as refresh() does for bytes that are not the publisher's.
+   */
+  offer(bytes) {
+    return this._consider(bytes, { offered: true });
+  }
+
+  /** One manifest looked at at a time (the origin's and peers' alike): a newer one is taken, see _take(). */
+  _consider(bytes, options) {
+    const next = (this._considering ?? Promise.resolve()).then(() => this._look(bytes, options));
+    this._considering = next.catch(() => {});
+    return next;
+  }
+
+  async _look(bytes, { offered = false } = {}) {
     const site = this._open(bytes);
     const saved = await this.store.get(SITE_KEY);
     const inUse = this._site ?? (saved ? this._open(saved.bytes) : null);
     if (inUse && site.version < inUse.version) {
+      if (offered) return inUse;
       throw new PushPeerError('VERSION_BACKWARDS', `the site manifest's version ${site.version} is below ${inUse.version}, the one in use`);
     }
     if (inUse && site.version === inUse.version) {
       // The same version signed twice over other files is not a version: the first one stays.
-      if (site.id !== inUse.id) throw new PushPeerError('VERSION_BACKWARDS', `another manifest with version ${site.version}`);
+      if (site.id !== inUse.id && !offered) throw new PushPeerError('VERSION_BACKWARDS', `another manifest with version ${site.version}`);
       this._site = inUse;
       return inUse;
     }
-    await this._adopt(site, bytes, inUse);
+    await this._take(site, bytes, inUse);
     return site;
+  }
+
+  /**
+   * A newer version: the files it changed are fetched first (from peers through a page, else the origin), while
+   * the version in use goes on answering; then it is switched to. A file that could not be had now is fetched when
+   * asked for. The first version is taken at once (its files come as they are asked for).
+   */
+  async _take(site, bytes, before) {
+    if (before) {
+      for (const [index, file] of site.files.entries()) {
+        if (this._stored.has(file.root) || await this.contentStore.getTree(file.root)) continue;
+        try {
+          const { pieces } = await this._obtain(site, index);
+          if (!pieces) this._stored.add(file.root);
+        } catch {
+          // asked for later, from peers or the origin again
+        }
+      }
+    }
+    await this._adopt(site, bytes, before);
   }
 
   /** Opens and checks manifest bytes against the pinned key: the site, with its files by path. */

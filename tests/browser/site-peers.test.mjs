@@ -4,8 +4,9 @@
 // has installPushPeer's `site` option, meet in a group. The first loads the assets from the origin; each later one
 // loads them from the others (its page fetches every piece from its peers, verified, for its worker). The origin
 // serves at most 1.3 copies of the assets in all and every later visitor gets at least 80% of the bytes from peers.
-// A visitor whose pages sends wrong bytes is blamed by the next one, which completes from the others: every byte
-// any page sees is the listed one.
+// A visitor whose page sends wrong bytes is blamed by the next one, which completes from the others: every byte
+// any page sees is the listed one. Then a new version is published while they are online: one worker sees it at the
+// origin, its page tells its peers, and every visitor switches, its changed assets fetched from peers first.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { loadCore } from '../../js/core.js';
 import { publishSite } from '../../bin/site-publish.mjs';
-import { diagnose, startWorld, SUBJECT } from './apps.mjs';
+import { diagnose, pollUntil, startWorld, SUBJECT } from './apps.mjs';
 import { repoRoot } from './server.mjs';
 
 const DIR = `build/browser-site-peers-${process.pid}`;
@@ -34,6 +35,8 @@ describe('a site served by its visitors, in real browsers', { timeout: 10 * 60_0
   let core;
   const visitors = [];
   const originBytes = new Map(); // asset path -> bytes the origin sent
+  let manifests = 0; // requests for the manifest
+  let keys;
   const assets = { 'assets/level-1.bin': bytesOf(8 * MiB, 1), 'assets/level-2.bin': bytesOf(8 * MiB, 2),
     'assets/music.bin': bytesOf(4 * MiB - 12345, 3), 'assets/game.js': Buffer.from('export const game = 1;\n') };
   const names = Object.keys(assets);
@@ -42,7 +45,7 @@ describe('a site served by its visitors, in real browsers', { timeout: 10 * 60_0
 
   before(async () => {
     core = await loadCore();
-    const keys = core.generateVapidKeys();
+    keys = core.generateVapidKeys();
     await rm(root, { recursive: true, force: true });
     const write = async (name, bytes) => {
       await mkdir(path.dirname(path.join(root, name)), { recursive: true });
@@ -57,6 +60,7 @@ describe('a site served by its visitors, in real browsers', { timeout: 10 * 60_0
     world = await startWorld({ serverLog: (line) => {
       const [, p, status] = line.split(' ');
       const name = p?.startsWith(BASE) ? decodeURIComponent(p.slice(BASE.length)) : null;
+      if (name === 'pushpeer-site.bin') manifests++;
       if (name in assets && status === '200') originBytes.set(name, (originBytes.get(name) ?? 0) + assets[name].length);
     } });
     const first = await world.open('chromium', 'v1', { path: BASE });
@@ -121,6 +125,42 @@ describe('a site served by its visitors, in real browsers', { timeout: 10 * 60_0
         }
       }
       assert.ok(originTotal() <= 1.3 * listedBytes, `the origin served ${originTotal()} bytes for ${listedBytes} listed`);
+    } catch (error) {
+      throw await diagnose(world, visitors, error);
+    }
+  });
+
+  test('a new version published while they are online reaches all five through the peers: the origin serves the '
+    + 'new manifest once and the changed assets once; every visitor switches with the changed assets in its store',
+  { timeout: 4 * 60_000 }, async (t) => {
+    try {
+      const changed = { 'assets/level-2.bin': bytesOf(8 * MiB, 22), 'assets/game.js': Buffer.from('export const game = 2;\n') };
+      for (const [name, bytes] of Object.entries(changed)) {
+        assets[name] = bytes;
+        await writeFile(path.join(root, name), bytes);
+      }
+      await publishSite(core, root, { key: keys, exclude: ['sw.mjs'] });
+      originBytes.clear();
+      manifests = 0;
+      const [v1] = visitors;
+      // The first visitor's worker looks at the manifest (as on its next navigation); the others hear it from peers.
+      assert.deepEqual(await v1.call('siteReady'), { version: 2 });
+      const t0 = Date.now();
+      await pollUntil(async () => Promise.all(visitors.map(async (v) => (await v.call('events', 'siteupdate'))
+        .some((e) => e.version === 2))), (all) => all.every(Boolean), { timeoutMs: 60_000 });
+      t.diagnostic(`all five on version 2 in ${Date.now() - t0} ms`);
+      for (const v of visitors) {
+        const got = await v.call('siteGet', names);
+        for (const g of got) {
+          assert.deepEqual([g.status, g.sha256, g.version], [200, sha(assets[g.name]), '2'], `${v.label} ${g.name}`);
+          if (g.name in changed) assert.equal(g.source, 'cache', `${v.label} ${g.name}: fetched before the switch`);
+        }
+      }
+      const changedBytes = Object.values(changed).reduce((n, b) => n + b.length, 0);
+      t.diagnostic(`origin: ${manifests} manifest request(s), ${(originTotal() / MiB).toFixed(1)} MiB of assets for `
+        + `${(changedBytes / MiB).toFixed(1)} MiB changed`);
+      assert.equal(manifests, 1, 'the new manifest from the origin once: the others had it from peers');
+      assert.ok(originTotal() <= 1.3 * changedBytes, `the origin served ${originTotal()} bytes for ${changedBytes} changed`);
     } catch (error) {
       throw await diagnose(world, visitors, error);
     }

@@ -12,6 +12,7 @@ import { Shares } from '../../js/content/shares.js';
 import { CLAIM_MS, PageRequests } from '../../js/site/page-requests.js';
 import { SitePeerFetch, SiteRequestAnswers } from '../../js/site/peer-fetch.js';
 import { SiteFiles } from '../../js/site/site-files.js';
+import { SiteVersions } from '../../js/site/site-versions.js';
 import { createMemoryStore } from '../../js/store/store.js';
 import { connectPair } from './fake-content.mjs';
 
@@ -241,5 +242,101 @@ describe('site files from peers', () => {
     answers.receive({ pushpeer: 'site-who' });
     answers.announce({ peers: 0 });
     assert.deepEqual(said.map((m) => m.peers), [2, 2, 0]);
+  });
+});
+
+describe('new site versions over peers', () => {
+  let core;
+  let publisher;
+  before(async () => {
+    core = await loadCore();
+    publisher = core.generateVapidKeys();
+  });
+
+  const manifestOf = (files, version, keys = publisher) => core.createSiteManifest({ privateKey: keys.privateKey, version,
+    title: 'app', files: Object.entries(files).map(([name, bytes]) => {
+      const hasher = core.contentHasher();
+      hasher.update(bytes);
+      return { name, size: bytes.length, type: 'application/octet-stream', root: hasher.finish().root };
+    }) });
+
+  /** Two ends of a control channel: frames sent on one reach the other's handler for their `t`. */
+  function controlPair() {
+    const end = () => Object.assign(new EventTarget(), { closed: false, handlers: new Map(), sent: [],
+      onControl(t, handler) { this.handlers.set(t, handler); },
+      sendControl(frame) {
+        this.sent.push(frame);
+        const copy = JSON.parse(JSON.stringify(frame));
+        setTimeout(() => this.other.handlers.get(copy.t)?.(copy), 0);
+        return true;
+      } });
+    const a = end();
+    const b = end();
+    a.other = b;
+    b.other = a;
+    return [a, b];
+  }
+
+  const settle = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('a page behind is sent the manifest by a page ahead, checks it, and hands it to its worker; the worker takes '
+    + 'it with its changed file fetched first; older, foreign or broken manifests go nowhere', async () => {
+    const one = bytesOf(40_000, 1);
+    const two = bytesOf(50_000, 2);
+    const v1 = manifestOf({ 'a.bin': one }, 1);
+    const v2 = manifestOf({ 'a.bin': two }, 2);
+    const ahead = new SiteVersions({ core, store: createMemoryStore({ name: `ahead-${Math.random()}` }), post: () => {} });
+    await ahead.store.set('site', { version: 2, bytes: v2 });
+    const behindStore = createMemoryStore({ name: `behind-${Math.random()}` });
+    const posted = [];
+    const behind = new SiteVersions({ core, store: behindStore, post: (m) => posted.push(m) });
+    await behindStore.set('site', { version: 1, bytes: v1 });
+    const [ab, ba] = controlPair();
+    ahead.attach(ab);
+    behind.attach(ba);
+    await settle();
+    assert.equal(posted.length, 1, 'the page behind got the manifest and told its worker');
+    assert.deepEqual(posted[0].bytes, v2);
+    assert.equal(ab.sent.filter((f) => f.m).length, 1, 'sent once');
+
+    // The worker takes it: a.bin changed, fetched before the switch (from the origin here: no page with peers).
+    const origin = { '/app/pushpeer-site.bin': v1, '/app/a.bin': one };
+    const asked = [];
+    const site = new SiteFiles({ core, store: behindStore, contentStore: createMemoryContentStore({ name: `c-${Math.random()}` }),
+      publisherKey: core.base64urlEncode(publisher.publicKey), manifestUrl: MANIFEST,
+      fetch: async (input) => {
+        const p = new URL(typeof input === 'string' ? input : input.url).pathname;
+        asked.push(p);
+        return origin[p] ? new Response(origin[p]) : new Response('no', { status: 404 });
+      } });
+    await site.current();
+    origin['/app/a.bin'] = two;
+    assert.equal((await site.offer(posted[0].bytes)).version, 2);
+    assert.deepEqual(asked.filter((p) => p === '/app/a.bin').length, 1, 'the changed file was fetched before the switch');
+    const r = await site.respond(new Request(`${ORIGIN}/app/a.bin`));
+    assert.deepEqual([r.headers.get('X-PushPeer-Source'), r.headers.get('X-PushPeer-Site-Version')], ['cache', '2']);
+    assert.deepEqual(new Uint8Array(await r.arrayBuffer()), two);
+    assert.equal((await site.offer(v1)).version, 2, 'an older one offered: nothing changes');
+    await assert.rejects(site.offer(manifestOf({ 'a.bin': one }, 9, core.generateVapidKeys())), { code: 'WRONG_PUBLISHER' });
+    assert.equal(asked.filter((p) => p.endsWith('pushpeer-site.bin')).length, 0, 'the new version came from a peer, not the origin');
+
+    // What a peer can send the page: nothing of it reaches the worker unless it is a newer manifest of our publisher.
+    posted.length = 0;
+    const [mallory, victim] = controlPair();
+    behind.attach(victim);
+    await settle();
+    const say = async (frame) => {
+      await victim.handlers.get('site')(frame);
+    };
+    await say({ t: 'site', v: 5, m: 'not base64 at all!' });
+    await say({ t: 'site', v: 5, m: core.base64urlEncode(new Uint8Array(100)) });
+    await say({ t: 'site', v: 9, m: core.base64urlEncode(manifestOf({ 'a.bin': one }, 9, core.generateVapidKeys())) });
+    await say({ t: 'site', v: 3, m: core.base64urlEncode(v1) }); // says 3, is 1
+    await say({ t: 'site', v: 'x' });
+    assert.deepEqual(posted, []);
+    // Six manifests a minute per connection, the bad ones above included: two more pass, then none.
+    for (let v = 3; v < 12; v++) await say({ t: 'site', v, m: core.base64urlEncode(manifestOf({ 'a.bin': two }, v)) });
+    assert.deepEqual(posted.map((m) => core.openSiteManifest(m.bytes).version), [3, 4]);
+    assert.deepEqual(mallory.sent.filter((f) => f.m).map((f) => f.v), [], 'the victim is not behind: it sent no manifest');
   });
 });

@@ -126,6 +126,7 @@ window.app = {
     }
     peer.addEventListener('requestexpired', (e) => state.events.push({ type: 'requestexpired', at: Date.now(),
       id: e.request.id, sessionId: e.request.sessionId, from: e.request.from.name }));
+    peer.addEventListener('siteupdate', (e) => state.events.push({ type: 'siteupdate', at: Date.now(), version: e.version }));
     peer.addEventListener('sitefile', (e) => state.events.push({ type: 'sitefile', at: Date.now(), path: e.path,
       source: e.source, bytes: e.bytes, from: e.from }));
     peer.addEventListener('cardchange', (e) => state.events.push({ type: 'cardchange', at: Date.now(), detail: e.card.text }));

@@ -1,0 +1,86 @@
+// New site versions spread over the peers (docs/PROTOCOL.md §10.4): a page tells each peer it connects to which
+// version of the site its worker uses, and sends the signed manifest to a peer that is behind, and to all its peers
+// when its worker takes a newer one. A manifest that comes from a peer goes to our worker only when it is one: signed
+// by the same publisher as the version in use, and newer. The worker checks it again against its pinned key (a page
+// pins nothing) and takes it as it would the origin's: the changed files first, from peers, then the switch
+// (js/site/site-files.js). Nobody can push a visitor back to an older version, or to another publisher's site.
+//
+// Control frames (JSON, on the connection's control channel): { t: 'site', v } (the version we use) and
+// { t: 'site', v, m } (with the manifest, base64url).
+
+const SITE_KEY = 'site'; // in the peer's store, written by the worker: { version, id, bytes }
+// Manifests one connection may send us a minute (each costs a signature check here, maybe one in the worker).
+const OFFERS_PER_MINUTE = 6;
+
+export class SiteVersions {
+  /** core, store (the peer's: the worker's site record), post(message) (to the worker). */
+  constructor({ core, store, post }) {
+    this.core = core;
+    this.store = store;
+    this._post = post;
+    this._connections = new Set();
+    this._sent = new WeakMap(); // connection -> the version we sent it the manifest of
+    this._offers = new WeakMap(); // connection -> times of manifests it sent (the last minute)
+  }
+
+  /** The site in use ({ version, publisher, bytes }), or null without one. */
+  async _site() {
+    const saved = await this.store.get(SITE_KEY).catch(() => null);
+    if (!saved?.bytes) return null;
+    try {
+      const opened = this.core.openSiteManifest(saved.bytes);
+      return { version: opened.version, publisher: this.core.base64urlEncode(opened.publisher), bytes: saved.bytes };
+    } catch {
+      return null;
+    }
+  }
+
+  /** A connection opened: it hears our version, and we its. */
+  attach(connection) {
+    this._connections.add(connection);
+    connection.addEventListener('close', () => this._connections.delete(connection));
+    connection.onControl('site', (frame) => this._heard(connection, frame));
+    void this._site().then((site) => site && connection.sendControl({ t: 'site', v: site.version }));
+  }
+
+  /** Our worker took a newer version: every peer gets its manifest. */
+  async updated() {
+    const site = await this._site();
+    if (!site) return;
+    for (const connection of this._connections) this._send(connection, site);
+  }
+
+  _send(connection, site) {
+    if (this._sent.get(connection) >= site.version || connection.closed) return;
+    this._sent.set(connection, site.version);
+    connection.sendControl({ t: 'site', v: site.version, m: this.core.base64urlEncode(site.bytes) });
+  }
+
+  async _heard(connection, frame) {
+    if (!Number.isSafeInteger(frame?.v) || frame.v < 0) return;
+    const site = await this._site();
+    if (!site) return;
+    if (frame.v < site.version) {
+      this._send(connection, site); // it is behind
+      return;
+    }
+    if (frame.v === site.version || typeof frame.m !== 'string') return;
+    const now = Date.now();
+    const recent = (this._offers.get(connection) ?? []).filter((at) => now - at < 60_000);
+    if (recent.length >= OFFERS_PER_MINUTE) return;
+    recent.push(now);
+    this._offers.set(connection, recent);
+    if (frame.m.length > Math.ceil((this.core.limits.content.maxSiteManifestLength * 4) / 3)) return;
+    let offered;
+    let bytes;
+    try {
+      bytes = this.core.base64urlDecode(frame.m);
+      offered = this.core.openSiteManifest(bytes);
+    } catch {
+      return; // not a site manifest, or not signed as it says
+    }
+    if (this.core.base64urlEncode(offered.publisher) !== site.publisher || offered.version <= site.version) return;
+    this._sent.set(connection, Math.max(this._sent.get(connection) ?? 0, offered.version)); // it has it
+    this._post({ pushpeer: 'site-offer', bytes });
+  }
+}
