@@ -25,6 +25,7 @@ swarm_sim_cmd="node bench/sim/swarm.mjs --sizes 10,100,1000 --svg bench/sim/swar
 swarm_flash_cmd="node bench/sim/swarm.mjs --sizes 10,100,1000 --join-s 0 --leave 0 --svg bench/sim/swarm-flash-crowd.svg"
 share_cmd="node bench/browser/share.mjs --mib 256 --memory-mib 1024 --hash-mib 256"
 site_cmd="node bench/browser/site.mjs --kib 100 --requests 200"
+site_visitors_cmd="node bench/browser/site-visitors.mjs --mib 20 --visitors 5"
 
 {
   echo "# Benchmark results"
@@ -152,6 +153,14 @@ site_cmd="node bench/browser/site.mjs --kib 100 --requests 200"
   $site_cmd
   echo
   echo "Goal (issue #14): under 1 ms added per request for a file the worker holds (compare the medians measured together)."
+  echo
+  echo "### Origin bytes and load time as visitors come, N = 1…5"
+  echo
+  echo "\`$site_visitors_cmd\`"
+  echo
+  $site_visitors_cmd
+  echo
+  echo "Goal (issue #14): the origin serves at most 1.3 copies of the listed assets for five visitors."
   echo
   echo "## Reliability under load: the soak, real Firefox"
   echo
