@@ -60,10 +60,7 @@ export class SiteFiles {
    * that failed is not tried again for a minute (each request would fetch the manifest).
    */
   async current() {
-    if (!this._site) {
-      const saved = await this.store.get(SITE_KEY);
-      if (saved) this._site = this._open(saved.bytes);
-    }
+    this._site ??= await this._saved();
     if (this._site) return this._site;
     if (this._failed && Date.now() - this._failed.at < REFRESH_MS) throw this._failed.error;
     try {
@@ -112,8 +109,7 @@ export class SiteFiles {
 
   async _look(bytes, { offered = false } = {}) {
     const site = this._open(bytes);
-    const saved = await this.store.get(SITE_KEY);
-    const inUse = this._site ?? (saved ? this._open(saved.bytes) : null);
+    const inUse = this._site ?? await this._saved();
     if (inUse && site.version < inUse.version) {
       if (offered) return inUse;
       throw new PushPeerError('VERSION_BACKWARDS', `the site manifest's version ${site.version} is below ${inUse.version}, the one in use`);
@@ -148,6 +144,23 @@ export class SiteFiles {
     await this._adopt(site, bytes, before);
   }
 
+  /**
+   * The site the store holds, or null. One another key signed (the site pinned a new key: its worker changed, which
+   * only the origin can do) is not the site any more: versions start over with the new key, and the next version
+   * taken drops the old one's files (the origin's choice; a peer cannot bring it about).
+   */
+  async _saved() {
+    const saved = await this.store.get(SITE_KEY);
+    if (!saved) return null;
+    try {
+      return this._open(saved.bytes);
+    } catch (error) {
+      if (error?.code !== 'WRONG_PUBLISHER') throw error;
+      this._orphan ??= saved.id ?? null;
+      return null;
+    }
+  }
+
   /** Opens and checks manifest bytes against the pinned key: the site, with its files by path. */
   _open(bytes) {
     const opened = this.core.openSiteManifest(bytes);
@@ -168,15 +181,20 @@ export class SiteFiles {
     await this.store.set(SITE_KEY, { version: site.version, id: site.id, bytes });
     this._site = site;
     this._failed = null;
-    if (before) {
-      const kept = new Set(site.files.map((f) => f.root));
-      for (const f of before.files) {
+    // What the version before listed (and, after a new key was pinned, what the old key's last version did) goes,
+    // unless this version lists it too.
+    const gone = before ? [{ id: before.id, files: before.files }] : [];
+    if (this._orphan) gone.push({ id: this._orphan, files: (await this.contentStore.getShare(this._orphan))?.files ?? [] });
+    this._orphan = null;
+    const kept = new Set(site.files.map((f) => f.root));
+    for (const old of gone) {
+      for (const f of old.files) {
         if (kept.has(f.root)) continue;
         await this.contentStore.deletePieces(f.key);
         await this.contentStore.deleteTree(f.root);
         this._stored.delete(f.root);
       }
-      await this.contentStore.deleteShare(before.id);
+      if (old.id !== site.id) await this.contentStore.deleteShare(old.id);
     }
     this._updated({ version: site.version, previous: before?.version ?? null });
   }

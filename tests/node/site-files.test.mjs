@@ -193,4 +193,24 @@ describe('site files in the service worker', () => {
       assert.deepEqual((await contentStore.shares()).map((s) => s.site), [2]);
       assert.deepEqual(updates, [{ version: 1, previous: null }, { version: 2, previous: 1 }]);
     });
+
+  it('the site pins a new publisher key (its worker changed): what the old key signed is dropped, not a dead end; '
+    + 'the new key\'s versions start over', async () => {
+    const lib = bytesOf(30_000, 8);
+    const o = origin({ '/app/pushpeer-site.bin': siteManifest({ 'lib.js': { bytes: lib, type: 'text/javascript' } }, 7),
+      '/app/lib.js': lib });
+    const { site, store, contentStore } = siteFiles(o);
+    await site.respond(get('/app/lib.js'));
+    const rotated = core.generateVapidKeys();
+    o.files['/app/pushpeer-site.bin'] = siteManifest({ 'lib.js': { bytes: lib, type: 'text/javascript' } }, 1, rotated);
+    // The worker restarts with the new key pinned (a new sw.js), over the same stores.
+    const next = new SiteFiles({ core, store, contentStore, publisherKey: core.base64urlEncode(rotated.publicKey),
+      manifestUrl: MANIFEST, fetch: o.fetch });
+    assert.equal((await next.current()).version, 1);
+    const r = await next.respond(get('/app/lib.js'));
+    assert.equal(r.status, 200);
+    assert.deepEqual(await body(r), lib);
+    assert.equal(r.headers.get('X-PushPeer-Site-Version'), '1');
+    assert.deepEqual((await contentStore.shares()).map((s) => s.site), [1], 'one site share: the old key\'s is gone');
+  });
 });
