@@ -78,6 +78,31 @@ function banner(text, kind = 'error') {
   b.textContent = text ?? '';
 }
 
+const SAMPLE = 'demo/media/tones.wav'; // the media sample the published site lists (demo/build-site.sh)
+
+/**
+ * The signed site (the published demo: demo/build-site.sh): its version, and where each listed file came from
+ * (the worker's store, other visitors, the origin), on the timeline; new versions and files as they come.
+ */
+async function showSite(peer) {
+  const where = (source) => ({ cache: 'the store', peer: 'other visitors', origin: 'the origin' }[source] ?? 'not loaded yet');
+  const status = await peer.siteStatus();
+  if (!status) return; // npm start: no signed site
+  state.timeline.add('ok', `site version ${status.version}, signed by ${status.publisher.slice(0, 12)}…, checked: `
+    + status.files.map((f) => `${f.path} from ${where(f.source)}`).join('; '));
+  peer.addEventListener('sitefile', (e) => {
+    const peers = Object.keys(e.from ?? {}).length;
+    state.timeline.add(e.source === 'peer' ? 'ok' : 'push', `${e.path} (${Math.round(e.bytes / 1024)} KiB) from `
+      + `${e.source === 'peer' ? `${peers} visitor${peers === 1 ? '' : 's'}` : 'the origin'}, every piece checked`);
+  });
+  peer.addEventListener('siteupdate', (e) => state.timeline.add('ok', `site version ${e.version} checked and in use`
+    + `${e.previous ? ` (was ${e.previous})` : ''}: its changed files came first`));
+  const box = document.getElementById('site-box');
+  document.getElementById('site-summary').textContent = `version ${status.version}.`;
+  if (status.files.some((f) => f.path === SAMPLE)) document.getElementById('site-sample').src = new URL(`../${SAMPLE}`, location.href).href;
+  box.hidden = false;
+}
+
 /** A failure for the person (a sentence) and for the timeline (the code and message). */
 function report(error, what) {
   banner(sentence(error));
@@ -124,6 +149,7 @@ async function start() {
   peer.addEventListener('cardchange', () => renderCard());
   state.groups = new GroupsView(peer, { banner, report });
   state.shares = new SharesView(peer, { report });
+  void showSite(peer);
   peer.addEventListener('error', (e) => console.warn('pushpeer:', e.error));
   renderCard();
   renderCallOnly();

@@ -461,6 +461,13 @@ export class PushPeer extends EventTarget {
   requests(): Promise<RequestEvent[]>;
   /** Acts on inbox items not handled yet (done on create). */
   processInbox(): Promise<void>;
+  /**
+   * The site the service worker serves (installPushPeer's `site` option): its version, the pinned publisher key, and
+   * per listed file where the worker's last answer came from since it started (null: not asked). Null without a
+   * worker with a site, or when it does not answer within 3 s.
+   */
+  siteStatus(): Promise<{ version: number; publisher: string; files: Array<{ path: string; size: number; type: string;
+    source: 'cache' | 'peer' | 'origin' | null }> } | null>;
   close(): void;
   /** Forgets identity, peers and inbox, and unsubscribes. */
   forget(): Promise<void>;

@@ -513,6 +513,29 @@ export class PushPeer extends EventTarget {
     this._emit('error', { error });
   }
 
+  /**
+   * The site the service worker serves (installPushPeer's `site` option, docs/API.md): { version, publisher, files:
+   * [{ path, size, type, source: 'cache' | 'peer' | 'origin' | null }] } (source: where the worker's last answer for
+   * that file came from since it started), or null: no worker, no site option, or no answer within 3 s.
+   */
+  siteStatus() {
+    const worker = this.registration?.active;
+    if (!worker || typeof MessageChannel === 'undefined') return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const { port1, port2 } = new MessageChannel();
+      const timer = setTimeout(() => {
+        port1.close();
+        resolve(null);
+      }, 3000);
+      port1.onmessage = (e) => {
+        clearTimeout(timer);
+        port1.close();
+        resolve(e.data ?? null);
+      };
+      worker.postMessage({ pushpeer: 'site-status' }, [port2]);
+    });
+  }
+
   /** Stops listening; open connections stay until closed. */
   close() {
     this._site?.announce({ peers: 0 });

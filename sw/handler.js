@@ -166,6 +166,12 @@ export function installPushPeer(scope = globalThis, options = {}) {
     // A page asks for the manifest to be looked at now ({ pushpeer: 'site-refresh' } with a port): the answer is
     // { version } or { error: { code, message } } on the port.
     scope.addEventListener('message', (event) => {
+      // { pushpeer: 'site-status' } with a port: what the worker uses and where each file came from (SiteFiles.status()).
+      if (event.data?.pushpeer === 'site-status' && event.ports?.[0]) {
+        event.waitUntil(siteFiles().then((s) => s.current().then(() => s.status()), () => null)
+          .then((status) => event.ports[0].postMessage(status)));
+        return;
+      }
       if (event.data?.pushpeer !== 'site-refresh' || !event.ports?.[0]) return;
       event.waitUntil(siteFiles().then((s) => s.refresh({ force: true }))
         .then((s) => ({ version: s.version }), (error) => {

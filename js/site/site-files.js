@@ -48,6 +48,18 @@ export class SiteFiles {
     this._refreshing = null;
     this._fetching = new Map(); // root -> Promise: one origin fetch per file at a time
     this._stored = new Set(); // roots known to be in the store, verified (no look-up per request)
+    this._answered = new Map(); // path -> where its last answer came from (status())
+  }
+
+  /**
+   * What the pages can show ({ pushpeer: 'site-status' }): { version, publisher, files: [{ path, size, type, source:
+   * 'cache' | 'peer' | 'origin' | null (not asked since the worker started) }] }, or null without a site.
+   */
+  status() {
+    const site = this._site;
+    if (!site) return null;
+    return { version: site.version, publisher: this.publisherKey, files: site.files.map((f) => ({ path: f.name,
+      size: f.size, type: f.type, source: this._answered.get(f.name) ?? null })) };
   }
 
   /** True once a site manifest is in use (match() can answer). */
@@ -252,6 +264,7 @@ export class SiteFiles {
           headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' } });
       }
     }
+    this._answered.set(file.name, source);
     return serveSharedFile(from, request, { id: site.id, file: target.index }, {
       headersFor: (f) => ({ 'Content-Type': f.type || 'application/octet-stream', 'Accept-Ranges': 'bytes',
         'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache', 'X-PushPeer-Site-Version': String(site.version),

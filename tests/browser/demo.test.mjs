@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -651,6 +651,26 @@ describe('the demo, through its UI: Chromium and Firefox people, and one without
           return (await loadCore()).generateVapidKeys().publicKey.length;
         });
         assert.equal(keyLength, 65);
+        // Signed (docs/PROTOCOL.md §10): once the worker controls the page, the core and the media sample are
+        // answered by it, checked against the published manifest: from the origin first, then from its store.
+        // (The demo registers its worker when the person starts; here at once, as it does.)
+        await page.evaluate(async () => {
+          await navigator.serviceWorker.register('./sw.js', { type: 'module' });
+          await navigator.serviceWorker.ready;
+        });
+        await page.reload({ waitUntil: 'load' });
+        await page.waitForFunction(() => Boolean(navigator.serviceWorker.controller), { timeout: 20_000 });
+        const get = (url) => page.evaluate(async (u) => {
+          const r = await fetch(u);
+          const size = (await r.arrayBuffer()).byteLength;
+          return { status: r.status, size, type: r.headers.get('Content-Type'), source: r.headers.get('X-PushPeer-Source'),
+            version: r.headers.get('X-PushPeer-Site-Version') };
+        }, url);
+        const listed = JSON.parse(readFileSync(path.join(dir, 'pushpeer', 'pushpeer-site.json'), 'utf8'));
+        const wasm = await get('../js/wasm/pushpeer-core.wasm');
+        assert.deepEqual([wasm.status, wasm.type, wasm.version], [200, 'application/wasm', String(listed.version)]);
+        const sample = [await get('media/tones.wav'), await get('media/tones.wav')];
+        assert.deepEqual(sample.map((r) => [r.status, r.type, r.source]), [[200, 'audio/wav', 'origin'], [200, 'audio/wav', 'cache']]);
         assert.deepEqual(errors, []);
       } finally {
         await page.close();

@@ -16,6 +16,7 @@ export async function page(registration: ServiceWorkerRegistration, cardText: st
     else event.accept().then((c: Connection) => c.send('welcome'));
   });
   peer.addEventListener('siteupdate', (event) => console.log(event.version, event.previous ?? 'first'));
+  void peer.siteStatus().then((status) => status?.files.filter((f) => f.source === 'peer').map((f) => f.path));
   peer.addEventListener('sitefile', (event) => console.log(event.path, event.source, event.bytes, Object.keys(event.from ?? {})));
   peer.addEventListener('connection', (event) => {
     event.connection.addEventListener('message', (m) => console.log(m.data));
