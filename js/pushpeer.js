@@ -31,6 +31,7 @@ import { createMemoryContentStore, openContentStore } from './content/content-st
 import { MAX_UPLOADS } from './content/server.js';
 import { Shares } from './content/shares.js';
 import { SitePeerFetch, SiteRequestAnswers } from './site/peer-fetch.js';
+import { SiteSwarm } from './site/site-swarm.js';
 import { SiteVersions } from './site/site-versions.js';
 
 export { RequestEvent, REQUEST_GRACE_MS } from './signaling/calls.js';
@@ -159,6 +160,7 @@ export class PushPeer extends EventTarget {
           channelOf: (connection) => this.content.attach(connection) }) });
       this._siteVersions = new SiteVersions({ core: this.core, store: this.store,
         post: (message) => !this._closed && this._channel.postMessage(message) });
+      this._siteSwarm = new SiteSwarm({ store: this.store, swarms: this.swarms, connections: () => this.connections });
       this._channel.onmessage = (e) => {
         this._site.receive(e.data);
         if (e.data?.pushpeer === 'inbox') void this._inboxItem(e.data.id);
@@ -167,6 +169,7 @@ export class PushPeer extends EventTarget {
         else if (e.data?.pushpeer === 'want-piece') this.content.want(e.data);
         else if (e.data?.pushpeer === 'siteupdate') {
           void this._siteVersions.updated();
+          void this._siteSwarm.updated();
           this._emit('siteupdate', { version: e.data.version, previous: e.data.previous });
         }
         else if (e.data?.pushpeer === 'sitefile') {
@@ -441,6 +444,7 @@ export class PushPeer extends EventTarget {
     });
     this._site?.announce();
     this._siteVersions?.attach(connection);
+    void this._siteSwarm?.attach(connection);
     connection.addEventListener('card', (e) => void this._peerCard(connection, e.card));
     this._emit('connection', { connection });
     connection.announced(); // messages that came before this reach the listeners added meanwhile

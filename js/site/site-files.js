@@ -14,7 +14,8 @@ import { PushPeerError } from '../errors.js';
 import { PIECE_LEAVES } from '../content/content-store.js';
 import { serveSharedFile } from '../content/serve-file.js';
 
-const SITE_KEY = 'site'; // in the peer's store: { version, bytes, id } of the manifest in use
+/** In the peer's store: { version, id, bytes } of the manifest in use (the worker writes it, pages read it). */
+export const SITE_KEY = 'site';
 const REFRESH_MS = 60_000; // the manifest is looked at again at most this often (refresh({ force }) aside)
 
 /** A page (by its path): what a visitor trusts the origin for, so never listed (bin/) nor answered (here). */

@@ -7,8 +7,8 @@
 //
 // Control frames (JSON, on the connection's control channel): { t: 'site', v } (the version we use) and
 // { t: 'site', v, m } (with the manifest, base64url).
+import { SITE_KEY } from './site-files.js';
 
-const SITE_KEY = 'site'; // in the peer's store, written by the worker: { version, id, bytes }
 // Manifests one connection may send us a minute (each costs a signature check here, maybe one in the worker).
 const OFFERS_PER_MINUTE = 6;
 

@@ -6,7 +6,8 @@
 // serves at most 1.3 copies of the assets in all and every later visitor gets at least 80% of the bytes from peers.
 // A visitor whose page sends wrong bytes is blamed by the next one, which completes from the others: every byte
 // any page sees is the listed one. Then a new version is published while they are online: one worker sees it at the
-// origin, its page tells its peers, and every visitor switches, its changed assets fetched from peers first.
+// origin, its page tells its peers, and every visitor switches, its changed assets fetched from peers first. Last, a
+// newcomer who calls one visitor meets the others through the site's swarm (no push) and loads from several.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { loadCore } from '../../js/core.js';
 import { publishSite } from '../../bin/site-publish.mjs';
-import { diagnose, pollUntil, startWorld, SUBJECT } from './apps.mjs';
+import { connectAndTalk, diagnose, pollUntil, startWorld, SUBJECT } from './apps.mjs';
 import { repoRoot } from './server.mjs';
 
 const DIR = `build/browser-site-peers-${process.pid}`;
@@ -161,6 +162,36 @@ describe('a site served by its visitors, in real browsers', { timeout: 10 * 60_0
         + `${(changedBytes / MiB).toFixed(1)} MiB changed`);
       assert.equal(manifests, 1, 'the new manifest from the origin once: the others had it from peers');
       assert.ok(originTotal() <= 1.3 * changedBytes, `the origin served ${originTotal()} bytes for ${changedBytes} changed`);
+    } catch (error) {
+      throw await diagnose(world, visitors, error);
+    }
+  });
+
+  test('a newcomer who knows one visitor (a call: two pushes) meets the others through them with no push, and '
+    + 'loads the assets from several of them', { timeout: 3 * 60_000 }, async (t) => {
+    const [v1] = visitors;
+    const v6 = await world.open('chromium', 'v6', { path: BASE, inside: v1 });
+    visitors.push(v6);
+    try {
+      const created = await v6.call('create', { name: 'v6', subject: SUBJECT, hostSubscribe: true });
+      v6.keyId = created.keyId;
+      assert.deepEqual(await v6.call('siteReady'), { version: 2 });
+      const since = world.service.lastSeq;
+      await connectAndTalk(world, v6, v1, t);
+      // The site's swarm: v1 introduces v6 to the visitors it is connected to (carried calls).
+      const open = await pollUntil(() => v6.call('connectionStates'), (states) => states.filter((s) => s === 'open').length >= 3,
+        { timeoutMs: 30_000 });
+      t.diagnostic(`v6's connections: ${JSON.stringify(open)}; pushes ${world.pushesSince(since).length}`);
+      assert.ok(open.filter((s) => s === 'open').length >= 3, 'introduced to at least two more visitors');
+      assert.equal(world.pushesSince(since).length, 2, 'the call to v1 only');
+      originBytes.clear();
+      const got = await v6.call('siteGet', names);
+      for (const g of got) assert.deepEqual([g.status, g.sha256, g.source], [200, sha(assets[g.name]), 'peer'], g.name);
+      const by = {};
+      for (const e of await sitefiles(v6)) for (const [k, n] of Object.entries(e.from ?? {})) by[k] = (by[k] ?? 0) + n;
+      t.diagnostic(`v6 got ${JSON.stringify(Object.fromEntries(Object.entries(by).map(([k, n]) => [visitors.find((x) => x.keyId === k)?.label, n])))}`);
+      assert.ok(Object.keys(by).length >= 2, 'from several visitors');
+      assert.equal(originTotal(), 0, 'nothing from the origin');
     } catch (error) {
       throw await diagnose(world, visitors, error);
     }
