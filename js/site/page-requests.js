@@ -11,16 +11,23 @@
 export const CLAIM_MS = 1000;
 /** A request taken is given up after this long without a verified piece. */
 export const STALL_MS = 5000;
+/**
+ * And in any case once the file took longer than at this rate (bytes/s) plus CLAIM_MS and STALL_MS: peers slower
+ * than that (or one that drips a piece every few seconds) lose to the origin.
+ */
+export const MIN_RATE = 256 * 1024;
 /** After the worker starts, how long a request waits for pages to say whether they have peers. */
 const WHO_MS = 50;
 
 export class PageRequests {
   /** post(message): to the pages. */
-  constructor({ post, now = () => Date.now() }) {
+  constructor({ post, now = () => Date.now(), minRate = MIN_RATE, graceMs = CLAIM_MS + STALL_MS }) {
     this._post = post;
     this._now = now;
+    this._minRate = minRate;
+    this._graceMs = graceMs;
     this._pages = new Map(); // page id -> live connections it has (> 0)
-    this._requests = new Map(); // request id -> { page, claimed, timer, resolve }
+    this._requests = new Map(); // request id -> { page, claimed, timer, deadline, resolve }
     this._started = now();
     post({ pushpeer: 'site-who' });
   }
@@ -61,7 +68,8 @@ export class PageRequests {
     for (const [p, peers] of this._pages) if (page === null || peers > this._pages.get(page)) page = p;
     if (page === null) return { ok: false, code: 'NO_PEERS' };
     const request = crypto.randomUUID();
-    const answer = new Promise((resolve) => this._requests.set(request, { page, claimed: false, timer: null, resolve }));
+    const answer = new Promise((resolve) => this._requests.set(request, { page, claimed: false, timer: null, resolve,
+      deadline: setTimeout(() => this._giveUp(request), this._graceMs + (size / this._minRate) * 1000) }));
     this._arm(request, CLAIM_MS);
     this._post({ pushpeer: 'site-want', page, request, id, file: index, root, size, key });
     return answer;
@@ -70,18 +78,23 @@ export class PageRequests {
   _arm(request, ms) {
     const r = this._requests.get(request);
     clearTimeout(r.timer);
-    r.timer = setTimeout(() => {
-      // A page that never took it is gone (closed without a word): not asked again until it says it has peers.
-      if (!r.claimed) this._pages.delete(r.page);
-      this._post({ pushpeer: 'site-cancel', request });
-      this._settle(request, { ok: false, code: 'TIMEOUT' });
-    }, ms);
+    r.timer = setTimeout(() => this._giveUp(request), ms);
+  }
+
+  _giveUp(request) {
+    const r = this._requests.get(request);
+    if (!r) return;
+    // A page that never took it is gone (closed without a word): not asked again until it says it has peers.
+    if (!r.claimed) this._pages.delete(r.page);
+    this._post({ pushpeer: 'site-cancel', request });
+    this._settle(request, { ok: false, code: 'TIMEOUT' });
   }
 
   _settle(request, result) {
     const r = this._requests.get(request);
     if (!r) return;
     clearTimeout(r.timer);
+    clearTimeout(r.deadline);
     this._requests.delete(request);
     r.resolve(result);
   }

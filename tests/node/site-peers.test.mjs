@@ -340,3 +340,27 @@ describe('new site versions over peers', () => {
     assert.deepEqual(mallory.sent.filter((f) => f.m).map((f) => f.v), [], 'the victim is not behind: it sent no manifest');
   });
 });
+
+describe('the worker\'s requests to pages (js/site/page-requests.js)', () => {
+  it('a page that drips a piece now and then, never finishing, is given up at the deadline (size at the minimum '
+    + 'rate, plus grace) and told to stop', async () => {
+    const sent = [];
+    let drip = null;
+    const requests = new PageRequests({ graceMs: 300, minRate: 1000, post: (m) => {
+      sent.push(m);
+      if (m.pushpeer === 'site-want') {
+        requests.receive({ pushpeer: 'site-taking', request: m.request });
+        drip = setInterval(() => requests.receive({ pushpeer: 'site-progress', request: m.request }), 50);
+      }
+    } });
+    requests.receive({ pushpeer: 'site-sources', page: 'p', peers: 1 });
+    const t0 = Date.now();
+    const result = await requests.want('id', 0, { root: 'r', size: 500, key: 'k' });
+    clearInterval(drip);
+    const took = Date.now() - t0;
+    assert.deepEqual(result, { ok: false, code: 'TIMEOUT' });
+    assert.ok(took >= 750 && took < 3000, `gave up after ${took} ms (300 + 500 bytes at 1000 B/s)`);
+    assert.equal(sent.at(-1).pushpeer, 'site-cancel');
+    assert.equal(requests.hasPeers, true, 'the page took it: it is not forgotten');
+  });
+});
