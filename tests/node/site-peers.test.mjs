@@ -4,6 +4,7 @@
 // origin is asked only when no peer can serve; a peer that lies is blamed and the file still arrives whole; the
 // worker never waits long on a page that is gone.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 
 import { loadCore } from '../../js/core.js';
@@ -278,6 +279,18 @@ describe('new site versions over peers', () => {
   }
 
   const settle = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('the frames a page sends are the vectors of docs/vectors/content.json (site_frames)', async () => {
+    const doc = JSON.parse(readFileSync(new URL('../../docs/vectors/content.json', import.meta.url), 'utf8'));
+    const ahead = new SiteVersions({ core, store: createMemoryStore({ name: `v-${Math.random()}` }), post: () => {} });
+    await ahead.store.set('site', { version: doc.site.version, bytes: core.base64urlDecode(doc.site.bytes) });
+    const [a, b] = controlPair();
+    b.onControl('site', () => {});
+    ahead.attach(a);
+    await settle();
+    await a.handlers.get('site')({ t: 'site', v: 2 }); // the peer is behind
+    assert.deepEqual(a.sent.map((f) => JSON.stringify(f)), [doc.site_frames.version, doc.site_frames.manifest]);
+  });
 
   it('a page behind is sent the manifest by a page ahead, checks it, and hands it to its worker; the worker takes '
     + 'it with its changed file fetched first; older, foreign or broken manifests go nowhere', async () => {

@@ -67,6 +67,11 @@ const doc = {
     created,
     bytes: b64(site),
   },
+  // §10.4: the control frames (JSON text, channel 0) a page sends about that version: its number, then with the manifest.
+  site_frames: {
+    version: JSON.stringify({ t: 'site', v: 3 }),
+    manifest: JSON.stringify({ t: 'site', v: 3, m: b64(site) }),
+  },
   frames: {
     get_manifest: { request: 1, share_hex: hex(id), hex: hex(core.encodeContentFrame({ type: 'get-manifest', request: 1, share: id })) },
     get: { request: 2, share_hex: hex(id), file: 0, first: 0, count: 2,
