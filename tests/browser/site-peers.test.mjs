@@ -179,10 +179,10 @@ describe('a site served by its visitors, in real browsers', { timeout: 10 * 60_0
       const since = world.service.lastSeq;
       await connectAndTalk(world, v6, v1, t);
       // The site's swarm: v1 introduces v6 to the visitors it is connected to (carried calls).
-      const open = await pollUntil(() => v6.call('connectionStates'), (states) => states.filter((s) => s === 'open').length >= 3,
+      const open = await pollUntil(() => v6.call('connectionStates'), (states) => states.filter((s) => s === 'connected').length >= 3,
         { timeoutMs: 30_000 });
       t.diagnostic(`v6's connections: ${JSON.stringify(open)}; pushes ${world.pushesSince(since).length}`);
-      assert.ok(open.filter((s) => s === 'open').length >= 3, 'introduced to at least two more visitors');
+      assert.ok(open.filter((s) => s === 'connected').length >= 3, 'introduced to at least two more visitors');
       assert.equal(world.pushesSince(since).length, 2, 'the call to v1 only');
       originBytes.clear();
       const got = await v6.call('siteGet', names);
