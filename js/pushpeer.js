@@ -155,11 +155,11 @@ export class PushPeer extends EventTarget {
     if (typeof BroadcastChannel !== 'undefined') {
       this._channel = new BroadcastChannel(channelName(storeName));
       // A site's listed files the worker lacks come from our peers (js/site/peer-fetch.js, docs/PROTOCOL.md §10.3).
-      this._site = new SiteRequestAnswers({ post: (message) => !this._closed && this._channel.postMessage(message),
+      const toWorker = (message) => !this._closed && this._channel.postMessage(message);
+      this._site = new SiteRequestAnswers({ post: toWorker,
         fetcher: new SitePeerFetch({ core: this.core, store: contentStore, connections: () => this.connections,
           channelOf: (connection) => this.content.attach(connection) }) });
-      this._siteVersions = new SiteVersions({ core: this.core, store: this.store,
-        post: (message) => !this._closed && this._channel.postMessage(message) });
+      this._siteVersions = new SiteVersions({ core: this.core, store: this.store, post: toWorker });
       this._siteSwarm = new SiteSwarm({ store: this.store, swarms: this.swarms, connections: () => this.connections });
       this._channel.onmessage = (e) => {
         this._site.receive(e.data);
