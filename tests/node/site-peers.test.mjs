@@ -280,6 +280,24 @@ describe('new site versions over peers', () => {
 
   const settle = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
 
+  it('a flood of site frames from one peer costs one signature check and at most 30 frames a minute looked at',
+    async () => {
+      const store = createMemoryStore({ name: `flood-${Math.random()}` });
+      await store.set('site', { version: 2, bytes: manifestOf({ 'a.bin': bytesOf(10, 1) }, 2) });
+      const counted = Object.create(core);
+      let opens = 0;
+      counted.openSiteManifest = (b) => {
+        opens++;
+        return core.openSiteManifest(b);
+      };
+      const versions = new SiteVersions({ core: counted, store, post: () => {} });
+      const [a] = controlPair();
+      versions.attach(a);
+      await Promise.all(Array.from({ length: 2000 }, () => a.handlers.get('site')({ t: 'site', v: 0 })));
+      assert.equal(opens, 1, 'the site in use opened once');
+      assert.equal(a.sent.filter((f) => f.m).length, 1, 'the manifest sent once to the peer behind');
+    });
+
   it('the frames a page sends are the vectors of docs/vectors/content.json (site_frames)', async () => {
     const doc = JSON.parse(readFileSync(new URL('../../docs/vectors/content.json', import.meta.url), 'utf8'));
     const ahead = new SiteVersions({ core, store: createMemoryStore({ name: `v-${Math.random()}` }), post: () => {} });
