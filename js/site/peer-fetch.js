@@ -10,13 +10,16 @@
 // and the worker goes to the origin.
 import { PushPeerError } from '../errors.js';
 import { leafCount, PIECE_LEAVES, pieceCount } from '../content/content-store.js';
+import { CLAIM_MS, MIN_RATE, STALL_MS } from './page-requests.js';
 
 // Requests in flight for one file, all peers together, and per peer (128 KiB pieces: 2 MiB on the way, as a
 // download's window: js/content/download.js).
 const WINDOW = 16;
 const PER_PEER = 8;
-// A peer that answered busy is asked nothing for this long.
+// A peer that answered busy is asked nothing for this long; one that answers busy this many times in a row (3 s
+// without a piece) is not asked again for the file: the worker does better at the origin.
 const BUSY_MS = 500;
+const MAX_BUSY = 6;
 // A piece not answered in this long goes to another peer (and the slow one is asked nothing more for this file).
 const REQUEST_TIMEOUT_MS = 10_000;
 // Files fetched at once (more wait their turn).
@@ -93,7 +96,7 @@ export class SitePeerFetch {
     for (let piece = 0; piece < total; piece++) if (!have.has(piece)) queue.push(piece);
     const sources = [...this._connections()].filter((c) => this._usable(c))
       .map((connection) => ({ connection, channel: this._channelOf(connection), keyId: connection.remote?.keyId ?? null,
-        inflight: 0, until: 0, bytes: 0, requests: new Set() }));
+        inflight: 0, until: 0, busy: 0, bytes: 0, requests: new Set() }));
     const from = {};
     let inflight = 0;
     let lastError = null;
@@ -120,9 +123,13 @@ export class SitePeerFetch {
 
     await new Promise((resolve, reject) => {
       let ended = false;
+      // The worker's deadline, kept here too: a worker that restarted sends no site-cancel.
+      const deadline = setTimeout(() => end(new PushPeerError('TIMEOUT', 'the file took longer than the worker waits')),
+        CLAIM_MS + STALL_MS + (size / MIN_RATE) * 1000);
       const end = (error) => {
         if (ended) return;
         ended = true;
+        clearTimeout(deadline);
         for (const s of sources) for (const request of s.requests) s.channel.cancel(request);
         if (error) reject(error);
         else resolve();
@@ -144,7 +151,7 @@ export class SitePeerFetch {
       const answered = async (source, piece, first, count, answer) => {
         if (answer.frame.type === 'error') {
           queue.unshift(piece);
-          if (answer.frame.code === 'busy') {
+          if (answer.frame.code === 'busy' && ++source.busy < MAX_BUSY) {
             source.until = Date.now() + BUSY_MS;
             setTimeout(check, BUSY_MS);
           } else {
@@ -166,6 +173,7 @@ export class SitePeerFetch {
         }
         await write({ file: key, index: piece, bytes: opened.data, leaves: opened.leaves, proof: opened.proof });
         have.set(piece, opened.leaves);
+        source.busy = 0;
         source.bytes += opened.data.length;
         if (source.keyId !== null) from[source.keyId] = (from[source.keyId] ?? 0) + opened.data.length;
         onPiece(piece);

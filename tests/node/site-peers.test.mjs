@@ -372,6 +372,32 @@ describe('new site versions over peers', () => {
   });
 });
 
+describe('the page\'s fetch of a site file (js/site/peer-fetch.js)', () => {
+  it('a peer that answers busy to everything is dropped after a few tries: the fetch ends (NOT_FOUND) and the '
+    + 'worker can go to the origin', async () => {
+    const core = await loadCore();
+    const [ours, theirs] = connectPair('A', 'B');
+    let asked = 0;
+    theirs.onContent((data) => {
+      const f = core.decodeContentFrame(new Uint8Array(data));
+      if (f.type !== 'get') return;
+      asked++;
+      void theirs.writeContent(core.encodeContentFrame({ type: 'error', request: f.request, code: 'busy' }));
+    });
+    const shares = new Shares({ core, store: createMemoryContentStore({ name: `b-${Math.random()}` }),
+      identity: core.generateVapidKeys(), card: () => null, linkBase: () => 'https://x/', connect: async () => null,
+      connectionTo: () => null });
+    const fetcher = new SitePeerFetch({ core, store: createMemoryContentStore({ name: `c-${Math.random()}` }),
+      connections: () => [ours], channelOf: (c) => shares.attach(c) });
+    const root = core.base64urlEncode(new Uint8Array(32).fill(7));
+    const result = await fetcher.fetchFile({ id: core.base64urlEncode(new Uint8Array(32).fill(9)), file: 0, root,
+      size: 1_000_000, key: `site-${root}` });
+    assert.equal(result.ok, false);
+    assert.ok(asked < 100, `${asked} requests`);
+    ours.close();
+  });
+});
+
 describe('the worker\'s requests to pages (js/site/page-requests.js)', () => {
   it('a page that drips a piece now and then, never finishing, is given up at the deadline (size at the minimum '
     + 'rate, plus grace) and told to stop', async () => {
