@@ -138,13 +138,19 @@ export class SiteFiles {
   }
 
   /**
-   * A newer version: the files it changed are fetched first (from peers through a page, else the origin), while
+   * A newer version: the files it changed that we held are fetched first (from peers through a page, else the origin), while
    * the version in use goes on answering; then it is switched to. A file that could not be had now is fetched when
    * asked for. The first version is taken at once (its files come as they are asked for).
    */
   async _take(site, bytes, before) {
     if (before) {
+      // Only what this visitor had of the version before, changed: a file it never asked for stays unasked.
+      const held = new Set();
+      for (const f of before.files) {
+        if (this._stored.has(f.root) || await this.contentStore.getTree(f.root)) held.add(f.name);
+      }
       for (const [index, file] of site.files.entries()) {
+        if (!held.has(file.name)) continue;
         if (this._stored.has(file.root) || await this.contentStore.getTree(file.root)) continue;
         try {
           const { pieces } = await this._obtain(site, index);

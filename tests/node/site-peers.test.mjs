@@ -310,6 +310,29 @@ describe('new site versions over peers', () => {
     assert.deepEqual(a.sent.map((f) => JSON.stringify(f)), [doc.site_frames.version, doc.site_frames.manifest]);
   });
 
+  it('a new version prefetches only the changed files this visitor held: one it never asked for stays unasked',
+    async () => {
+      const files1 = { 'app.js': bytesOf(3000, 1), 'media.bin': bytesOf(200_000, 2) };
+      const files2 = { 'app.js': bytesOf(3000, 3), 'media.bin': bytesOf(200_000, 4) };
+      const origin = { '/app/pushpeer-site.bin': manifestOf(files1, 1), '/app/app.js': files1['app.js'],
+        '/app/media.bin': files1['media.bin'] };
+      const asked = [];
+      const site = new SiteFiles({ core, store: createMemoryStore({ name: `p-${Math.random()}` }),
+        contentStore: createMemoryContentStore({ name: `pc-${Math.random()}` }),
+        publisherKey: core.base64urlEncode(publisher.publicKey), manifestUrl: MANIFEST,
+        fetch: async (input) => {
+          const p = new URL(typeof input === 'string' ? input : input.url).pathname;
+          asked.push(p);
+          return origin[p] ? new Response(origin[p]) : new Response('no', { status: 404 });
+        } });
+      await site.respond(new Request(`${ORIGIN}/app/app.js`));
+      origin['/app/app.js'] = files2['app.js'];
+      origin['/app/media.bin'] = files2['media.bin'];
+      assert.equal((await site.offer(manifestOf(files2, 2))).version, 2);
+      assert.deepEqual([asked.filter((p) => p === '/app/app.js').length, asked.filter((p) => p === '/app/media.bin').length],
+        [2, 0]);
+    });
+
   it('a page behind is sent the manifest by a page ahead, checks it, and hands it to its worker; the worker takes '
     + 'it with its changed file fetched first; older, foreign or broken manifests go nowhere', async () => {
     const one = bytesOf(40_000, 1);
@@ -340,10 +363,10 @@ describe('new site versions over peers', () => {
         asked.push(p);
         return origin[p] ? new Response(origin[p]) : new Response('no', { status: 404 });
       } });
-    await site.current();
+    await site.respond(new Request(`${ORIGIN}/app/a.bin`)); // held: its new version comes before the switch
     origin['/app/a.bin'] = two;
     assert.equal((await site.offer(posted[0].bytes)).version, 2);
-    assert.deepEqual(asked.filter((p) => p === '/app/a.bin').length, 1, 'the changed file was fetched before the switch');
+    assert.deepEqual(asked.filter((p) => p === '/app/a.bin').length, 2, 'the changed file was fetched before the switch');
     const r = await site.respond(new Request(`${ORIGIN}/app/a.bin`));
     assert.deepEqual([r.headers.get('X-PushPeer-Source'), r.headers.get('X-PushPeer-Site-Version')], ['cache', '2']);
     assert.deepEqual(new Uint8Array(await r.arrayBuffer()), two);
