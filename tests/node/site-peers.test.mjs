@@ -180,6 +180,28 @@ describe('site files from peers', () => {
     assert.equal(site.count('/app/big.bin'), 3);
   });
 
+  it('a peer that takes requests and never answers: its pieces go to another peer before the worker gives up, and it '
+    + 'is left alone a while (the next file does not wait for it)', async () => {
+    const site = theSite();
+    const honest = visitor('honest', site);
+    const silent = visitor('silent', site);
+    await honest.site.respond(get('big.bin'));
+    await silent.site.respond(get('big.bin'));
+    await honest.site.respond(get('small.js'));
+    await silent.site.respond(get('small.js'));
+    const later = visitor('later', site);
+    const [, fromSilent] = connect(later, silent);
+    fromSilent.tamper = (bytes) => (bytes[1] === 4 ? null : bytes); // its data frames never arrive
+    connect(later, honest);
+    await settle();
+    const r = await later.site.respond(get('big.bin'));
+    assert.equal(r.headers.get('X-PushPeer-Source'), 'peer');
+    assert.deepEqual(await body(r), site.big);
+    const t0 = Date.now();
+    assert.equal((await later.site.respond(get('small.js'))).headers.get('X-PushPeer-Source'), 'peer');
+    assert.ok(Date.now() - t0 < 2000, 'the silent peer was not asked again');
+  });
+
   it('peers that do not have the file, or have only part of it: the origin; no page with peers: the origin at '
     + 'once; a page that is gone: the origin after CLAIM_MS, and that page is not asked again', async () => {
     const site = theSite();
