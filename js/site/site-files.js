@@ -90,7 +90,10 @@ export class SiteFiles {
    * a minute unless `force`. Resolves to the site in use.
    */
   refresh({ force = false } = {}) {
-    if (!force && Date.now() - this._checked < REFRESH_MS && this._site) return Promise.resolve(this._site);
+    if (!force && Date.now() - this._checked < REFRESH_MS) {
+      if (this._site) return Promise.resolve(this._site);
+      if (this._failed) return Promise.reject(this._failed.error); // (no manifest to be had: asked again in a minute)
+    }
     this._refreshing ??= this._refresh().finally(() => {
       this._refreshing = null;
     });
