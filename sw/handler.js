@@ -160,8 +160,13 @@ export function installPushPeer(scope = globalThis, options = {}) {
       peers: pageRequests, obtained: (o) => broadcast({ pushpeer: 'sitefile', ...o }) });
     return site;
   };
-  const siteError = (error) => broadcast({ pushpeer: 'siteerror', code: error?.code ?? 'INTERNAL',
-    message: String(error?.message ?? error) });
+  // Once per failure: while no manifest can be had, every request meets the same remembered error (SiteFiles).
+  let lastSiteError = null;
+  const siteError = (error) => {
+    if (error === lastSiteError) return;
+    lastSiteError = error;
+    broadcast({ pushpeer: 'siteerror', code: error?.code ?? 'INTERNAL', message: String(error?.message ?? error) });
+  };
   if (options.site) {
     // A page asks for the manifest to be looked at now ({ pushpeer: 'site-refresh' } with a port): the answer is
     // { version } or { error: { code, message } } on the port.
@@ -187,6 +192,7 @@ export function installPushPeer(scope = globalThis, options = {}) {
         return;
       }
       if (request.method !== 'GET' || new URL(request.url).origin !== new URL(scope.registration.scope).origin) return;
+      if (matchShareUrl(request.url)) return; // the shares' listener above answers those
       if (site?.loaded) {
         if (site.match(request)) event.respondWith(site.respond(request));
         return;

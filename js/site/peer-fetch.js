@@ -10,15 +10,22 @@
 // and the worker goes to the origin.
 import { PushPeerError } from '../errors.js';
 import { leafCount, PIECE_LEAVES, pieceCount } from '../content/content-store.js';
+import { CLAIM_MS, MIN_RATE, STALL_MS } from './page-requests.js';
 
 // Requests in flight for one file, all peers together, and per peer (128 KiB pieces: 2 MiB on the way, as a
 // download's window: js/content/download.js).
 const WINDOW = 16;
-const PER_PEER = 8;
-// A peer that answered busy is asked nothing for this long.
+const PER_PEER = 4;
+// A peer that answered busy is asked nothing for this long; one that answers busy this many times in a row (3 s
+// without a piece) is not asked again for the file: the worker does better at the origin.
 const BUSY_MS = 500;
-// A piece not answered in this long goes to another peer (and the slow one is asked nothing more for this file).
-const REQUEST_TIMEOUT_MS = 10_000;
+const MAX_BUSY = 6;
+// A piece not answered in this long goes to another peer, and the silent one is asked nothing for SILENT_MS: well
+// within the worker's STALL_MS, so that its pieces can still come from the others.
+const REQUEST_TIMEOUT_MS = 4_000;
+const SILENT_MS = 60_000;
+// While a file waits its turn, the worker hears that it is still wanted this often (its stall deadline is longer).
+const WAITING_MS = 2_000;
 // Files fetched at once (more wait their turn).
 const MAX_FILES = 2;
 
@@ -33,6 +40,7 @@ export class SitePeerFetch {
     this._connections = connections;
     this._channelOf = channelOf;
     this._banned = new Set(); // key ids of peers that sent a site's bytes that did not verify
+    this._silent = new Map(); // key id -> until when it is not asked (it let a request time out)
     this._running = new Map(); // root -> Promise of fetchFile's result
     this._active = 0;
     this._queue = [];
@@ -46,8 +54,9 @@ export class SitePeerFetch {
   }
 
   _usable(connection) {
-    return !connection.closed && typeof connection.writeContent === 'function'
-      && !this._banned.has(connection.remote?.keyId ?? null);
+    const keyId = connection.remote?.keyId ?? null;
+    return !connection.closed && typeof connection.writeContent === 'function' && !this._banned.has(keyId)
+      && !((this._silent.get(keyId) ?? 0) > Date.now());
   }
 
   /**
@@ -59,7 +68,7 @@ export class SitePeerFetch {
   fetchFile(want, { onPiece = () => {}, signal } = {}) {
     let running = this._running.get(want.root);
     if (!running) {
-      running = this._turn(() => this._fetch(want, onPiece, signal))
+      running = this._turn(() => this._fetch(want, onPiece, signal), onPiece)
         .catch((error) => ({ ok: false, code: error?.code ?? 'INTERNAL', message: String(error?.message ?? error) }))
         .finally(() => this._running.delete(want.root));
       this._running.set(want.root, running);
@@ -67,8 +76,12 @@ export class SitePeerFetch {
     return running;
   }
 
-  async _turn(fn) {
-    if (this._active >= MAX_FILES) await new Promise((resolve) => this._queue.push(resolve));
+  async _turn(fn, waiting) {
+    if (this._active >= MAX_FILES) {
+      const alive = setInterval(waiting, WAITING_MS);
+      await new Promise((resolve) => this._queue.push(resolve));
+      clearInterval(alive);
+    }
     this._active++;
     try {
       return await fn();
@@ -93,7 +106,7 @@ export class SitePeerFetch {
     for (let piece = 0; piece < total; piece++) if (!have.has(piece)) queue.push(piece);
     const sources = [...this._connections()].filter((c) => this._usable(c))
       .map((connection) => ({ connection, channel: this._channelOf(connection), keyId: connection.remote?.keyId ?? null,
-        inflight: 0, until: 0, bytes: 0, requests: new Set() }));
+        inflight: 0, until: 0, busy: 0, bytes: 0, requests: new Set() }));
     const from = {};
     let inflight = 0;
     let lastError = null;
@@ -120,9 +133,13 @@ export class SitePeerFetch {
 
     await new Promise((resolve, reject) => {
       let ended = false;
+      // The worker's deadline, kept here too: a worker that restarted sends no site-cancel.
+      const deadline = setTimeout(() => end(new PushPeerError('TIMEOUT', 'the file took longer than the worker waits')),
+        CLAIM_MS + STALL_MS + (size / MIN_RATE) * 1000);
       const end = (error) => {
         if (ended) return;
         ended = true;
+        clearTimeout(deadline);
         for (const s of sources) for (const request of s.requests) s.channel.cancel(request);
         if (error) reject(error);
         else resolve();
@@ -144,7 +161,7 @@ export class SitePeerFetch {
       const answered = async (source, piece, first, count, answer) => {
         if (answer.frame.type === 'error') {
           queue.unshift(piece);
-          if (answer.frame.code === 'busy') {
+          if (answer.frame.code === 'busy' && ++source.busy < MAX_BUSY) {
             source.until = Date.now() + BUSY_MS;
             setTimeout(check, BUSY_MS);
           } else {
@@ -166,6 +183,7 @@ export class SitePeerFetch {
         }
         await write({ file: key, index: piece, bytes: opened.data, leaves: opened.leaves, proof: opened.proof });
         have.set(piece, opened.leaves);
+        source.busy = 0;
         source.bytes += opened.data.length;
         if (source.keyId !== null) from[source.keyId] = (from[source.keyId] ?? 0) + opened.data.length;
         onPiece(piece);
@@ -180,8 +198,9 @@ export class SitePeerFetch {
         source.channel.request(request, this.core.encodeContentFrame({ type: 'get', request, share, file, first, count }),
           { timeoutMs: REQUEST_TIMEOUT_MS })
           .then((answer) => answered(source, piece, first, count, answer), (error) => {
-            // Gone or too slow: the piece goes to another peer.
+            // Gone or too slow: the piece goes to another peer; a silent one is left alone a while.
             lastError = error;
+            if (error?.code === 'TIMEOUT' && source.keyId !== null) this._silent.set(source.keyId, Date.now() + SILENT_MS);
             queue.unshift(piece);
             drop(source);
           })

@@ -90,7 +90,10 @@ export class SiteFiles {
    * a minute unless `force`. Resolves to the site in use.
    */
   refresh({ force = false } = {}) {
-    if (!force && Date.now() - this._checked < REFRESH_MS && this._site) return Promise.resolve(this._site);
+    if (!force && Date.now() - this._checked < REFRESH_MS) {
+      if (this._site) return Promise.resolve(this._site);
+      if (this._failed) return Promise.reject(this._failed.error); // (no manifest to be had: asked again in a minute)
+    }
     this._refreshing ??= this._refresh().finally(() => {
       this._refreshing = null;
     });
@@ -138,14 +141,20 @@ export class SiteFiles {
   }
 
   /**
-   * A newer version: the files it changed are fetched first (from peers through a page, else the origin), while
+   * A newer version: the files it changed that we held are fetched first (from peers through a page, else the origin), while
    * the version in use goes on answering; then it is switched to. A file that could not be had now is fetched when
    * asked for. The first version is taken at once (its files come as they are asked for).
    */
   async _take(site, bytes, before) {
     if (before) {
+      // Only what this visitor had of the version before, changed: a file it never asked for stays unasked.
+      const held = new Set();
+      for (const f of before.files) {
+        if (await this._holds(f)) held.add(f.name);
+      }
       for (const [index, file] of site.files.entries()) {
-        if (this._stored.has(file.root) || await this.contentStore.getTree(file.root)) continue;
+        if (!held.has(file.name)) continue;
+        if (await this._holds(file)) continue;
         try {
           const { pieces } = await this._obtain(site, index);
           if (!pieces) this._stored.add(file.root);
@@ -200,16 +209,29 @@ export class SiteFiles {
     if (this._orphan) gone.push({ id: this._orphan, files: (await this.contentStore.getShare(this._orphan))?.files ?? [] });
     this._orphan = null;
     const kept = new Set(site.files.map((f) => f.root));
+    // A tree is kept by root for every share: one of the person's own shares with the same bytes keeps it.
+    const others = (await this.contentStore.shares()).filter((r) => !r.site);
     for (const old of gone) {
       for (const f of old.files) {
         if (kept.has(f.root)) continue;
         await this.contentStore.deletePieces(f.key);
-        await this.contentStore.deleteTree(f.root);
+        if (!others.some((r) => r.files.some((g) => g.root === f.root))) await this.contentStore.deleteTree(f.root);
         this._stored.delete(f.root);
       }
       if (old.id !== site.id) await this.contentStore.deleteShare(old.id);
     }
     this._updated({ version: site.version, previous: before?.version ?? null });
+  }
+
+  /**
+   * Whether listed `file` is here whole: its tree (stored last) and its own pieces (a tree alone may be another
+   * share's with the same bytes: trees are kept by root). Remembered in _stored.
+   */
+  async _holds(file) {
+    if (this._stored.has(file.root)) return true;
+    if (!(await this.contentStore.getTree(file.root)) || !(await this.contentStore.pieceBytes(file.key, 0))) return false;
+    this._stored.add(file.root);
+    return true;
   }
 
   /**
@@ -249,8 +271,8 @@ export class SiteFiles {
       const first = await this.contentStore.pieceBytes(file.key, 0);
       if (first) from.pieceBytes = (key, i) => (i === 0 ? first : this.contentStore.pieceBytes(key, i));
       else this._stored.delete(file.root);
-    } else if (await this.contentStore.getTree(file.root)) {
-      this._stored.add(file.root);
+    } else {
+      await this._holds(file);
     }
     let source = 'cache';
     if (!this._stored.has(file.root)) {
@@ -293,7 +315,7 @@ export class SiteFiles {
     if (this._peers?.hasPeers) {
       const got = await this._peers.want(site.id, index, file);
       // The page verified every piece and stored the tree last: the tree there means the whole file is.
-      if (got.ok && await this.contentStore.getTree(file.root)) {
+      if (got.ok && await this._holds(file)) {
         this._obtained({ path: file.name, source: 'peer', bytes: file.size, from: got.from });
         return { source: 'peer' };
       }

@@ -11,6 +11,8 @@ import { SITE_KEY } from './site-files.js';
 
 // Manifests one connection may send us a minute (each costs a signature check here, maybe one in the worker).
 const OFFERS_PER_MINUTE = 6;
+// Site frames of any kind one connection may send us a minute (beyond: ignored).
+const FRAMES_PER_MINUTE = 30;
 
 export class SiteVersions {
   /** core, store (the peer's: the worker's site record), post(message) (to the worker). */
@@ -21,10 +23,20 @@ export class SiteVersions {
     this._connections = new Set();
     this._sent = new WeakMap(); // connection -> the version we sent it the manifest of
     this._offers = new WeakMap(); // connection -> times of manifests it sent (the last minute)
+    this._frames = new WeakMap(); // connection -> times of site frames it sent (the last minute)
+    this._current = null; // Promise of the opened site in use: opened once, again after siteupdate
   }
 
-  /** The site in use ({ version, publisher, bytes }), or null without one. */
-  async _site() {
+  /** The site in use ({ version, publisher, bytes }), or null without one (not kept: the worker may load one soon). */
+  _site() {
+    this._current ??= this._load().then((site) => {
+      if (!site) this._current = null;
+      return site;
+    });
+    return this._current;
+  }
+
+  async _load() {
     const saved = await this.store.get(SITE_KEY).catch(() => null);
     if (!saved?.bytes) return null;
     try {
@@ -45,6 +57,7 @@ export class SiteVersions {
 
   /** Our worker took a newer version: every peer gets its manifest. */
   async updated() {
+    this._current = null;
     const site = await this._site();
     if (!site) return;
     for (const connection of this._connections) this._send(connection, site);
@@ -56,8 +69,18 @@ export class SiteVersions {
     connection.sendControl({ t: 'site', v: site.version, m: this.core.base64urlEncode(site.bytes) });
   }
 
+  /** True when `connection` sent fewer than `limit` of these in the last minute (and counts this one). */
+  _within(times, connection, limit) {
+    const now = Date.now();
+    const recent = (times.get(connection) ?? []).filter((at) => now - at < 60_000);
+    if (recent.length >= limit) return false;
+    recent.push(now);
+    times.set(connection, recent);
+    return true;
+  }
+
   async _heard(connection, frame) {
-    if (!Number.isSafeInteger(frame?.v) || frame.v < 0) return;
+    if (!Number.isSafeInteger(frame?.v) || frame.v < 0 || !this._within(this._frames, connection, FRAMES_PER_MINUTE)) return;
     const site = await this._site();
     if (!site) return;
     if (frame.v < site.version) {
@@ -65,11 +88,7 @@ export class SiteVersions {
       return;
     }
     if (frame.v === site.version || typeof frame.m !== 'string') return;
-    const now = Date.now();
-    const recent = (this._offers.get(connection) ?? []).filter((at) => now - at < 60_000);
-    if (recent.length >= OFFERS_PER_MINUTE) return;
-    recent.push(now);
-    this._offers.set(connection, recent);
+    if (!this._within(this._offers, connection, OFFERS_PER_MINUTE)) return;
     if (frame.m.length > Math.ceil((this.core.limits.content.maxSiteManifestLength * 4) / 3)) return;
     let offered;
     let bytes;

@@ -7,6 +7,7 @@ import { before, describe, it } from 'node:test';
 
 import { loadCore } from '../../js/core.js';
 import { createMemoryContentStore } from '../../js/content/content-store.js';
+import { Shares } from '../../js/content/shares.js';
 import { SiteFiles } from '../../js/site/site-files.js';
 import { createMemoryStore } from '../../js/store/store.js';
 
@@ -212,5 +213,24 @@ describe('site files in the service worker', () => {
     assert.deepEqual(await body(r), lib);
     assert.equal(r.headers.get('X-PushPeer-Site-Version'), '1');
     assert.deepEqual((await contentStore.shares()).map((s) => s.site), [1], 'one site share: the old key\'s is gone');
+  });
+
+  it('a share of the person\'s own with the same bytes as a listed file: the site file is still fetched and answered '
+    + '(a tree alone is not the file), and a version switch leaves that share\'s tree', async () => {
+    const a = bytesOf(300_000, 11);
+    const b = bytesOf(50_000, 12);
+    const o = origin({ '/app/pushpeer-site.bin': siteManifest({ 'a.bin': { bytes: a, type: 'application/octet-stream' } }, 1),
+      '/app/a.bin': a });
+    const { site, contentStore } = siteFiles(o);
+    const shares = new Shares({ core, store: contentStore, identity: core.generateVapidKeys(), card: () => ({ text: 'x' }),
+      linkBase: () => `${ORIGIN}/app/`, connect: async () => null, connectionTo: () => null });
+    const mine = await shares.share(new Blob([a]), { name: 'mine.bin' }); // its tree is under a.bin's root
+    const r = await site.respond(get('/app/a.bin'));
+    assert.deepEqual(await body(r), a);
+    assert.equal(r.headers.get('X-PushPeer-Source'), 'origin');
+    o.files['/app/pushpeer-site.bin'] = siteManifest({ 'a.bin': { bytes: b, type: 'application/octet-stream' } }, 2);
+    o.files['/app/a.bin'] = b;
+    assert.equal((await site.refresh({ force: true })).version, 2);
+    assert.ok(await contentStore.getTree(mine.files[0].root), 'the person\'s share keeps its tree');
   });
 });

@@ -180,6 +180,28 @@ describe('site files from peers', () => {
     assert.equal(site.count('/app/big.bin'), 3);
   });
 
+  it('a peer that takes requests and never answers: its pieces go to another peer before the worker gives up, and it '
+    + 'is left alone a while (the next file does not wait for it)', async () => {
+    const site = theSite();
+    const honest = visitor('honest', site);
+    const silent = visitor('silent', site);
+    await honest.site.respond(get('big.bin'));
+    await silent.site.respond(get('big.bin'));
+    await honest.site.respond(get('small.js'));
+    await silent.site.respond(get('small.js'));
+    const later = visitor('later', site);
+    const [, fromSilent] = connect(later, silent);
+    fromSilent.tamper = (bytes) => (bytes[1] === 4 ? null : bytes); // its data frames never arrive
+    connect(later, honest);
+    await settle();
+    const r = await later.site.respond(get('big.bin'));
+    assert.equal(r.headers.get('X-PushPeer-Source'), 'peer');
+    assert.deepEqual(await body(r), site.big);
+    const t0 = Date.now();
+    assert.equal((await later.site.respond(get('small.js'))).headers.get('X-PushPeer-Source'), 'peer');
+    assert.ok(Date.now() - t0 < 2000, 'the silent peer was not asked again');
+  });
+
   it('peers that do not have the file, or have only part of it: the origin; no page with peers: the origin at '
     + 'once; a page that is gone: the origin after CLAIM_MS, and that page is not asked again', async () => {
     const site = theSite();
@@ -280,6 +302,24 @@ describe('new site versions over peers', () => {
 
   const settle = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
 
+  it('a flood of site frames from one peer costs one signature check and at most 30 frames a minute looked at',
+    async () => {
+      const store = createMemoryStore({ name: `flood-${Math.random()}` });
+      await store.set('site', { version: 2, bytes: manifestOf({ 'a.bin': bytesOf(10, 1) }, 2) });
+      const counted = Object.create(core);
+      let opens = 0;
+      counted.openSiteManifest = (b) => {
+        opens++;
+        return core.openSiteManifest(b);
+      };
+      const versions = new SiteVersions({ core: counted, store, post: () => {} });
+      const [a] = controlPair();
+      versions.attach(a);
+      await Promise.all(Array.from({ length: 2000 }, () => a.handlers.get('site')({ t: 'site', v: 0 })));
+      assert.equal(opens, 1, 'the site in use opened once');
+      assert.equal(a.sent.filter((f) => f.m).length, 1, 'the manifest sent once to the peer behind');
+    });
+
   it('the frames a page sends are the vectors of docs/vectors/content.json (site_frames)', async () => {
     const doc = JSON.parse(readFileSync(new URL('../../docs/vectors/content.json', import.meta.url), 'utf8'));
     const ahead = new SiteVersions({ core, store: createMemoryStore({ name: `v-${Math.random()}` }), post: () => {} });
@@ -291,6 +331,29 @@ describe('new site versions over peers', () => {
     await a.handlers.get('site')({ t: 'site', v: 2 }); // the peer is behind
     assert.deepEqual(a.sent.map((f) => JSON.stringify(f)), [doc.site_frames.version, doc.site_frames.manifest]);
   });
+
+  it('a new version prefetches only the changed files this visitor held: one it never asked for stays unasked',
+    async () => {
+      const files1 = { 'app.js': bytesOf(3000, 1), 'media.bin': bytesOf(200_000, 2) };
+      const files2 = { 'app.js': bytesOf(3000, 3), 'media.bin': bytesOf(200_000, 4) };
+      const origin = { '/app/pushpeer-site.bin': manifestOf(files1, 1), '/app/app.js': files1['app.js'],
+        '/app/media.bin': files1['media.bin'] };
+      const asked = [];
+      const site = new SiteFiles({ core, store: createMemoryStore({ name: `p-${Math.random()}` }),
+        contentStore: createMemoryContentStore({ name: `pc-${Math.random()}` }),
+        publisherKey: core.base64urlEncode(publisher.publicKey), manifestUrl: MANIFEST,
+        fetch: async (input) => {
+          const p = new URL(typeof input === 'string' ? input : input.url).pathname;
+          asked.push(p);
+          return origin[p] ? new Response(origin[p]) : new Response('no', { status: 404 });
+        } });
+      await site.respond(new Request(`${ORIGIN}/app/app.js`));
+      origin['/app/app.js'] = files2['app.js'];
+      origin['/app/media.bin'] = files2['media.bin'];
+      assert.equal((await site.offer(manifestOf(files2, 2))).version, 2);
+      assert.deepEqual([asked.filter((p) => p === '/app/app.js').length, asked.filter((p) => p === '/app/media.bin').length],
+        [2, 0]);
+    });
 
   it('a page behind is sent the manifest by a page ahead, checks it, and hands it to its worker; the worker takes '
     + 'it with its changed file fetched first; older, foreign or broken manifests go nowhere', async () => {
@@ -322,10 +385,10 @@ describe('new site versions over peers', () => {
         asked.push(p);
         return origin[p] ? new Response(origin[p]) : new Response('no', { status: 404 });
       } });
-    await site.current();
+    await site.respond(new Request(`${ORIGIN}/app/a.bin`)); // held: its new version comes before the switch
     origin['/app/a.bin'] = two;
     assert.equal((await site.offer(posted[0].bytes)).version, 2);
-    assert.deepEqual(asked.filter((p) => p === '/app/a.bin').length, 1, 'the changed file was fetched before the switch');
+    assert.deepEqual(asked.filter((p) => p === '/app/a.bin').length, 2, 'the changed file was fetched before the switch');
     const r = await site.respond(new Request(`${ORIGIN}/app/a.bin`));
     assert.deepEqual([r.headers.get('X-PushPeer-Source'), r.headers.get('X-PushPeer-Site-Version')], ['cache', '2']);
     assert.deepEqual(new Uint8Array(await r.arrayBuffer()), two);
@@ -351,6 +414,32 @@ describe('new site versions over peers', () => {
     for (let v = 3; v < 12; v++) await say({ t: 'site', v, m: core.base64urlEncode(manifestOf({ 'a.bin': two }, v)) });
     assert.deepEqual(posted.map((m) => core.openSiteManifest(m.bytes).version), [3, 4]);
     assert.deepEqual(mallory.sent.filter((f) => f.m).map((f) => f.v), [], 'the victim is not behind: it sent no manifest');
+  });
+});
+
+describe('the page\'s fetch of a site file (js/site/peer-fetch.js)', () => {
+  it('a peer that answers busy to everything is dropped after a few tries: the fetch ends (NOT_FOUND) and the '
+    + 'worker can go to the origin', async () => {
+    const core = await loadCore();
+    const [ours, theirs] = connectPair('A', 'B');
+    let asked = 0;
+    theirs.onContent((data) => {
+      const f = core.decodeContentFrame(new Uint8Array(data));
+      if (f.type !== 'get') return;
+      asked++;
+      void theirs.writeContent(core.encodeContentFrame({ type: 'error', request: f.request, code: 'busy' }));
+    });
+    const shares = new Shares({ core, store: createMemoryContentStore({ name: `b-${Math.random()}` }),
+      identity: core.generateVapidKeys(), card: () => null, linkBase: () => 'https://x/', connect: async () => null,
+      connectionTo: () => null });
+    const fetcher = new SitePeerFetch({ core, store: createMemoryContentStore({ name: `c-${Math.random()}` }),
+      connections: () => [ours], channelOf: (c) => shares.attach(c) });
+    const root = core.base64urlEncode(new Uint8Array(32).fill(7));
+    const result = await fetcher.fetchFile({ id: core.base64urlEncode(new Uint8Array(32).fill(9)), file: 0, root,
+      size: 1_000_000, key: `site-${root}` });
+    assert.equal(result.ok, false);
+    assert.ok(asked < 100, `${asked} requests`);
+    ours.close();
   });
 });
 
