@@ -22,12 +22,18 @@ export function replacesCard(known, created, bytes) {
 
 /**
  * Keeps a peer's card (bytes, and `card` decoded from them) unless the one we keep (`known`, or none) is newer or
- * the same; the record is marked not gone.
+ * the same; the record is marked not gone. A card without grants (what an open group's members hand each other:
+ * docs/PROTOCOL.md §9.6) never replaces one with grants: a peer we can push to stays one.
  */
 export async function keepPeerCard(store, known, { keyId, identity, bytes, card, transient = false }) {
+  const grantless = card.grants.length === 0;
+  if (grantless && known && !known.grantless) return;
   if (!replacesCard(known, card.created, bytes)) return;
-  await store.putPeer({ ...known, keyId, identity, card: bytes, name: card.name, updated: card.created, gone: false,
-    ...(known ? {} : transient ? { transient: true, kept: Date.now() } : {}) });
+  const record = { ...known, keyId, identity, card: bytes, name: card.name, updated: card.created, gone: false,
+    ...(known ? {} : transient ? { transient: true, kept: Date.now() } : {}) };
+  if (grantless) record.grantless = true;
+  else delete record.grantless;
+  await store.putPeer(record);
 }
 
 /** The host policy for cards' endpoints, from the saved config (the page writes allowPushHosts there). */

@@ -142,6 +142,12 @@ export interface PushPeerOptions extends Timeouts {
   /** Bytes per second one peer gets of our shares' ranges (default: no cap). */
   maxUploadRate?: number;
   /**
+   * Join the site's swarm through each connection (docs/PROTOCOL.md §10.5): meet the visitors our peers are connected
+   * to, with no push, for more sources of the site's files. Default true. False: the site's files come only over
+   * connections the app made (the swarm exposes a visitor's IP addresses to the visitors it meets).
+   */
+  siteSwarm?: boolean;
+  /**
    * Push services besides the known ones (Mozilla, FCM, WNS, Apple) that cards may name: 'host', 'https://host:port',
    * or 'http://127.0.0.1:port' (loopback only) for a local push service in tests. Default none: a card naming any
    * other host is refused (HOST_NOT_ALLOWED), so a stranger's card cannot make us send requests where it likes.
@@ -402,7 +408,11 @@ export class PushPeer extends EventTarget {
   /** base64url of our 8-byte key id. */
   readonly keyId: string;
   readonly connections: Set<Connection>;
-  card(): Card;
+  /**
+   * Our card. `{ push: false }`: the same card without grants: nobody can push to us with it, it can only be called
+   * through a neighbour (what an open group's members, a swarm's or a site's visitors, get of us).
+   */
+  card(options?: { push?: boolean }): Card;
   /**
    * Two pushes: our offer, their answer. Resolves once the data channel is open. `signal` cancels the call: the
    * connection is closed and connect() rejects with ABORTED (an aborted signal: at once, nothing sent; a carried call

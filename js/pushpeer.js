@@ -52,6 +52,7 @@ const DEFAULTS = {
   maxUploads: MAX_UPLOADS, // ranges of our shares being sent at once, over all connections (js/content/server.js)
   maxUploadRate: Infinity, // bytes per second we send one peer of our shares' ranges
   allowPushHosts: [], // push services besides the known ones that cards may name (e.g. a local one in tests)
+  siteSwarm: true, // join a signed site's swarm through each connection (docs/PROTOCOL.md §10.5)
   ...NEIGHBOUR_DEFAULTS, // introductions, forwardsPerMinute, forwardTimeoutMs (docs/PROTOCOL.md §7.7)
   ...GROUP_DEFAULTS, // maxFullMesh, neighbourLimit, joinTimeoutMs (§7.8)
 };
@@ -118,7 +119,7 @@ export class PushPeer extends EventTarget {
     this.sender = createPushSender({ core: this.core, relay: this.config.relay, relayMode: this.config.relayMode,
       allowPushHosts: this.config.allowPushHosts, onEvent: (e) => this._emit('push', { detail: e }) });
     // Introductions: our live connections carry envelopes for others, and carry ours (js/mesh/neighbours.js).
-    this.groups = new Groups({ core: this.core, keyId: this.keyId, options: this.options, card: () => this.card(),
+    this.groups = new Groups({ core: this.core, keyId: this.keyId, options: this.options, card: (o) => this.card(o),
       cardBytes: (card) => this._cardOf(card), connect: (card, options) => this.connect(card, options),
       connectionTo: (keyId) => this.neighbours.connectionTo(keyId),
       peerCard: (keyId) => this._keptCard(keyId), error: (error) => this._error(error),
@@ -131,7 +132,9 @@ export class PushPeer extends EventTarget {
         store: this.store, storeName, body, via, from, route }) });
     // The swarm of each share we fetch or serve: a group whose secret is the share's id (js/swarm/introductions.js).
     this.swarms = new Swarms({ core: this.core, groups: this.groups, connectionTo: (keyId) => this.neighbours.connectionTo(keyId),
-      peerCard: (keyId) => this._keptCard(keyId), served: () => this.content.served(),
+      peerCard: (keyId) => this._keptCard(keyId),
+      // (siteSwarm: false: the site's swarm is neither joined nor answered; the site's files are served all the same.)
+      served: () => this.content.served({ sites: this.options.siteSwarm }),
       error: (error) => this._error(error) });
     // Share by link (js/content/): its own database beside the store (memory when the store is one, e.g. in Node).
     const contentStore = o.contentStore ?? (typeof o.store?.get === 'function' || !globalThis.indexedDB
@@ -147,7 +150,7 @@ export class PushPeer extends EventTarget {
       linkVia: (connection, options) => this.neighbours.linkVia(connection, options),
       carrier: (keyId) => this.neighbours.connectionTo(keyId),
       admits: (item) => this.groups.admits(item),
-      ourCard: () => this._card.bytes, cardOf: (card) => this._cardOf(card),
+      ourCard: ({ push = true } = {}) => (push ? this._card : this._grantlessCard()).bytes, cardOf: (card) => this._cardOf(card),
       keepPeer: (keyId, bytes, decoded, options) => this._keepPeer(keyId, bytes, decoded, options),
       opened: (connection) => this._register(connection), emit: (type, fields) => this._emit(type, fields),
       dispatch: (event) => this.dispatchEvent(event), error: (error) => this._error(error) });
@@ -160,7 +163,7 @@ export class PushPeer extends EventTarget {
         fetcher: new SitePeerFetch({ core: this.core, store: contentStore, connections: () => this.connections,
           channelOf: (connection) => this.content.attach(connection) }) });
       this._siteVersions = new SiteVersions({ core: this.core, store: this.store, post: toWorker });
-      this._siteSwarm = new SiteSwarm({ store: this.store, swarms: this.swarms, connections: () => this.connections });
+      if (o.siteSwarm) this._siteSwarm = new SiteSwarm({ store: this.store, swarms: this.swarms, connections: () => this.connections });
       this._channel.onmessage = (e) => {
         this._site.receive(e.data);
         if (e.data?.pushpeer === 'inbox') void this._inboxItem(e.data.id);
@@ -169,7 +172,7 @@ export class PushPeer extends EventTarget {
         else if (e.data?.pushpeer === 'want-piece') this.content.want(e.data);
         else if (e.data?.pushpeer === 'siteupdate') {
           void this._siteVersions.updated();
-          void this._siteSwarm.updated();
+          void this._siteSwarm?.updated();
           this._emit('siteupdate', { version: e.data.version, previous: e.data.previous });
         }
         else if (e.data?.pushpeer === 'sitefile') {
@@ -259,11 +262,11 @@ export class PushPeer extends EventTarget {
     if (cardNeedsRenewal(card, { core: this.core, endpoint: subscription.endpoint, config: this.config })) {
       card = await issueCard({ core: this.core, store: this.store, identity: this.identity, subscription,
         config: this.config });
+      this._card = card;
       // Live peers get the new card over their control channel: no push.
-      for (const c of this.connections) c.sendControl({ t: 'card', card: card.text });
+      void this._cardToConnections();
       if (previous && previous.endpoint !== card.endpoint) {
         // The subscription was lost and replaced: the old card's endpoint is dead, so every peer gets the new one.
-        this._card = card;
         this._emit('cardchange', { card: this.card() });
         sendCardToPeers({ core: this.core, store: this.store, identity: this.identity, config: this.config, card })
           .catch((error) => this._error(error));
@@ -295,8 +298,19 @@ export class PushPeer extends EventTarget {
     const card = await this.store.get('card');
     if (!card) return;
     this._card = card;
-    for (const c of this.connections) c.sendControl({ t: 'card', card: card.text });
+    void this._cardToConnections();
     this._emit('cardchange', { card: this.card() });
+  }
+
+  /**
+   * Our card, new, to every live connection: whole to our peers, without grants to transient ones (an open group's
+   * members: docs/PROTOCOL.md §9.6), who must not be able to push to us.
+   */
+  async _cardToConnections() {
+    for (const c of [...(this.connections ?? [])]) {
+      const peer = await this.store.getPeer(c.remote.keyId).catch(() => null);
+      c.sendControl({ t: 'card', card: this.card({ push: Boolean(peer && !peer.transient) }).text });
+    }
   }
 
   /**
@@ -335,10 +349,27 @@ export class PushPeer extends EventTarget {
     return this.content.fetch(link, options);
   }
 
-  /** Our card: bytes, base64url text, and a link (`#card=<text>`) that opens this app. */
-  card() {
+  /**
+   * Our card: bytes, base64url text, and a link (`#card=<text>`) that opens this app. `{ push: false }`: the same
+   * card without grants, which nobody can push to us with: it can only be called through a neighbour (§7.7). It is
+   * what an open group's members (a swarm's, a site's visitors) get of us (docs/PROTOCOL.md §9.6).
+   */
+  card({ push = true } = {}) {
+    const card = push ? this._card : this._grantlessCard();
     const base = this.options.linkBase ?? globalThis.location?.href.split('#')[0] ?? '';
-    return { bytes: this._card.bytes.slice(), text: this._card.text, link: `${base}#card=${this._card.text}` };
+    return { bytes: card.bytes.slice(), text: card.text, link: `${base}#card=${card.text}` };
+  }
+
+  /** Our card's fields without its grants, made once per card of ours. */
+  _grantlessCard() {
+    if (this._grantless?.of !== this._card.text) {
+      const c = this.core.decodeCard(this._card.bytes);
+      const card = this.core.createCard({ identity: this.identity, subject: c.subject, name: c.name, created: c.created,
+        grants: [], subscription: { endpoint: c.endpoint, keys: { p256dh: this.core.base64urlEncode(c.p256dh),
+          auth: this.core.base64urlEncode(c.auth) } } });
+      this._grantless = { of: this._card.text, ...card };
+    }
+    return this._grantless;
   }
 
   /** Our peers: people we accepted a call from, called, or saved (not the transient ones a swarm brought). */

@@ -113,10 +113,10 @@ export class Shares {
 
   /**
    * The ids of the shares we serve now: complete ones, downloads running here once their manifest is known, and
-   * the site's files (the service worker's share: each file once whole, js/content/server.js).
+   * the site's files (the service worker's share: each file once whole, js/content/server.js) unless `sites` is false.
    */
-  async served() {
-    const ids = (await this.store.shares()).filter((r) => r.complete || r.site).map((r) => r.id);
+  async served({ sites = true } = {}) {
+    const ids = (await this.store.shares()).filter((r) => r.complete || (sites && r.site)).map((r) => r.id);
     for (const [id, download] of this._downloads) {
       const running = download.state === 'downloading' || download.state === 'paused' || download.state === 'connecting';
       if (download.manifest && running && !ids.includes(id)) ids.push(id);

@@ -396,7 +396,7 @@ export class Group extends EventTarget {
   _sayHello(connection, join = false) {
     this._helloTo.add(connection);
     connection.sendControl({ t: 'group-hello', group: this.id, proof: this._core.base64urlEncode(this._proof),
-      ...(join ? { join: true } : {}) });
+      ...(this.open ? { card: this.groups.host.card({ push: false }).text } : {}), ...(join ? { join: true } : {}) });
   }
 
   _checks(keyId, proofText) {
@@ -436,8 +436,14 @@ export class Group extends EventTarget {
       this._joining.delete(connection);
       joining.resolve();
     }
+    // An open group's member is listed with the card its hello carried (no grants: nobody it meets here can push to
+    // it), never with the one we keep (which may be a card it gave us, to push to it, when it called us).
+    if (this.open) {
+      const card = this._grantless(frame.card, keyId);
+      if (card) this._members.get(keyId).card = card;
+    }
     if (!newcomer && this._members.get(keyId).card) return;
-    const card = await this.groups.host.peerCard(keyId).catch(() => null);
+    const card = this.open ? this._members.get(keyId).card : await this.groups.host.peerCard(keyId).catch(() => null);
     if (card) this._members.get(keyId).card = card;
     if (!newcomer) return; // a member vouched for (it called us from a walk's end): its card, kept above
     // Who is connected is read after the wait: two newcomers at once each hear of the other.
@@ -453,6 +459,17 @@ export class Group extends EventTarget {
       for (const m of others) m.connection.sendControl({ t: 'group-members', group: this.id, members: [entry] });
     }
     connection.sendControl({ t: 'group-members', group: this.id, members: others.map((m) => this._entry(m)) });
+  }
+
+  /** Card text `text` as bytes when it is `keyId`'s, valid and without grants; else null. */
+  _grantless(text, keyId) {
+    try {
+      const card = this._core.decodeCard(text);
+      if (card.grants.length || this._core.base64urlEncode(card.keyId) !== keyId) return null;
+      return this._core.base64urlDecode(text);
+    } catch {
+      return null;
+    }
   }
 
   _entry(member) {
@@ -479,6 +496,7 @@ export class Group extends EventTarget {
       }
       const keyId = this._core.base64urlEncode(card.keyId);
       if (keyId === host.keyId || !this._checks(keyId, entry.proof)) continue;
+      if (this.open && card.grants.length) continue; // a member's card with grants: not ours to take or pass on
       const known = this._members.get(keyId);
       if (isLive(known)) continue;
       this._know(keyId, { name: card.name, card: this._core.base64urlDecode(entry.card), proof: entry.proof,
@@ -611,6 +629,7 @@ export class Group extends EventTarget {
     }
     const keyId = this._core.base64urlEncode(card.keyId);
     if (keyId === host.keyId || !this._checks(keyId, frame.proof)) return;
+    if (this.open && card.grants.length) return; // an open group's walks carry cards without grants
     this._large = true;
     const sender = connection.remote.keyId;
     const path = sender === keyId ? [] : [...trail, sender];
@@ -664,7 +683,7 @@ export class Group extends EventTarget {
    * Sends `count` walks for a member (ourselves by default: its card text and proof), each through one of `members`
    * (connected), spread over them at random.
    */
-  _walkFor(count, members, { card = this.groups.host.card().text, proof = this._core.base64urlEncode(this._proof) } = {}) {
+  _walkFor(count, members, { card = this.groups.host.card({ push: !this.open }).text, proof = this._core.base64urlEncode(this._proof) } = {}) {
     const firsts = shuffle(members);
     for (let i = 0; i < count; i++) {
       firsts[i % firsts.length].connection.sendControl({ t: 'group-walk', group: this.id, card, proof, trail: [] });

@@ -3,7 +3,8 @@
 // js/signaling/push-link.js); what arrives comes in as inbox items (a link's receiving end puts envelopes there:
 // js/push/reception.js, deliverEnvelope), which the PushPeer hands to inboxItem(). The PushPeer owns the identity,
 // the card and the peers and gives this module what it needs as a host:
-//   { core, store, identity, keyId, options, owner, storeName, link, ourCard() -> card bytes, cardOf(card) -> bytes,
+//   { core, store, identity, keyId, options, owner, storeName, link, ourCard({ push }) -> card bytes (push: false,
+//     without grants: what a transient call carries), cardOf(card) -> bytes,
 //     keepPeer(keyId, bytes, decoded, { transient }), opened(connection), emit(type, fields), dispatch(event), error(error),
 //     linkVia(connection, { route, vouch }) -> a link whose envelopes that connection's peer carries, through the
 //       carriers in route after it (js/mesh/neighbours.js),
@@ -230,7 +231,7 @@ export class Calls {
         let answer = null;
         for (let attempt = 0; attempt <= o.offerRetries && !answer; attempt++) {
           const envelope = this.core.sealEnvelope({ type: 'offer', privateKey: this.host.identity.privateKey, body,
-            recipient: remote.keyId, sessionId: sessionBytes, sequence: sequence++, card: this.host.ourCard() });
+            recipient: remote.keyId, sessionId: sessionBytes, sequence: sequence++, card: this.host.ourCard({ push: !transient }) });
           pending.refs.push(this.core.envelopeReference(envelope));
           // Sealed, then sent: a timeline shows the two steps in the order they happen.
           this.host.emit('progress', { sessionId, step: 'offer-sealed', bytes: envelope.length, sdpBytes: body.length, attempt });
@@ -273,7 +274,7 @@ export class Calls {
       if (error?.code === 'ABORTED' && link.via === 'neighbour' && pending.refs?.length) {
         const envelope = this.core.sealEnvelope({ type: 'bye', privateKey: this.host.identity.privateKey,
           recipient: remote.keyId, sessionId: sessionBytes, sequence: sequence++, ref: pending.refs.at(-1),
-          card: this.host.ourCard() });
+          card: this.host.ourCard({ push: !transient }) });
         link.sendBeacon({ to: keyId, card: cardBytes, type: 'bye', sessionId, envelope });
       }
       if (error?.code === 'PEER_GONE') {

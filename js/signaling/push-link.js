@@ -25,10 +25,12 @@ export function createPushLink({ core, sender }) {
   return {
     via: 'push',
     check({ card }) {
-      const { endpoint } = core.decodeCard(card);
+      const { endpoint, grants } = core.decodeCard(card);
       if (!sender.allows(endpoint)) {
         throw new PushPeerError('HOST_NOT_ALLOWED', `${new URL(endpoint).origin} is not a known push service`);
       }
+      // A card without grants (an open group's member's, docs/PROTOCOL.md §9.6) is called through a neighbour only.
+      if (grants.length === 0) throw new PushPeerError('NO_USABLE_GRANT', 'this card has no grants: call it through a neighbour (via)');
     },
     send: (message) => sender.send(push(message)),
     sendBeacon(message) {

@@ -23,23 +23,27 @@ describe('groups', () => {
   /** Someone else (a card of their own). */
   function person(name) {
     const identity = core.generateVapidKeys();
-    const card = core.createCard({ identity, subject: SUBJECT, name, subscription: {
-      endpoint: `https://updates.push.services.mozilla.com/wpush/v2/${name}`,
-      keys: { p256dh: core.base64urlEncode(core.generateVapidKeys().publicKey), auth: core.base64urlEncode(randomBytes(16)) } } });
-    return { name, card, keyId: core.base64urlEncode(core.keyIdOf(identity.publicKey)) };
+    const subscription = { endpoint: `https://updates.push.services.mozilla.com/wpush/v2/${name}`,
+      keys: { p256dh: core.base64urlEncode(core.generateVapidKeys().publicKey), auth: core.base64urlEncode(randomBytes(16)) } };
+    const card = core.createCard({ identity, subject: SUBJECT, name, subscription });
+    // The same card without grants: what an open group's members get (PushPeer.card({ push: false })).
+    const openCard = core.createCard({ identity, subject: SUBJECT, name, subscription, grants: [] });
+    return { name, card, openCard, keyId: core.base64urlEncode(core.keyIdOf(identity.publicKey)) };
   }
 
   /** Our Groups, as `me`; cards of our peers from `people`. */
   function ours(options = {}, host = {}) {
     const errors = [];
-    const groups = new Groups({ core, keyId: people.me.keyId, options, card: () => ({ text: people.me.card.text,
-      link: `https://app.example/#card=${people.me.card.text}` }), cardBytes: async (c) => c,
+    const groups = new Groups({ core, keyId: people.me.keyId, options, card: ({ push = true } = {}) => {
+      const card = push ? people.me.card : people.me.openCard;
+      return { text: card.text, link: `https://app.example/#card=${card.text}` };
+    }, cardBytes: async (c) => c,
     connect: async () => { throw new Error('no calls in this test'); }, connectionTo: () => null,
     peerCard: async (keyId) => Object.values(people).find((p) => p.keyId === keyId)?.card.bytes ?? null,
     error: (e) => errors.push(e), ...host });
     return { groups, errors };
   }
-  const who = (card) => Object.values(people).find((p) => p.card.text === card || p.card.bytes === card)?.name;
+  const who = (card) => Object.values(people).find((p) => [p.card, p.openCard].some((c) => c.text === card || c.bytes === card))?.name;
   const open = (groups, who) => {
     const c = new FakeConnection(people[who].keyId, who);
     groups.attach(c);
@@ -602,6 +606,34 @@ describe('groups', () => {
     assert.deepEqual(call('cat'), { group: swarm, accept: false, transient: true }, 'two connected: full');
   });
 
+  it('an open group hands out no grants: our hello carries our card without them, a member is listed with the '
+    + 'card its hello carried (never the one we keep for it), and a listed card with grants is not taken', async () => {
+    const { groups } = ours();
+    const secret = randomBytes(32);
+    const swarm = groups.openGroup('pushpeer-swarm:z', { secret });
+    const ann = open(groups, 'ann');
+    await ann.receive({ t: 'group-hello', group: swarm.id, proof: proofOf(secret, 'ann'), card: people.ann.openCard.text, join: true });
+    await settle();
+    assert.equal(ann.sent.find((f) => f.t === 'group-hello').card, people.me.openCard.text);
+    // Ben's hello carries his card with grants (an older page, or a trick): he is a member, but never listed.
+    const ben = open(groups, 'ben');
+    await ben.receive({ t: 'group-hello', group: swarm.id, proof: proofOf(secret, 'ben'), card: people.ben.card.text, join: true });
+    await settle();
+    assert.deepEqual(ann.sent.filter((f) => f.t === 'group-members').flatMap((f) => f.members), [],
+      'peerCard holds Ben\'s card with grants: not listed');
+    assert.deepEqual(ben.sent.find((f) => f.t === 'group-members').members.map((m) => m.card), [people.ann.openCard.text]);
+    // Cat's hello carries Dan's card: not taken either.
+    const cat = open(groups, 'cat');
+    await cat.receive({ t: 'group-hello', group: swarm.id, proof: proofOf(secret, 'cat'), card: people.dan.openCard.text, join: true });
+    await settle();
+    assert.deepEqual(cat.sent.find((f) => f.t === 'group-members').members.map((m) => m.card), [people.ann.openCard.text]);
+    // A member's list (one entry: a newcomer it tells us of): one with grants is dropped.
+    await ann.receive({ t: 'group-members', group: swarm.id, members: [{ card: people.dan.card.text, proof: proofOf(secret, 'dan') }] });
+    assert.ok(!swarm.peers().some((p) => p.name === 'dan'));
+    await ann.receive({ t: 'group-members', group: swarm.id, members: [{ card: people.dan.openCard.text, proof: proofOf(secret, 'dan') }] });
+    assert.ok(swarm.peers().some((p) => p.name === 'dan' && !p.connected));
+  });
+
   it('walks from one connection: at most 60 a minute; calls at walks\' ends: at most 12 a minute (each makes an '
     + 'RTCPeerConnection for a card a member chose); an open group\'s is transient', async () => {
     const secret = randomBytes(32);
@@ -629,7 +661,10 @@ describe('groups', () => {
     const { groups: g2 } = ours({ maxFullMesh: 2, walkLength: 1 }, { connect: async (card, o) => calls.push([who(card), o.transient]) });
     const swarm = g2.openGroup('pushpeer-swarm:y', { secret });
     const s = await withMembers(g2, swarm, secret, ['ann', 'ben']);
-    await s.ann.receive({ ...walk, group: swarm.id, trail: [FAR] });
+    await s.ann.receive({ ...walk, group: swarm.id, trail: [FAR] }); // a card with grants: not an open group's
+    await settle();
+    assert.deepEqual(calls, []);
+    await s.ann.receive({ ...walk, group: swarm.id, card: people.dan.openCard.text, trail: [FAR] });
     await settle();
     assert.deepEqual(calls, [['dan', true]]);
   });

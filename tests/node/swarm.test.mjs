@@ -95,6 +95,64 @@ describe('swarm introductions (pages in a small world)', { timeout: 120_000 }, (
     assert.ok(from.length >= 2 && from.some((p) => !p.link), JSON.stringify(late.peers()));
   });
 
+  it('a swarm hands no stranger a way to push to anyone: the cards its members learn of each other carry no grants, '
+    + 'the sharer keeps the cards of those who called her, and a new card reaches a swarm member without grants', async () => {
+    const alice = await world.person('Alice', { ...FAST, autoAccept: true, maxUploadRate: 1 << 20 });
+    const bob = await world.person('Bob', FAST);
+    const carol = await world.person('Carol', FAST);
+    const mallory = await world.person('Mallory', FAST); // anyone with the link (for a site: anyone at all)
+    const share = await alice.peer.share(new Blob([pattern(8 * PIECE, 9)]), { name: 'x.bin' });
+    for (const p of [bob, carol, mallory]) await p.peer.fetch(share.link).done;
+    const people = [bob, carol, mallory];
+    for (const p of people) {
+      const others = people.filter((q) => q !== p).map((q) => q.peer.keyId);
+      await until(() => others.every((k) => [...p.peer.connections].some((c) => c.remote.keyId === k && !c.closed)),
+        { what: `${p.name} connected to the others` });
+    }
+    const grantsOf = async (p, q) => core.decodeCard((await p.peer.store.getPeer(q.peer.keyId)).card).grants.length;
+    for (const p of people) {
+      for (const q of people.filter((x) => x !== p)) assert.equal(await grantsOf(p, q), 0, `${p.name}'s card of ${q.name}`);
+      assert.ok(await grantsOf(alice, p) > 0, `Alice keeps ${p.name}'s card (a call of theirs)`);
+      assert.ok(await grantsOf(p, alice) > 0, `${p.name} keeps Alice's card (the link's)`);
+    }
+    // What Mallory holds of Bob cannot push to him.
+    const pushesToBob = world.pushesTo(bob);
+    const bobsCard = (await mallory.peer.store.getPeer(bob.peer.keyId)).card;
+    assert.throws(() => core.grantAuthorization(bobsCard), (e) => e.code === 'NO_USABLE_GRANT');
+    // (Through a member that carries it, her call reaches him as a swarm's does: no push. By push, it cannot.)
+    await assert.rejects(mallory.peer.connect(bobsCard, { route: false }), (e) => e.code === 'NO_USABLE_GRANT');
+    assert.equal(world.pushesTo(bob), pushesToBob);
+    // Bob's new card (a new name) goes to his live connections: to Carol, met in the swarm, without grants; to
+    // Alice, whom he called, whole.
+    await bob.peer.setName('Bobby');
+    await until(async () => (await carol.peer.store.getPeer(bob.peer.keyId)).name === 'Bobby', { what: 'Carol has the new card' });
+    await until(async () => (await alice.peer.store.getPeer(bob.peer.keyId)).name === 'Bobby', { what: 'Alice has the new card' });
+    assert.equal(await grantsOf(carol, bob), 0);
+    assert.ok(await grantsOf(alice, bob) > 0);
+  });
+
+  it('siteSwarm: false: a page neither joins its site\'s swarm through its connections nor answers a hello for it',
+    async () => {
+      const id = core.base64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
+      // A visitor of a signed site: the worker's site record (its share id) and the site's share in the content store.
+      const visitor = async (name, options = {}) => {
+        const p = await world.person(name, { ...FAST, autoAccept: true, ...options });
+        await p.peer.store.set('site', { id, version: 1 });
+        await p.peer.content.store.putShare({ id, site: 1, complete: false, files: [], created: 0, from: null });
+        return p;
+      };
+      const alice = await visitor('Alice');
+      const bob = await visitor('Bob');
+      const carol = await visitor('Carol', { siteSwarm: false });
+      await alice.peer.connect(bob.card().link);
+      await alice.peer.connect(carol.card().link);
+      const swarm = () => alice.peer.groups.byName.get(`pushpeer-swarm:${id}`);
+      await until(() => swarm()?.peers().some((p) => p.name === 'Bob'), { what: 'Alice and Bob in the site swarm' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(swarm().peers().map((p) => p.name), ['Bob'], 'Carol answered no hello');
+      assert.ok(!carol.peer.groups.byName.has(`pushpeer-swarm:${id}`), 'Carol joined nothing');
+    });
+
   it('a downloader that reloads mid-transfer resumes inside the swarm: its call to the sharer again, the others '
     + 'met again through her with no push, the pieces it had not asked again', async () => {
     const alice = await world.person('Alice', { ...FAST, autoAccept: true, maxUploadRate: 1 << 20 });

@@ -10,6 +10,8 @@ export async function page(registration: ServiceWorkerRegistration, cardText: st
     iceServers: [{ urls: 'stun:stun.example.org' }], relay: 'https://relay.example/push', answerTimeoutMs: 20_000,
     autoAccept: false, allowPushHosts: ['http://127.0.0.1:8090'] });
   const card = peer.card();
+  const neighboursOnly: string = peer.card({ push: false }).text; // no grants: called through a neighbour only
+  void neighboursOnly;
   const link: string = card.link;
   peer.addEventListener('request', (event) => {
     if (event.from.name === 'Mallory') void event.decline();
