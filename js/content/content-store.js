@@ -97,6 +97,23 @@ function contentStoreOver(db, { blobs }) {
   };
 }
 
+/**
+ * Deletes the stored files `files` ({ root, key } each: a share's, or a site version's) but what a share in `others`
+ * lists too: the pieces go unless another file has the same key, the tree unless another has the same root (trees
+ * are kept by root for every share). Resolves to the roots whose tree went.
+ */
+export async function dropFiles(store, files, others) {
+  const gone = [];
+  for (const f of files) {
+    if (!others.some((s) => s.files.some((g) => g.root === f.root))) {
+      await store.deleteTree(f.root);
+      gone.push(f.root);
+    }
+    if (!others.some((s) => s.files.some((g) => g.key === f.key))) await store.deletePieces(f.key);
+  }
+  return gone;
+}
+
 /** Opens (creating on first use) the content database beside the peer's store `name`. */
 export async function openContentStore({ name, indexedDB = globalThis.indexedDB } = {}) {
   const db = await openIndexedDbBackend({ name: `${name}-content`, version: VERSION, tables: TABLES, indexedDB });

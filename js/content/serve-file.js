@@ -72,7 +72,7 @@ async function pieceWhenStored(store, key, index, deadline, wanted) {
     const bytes = await store.pieceBytes(key, index);
     if (bytes) return bytes;
     if (!asked) wanted(index);
-    if (Date.now() > deadline) throw new Error(`piece ${index} did not arrive in time`);
+    if (Date.now() >= deadline) throw new Error(`piece ${index} did not arrive in time`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
@@ -80,9 +80,11 @@ async function pieceWhenStored(store, key, index, deadline, wanted) {
 /**
  * The response to a GET of a share file's URL (`request`), from `store` (js/content/content-store.js). `wanted(piece)`
  * is called for a piece the response waits for: the page's download fetches it next (a player reading the end of a
- * file for its index, or seeking, need not wait for everything before).
+ * file for its index, or seeking, need not wait for everything before). `waitMs`: how long a piece is waited for
+ * (0: a piece not stored ends the response at once, for files that are whole or nothing: a site's).
  */
-export async function serveSharedFile(store, request, { id, file }, { wanted = () => {}, headersFor = sandboxed } = {}) {
+export async function serveSharedFile(store, request, { id, file }, { wanted = () => {}, headersFor = sandboxed,
+  waitMs = WAIT_MS } = {}) {
   const share = await store.getShare(id);
   const f = share?.files[file];
   if (!f) return new Response('not shared here', { status: 404 });
@@ -98,7 +100,7 @@ export async function serveSharedFile(store, request, { id, file }, { wanted = (
       try {
         const index = Math.floor(at / PIECE);
         // Each piece may take WAIT_MS: playback that catches up with the download waits for it, not for the whole.
-        const piece = await pieceWhenStored(store, f.key, index, Date.now() + WAIT_MS, (p) => wanted({ id, file, piece: p }));
+        const piece = await pieceWhenStored(store, f.key, index, Date.now() + waitMs, (p) => wanted({ id, file, piece: p }));
         const from = at - index * PIECE;
         const to = Math.min(piece.length, end + 1 - index * PIECE);
         controller.enqueue(piece.slice(from, to));

@@ -2,7 +2,7 @@
 // every connection. peer.share(), peer.shares(), peer.fetch() (js/pushpeer.js) are this module's.
 import { PushPeerError } from '../errors.js';
 import { ContentChannel } from './channel.js';
-import { PIECE_LEAVES } from './content-store.js';
+import { PIECE_LEAVES, dropFiles } from './content-store.js';
 import { Download, parseShareLink } from './download.js';
 import { sharePath } from './serve-file.js';
 import { ContentServer } from './server.js';
@@ -219,17 +219,8 @@ export class Shares {
     this.server.forget(id);
     await this.store.deleteShare(id);
     this._swarms?.leave(id); // once it is not served any more (a hello meanwhile would make it again)
-    const others = await this.store.shares();
-    for (const f of record.files) {
-      // Another share may hold the same file (the same root, and for downloads the same pieces): those stay.
-      if (!others.some((s) => s.files.some((g) => g.root === f.root))) {
-        this.server.drop(f.root);
-        await this.store.deleteTree(f.root);
-      }
-      if (!others.some((s) => s.files.some((g) => g.key === f.key))) {
-        await this.store.deletePieces(f.key);
-      }
-    }
+    // Another share may hold the same file (the same root, and for downloads the same pieces): those stay.
+    for (const root of await dropFiles(this.store, record.files, await this.store.shares())) this.server.drop(root);
     return true;
   }
 

@@ -11,7 +11,7 @@
 // live connections first (js/site/page-requests.js): the page fetches it from its peers, checking every piece, and
 // stores it the same way (js/site/peer-fetch.js); no page, no peer with it, or a deadline passed: the origin.
 import { PushPeerError } from '../errors.js';
-import { PIECE_LEAVES } from '../content/content-store.js';
+import { PIECE_LEAVES, dropFiles } from '../content/content-store.js';
 import { serveSharedFile } from '../content/serve-file.js';
 
 /** In the peer's store: { version, id, bytes } of the manifest in use (the worker writes it, pages read it). */
@@ -44,6 +44,7 @@ export class SiteFiles {
     this._peers = peers;
     this._obtained = obtained;
     this._site = null; // { version, id, files: [{ name, size, type, root, key }], byPath }
+    this._next = null; // a newer version being taken (its changed files fetched first), or null
     this._checked = 0;
     this._failed = null; // { at, error }: the last load that found no manifest (tried again after REFRESH_MS)
     this._refreshing = null;
@@ -146,24 +147,31 @@ export class SiteFiles {
    * asked for. The first version is taken at once (its files come as they are asked for).
    */
   async _take(site, bytes, before) {
-    if (before) {
-      // Only what this visitor had of the version before, changed: a file it never asked for stays unasked.
-      const held = new Set();
-      for (const f of before.files) {
-        if (await this._holds(f)) held.add(f.name);
-      }
-      for (const [index, file] of site.files.entries()) {
-        if (!held.has(file.name)) continue;
-        if (await this._holds(file)) continue;
-        try {
-          const { pieces } = await this._obtain(site, index);
-          if (!pieces) this._stored.add(file.root);
-        } catch {
-          // asked for later, from peers or the origin again
-        }
+    this._next = site; // what it lists is fetched for it: kept (_listed)
+    try {
+      if (before) await this._prefetch(site, before);
+      await this._adopt(site, bytes, before);
+    } finally {
+      if (this._next === site) this._next = null;
+    }
+  }
+
+  /** Only what this visitor had of the version before, changed: a file it never asked for stays unasked. */
+  async _prefetch(site, before) {
+    const held = new Set();
+    for (const f of before.files) {
+      if (await this._holds(f)) held.add(f.name);
+    }
+    for (const [index, file] of site.files.entries()) {
+      if (!held.has(file.name)) continue;
+      if (await this._holds(file)) continue;
+      try {
+        const { pieces } = await this._obtain(site, index);
+        if (!pieces) this._stored.add(file.root);
+      } catch {
+        // asked for later, from peers or the origin again
       }
     }
-    await this._adopt(site, bytes, before);
   }
 
   /**
@@ -208,19 +216,27 @@ export class SiteFiles {
     const gone = before ? [{ id: before.id, files: before.files }] : [];
     if (this._orphan) gone.push({ id: this._orphan, files: (await this.contentStore.getShare(this._orphan))?.files ?? [] });
     this._orphan = null;
-    const kept = new Set(site.files.map((f) => f.root));
-    // A tree is kept by root for every share: one of the person's own shares with the same bytes keeps it.
-    const others = (await this.contentStore.shares()).filter((r) => !r.site);
+    // The version in use keeps its files, and one of the person's own shares with the same bytes keeps its tree.
     for (const old of gone) {
-      for (const f of old.files) {
-        if (kept.has(f.root)) continue;
-        await this.contentStore.deletePieces(f.key);
-        if (!others.some((r) => r.files.some((g) => g.root === f.root))) await this.contentStore.deleteTree(f.root);
-        this._stored.delete(f.root);
-      }
       if (old.id !== site.id) await this.contentStore.deleteShare(old.id);
+      await this._drop(old.files);
     }
     this._updated({ version: site.version, previous: before?.version ?? null });
+  }
+
+  /**
+   * Drops `files` from the store but what the version in use or another share lists. (A file of the version before
+   * that a request was fetching while the switch happened drops itself once stored: _obtain.)
+   */
+  async _drop(files) {
+    const others = await this.contentStore.shares();
+    for (const f of files) this._stored.delete(f.root);
+    await dropFiles(this.contentStore, files.filter((f) => !this._listed(f.root)), others);
+  }
+
+  /** Whether the version in use, or the one being taken, lists a file with this root. */
+  _listed(root) {
+    return [this._site, this._next].some((site) => site?.files.some((f) => f.root === root));
   }
 
   /**
@@ -278,7 +294,10 @@ export class SiteFiles {
     if (!this._stored.has(file.root)) {
       try {
         let pieces;
-        ({ pieces, source } = await this._obtain(site, target.index));
+        let gone;
+        ({ pieces, source, gone } = await this._obtain(site, target.index));
+        // The site switched to a version that does not list it meanwhile: the request is not the site's any more.
+        if (gone) return this._fetch(request);
         // Verified but not stored (storage is full): answered from memory this once.
         if (pieces) from = { getShare: from.getShare, pieceBytes: async (key, i) => pieces[i] ?? null };
         else this._stored.add(file.root);
@@ -288,7 +307,8 @@ export class SiteFiles {
       }
     }
     this._answered.set(file.name, source);
-    return serveSharedFile(from, request, { id: site.id, file: target.index }, {
+    // A piece missing now was dropped by a version switch (or the page cleared the store): the response ends at once.
+    return serveSharedFile(from, request, { id: site.id, file: target.index }, { waitMs: 0,
       headersFor: (f) => ({ 'Content-Type': f.type || 'application/octet-stream', 'Accept-Ranges': 'bytes',
         'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache', 'X-PushPeer-Site-Version': String(site.version),
         'X-PushPeer-Source': source }),
@@ -304,7 +324,12 @@ export class SiteFiles {
     const file = site.files[index];
     let fetching = this._fetching.get(file.root);
     if (!fetching) {
-      fetching = this._fromPeersOrOrigin(site, index).finally(() => this._fetching.delete(file.root));
+      fetching = this._fromPeersOrOrigin(site, index).then(async (got) => {
+        // Stored for a version the worker switched away from meanwhile (_adopt has dropped its files): dropped too.
+        if (got.pieces || this._listed(file.root)) return got;
+        await this._drop([file]);
+        return { ...got, gone: true };
+      }).finally(() => this._fetching.delete(file.root));
       this._fetching.set(file.root, fetching);
     }
     return fetching;

@@ -195,6 +195,43 @@ describe('site files in the service worker', () => {
       assert.deepEqual(updates, [{ version: 1, previous: null }, { version: 2, previous: 1 }]);
     });
 
+  it('a switch while a file of the version before is being fetched: nothing of that file is left in the store, and '
+    + 'its request goes to the network; a response read from pieces the switch drops ends at once', async () => {
+    const old = bytesOf(40_000, 13);
+    const next = bytesOf(40_000, 14);
+    const big = bytesOf(300_000, 15);
+    const big2 = bytesOf(300_000, 16);
+    let release;
+    const gate = new Promise((resolve) => { release = resolve; });
+    const o = origin({ '/app/pushpeer-site.bin': siteManifest({ 'app.js': { bytes: old, type: 'text/javascript' },
+      'big.bin': { bytes: big, type: 'application/octet-stream' } }, 1),
+    '/app/app.js': () => new ReadableStream({ async pull(c) { await gate; c.enqueue(old); c.close(); } }),
+    '/app/big.bin': big });
+    const { site, contentStore } = siteFiles(o);
+    await body(await site.respond(get('/app/big.bin'))); // stored
+    const v1 = await site.current();
+    const oldApp = v1.files.find((f) => f.name === 'app.js');
+    const oldBig = v1.files.find((f) => f.name === 'big.bin');
+    const asked = site.respond(get('/app/app.js')); // the origin holds its bytes back
+    const reading = (await site.respond(get('/app/big.bin'))).body.getReader();
+    assert.equal((await reading.read()).value.length, 128 * 1024); // the first piece; the rest is read after the switch
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    o.files['/app/pushpeer-site.bin'] = siteManifest({ 'app.js': { bytes: next, type: 'text/javascript' },
+      'big.bin': { bytes: big2, type: 'application/octet-stream' } }, 2);
+    o.files['/app/app.js'] = next;
+    o.files['/app/big.bin'] = big2;
+    assert.equal((await site.refresh({ force: true })).version, 2);
+    release();
+    const r = await asked;
+    assert.deepEqual(await body(r), next, 'the network\'s answer (the version in use does not list what it asked for)');
+    assert.equal(await contentStore.getTree(oldApp.root), undefined, 'no orphan tree');
+    assert.equal(await contentStore.pieceBytes(oldApp.key, 0), null, 'no orphan pieces');
+    const ended = await Promise.race([reading.read().then(() => 'read', () => 'error'),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 3000))]);
+    assert.equal(ended, 'error', 'the dropped pieces are not waited for');
+    assert.equal(await contentStore.pieceBytes(oldBig.key, 1), null);
+  });
+
   it('the site pins a new publisher key (its worker changed): what the old key signed is dropped, not a dead end; '
     + 'the new key\'s versions start over', async () => {
     const lib = bytesOf(30_000, 8);
