@@ -30,9 +30,7 @@ import { DEFAULT_STORE_NAME, openStore } from './store/store.js';
 import { createMemoryContentStore, openContentStore } from './content/content-store.js';
 import { MAX_UPLOADS } from './content/server.js';
 import { Shares } from './content/shares.js';
-import { SitePeerFetch, SiteRequestAnswers } from './site/peer-fetch.js';
-import { SiteSwarm } from './site/site-swarm.js';
-import { SiteVersions } from './site/site-versions.js';
+import { PageSite } from './site/page-site.js';
 
 export { RequestEvent, REQUEST_GRACE_MS } from './signaling/calls.js';
 
@@ -157,13 +155,10 @@ export class PushPeer extends EventTarget {
 
     if (typeof BroadcastChannel !== 'undefined') {
       this._channel = new BroadcastChannel(channelName(storeName));
-      // A site's listed files the worker lacks come from our peers (js/site/peer-fetch.js, docs/PROTOCOL.md §10.3).
-      const toWorker = (message) => !this._closed && this._channel.postMessage(message);
-      this._site = new SiteRequestAnswers({ post: toWorker,
-        fetcher: new SitePeerFetch({ core: this.core, store: contentStore, connections: () => this.connections,
-          channelOf: (connection) => this.content.attach(connection) }) });
-      this._siteVersions = new SiteVersions({ core: this.core, store: this.store, post: toWorker });
-      if (o.siteSwarm) this._siteSwarm = new SiteSwarm({ store: this.store, swarms: this.swarms, connections: () => this.connections });
+      // A signed site's files, versions and swarm over our peers (js/site/page-site.js, docs/PROTOCOL.md §10.3–§10.5).
+      this._site = new PageSite({ core: this.core, store: this.store, contentStore, swarms: this.swarms,
+        connections: () => this.connections, channelOf: (connection) => this.content.attach(connection),
+        post: (message) => !this._closed && this._channel.postMessage(message), swarm: o.siteSwarm });
       this._channel.onmessage = (e) => {
         this._site.receive(e.data);
         if (e.data?.pushpeer === 'inbox') void this._inboxItem(e.data.id);
@@ -171,8 +166,6 @@ export class PushPeer extends EventTarget {
         else if (e.data?.pushpeer === 'rejected') this._emit('rejected', { code: e.data.code, message: e.data.message });
         else if (e.data?.pushpeer === 'want-piece') this.content.want(e.data);
         else if (e.data?.pushpeer === 'siteupdate') {
-          void this._siteVersions.updated();
-          void this._siteSwarm?.updated();
           this._emit('siteupdate', { version: e.data.version, previous: e.data.previous });
         }
         else if (e.data?.pushpeer === 'sitefile') {
@@ -191,7 +184,7 @@ export class PushPeer extends EventTarget {
     // A page that goes away says so on every open connection (the peers learn it at once, with the reason).
     this._onPageHide = () => {
       for (const c of this.connections) c.close('page closed');
-      this._site?.announce({ peers: 0 });
+      this._site?.leave();
       this.calls.pageHidden(); // calls answered and not open yet: the caller offers again at once
     };
     globalThis.addEventListener?.('pagehide', this._onPageHide);
@@ -469,13 +462,8 @@ export class PushPeer extends EventTarget {
     this.neighbours.attach(connection);
     this.groups.attach(connection);
     this.content.attach(connection);
-    connection.addEventListener('close', () => {
-      this.connections.delete(connection);
-      this._site?.announce();
-    });
-    this._site?.announce();
-    this._siteVersions?.attach(connection);
-    void this._siteSwarm?.attach(connection);
+    connection.addEventListener('close', () => this.connections.delete(connection));
+    this._site?.attach(connection);
     connection.addEventListener('card', (e) => void this._peerCard(connection, e.card));
     this._emit('connection', { connection });
     connection.announced(); // messages that came before this reach the listeners added meanwhile
@@ -573,7 +561,7 @@ export class PushPeer extends EventTarget {
 
   /** Stops listening; open connections stay until closed. */
   close() {
-    this._site?.announce({ peers: 0 });
+    this._site?.leave();
     this._closed = true;
     clearInterval(this._refreshTimer);
     globalThis.document?.removeEventListener('visibilitychange', this._onVisible);

@@ -4,18 +4,16 @@
 // version answers and introduces us to the members it is connected to (carried calls, at most maxNeighbours taken
 // by each without asking); one that is not says so and nothing happens. Every connection is a source for the site's
 // files (js/site/peer-fetch.js), so the swarm is more sources. A new version is a new share: joined on siteupdate.
-import { SITE_KEY } from './site-files.js';
-
 export class SiteSwarm {
-  /** store (the peer's), swarms (js/swarm/introductions.js), connections () -> the live ones. */
-  constructor({ store, swarms, connections }) {
-    this.store = store;
+  /** site () -> Promise of the site in use ({ id }) or null (SiteVersions.site), swarms, connections () -> the live ones. */
+  constructor({ site, swarms, connections }) {
+    this._site = site;
     this._swarms = swarms;
     this._connections = connections;
   }
 
   async _id() {
-    return (await this.store.get(SITE_KEY).catch(() => null))?.id ?? null;
+    return (await this._site())?.id ?? null;
   }
 
   /** A connection opened: we join the site's swarm through it. */

@@ -27,8 +27,11 @@ export class SiteVersions {
     this._current = null; // Promise of the opened site in use: opened once, again after siteupdate
   }
 
-  /** The site in use ({ version, publisher, bytes }), or null without one (not kept: the worker may load one soon). */
-  _site() {
+  /**
+   * The site in use ({ version, publisher, id (its share's), bytes }), or null without one (not kept: the worker may
+   * load one soon). Read from the store once, again after updated(): the page's one reader of it (js/site/page-site.js).
+   */
+  site() {
     this._current ??= this._load().then((site) => {
       if (!site) this._current = null;
       return site;
@@ -41,7 +44,8 @@ export class SiteVersions {
     if (!saved?.bytes) return null;
     try {
       const opened = this.core.openSiteManifest(saved.bytes);
-      return { version: opened.version, publisher: this.core.base64urlEncode(opened.publisher), bytes: saved.bytes };
+      return { version: opened.version, publisher: this.core.base64urlEncode(opened.publisher),
+        id: this.core.base64urlEncode(opened.manifest.id), bytes: saved.bytes };
     } catch {
       return null;
     }
@@ -52,13 +56,13 @@ export class SiteVersions {
     this._connections.add(connection);
     connection.addEventListener('close', () => this._connections.delete(connection));
     connection.onControl('site', (frame) => this._heard(connection, frame));
-    void this._site().then((site) => site && connection.sendControl({ t: 'site', v: site.version }));
+    void this.site().then((site) => site && connection.sendControl({ t: 'site', v: site.version }));
   }
 
   /** Our worker took a newer version: every peer gets its manifest. */
   async updated() {
     this._current = null;
-    const site = await this._site();
+    const site = await this.site();
     if (!site) return;
     for (const connection of this._connections) this._send(connection, site);
   }
@@ -81,7 +85,7 @@ export class SiteVersions {
 
   async _heard(connection, frame) {
     if (!Number.isSafeInteger(frame?.v) || frame.v < 0 || !this._within(this._frames, connection, FRAMES_PER_MINUTE)) return;
-    const site = await this._site();
+    const site = await this.site();
     if (!site) return;
     if (frame.v < site.version) {
       this._send(connection, site); // it is behind

@@ -133,11 +133,16 @@ describe('swarm introductions (pages in a small world)', { timeout: 120_000 }, (
 
   it('siteSwarm: false: a page neither joins its site\'s swarm through its connections nor answers a hello for it',
     async () => {
-      const id = core.base64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
-      // A visitor of a signed site: the worker's site record (its share id) and the site's share in the content store.
+      const publisher = core.generateVapidKeys();
+      const hasher = core.contentHasher();
+      hasher.update(pattern(1000, 4));
+      const bytes = core.createSiteManifest({ privateKey: publisher.privateKey, version: 1, title: 'app',
+        files: [{ name: 'a.bin', size: 1000, type: 'application/octet-stream', root: hasher.finish().root }] });
+      const id = core.base64urlEncode(core.openSiteManifest(bytes).manifest.id);
+      // A visitor of a signed site: the worker's site record (its manifest) and the site's share in the content store.
       const visitor = async (name, options = {}) => {
         const p = await world.person(name, { ...FAST, autoAccept: true, ...options });
-        await p.peer.store.set('site', { id, version: 1 });
+        await p.peer.store.set('site', { id, version: 1, bytes });
         await p.peer.content.store.putShare({ id, site: 1, complete: false, files: [], created: 0, from: null });
         return p;
       };
