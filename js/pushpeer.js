@@ -474,8 +474,10 @@ export class PushPeer extends EventTarget {
     try {
       const card = this.core.decodeCard(text);
       if (this.core.base64urlEncode(card.keyId) !== connection.remote.keyId) return;
-      // (A transient peer stays one: a new card is not a call of ours.)
+      // (A transient peer stays one: a new card is not a call of ours. One we keep no record of, e.g. forgotten while
+      // connected, is not made a peer by it.)
       const known = await this.store.getPeer(connection.remote.keyId);
+      if (!known) return;
       await keepPeerCard(this.store, known, { keyId: connection.remote.keyId, identity: card.identity,
         bytes: this.core.base64urlDecode(text), card });
       connection.updateRemote({ name: card.name });

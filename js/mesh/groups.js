@@ -213,7 +213,9 @@ export class Groups {
     if (!item.via) return null;
     const vouch = this._vouches.get(item.from);
     this._vouches.delete(item.from);
-    for (const g of this.byId.values()) {
+    // A closed group first: a friend who is also in a swarm with us is the friend (a peer for good, our card with
+    // grants), not a swarm's transient member, and a full swarm does not decline it.
+    for (const g of [...this.byId.values()].sort((a, b) => a.open - b.open)) {
       if (!g._isConnected(item.via)) continue;
       const vouched = vouch?.group === g.id && vouch.until > Date.now() && g._checks(item.from, vouch.proof);
       if (!vouched && !g._members.has(item.from)) continue;

@@ -181,6 +181,7 @@ export class SitePeerFetch {
           source.connection.close(`content: ${error.code ?? 'bad data'}`);
           return;
         }
+        if (ended) return; // given up (the worker's deadline, or cancelled): nothing more is written for it
         await write({ file: key, index: piece, bytes: opened.data, leaves: opened.leaves, proof: opened.proof });
         have.set(piece, opened.leaves);
         source.busy = 0;

@@ -275,7 +275,7 @@ export class SiteFiles {
    * The response for a listed file: from the store when it holds it verified, else from the origin, verified first.
    * Bytes that do not lead to the listed root are never answered: a 502, and nothing stored. Ranges are served.
    */
-  async respond(request) {
+  async respond(request, { again = false } = {}) {
     const site = await this.current();
     const target = site && this.match(request, site);
     if (!target) return this._fetch(request);
@@ -296,8 +296,10 @@ export class SiteFiles {
         let pieces;
         let gone;
         ({ pieces, source, gone } = await this._obtain(site, target.index));
-        // The site switched to a version that does not list it meanwhile: the request is not the site's any more.
-        if (gone) return this._fetch(request);
+        // The site switched to a version that does not list these bytes meanwhile: the request is answered as
+        // that version says (its file at that path, checked; or the network when it lists none there). Once.
+        if (gone && !again) return this.respond(request, { again: true });
+        if (gone) throw Object.assign(new PushPeerError('NOT_FOUND', 'the site changed version while this file was fetched'), { status: 503 });
         // Verified but not stored (storage is full): answered from memory this once.
         if (pieces) from = { getShare: from.getShare, pieceBytes: async (key, i) => pieces[i] ?? null };
         else this._stored.add(file.root);
@@ -324,11 +326,16 @@ export class SiteFiles {
     const file = site.files[index];
     let fetching = this._fetching.get(file.root);
     if (!fetching) {
+      // Stored (whole, or pieces a page wrote before it failed) for a version the worker switched away from
+      // meanwhile: _adopt has dropped that version's files, so this one is dropped too.
+      const unlisted = () => !this._listed(file.root);
       fetching = this._fromPeersOrOrigin(site, index).then(async (got) => {
-        // Stored for a version the worker switched away from meanwhile (_adopt has dropped its files): dropped too.
-        if (got.pieces || this._listed(file.root)) return got;
+        if (got.pieces || !unlisted()) return got;
         await this._drop([file]);
         return { ...got, gone: true };
+      }, async (error) => {
+        if (unlisted()) await this._drop([file]).catch(() => {});
+        throw error;
       }).finally(() => this._fetching.delete(file.root));
       this._fetching.set(file.root, fetching);
     }

@@ -634,6 +634,25 @@ describe('groups', () => {
     assert.ok(swarm.peers().some((p) => p.name === 'dan' && !p.connected));
   });
 
+  it('a carried call from a member of a closed group of ours who is also in a swarm with us is the group\'s (a peer for '
+    + 'good), whichever group was made first, and a full swarm does not decline it', async () => {
+    for (const options of [{}, { maxNeighbours: 1, neighbourLimit: 1 }]) {
+      const { groups } = ours(options);
+      const swarmSecret = randomBytes(32);
+      const clubSecret = randomBytes(32);
+      // The site's swarm is joined as soon as a connection opens; the app's group comes later.
+      const swarm = groups.openGroup('pushpeer-swarm:site', { secret: swarmSecret });
+      const club = groups.group('club', { secret: clubSecret });
+      for (const who of ['ann', 'ben']) {
+        const c = open(groups, who);
+        await c.receive({ t: 'group-hello', group: swarm.id, proof: proofOf(swarmSecret, who), card: people[who].openCard.text });
+        await c.receive({ t: 'group-hello', group: club.id, proof: proofOf(clubSecret, who) });
+        await settle();
+      }
+      assert.deepEqual(groups.admits({ via: people.ann.keyId, from: people.ben.keyId }), { group: club, accept: true, transient: false });
+    }
+  });
+
   it('walks from one connection: at most 60 a minute; calls at walks\' ends: at most 12 a minute (each makes an '
     + 'RTCPeerConnection for a card a member chose); an open group\'s is transient', async () => {
     const secret = randomBytes(32);

@@ -232,6 +232,54 @@ describe('site files in the service worker', () => {
     assert.equal(await contentStore.pieceBytes(oldBig.key, 1), null);
   });
 
+  it('a request of the version before that ends after the switch is answered as the version in use says: its file '
+    + 'at that path, checked (an origin that held the old bytes back and then sends others gets a 502 through)', async () => {
+    const old = bytesOf(40_000, 23);
+    const next = bytesOf(40_000, 24);
+    const evil = bytesOf(40_000, 99);
+    let release;
+    const gate = new Promise((resolve) => { release = resolve; });
+    const o = origin({ '/app/pushpeer-site.bin': siteManifest({ 'app.js': { bytes: old, type: 'text/javascript' } }, 1),
+      '/app/app.js': () => new ReadableStream({ async pull(c) { await gate; c.enqueue(old); c.close(); } }) });
+    const { site } = siteFiles(o);
+    await site.current();
+    const asked = site.respond(get('/app/app.js'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    o.files['/app/pushpeer-site.bin'] = siteManifest({ 'app.js': { bytes: next, type: 'text/javascript' } }, 2);
+    assert.equal((await site.refresh({ force: true })).version, 2);
+    o.files['/app/app.js'] = evil;
+    release();
+    assert.equal((await asked).status, 502);
+    o.files['/app/app.js'] = next;
+    assert.deepEqual(await body(await site.respond(get('/app/app.js'))), next);
+  });
+
+  it('pieces a page stored for a file the switch dropped, when its fetch then fails: dropped too', async () => {
+    const old = bytesOf(300_000, 25);
+    const next = bytesOf(300_000, 26);
+    let release;
+    const gate = new Promise((resolve) => { release = resolve; });
+    let store;
+    // The page's peer fetch (js/site/peer-fetch.js) writes a verified piece after the switch, then fails.
+    const peers = { hasPeers: true, want: async (id, index, file) => {
+      await gate;
+      await store.putPieces([{ file: file.key, index: 0, bytes: old.slice(0, 128 * 1024), leaves: null }]);
+      return { ok: false, code: 'NOT_FOUND' };
+    } };
+    const o = origin({ '/app/pushpeer-site.bin': siteManifest({ 'a.bin': { bytes: old, type: 'application/octet-stream' } }, 1) });
+    const { site, contentStore } = siteFiles(o, { peers });
+    store = contentStore;
+    const oldFile = (await site.current()).files[0];
+    const asked = site.respond(get('/app/a.bin'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    o.files['/app/pushpeer-site.bin'] = siteManifest({ 'a.bin': { bytes: next, type: 'application/octet-stream' } }, 2);
+    o.files['/app/a.bin'] = next; // the v1 fetch from the origin fails (CHUNK_MISMATCH)
+    assert.equal((await site.refresh({ force: true })).version, 2);
+    release();
+    await (await asked).arrayBuffer().catch(() => {});
+    assert.equal(await contentStore.pieceBytes(oldFile.key, 0), null, 'no orphan pieces');
+  });
+
   it('the site pins a new publisher key (its worker changed): what the old key signed is dropped, not a dead end; '
     + 'the new key\'s versions start over', async () => {
     const lib = bytesOf(30_000, 8);

@@ -131,6 +131,23 @@ describe('swarm introductions (pages in a small world)', { timeout: 120_000 }, (
     assert.ok(await grantsOf(alice, bob) > 0);
   });
 
+  it('a card frame from a swarm member we keep no record of (forgotten while connected) makes it no peer of ours, '
+    + 'and our next card reaches it without grants', async () => {
+    const alice = await world.person('Alice', { ...FAST, autoAccept: true, maxUploadRate: 1 << 20 });
+    const bob = await world.person('Bob', FAST);
+    const mallory = await world.person('Mallory', FAST);
+    const share = await alice.peer.share(new Blob([pattern(8 * PIECE, 9)]), { name: 'x.bin' });
+    for (const p of [bob, mallory]) await p.peer.fetch(share.link).done;
+    const link = (p, q) => [...p.peer.connections].find((c) => c.remote.keyId === q.peer.keyId && !c.closed);
+    await until(() => link(bob, mallory) && link(mallory, bob), { what: 'Bob and Mallory connected (swarm)' });
+    await bob.peer.store.deletePeer(mallory.peer.keyId); // as forgetPeer() does, or an eviction of transient peers
+    link(mallory, bob).sendControl({ t: 'card', card: mallory.peer.card({ push: false }).text });
+    await bob.peer.setName('Bobby');
+    await until(async () => (await mallory.peer.store.getPeer(bob.peer.keyId)).name === 'Bobby', { what: 'the new card' });
+    assert.equal(await bob.peer.store.getPeer(mallory.peer.keyId), undefined, 'no record made by a card frame');
+    assert.equal(core.decodeCard((await mallory.peer.store.getPeer(bob.peer.keyId)).card).grants.length, 0);
+  });
+
   it('siteSwarm: false: a page neither joins its site\'s swarm through its connections nor answers a hello for it',
     async () => {
       const publisher = core.generateVapidKeys();
