@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
 
 #include "pushpeer/bytes.hpp"
 #include "pushpeer/status.hpp"
@@ -21,10 +22,19 @@ using emscripten::val;
 
 inline ByteView in(std::uintptr_t ptr, std::size_t len) { return {reinterpret_cast<const std::uint8_t*>(ptr), len}; }
 
-inline val copy_out(ByteView bytes) {
+[[gnu::noinline]] inline val copy_out(ByteView bytes) {
   // new Uint8Array(typedArray) copies, so no view into the Wasm heap escapes.
   return val::global("Uint8Array").new_(emscripten::typed_memory_view(bytes.size(), bytes.data()));
 }
+
+// A field of a result object. Embind's val::set is a template per key length and value type, inlined at every call
+// site; these out-of-line setters, one per kind of value, keep a field to one call (bench/RESULTS.md, "Sizes").
+[[gnu::noinline]] inline void put(val& o, const char* key, const val& v) { o.set(key, v); }
+[[gnu::noinline]] inline void put(val& o, const char* key, double v) { o.set(key, v); }
+inline void put(val& o, const char* key, int v) { put(o, key, static_cast<double>(v)); }
+[[gnu::noinline]] inline void put(val& o, const char* key, bool v) { o.set(key, v); }
+[[gnu::noinline]] inline void put(val& o, const char* key, const std::string& v) { o.set(key, v); }
+void put(val& o, const char* key, const char* v) = delete;  // would pick the bool overload: pass a std::string
 
 inline val fail(Status s) { return val(static_cast<int>(s)); }
 

@@ -3,6 +3,7 @@
 // in for every range it proves; js/core.js releases them and knows that a reloaded instance has none.
 
 #include <memory>
+#include "pushpeer/for_size.hpp"
 
 #include "common.hpp"
 #include "pushpeer/card.hpp"
@@ -13,6 +14,7 @@
 
 using namespace pushpeer;
 using namespace pushpeer::js;
+PUSHPEER_FOR_SIZE_BEGIN  // glue: compiled for size, the core it calls keeps its own (pushpeer/for_size.hpp)
 
 // Glue that runs once per call on data the core then works through: optimised for size (the module's gzip size is
 // budgeted, bench/RESULTS.md), and not inlined into each other.
@@ -78,9 +80,9 @@ PP_SIZE val hasher_update(double handle, std::uintptr_t p, std::size_t n) {
 
 PP_SIZE val tree_to_js(const content::Tree& t) {
   val o = val::object();
-  o.set("root", copy_out(t.root));
-  o.set("size", static_cast<double>(t.size));
-  o.set("nodes", copy_out(content::tree_nodes_bytes(t)));
+  put(o, "root", copy_out(t.root));
+  put(o, "size", static_cast<double>(t.size));
+  put(o, "nodes", copy_out(content::tree_nodes_bytes(t)));
   return o;
 }
 
@@ -160,9 +162,9 @@ PP_SIZE val open_data(std::uintptr_t p, std::size_t n, std::uintptr_t root, std:
   flat.reserve(leaves.size() * content::kHashLength);
   for (const content::Hash& h : leaves) flat.insert(flat.end(), h.begin(), h.end());
   val o = val::object();
-  o.set("data", copy_out(data));
-  o.set("leaves", copy_out(flat));
-  o.set("proof", copy_out(proof));
+  put(o, "data", copy_out(data));
+  put(o, "leaves", copy_out(flat));
+  put(o, "proof", copy_out(proof));
   return o;
 }
 
@@ -172,21 +174,21 @@ PP_SIZE val decode_frame(std::uintptr_t p, std::size_t n) {
   frame::Frame f;
   if (Status s = frame::decode(in(p, n), f); s != Status::ok) return fail(s);
   val o = val::object();
-  o.set("type", static_cast<int>(f.type));
-  o.set("request", static_cast<double>(f.request));
+  put(o, "type", static_cast<int>(f.type));
+  put(o, "request", static_cast<double>(f.request));
   if (f.type == frame::Type::get_manifest || f.type == frame::Type::get || f.type == frame::Type::have ||
       f.type == frame::Type::get_have) {
-    o.set("share", copy_out(f.share));
+    put(o, "share", copy_out(f.share));
   }
-  if (f.type == frame::Type::get_have) o.set("file", static_cast<double>(f.file));
+  if (f.type == frame::Type::get_have) put(o, "file", static_cast<double>(f.file));
   if (f.type == frame::Type::get || f.type == frame::Type::data || f.type == frame::Type::have) {
-    o.set("file", static_cast<double>(f.file));
-    o.set("first", static_cast<double>(f.first));
-    o.set("count", static_cast<double>(f.count));
+    put(o, "file", static_cast<double>(f.file));
+    put(o, "first", static_cast<double>(f.first));
+    put(o, "count", static_cast<double>(f.count));
   }
-  if (f.type == frame::Type::manifest) o.set("manifest", copy_out(f.body));
-  if (f.type == frame::Type::have) o.set("bits", copy_out(f.body));
-  if (f.type == frame::Type::error) o.set("code", static_cast<int>(f.code));
+  if (f.type == frame::Type::manifest) put(o, "manifest", copy_out(f.body));
+  if (f.type == frame::Type::have) put(o, "bits", copy_out(f.body));
+  if (f.type == frame::Type::error) put(o, "code", static_cast<int>(f.code));
   return o;
 }
 
@@ -268,21 +270,21 @@ PP_SIZE val create_manifest(std::uintptr_t priv, std::size_t priv_len, double cr
 // { id, created, sharer, sharerKeyId, title, files: [{ name, size, type, root }] } of a manifest decoded.
 PP_SIZE val manifest_object(const manifest::Manifest& m, const content::Hash& id) {
   val o = val::object();
-  o.set("id", copy_out(id));
-  o.set("created", static_cast<double>(m.created));
-  o.set("sharer", copy_out(m.sharer));
-  o.set("sharerKeyId", copy_out(card::key_id(m.sharer)));
-  o.set("title", m.title);
+  put(o, "id", copy_out(id));
+  put(o, "created", static_cast<double>(m.created));
+  put(o, "sharer", copy_out(m.sharer));
+  put(o, "sharerKeyId", copy_out(card::key_id(m.sharer)));
+  put(o, "title", m.title);
   val list = val::array();
   for (std::size_t i = 0; i < m.files.size(); ++i) {
     val f = val::object();
-    f.set("name", m.files[i].name);
-    f.set("size", static_cast<double>(m.files[i].size));
-    f.set("type", m.files[i].type);
-    f.set("root", copy_out(m.files[i].root));
+    put(f, "name", m.files[i].name);
+    put(f, "size", static_cast<double>(m.files[i].size));
+    put(f, "type", m.files[i].type);
+    put(f, "root", copy_out(m.files[i].root));
     list.set(static_cast<int>(i), f);
   }
-  o.set("files", list);
+  put(o, "files", list);
   return o;
 }
 
@@ -297,12 +299,12 @@ PP_SIZE val open_manifest(std::uintptr_t p, std::size_t n, std::uintptr_t expect
     if (Status s = site::decode(in(p, n), record, m, at); s != Status::ok) return fail(s);
     val o = manifest_object(m, record.share);
     val v = val::object();
-    v.set("version", static_cast<double>(record.version));
-    v.set("created", static_cast<double>(record.created));
-    v.set("publisher", copy_out(record.publisher));
-    v.set("publisherKeyId", copy_out(card::key_id(record.publisher)));
-    v.set("at", static_cast<double>(at));
-    o.set("site", v);
+    put(v, "version", static_cast<double>(record.version));
+    put(v, "created", static_cast<double>(record.created));
+    put(v, "publisher", copy_out(record.publisher));
+    put(v, "publisherKeyId", copy_out(card::key_id(record.publisher)));
+    put(v, "at", static_cast<double>(at));
+    put(o, "site", v);
     return o;
   }
   const Status s = expected_len == 0 ? manifest::decode(in(p, n), m)
@@ -340,3 +342,5 @@ EMSCRIPTEN_BINDINGS(pushpeer_content) {
   function("openManifest", &open_manifest);
   function("manifestId", &manifest_id);
 }
+
+PUSHPEER_FOR_SIZE_END

@@ -2,6 +2,7 @@
 // limits js/core.js checks arguments against before copying them into the heap.
 
 #include "common.hpp"
+#include "pushpeer/for_size.hpp"
 #include "pushpeer/card.hpp"
 #include "pushpeer/content/frame.hpp"
 #include "pushpeer/content/manifest.hpp"
@@ -17,6 +18,7 @@
 
 using namespace pushpeer;
 using namespace pushpeer::js;
+PUSHPEER_FOR_SIZE_BEGIN  // glue: compiled for size, the core it calls keeps its own (pushpeer/for_size.hpp)
 
 namespace {
 
@@ -32,10 +34,10 @@ std::string status_message_of(int s) { return status_message(static_cast<Status>
 // never repeats a number the core owns.
 val constants() {
   val types = val::object();
-  types.set("offer", static_cast<int>(envelope::Type::offer));
-  types.set("answer", static_cast<int>(envelope::Type::answer));
-  types.set("bye", static_cast<int>(envelope::Type::bye));
-  types.set("card", static_cast<int>(envelope::Type::card));
+  put(types, "offer", static_cast<int>(envelope::Type::offer));
+  put(types, "answer", static_cast<int>(envelope::Type::answer));
+  put(types, "bye", static_cast<int>(envelope::Type::bye));
+  put(types, "card", static_cast<int>(envelope::Type::card));
   // Every status name the core can return, so a test can check that each one is declared in js/core.d.ts.
   val names = val::array();
   int n = 0;
@@ -43,41 +45,41 @@ val constants() {
     if (status_known(static_cast<Status>(v))) names.set(n++, std::string(status_name(static_cast<Status>(v))));
   }
   val o = val::object();
-  o.set("statusNames", names);
-  o.set("envelopeTypes", types);
-  o.set("keyIdLength", static_cast<double>(std::tuple_size_v<card::KeyId>));
-  o.set("sessionIdLength", static_cast<double>(std::tuple_size_v<envelope::SessionId>));
-  o.set("refLength", static_cast<double>(envelope::kRefLength));
-  o.set("maxPayload", static_cast<double>(webpush::kMaxPlaintextLength));
-  o.set("maxPushBody", static_cast<double>(webpush::kMaxBodyLength));
-  o.set("maxEnvelopeBody", static_cast<double>(envelope::kMaxBodyLength));
-  o.set("maxCard", static_cast<double>(card::kMaxLength));
-  o.set("maxEndpoint", static_cast<double>(card::kMaxEndpointLength));
-  o.set("maxSubject", static_cast<double>(card::kMaxSubjectLength));
-  o.set("maxName", static_cast<double>(card::kMaxNameLength));
-  o.set("maxSdp", static_cast<double>(sdp::kMaxSdpLength));
-  o.set("maxJwt", static_cast<double>(vapid::kMaxJwtLength));
-  o.set("maxEnvelopeText", static_cast<double>(envelope::kMaxTextLength));
-  o.set("envelopeMaxAge", static_cast<double>(envelope::kDefaultMaxAgeSeconds));
-  o.set("envelopeMaxSkew", static_cast<double>(envelope::kDefaultMaxSkewSeconds));
-  o.set("maxTtl", static_cast<double>(kMaxTtlSeconds));
-  o.set("minGroupSecret", static_cast<double>(group::kMinSecretLength));
-  o.set("maxGroupSecret", static_cast<double>(group::kMaxSecretLength));
-  o.set("groupIdLength", static_cast<double>(group::kIdLength));
-  o.set("groupProofLength", static_cast<double>(group::kProofLength));
+  put(o, "statusNames", names);
+  put(o, "envelopeTypes", types);
+  put(o, "keyIdLength", static_cast<double>(std::tuple_size_v<card::KeyId>));
+  put(o, "sessionIdLength", static_cast<double>(std::tuple_size_v<envelope::SessionId>));
+  put(o, "refLength", static_cast<double>(envelope::kRefLength));
+  put(o, "maxPayload", static_cast<double>(webpush::kMaxPlaintextLength));
+  put(o, "maxPushBody", static_cast<double>(webpush::kMaxBodyLength));
+  put(o, "maxEnvelopeBody", static_cast<double>(envelope::kMaxBodyLength));
+  put(o, "maxCard", static_cast<double>(card::kMaxLength));
+  put(o, "maxEndpoint", static_cast<double>(card::kMaxEndpointLength));
+  put(o, "maxSubject", static_cast<double>(card::kMaxSubjectLength));
+  put(o, "maxName", static_cast<double>(card::kMaxNameLength));
+  put(o, "maxSdp", static_cast<double>(sdp::kMaxSdpLength));
+  put(o, "maxJwt", static_cast<double>(vapid::kMaxJwtLength));
+  put(o, "maxEnvelopeText", static_cast<double>(envelope::kMaxTextLength));
+  put(o, "envelopeMaxAge", static_cast<double>(envelope::kDefaultMaxAgeSeconds));
+  put(o, "envelopeMaxSkew", static_cast<double>(envelope::kDefaultMaxSkewSeconds));
+  put(o, "maxTtl", static_cast<double>(kMaxTtlSeconds));
+  put(o, "minGroupSecret", static_cast<double>(group::kMinSecretLength));
+  put(o, "maxGroupSecret", static_cast<double>(group::kMaxSecretLength));
+  put(o, "groupIdLength", static_cast<double>(group::kIdLength));
+  put(o, "groupProofLength", static_cast<double>(group::kProofLength));
   // Share by link (docs/PROTOCOL.md §9): js/core.js gathers these as limits.content.
-  o.set("leafSize", static_cast<double>(content::kLeafSize));
-  o.set("maxContentSize", static_cast<double>(content::kMaxSize));
-  o.set("maxRangeLeaves", static_cast<double>(content::kMaxRangeLeaves));
-  o.set("maxFrameLength", static_cast<double>(frame::kMaxFrameLength));
-  o.set("pieceLeaves", static_cast<double>(frame::kPieceLeaves));
-  o.set("maxPieces", static_cast<double>(frame::kMaxPieces));
-  o.set("maxManifestLength", static_cast<double>(manifest::kMaxLength));
-  o.set("maxFiles", static_cast<double>(manifest::kMaxFiles));
-  o.set("maxTitleLength", static_cast<double>(manifest::kMaxTitleLength));
-  o.set("maxFileNameLength", static_cast<double>(manifest::kMaxNameLength));
-  o.set("maxTypeLength", static_cast<double>(manifest::kMaxTypeLength));
-  o.set("maxSiteManifestLength", static_cast<double>(site::kMaxLength));
+  put(o, "leafSize", static_cast<double>(content::kLeafSize));
+  put(o, "maxContentSize", static_cast<double>(content::kMaxSize));
+  put(o, "maxRangeLeaves", static_cast<double>(content::kMaxRangeLeaves));
+  put(o, "maxFrameLength", static_cast<double>(frame::kMaxFrameLength));
+  put(o, "pieceLeaves", static_cast<double>(frame::kPieceLeaves));
+  put(o, "maxPieces", static_cast<double>(frame::kMaxPieces));
+  put(o, "maxManifestLength", static_cast<double>(manifest::kMaxLength));
+  put(o, "maxFiles", static_cast<double>(manifest::kMaxFiles));
+  put(o, "maxTitleLength", static_cast<double>(manifest::kMaxTitleLength));
+  put(o, "maxFileNameLength", static_cast<double>(manifest::kMaxNameLength));
+  put(o, "maxTypeLength", static_cast<double>(manifest::kMaxTypeLength));
+  put(o, "maxSiteManifestLength", static_cast<double>(site::kMaxLength));
   return o;
 }
 
@@ -86,8 +88,8 @@ val generate_key_pair() {
   p256::PublicKey pub;
   if (Status s = p256::generate_key_pair(priv, pub); s != Status::ok) return fail(s);
   val out = val::object();
-  out.set("publicKey", copy_out(pub));
-  out.set("privateKey", copy_out(priv.view()));
+  put(out, "publicKey", copy_out(pub));
+  put(out, "privateKey", copy_out(priv.view()));
   return out;
 }
 
@@ -108,9 +110,9 @@ val verify_jwt(std::string jwt, std::uintptr_t pub, std::size_t pub_len) {
   vapid::Claims claims;
   if (Status s = vapid::verify_jwt(jwt, in(pub, pub_len), claims); s != Status::ok) return fail(s);
   val out = val::object();
-  out.set("aud", claims.aud);
-  out.set("exp", static_cast<double>(claims.exp));
-  out.set("sub", claims.sub);
+  put(out, "aud", claims.aud);
+  put(out, "exp", static_cast<double>(claims.exp));
+  put(out, "sub", claims.sub);
   return out;
 }
 
@@ -162,9 +164,9 @@ val push_request_js(std::string endpoint, std::uintptr_t p256dh, std::size_t p25
   val headers = val::object();
   for (const auto& [name, value] : request.headers) headers.set(name, value);
   val out = val::object();
-  out.set("endpoint", request.endpoint);
-  out.set("headers", headers);
-  out.set("body", copy_out(request.body));
+  put(out, "endpoint", request.endpoint);
+  put(out, "headers", headers);
+  put(out, "body", copy_out(request.body));
   return out;
 }
 
@@ -191,3 +193,5 @@ EMSCRIPTEN_BINDINGS(pushpeer_core) {
   function("buildPushRequest", &push_request_js);
   function("sha256", &sha256);
 }
+
+PUSHPEER_FOR_SIZE_END

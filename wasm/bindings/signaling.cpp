@@ -1,6 +1,7 @@
 // Embind: compact SDP, grants, cards, envelopes and the replay guard (docs/PROTOCOL.md §2-4), groups (§7.8).
 
 #include "common.hpp"
+#include "pushpeer/for_size.hpp"
 #include "pushpeer/card.hpp"
 #include "pushpeer/envelope.hpp"
 #include "pushpeer/grant.hpp"
@@ -11,6 +12,7 @@
 
 using namespace pushpeer;
 using namespace pushpeer::js;
+PUSHPEER_FOR_SIZE_BEGIN  // glue: compiled for size, the core it calls keeps its own (pushpeer/for_size.hpp)
 
 namespace {
 
@@ -35,8 +37,8 @@ val grants_to_js(const std::vector<grant::Grant>& grants) {
   val list = val::array();  // filled by index: val::call would need thread-local storage (no atomics here)
   for (std::size_t i = 0; i < grants.size(); ++i) {
     val o = val::object();
-    o.set("exp", static_cast<double>(grants[i].exp));
-    o.set("signature", copy_out(grants[i].signature));
+    put(o, "exp", static_cast<double>(grants[i].exp));
+    put(o, "signature", copy_out(grants[i].signature));
     list.set(static_cast<int>(i), o);
   }
   return list;
@@ -90,15 +92,15 @@ val create_card(std::uintptr_t priv, std::size_t priv_len, std::string endpoint,
 
 val card_to_js(const card::Card& c) {
   val o = val::object();
-  o.set("created", static_cast<double>(c.created));
-  o.set("endpoint", c.endpoint);
-  o.set("p256dh", copy_out(c.p256dh));
-  o.set("auth", copy_out(c.auth));
-  o.set("identity", copy_out(c.identity));
-  o.set("keyId", copy_out(card::key_id(c.identity)));
-  o.set("subject", c.subject);
-  o.set("name", c.name);
-  o.set("grants", grants_to_js(c.grants));
+  put(o, "created", static_cast<double>(c.created));
+  put(o, "endpoint", c.endpoint);
+  put(o, "p256dh", copy_out(c.p256dh));
+  put(o, "auth", copy_out(c.auth));
+  put(o, "identity", copy_out(c.identity));
+  put(o, "keyId", copy_out(card::key_id(c.identity)));
+  put(o, "subject", c.subject);
+  put(o, "name", c.name);
+  put(o, "grants", grants_to_js(c.grants));
   return o;
 }
 
@@ -117,13 +119,13 @@ val grant_authorization(std::uintptr_t card_bytes, std::size_t card_len, double 
   Status s = grant::authorization(c.grants[index], c.endpoint, c.subject, c.identity, header);
   if (s != Status::ok) return fail(s);
   val o = val::object();
-  o.set("authorization", header);
-  o.set("exp", static_cast<double>(c.grants[index].exp));
+  put(o, "authorization", header);
+  put(o, "exp", static_cast<double>(c.grants[index].exp));
   // The rest of a push to the card's owner, from the same verified card: senders decode it once.
-  o.set("endpoint", c.endpoint);
-  o.set("p256dh", copy_out(c.p256dh));
-  o.set("auth", copy_out(c.auth));
-  o.set("keyId", copy_out(card::key_id(c.identity)));
+  put(o, "endpoint", c.endpoint);
+  put(o, "p256dh", copy_out(c.p256dh));
+  put(o, "auth", copy_out(c.auth));
+  put(o, "keyId", copy_out(card::key_id(c.identity)));
   return o;
 }
 
@@ -159,8 +161,8 @@ val envelope_sender(std::uintptr_t p, std::size_t n) {
   bool has_card = false;
   if (Status s = envelope::peek_sender(in(p, n), id, has_card); s != Status::ok) return fail(s);
   val o = val::object();
-  o.set("keyId", copy_out(id));
-  o.set("hasCard", has_card);
+  put(o, "keyId", copy_out(id));
+  put(o, "hasCard", has_card);
   return o;
 }
 
@@ -181,17 +183,17 @@ val open_envelope(std::uintptr_t p, std::size_t n, double now, std::uintptr_t se
                             static_cast<std::int64_t>(max_age), static_cast<std::int64_t>(max_skew));
   if (s != Status::ok) return fail(s);
   val out = val::object();
-  out.set("type", static_cast<int>(o.type));
-  out.set("sender", copy_out(o.sender));
-  out.set("senderKey", copy_out(o.sender_key));
-  out.set("recipient", copy_out(o.recipient));
-  out.set("card", o.has_card ? card_to_js(o.card) : val::null());
-  out.set("cardBytes", o.has_card ? copy_out(o.card_bytes) : val::null());
-  out.set("sessionId", copy_out(o.session));
-  out.set("sequence", static_cast<double>(o.sequence));
-  out.set("timestamp", static_cast<double>(o.timestamp));
-  out.set("ref", o.ref ? copy_out(*o.ref) : val::null());
-  out.set("body", copy_out(o.body));
+  put(out, "type", static_cast<int>(o.type));
+  put(out, "sender", copy_out(o.sender));
+  put(out, "senderKey", copy_out(o.sender_key));
+  put(out, "recipient", copy_out(o.recipient));
+  put(out, "card", o.has_card ? card_to_js(o.card) : val::null());
+  put(out, "cardBytes", o.has_card ? copy_out(o.card_bytes) : val::null());
+  put(out, "sessionId", copy_out(o.session));
+  put(out, "sequence", static_cast<double>(o.sequence));
+  put(out, "timestamp", static_cast<double>(o.timestamp));
+  put(out, "ref", o.ref ? copy_out(*o.ref) : val::null());
+  put(out, "body", copy_out(o.body));
   return out;
 }
 
@@ -279,3 +281,5 @@ EMSCRIPTEN_BINDINGS(pushpeer_signaling) {
   function("saveReplayState", &save_replay_state);
   function("restoreReplayState", &restore_replay_state);
 }
+
+PUSHPEER_FOR_SIZE_END

@@ -1,6 +1,9 @@
 #include "pushpeer/base64url.hpp"
+#include "pushpeer/for_size.hpp"
 
 #include <sodium/utils.h>
+
+PUSHPEER_FOR_SIZE_BEGIN  // not hot: a few calls per connection (pushpeer/for_size.hpp)
 
 namespace pushpeer::base64url {
 
@@ -34,3 +37,5 @@ Status decode(std::string_view in, Bytes& out) {
 }
 
 }  // namespace pushpeer::base64url
+
+PUSHPEER_FOR_SIZE_END

@@ -1,4 +1,5 @@
 #include "pushpeer/card.hpp"
+#include "pushpeer/for_size.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -8,6 +9,8 @@
 #include "pushpeer/text.hpp"
 #include "pushpeer/vapid.hpp"
 #include "wire.hpp"
+
+PUSHPEER_FOR_SIZE_BEGIN  // not hot: a few calls per connection (pushpeer/for_size.hpp)
 
 namespace pushpeer::card {
 
@@ -176,3 +179,5 @@ Status decode(ByteView bytes, Card& card) {
 }
 
 }  // namespace pushpeer::card
+
+PUSHPEER_FOR_SIZE_END

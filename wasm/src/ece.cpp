@@ -1,9 +1,12 @@
 #include "pushpeer/ece.hpp"
+#include "pushpeer/for_size.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 #include "pushpeer/symmetric.hpp"
+
+PUSHPEER_FOR_SIZE_BEGIN  // not hot: a few calls per connection (pushpeer/for_size.hpp)
 
 namespace pushpeer::ece {
 
@@ -155,3 +158,5 @@ Status decrypt_with_ikm(ByteView ikm, ByteView body, Bytes& plaintext) {
 }
 
 }  // namespace pushpeer::ece
+
+PUSHPEER_FOR_SIZE_END

@@ -1,4 +1,5 @@
 #include "pushpeer/envelope.hpp"
+#include "pushpeer/for_size.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -6,6 +7,8 @@
 #include "pushpeer/base64url.hpp"
 #include "pushpeer/symmetric.hpp"
 #include "wire.hpp"
+
+PUSHPEER_FOR_SIZE_BEGIN  // not hot: a few calls per connection (pushpeer/for_size.hpp)
 
 namespace pushpeer::envelope {
 
@@ -279,3 +282,5 @@ std::string topic(Type type, const card::KeyId& recipient, const SessionId& sess
 }
 
 }  // namespace pushpeer::envelope
+
+PUSHPEER_FOR_SIZE_END

@@ -1,7 +1,10 @@
 #include "pushpeer/grant.hpp"
+#include "pushpeer/for_size.hpp"
 
 #include "pushpeer/base64url.hpp"
 #include "pushpeer/vapid.hpp"
+
+PUSHPEER_FOR_SIZE_BEGIN  // not hot: a few calls per connection (pushpeer/for_size.hpp)
 
 namespace pushpeer::grant {
 
@@ -67,3 +70,5 @@ Status authorization(const Grant& grant, std::string_view endpoint, std::string_
 }
 
 }  // namespace pushpeer::grant
+
+PUSHPEER_FOR_SIZE_END

@@ -1,10 +1,13 @@
 #include "pushpeer/group.hpp"
+#include "pushpeer/for_size.hpp"
 
 #include <cstring>
 #include <string_view>
 
 #include "pushpeer/card.hpp"
 #include "pushpeer/symmetric.hpp"
+
+PUSHPEER_FOR_SIZE_BEGIN  // not hot: a few calls per connection (pushpeer/for_size.hpp)
 
 namespace pushpeer::group {
 
@@ -52,3 +55,5 @@ Status check_proof(ByteView secret, ByteView key_id, ByteView candidate, bool& v
 }
 
 }  // namespace pushpeer::group
+
+PUSHPEER_FOR_SIZE_END

@@ -1,6 +1,9 @@
 #include "json_reader.hpp"
+#include "pushpeer/for_size.hpp"
 
 #include "pushpeer/text.hpp"
+
+PUSHPEER_FOR_SIZE_BEGIN  // not hot: a few calls per connection (pushpeer/for_size.hpp)
 
 namespace pushpeer::json {
 
@@ -213,3 +216,5 @@ bool parse(std::string_view text, Value& out) {
 }
 
 }  // namespace pushpeer::json
+
+PUSHPEER_FOR_SIZE_END

@@ -1,10 +1,13 @@
 #include "pushpeer/neighbour.hpp"
+#include "pushpeer/for_size.hpp"
 
 #include <cstring>
 
 #include "pushpeer/card.hpp"
 #include "pushpeer/ece.hpp"
 #include "pushpeer/symmetric.hpp"
+
+PUSHPEER_FOR_SIZE_BEGIN  // not hot: a few calls per connection (pushpeer/for_size.hpp)
 
 namespace pushpeer::neighbour {
 
@@ -63,3 +66,5 @@ Status open(ByteView identity_private, ByteView identity_public, ByteView body, 
 }
 
 }  // namespace pushpeer::neighbour
+
+PUSHPEER_FOR_SIZE_END

@@ -1,4 +1,5 @@
 #include "pushpeer/push_request.hpp"
+#include "pushpeer/for_size.hpp"
 
 #include <algorithm>
 
@@ -7,6 +8,8 @@
 #include "pushpeer/p256.hpp"
 #include "pushpeer/symmetric.hpp"
 #include "pushpeer/webpush.hpp"
+
+PUSHPEER_FOR_SIZE_BEGIN  // not hot: a few calls per connection (pushpeer/for_size.hpp)
 
 namespace pushpeer {
 
@@ -138,3 +141,5 @@ Status build_push_request(const PushRequestOptions& o, PushRequest& request) {
 }
 
 }  // namespace pushpeer
+
+PUSHPEER_FOR_SIZE_END

@@ -1,4 +1,7 @@
 #include "pushpeer/status.hpp"
+#include "pushpeer/for_size.hpp"
+
+PUSHPEER_FOR_SIZE_BEGIN  // not hot: a few calls per connection (pushpeer/for_size.hpp)
 
 namespace pushpeer {
 
@@ -100,3 +103,5 @@ const char* status_message(Status s) { return entry(s).message; }
 bool status_known(Status s) { return entry(s).known; }
 
 }  // namespace pushpeer
+
+PUSHPEER_FOR_SIZE_END

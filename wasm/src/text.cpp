@@ -1,4 +1,7 @@
 #include "pushpeer/text.hpp"
+#include "pushpeer/for_size.hpp"
+
+PUSHPEER_FOR_SIZE_BEGIN  // not hot: a few calls per connection (pushpeer/for_size.hpp)
 
 namespace pushpeer::text {
 
@@ -63,3 +66,5 @@ bool valid_display_text(std::string_view s) {
 }
 
 }  // namespace pushpeer::text
+
+PUSHPEER_FOR_SIZE_END

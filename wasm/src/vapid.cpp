@@ -1,4 +1,5 @@
 #include "pushpeer/vapid.hpp"
+#include "pushpeer/for_size.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,6 +7,8 @@
 
 #include "json_reader.hpp"
 #include "pushpeer/base64url.hpp"
+
+PUSHPEER_FOR_SIZE_BEGIN  // not hot: a few calls per connection (pushpeer/for_size.hpp)
 
 namespace pushpeer::vapid {
 
@@ -235,3 +238,5 @@ Status parse_authorization(std::string_view header, std::string& jwt, Bytes& pub
 }
 
 }  // namespace pushpeer::vapid
+
+PUSHPEER_FOR_SIZE_END

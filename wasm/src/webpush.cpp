@@ -1,4 +1,5 @@
 #include "pushpeer/webpush.hpp"
+#include "pushpeer/for_size.hpp"
 
 #include <cstring>
 
@@ -6,6 +7,8 @@
 #include "pushpeer/p256.hpp"
 #include "pushpeer/symmetric.hpp"
 #include "random.hpp"
+
+PUSHPEER_FOR_SIZE_BEGIN  // not hot: a few calls per connection (pushpeer/for_size.hpp)
 
 namespace pushpeer::webpush {
 
@@ -87,3 +90,5 @@ Status decrypt(ByteView ua_private, ByteView ua_public, ByteView auth_secret, By
 }
 
 }  // namespace pushpeer::webpush
+
+PUSHPEER_FOR_SIZE_END
