@@ -148,6 +148,28 @@ describe('swarm introductions (pages in a small world)', { timeout: 120_000 }, (
     assert.equal(core.decodeCard((await mallory.peer.store.getPeer(bob.peer.keyId)).card).grants.length, 0);
   });
 
+  it('a carried call whose caller\'s card has no grants stays a transient peer when accepted (autoAccept): it gave us no '
+    + 'way to push to it, and gets none to push to us', async () => {
+    const alice = await world.person('Alice', { ...FAST, autoAccept: true, introductions: 'peers' }); // carries for peers
+    const bob = await world.person('Bob', { ...FAST, autoAccept: true });
+    const mallory = await world.person('Mallory', FAST);
+    await bob.peer.connect(alice.card().link);
+    const viaAlice = await mallory.peer.connect(alice.card().link);
+    // Mallory calls Bob through Alice with her card without grants (as a swarm's calls do): no group admits it, so
+    // Bob's app decides, and autoAccept takes it.
+    const toBob = await mallory.peer.connect(bob.card().link, { via: viaAlice, transient: true });
+    const kept = await bob.peer.store.getPeer(mallory.peer.keyId);
+    assert.equal(core.decodeCard(kept.card).grants.length, 0);
+    assert.equal(kept.transient, true);
+    assert.ok(!(await bob.peer.peers()).some((p) => p.keyId === mallory.peer.keyId));
+    // So his next card reaches her without grants (she keeps the one his link gave her: never replaced by less).
+    const sent = [];
+    toBob.addEventListener('card', (e) => sent.push(core.decodeCard(e.card)));
+    await bob.peer.setName('Bobby');
+    await until(() => sent.length > 0, { what: 'the new card' });
+    assert.deepEqual(sent.map((c) => [c.name, c.grants.length]), [['Bobby', 0]]);
+  });
+
   it('siteSwarm: false: a page neither joins its site\'s swarm through its connections nor answers a hello for it',
     async () => {
       const publisher = core.generateVapidKeys();
