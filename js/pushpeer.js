@@ -148,7 +148,7 @@ export class PushPeer extends EventTarget {
       linkVia: (connection, options) => this.neighbours.linkVia(connection, options),
       carrier: (keyId) => this.neighbours.connectionTo(keyId),
       admits: (item) => this.groups.admits(item),
-      ourCard: ({ push = true } = {}) => (push ? this._card : this._grantlessCard()).bytes, cardOf: (card) => this._cardOf(card),
+      ourCard: (options) => this.card(options).bytes, cardOf: (card) => this._cardOf(card),
       keepPeer: (keyId, bytes, decoded, options) => this._keepPeer(keyId, bytes, decoded, options),
       opened: (connection) => this._register(connection), emit: (type, fields) => this._emit(type, fields),
       dispatch: (event) => this.dispatchEvent(event), error: (error) => this._error(error) });
@@ -277,10 +277,7 @@ export class PushPeer extends EventTarget {
   async setName(name) {
     if (name === this.config.name) return;
     // Checked before anything is stored: a card with our current one's fields and the new name.
-    const current = this.core.decodeCard(this._card.bytes);
-    this.core.createCard({ identity: this.identity, subject: current.subject, name, grants: current.grants,
-      subscription: { endpoint: current.endpoint, keys: { p256dh: this.core.base64urlEncode(current.p256dh),
-        auth: this.core.base64urlEncode(current.auth) } } });
+    this._cardWith({ name });
     this.options.name = name; // _ensureCard prefers it over the stored name
     await this._ensureCard();
     this._emit('cardchange', { card: this.card() });
@@ -355,14 +352,16 @@ export class PushPeer extends EventTarget {
 
   /** Our card's fields without its grants, made once per card of ours. */
   _grantlessCard() {
-    if (this._grantless?.of !== this._card.text) {
-      const c = this.core.decodeCard(this._card.bytes);
-      const card = this.core.createCard({ identity: this.identity, subject: c.subject, name: c.name, created: c.created,
-        grants: [], subscription: { endpoint: c.endpoint, keys: { p256dh: this.core.base64urlEncode(c.p256dh),
-          auth: this.core.base64urlEncode(c.auth) } } });
-      this._grantless = { of: this._card.text, ...card };
-    }
+    if (this._grantless?.of !== this._card.text) this._grantless = { of: this._card.text, ...this._cardWith({ grants: [] }) };
     return this._grantless;
+  }
+
+  /** A card with our current one's fields (subscription, subject, name, created, grants) but `changes`: { bytes, text }. */
+  _cardWith(changes) {
+    const c = this.core.decodeCard(this._card.bytes);
+    return this.core.createCard({ identity: this.identity, subject: c.subject, name: c.name, created: c.created,
+      grants: c.grants, subscription: { endpoint: c.endpoint, keys: { p256dh: this.core.base64urlEncode(c.p256dh),
+        auth: this.core.base64urlEncode(c.auth) } }, ...changes });
   }
 
   /** Our peers: people we accepted a call from, called, or saved (not the transient ones a swarm brought). */

@@ -597,8 +597,8 @@ export class Calls {
       // Accepted: the caller becomes a peer (we push our answer to their card, and our new cards later). One whose
       // card has no grants gave us no way to push to it (an open group's member, §9.6): it stays transient, and gets
       // none to push to us either.
-      const grantless = Boolean(current.card) && this.core.decodeCard(current.card).grants.length === 0;
-      await this.host.keepPeer(current.from, current.card, undefined, { transient: transient || grantless });
+      const card = this.core.decodeCard(current.card);
+      await this.host.keepPeer(current.from, current.card, card, { transient: transient || card.grants.length === 0 });
       return this._answer(current, options);
     });
   }

@@ -229,9 +229,9 @@ export class SiteFiles {
    * that a request was fetching while the switch happened drops itself once stored: _obtain.)
    */
   async _drop(files) {
-    const others = await this.contentStore.shares();
-    for (const f of files) this._stored.delete(f.root);
-    await dropFiles(this.contentStore, files.filter((f) => !this._listed(f.root)), others);
+    const dropped = files.filter((f) => !this._listed(f.root));
+    for (const f of dropped) this._stored.delete(f.root);
+    await dropFiles(this.contentStore, dropped, await this.contentStore.shares());
   }
 
   /** Whether the version in use, or the one being taken, lists a file with this root. */
