@@ -28,6 +28,7 @@ const MODULES = [
   'js/mesh/route.js',
   'js/push/reception.js',
   'js/push/subscription.js',
+  'js/store/opfs-files.js',
   'js/content/content-store.js',
   'js/content/serve-file.js',
   'js/site/page-requests.js',

@@ -100,8 +100,9 @@ export interface CoreLimits {
    * leaves per piece (8, what have frames count in) and pieces per file (2^19).
    */
   content: Readonly<{ leafSize: number; maxSize: number; maxRangeLeaves: number; maxFrameLength: number;
-    maxManifestLength: number; maxFiles: number; maxTitleLength: number; maxFileNameLength: number; maxTypeLength: number;
-    pieceLeaves: number; maxPieces: number; maxSiteManifestLength: number }>;
+    maxDataHeadLength: number; maxManifestLength: number; maxFiles: number; maxTitleLength: number;
+    maxFileNameLength: number; maxTypeLength: number; pieceLeaves: number; maxPieces: number;
+    maxSiteManifestLength: number }>;
 }
 
 /** A file's merkle tree (docs/PROTOCOL.md §9.1): its root, size and 2n - 1 node hashes (64 bytes per leaf). */
@@ -124,6 +125,11 @@ export interface ContentHasher {
 export interface LoadedContentTree {
   /** The data frame answering `request` with leaves [first, first + count) of `file`; `bytes` exactly their content. */
   encodeData(request: number, file: number, first: number, count: number, bytes: Uint8Array): Uint8Array;
+  /**
+   * The bytes of that frame before its data, for `length` bytes of content (at most limits.content.maxDataHeadLength
+   * of them): the frame is they followed by the content.
+   */
+  encodeDataHead(request: number, file: number, first: number, count: number, length: number): Uint8Array;
   release(): void;
 }
 
@@ -289,8 +295,8 @@ export interface Core {
     bytes: Uint8Array }): Uint8Array;
   encodeManifestFrame(request: number, manifest: Uint8Array): Uint8Array;
   /**
-   * Checks a data frame answering leaves [first, first + count) of `file` (root, size): the verified bytes and their
-   * leaf hashes; BAD_FRAME (another range), BAD_PROOF (wrong lengths), CHUNK_MISMATCH (they do not lead to the root).
+   * Checks a data frame answering leaves [first, first + count) of `file` (root, size): the verified bytes (a view of
+   * `frame`, which must then stay as it is) and their leaf hashes; BAD_FRAME (another range), BAD_PROOF (wrong lengths), CHUNK_MISMATCH (they do not lead to the root).
    */
   openContentData(options: { frame: Uint8Array | ArrayBuffer; root: Uint8Array; size: number; file: number;
     first: number; count: number }): { data: Uint8Array; leaves: Uint8Array; proof: Uint8Array };

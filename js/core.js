@@ -218,6 +218,19 @@ class ContentHandle {
     return c._call((m, a) => m.contentEncodeData(h, ...args, ...a.put(data)));
   }
 
+  /**
+   * Tree: the bytes of that data frame before its data, for `length` bytes of content (at most
+   * limits.content.maxDataHeadLength): the frame is they followed by the content.
+   */
+  encodeDataHead(request, file, first, count, length) {
+    const h = this.#live('encodeDataHead');
+    const c = this.#core;
+    const args = readingArguments('encodeDataHead', () => [c._integer(request, 'request'), c._integer(file, 'file'),
+      c._integer(first, 'first'), c._integer(count, 'count', { min: 1, max: c.limits.content.maxRangeLeaves }),
+      c._integer(length, 'length', { max: c.limits.content.maxRangeLeaves * c.limits.content.leafSize })]);
+    return c._call((m) => m.contentEncodeDataHead(h, ...args));
+  }
+
   release() {
     if (this.#handle === 0) return;
     const h = this.#handle;
@@ -257,11 +270,12 @@ class Core {
     this.#instantiate = instantiate;
     const c = module.constants();
     /** The protocol's limits, from the core (docs/PROTOCOL.md). */
-    const { statusNames, leafSize, maxContentSize, maxRangeLeaves, maxFrameLength, maxManifestLength, maxFiles,
-      maxTitleLength, maxFileNameLength, maxTypeLength, pieceLeaves, maxPieces, maxSiteManifestLength, ...limits } = c;
+    const { statusNames, leafSize, maxContentSize, maxRangeLeaves, maxFrameLength, maxDataHeadLength, maxManifestLength,
+      maxFiles, maxTitleLength, maxFileNameLength, maxTypeLength, pieceLeaves, maxPieces, maxSiteManifestLength, ...limits } = c;
     this.limits = Object.freeze({ ...limits, envelopeTypes: Object.freeze({ ...c.envelopeTypes }),
-      content: Object.freeze({ leafSize, maxSize: maxContentSize, maxRangeLeaves, maxFrameLength, maxManifestLength,
-        maxFiles, maxTitleLength, maxFileNameLength, maxTypeLength, pieceLeaves, maxPieces, maxSiteManifestLength }) });
+      content: Object.freeze({ leafSize, maxSize: maxContentSize, maxRangeLeaves, maxFrameLength, maxDataHeadLength,
+        maxManifestLength, maxFiles, maxTitleLength, maxFileNameLength, maxTypeLength, pieceLeaves, maxPieces,
+        maxSiteManifestLength }) });
     /** Every status name the core can return (PushPeerError.code values from the core). */
     this.statusNames = Object.freeze([...statusNames]);
     this.maxPayloadLength = c.maxPayload;
@@ -863,7 +877,8 @@ class Core {
 
   /**
    * Checks a data frame that must answer leaves [first, first + count) of `file` of a content with `root` and
-   * `size`: { data, leaves, proof } (the verified bytes, their 32-byte leaf hashes, the proof's hashes), or BAD_FRAME
+   * `size`: { data, leaves, proof } (the verified bytes: a view of `frame`, which must then stay as it is; their
+   * 32-byte leaf hashes and the proof's hashes: copies), or BAD_FRAME
    * (not that range), BAD_PROOF (a proof or data of the wrong length), CHUNK_MISMATCH (they do not lead to the root).
    */
   openContentData(options) {
@@ -873,7 +888,10 @@ class Core {
         this._hash(o.root, 'root'), this._contentSize(o.size), this._integer(o.file, 'file'), this._integer(o.first, 'first'),
         this._integer(o.count, 'count', { min: 1, max: this.limits.content.maxRangeLeaves })];
     });
-    return this._call((m, a) => m.contentOpenData(...a.put(bytes), ...a.put(root), size, file, first, count));
+    const { dataOffset, dataLength, ...opened } = this._call((m, a) => m.contentOpenData(...a.put(bytes), ...a.put(root),
+      size, file, first, count));
+    // The verified bytes are where the core found them in the frame: a view of the caller's frame, not a copy.
+    return { data: bytes.subarray(dataOffset, dataOffset + dataLength), ...opened };
   }
 
   /**

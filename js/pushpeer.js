@@ -28,6 +28,7 @@ import { actionable, Calls } from './signaling/calls.js';
 import { createPushLink } from './signaling/push-link.js';
 import { DEFAULT_STORE_NAME, openStore } from './store/store.js';
 import { createMemoryContentStore, openContentStore } from './content/content-store.js';
+import { openOpfsPieces } from './store/opfs-pieces.js';
 import { MAX_UPLOADS } from './content/server.js';
 import { Shares } from './content/shares.js';
 import { PageSite } from './site/page-site.js';
@@ -136,7 +137,8 @@ export class PushPeer extends EventTarget {
       error: (error) => this._error(error) });
     // Share by link (js/content/): its own database beside the store (memory when the store is one, e.g. in Node).
     const contentStore = o.contentStore ?? (typeof o.store?.get === 'function' || !globalThis.indexedDB
-      ? createMemoryContentStore({ name: storeName }) : await openContentStore({ name: storeName }));
+      ? createMemoryContentStore({ name: storeName })
+      : await openContentStore({ name: storeName, files: await openOpfsPieces({ name: storeName }) }));
     this.content = new Shares({ core: this.core, store: contentStore, identity: this.identity,
       card: () => this._card, linkBase: () => this.options.linkBase ?? globalThis.location?.href.split('#')[0] ?? '',
       connect: (card) => this.connect(card), connectionTo: (keyId) => this.neighbours.connectionTo(keyId),

@@ -7,18 +7,22 @@
 //           (base64url), key }], complete, created, link, from }. `key` names the file's pieces; complete: every
 //           piece is here and verified (we seed it).
 //   trees   by root (base64url): { root, size, nodes }: a complete file's merkle tree, to prove ranges of it
-//   pieces  by key `${file key}:${index}`: { key, file, index, data, leaves, proof }: 8 leaves (128 KiB, the last
-//           piece shorter) of a file, their 32-byte leaf hashes and, for a downloaded piece, the proof it came with
-//           (to serve it on before the file is complete); index 'file' on [file]. A piece is written only
-//           after it was verified, in one transaction with its leaf hashes: a piece that is here is verified, and a
-//           write that fails (storage full) leaves nothing.
+//   pieces  by key `${file key}:${index}`: { key, file, index, leaves, proof, and where the bytes are: data (bytes,
+//           or a Blob) or opfs (their length, at index × 128 KiB of the file's OPFS file) }: 8 leaves (128 KiB, the
+//           last piece shorter) of a file, their 32-byte leaf hashes and, for a downloaded piece, the proof it came
+//           with (to serve it on before the file is complete); index 'file' on [file]. A record is written only
+//           after its piece was verified and its bytes stored: a piece that has a record is verified, and storage
+//           that runs out leaves no record (bytes it wrote without one are never read).
 //
-// Why IndexedDB for the bytes, not OPFS: a piece and the record that it is verified must land together (or not at
-// all) when storage runs out, which one IndexedDB put gives; it works the same in pages and service workers of
-// both browsers; and Blobs stored in it are kept on disk (a page holds handles, not bytes).
+// Where the bytes go: a page writes them to the origin private file system through a worker with synchronous
+// access handles (js/store/opfs-pieces.js: one file per stored file), a tenth of the CPU of a Blob in IndexedDB
+// and far less to read back (bench/RESULTS.md, "Share by link"); contexts without one (service workers, a page
+// where OPFS is missing) put them in the record, as a Blob, which IndexedDB keeps on disk. Every context reads both
+// (js/store/opfs-files.js for OPFS files).
 import { PushPeerError } from '../errors.js';
 import { openIndexedDbBackend } from '../store/indexeddb.js';
 import { createMemoryBackend } from '../store/memory.js';
+import { opfsClear, opfsDirectory, opfsPart, opfsRead, opfsRemove } from '../store/opfs-files.js';
 
 const VERSION = 1;
 const TABLES = {
@@ -42,8 +46,36 @@ function quotaOrStore(error) {
   return error;
 }
 
-function contentStoreOver(db, { blobs }) {
+/** Bytes per piece (leaves are 16 KiB: docs/PROTOCOL.md §9.2): piece i of a file is at i × PIECE_BYTES of its OPFS file. */
+export const PIECE_BYTES = PIECE_LEAVES * 16384;
+// Files whose piece locations a store keeps (the files being served: a few).
+const MAX_LOCATED_FILES = 16;
+
+function contentStoreOver(db, { blobs, files = null, dir = null }) {
   const pieceKey = (file, index) => `${file}:${index}`;
+  const at = (index) => index * PIECE_BYTES;
+  // Where the pieces of a file being served are: index -> length of the bytes in its OPFS file, learned from its
+  // records in one read (a record per piece read, one transaction each, cost a sharer as much as the bytes did).
+  // Only what a record said is kept, and a file's bytes are only ever its own (keys name content): an entry that
+  // outlives its record (deleted from another context) finds the same bytes or none.
+  const located = new Map(); // file -> Map index -> length
+  const locate = async (file, index) => {
+    let known = located.get(file);
+    if (!known) {
+      known = new Map();
+      for (const p of await db.getAllByIndex('pieces', 'file', [file])) if (p.opfs !== undefined) known.set(p.index, p.opfs);
+      if (located.size >= MAX_LOCATED_FILES) located.delete(located.keys().next().value);
+      located.set(file, known);
+    }
+    return known.get(index);
+  };
+  // A record's bytes: from the record, or from the file's OPFS file (through the page's worker when it has one).
+  const bytesOf = async (piece) => {
+    if (piece.opfs === undefined) {
+      return piece.data instanceof Blob ? new Uint8Array(await piece.data.arrayBuffer()) : piece.data;
+    }
+    return files ? files.read(piece.file, at(piece.index), piece.opfs) : opfsRead(dir, piece.file, at(piece.index), piece.opfs);
+  };
   return {
     getShare: (id) => db.get('shares', id),
     putShare: (share) => db.put('shares', share),
@@ -56,44 +88,80 @@ function contentStoreOver(db, { blobs }) {
     putPiece(file, index, bytes, leaves) {
       return this.putPieces([{ file, index, bytes, leaves }]);
     },
-    /** Several verified pieces in one transaction (all or none): [{ file, index, bytes, leaves, proof }]. */
+    /**
+     * Several verified pieces in one transaction (all or none): [{ file, index, bytes, leaves, proof }]. The store
+     * takes the bytes: a page hands their buffers to its storage worker (they are detached), so keep nothing of them.
+     */
     async putPieces(pieces) {
-      // In browsers the bytes go in as a Blob, which IndexedDB keeps on disk rather than in the page's memory.
-      const records = pieces.map(({ file, index, bytes, leaves, proof = null }) => ({ key: pieceKey(file, index), file,
-        index, data: blobs ? new Blob([bytes]) : bytes, leaves, proof }));
       try {
+        // (Made before the write, which takes the bytes.)
+        const records = pieces.map(({ file, index, bytes, leaves, proof = null }) => {
+          const where = files ? { opfs: bytes.length } : { data: blobs ? new Blob([bytes]) : bytes };
+          return { key: pieceKey(file, index), file, index, leaves, proof, ...where };
+        });
+        // The bytes first (flushed), then the records that say they are here.
+        if (files) await files.write(pieces.map(({ file, index, bytes }) => ({ file, at: at(index), bytes })));
         await db.putAll('pieces', records);
+        for (const r of records) if (r.opfs !== undefined) located.get(r.file)?.set(r.index, r.opfs);
       } catch (error) {
         throw quotaOrStore(error);
       }
     },
     /** A piece's bytes (Uint8Array), or null when it is not here. */
     async pieceBytes(file, index) {
+      const length = files ? await locate(file, index) : undefined;
+      if (length !== undefined) return files.read(file, at(index), length);
       const piece = await db.get('pieces', pieceKey(file, index));
-      if (!piece) return null;
-      return piece.data instanceof Blob ? new Uint8Array(await piece.data.arrayBuffer()) : piece.data;
+      return piece ? bytesOf(piece) : null;
+    },
+    /**
+     * The same with `room` bytes before them in a buffer of their own, the caller's to write (a data frame's head:
+     * js/content/server.js sends head and bytes without copying the bytes), or null.
+     */
+    async pieceWithRoom(file, index, room) {
+      const length = files ? await locate(file, index) : undefined;
+      if (length !== undefined) return files.read(file, at(index), length, room);
+      const bytes = await this.pieceBytes(file, index);
+      if (!bytes) return null;
+      const out = new Uint8Array(room + bytes.length).subarray(room);
+      out.set(bytes);
+      return out;
     },
     /** A downloaded piece's bytes and the proof it came with ({ bytes, proof }), or null without either. */
     async pieceWithProof(file, index) {
       const piece = await db.get('pieces', pieceKey(file, index));
       if (!piece?.proof) return null;
-      const bytes = piece.data instanceof Blob ? new Uint8Array(await piece.data.arrayBuffer()) : piece.data;
-      return { bytes, proof: piece.proof };
+      const bytes = await bytesOf(piece);
+      return bytes ? { bytes, proof: piece.proof } : null;
     },
     /** A piece as a Blob part (no copy into memory in browsers), or null. */
     async piecePart(file, index) {
       const piece = await db.get('pieces', pieceKey(file, index));
-      return piece ? piece.data : null;
+      if (!piece) return null;
+      return piece.opfs === undefined ? piece.data : opfsPart(dir, file, at(index), piece.opfs);
     },
     /** The pieces of a file that are here: Map index -> leaf hashes. */
     async pieceLeaves(file) {
       const list = await db.getAllByIndex('pieces', 'file', [file]);
       return new Map(list.map((p) => [p.index, p.leaves]));
     },
-    /** Deletes every piece of a file, in one operation whatever their number. */
-    deletePieces: (file) => db.deleteRange('pieces', `${file}:`, `${file}:\uffff`),
-    clear: () => db.clear(Object.keys(TABLES)),
-    close: () => db.close(),
+    /** Deletes every piece of a file, in one operation whatever their number (the records, then the bytes). */
+    async deletePieces(file) {
+      located.delete(file);
+      await db.deleteRange('pieces', `${file}:`, `${file}:\uffff`);
+      if (files) await files.remove(file).catch(() => {});
+      else if (dir) await opfsRemove(dir, file);
+    },
+    async clear() {
+      located.clear();
+      await db.clear(Object.keys(TABLES));
+      if (files) await files.clear().catch(() => {});
+      else if (dir) await opfsClear(dir);
+    },
+    close() {
+      files?.close();
+      return db.close();
+    },
   };
 }
 
@@ -114,10 +182,15 @@ export async function dropFiles(store, files, others) {
   return gone;
 }
 
-/** Opens (creating on first use) the content database beside the peer's store `name`. */
-export async function openContentStore({ name, indexedDB = globalThis.indexedDB } = {}) {
+/**
+ * Opens (creating on first use) the content database beside the peer's store `name`. `files`: the page's writer of
+ * piece bytes (js/store/opfs-pieces.js), or null to keep them in IndexedDB.
+ */
+export async function openContentStore({ name, indexedDB = globalThis.indexedDB, files = null } = {}) {
   const db = await openIndexedDbBackend({ name: `${name}-content`, version: VERSION, tables: TABLES, indexedDB });
-  return contentStoreOver(db, { blobs: true });
+  const dir = typeof navigator !== 'undefined' && typeof navigator.storage?.getDirectory === 'function'
+    ? opfsDirectory(name) : null;
+  return contentStoreOver(db, { blobs: true, files, dir });
 }
 
 /** The same in memory (tests, Node). */

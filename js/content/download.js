@@ -662,25 +662,26 @@ export class Download extends EventTarget {
       return;
     }
     const now = Date.now();
+    const length = opened.data.length; // (the store takes the bytes: js/content/content-store.js putPieces)
     this._lastProgress = now;
     source.pieces++;
-    source.bytes += opened.data.length;
+    source.bytes += length;
     if (this._have[file].has(piece)) {
-      scheduler?.received(source.key, piece, opened.data.length, now); // an endgame copy
+      scheduler?.received(source.key, piece, length, now); // an endgame copy
       return;
     }
-    const { cancel } = scheduler?.received(source.key, piece, opened.data.length, now) ?? { cancel: [] };
+    const { cancel } = scheduler?.received(source.key, piece, length, now) ?? { cancel: [] };
     for (const key of cancel) this._forget(this._sources.get(key), file, piece);
     this._pump();
     await this._write({ file: f.key, index: piece, bytes: opened.data, leaves: opened.leaves, proof: opened.proof });
     if (this._ended()) return;
     this._have[file].add(piece);
-    this._bytes += opened.data.length;
-    this._samples.push({ at: now, bytes: opened.data.length });
+    this._bytes += length;
+    this._samples.push({ at: now, bytes: length });
     for (const resolve of this._waiters.get(`${file}:${piece}`) ?? []) resolve();
     this._waiters.delete(`${file}:${piece}`);
     this._onPiece?.(file, piece);
-    this.dispatchEvent(event('verified', { file, piece, first, count, bytes: opened.data.length, from: source.keyId }));
+    this.dispatchEvent(event('verified', { file, piece, first, count, bytes: length, from: source.keyId }));
     this._announce();
     if (this._have[file].size === pieceCount(f.size, this.core)) {
       this._activate();

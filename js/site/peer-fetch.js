@@ -182,11 +182,12 @@ export class SitePeerFetch {
           return;
         }
         if (ended) return; // given up (the worker's deadline, or cancelled): nothing more is written for it
+        const length = opened.data.length; // (the store takes the bytes: js/content/content-store.js putPieces)
         await write({ file: key, index: piece, bytes: opened.data, leaves: opened.leaves, proof: opened.proof });
         have.set(piece, opened.leaves);
         source.busy = 0;
-        source.bytes += opened.data.length;
-        if (source.keyId !== null) from[source.keyId] = (from[source.keyId] ?? 0) + opened.data.length;
+        source.bytes += length;
+        if (source.keyId !== null) from[source.keyId] = (from[source.keyId] ?? 0) + length;
         onPiece(piece);
       };
       const ask = (source, piece) => {

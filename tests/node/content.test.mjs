@@ -113,10 +113,19 @@ forEachFlavor((core, flavor) => {
     try {
       for (let first = 0; first < 13; first++) {
         for (let count = 1; first + count <= 13; count += 3) {
-          const frame = tree.encodeData(9, 2, first, count, rangeBytes(content, first, count));
+          const data = rangeBytes(content, first, count);
+          const frame = tree.encodeData(9, 2, first, count, data);
           assert.ok(toHex(frame).includes(proofOf(content, first, count).map(toHex).join('')));
+          // The head a sender puts before the bytes it holds makes the same frame.
+          const head = tree.encodeDataHead(9, 2, first, count, data.length);
+          assert.ok(head.length <= core.limits.content.maxDataHeadLength);
+          assertBytes(frame, Uint8Array.from([...head, ...data]));
           const ok = core.openContentData({ frame, root: t.root, size: content.length, file: 2, first, count });
           assert.equal(ok.leaves.length, 32 * count);
+          // The verified bytes are the frame's own (a view of it, not a copy), its last data.length bytes.
+          assertBytes(ok.data, data);
+          assert.equal(ok.data.buffer, frame.buffer);
+          assert.equal(ok.data.byteOffset, frame.byteOffset + head.length);
           frame[frame.length - 1] ^= 1;
           expectCode(() => core.openContentData({ frame, root: t.root, size: content.length, file: 2, first, count }), 'CHUNK_MISMATCH');
         }
@@ -161,6 +170,11 @@ forEachFlavor((core, flavor) => {
     const loaded = core.contentTree(small);
     expectCode(() => loaded.encodeData(1, 0, 0, 65, new Uint8Array(100)), 'BAD_ARGUMENT');
     expectCode(() => loaded.encodeData(1, 0, 1, 1, new Uint8Array(0)), 'BAD_ARGUMENT');
+    // A head for another length than the range's, or a range outside the tree: refused.
+    expectCode(() => loaded.encodeDataHead(1, 0, 0, 1, 99), 'BAD_ARGUMENT');
+    expectCode(() => loaded.encodeDataHead(1, 0, 1, 1, 0), 'BAD_ARGUMENT');
+    expectCode(() => loaded.encodeDataHead(1, 0, 0, 1, -1), 'BAD_ARGUMENT');
+    expectCode(() => loaded.encodeDataHead(1, 0, 0, 1, 2 ** 40), 'BAD_ARGUMENT');
     loaded.release();
     expectCode(() => core.encodeContentFrame({ type: 'data', request: 1 }), 'BAD_ARGUMENT');
     expectCode(() => core.encodeContentFrame({ type: 'error', request: 1, code: 'nope' }), 'BAD_ARGUMENT');

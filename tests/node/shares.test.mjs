@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { loadCore } from '../../js/core.js';
-import { createMemoryContentStore, PIECE_LEAVES } from '../../js/content/content-store.js';
+import { createMemoryContentStore, PIECE_BYTES, PIECE_LEAVES } from '../../js/content/content-store.js';
 import { Shares } from '../../js/content/shares.js';
 import { FakeConnection } from './fake-content.mjs';
 import { contentRoot } from './merkle-reference.mjs';
@@ -456,6 +456,21 @@ describe('share by link (js/content) over fake connections', () => {
     await rejects(bob.shares.fetch(share.link, { stallMs: 1500 }).done, 'TIMEOUT');
   });
 
+  it('the content store: a piece is at index × the core\'s piece size of its file; read with room before it, it is '
+    + 'a view of a buffer of its own with that room free (for a frame\'s head), and the stored bytes stay as they were', async () => {
+    assert.equal(PIECE_BYTES, core.limits.content.pieceLeaves * core.limits.content.leafSize);
+    const store = createMemoryContentStore({ name: 'room' });
+    const bytes = pattern(1000, 3);
+    await store.putPiece('k', 2, bytes, new Uint8Array(32));
+    const got = await store.pieceWithRoom('k', 2, 4096);
+    assert.deepEqual([...got], [...bytes]);
+    assert.equal(got.byteOffset, 4096);
+    assert.equal(got.buffer.byteLength, 4096 + 1000);
+    got.buffer.transfer?.();
+    assert.deepEqual([...await store.pieceBytes('k', 2)], [...bytes]);
+    assert.equal(await store.pieceWithRoom('k', 3, 4096), null);
+  });
+
   it('the server loads a tree once for concurrent requests and releases what it evicts', async () => {
     const world = new Map();
     const alice = peer('alice', { world });
@@ -471,7 +486,8 @@ describe('share by link (js/content) over fake connections', () => {
       encodeContentFrame: (f) => core.encodeContentFrame(f),
       contentTree: (t) => {
         const tree = core.contentTree(t);
-        const counted = { encodeData: (...a) => tree.encodeData(...a), release: () => { live.delete(counted); tree.release(); } };
+        const counted = { encodeData: (...a) => tree.encodeData(...a), encodeDataHead: (...a) => tree.encodeDataHead(...a),
+          release: () => { live.delete(counted); tree.release(); } };
         live.add(counted);
         return counted;
       },

@@ -136,6 +136,19 @@ PP_SIZE val encode_data(double handle, double request, double file, double first
   return bytes_or_fail(s, out);
 }
 
+// The bytes of that frame before its data (frame::encode_data_head): the frame is they followed by the content.
+PP_SIZE val encode_data_head(double handle, double request, double file, double first, double count, double length) {
+  content::Tree* t = trees().get(handle);
+  if (t == nullptr || !u32_ok(request) || !u32_ok(file) || !u32_ok(first) || !u32_ok(count) || !size_ok(length)) {
+    return fail(Status::bad_argument);
+  }
+  Bytes out;
+  const Status s = frame::encode_data_head(static_cast<std::uint32_t>(request), static_cast<std::uint32_t>(file), *t,
+                                           static_cast<std::uint32_t>(first), static_cast<std::uint32_t>(count),
+                                           static_cast<std::uint64_t>(length), out);
+  return bytes_or_fail(s, out);
+}
+
 // A data frame from a kept proof (frame::encode_data_with_proof).
 PP_SIZE val encode_data_with_proof(double request, double file, double first, double count, std::uintptr_t proof,
                                    std::size_t proof_len, std::uintptr_t p, std::size_t n) {
@@ -147,7 +160,8 @@ PP_SIZE val encode_data_with_proof(double request, double file, double first, do
   return bytes_or_fail(s, out);
 }
 
-// { data, leaves, proof }: the verified bytes, their leaf hashes (count x 32) and the proof's hashes, copies.
+// { dataOffset, dataLength, leaves, proof }: where the verified bytes are in the frame (the caller has the frame: no
+// copy of them), their leaf hashes (count x 32) and the proof's hashes (copies).
 PP_SIZE val open_data(std::uintptr_t p, std::size_t n, std::uintptr_t root, std::size_t root_len, double size, double file,
               double first, double count) {
   if (!size_ok(size) || !u32_ok(file) || !u32_ok(first) || !u32_ok(count)) return fail(Status::bad_argument);
@@ -162,7 +176,8 @@ PP_SIZE val open_data(std::uintptr_t p, std::size_t n, std::uintptr_t root, std:
   flat.reserve(leaves.size() * content::kHashLength);
   for (const content::Hash& h : leaves) flat.insert(flat.end(), h.begin(), h.end());
   val o = val::object();
-  put(o, "data", copy_out(data));
+  put(o, "dataOffset", static_cast<double>(data.data() - reinterpret_cast<const std::uint8_t*>(p)));
+  put(o, "dataLength", static_cast<double>(data.size()));
   put(o, "leaves", copy_out(flat));
   put(o, "proof", copy_out(proof));
   return o;
@@ -332,6 +347,7 @@ EMSCRIPTEN_BINDINGS(pushpeer_content) {
   function("contentTreeRelease", &tree_release);
   function("contentTreeFromLeaves", &tree_from_leaves);
   function("contentEncodeData", &encode_data);
+  function("contentEncodeDataHead", &encode_data_head);
   function("contentOpenData", &open_data);
   function("contentEncodeDataWithProof", &encode_data_with_proof);
   function("contentDecodeFrame", &decode_frame);

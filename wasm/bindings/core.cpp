@@ -72,6 +72,7 @@ val constants() {
   put(o, "maxContentSize", static_cast<double>(content::kMaxSize));
   put(o, "maxRangeLeaves", static_cast<double>(content::kMaxRangeLeaves));
   put(o, "maxFrameLength", static_cast<double>(frame::kMaxFrameLength));
+  put(o, "maxDataHeadLength", static_cast<double>(frame::kMaxDataHeadLength));
   put(o, "pieceLeaves", static_cast<double>(frame::kPieceLeaves));
   put(o, "maxPieces", static_cast<double>(frame::kMaxPieces));
   put(o, "maxManifestLength", static_cast<double>(manifest::kMaxLength));

@@ -157,22 +157,30 @@ PP_SIZE Status encode_have(std::uint32_t request, const content::Hash& share, st
   return Status::ok;
 }
 
-PP_SIZE Status encode_data(std::uint32_t request, std::uint32_t file, const content::Tree& tree, std::uint32_t first,
-                   std::uint32_t count, ByteView bytes, Bytes& out) {
+// Type, request, file, first and count (a byte and four varints), the proof's length (a varint) and the proof.
+static_assert(1 + 4 * 5 + 5 + kMaxProofHashes * content::kHashLength <= kMaxDataHeadLength);
+
+PP_SIZE Status encode_data_head(std::uint32_t request, std::uint32_t file, const content::Tree& tree,
+                                std::uint32_t first, std::uint32_t count, std::uint64_t data_length, Bytes& out) {
   out.clear();
   Bytes proof;
   if (Status s = content::prove(tree, first, count, proof); s != Status::ok) return s;
   std::uint64_t expected = 0;
   for (std::uint64_t i = first; i < std::uint64_t{first} + count; ++i) expected += content::leaf_length(tree.size, i);
-  if (bytes.size() != expected) return Status::bad_argument;
+  if (data_length != expected) return Status::bad_argument;
   wire::Writer w = start(Type::data, request);
   w.varint(file);
   w.varint(first);
   w.varint(count);
   w.blob(proof);
-  w.out.reserve(w.out.size() + bytes.size());
-  w.bytes(bytes);
   out = std::move(w.out);
+  return Status::ok;
+}
+
+PP_SIZE Status encode_data(std::uint32_t request, std::uint32_t file, const content::Tree& tree, std::uint32_t first,
+                   std::uint32_t count, ByteView bytes, Bytes& out) {
+  if (Status s = encode_data_head(request, file, tree, first, count, bytes.size(), out); s != Status::ok) return s;
+  out.insert(out.end(), bytes.begin(), bytes.end());
   return Status::ok;
 }
 

@@ -71,6 +71,13 @@ Status encode_have(std::uint32_t request, const content::Hash& share, std::uint3
 // otherwise, or for a range outside the tree).
 Status encode_data(std::uint32_t request, std::uint32_t file, const content::Tree& tree, std::uint32_t first,
                    std::uint32_t count, ByteView bytes, Bytes& out);
+// The same frame's bytes before its data (type, request, range, proof), for `data_length` bytes of content
+// (bad_argument unless that is exactly their length): the frame is this head followed by the content, so a sender
+// holding the content in a buffer with room before it sends both without copying the content (docs/PROTOCOL.md §9.4).
+Status encode_data_head(std::uint32_t request, std::uint32_t file, const content::Tree& tree, std::uint32_t first,
+                        std::uint32_t count, std::uint64_t data_length, Bytes& out);
+// The most bytes encode_data_head can make: a sender's room before the content.
+inline constexpr std::size_t kMaxDataHeadLength = 4096;
 
 // A data frame from a proof kept from an earlier one (a downloader serves a piece it verified before it holds the
 // whole tree, which encode_data needs). bad_argument for a count outside 1..64 or a proof that is not whole hashes
