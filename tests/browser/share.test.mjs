@@ -68,6 +68,49 @@ describe('share by link: verified files between browsers', { timeout: 10 * 60_00
       }
     });
 
+  test('where the bytes are: Alice\'s (Chromium, shared) and Bob\'s (Firefox, downloaded) pieces are in the origin '
+    + 'private file system, a file per stored file, with no bytes in IndexedDB; Bob\'s service worker serves them from there',
+  { timeout: TEST_MS }, async () => {
+    try {
+      for (const app of [alice, bob]) {
+        const stored = await app.page.evaluate(async () => {
+          const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('pushpeer-content');
+          const out = [];
+          for await (const [dir, handle] of root.entries()) {
+            const files = {};
+            for await (const [name, f] of handle.entries()) files[name] = (await f.getFile()).size;
+            const db = await new Promise((resolve, reject) => {
+              const open = indexedDB.open(`${decodeURIComponent(dir)}-content`);
+              open.onsuccess = () => resolve(open.result);
+              open.onerror = () => reject(open.error);
+            });
+            const pieces = await new Promise((resolve) => {
+              const q = db.transaction('pieces').objectStore('pieces').getAll();
+              q.onsuccess = () => resolve(q.result.map((p) => ({ file: p.file, index: p.index, opfs: p.opfs, data: p.data !== undefined })));
+            });
+            db.close();
+            out.push({ dir, files, pieces });
+          }
+          return out;
+        });
+        assert.equal(stored.length, 1, JSON.stringify(stored.map((s) => s.dir)));
+        const [{ files, pieces }] = stored;
+        assert.ok(pieces.length >= Math.ceil((6 * MiB + 12345) / PIECE) + 2, `${app.label}: ${pieces.length} pieces`);
+        for (const p of pieces) {
+          assert.equal(p.data, false, `${app.label}: piece ${p.file}:${p.index} has bytes in IndexedDB`);
+          assert.ok(Number.isInteger(p.opfs), `${app.label}: piece ${p.file}:${p.index}: ${p.opfs}`);
+          assert.ok(files[p.file] >= p.index * PIECE + p.opfs, `${app.label}: ${p.file} holds piece ${p.index}`);
+        }
+      }
+      const end = 6 * MiB + 12344;
+      const served = await bob.call('fetchShareUrl', first.id, 0, `bytes=${PIECE - 7}-${end}`);
+      assert.equal(served.status, 206);
+      assert.equal(served.sha256, await alice.call('rangeSha', first.id, 0, PIECE - 7, end));
+    } catch (error) {
+      throw await diagnose(world, [alice, bob], error);
+    }
+  });
+
   test('Bob seeds what he downloaded: Carol (Chromium) gets it from Bob\'s link while Alice is not asked',
     { timeout: TEST_MS }, async () => {
       try {

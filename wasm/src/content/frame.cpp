@@ -157,8 +157,9 @@ PP_SIZE Status encode_have(std::uint32_t request, const content::Hash& share, st
   return Status::ok;
 }
 
-// Type, request, file, first and count (a byte and four varints), the proof's length (a varint) and the proof.
-static_assert(1 + 4 * 5 + 5 + kMaxProofHashes * content::kHashLength <= kMaxDataHeadLength);
+// Version and type (a byte each), request, file, first and count (varints of u32: 5 bytes at most), the proof's
+// length (a varint) and the proof.
+static_assert(2 + 4 * 5 + 5 + kMaxProofHashes * content::kHashLength <= kMaxDataHeadLength);
 
 PP_SIZE Status encode_data_head(std::uint32_t request, std::uint32_t file, const content::Tree& tree,
                                 std::uint32_t first, std::uint32_t count, std::uint64_t data_length, Bytes& out) {
