@@ -130,16 +130,15 @@ site_visitors_cmd="node bench/browser/site-visitors.mjs --mib 20 --visitors 5"
   # Prints its own heading and command line.
   $share_cmd
   echo
-  echo "Reading these rows: a fetch reads every piece from the sharer's IndexedDB, proves it in Wasm, checks it on"
-  echo "arrival (BLAKE2b over 128 KiB) and writes it with its leaf hashes to the receiver's IndexedDB before it counts;"
-  echo "the raw channel only moves bytes. Both browsers of a pair share this host's two cores. Goals (issue #12): 0.8x"
-  echo "the raw figure, a first verified piece within 200 ms, JS heap + Wasm at most 64 MB for 1 GiB, hashing at least"
-  echo "600 MiB/s."
+  echo "Reading these rows: a fetch reads every piece from the sharer's storage (the origin private file system), proves"
+  echo "it in Wasm, checks it on arrival (BLAKE2b over 128 KiB) and stores it (bytes in OPFS, then a record with its leaf"
+  echo "hashes in IndexedDB) before it counts; the raw channel only moves bytes. Both browsers of a pair share this host's"
+  echo "two cores. Goals (issue #12): 0.8x the raw figure, a first verified piece within 200 ms, JS heap + Wasm at most"
+  echo "64 MB for 1 GiB, hashing at least 600 MiB/s."
   echo
-  echo "### IndexedDB alone, as the content store writes and reads pieces"
+  echo "### Storage alone: a piece's bytes in IndexedDB or in OPFS"
   echo
-  echo "\`node bench/browser/idb-pieces.mjs\`"
-  echo
+  # Prints its own command line.
   node bench/browser/idb-pieces.mjs
   echo
   echo "### Where a fetch spends the pages' main threads (Chromium → Chromium, CPU profile)"

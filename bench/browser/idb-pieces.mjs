@@ -72,11 +72,14 @@ async function pageWay(way, count) {
     const s = tx.objectStore('p');
     for (let k = i; k < Math.min(count, i + 4 * per); k += per) {
       const parts = Array.from({ length: per }, (_, j) => pieces[(k + j) % 8]);
-      const data = asBlob ? new Blob(parts) : new Blob(parts).arrayBuffer && (() => {
+      let data;
+      if (asBlob) {
+        data = new Blob(parts);
+      } else {
         const all = new Uint8Array(per * PIECE);
         parts.forEach((p, j) => all.set(p, j * PIECE));
-        return all.buffer;
-      })();
+        data = all.buffer;
+      }
       s.put({ data, leaves: leaves.slice() }, k / per);
     }
     await new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = rej; });

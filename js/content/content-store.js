@@ -59,13 +59,23 @@ function contentStoreOver(db, { blobs, files = null, dir = null }) {
   // Only what a record said is kept, and a file's bytes are only ever its own (keys name content): an entry that
   // outlives its record (deleted from another context) finds the same bytes or none.
   const located = new Map(); // file -> Map index -> length
+  const learning = new Map(); // file -> its records' read under way (requests that come together share it)
   const locate = async (file, index) => {
     let known = located.get(file);
     if (!known) {
-      known = new Map();
-      for (const p of await db.getAllByIndex('pieces', 'file', [file])) if (p.opfs !== undefined) known.set(p.index, p.opfs);
-      if (located.size >= MAX_LOCATED_FILES) located.delete(located.keys().next().value);
-      located.set(file, known);
+      let read = learning.get(file);
+      if (!read) {
+        read = db.getAllByIndex('pieces', 'file', [file]).finally(() => learning.delete(file));
+        learning.set(file, read);
+      }
+      const records = await read;
+      known = located.get(file);
+      if (!known) {
+        known = new Map();
+        for (const p of records) if (p.opfs !== undefined) known.set(p.index, p.opfs);
+        if (located.size >= MAX_LOCATED_FILES) located.delete(located.keys().next().value);
+        located.set(file, known);
+      }
     }
     return known.get(index);
   };
