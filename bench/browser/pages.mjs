@@ -135,16 +135,25 @@ export async function rawDataChannelCall(caller, callee) {
  * same root) would not fetch it again.
  */
 let shareSeed = Date.now() & 0xffff;
-export function shareInPage(app, n) {
+export async function shareInPage(app, n) {
   shareSeed++;
-  return app.page.evaluate(async (count, s) => {
+  // Started in one evaluate and polled: a large share outlasts one protocol command's timeout on a slow host.
+  await app.page.evaluate((count, s) => {
     const chunk = new Uint8Array(1 << 20);
     for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 13 + s) & 0xff;
     new DataView(chunk.buffer).setUint32(0, s);
     const blob = new Blob(Array.from({ length: count }, (_, i) => (i === 0 ? chunk : chunk.slice(0, chunk.length))),
       { type: 'application/octet-stream' });
     const t0 = performance.now();
-    const share = await window.app.state.peer.share(blob, { name: `bench-${s}-${count}.bin` });
-    return { link: share.link, id: share.id, ms: performance.now() - t0 };
+    window.__benchShare = null;
+    window.app.state.peer.share(blob, { name: `bench-${s}-${count}.bin` }).then(
+      (share) => { window.__benchShare = { link: share.link, id: share.id, ms: performance.now() - t0 }; },
+      (error) => { window.__benchShare = { error: `${error.code}: ${error.message}` }; });
   }, n, shareSeed);
+  for (;;) {
+    const result = await app.page.evaluate(() => window.__benchShare);
+    if (result?.error) throw new Error(`share failed: ${result.error}`);
+    if (result) return result;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
