@@ -59,25 +59,23 @@ function contentStoreOver(db, { blobs, files = null, dir = null }) {
   // Only what a record said is kept, and a file's bytes are only ever its own (keys name content): an entry that
   // outlives its record (deleted from another context) finds the same bytes or none.
   const located = new Map(); // file -> Map index -> length
-  const learning = new Map(); // file -> its records' read under way (requests that come together share it)
-  const locate = async (file, index) => {
-    let known = located.get(file);
-    if (!known) {
-      let read = learning.get(file);
-      if (!read) {
-        read = db.getAllByIndex('pieces', 'file', [file]).finally(() => learning.delete(file));
-        learning.set(file, read);
-      }
-      const records = await read;
-      known = located.get(file);
-      if (!known) {
-        known = new Map();
-        for (const p of records) if (p.opfs !== undefined) known.set(p.index, p.opfs);
+  const learning = new Set(); // files whose records are being read
+  // The length of a piece's bytes in its file's OPFS file, if known; undefined otherwise (the caller reads the
+  // record), and then the file's records are read once in the background (not on the way of a first piece).
+  const locate = (file, index) => {
+    const known = located.get(file);
+    if (known) return known.get(index);
+    if (!learning.has(file)) {
+      learning.add(file);
+      db.getAllByIndex('pieces', 'file', [file]).then((records) => {
+        if (!learning.has(file)) return; // deleted meanwhile
+        const map = new Map();
+        for (const p of records) if (p.opfs !== undefined) map.set(p.index, p.opfs);
         if (located.size >= MAX_LOCATED_FILES) located.delete(located.keys().next().value);
-        located.set(file, known);
-      }
+        located.set(file, map);
+      }, () => {}).finally(() => learning.delete(file));
     }
-    return known.get(index);
+    return undefined;
   };
   // A record's bytes: from the record, or from the file's OPFS file (through the page's worker when it has one).
   const bytesOf = async (piece) => {
@@ -119,7 +117,7 @@ function contentStoreOver(db, { blobs, files = null, dir = null }) {
     },
     /** A piece's bytes (Uint8Array), or null when it is not here. */
     async pieceBytes(file, index) {
-      const length = files ? await locate(file, index) : undefined;
+      const length = files ? locate(file, index) : undefined;
       if (length !== undefined) return files.read(file, at(index), length);
       const piece = await db.get('pieces', pieceKey(file, index));
       return piece ? bytesOf(piece) : null;
@@ -129,7 +127,7 @@ function contentStoreOver(db, { blobs, files = null, dir = null }) {
      * js/content/server.js sends head and bytes without copying the bytes), or null.
      */
     async pieceWithRoom(file, index, room) {
-      const length = files ? await locate(file, index) : undefined;
+      const length = files ? locate(file, index) : undefined;
       if (length !== undefined) return files.read(file, at(index), length, room);
       const bytes = await this.pieceBytes(file, index);
       if (!bytes) return null;
@@ -158,12 +156,14 @@ function contentStoreOver(db, { blobs, files = null, dir = null }) {
     /** Deletes every piece of a file, in one operation whatever their number (the records, then the bytes). */
     async deletePieces(file) {
       located.delete(file);
+      learning.delete(file);
       await db.deleteRange('pieces', `${file}:`, `${file}:\uffff`);
       if (files) await files.remove(file).catch(() => {});
       else if (dir) await opfsRemove(dir, file);
     },
     async clear() {
       located.clear();
+      learning.clear();
       await db.clear(Object.keys(TABLES));
       if (files) await files.clear().catch(() => {});
       else if (dir) await opfsClear(dir);
