@@ -5,9 +5,10 @@
 /** The OPFS directory path of a content store's files. */
 export const opfsDirectory = (name) => `pushpeer-content/${encodeURIComponent(name)}`;
 
-async function directoryHandle(dir) {
+/** The directory handle of an OPFS path (made when `create`: else NotFoundError when missing). */
+export async function directoryHandle(dir, { create = false } = {}) {
   let d = await navigator.storage.getDirectory();
-  for (const part of dir.split('/')) d = await d.getDirectoryHandle(part);
+  for (const part of dir.split('/')) d = await d.getDirectoryHandle(part, { create });
   return d;
 }
 

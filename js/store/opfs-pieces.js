@@ -4,12 +4,12 @@
 // sets a fetch's rate. js/content/content-store.js keeps the record that a piece is verified in IndexedDB and writes
 // it only once the bytes are flushed here.
 import { PushPeerError } from '../errors.js';
-import { opfsDirectory, opfsPart } from './opfs-files.js';
+import { opfsDirectory } from './opfs-files.js';
 
 const START_MS = 5000;
 
 /**
- * Starts the writer for the content store `name`: { write, read, part, remove, clear, close }, or null where a page
+ * Starts the writer for the content store `name`: { write, read, remove, clear, close }, or null where a page
  * cannot have one (no Worker, no OPFS, no synchronous access handles: e.g. a private window).
  */
 export async function openOpfsPieces({ name }) {
@@ -68,15 +68,12 @@ export async function openOpfsPieces({ name }) {
      * The bytes' buffers are handed to the worker, not copied (detached here): a copy of each piece, new memory each
      * time, cost the page as much as the rest of storing it (bench/RESULTS.md, "Share by link").
      */
-    write: (pieces) => call('write', { pieces: pieces.map(({ file, at, bytes }) => ({ file, at, bytes })) },
-      [...new Set(pieces.map(({ bytes }) => bytes.buffer))]),
+    write: (pieces) => call('write', { pieces }, [...new Set(pieces.map(({ bytes }) => bytes.buffer))]),
     /** Bytes [at, at + length) of a file (Uint8Array), or null; `room` bytes free before them in their buffer. */
     read: async (file, at, length, room = 0) => {
       const buffer = await call('read', { file, at, length, room });
       return buffer ? new Uint8Array(buffer, room, length) : null;
     },
-    /** The same as a Blob part backed by the file. */
-    part: (file, at, length) => opfsPart(dir, file, at, length),
     remove: (file) => call('remove', { file }),
     clear: () => call('clear'),
     close() {

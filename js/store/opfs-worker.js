@@ -3,16 +3,12 @@
 // piece at its offset. Requests run one at a time, in the order they came: { id, op, dir, ... } -> { id, result } or
 // { id, error: { name, message } }. Access handles are opened in 'readwrite-unsafe' mode where the browser knows it
 // (other tabs' workers may hold the same file) and closed when idle, so that other contexts can delete files.
+import { directoryHandle, opfsClear, opfsRemove } from './opfs-files.js';
+
 const IDLE_MS = 3000;
 const handles = new Map(); // `${dir}/${file}` -> { handle }
 let idleTimer = null;
 let queue = Promise.resolve();
-
-async function directory(dir, create) {
-  let d = await navigator.storage.getDirectory();
-  for (const part of dir.split('/')) d = await d.getDirectoryHandle(part, { create });
-  return d;
-}
 
 async function handleOf(dir, file, create) {
   const id = `${dir}/${file}`;
@@ -20,7 +16,7 @@ async function handleOf(dir, file, create) {
   if (open) return open.handle;
   let fh;
   try {
-    fh = await (await directory(dir, create)).getFileHandle(file, { create });
+    fh = await (await directoryHandle(dir, { create })).getFileHandle(file, { create });
   } catch (error) {
     if (!create && error?.name === 'NotFoundError') return null;
     throw error;
@@ -74,24 +70,15 @@ const ops = {
     const n = length === 0 ? 0 : h.read(out.subarray(room), { at });
     return n === length ? out.buffer : null;
   },
+  // (Handles closed first: a file open here cannot be removed.)
   async remove({ dir, file }) {
     closeAll((id) => id === `${dir}/${file}`);
-    try {
-      await (await directory(dir, false)).removeEntry(file);
-    } catch (error) {
-      if (error?.name !== 'NotFoundError') throw error;
-    }
+    await opfsRemove(dir, file);
     return null;
   },
   async clear({ dir }) {
     closeAll((id) => id.startsWith(`${dir}/`));
-    const parts = dir.split('/');
-    const last = parts.pop();
-    try {
-      await (await directory(parts.join('/'), false)).removeEntry(last, { recursive: true });
-    } catch (error) {
-      if (error?.name !== 'NotFoundError') throw error;
-    }
+    await opfsClear(dir);
     return null;
   },
   async probe() {

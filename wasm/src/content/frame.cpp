@@ -161,6 +161,21 @@ PP_SIZE Status encode_have(std::uint32_t request, const content::Hash& share, st
 // length (a varint) and the proof.
 static_assert(2 + 4 * 5 + 5 + kMaxProofHashes * content::kHashLength <= kMaxDataHeadLength);
 
+namespace {
+
+// A data frame's bytes before its data (PROTOCOL §9.4), whichever way its proof was had.
+PP_SIZE Bytes data_head(std::uint32_t request, std::uint32_t file, std::uint32_t first, std::uint32_t count,
+                        ByteView proof) {
+  wire::Writer w = start(Type::data, request);
+  w.varint(file);
+  w.varint(first);
+  w.varint(count);
+  w.blob(proof);
+  return std::move(w.out);
+}
+
+}  // namespace
+
 PP_SIZE Status encode_data_head(std::uint32_t request, std::uint32_t file, const content::Tree& tree,
                                 std::uint32_t first, std::uint32_t count, std::uint64_t data_length, Bytes& out) {
   out.clear();
@@ -169,12 +184,7 @@ PP_SIZE Status encode_data_head(std::uint32_t request, std::uint32_t file, const
   std::uint64_t expected = 0;
   for (std::uint64_t i = first; i < std::uint64_t{first} + count; ++i) expected += content::leaf_length(tree.size, i);
   if (data_length != expected) return Status::bad_argument;
-  wire::Writer w = start(Type::data, request);
-  w.varint(file);
-  w.varint(first);
-  w.varint(count);
-  w.blob(proof);
-  out = std::move(w.out);
+  out = data_head(request, file, first, count, proof);
   return Status::ok;
 }
 
@@ -192,15 +202,12 @@ PP_SIZE Status encode_data_with_proof(std::uint32_t request, std::uint32_t file,
       proof.size() > kMaxProofHashes * content::kHashLength) {
     return Status::bad_argument;
   }
-  wire::Writer w = start(Type::data, request);
-  w.varint(file);
-  w.varint(first);
-  w.varint(count);
-  w.blob(proof);
-  if (w.out.size() + bytes.size() > kMaxFrameLength) return Status::bad_argument;
-  w.out.reserve(w.out.size() + bytes.size());
-  w.bytes(bytes);
-  out = std::move(w.out);
+  out = data_head(request, file, first, count, proof);
+  if (out.size() + bytes.size() > kMaxFrameLength) {
+    out.clear();
+    return Status::bad_argument;
+  }
+  out.insert(out.end(), bytes.begin(), bytes.end());
   return Status::ok;
 }
 
