@@ -447,9 +447,19 @@ export class Download extends EventTarget {
     this._pump();
   }
 
-  /** No source left and none coming: the download fails with what went wrong last. */
+  /**
+   * No source left and none coming: the download fails with what went wrong last, once the pieces verified before
+   * have been written (they are stored, so they count: a source dropped for a lie right after them cannot undo them).
+   */
   _checkSources() {
     if (this._ended() || !this._fetching || this._reconnecting || this._sources.size > 0) return;
+    if (this._writing) {
+      this._settling ??= this._flushing.then(() => {
+        this._settling = null;
+        this._checkSources();
+      });
+      return;
+    }
     this._fail(this._lastError ?? new PushPeerError('NOT_CONNECTED', 'the sharer is gone'), 'failed');
   }
 
