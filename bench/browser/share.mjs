@@ -3,7 +3,7 @@
 // receiving page's memory; and hashing in the page (our Wasm BLAKE2b tree beside WebCrypto SHA-256).
 //
 //   node bench/browser/share.mjs [--mib 256] [--pairs chromium-chromium,firefox-firefox,chromium-firefox,firefox-chromium]
-//        [--memory-mib 1024] [--hash-mib 256]
+//        [--memory-mib 1024] [--hash-mib 256] [--rounds 1] [--threads] [--firefox-profile DIR]
 //
 // Pairs are sharer-receiver. Four pages (tests/browser/apps.mjs): two Chromium contexts and two Firefox profiles.
 // Per pair the receiver calls the sharer by push once; on that connection:
@@ -33,14 +33,22 @@ const { values: opts } = parseArgs({ options: {
   'hash-mib': { type: 'string', default: '256' },
   window: { type: 'string' },
   threads: { type: 'boolean', default: false },
+  'firefox-profile': { type: 'string' },
+  rounds: { type: 'string', default: '1' },
 } });
 const fetchOptions = opts.window ? { window: Number(opts.window) } : {};
 const mib = Number(opts.mib);
 const memoryMib = Number(opts['memory-mib']);
 const hashMib = Number(opts['hash-mib']);
+const rounds = Number(opts.rounds);
 const pairs = parsePairs(opts.pairs, NAMES, ['sharer', 'receiver']);
 const mbps = (bytes, ms) => (ms > 0 ? (bytes / 1e6) / (ms / 1000) : NaN);
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
+const median = (list) => {
+  const sorted = [...list].sort((a, b) => a - b);
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+};
 
 /**
  * The receiving page fetches a link: { ms (to done), firstMs (to the first verified piece), bytes } or { error }.
@@ -152,7 +160,13 @@ try {
   const apps = {};
   apps.chromium = [await world.open('chromium', 'c1')];
   apps.chromium.push(await world.open('chromium', 'c2', { inside: apps.chromium[0] }));
-  apps.firefox = [await world.open('firefox', 'f1'), await world.open('firefox', 'f2')];
+  // --firefox-profile DIR: each Firefox records a Gecko profile of its main and worker threads, written to
+  // DIR/<f1|f2>.json when it quits (load it in profiler.firefox.com).
+  const geckoProfile = (label) => (opts['firefox-profile'] ? { env: { MOZ_PROFILER_STARTUP: '1',
+    MOZ_PROFILER_SHUTDOWN: `${opts['firefox-profile']}/${label}.json`, MOZ_PROFILER_STARTUP_ENTRIES: '16000000',
+    MOZ_PROFILER_STARTUP_INTERVAL: '2', MOZ_PROFILER_STARTUP_FEATURES: 'js',
+    MOZ_PROFILER_STARTUP_FILTERS: 'GeckoMain,DOM Worker' } } : {});
+  apps.firefox = [await world.open('firefox', 'f1', geckoProfile('f1')), await world.open('firefox', 'f2', geckoProfile('f2'))];
   const keyIds = new Map();
   for (const [browser, list] of Object.entries(apps)) {
     for (const app of list) {
@@ -161,11 +175,12 @@ try {
     }
   }
   console.log(`## Share by link: peer.fetch() beside a raw RTCDataChannel, real browsers on loopback\n`);
-  console.log(`\`node bench/browser/share.mjs --mib ${mib} --memory-mib ${memoryMib} --hash-mib ${hashMib}\`\n`);
-  console.log('| sharer → receiver | raw channel MB/s | pushpeer fetch MB/s | ratio | first verified piece (ms) | share (hash + store) MB/s |');
+  console.log(`\`node bench/browser/share.mjs --mib ${mib} --memory-mib ${memoryMib} --hash-mib ${hashMib}${rounds > 1 ? ` --rounds ${rounds}` : ''}\`\n`);
+  console.log(`| sharer → receiver | raw channel MB/s | pushpeer fetch MB/s | ratio${rounds > 1 ? ` (median of ${rounds} rounds; range)` : ''} | first verified piece (ms) | share (hash + store) MB/s |`);
   console.log('|---|---:|---:|---:|---:|---:|');
   const used = { chromium: 0, firefox: 0 };
   const cpuTables = [];
+  const roundRows = [];
   for (const pair of pairs) {
     const sharer = apps[pair.sharer][pair.sharer === pair.receiver ? 0 : used[pair.sharer]++ % 2];
     const receiver = apps[pair.receiver][pair.sharer === pair.receiver ? 1 : used[pair.receiver]++ % 2];
@@ -174,21 +189,38 @@ try {
     const card = await sharer.call('card');
     const c = await receiver.call('connect', card.text);
     if (c.error) throw new Error(`${label}: connect failed: ${JSON.stringify(c.error)}`);
-    say(`${label}: raw ${mib} MiB`);
-    let t0 = snapshot();
-    const r = await raw(sharer, receiver, keyIds.get(receiver), keyIds.get(sharer), mib);
-    const rawCpu = difference(t0, snapshot());
     say(`${label}: sharing ${mib} MiB`);
     const s = await shareInPage(sharer, mib);
-    say(`${label}: fetching`);
-    t0 = snapshot();
-    const p = await fetchInPage(receiver, s.link);
-    const fetchCpu = difference(t0, snapshot());
-    if (p.error) throw new Error(`${label}: fetch failed: ${p.error}`);
-    if (opts.threads) cpuTables.push({ label, rawCpu, fetchCpu, rawS: r.ms / 1000, fetchS: p.ms / 1000 });
-    const rawRate = mbps(r.bytes, r.ms);
-    const ppRate = mbps(p.bytes, p.ms);
-    console.log(`| ${label} | ${f1(rawRate)} | ${f1(ppRate)} | ${(ppRate / rawRate).toFixed(2)}× | ${fmt(p.firstMs)} | ${f1(mbps(mib * MiB, s.ms))} |`);
+    // Rounds alternate raw and fetch on the same connection (the host's load drifts: a ratio is taken of neighbours);
+    // the receiver forgets its copy between fetches.
+    const got = [];
+    for (let round = 1; round <= rounds; round++) {
+      say(`${label}: round ${round}: raw ${mib} MiB`);
+      let t0 = snapshot();
+      const r = await raw(sharer, receiver, keyIds.get(receiver), keyIds.get(sharer), mib);
+      const rawCpu = difference(t0, snapshot());
+      say(`${label}: round ${round}: fetching`);
+      t0 = snapshot();
+      const p = await fetchInPage(receiver, s.link);
+      const fetchCpu = difference(t0, snapshot());
+      if (p.error) throw new Error(`${label}: fetch failed: ${p.error}`);
+      await receiver.page.evaluate(async (id) => {
+        for (const share of await window.app.state.peer.shares()) if (share.id === id) await share.remove();
+      }, s.id);
+      if (opts.threads) cpuTables.push({ label: rounds > 1 ? `${label}, round ${round}` : label, rawCpu, fetchCpu, rawS: r.ms / 1000, fetchS: p.ms / 1000 });
+      got.push({ raw: mbps(r.bytes, r.ms), fetch: mbps(p.bytes, p.ms), firstMs: p.firstMs });
+      roundRows.push(`| ${label} | ${round} | ${f1(got.at(-1).raw)} | ${f1(got.at(-1).fetch)} | ${(got.at(-1).fetch / got.at(-1).raw).toFixed(2)}× |`);
+    }
+    const ratios = got.map((g) => g.fetch / g.raw);
+    const mid = median(ratios);
+    console.log(`| ${label} | ${f1(median(got.map((g) => g.raw)))} | ${f1(median(got.map((g) => g.fetch)))} | ` +
+      `${mid.toFixed(2)}×${rounds > 1 ? ` (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` : ''} | ` +
+      `${fmt(median(got.map((g) => g.firstMs)))} | ${f1(mbps(mib * MiB, s.ms))} |`);
+  }
+  if (rounds > 1) {
+    console.log('\n| sharer → receiver | round | raw channel MB/s | pushpeer fetch MB/s | ratio |');
+    console.log('|---|---:|---:|---:|---:|');
+    for (const row of roundRows) console.log(row);
   }
   for (const t of cpuTables) {
     // CPU seconds per thread (both browsers, all processes) for the same bytes: raw beside fetch.
