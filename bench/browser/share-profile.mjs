@@ -9,7 +9,7 @@ const mib = Number(process.argv[2] ?? 64);
 const world = await startWorld();
 try {
   const a = await world.open('chromium', 'c1');
-  const b = await world.open('chromium', 'c2', { inside: a });
+  const b = await world.open('chromium', 'c2'); // a browser of its own (bench/browser/share.mjs says why)
   await a.call('create', { name: 'A', subject: SUBJECT, hostSubscribe: true });
   await b.call('create', { name: 'B', subject: SUBJECT, hostSubscribe: true });
   const card = await a.call('card');

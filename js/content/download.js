@@ -29,6 +29,15 @@ const MAX_PEERS = 16;
 // Sources gone that peers() still lists.
 const MAX_GONE = 64;
 const RATE_WINDOW_MS = 2000;
+// Verified pieces are stored in groups: a write (an IndexedDB transaction, whatever it holds) costs Chromium 1-2 ms
+// of CPU, as much as a piece's bytes cost the rest of the way (bench/RESULTS.md, "Share by link"). A group is
+// written once it holds GROUP_PIECES, GATHER_MS after it began, or at once when it holds the first piece of this
+// fetch, a piece a reader waits for, or nothing more is on its way.
+const GROUP_PIECES = 16;
+const GATHER_MS = 100;
+// Verified pieces waiting to be written or being written (8 MiB): storage slower than the network stops the asking
+// there, so that what waits in memory stays bounded.
+const MAX_UNWRITTEN = 64;
 
 const event = (type, fields) => Object.assign(new Event(type), fields);
 
@@ -73,6 +82,7 @@ export class Download extends EventTarget {
     this.error = null;
     this._have = []; // per file: Set of stored piece indexes
     this._waiters = new Map(); // `${file}:${piece}` -> [resolve]
+    this._unwritten = 0; // verified pieces queued for or in a write (MAX_UNWRITTEN)
     this._sources = new Map(); // key -> { key, channel, keyId, name, link, subs, requests, pieces, bytes, blamed }
     this._sourceCount = 0;
     this._rotation = 0;
@@ -156,6 +166,7 @@ export class Download extends EventTarget {
     if (this.state !== 'downloading' && this.state !== 'connecting') return;
     this._paused = true;
     if (this.state === 'downloading') this.state = 'paused';
+    this._wake?.();
   }
 
   resume() {
@@ -253,6 +264,7 @@ export class Download extends EventTarget {
       const key = `${file}:${piece}`;
       if (!this._waiters.has(key)) this._waiters.set(key, []);
       this._waiters.get(key).push(resolve);
+      this._wake?.(); // a piece waiting in a group to be written is written now
       this.done.catch(reject);
     });
   }
@@ -454,6 +466,7 @@ export class Download extends EventTarget {
   _checkSources() {
     if (this._ended() || !this._fetching || this._reconnecting || this._sources.size > 0) return;
     if (this._writing) {
+      this._wake?.();
       this._settling ??= this._flushing.then(() => {
         this._settling = null;
         this._checkSources();
@@ -599,6 +612,7 @@ export class Download extends EventTarget {
   /** Fills every source's free request slots. */
   _pump() {
     if (this._pumping || this._paused || this._ended() || !this._fetching) return;
+    if (this._unwritten >= MAX_UNWRITTEN) return; // (the writes call it again)
     this._pumping = true;
     try {
       const now = Date.now();
@@ -683,7 +697,7 @@ export class Download extends EventTarget {
     const { cancel } = scheduler?.received(source.key, piece, length, now) ?? { cancel: [] };
     for (const key of cancel) this._forget(this._sources.get(key), file, piece);
     this._pump();
-    await this._write({ file: f.key, index: piece, bytes: opened.data, leaves: opened.leaves, proof: opened.proof });
+    await this._write({ file: f.key, index: piece, bytes: opened.data, leaves: opened.leaves, proof: opened.proof }, file);
     if (this._ended()) return;
     this._have[file].add(piece);
     this._bytes += length;
@@ -719,33 +733,62 @@ export class Download extends EventTarget {
   }
 
   /**
-   * Stores a verified piece; resolves once it is committed. Pieces verified while a write is under way go together
-   * in the next transaction (group commit): IndexedDB runs one write transaction at a time, and one per piece was
-   * what bounded the rate. A failed transaction fails every piece in it (none of them is stored).
+   * Stores a verified piece (of file number `file`); resolves once it is committed. Pieces go in groups (one
+   * transaction: GROUP_PIECES); a failed write fails every piece in it (none of them is stored).
    */
-  _write(piece) {
+  _write(piece, file) {
     return new Promise((resolve, reject) => {
-      (this._writeQueue ??= []).push({ piece, resolve, reject });
+      (this._writeQueue ??= []).push({ piece, file, resolve, reject });
+      this._unwritten++;
       if (!this._writing) this._flushing = this._flush();
+      else this._wake?.();
     });
   }
 
   async _flush() {
     this._writing = true;
     while (this._writeQueue.length > 0) {
+      await this._gather();
       const batch = this._writeQueue.splice(0);
       if (this.state === 'cancelled') {
+        this._unwritten -= batch.length;
         for (const w of batch) w.reject(this.error);
         continue;
       }
       try {
         await this._store.putPieces(batch.map((w) => w.piece));
+        this._wroteOnce = true;
         for (const w of batch) w.resolve();
       } catch (error) {
         for (const w of batch) w.reject(error);
       }
+      this._unwritten -= batch.length;
+      this._pump();
     }
     this._writing = false;
+  }
+
+  /** Waits until the queued pieces are to be written (GROUP_PIECES): at most GATHER_MS. */
+  async _gather() {
+    const until = Date.now() + GATHER_MS;
+    while (!this._writeNow() && Date.now() < until) {
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, until - Date.now());
+        this._wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this._wake = null;
+    }
+  }
+
+  _writeNow() {
+    const queue = this._writeQueue;
+    if (!this._wroteOnce || queue.length >= GROUP_PIECES || this._ended() || this._paused) return true;
+    if (queue.some((w) => this._waiters.has(`${w.file}:${w.piece.index}`))) return true;
+    for (const source of this._sources.values()) if (source.requests.size > 0) return false;
+    return true; // nothing more is on its way
   }
 
   /** Every file complete: its tree from the stored leaf hashes, and the share is ours to seed. */

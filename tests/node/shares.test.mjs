@@ -314,12 +314,11 @@ describe('share by link (js/content) over fake connections', () => {
     const content = pattern(6 * PIECE + 1, 7);
     const share = await alice.shares.share(new Blob([content]), { name: 'x' });
     const dl = bob.shares.fetch(share.link, { window: 1 });
-    let verified = 0;
-    await new Promise((resolve) => dl.addEventListener('verified', () => ++verified === 3 && resolve()));
+    await new Promise((resolve) => dl.addEventListener('verified', () => resolve(), { once: true }));
     dl.pause();
     await settle(50);
     const have = (await store.pieceLeaves(share.files[0].root)).size;
-    assert.ok(have >= 3 && have < 7);
+    assert.ok(have >= 1 && have < 7, `${have} stored`);
     // "Reload": a new Shares on the same store. The interrupted download is listed with the link it came from (not
     // ours: we do not serve it yet), which resumes it.
     const bob2 = peer('bob2', { world, store });
@@ -395,8 +394,64 @@ describe('share by link (js/content) over fake connections', () => {
     const verified = [];
     dl.addEventListener('verified', (e) => verified.push(e.piece));
     await rejects(dl.done, 'QUOTA_EXCEEDED');
-    assert.equal(verified.length, 2);
+    // (Pieces are stored in groups: the group that did not fit fails whole.)
+    assert.ok(verified.length >= 1 && verified.length <= 2, `${verified.length} verified`);
     assert.deepEqual([...(await store.pieceLeaves(share.files[0].root)).keys()].sort(), verified.sort());
+  });
+
+  it('storage slower than the network: the asking waits, so that verified pieces waiting for a write stay bounded',
+    async () => {
+      const world = new Map();
+      const alice = peer('alice', { world });
+      const store = createMemoryContentStore({ name: 'bob' });
+      let stored = 0;
+      let asked = 0;
+      let ahead = 0;
+      const put = store.putPieces;
+      store.putPieces = async (pieces) => {
+        ahead = Math.max(ahead, asked - stored);
+        await settle(150);
+        await put.call(store, pieces);
+        stored += pieces.length;
+      };
+      world.onConnect = (mine) => {
+        const write = mine.writeContent.bind(mine);
+        mine.writeContent = (data) => {
+          if (core.decodeContentFrame(new Uint8Array(data)).type === 'get') asked++;
+          return write(data);
+        };
+      };
+      const bob = peer('bob', { world, store });
+      const content = pattern(160 * PIECE, 9);
+      const share = await alice.shares.share(new Blob([content]), { name: 'x' });
+      const dl = bob.shares.fetch(share.link);
+      await dl.done;
+      assert.equal(stored, 160);
+      // 64 pieces verified and waiting (8 MiB), and the 16 requests of the window on their way.
+      assert.ok(ahead <= 64 + 16, `${ahead} pieces asked beyond what was stored`);
+      assert.deepEqual(await bytesOf(await dl.blob(0)), content);
+    });
+
+  it('verified pieces are stored in groups (a transaction each), the first at once', async () => {
+    const world = new Map();
+    const alice = peer('alice', { world });
+    const store = createMemoryContentStore({ name: 'bob' });
+    const groups = [];
+    const put = store.putPieces;
+    store.putPieces = (pieces) => {
+      groups.push(pieces.length);
+      return put.call(store, pieces);
+    };
+    const bob = peer('bob', { world, store });
+    const content = pattern(40 * PIECE + 5, 3);
+    const share = await alice.shares.share(new Blob([content]), { name: 'x' });
+    const dl = bob.shares.fetch(share.link);
+    await dl.done;
+    assert.equal(groups.reduce((a, b) => a + b, 0), 41);
+    assert.equal(groups[0], 1, 'the first piece alone (the time to the first verified byte)');
+    assert.ok(groups.length <= 8, `${groups.length} writes: ${groups}`);
+    assert.ok(Math.max(...groups) <= 16, `${groups}`);
+    assert.deepEqual(await bytesOf(await dl.blob(0)), content);
   });
 
   it('a link to a share the peer does not have: NOT_FOUND; not a link: BAD_ARGUMENT', async () => {
