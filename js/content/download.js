@@ -321,6 +321,7 @@ export class Download extends EventTarget {
     if (this.state === 'done' || this.state === 'failed' || this.state === 'cancelled') return;
     this.state = state;
     this.error = error;
+    this._wake?.(); // a group being gathered is written (or, cancelled, dropped) now
     this._fetching?.reject(error);
     if (state === 'failed') this.dispatchEvent(event('error', { error }));
     this._finish.reject(error);
