@@ -166,6 +166,7 @@ export class Download extends EventTarget {
     if (this.state !== 'downloading' && this.state !== 'connecting') return;
     this._paused = true;
     if (this.state === 'downloading') this.state = 'paused';
+    this._tick?.unref?.();
     this._wake?.();
   }
 
@@ -173,6 +174,7 @@ export class Download extends EventTarget {
     if (!this._paused) return;
     this._paused = false;
     if (this.state === 'paused') this.state = 'downloading';
+    this._tick?.ref?.();
     this._lastProgress = Date.now(); // the time paused is no stall
     this._pump();
   }
@@ -569,7 +571,9 @@ export class Download extends EventTarget {
     });
     this._lastProgress = Date.now();
     this._tick = setInterval(() => this._onTick(), TICK_MS);
-    this._tick.unref?.(); // in Node, a download left paused does not keep the process alive
+    // In Node, a running download keeps the process alive (its tick retries busy sources and ends a stall); one left
+    // paused does not.
+    if (this._paused) this._tick.unref?.();
     this._activate();
     if (this._active.size === 0) this._fetching.resolve();
     this._checkSources();
@@ -666,7 +670,9 @@ export class Download extends EventTarget {
     if (answer.frame.type === 'error' && answer.frame.code === 'busy') {
       // Its queue is full: the piece goes to another source at once, and this one is left alone a while.
       scheduler?.failed(source.key, piece, { busyMs: BUSY_MS, now: Date.now() });
-      setTimeout(() => this._pump(), BUSY_MS).unref?.();
+      // (Not unref'd: a download waiting out busy sources is running, and in Node it must keep the process alive
+      // until it goes on or stalls out; only a paused one does not.)
+      setTimeout(() => this._pump(), BUSY_MS);
       this._pump();
       return;
     }
