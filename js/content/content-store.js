@@ -124,14 +124,16 @@ function contentStoreOver(db, { blobs, files = null, dir = null }) {
     },
     /**
      * The same with `room` bytes before them in a buffer of their own, the caller's to write (a data frame's head:
-     * js/content/server.js sends head and bytes without copying the bytes), or null.
+     * js/content/server.js sends head and bytes without copying the bytes), or null. `reuse`: an ArrayBuffer of
+     * room + the piece's length to read into instead of new memory (handed over: not the caller's any more).
      */
-    async pieceWithRoom(file, index, room) {
+    async pieceWithRoom(file, index, room, reuse) {
       const length = files ? locate(file, index) : undefined;
-      if (length !== undefined) return files.read(file, at(index), length, room);
+      if (length !== undefined) return files.read(file, at(index), length, room, reuse);
       const bytes = await this.pieceBytes(file, index);
       if (!bytes) return null;
-      const out = new Uint8Array(room + bytes.length).subarray(room);
+      const fits = reuse?.byteLength === room + bytes.length;
+      const out = (fits ? new Uint8Array(reuse) : new Uint8Array(room + bytes.length)).subarray(room);
       out.set(bytes);
       return out;
     },

@@ -26,6 +26,10 @@ const MAX_DROPPED = 256;
 const MAX_SHARES_CACHED = 64;
 // Trees held in the Wasm heap for proving (64 bytes per leaf each); the least recently used one not in use goes.
 const MAX_TREES = 4;
+// Piece buffers kept for the next reads: a frame's buffer is read into again once the channel has taken (copied)
+// the frame. New memory for every piece cost the sharing Chromium page more than all else it does per piece
+// (bench/RESULTS.md, "Share by link").
+const MAX_BUFFERS = 8;
 /** Answers with bytes being sent at once, over all connections (PushPeer option maxUploads). */
 export const MAX_UPLOADS = 4;
 // How long one answer may hold its slot while its channel does not take it.
@@ -72,6 +76,7 @@ export class ContentServer {
     this._log = log;
     this._uploads = new Slots(maxUploads);
     this._trees = new Map(); // root (base64url) -> { tree, generation, pins, loading }, in use order
+    this._buffers = []; // (_giveBack)
     this._queues = new WeakMap(); // ContentChannel -> { frames, running, ahead (request ids), cancelled, ... }
     this._shares = new Map(); // id -> a complete share's record
     this._live = new Map(); // id -> a download running here: { has(file, piece), bitfield(file), interested(channel) }
@@ -159,6 +164,7 @@ export class ContentServer {
             clearTimeout(timer);
             give();
             await sending;
+            if (frame.type === 'get') this._giveBack(a.bytes.buffer);
             if (frame.type === 'get') {
               this.served.ranges++;
               this.served.bytes += a.length;
@@ -266,6 +272,15 @@ export class ContentServer {
     return [...this._perPeer.values()].map((e) => ({ ...e }));
   }
 
+  /**
+   * A sent data frame's buffer, for the next piece read into it. Only once the channel took the frame: send()
+   * copies what it is given (RTCDataChannel in both browsers, and any connection's writeContent once resolved).
+   */
+  _giveBack(buffer) {
+    const size = this.core.limits.content.maxDataHeadLength + PIECE_LEAVES * this.core.limits.content.leafSize;
+    if (buffer.byteLength === size && this._buffers.length < MAX_BUFFERS) this._buffers.push(buffer);
+  }
+
   /** The answer to a request: { bytes } (the frame), { code } (an error frame's), or a rejection. */
   async _answer(frame) {
     const id = this.core.base64urlEncode(frame.share);
@@ -336,7 +351,7 @@ export class ContentServer {
     // One whole piece (what downloaders ask for): read into a buffer of its own with the room, not copied (a copy of
     // 128 KiB in new memory is not free: on a busy host it cost as much as hashing it, bench/RESULTS.md).
     if (start % pieceBytes === 0 && (end - start === pieceBytes || (end === file.size && end - start <= pieceBytes))) {
-      const piece = await this.store.pieceWithRoom(file.key, start / pieceBytes, room);
+      const piece = await this.store.pieceWithRoom(file.key, start / pieceBytes, room, this._buffers.pop() ?? null);
       return piece && piece.length === end - start ? piece : null;
     }
     const out = new Uint8Array(room + end - start).subarray(room);

@@ -69,9 +69,12 @@ export async function openOpfsPieces({ name }) {
      * time, cost the page as much as the rest of storing it (bench/RESULTS.md, "Share by link").
      */
     write: (pieces) => call('write', { pieces }, [...new Set(pieces.map(({ bytes }) => bytes.buffer))]),
-    /** Bytes [at, at + length) of a file (Uint8Array), or null; `room` bytes free before them in their buffer. */
-    read: async (file, at, length, room = 0) => {
-      const buffer = await call('read', { file, at, length, room });
+    /**
+     * Bytes [at, at + length) of a file (Uint8Array), or null; `room` bytes free before them in their buffer: `reuse`
+     * (an ArrayBuffer of room + length bytes, handed to the worker) or new memory.
+     */
+    read: async (file, at, length, room = 0, reuse = null) => {
+      const buffer = await call('read', { file, at, length, room, reuse }, reuse ? [reuse] : []);
       return buffer ? new Uint8Array(buffer, room, length) : null;
     },
     remove: (file) => call('remove', { file }),

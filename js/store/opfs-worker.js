@@ -61,12 +61,13 @@ const ops = {
   },
   /**
    * The bytes [at, at + length) of a file, `room` bytes into a buffer of their own (room for a frame's head before
-   * them), or null when the file is not there or shorter.
+   * them), or null when the file is not there or shorter. Into `reuse` when it is an ArrayBuffer of that size (the
+   * page's buffer of a piece it sent: js/content/server.js), else new memory.
    */
-  async read({ dir, file, at, length, room = 0 }) {
+  async read({ dir, file, at, length, room = 0, reuse = null }) {
     const h = await handleOf(dir, file, false);
     if (!h) return null;
-    const out = new Uint8Array(room + length);
+    const out = reuse && reuse.byteLength === room + length ? new Uint8Array(reuse) : new Uint8Array(room + length);
     const n = length === 0 ? 0 : h.read(out.subarray(room), { at });
     return n === length ? out.buffer : null;
   },

@@ -520,6 +520,33 @@ describe('share by link (js/content) over fake connections', () => {
     await rejects(bob.shares.fetch(share.link, { stallMs: 1500 }).done, 'TIMEOUT');
   });
 
+  it('the sharer reads the next pieces into the buffers of frames its channel took, and never before it took them',
+    async () => {
+    const world = new Map();
+    const store = createMemoryContentStore({ name: 'alice' });
+    let reused = 0;
+    const pieceWithRoom = store.pieceWithRoom.bind(store);
+    store.pieceWithRoom = (file, index, room, reuse) => {
+      if (reuse) reused++;
+      return pieceWithRoom(file, index, room, reuse);
+    };
+    const alice = peer('alice', { world, store });
+    const downloaders = [peer('bob', { world }), peer('carol', { world })];
+    // Alice's channels take (copy) a frame only when its write resolves, 5 ms after it was handed over: a buffer
+    // read into again before that (for the other downloader) would send other bytes than the proof's, and the
+    // downloader would refuse them (CHUNK_MISMATCH).
+    world.onConnect = (mine, theirs) => {
+      const write = theirs.writeContent.bind(theirs);
+      theirs.writeContent = (data) => new Promise((resolve) => setTimeout(resolve, 5)).then(() => write(data));
+    };
+    const bytes = pattern(20 * PIECE + 77, 9);
+    const share = await alice.shares.share(new Blob([bytes]), { name: 'x' });
+    const downloads = downloaders.map((d) => d.shares.fetch(share.link));
+    await Promise.all(downloads.map((dl) => dl.done));
+    for (const dl of downloads) assert.deepEqual(await bytesOf(await dl.blob(0)), bytes);
+    assert.ok(reused >= 20, `most pieces were read into a buffer sent before (${reused} of 42)`);
+  });
+
   it('the content store: a piece is at index × the core\'s piece size of its file; read with room before it, it is '
     + 'a view of a buffer of its own with that room free (for a frame\'s head), and the stored bytes stay as they were', async () => {
     assert.equal(PIECE_BYTES, core.limits.content.pieceLeaves * core.limits.content.leafSize);
