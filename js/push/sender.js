@@ -9,7 +9,7 @@
 // Failures are PushPeerError with `.status` (HTTP, when there was an answer), `.retryAfter` (seconds) and
 // `.endpoint`: PEER_GONE (404/410), PAYLOAD_TOO_LARGE (413), RATE_LIMITED (429 beyond what we wait), PUSH_FAILED
 // (5xx after the retries), PUSH_REJECTED (other 4xx, e.g. a grant the service refused), PUSH_UNREACHABLE (network
-// or CORS failure and no relay to try), RELAY_ERROR (the relay itself refused: `.relayCode`), HOST_NOT_ALLOWED
+// or CORS failure twice, 500 ms apart, and no relay to try), RELAY_ERROR (the relay itself refused: `.relayCode`), HOST_NOT_ALLOWED
 // (the card's endpoint is not a known push service; nothing is sent).
 import { PushPeerError } from '../errors.js';
 import { pushHostPolicy } from './hosts.js';
@@ -46,7 +46,8 @@ const defaultSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Options: core (from loadCore), relay (URL that takes POST with X-Push-Endpoint, or null), relayMode ('auto':
  * direct first and relay when the browser cannot reach the push service; 'always'; 'never'), retries (extra
- * attempts after a 5xx or 429, default 3), backoffMs (first 5xx backoff, doubled each time, default 500),
+ * attempts after a 5xx or 429, default 3), backoffMs (first 5xx backoff, doubled each time, and the pause before
+ * the one more try after a network failure; default 500),
  * maxRetryAfterMs (a longer Retry-After fails with RATE_LIMITED, default 30 s), allowPushHosts (hosts besides the
  * known push services that cards may name: 'host', 'https://host:port', or 'http://127.0.0.1:port' for a local push
  * service; default none), fetch, sleep, onEvent (called with { type: 'attempt' | 'response' | 'retry' |
@@ -126,13 +127,17 @@ export function createPushSender({
     return response;
   }
 
-  /** Sends, retrying 5xx with backoff and 429 after Retry-After, the same request (same body, same Topic). */
+  /**
+   * Sends, retrying 5xx with backoff, 429 after Retry-After and a network failure once (after backoffMs, unless the
+   * relay is tried instead), the same request (same body, same Topic).
+   */
   async function send(options) {
     const request = build(options);
     const origin = new URL(request.endpoint).origin;
     let via = route(request.endpoint);
     let attempts = 0;
     let backoff = backoffMs;
+    let triedAgain = false; // after a network failure
     const fail = (code, message, response) => pushError(code, message, { endpoint: request.endpoint, via, attempts,
       status: response?.status ?? null, retryAfter: response ? parseRetryAfter(response.headers.get('Retry-After')) : null });
     for (;;) {
@@ -151,6 +156,15 @@ export function createPushSender({
           onEvent({ type: 'fallback', from: 'direct', to: 'relay', reason: String(error?.message ?? error) });
           via = 'relay';
           attempts--;
+          continue;
+        }
+        if (!triedAgain) {
+          // Once more after a network failure where nothing else is left to try: a blip (a reset connection, a
+          // preflight that failed) is not worth a lost call. Should the first have been delivered after all, the
+          // receiver's replay guard drops the second (the same sealed message; its Topic replaces a pending one).
+          triedAgain = true;
+          onEvent({ type: 'retry', reason: 'network', delayMs: backoffMs });
+          await sleep(backoffMs);
           continue;
         }
         throw Object.assign(fail('PUSH_UNREACHABLE', via === 'relay'

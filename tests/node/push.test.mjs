@@ -584,19 +584,39 @@ describe('push.js: send one push to a card', { timeout: 60_000 }, () => {
       assert.equal((await received(p)).toString(), 'reset');
     });
 
-    it('without a relay (or with relayMode never) a TypeError → PUSH_UNREACHABLE with the cause', async () => {
+    it('without a relay (or with relayMode never) a TypeError twice → PUSH_UNREACHABLE with the cause', async () => {
       const p = await peer();
       for (const options of [{}, { relay: relayUrl, relayMode: 'never' }]) {
         const f = corsBlockingFetch(service.httpOrigin);
-        const error = await rejectsWith(createPushSender({ core, fetch: f, ...options }).send({ card: p.card.bytes, payload: 'x' }),
-          'PUSH_UNREACHABLE', { status: null, retryAfter: null, via: 'direct', attempts: 1, endpoint: p.endpoint });
+        const slept = [];
+        const error = await rejectsWith(createPushSender({ core, fetch: f, sleep: async (ms) => slept.push(ms), ...options })
+          .send({ card: p.card.bytes, payload: 'x' }),
+        'PUSH_UNREACHABLE', { status: null, retryAfter: null, via: 'direct', attempts: 2, endpoint: p.endpoint });
         assert.ok(error.cause instanceof TypeError);
         assert.match(error.message, new RegExp(service.httpOrigin.replace(/\./g, '\\.')));
-        assert.deepEqual(f.calls.map((c) => c.url), [p.endpoint]); // the relay is never asked
+        assert.deepEqual(f.calls.map((c) => c.url), [p.endpoint, p.endpoint]); // the relay is never asked
+        assert.deepEqual(slept, [500]);
       }
-      // a real connection reset, no relay
-      p.service.faults.add({ subscription: p.endpoint, reset: true });
+      // a real connection reset, twice, no relay
+      p.service.faults.add({ subscription: p.endpoint, reset: true, count: 2 });
       await rejectsWith(createPushSender({ core }).send({ card: p.card.bytes, payload: 'x' }), 'PUSH_UNREACHABLE', { status: null });
+      await nothingArrives(p);
+    });
+
+    it('without a relay a network failure once (a reset connection) is tried once more, after backoffMs: the push '
+      + 'arrives once', async () => {
+      const p = await peer();
+      p.service.faults.add({ subscription: p.endpoint, reset: true });
+      const since = p.service.lastSeq;
+      const events = [];
+      const result = await createPushSender({ core, onEvent: (e) => events.push(e) })
+        .send({ card: p.card.bytes, payload: 'again' });
+      assert.equal(result.via, 'direct');
+      assert.equal(result.attempts, 2);
+      assert.deepEqual(p.pushes(since).map((e) => e.outcome), ['reset', 'sent']);
+      assert.deepEqual(events.filter((e) => e.type === 'retry').map(({ reason, delayMs }) => ({ reason, delayMs })),
+        [{ reason: 'network', delayMs: 500 }]);
+      assert.equal((await received(p)).toString(), 'again');
       await nothingArrives(p);
     });
 
@@ -613,12 +633,12 @@ describe('push.js: send one push to a card', { timeout: 60_000 }, () => {
       const p = await peer();
       const dead = `http://127.0.0.1:${await closedPort()}/push`;
       await rejectsWith(createPushSender({ core, relay: dead, relayMode: 'always' }).send({ card: p.card.bytes, payload: 'x' }),
-        'PUSH_UNREACHABLE', { via: 'relay', status: null, attempts: 1 });
+        'PUSH_UNREACHABLE', { via: 'relay', status: null, attempts: 2 });
       const f = corsBlockingFetch(service.httpOrigin);
       const error = await rejectsWith(createPushSender({ core, relay: dead, fetch: f }).send({ card: p.card.bytes, payload: 'x' }),
-        'PUSH_UNREACHABLE', { via: 'relay', attempts: 1 });
+        'PUSH_UNREACHABLE', { via: 'relay', attempts: 2 });
       assert.match(error.message, /relay/);
-      assert.deepEqual(f.calls.map((c) => c.url), [p.endpoint, dead]);
+      assert.deepEqual(f.calls.map((c) => c.url), [p.endpoint, dead, dead]);
       await nothingArrives(p);
     });
 
