@@ -22,6 +22,10 @@ export { emptyBitfield, setBit };
 
 // A peer's rate is what it sent over about this long (docs above depth()).
 const RATE_MS = 2000;
+// A peer asked less than this long ago is measured over this long: a first piece that came at once (a sender that
+// lets one go before it paces) read as 60 pieces a second and filled the peer's queue with the pieces every
+// newcomer asked at the same moment, so that downloaders who met later held nothing to trade.
+const MIN_RATE_SPAN_MS = 250;
 
 export class PieceScheduler {
   /**
@@ -147,7 +151,7 @@ export class PieceScheduler {
   /** Bytes per ms. */
   _rate(peer, now) {
     if (peer.firstAt === null || peer.decayed === 0) return 0;
-    const span = 1 - Math.exp(-Math.max(1, now - peer.firstAt) / RATE_MS);
+    const span = 1 - Math.exp(-Math.max(MIN_RATE_SPAN_MS, now - peer.firstAt) / RATE_MS);
     return this._decayed(peer, now) / (RATE_MS * span);
   }
 

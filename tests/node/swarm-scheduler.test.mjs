@@ -246,6 +246,19 @@ describe('swarm scheduler', () => {
       assert.ok(depth >= 4 && depth <= 6, `depth ${depth}`);
     });
 
+    it('a first piece that comes at once (a sender lets one go before it paces) does not fill the peer\'s queue', () => {
+      // Four asked at 0, the first back at 16 ms: over 16 ms that would read as 60 pieces a second and ask for the
+      // whole maxDepth, the same pieces every newcomer asks at the same time (nothing to trade when they meet). The
+      // first 250 ms (js/swarm/scheduler.js MIN_RATE_SPAN_MS) count as measured, however soon the piece came.
+      const s = new PieceScheduler({ ...options, initialDepth: 4, maxDepth: 32 });
+      s.addPeer('a', null);
+      const asked = drain(s, 'a', 0);
+      s.received('a', asked[0], 1000, 16);
+      const { depth } = s.stats(16)[0];
+      assert.ok(depth <= 6, `depth ${depth}`);
+      assert.ok(drain(s, 'a', 16).length <= 3);
+    });
+
     it('a peer that stops sending loses its depth as its rate fades', () => {
       const s = new PieceScheduler(options);
       s.addPeer('fast', null);
