@@ -164,8 +164,8 @@ export class ContentServer {
             clearTimeout(timer);
             give();
             await sending;
-            if (frame.type === 'get') this._giveBack(a.bytes.buffer);
             if (frame.type === 'get') {
+              this._giveBack(a.bytes.buffer);
               this.served.ranges++;
               this.served.bytes += a.length;
               this._count(channel.connection.remote?.keyId ?? null, a.length);

@@ -9,8 +9,8 @@
 // Failures are PushPeerError with `.status` (HTTP, when there was an answer), `.retryAfter` (seconds) and
 // `.endpoint`: PEER_GONE (404/410), PAYLOAD_TOO_LARGE (413), RATE_LIMITED (429 beyond what we wait), PUSH_FAILED
 // (5xx after the retries), PUSH_REJECTED (other 4xx, e.g. a grant the service refused), PUSH_UNREACHABLE (network
-// or CORS failure twice, 500 ms apart, and no relay to try), RELAY_ERROR (the relay itself refused: `.relayCode`), HOST_NOT_ALLOWED
-// (the card's endpoint is not a known push service; nothing is sent).
+// or CORS failure twice, backoffMs apart, and no relay to try), RELAY_ERROR (the relay itself refused:
+// `.relayCode`), HOST_NOT_ALLOWED (the card's endpoint is not a known push service; nothing is sent).
 import { PushPeerError } from '../errors.js';
 import { pushHostPolicy } from './hosts.js';
 
